@@ -1,0 +1,1 @@
+"""The people-facing interfaces: the Chainlit chat app and the `arbitrage` CLI."""

@@ -1,0 +1,208 @@
+"""SQLModel tables: the whole persistent data model in one place.
+
+Money columns are dollars (float); Keepa's integer cents are converted at the parsing edge.
+Money that depends on a user's settings (cost, profit, ROI, margin) is derived in SQL from the
+stored inputs, so changing settings never needs a re-fetch; the `*_default` columns hold the
+values under the policy defaults for fast default sorting.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import IntEnum, StrEnum
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Aware UTC now: SQLModel stores aware datetimes and returns them in UTC."""
+    return datetime.now(UTC)
+
+
+class DealStatus(StrEnum):
+    pending = "pending"
+    active = "active"
+    stale = "stale"
+
+
+class Role(StrEnum):
+    user = "user"
+    admin = "admin"
+
+
+class RestrictionStatus(IntEnum):
+    """Stored gating state per user, ASIN and condition (DOMAIN.md)."""
+
+    error = -1
+    not_restricted = 0
+    restricted = 1
+
+
+class Deal(SQLModel, table=True):
+    __tablename__ = "deal"
+    __table_args__ = (
+        Index("ix_deal_status_priority_due", "status", "priority", "next_refresh_at"),
+        Index("ix_deal_visible_roi", "status", "roi_default"),
+        Index("ix_deal_visible_profit", "status", "profit_default"),
+        Index("ix_deal_sales_rank", "sales_rank"),
+        Index("ix_deal_last_seen", "last_seen_utc"),
+        Index("ix_deal_updated", "updated_at"),
+        Index("ix_deal_category", "category"),
+    )
+
+    asin: str = Field(primary_key=True, max_length=10)
+    title: str | None = Field(default=None, sa_column=Column(Text))
+    author: str | None = None
+    binding: str | None = None
+    category: str | None = None
+    root_category_id: int | None = None
+    category_path: str | None = Field(default=None, sa_column=Column(Text))
+    publication_year: int | None = None
+    image_url: str | None = None
+
+    # market state
+    condition: str | None = None
+    price_now: float | None = None
+    price_now_source: str | None = None  # "offers" | "stats"
+    shipping_included: bool = False
+    sales_rank: int | None = None
+    rank_drops_30: int | None = None
+    rank_drops_90: int | None = None
+    rank_drops_180: int | None = None
+    rank_drops_365: int | None = None
+    offers_used: int | None = None
+    offers_new: int | None = None
+    offers_fba: int | None = None
+    offers_fbm: int | None = None
+    amazon_offer: bool | None = None
+    buy_box_amazon_share: float | None = None
+    amazon_new_low: float | None = None
+
+    # analytics
+    avg_1yr: float | None = None
+    percent_down: float | None = None
+    inferred_sales_count: int | None = None
+    offer_drops_count: int | None = None
+    deal_trust: float | None = None
+    seller_id: str | None = None
+    seller_quality: float | None = None
+    trend: str | None = None
+    peak_months: str | None = None  # comma separated month numbers, e.g. "8,9,1"
+    trough_months: str | None = None
+    seasonality: str | None = None
+    list_at: float | None = None
+    expected_trough_price: float | None = None
+
+    # money inputs (settings independent) and defaults-based results
+    referral_pct: float | None = None
+    referral_min: float | None = None
+    fba_fee: float | None = None
+    closing_fee: float | None = None
+    amz_fees: float | None = None
+    all_in_cost_default: float | None = None
+    profit_default: float | None = None
+    margin_default: float | None = None
+    roi_default: float | None = None
+    min_listing_price_default: float | None = None
+    missing: dict | None = Field(default=None, sa_column=Column(JSON))  # field -> reason
+
+    # pipeline bookkeeping
+    status: DealStatus = Field(default=DealStatus.pending, max_length=10)
+    priority: int = 0
+    next_refresh_at: datetime | None = None
+    last_seen_utc: datetime = Field(default_factory=utcnow)
+    keepa_last_update: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DealHistory(SQLModel, table=True):
+    """Compact series for charts: parallel arrays, one row per ASIN."""
+
+    __tablename__ = "deal_history"
+
+    asin: str = Field(primary_key=True, max_length=10, foreign_key="deal.asin", ondelete="CASCADE")
+    used_price: dict | None = Field(default=None, sa_column=Column(JSON))  # {"t": [...], "v": [...]}
+    sales_rank: dict | None = Field(default=None, sa_column=Column(JSON))
+    amazon_price: dict | None = Field(default=None, sa_column=Column(JSON))
+    new_price: dict | None = Field(default=None, sa_column=Column(JSON))
+    inferred_sales: list | None = Field(default=None, sa_column=Column(JSON))  # [{"t", "price"}]
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SystemState(SQLModel, table=True):
+    __tablename__ = "system_state"
+
+    key: str = Field(primary_key=True, max_length=100)
+    value: dict | list | str | int | float | None = Field(default=None, sa_column=Column(JSON))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=64)
+    password_hash: str
+    role: Role = Field(default=Role.user, max_length=10)
+    seller_id: str | None = None
+    settings: dict | None = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class UserRestriction(SQLModel, table=True):
+    __tablename__ = "user_restriction"
+    __table_args__ = (UniqueConstraint("user_id", "asin", "condition", name="uq_user_asin_cond"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    asin: str = Field(max_length=10, index=True)
+    condition: str = Field(default="used_very_good", max_length=32)
+    status: int = RestrictionStatus.not_restricted
+    reason_code: str | None = None
+    message: str | None = Field(default=None, sa_column=Column(Text))
+    approval_url: str | None = None
+    checked_at: datetime = Field(default_factory=utcnow)
+
+
+class UserCredential(SQLModel, table=True):
+    """SP-API credentials; every secret column holds Fernet ciphertext, never plain text."""
+
+    __tablename__ = "user_credential"
+
+    user_id: int = Field(primary_key=True, foreign_key="user.id", ondelete="CASCADE")
+    seller_id: str
+    refresh_token_enc: str = Field(sa_column=Column(Text, nullable=False))
+    client_id_enc: str | None = Field(default=None, sa_column=Column(Text))
+    client_secret_enc: str | None = Field(default=None, sa_column=Column(Text))
+    state: str = Field(default="connected", max_length=32)  # connected | reconnect_required
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Strategy(SQLModel, table=True):
+    __tablename__ = "strategy"
+
+    id: int | None = Field(default=None, primary_key=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    category: str = Field(default="general", max_length=32, index=True)
+    source: str = Field(default="pasted", sa_column=Column(Text, nullable=False))
+    author: str | None = None
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class MentalModel(SQLModel, table=True):
+    __tablename__ = "mental_model"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    category: str = Field(default="general", max_length=32, index=True)
+    source: str = Field(default="pasted", sa_column=Column(Text, nullable=False))
+    author: str | None = None
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)

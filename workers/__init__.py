@@ -1,0 +1,1 @@
+"""Celery workers that keep the deals database fresh within the Keepa token budget."""

@@ -1,0 +1,41 @@
+"""The Celery application: broker and result backend on Redis, named queues, beat schedule.
+
+Queues keep short tasks from waiting behind long ones: `scout` (discovery), `processor`
+(fetch + analytics), `maintenance` (refresher, janitor, heartbeat), `restrictions` and
+`backfill` (long, manual).
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+from kombu import Queue
+
+from tools.redis_embedded import redis_url
+from tools.settings import get_settings
+
+QUEUES = ("scout", "processor", "maintenance", "restrictions", "backfill")
+
+
+def make_celery() -> Celery:
+    url = redis_url(get_settings())
+    app = Celery("arbitrage", broker=url, backend=url, include=["workers.tasks"])
+    app.conf.update(
+        task_queues=[Queue(q) for q in QUEUES],
+        task_default_queue="maintenance",
+        task_routes={
+            "workers.tasks.heartbeat": {"queue": "maintenance"},
+        },
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        result_expires=3600,
+        timezone="UTC",
+        beat_schedule={
+            "heartbeat": {"task": "workers.tasks.heartbeat", "schedule": 60.0},
+        },
+    )
+    return app
+
+
+app = make_celery()
