@@ -1,0 +1,1 @@
+"""Deals: analytics from Keepa products, the money math, and search over the deals table."""
