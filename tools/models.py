@@ -49,6 +49,7 @@ class Deal(SQLModel, table=True):
         Index("ix_deal_last_seen", "last_seen_utc"),
         Index("ix_deal_updated", "updated_at"),
         Index("ix_deal_category", "category"),
+        Index("ix_deal_due", "next_refresh_at"),
     )
 
     asin: str = Field(primary_key=True, max_length=10)
@@ -113,6 +114,8 @@ class Deal(SQLModel, table=True):
     next_refresh_at: datetime | None = None
     last_seen_utc: datetime = Field(default_factory=utcnow)
     keepa_last_update: datetime | None = None
+    fetched_at: datetime | None = None  # last successful Keepa product fetch: "age" starts here
+    offers_fetched_at: datetime | None = None  # last fetch that included offers (6 tokens/page)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -123,7 +126,8 @@ class DealHistory(SQLModel, table=True):
     __tablename__ = "deal_history"
 
     asin: str = Field(primary_key=True, max_length=10, foreign_key="deal.asin", ondelete="CASCADE")
-    used_price: dict | None = Field(default=None, sa_column=Column(JSON))  # {"t": [...], "v": [...]}
+    # each series is {"t": [unix seconds...], "v": [values...]}
+    used_price: dict | None = Field(default=None, sa_column=Column(JSON))
     sales_rank: dict | None = Field(default=None, sa_column=Column(JSON))
     amazon_price: dict | None = Field(default=None, sa_column=Column(JSON))
     new_price: dict | None = Field(default=None, sa_column=Column(JSON))
