@@ -41,6 +41,18 @@ class Settings(BaseSettings):
     sandbox_seed: int = 42
     sandbox_refill_rate: int = Field(default=20, ge=1)
 
+    # workers (issue 5): schedules in seconds, limits that protect the token budget
+    scout_interval_s: float = Field(default=180.0, gt=0)
+    scout_max_new: int = Field(default=200, ge=1, le=10_000)
+    scout_max_pages: int = Field(default=10, ge=1, le=1_000)
+    processor_interval_s: float = Field(default=30.0, gt=0)
+    processor_max_batch: int = Field(default=100, ge=1, le=100)
+    refresher_interval_s: float = Field(default=600.0, gt=0)
+    janitor_interval_s: float = Field(default=4 * 3600.0, gt=0)
+    janitor_unseen_hours: float = Field(default=72.0, gt=0)
+    janitor_ingestion_window_hours: float = Field(default=6.0, gt=0)
+    backfill_lock_ttl_s: float = Field(default=120.0, ge=5)
+
     llm_api_key: str | None = Field(
         default=None,
         validation_alias=AliasChoices("LLM_API_KEY", "OPENAI_API_KEY", "XAI_API_KEY"),

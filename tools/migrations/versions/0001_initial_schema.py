@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 15:34:45.035346
+Create Date: 2026-11-23 15:38:50.865208
 """
 
 from collections.abc import Sequence
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
+
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -77,12 +78,15 @@ def upgrade() -> None:
         sa.Column("next_refresh_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("last_seen_utc", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("keepa_last_update", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("fetched_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("offers_fetched_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("asin"),
     )
     with op.batch_alter_table("deal", schema=None) as batch_op:
         batch_op.create_index("ix_deal_category", ["category"], unique=False)
+        batch_op.create_index("ix_deal_due", ["next_refresh_at"], unique=False)
         batch_op.create_index("ix_deal_last_seen", ["last_seen_utc"], unique=False)
         batch_op.create_index("ix_deal_sales_rank", ["sales_rank"], unique=False)
         batch_op.create_index(
@@ -220,6 +224,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_deal_status_priority_due")
         batch_op.drop_index("ix_deal_sales_rank")
         batch_op.drop_index("ix_deal_last_seen")
+        batch_op.drop_index("ix_deal_due")
         batch_op.drop_index("ix_deal_category")
 
     op.drop_table("deal")
