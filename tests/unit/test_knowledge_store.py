@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text as sql
 from sqlmodel import Session
 
 from knowledge import (
@@ -121,6 +122,8 @@ def _seed(session: Session, admin: User) -> dict[str, int]:
 
 def test_retrieval_ranks_relevant_entry_first(session: Session, admin: User) -> None:
     ids = _seed(session, admin)
+    # ranking really runs in SQLite FTS5 (kept in sync by the 0002 triggers), not a fallback
+    assert session.execute(sql("SELECT count(*) FROM knowledge_fts")).scalar_one() == 5
     hits = retrieve(session, "what fees does amazon charge on a book? referral closing")
     assert hits and hits[0].kind == "strategy" and hits[0].id == ids["fees"]
     hits = retrieve(session, "the textbook has a high sales rank in off-season, should I skip?")

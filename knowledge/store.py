@@ -1,0 +1,252 @@
+"""The knowledge store: strategies and mental models with provenance, admin-only writes.
+
+Every write names the acting user and is refused for non-admins here (not only in the UI),
+because the agent's tools can be called with any user's context. Near-duplicates are caught on
+save so the base stays small and retrieval stays sharp.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from knowledge.text import normalize_category, similarity, token_set
+from tools.models import MentalModel, Role, Strategy, utcnow
+
+Kind = Literal["strategy", "mental_model"]
+KINDS: tuple[Kind, ...] = ("strategy", "mental_model")
+DUPLICATE_THRESHOLD = 0.85
+MAX_TEXT = 4000
+MAX_TITLE = 200
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_DUP_POOL = 40  # entries compared in full after the cheap overlap pre-filter
+
+
+class KnowledgeError(ValueError):
+    """Bad knowledge input (empty text, unknown kind, ...), with a message fit to show."""
+
+
+class PermissionDenied(PermissionError):
+    """The acting user may not change the knowledge base."""
+
+
+class Actor(Protocol):
+    """Anything with a name and a role: a tools.models.User or the agent's run context."""
+
+    name: str
+    role: Any
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """The app itself (starter knowledge seeding): an admin that is not a person."""
+
+    name: str = "starter"
+    role: Role = Role.admin
+
+
+@dataclass
+class KnowledgeEntry:
+    """A compact, typed view of one stored entry (what tools and prompts get)."""
+
+    kind: Kind
+    id: int
+    title: str | None
+    text: str
+    category: str
+    source: str
+    author: str | None
+    approved_by: str | None
+    approved_at: datetime | None
+
+    @property
+    def ref(self) -> str:
+        """A short stable reference like "S12" / "M3" for citing in answers and deleting."""
+        return f"{'S' if self.kind == 'strategy' else 'M'}{self.id}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ref": self.ref, "kind": self.kind, "id": self.id, "title": self.title,
+                "text": self.text, "category": self.category, "source": self.source,
+                "author": self.author, "approved_by": self.approved_by,
+                "approved_at": self.approved_at.isoformat() if self.approved_at else None}
+
+
+@dataclass
+class SaveResult:
+    """Outcome of a save: "saved" (new row), "duplicate" (refused) or "merged" (into existing).
+
+    `entry` is the stored entry the caller should show: the new one, or the existing one that
+    the new text duplicated.
+    """
+
+    status: Literal["saved", "duplicate", "merged"]
+    entry: KnowledgeEntry
+    similarity: float = 0.0
+
+    @property
+    def saved(self) -> bool:
+        return self.status != "duplicate"
+
+
+def is_admin(actor: Actor | None) -> bool:
+    role = getattr(actor, "role", None)
+    return str(getattr(role, "value", role)) == Role.admin.value
+
+
+def require_admin(actor: Actor | None) -> str:
+    """The actor's name if it is an admin; PermissionDenied otherwise."""
+    if not is_admin(actor):
+        who = getattr(actor, "name", None) or "anonymous"
+        raise PermissionDenied(f"only admins can change the knowledge base ({who} is not one)")
+    return str(actor.name)  # type: ignore[union-attr]
+
+
+def _model(kind: str) -> type[Strategy] | type[MentalModel]:
+    if kind == "strategy":
+        return Strategy
+    if kind == "mental_model":
+        return MentalModel
+    raise KnowledgeError(f"unknown knowledge kind {kind!r} (strategy or mental_model)")
+
+
+def to_entry(row: Strategy | MentalModel) -> KnowledgeEntry:
+    kind: Kind = "strategy" if isinstance(row, Strategy) else "mental_model"
+    return KnowledgeEntry(kind=kind, id=int(row.id or 0), title=getattr(row, "title", None),
+                          text=row.text, category=row.category, source=row.source,
+                          author=row.author, approved_by=row.approved_by,
+                          approved_at=row.approved_at)
+
+
+def _clean_text(text: str, what: str = "text", limit: int = MAX_TEXT) -> str:
+    text = " ".join((text or "").split())
+    if len(text) < 10:
+        raise KnowledgeError(f"{what} is empty or too short (at least 10 characters)")
+    if len(text) > limit:
+        raise KnowledgeError(f"{what} is too long ({len(text)} > {limit} characters); split it")
+    return text
+
+
+def find_duplicate(session: Session, kind: Kind, text: str, title: str | None = None,
+                   threshold: float = DUPLICATE_THRESHOLD) -> tuple[KnowledgeEntry, float] | None:
+    """The most similar stored entry of this kind if it is at least `threshold` similar."""
+    model = _model(kind)
+    probe = f"{title or ''} {text}".strip()
+    words = token_set(probe)
+    rows = list(session.exec(select(model)))
+    # cheap pre-filter on shared words, then the full comparison on the best few
+    scored = sorted(rows, key=lambda r: -len(words & token_set(_probe_of(r))))[:_DUP_POOL]
+    best: tuple[KnowledgeEntry, float] | None = None
+    for row in scored:
+        score = max(similarity(text, row.text), similarity(probe, _probe_of(row)))
+        if score >= threshold and (best is None or score > best[1]):
+            best = (to_entry(row), score)
+    return best
+
+
+def _probe_of(row: Strategy | MentalModel) -> str:
+    return f"{getattr(row, 'title', '') or ''} {row.text}".strip()
+
+
+def _save(session: Session, kind: Kind, *, text: str, category: str | None, source: str | None,
+          approver: str, author: str | None, title: str | None,
+          on_duplicate: Literal["refuse", "merge"]) -> SaveResult:
+    text = _clean_text(text)
+    if kind == "mental_model":
+        title = " ".join((title or "").split())[:MAX_TITLE]
+        if not title:
+            raise KnowledgeError("a mental model needs a title")
+    category = normalize_category(category)
+    source = (source or "pasted").strip() or "pasted"
+    dup = find_duplicate(session, kind, text, title)
+    if dup is not None:
+        existing, score = dup
+        if on_duplicate == "refuse":
+            return SaveResult("duplicate", existing, score)
+        row = session.get(_model(kind), existing.id)
+        assert row is not None
+        if len(text) > len(row.text):  # keep the more complete wording
+            row.text = text
+        if source not in row.source.split(" | "):
+            row.source = f"{row.source} | {source}"[:2000]
+        row.approved_by, row.approved_at = approver, utcnow()
+        session.add(row)
+        session.flush()
+        return SaveResult("merged", to_entry(row), score)
+    now = utcnow()
+    row_new: Strategy | MentalModel
+    if kind == "strategy":
+        row_new = Strategy(text=text, category=category, source=source, author=author,
+                           approved_by=approver, approved_at=now)
+    else:
+        row_new = MentalModel(title=title or "", text=text, category=category, source=source,
+                              author=author, approved_by=approver, approved_at=now)
+    session.add(row_new)
+    session.flush()
+    return SaveResult("saved", to_entry(row_new), 0.0)
+
+
+def save_strategy(session: Session, text: str, category: str | None, source: str | None,
+                  approved_by: Actor, author: str | None = None, *,
+                  on_duplicate: Literal["refuse", "merge"] = "refuse") -> SaveResult:
+    """Save an approved strategy (admin only). A near-duplicate is refused or merged."""
+    approver = require_admin(approved_by)
+    return _save(session, "strategy", text=text, category=category, source=source,
+                 approver=approver, author=author, title=None, on_duplicate=on_duplicate)
+
+
+def save_mental_model(session: Session, title: str, text: str, category: str | None,
+                      source: str | None, approved_by: Actor, author: str | None = None, *,
+                      on_duplicate: Literal["refuse", "merge"] = "refuse") -> SaveResult:
+    """Save an approved mental model (admin only). A near-duplicate is refused or merged."""
+    approver = require_admin(approved_by)
+    return _save(session, "mental_model", text=text, category=category, source=source,
+                 approver=approver, author=author, title=title, on_duplicate=on_duplicate)
+
+
+def list_knowledge(session: Session, kind: Kind | None = None, category: str | None = None,
+                   limit: int = 100, offset: int = 0) -> list[KnowledgeEntry]:
+    """Entries newest first, optionally one kind and/or one category (readable by anyone)."""
+    out: list[KnowledgeEntry] = []
+    for k in ([kind] if kind else list(KINDS)):
+        model = _model(k)
+        stmt = select(model)
+        if category:
+            stmt = stmt.where(model.category == normalize_category(category))
+        stmt = stmt.order_by(model.created_at.desc(), model.id.desc())  # type: ignore[union-attr]
+        stmt = stmt.limit(offset + limit)
+        out.extend(to_entry(r) for r in session.exec(stmt))
+    out.sort(key=lambda e: (e.approved_at or _EPOCH, e.id), reverse=True)
+    return out[offset: offset + limit]
+
+
+def get_entry(session: Session, kind: Kind, entry_id: int) -> KnowledgeEntry | None:
+    row = session.get(_model(kind), entry_id)
+    return to_entry(row) if row else None
+
+
+def parse_ref(ref: str) -> tuple[Kind, int]:
+    """"S12" -> ("strategy", 12), "M3" -> ("mental_model", 3)."""
+    ref = ref.strip().upper()
+    if len(ref) >= 2 and ref[0] in "SM" and ref[1:].isdigit():
+        return ("strategy" if ref[0] == "S" else "mental_model"), int(ref[1:])
+    raise KnowledgeError(f"not a knowledge reference: {ref!r} (like S12 or M3)")
+
+
+def delete_knowledge(session: Session, kind: Kind, entry_id: int, acting_user: Actor) -> bool:
+    """Delete one entry (admin only); False when it does not exist."""
+    require_admin(acting_user)
+    row = session.get(_model(kind), entry_id)
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
+
+
+def knowledge_counts(session: Session) -> dict[str, int]:
+    return {k: int(session.exec(select(func.count()).select_from(_model(k))).one())
+            for k in KINDS}
