@@ -1,0 +1,596 @@
+"""Deal analytics: one Keepa product dict -> one `DealRecord` (pure; no I/O).
+
+Every metric follows DOMAIN.md "Deal analytics"; where a rule there leaves a choice open, the
+choice is written next to the code that makes it. Histories are read as numpy arrays
+(tools/deals/series.py says why not `keepa.parse_csv`); loops run only over events (offer drops
+that found no rank drop, the 12 months, the <= 100 offers), never over history points.
+
+Missing inputs never turn into zeros: the dependent fields stay None and `missing[field]` says
+why, so a user sees "unknown" rather than a number that looks like data.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from tools.deals import money as m
+from tools.deals import series as s
+from tools.user_settings import UserSettings
+
+INFER_WINDOW_MIN = 240 * 60  # rank drop within 240 h of the offer-count drop
+LOOKAHEAD_MIN = 30 * s.MINUTES_PER_DAY  # else a better rank within 30 days counts
+YEAR_MIN = 365 * s.MINUTES_PER_DAY
+CHART_WINDOW_MIN = 2 * YEAR_MIN  # history kept for charts
+MAX_LIST_AT_CENTS = 150_000  # DOMAIN.md: anything over $1,500 is rejected
+AMAZON_CAP = 0.90  # List at <= 90 % of the lowest Amazon new price
+AMAZON_SELLER_ID = "ATVPDKIKX0DER"
+WILSON_Z = 1.96
+
+# Keepa offer condition codes (1 = new) -> our used conditions.
+OFFER_CONDITIONS = {2: "like_new", 3: "very_good", 4: "good", 5: "acceptable"}
+STATS_CONDITIONS = {s.USED_LIKE_NEW: "like_new", s.USED_VERY_GOOD: "very_good",
+                    s.USED_GOOD: "good", s.USED_ACCEPTABLE: "acceptable"}
+
+TEXTBOOK_MONTHS = frozenset({8, 9, 1})
+HOLIDAY_MONTHS = frozenset({11, 12})
+SUMMER_MONTHS = frozenset({5, 6, 7})
+_HINTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("exam_prep", re.compile(
+        r"\b(test prep(aration)?|exam|study guide|review book|practice tests?|mcat|lsat|gmat|"
+        r"gre|nclex|cpa|pmp|comptia|usmle|praxis|certification)\b", re.I)),
+    ("holiday", re.compile(
+        r"\b(christmas|holiday|halloween|thanksgiving|hanukkah|advent|santa|xmas)\b", re.I)),
+    ("summer", re.compile(r"\b(summer|beach|pool|swim(ming)?)\b", re.I)),
+    ("textbook", re.compile(r"\b(textbooks?|\d+(st|nd|rd|th) edition)\b", re.I)),
+)
+
+
+class DealInputError(ValueError):
+    """The product dict cannot be analysed; the message names the ASIN and the field."""
+
+
+@dataclass(frozen=True, slots=True)
+class SellerInfo:
+    """The Price Now seller's feedback from Keepa /seller/ (`rating` 0-500, `ratingCount`)."""
+
+    rating: float
+    rating_count: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.rating <= 500:
+            raise ValueError(f"seller rating must be 0-500, got {self.rating}")
+        if self.rating_count < 0:
+            raise ValueError(f"seller rating_count must be >= 0, got {self.rating_count}")
+
+
+def wilson_lower_bound(fraction: float, trials: int, z: float = WILSON_Z) -> float | None:
+    """Lower bound of the Wilson score interval: a rating backed by few reviews scores low."""
+    if trials <= 0:
+        return None
+    n, p = float(trials), min(max(fraction, 0.0), 1.0)
+    z2 = z * z
+    centre = p + z2 / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return (centre - spread) / (1 + z2 / n)
+
+
+@dataclass(frozen=True, slots=True)
+class PriceNow:
+    price: float  # dollars, price + shipping
+    condition: str | None
+    source: str  # "offers" | "stats"
+    seller_id: str | None = None
+    is_fba: bool | None = None
+
+
+def price_now_from_offers(offers: list[dict[str, Any]],
+                          live_order: list[int] | None) -> PriceNow | None:
+    """Lowest total (price + shipping) live used offer.
+
+    Live offers are those listed in `liveOffersOrder` (all offers when it is absent). An offer's
+    current price is the last triplet of its `offerCSV`. MFN offers with unknown shipping (-1)
+    are rejected; FBA offers with unknown shipping count as free shipping.
+    """
+    indices = live_order if isinstance(live_order, list) else range(len(offers))
+    best: tuple[int, PriceNow] | None = None
+    for i in indices:
+        if not isinstance(i, int) or not 0 <= i < len(offers):
+            continue
+        offer = offers[i]
+        cond = OFFER_CONDITIONS.get(offer.get("condition"))  # type: ignore[arg-type]
+        ocsv = offer.get("offerCSV") or []
+        if cond is None or len(ocsv) < 3:
+            continue
+        price, ship = ocsv[-2], ocsv[-1]
+        if price is None or price <= 0:
+            continue
+        fba = bool(offer.get("isFBA"))
+        if ship is None or ship < 0:
+            if not fba:
+                continue
+            ship = 0
+        total = int(price) + int(ship)
+        if best is None or total < best[0]:
+            best = (total, PriceNow(total / 100.0, cond, "offers", offer.get("sellerId"), fba))
+    return best[1] if best else None
+
+
+def price_now_from_stats(stats: dict[str, Any] | None) -> PriceNow | None:
+    """Fallback without offers: lowest `stats.current` used-by-condition (19-22, incl. shipping),
+    else the plain USED price (2) whose condition Keepa does not tell."""
+    best: tuple[int, str | None] | None = None
+    for idx, cond in STATS_CONDITIONS.items():
+        v = s.stat_value(stats, "current", idx)
+        if v and (best is None or v < best[0]):
+            best = (v, cond)
+    if best is None:
+        v = s.stat_value(stats, "current", s.USED)
+        if v:
+            best = (v, None)
+    return PriceNow(best[0] / 100.0, best[1], "stats") if best else None
+
+
+@dataclass(frozen=True, slots=True)
+class InferredSales:
+    times: np.ndarray  # Keepa minutes of the offer-count drop that sold
+    prices: np.ndarray  # cents (float), NaN where the used price was unknown
+    offer_drops: int
+
+
+def infer_sales(csv: list[Any] | None) -> InferredSales:
+    """DOMAIN.md inferred sales: a used offer-count drop followed by a sales-rank improvement.
+
+    - Offer drop: COUNT_USED falls between consecutive points (time t).
+    - Confirmed when the rank improves (a rank point lower than the one before it) in
+      [t, t + 240 h]; Keepa often logs the count and the rank at the same minute, so t counts.
+    - Else look ahead 30 days: any rank in [t, t + 30 d] better than the rank in effect just
+      before t also counts.
+    - Sale price: the lowest used price (USED) in effect just *before* t, because the offer
+      that sold is the one that vanished at t (the value at t is the next-cheapest offer);
+      when nothing precedes t, the value at t.
+    """
+    empty = InferredSales(np.empty(0, np.int64), np.empty(0, float), 0)
+    ct, cv = s.pairs(csv, s.COUNT_USED)
+    keep = cv >= 0
+    ct, cv = ct[keep], cv[keep]
+    if ct.size < 2:
+        return empty
+    td = ct[np.flatnonzero(cv[1:] < cv[:-1]) + 1]
+    if td.size == 0:
+        return empty
+    rt, rv = s.pairs(csv, s.SALES)
+    keep = rv > 0
+    rt, rv = rt[keep], rv[keep]
+    sold = np.zeros(td.size, dtype=bool)
+    if rt.size:
+        improved_t = rt[1:][rv[1:] < rv[:-1]]
+        if improved_t.size:
+            j = np.searchsorted(improved_t, td, side="left")
+            hit = improved_t[np.minimum(j, improved_t.size - 1)]
+            sold = (j < improved_t.size) & (hit <= td + INFER_WINDOW_MIN)
+        rest = np.flatnonzero(~sold)
+        if rest.size:
+            before_k = np.searchsorted(rt, td[rest], side="left") - 1
+            end_k = np.searchsorted(rt, td[rest] + LOOKAHEAD_MIN, side="right")
+            # one iteration per unconfirmed offer drop (an event), not per history point
+            for i, kb, ke in zip(rest.tolist(), before_k.tolist(), end_k.tolist(), strict=True):
+                if kb >= 0 and ke > kb + 1 and rv[kb + 1:ke].min() < rv[kb]:
+                    sold[i] = True
+    times = td[sold]
+    ut, uv = s.pairs(csv, s.USED)
+    price = s.value_at(ut, uv, times, strictly_before=True)
+    price = np.where(price > 0, price, s.value_at(ut, uv, times))
+    prices = np.where(price > 0, price.astype(float), np.nan)
+    return InferredSales(times, prices, int(td.size))
+
+
+@dataclass(frozen=True, slots=True)
+class SeasonalMonths:
+    peak: tuple[int, ...]
+    trough: tuple[int, ...]
+    flat: bool  # sale prices barely move with the month
+
+
+def seasonal_months(months: np.ndarray, prices: np.ndarray) -> SeasonalMonths | None:
+    """Peak and trough months from inferred sales by month (needs >= 3 priced sales in >= 2
+    months).
+
+    Peak = the months whose median sale price is within 10 % of the price range from the top
+    (when the market pays most: when to sell); trough = within 10 % from the bottom (when to
+    buy). When the monthly medians differ by < 5 %, price says nothing, so sales volume
+    decides: the busiest months are the peak and the quietest the trough.
+    """
+    if prices.size < 3:
+        return None
+    present, inverse, counts = np.unique(months, return_inverse=True, return_counts=True)
+    if present.size < 2:
+        return None
+    med = np.array([np.median(prices[inverse == k]) for k in range(present.size)])
+    hi, lo = float(med.max()), float(med.min())
+    if hi - lo > 0.05 * hi:
+        band = 0.10 * (hi - lo)
+        peak, trough, flat = present[med >= hi - band], present[med <= lo + band], False
+    else:
+        peak, trough, flat = (present[counts == counts.max()],
+                              present[counts == counts.min()], True)
+    return SeasonalMonths(tuple(int(x) for x in peak), tuple(int(x) for x in trough), flat)
+
+
+def keyword_hint(*texts: str | None) -> str | None:
+    """Seasonality hint from title / category / binding words (first matching rule wins)."""
+    text = " ".join(t for t in texts if t)
+    for label, pattern in _HINTS:
+        if pattern.search(text):
+            return label
+    return None
+
+
+def seasonality_label(hint: str | None, months: SeasonalMonths | None,
+                      media: bool) -> str | None:
+    """Keyword hints win (they name the demand driver); otherwise the peak months decide:
+    >= half of them in Aug/Sep/Jan -> textbook (books only), Nov/Dec -> holiday,
+    May-Jul -> summer; flat prices or >= 6 peak months -> year_round. None without evidence.
+    """
+    if hint:
+        return hint
+    if months is None:
+        return None
+    peak = set(months.peak)
+    if months.flat or len(peak) >= 6:
+        return "year_round"
+
+    def share(group: frozenset[int]) -> float:
+        return len(peak & group) / len(peak)
+
+    if media and share(TEXTBOOK_MONTHS) >= 0.5:
+        return "textbook"
+    if share(HOLIDAY_MONTHS) >= 0.5:
+        return "holiday"
+    if share(SUMMER_MONTHS) >= 0.5:
+        return "summer"
+    return "year_round"
+
+
+def mode_price(prices: np.ndarray) -> float:
+    """Most frequent price; when several share the top count, their median (stable and not
+    biased toward the highest of equally common prices)."""
+    values, counts = np.unique(prices, return_counts=True)
+    return float(np.median(values[counts == counts.max()]))
+
+
+def trend_direction(csv: list[Any] | None) -> str | None:
+    """Direction of the last 3-10 distinct used prices: the least-squares slope over the
+    window, as a share of its mean; beyond ±5 % over the window is up/down, else flat."""
+    _, uv = s.pairs(csv, s.USED)
+    uv = uv[uv > 0]
+    if uv.size == 0:
+        return None
+    uv = uv[np.r_[True, uv[1:] != uv[:-1]]][-10:]
+    if uv.size < 3:
+        return None
+    x = np.arange(uv.size, dtype=float)
+    x -= x.mean()
+    y = uv.astype(float)
+    slope = float((x * (y - y.mean())).sum() / (x * x).sum())
+    change = slope * (uv.size - 1) / float(y.mean())
+    return "up" if change > 0.05 else "down" if change < -0.05 else "flat"
+
+
+@dataclass(slots=True, kw_only=True)
+class DealRecord:
+    """Every Deal column analytics can fill, the DealHistory series, and why fields are empty.
+
+    Money fields (all_in_cost ... min_listing_price) are under the `settings` passed to
+    `analyse_product`; `tools.deals.store.deal_row` stores the policy-default version.
+    """
+
+    asin: str
+    title: str | None = None
+    author: str | None = None
+    binding: str | None = None
+    category: str | None = None
+    root_category_id: int | None = None
+    category_path: str | None = None
+    publication_year: int | None = None
+    image_url: str | None = None
+    # market state
+    condition: str | None = None
+    price_now: float | None = None
+    price_now_source: str | None = None
+    shipping_included: bool = False
+    sales_rank: int | None = None
+    rank_drops_30: int | None = None
+    rank_drops_90: int | None = None
+    rank_drops_180: int | None = None
+    rank_drops_365: int | None = None
+    offers_used: int | None = None
+    offers_new: int | None = None
+    offers_fba: int | None = None
+    offers_fbm: int | None = None
+    amazon_offer: bool | None = None
+    buy_box_amazon_share: float | None = None
+    amazon_new_low: float | None = None
+    # analytics
+    avg_1yr: float | None = None
+    percent_down: float | None = None
+    inferred_sales_count: int | None = None
+    offer_drops_count: int | None = None
+    deal_trust: float | None = None
+    seller_id: str | None = None
+    seller_quality: float | None = None
+    trend: str | None = None
+    peak_months: str | None = None
+    trough_months: str | None = None
+    peak_mask: int | None = None
+    seasonality: str | None = None
+    list_at: float | None = None
+    expected_trough_price: float | None = None
+    # money inputs and results
+    referral_pct: float | None = None
+    referral_min: float | None = None
+    fba_fee: float | None = None
+    fba_fee_source: str | None = None  # "keepa" | "estimate"
+    closing_fee: float | None = None
+    amz_fees: float | None = None
+    all_in_cost: float | None = None
+    profit: float | None = None
+    margin: float | None = None
+    roi: float | None = None
+    min_listing_price: float | None = None
+    keepa_last_update: datetime | None = None
+    missing: dict[str, str] = field(default_factory=dict)
+    # DealHistory
+    used_price_history: dict[str, list[Any]] | None = None
+    sales_rank_history: dict[str, list[Any]] | None = None
+    amazon_price_history: dict[str, list[Any]] | None = None
+    new_price_history: dict[str, list[Any]] | None = None
+    inferred_sales: list[dict[str, Any]] = field(default_factory=list)
+
+    def money_inputs(self) -> m.MoneyInputs:
+        return m.MoneyInputs(self.price_now, self.list_at, self.referral_pct, self.referral_min,
+                             self.fba_fee, self.closing_fee, self.shipping_included)
+
+
+def _validate(product: object) -> dict[str, Any]:
+    """Shape check before any indexing, via tools.keepa's validator (the keepa package's own
+    backend model); a defect becomes a DealInputError naming the ASIN and field."""
+    try:
+        from tools.keepa.errors import MalformedProduct
+        from tools.keepa.parsing import validate_product
+    except ImportError:  # pragma: no cover - tools.keepa ships with this package
+        if not isinstance(product, dict) or not isinstance(product.get("asin"), str):
+            raise DealInputError("product must be a Keepa product object with an 'asin'") from None
+        return product
+    try:
+        return validate_product(product, require_history=False, require_stats=False)
+    except MalformedProduct as err:
+        raise DealInputError(str(err)) from err
+
+
+def _months_csv(months: tuple[int, ...] | None) -> str | None:
+    return ",".join(str(x) for x in sorted(months)) if months else None
+
+
+def _mask(months: tuple[int, ...] | None) -> int | None:
+    return sum(1 << (x - 1) for x in set(months)) if months else None
+
+
+def _publication_year(value: object) -> int | None:
+    if not isinstance(value, int) or value <= 0:
+        return None
+    year = int(str(value)[:4])
+    return year if 1400 <= year <= 2100 else None
+
+
+def _image_url(product: dict[str, Any]) -> str | None:
+    images = product.get("images")
+    name = None
+    if isinstance(images, list) and images and isinstance(images[0], dict):
+        name = images[0].get("l") or images[0].get("m")
+    elif isinstance(product.get("imagesCSV"), str) and product["imagesCSV"]:
+        name = product["imagesCSV"].split(",")[0]
+    return f"https://m.media-amazon.com/images/I/{name}" if name else None
+
+
+def analyse_product(product: dict[str, Any], *, sellers: dict[str, SellerInfo] | None = None,
+                    now: datetime | None = None, settings: UserSettings | None = None,
+                    validate: bool = True) -> DealRecord:
+    """Turn one Keepa product (as in `/product/` `products[]`, offers optional) into a record.
+
+    `sellers` maps seller id -> SellerInfo for the seller-quality score of the Price Now
+    seller; `now` anchors the 365-day windows (default: current UTC time); `settings` prices the
+    money fields (default: the policy defaults). `validate=False` skips the shape check for
+    callers that already validated the product (e.g. the Keepa client).
+    """
+    if validate:
+        product = _validate(product)
+    settings = settings or UserSettings()
+    now_min = s.datetime_to_keepa_minutes(now or datetime.now(UTC))
+    csv = product.get("csv")
+    stats = product.get("stats") if isinstance(product.get("stats"), dict) else None
+    offers = product.get("offers") if isinstance(product.get("offers"), list) else None
+    missing: dict[str, str] = {}
+    tree = product.get("categoryTree") or []
+    names = [c.get("name") for c in tree if isinstance(c, dict) and c.get("name")]
+    binding = product.get("binding")
+    root = product.get("rootCategory") if isinstance(product.get("rootCategory"), int) else None
+    media = m.is_media(root, binding)
+    rec = DealRecord(
+        asin=product["asin"], title=product.get("title"), author=product.get("author"),
+        binding=binding, category=names[0] if names else None, root_category_id=root,
+        category_path=" > ".join(names) if names else None,
+        publication_year=_publication_year(product.get("publicationDate")),
+        image_url=_image_url(product),
+    )
+    last_update = product.get("lastUpdate")
+    if isinstance(last_update, int) and last_update > 0:
+        rec.keepa_last_update = s.keepa_minutes_to_datetime(last_update)
+
+    # --- market state -------------------------------------------------------------------
+    if stats is None:
+        missing["stats"] = "product fetched without stats"
+    rec.sales_rank = s.stat_value(stats, "current", s.SALES)
+    for days in (30, 90, 180, 365):
+        setattr(rec, f"rank_drops_{days}", s.stat_scalar(stats, f"salesRankDrops{days}"))
+    rec.offers_used = s.stat_value(stats, "current", s.COUNT_USED)
+    rec.offers_new = s.stat_value(stats, "current", s.COUNT_NEW)
+    rec.offers_fba = s.stat_scalar(stats, "offerCountFBA")
+    rec.offers_fbm = s.stat_scalar(stats, "offerCountFBM")
+    live = product.get("liveOffersOrder")
+    if offers is not None:
+        idx = live if isinstance(live, list) else range(len(offers))
+        live_offers = [offers[i] for i in idx if isinstance(i, int) and 0 <= i < len(offers)]
+        rec.amazon_offer = any(bool(o.get("isAmazon")) for o in live_offers)
+        if rec.offers_used is None:
+            rec.offers_used = sum(1 for o in live_offers if o.get("condition") in OFFER_CONDITIONS)
+        pn = price_now_from_offers(offers, live)
+        if pn is None:
+            missing["price_now"] = "no live used offer with a known total price"
+    else:
+        amazon_now = (stats or {}).get("current") or []
+        if len(amazon_now) > s.AMAZON and isinstance(amazon_now[s.AMAZON], int) \
+                and amazon_now[s.AMAZON] != -2:
+            rec.amazon_offer = amazon_now[s.AMAZON] > 0
+        pn = price_now_from_stats(stats)
+        if pn is None:
+            missing["price_now"] = "no offers fetched and no used price in stats.current"
+    if rec.amazon_offer is None:
+        missing["amazon_offer"] = "Amazon's current price is unknown"
+    if pn is not None:
+        rec.price_now, rec.condition, rec.price_now_source = pn.price, pn.condition, pn.source
+        rec.seller_id = pn.seller_id
+        if pn.condition is None:
+            missing["condition"] = "stats fallback: Keepa's plain used price has no condition"
+    bb = (stats or {}).get("buyBoxStats")
+    if isinstance(bb, dict):
+        amazon = bb.get(AMAZON_SELLER_ID) or {}
+        share = amazon.get("percentageWon", 0.0) if isinstance(amazon, dict) else 0.0
+        rec.buy_box_amazon_share = float(share or 0.0)
+    else:
+        missing["buy_box_amazon_share"] = "no buy box statistics in the Keepa answer"
+    lows = [v for v in (s.stat_value(stats, k, s.AMAZON) for k in ("current", "avg180", "avg365"))
+            if v]
+    rec.amazon_new_low = min(lows) / 100.0 if lows else None
+
+    # --- inferred sales ---------------------------------------------------------------------
+    if csv is None:
+        missing["inferred_sales"] = "product fetched without history"
+        sales = InferredSales(np.empty(0, np.int64), np.empty(0, float), 0)
+    else:
+        sales = infer_sales(csv)
+    rec.inferred_sales_count = int(sales.times.size)
+    rec.offer_drops_count = sales.offer_drops
+    if sales.offer_drops:
+        rec.deal_trust = sales.times.size / sales.offer_drops * 100.0
+    else:
+        missing["deal_trust"] = "no used offer-count drops in the history"
+    priced = ~np.isnan(sales.prices)
+    p_times, p_prices = sales.times[priced], sales.prices[priced]
+    p_months = s.keepa_minutes_to_month(p_times)
+    rec.inferred_sales = [{"t": int(t), "price": round(float(p) / 100.0, 2)} for t, p in
+                          zip(s.keepa_minutes_to_unix_ms(p_times).tolist(), p_prices.tolist(),
+                              strict=True)]
+    recent = (p_times >= now_min - YEAR_MIN) & (p_times <= now_min)
+    r_prices, r_months = p_prices[recent], p_months[recent]
+    if r_prices.size:
+        rec.avg_1yr = float(r_prices.mean()) / 100.0
+    else:
+        missing["avg_1yr"] = "no inferred sale with a known price in the last 365 days"
+    if rec.avg_1yr and rec.price_now is not None:
+        rec.percent_down = max(0.0, (rec.avg_1yr - rec.price_now) / rec.avg_1yr * 100.0)
+    elif "avg_1yr" in missing or rec.price_now is None:
+        missing["percent_down"] = "needs both 1yr. Avg. and Price Now"
+
+    # --- seasonality -----------------------------------------------------------------------
+    months = seasonal_months(p_months, p_prices)
+    if months is None:
+        reason = "fewer than 3 priced inferred sales spread over 2+ months"
+        missing["peak_months"] = missing["trough_months"] = reason
+    else:
+        rec.peak_months, rec.trough_months = (_months_csv(months.peak),
+                                              _months_csv(months.trough))
+        rec.peak_mask = _mask(months.peak)
+        trough_prices = p_prices[np.isin(p_months, months.trough)]
+        rec.expected_trough_price = float(np.median(trough_prices)) / 100.0
+    if rec.expected_trough_price is None:
+        missing["expected_trough_price"] = "no trough month known"
+    hint = keyword_hint(rec.title, rec.category_path, binding)
+    rec.seasonality = seasonality_label(hint, months, media)
+    if rec.seasonality is None:
+        missing["seasonality"] = "no keyword hint and too few inferred sales to see a season"
+
+    # --- List at ---------------------------------------------------------------------------
+    # Only the last 365 days of sales count (DOMAIN failure mode "ghost profit": an old peak
+    # price kept after the market moved).
+    list_cents: float | None = None
+    if r_prices.size == 0:
+        missing["list_at"] = "no inferred sale with a known price in the last 365 days"
+    elif r_prices.size < 3:
+        list_cents = float(np.median(r_prices))
+    else:
+        pool = r_prices
+        if months is not None:
+            in_peak = np.isin(r_months, months.peak)
+            if in_peak.any():
+                pool = r_prices[in_peak]
+        list_cents = mode_price(pool)
+    if list_cents is not None and rec.amazon_new_low:
+        list_cents = min(list_cents, AMAZON_CAP * rec.amazon_new_low * 100.0)
+    if list_cents is not None and list_cents > MAX_LIST_AT_CENTS:
+        missing["list_at"] = f"expected sale price ${list_cents / 100:.2f} is over $1,500: rejected"
+        list_cents = None
+    rec.list_at = round(list_cents) / 100.0 if list_cents is not None else None
+
+    # --- seller quality, trend ---------------------------------------------------------------
+    if rec.seller_id is None:
+        missing["seller_quality"] = ("Price Now comes from stats: the seller is unknown"
+                                     if pn is not None else "no Price Now seller")
+    elif not sellers or rec.seller_id not in sellers:
+        missing["seller_quality"] = f"seller {rec.seller_id} not looked up yet"
+    else:
+        info = sellers[rec.seller_id]
+        rec.seller_quality = wilson_lower_bound(info.rating / 500.0, info.rating_count)
+        if rec.seller_quality is None:
+            missing["seller_quality"] = "seller has no ratings"
+    rec.trend = trend_direction(csv)
+    if rec.trend is None:
+        missing["trend"] = "fewer than 3 distinct used prices in the history"
+
+    # --- money -----------------------------------------------------------------------------
+    pct = product.get("referralFeePercentage")
+    rec.referral_pct = float(pct) if isinstance(pct, int | float) and pct > 0 \
+        else m.DEFAULT_REFERRAL_PCT
+    rec.referral_min = 0.0 if media else m.NON_MEDIA_REFERRAL_MIN
+    rec.closing_fee = m.MEDIA_CLOSING_FEE if media else 0.0
+    fba = product.get("fbaFees")
+    pick = fba.get("pickAndPackFee") if isinstance(fba, dict) else None
+    if isinstance(pick, int) and pick > 0:
+        rec.fba_fee, rec.fba_fee_source = pick / 100.0, "keepa"
+    else:
+        est = m.estimate_fba_fee(product.get("packageLength"), product.get("packageWidth"),
+                                 product.get("packageHeight"), product.get("packageWeight"))
+        if est is None:
+            missing["fba_fee"] = "Keepa has no FBA fee and package size/weight are unknown"
+        else:
+            rec.fba_fee, rec.fba_fee_source = est.fee, "estimate"
+    money = m.compute_money(rec.money_inputs(), settings)
+    rec.all_in_cost, rec.amz_fees, rec.profit = money.all_in_cost, money.amz_fees, money.profit
+    rec.margin, rec.roi, rec.min_listing_price = money.margin, money.roi, money.min_listing_price
+    for name, reason in money.missing.items():
+        missing.setdefault(name, reason)
+
+    # --- chart history -----------------------------------------------------------------------
+    if csv is not None:
+        since = now_min - CHART_WINDOW_MIN
+        rec.used_price_history = s.chart_series(csv, s.USED, since)
+        rec.sales_rank_history = s.chart_series(csv, s.SALES, since, cents=False)
+        rec.amazon_price_history = s.chart_series(csv, s.AMAZON, since)
+        rec.new_price_history = s.chart_series(csv, s.NEW, since)
+    rec.missing = missing
+    return rec

@@ -1,0 +1,121 @@
+"""Raw Keepa history arrays as numpy vectors, plus Keepa time conversion.
+
+Why not `keepa.parse_csv`: it builds a pandas DataFrame for every one of the 36 series and
+converts every timestamp to `datetime`, which alone costs milliseconds per product (the 500
+products/s target leaves 2 ms for everything), and it adds a shipping of -1 ("unknown") to the
+price. We only need a handful of series, as integer cents over integer Keepa minutes, so we read
+the flat `[t, v, t, v, ...]` arrays straight into numpy. The index constants still come from the
+keepa package (`keepa.csv_indices`), so the meaning of each slot has one source of truth.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import keepa
+import numpy as np
+
+CSV_INDEX: dict[str, int] = {name: idx for idx, name, _ in keepa.csv_indices}
+AMAZON = CSV_INDEX["AMAZON"]
+NEW = CSV_INDEX["NEW"]
+USED = CSV_INDEX["USED"]
+SALES = CSV_INDEX["SALES"]
+COUNT_NEW = CSV_INDEX["COUNT_NEW"]
+COUNT_USED = CSV_INDEX["COUNT_USED"]
+USED_LIKE_NEW = CSV_INDEX["USED_NEW_SHIPPING"]
+USED_VERY_GOOD = CSV_INDEX["USED_VERY_GOOD_SHIPPING"]
+USED_GOOD = CSV_INDEX["USED_GOOD_SHIPPING"]
+USED_ACCEPTABLE = CSV_INDEX["USED_ACCEPTABLE_SHIPPING"]
+
+# DOMAIN.md: unix_ms = (keepa_minutes + 21564000) * 60000
+KEEPA_EPOCH_OFFSET_MIN = 21_564_000
+MINUTES_PER_DAY = 24 * 60
+
+_EMPTY = np.empty(0, dtype=np.int64)
+
+
+def keepa_minutes_to_unix_ms(minutes: int | np.ndarray) -> Any:
+    """Keepa minutes -> unix milliseconds (works on scalars and arrays)."""
+    return (np.asarray(minutes, dtype=np.int64) + KEEPA_EPOCH_OFFSET_MIN) * 60_000
+
+
+def keepa_minutes_to_datetime(minutes: int) -> datetime:
+    return datetime.fromtimestamp((int(minutes) + KEEPA_EPOCH_OFFSET_MIN) * 60, tz=UTC)
+
+
+def datetime_to_keepa_minutes(when: datetime) -> int:
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(when.timestamp() // 60) - KEEPA_EPOCH_OFFSET_MIN
+
+
+def keepa_minutes_to_month(minutes: np.ndarray) -> np.ndarray:
+    """Calendar month (1..12, UTC) of each Keepa-minute timestamp, vectorised."""
+    unix_min = np.asarray(minutes, dtype=np.int64) + KEEPA_EPOCH_OFFSET_MIN
+    months = unix_min.astype("datetime64[m]").astype("datetime64[M]").astype(np.int64)
+    return months % 12 + 1
+
+
+def pairs(csv: list[Any] | None, idx: int) -> tuple[np.ndarray, np.ndarray]:
+    """`[t0, v0, t1, v1, ...]` -> (times, values) int64 arrays; empty when the series is null."""
+    if not csv or idx >= len(csv) or not csv[idx]:
+        return _EMPTY, _EMPTY
+    arr = np.asarray(csv[idx], dtype=np.int64)
+    n = arr.size // 2
+    arr = arr[: n * 2].reshape(n, 2)
+    return arr[:, 0], arr[:, 1]
+
+
+def value_at(times: np.ndarray, values: np.ndarray, when: np.ndarray, *,
+             strictly_before: bool = False) -> np.ndarray:
+    """Value in effect at each `when` (last point at or before it), -1 where there is none."""
+    if times.size == 0:
+        return np.full(np.shape(when), -1, dtype=np.int64)
+    side = "left" if strictly_before else "right"
+    k = np.searchsorted(times, when, side=side) - 1
+    out = values[np.clip(k, 0, None)]
+    return np.where(k >= 0, out, -1)
+
+
+def stat_value(stats: dict[str, Any] | None, key: str, idx: int) -> int | None:
+    """`stats[key][idx]` as an int, None for absent, -1 (no offer) or -2 (unknown)."""
+    if not stats:
+        return None
+    arr = stats.get(key)
+    if not isinstance(arr, list) or idx >= len(arr):
+        return None
+    v = arr[idx]
+    if v is None or not isinstance(v, int) or v < 0:
+        return None
+    return v
+
+
+def stat_scalar(stats: dict[str, Any] | None, key: str) -> int | None:
+    """A scalar stats field (e.g. `salesRankDrops30`), None when absent or negative (unknown)."""
+    if not stats:
+        return None
+    v = stats.get(key)
+    if v is None or isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+        return None
+    return int(v)
+
+
+def chart_series(csv: list[Any] | None, idx: int, since_minutes: int, *,
+                 cents: bool = True) -> dict[str, list[Any]] | None:
+    """A chart-ready `{"t": [unix_ms...], "v": [...]}` of one series since a Keepa minute.
+
+    Gaps (-1 no offer, -2 unknown) become None so a chart draws a break, not a zero price.
+    The point in effect at `since_minutes` is kept so the line starts at the window's edge.
+    """
+    t, v = pairs(csv, idx)
+    if t.size == 0:
+        return None
+    start = max(int(np.searchsorted(t, since_minutes, side="right")) - 1, 0)
+    t, v = t[start:], v[start:]
+    ms = keepa_minutes_to_unix_ms(t).tolist()
+    if cents:
+        vals = np.where(v >= 0, v / 100.0, np.nan).tolist()
+    else:
+        vals = np.where(v >= 0, v, np.nan).tolist()
+    return {"t": ms, "v": [None if x != x else x for x in vals]}
