@@ -49,6 +49,10 @@ class Deal(SQLModel, table=True):
         Index("ix_deal_last_seen", "last_seen_utc"),
         Index("ix_deal_updated", "updated_at"),
         Index("ix_deal_category", "category"),
+        Index("ix_deal_price_now", "price_now"),
+        Index("ix_deal_seasonality", "seasonality"),
+        Index("ix_deal_drops_30", "rank_drops_30"),
+        Index("ix_deal_percent_down", "percent_down"),
         Index("ix_deal_due", "next_refresh_at"),
     )
 
@@ -91,6 +95,7 @@ class Deal(SQLModel, table=True):
     trend: str | None = None
     peak_months: str | None = None  # comma separated month numbers, e.g. "8,9,1"
     trough_months: str | None = None
+    peak_mask: int | None = None  # bit (m - 1) set per peak month m: "in peak now" in SQL
     seasonality: str | None = None
     list_at: float | None = None
     expected_trough_price: float | None = None
@@ -99,6 +104,7 @@ class Deal(SQLModel, table=True):
     referral_pct: float | None = None
     referral_min: float | None = None
     fba_fee: float | None = None
+    fba_fee_source: str | None = None  # "keepa" | "estimate" (size tier and weight)
     closing_fee: float | None = None
     amz_fees: float | None = None
     all_in_cost_default: float | None = None

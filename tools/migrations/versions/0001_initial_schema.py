@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 15:38:50.865208
+Create Date: 2026-11-23 15:41:31.329739
 """
 
 from collections.abc import Sequence
@@ -57,12 +57,14 @@ def upgrade() -> None:
         sa.Column("trend", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("peak_months", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("trough_months", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("peak_mask", sa.Integer(), nullable=True),
         sa.Column("seasonality", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("list_at", sa.Float(), nullable=True),
         sa.Column("expected_trough_price", sa.Float(), nullable=True),
         sa.Column("referral_pct", sa.Float(), nullable=True),
         sa.Column("referral_min", sa.Float(), nullable=True),
         sa.Column("fba_fee", sa.Float(), nullable=True),
+        sa.Column("fba_fee_source", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("closing_fee", sa.Float(), nullable=True),
         sa.Column("amz_fees", sa.Float(), nullable=True),
         sa.Column("all_in_cost_default", sa.Float(), nullable=True),
@@ -86,9 +88,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("deal", schema=None) as batch_op:
         batch_op.create_index("ix_deal_category", ["category"], unique=False)
+        batch_op.create_index("ix_deal_drops_30", ["rank_drops_30"], unique=False)
         batch_op.create_index("ix_deal_due", ["next_refresh_at"], unique=False)
         batch_op.create_index("ix_deal_last_seen", ["last_seen_utc"], unique=False)
+        batch_op.create_index("ix_deal_percent_down", ["percent_down"], unique=False)
+        batch_op.create_index("ix_deal_price_now", ["price_now"], unique=False)
         batch_op.create_index("ix_deal_sales_rank", ["sales_rank"], unique=False)
+        batch_op.create_index("ix_deal_seasonality", ["seasonality"], unique=False)
         batch_op.create_index(
             "ix_deal_status_priority_due", ["status", "priority", "next_refresh_at"], unique=False
         )
@@ -222,9 +228,13 @@ def downgrade() -> None:
         batch_op.drop_index("ix_deal_visible_profit")
         batch_op.drop_index("ix_deal_updated")
         batch_op.drop_index("ix_deal_status_priority_due")
+        batch_op.drop_index("ix_deal_seasonality")
         batch_op.drop_index("ix_deal_sales_rank")
+        batch_op.drop_index("ix_deal_price_now")
+        batch_op.drop_index("ix_deal_percent_down")
         batch_op.drop_index("ix_deal_last_seen")
         batch_op.drop_index("ix_deal_due")
+        batch_op.drop_index("ix_deal_drops_30")
         batch_op.drop_index("ix_deal_category")
 
     op.drop_table("deal")
