@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     spapi_endpoint: str = "https://sellingpartnerapi-na.amazon.com"
     spapi_lwa_url: str = "https://api.amazon.com/auth/o2/token"
     spapi_marketplace_id: str = "ATVPDKIKX0DER"
+    spapi_rate_per_s: float = Field(default=5.0, gt=0)
+    spapi_burst: int = Field(default=10, ge=1)
+    spapi_rate_wait_deadline_s: float = Field(default=120.0, gt=0)
+    spapi_max_attempts: int = Field(default=5, ge=1, le=20)
+    spapi_retry_base_s: float = Field(default=0.5, ge=0)
+    spapi_retry_max_s: float = Field(default=20.0, ge=0)
+    spapi_timeout_s: float = Field(default=20.0, gt=0)
 
     secret_key: str | None = None
     chainlit_port: int = Field(default=8000, ge=1, le=65535)

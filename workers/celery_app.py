@@ -18,12 +18,14 @@ QUEUES = ("scout", "processor", "maintenance", "restrictions", "backfill")
 
 def make_celery() -> Celery:
     url = redis_url(get_settings())
-    app = Celery("arbitrage", broker=url, backend=url, include=["workers.tasks"])
+    app = Celery("arbitrage", broker=url, backend=url,
+                 include=["workers.tasks", "workers.restrictions"])
     app.conf.update(
         task_queues=[Queue(q) for q in QUEUES],
         task_default_queue="maintenance",
         task_routes={
             "workers.tasks.heartbeat": {"queue": "maintenance"},
+            "workers.restrictions.*": {"queue": "restrictions"},
         },
         task_acks_late=True,
         task_reject_on_worker_lost=True,

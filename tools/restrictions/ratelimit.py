@@ -1,0 +1,79 @@
+"""The SP-API rate limit (5 requests/s, burst 10) as one Redis token bucket shared by every
+process, so many workers together never exceed what Amazon allows.
+
+The bucket is refilled and spent in one Lua script using the Redis server's clock: atomic,
+and immune to clock skew between machines. Waiting blocks until a token is granted or the
+deadline passes; it never fails fast into a 429 storm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+from redis.asyncio import Redis
+
+from tools.restrictions.errors import RateLimitTimeout
+
+# KEYS[1] bucket; ARGV rate/s, burst. Returns 0 when a token was taken, else ms to wait.
+_TOKEN_BUCKET = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local data = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(data[1])
+local ts = tonumber(data[2])
+if tokens == nil or ts == nil then
+  tokens = burst
+  ts = now
+end
+if now > ts then
+  tokens = math.min(burst, tokens + (now - ts) * rate / 1000000)
+end
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+else
+  wait = math.ceil((1 - tokens) * 1000 / rate)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+return wait
+"""
+
+
+class RateLimiter:
+    """A Redis token bucket; `acquire()` waits for one request's worth of quota."""
+
+    def __init__(self, redis: Redis, key: str, rate: float = 5.0, burst: int = 10,
+                 deadline_s: float = 60.0) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("rate must be > 0 and burst >= 1")
+        self.redis = redis
+        self.key = key
+        self.rate = rate
+        self.burst = burst
+        self.deadline_s = deadline_s
+        self._script = redis.register_script(_TOKEN_BUCKET)
+
+    async def try_acquire(self) -> float:
+        """Take a token if one is there: 0.0, else the seconds until one will be."""
+        wait_ms = await self._script(keys=[self.key], args=[self.rate, self.burst])
+        return int(wait_ms) / 1000
+
+    async def acquire(self) -> float:
+        """Block until a token is granted; returns the seconds waited."""
+        start = time.monotonic()
+        while True:
+            wait = await self.try_acquire()
+            if wait <= 0:
+                return time.monotonic() - start
+            waited = time.monotonic() - start
+            if waited + wait > self.deadline_s:
+                raise RateLimitTimeout(
+                    f"SP-API rate limit: no request slot within {self.deadline_s:.0f}s"
+                )
+            # A little jitter so many waiters do not all wake on the same millisecond.
+            await asyncio.sleep(wait + random.uniform(0, 0.2 / self.rate))
