@@ -1,0 +1,59 @@
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import { Badge } from "@/components/ui/badge";
+
+// Deal list rendered from chat_ui/render.py `deal_table_props` (props.rows, props.columns).
+export default function DealTable() {
+  const rows = props.rows || [];
+  const money = (v) => (v === null || v === undefined ? "–" : "$" + Number(v).toFixed(2));
+  const pct = (v) => (v === null || v === undefined ? "–" : Number(v).toFixed(0) + "%");
+  const num = (v) => (v === null || v === undefined ? "–" : Number(v).toLocaleString("en-US"));
+  const gated = (g) => {
+    if (g === "restricted") return <Badge variant="destructive">gated</Badge>;
+    if (g === "ok") return <Badge variant="secondary">ok to sell</Badge>;
+    if (g === "error") return <Badge variant="outline">check failed</Badge>;
+    return <Badge variant="outline">unchecked</Badge>;
+  };
+  if (!rows.length) {
+    return <div className="text-sm text-muted-foreground">No deals match.</div>;
+  }
+  return (
+    <div className="w-full overflow-x-auto" id="deal-table">
+      <Table>
+        <TableHeader>
+          <TableRow>
+            <TableHead>Title</TableHead>
+            <TableHead className="text-right">Price now</TableHead>
+            <TableHead className="text-right">List at</TableHead>
+            <TableHead className="text-right">Profit</TableHead>
+            <TableHead className="text-right">ROI</TableHead>
+            <TableHead className="text-right">Rank</TableHead>
+            <TableHead className="text-right">Drops 90d</TableHead>
+            <TableHead>Gated</TableHead>
+            <TableHead>Links</TableHead>
+          </TableRow>
+        </TableHeader>
+        <TableBody>
+          {rows.map((r) => (
+            <TableRow key={r.asin}>
+              <TableCell className="max-w-[22rem] truncate" title={r.title}>
+                {r.title || r.asin}
+                <div className="text-xs text-muted-foreground">{r.asin}</div>
+              </TableCell>
+              <TableCell className="text-right">{money(r.price_now)}</TableCell>
+              <TableCell className="text-right">{money(r.list_at)}</TableCell>
+              <TableCell className="text-right font-medium">{money(r.profit)}</TableCell>
+              <TableCell className="text-right">{pct(r.roi)}</TableCell>
+              <TableCell className="text-right">{num(r.sales_rank)}</TableCell>
+              <TableCell className="text-right">{num(r.drops)}</TableCell>
+              <TableCell>{gated(r.gated)}</TableCell>
+              <TableCell className="whitespace-nowrap">
+                <a href={r.amazon_url} target="_blank" rel="noreferrer" className="underline mr-2">Amazon</a>
+                <a href={r.keepa_url} target="_blank" rel="noreferrer" className="underline">Keepa</a>
+              </TableCell>
+            </TableRow>
+          ))}
+        </TableBody>
+      </Table>
+    </div>
+  );
+}

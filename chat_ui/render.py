@@ -1,0 +1,151 @@
+"""Turning tool results into what a seller sees: a deal table and a price / rank chart.
+
+Pure functions from the compact JSON the agent's tools return to Chainlit elements; no database
+access here. Keys are read leniently (`profit` or `profit_default`, ...) because a tool result
+may be trimmed for the model, and a missing value shows as a dash, never as a wrong number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import chainlit as cl
+import plotly.graph_objects as go
+
+AMAZON_URL = "https://www.amazon.com/dp/{asin}"
+KEEPA_URL = "https://keepa.com/#!product/1-{asin}"
+MAX_TABLE_ROWS = 100
+
+
+def _first(d: Mapping[str, Any], *keys: str) -> Any:
+    for key in keys:
+        value = d.get(key)
+        if value is not None:
+            return value
+    return None
+
+
+def gated_label(value: Any) -> str:
+    """Stored restriction state (int status, reason code or bool) -> restricted/ok/error/unknown."""
+    if value is None or value == "pending" or value == "unknown":
+        return "unknown"
+    if isinstance(value, bool):
+        return "restricted" if value else "ok"
+    if isinstance(value, int):
+        return {1: "restricted", 0: "ok", -1: "error"}.get(value, "unknown")
+    text = str(value).lower()
+    if text in {"restricted", "gated", "approval_required", "not_eligible", "1", "true"}:
+        return "restricted"
+    if text in {"ok", "not_restricted", "ungated", "0", "false"}:
+        return "ok"
+    if text in {"error", "-1"}:
+        return "error"
+    return "unknown"
+
+
+def deal_row(deal: Mapping[str, Any]) -> dict[str, Any]:
+    """One table row: the columns of the deal table, links included."""
+    asin = str(deal.get("asin", ""))
+    gated = deal.get("gated")
+    if gated is None:
+        gated = _first(deal, "restriction_status", "restricted", "gated_status")
+    return {
+        "asin": asin,
+        "title": _first(deal, "title") or asin,
+        "price_now": _first(deal, "price_now"),
+        "list_at": _first(deal, "list_at"),
+        "profit": _first(deal, "profit", "profit_default"),
+        "roi": _first(deal, "roi", "roi_default"),
+        "sales_rank": _first(deal, "sales_rank", "rank"),
+        "drops": _first(deal, "rank_drops_90", "drops_90", "drops", "rank_drops_30"),
+        "gated": gated_label(gated),
+        "amazon_url": _first(deal, "amazon_url") or AMAZON_URL.format(asin=asin),
+        "keepa_url": _first(deal, "keepa_url") or KEEPA_URL.format(asin=asin),
+    }
+
+
+def deal_table_props(deals: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    rows = [deal_row(d) for d in deals if d.get("asin")][:MAX_TABLE_ROWS]
+    return {"rows": rows, "count": len(rows)}
+
+
+def deal_table_element(deals: Iterable[Mapping[str, Any]]) -> cl.CustomElement:
+    """The DealTable custom element (chat_ui/public/elements/DealTable.jsx)."""
+    return cl.CustomElement(name="DealTable", props=deal_table_props(deals), display="inline")
+
+
+def deal_table_markdown(deals: Iterable[Mapping[str, Any]], limit: int = 10) -> str:
+    """Plain-text fallback of the table (CLI, clients without custom elements)."""
+
+    def money(v: Any) -> str:
+        return "–" if v is None else f"${float(v):,.2f}"
+
+    lines = ["| Title | Price now | List at | Profit | ROI | Rank | Gated |",
+             "|---|---:|---:|---:|---:|---:|---|"]
+    for d in list(deals)[:limit]:
+        r = deal_row(d)
+        roi = "–" if r["roi"] is None else f"{float(r['roi']):.0f}%"
+        rank = "–" if r["sales_rank"] is None else f"{int(r['sales_rank']):,}"
+        title = str(r["title"]).replace("|", "/")[:60]
+        lines.append(f"| [{title}]({r['amazon_url']}) | {money(r['price_now'])} | "
+                     f"{money(r['list_at'])} | {money(r['profit'])} | {roi} | {rank} | "
+                     f"{r['gated']} |")
+    return "\n".join(lines)
+
+
+def _series(raw: Any) -> tuple[list[datetime], list[float]]:
+    """{"t": [unix s], "v": [...]} or [[t, v], ...] -> (datetimes, values), gaps dropped."""
+    if not raw:
+        return [], []
+    if isinstance(raw, Mapping):
+        pairs = zip(raw.get("t") or [], raw.get("v") or [], strict=False)
+    else:
+        pairs = ((p[0], p[1]) for p in raw if isinstance(p, list | tuple) and len(p) >= 2)
+    times: list[datetime] = []
+    values: list[float] = []
+    for t, v in pairs:
+        if t is None or v is None or v < 0:
+            continue
+        ts = float(t) / 1000 if float(t) > 10_000_000_000 else float(t)  # ms or s
+        times.append(datetime.fromtimestamp(ts, tz=UTC))
+        values.append(float(v))
+    return times, values
+
+
+def price_rank_figure(history: Mapping[str, Any], title: str = "") -> go.Figure:
+    """Used price (left axis), sales rank (right axis, better is up), inferred sales marked."""
+    fig = go.Figure()
+    pt, pv = _series(history.get("used_price"))
+    rt, rv = _series(history.get("sales_rank"))
+    if pt:
+        fig.add_trace(go.Scatter(x=pt, y=pv, name="Used price", mode="lines",
+                                 line={"shape": "hv", "color": "#2563eb"}))
+    if rt:
+        fig.add_trace(go.Scatter(x=rt, y=rv, name="Sales rank", mode="lines", yaxis="y2",
+                                 line={"shape": "hv", "color": "#94a3b8", "width": 1}))
+    sales = [s for s in (history.get("inferred_sales") or []) if isinstance(s, Mapping)]
+    st, sv = _series({"t": [s.get("t") for s in sales], "v": [s.get("price") for s in sales]})
+    if st:
+        fig.add_trace(go.Scatter(x=st, y=sv, name="Inferred sale", mode="markers",
+                                 marker={"symbol": "star", "size": 11, "color": "#16a34a"},
+                                 hovertemplate="sold ~$%{y:.2f}<br>%{x|%b %d, %Y}"))
+    fig.update_layout(
+        title={"text": title[:80]} if title else None,
+        yaxis={"title": "Used price ($)", "tickprefix": "$"},
+        yaxis2={"title": "Sales rank", "overlaying": "y", "side": "right",
+                "autorange": "reversed", "showgrid": False},
+        legend={"orientation": "h", "y": -0.2},
+        margin={"l": 50, "r": 60, "t": 40 if title else 10, "b": 40},
+        height=380,
+    )
+    return fig
+
+
+def price_rank_chart(history: Mapping[str, Any], title: str = "") -> cl.Plotly | None:
+    """The chart element, or None when there is no price or rank history to draw."""
+    if not (history.get("used_price") or history.get("sales_rank")):
+        return None
+    return cl.Plotly(name="price-rank", figure=price_rank_figure(history, title), display="inline",
+                     size="large")
