@@ -51,7 +51,8 @@ class Settings(BaseSettings):
     janitor_interval_s: float = Field(default=4 * 3600.0, gt=0)
     janitor_unseen_hours: float = Field(default=72.0, gt=0)
     janitor_ingestion_window_hours: float = Field(default=6.0, gt=0)
-    backfill_lock_ttl_s: float = Field(default=120.0, ge=5)
+    backfill_lock_ttl_s: float = Field(default=120.0, ge=1)
+    backfill_page_pause_s: float = Field(default=1.0, ge=0)
 
     llm_api_key: str | None = Field(
         default=None,

@@ -1,0 +1,92 @@
+"""Redis locks with an owner token, an expiry and safe release, renewed during long jobs.
+
+Built on redis-py's `Lock` (random owner token, `SET NX PX`, Lua compare-and-delete release,
+Lua extend). A crashed holder's lock simply expires after `ttl_s`, so there is never a
+"task already running" forever and never a reason to FLUSHALL. Long jobs keep their lock alive
+with a renewal thread; if renewal ever fails (the lock expired and someone else took it) the
+holder sees `lost` and stops writing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from types import TracebackType
+
+import redis
+from redis.exceptions import LockError, LockNotOwnedError
+
+log = logging.getLogger(__name__)
+PREFIX = "arbitrage:lock:"
+
+
+class LockBusy(RuntimeError):
+    """Another live holder owns the lock (its expiry is in the message)."""
+
+
+class TaskLock:
+    """One named lock; `with TaskLock(client, "backfill", 60):` raises LockBusy when held."""
+
+    def __init__(self, client: redis.Redis, name: str, ttl_s: float, *, renew: bool = True) -> None:
+        self.client = client
+        self.name = PREFIX + name
+        self.ttl_s = float(ttl_s)
+        self._lock = client.lock(self.name, timeout=self.ttl_s, thread_local=False)
+        self._renew = renew
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.lost = False
+
+    def acquire(self) -> bool:
+        if not self._lock.acquire(blocking=False):
+            return False
+        self.lost = False
+        if self._renew:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._renew_loop, daemon=True,
+                                            name=f"renew {self.name}")
+            self._thread.start()
+        return True
+
+    def _renew_loop(self) -> None:
+        while not self._stop.wait(self.ttl_s / 3):
+            try:
+                self._lock.reacquire()
+            except (LockError, redis.RedisError) as err:
+                self.lost = True
+                log.error("lost lock %s: %s", self.name, err)
+                return
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        try:
+            self._lock.release()
+        except LockNotOwnedError:
+            log.warning("lock %s had expired or changed owner before release", self.name)
+        except LockError:
+            pass
+
+    def ttl_left_s(self) -> float | None:
+        ms = self.client.pttl(self.name)
+        return None if ms is None or ms < 0 else ms / 1000
+
+    def __enter__(self) -> TaskLock:
+        if not self.acquire():
+            left = self.ttl_left_s()
+            raise LockBusy(f"{self.name.removeprefix(PREFIX)} is already running"
+                           + (f" (its lock expires in {left:.0f}s unless renewed)"
+                              if left is not None else ""))
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.release()
+
+
+def lock_holder_ttl(client: redis.Redis, name: str) -> float | None:
+    """Seconds left on a held lock, None when free (for status output)."""
+    ms = client.pttl(PREFIX + name)
+    return None if ms is None or ms < 0 else ms / 1000

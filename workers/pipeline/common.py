@@ -1,0 +1,88 @@
+"""Small pieces shared by the pipeline stages: clocks, deal rows, idempotent inserts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import insert as sa_insert
+from sqlmodel import Session
+
+from tools.keepa.keepatime import keepa_minutes_to_unix
+from tools.models import Deal, DealStatus
+
+PENDING_PRIORITY = 100  # never fetched: discovery first (coverage)
+BACKFILL_PRIORITY = 90  # history found by backfill: right after the scout's fresh finds
+BUMP_PRIORITY = 8  # scout saw a change on a known deal: ahead of routine refreshes
+DEALS_PER_PAGE = 150
+
+
+class Clock(Protocol):
+    """tools.keepa.clock.Clock: seconds since the epoch (simulated in the bench)."""
+
+    def now(self) -> float: ...
+
+
+def now_dt(clock: Clock) -> datetime:
+    return datetime.fromtimestamp(clock.now(), UTC)
+
+
+def deal_rows(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `deals.dr` list of a /deal/ answer (rows without an ASIN are dropped)."""
+    deals = body.get("deals") or {}
+    rows = deals.get("dr") if isinstance(deals, dict) else None
+    return [r for r in (rows or []) if isinstance(r, dict) and r.get("asin")]
+
+
+def row_update_minutes(row: dict[str, Any]) -> int:
+    """Keepa minutes of the deal's lastUpdate (0 when absent)."""
+    v = row.get("lastUpdate")
+    return int(v) if isinstance(v, int | float) and v > 0 else 0
+
+
+def minutes_to_dt(minutes: int) -> datetime | None:
+    return datetime.fromtimestamp(keepa_minutes_to_unix(minutes), UTC) if minutes > 0 else None
+
+
+def insert_pending(session: Session, rows: Iterable[dict[str, Any]], *, now: datetime,
+                   priority: int) -> int:
+    """Insert new ASINs as pending, due now; an ASIN that exists already is left untouched.
+
+    ON CONFLICT DO NOTHING makes this safe with several scouts/backfills at once: the primary
+    key decides, so no duplicate row can ever appear. Returns how many rows were new.
+    """
+    values = []
+    seen: set[str] = set()
+    for r in rows:
+        asin = str(r["asin"]).strip().upper()
+        if asin in seen or len(asin) != 10:
+            continue
+        seen.add(asin)
+        title = r.get("title")
+        values.append({
+            "asin": asin, "title": title if isinstance(title, str) else None,
+            "status": DealStatus.pending.value, "priority": priority,
+            "next_refresh_at": now, "last_seen_utc": now,
+            "keepa_last_update": minutes_to_dt(row_update_minutes(r)),
+            "created_at": now, "updated_at": now,
+            "root_category_id": r.get("rootCat") if isinstance(r.get("rootCat"), int) else None,
+        })
+    if not values:
+        return 0
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(Deal).on_conflict_do_nothing(index_elements=["asin"])
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as lite_insert
+
+        stmt = lite_insert(Deal).on_conflict_do_nothing(index_elements=["asin"])
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        stmt = sa_insert(Deal)
+    total = 0
+    for i in range(0, len(values), 500):
+        result = session.execute(stmt, values[i:i + 500])
+        total += max(0, result.rowcount or 0)
+    return total

@@ -1,0 +1,148 @@
+"""Scout: cheap discovery through `/deal/` (5 tokens per page of up to 150 deals).
+
+New ASINs go in as pending with top priority; known ASINs that Keepa changed since we last
+looked are bumped (due now); a watermark (newest Keepa `lastUpdate` taken in) never moves
+backward. Load shedding: at most `max_new` inserts per run; the rest wait in a durable backlog
+(system_state) and are inserted first on the next runs, so nothing is dropped silently.
+With sortType 1 (newest first) paging stops at the watermark; a run that hits `max_pages`
+before reaching it leaves a cursor so the next run continues deeper instead of skipping.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlmodel import Session, col, select
+
+from tools.deal_query import get_deal_query, selection_page
+from tools.models import Deal
+from workers import checkpoints
+from workers.pipeline.common import (
+    BUMP_PRIORITY,
+    DEALS_PER_PAGE,
+    PENDING_PRIORITY,
+    Clock,
+    deal_rows,
+    insert_pending,
+    minutes_to_dt,
+    now_dt,
+    row_update_minutes,
+)
+
+log = logging.getLogger(__name__)
+CURSOR_KEY = "scout_cursor"
+MAX_BACKLOG = 50_000
+
+
+class DealsClient(Protocol):
+    def deals(self, selection: dict[str, Any], *, purpose: str | None = None) -> Any: ...
+
+
+@dataclass
+class ScoutResult:
+    pages: int = 0
+    seen: int = 0
+    inserted: int = 0
+    bumped: int = 0
+    backlog: int = 0
+    watermark: int = 0
+    reached_watermark: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _bump_known(session: Session, rows: dict[str, dict[str, Any]], now: datetime) -> tuple[
+        int, set[str]]:
+    """Refresh last_seen of known ASINs; make changed ones due now. Returns (bumped, known)."""
+    known: set[str] = set()
+    bumped = 0
+    asins = list(rows)
+    for i in range(0, len(asins), 500):
+        chunk = asins[i:i + 500]
+        deals = session.exec(select(Deal).where(col(Deal.asin).in_(chunk))).all()
+        for deal in deals:
+            known.add(deal.asin)
+            deal.last_seen_utc = now
+            changed_at = minutes_to_dt(row_update_minutes(rows[deal.asin]))
+            if changed_at and (deal.keepa_last_update is None
+                               or changed_at > deal.keepa_last_update):
+                deal.keepa_last_update = changed_at
+                if deal.fetched_at is None or deal.fetched_at < changed_at:
+                    deal.next_refresh_at = now
+                    deal.priority = max(deal.priority, BUMP_PRIORITY)
+                    bumped += 1
+            session.add(deal)
+    session.flush()
+    return bumped, known
+
+
+def run_scout(client: DealsClient, session: Session, clock: Clock, *,
+              selection: dict[str, Any] | None = None, max_new: int = 200,
+              max_pages: int = 10) -> ScoutResult:
+    """One scout run; commits its writes (new rows, bumps, backlog, watermark) at the end."""
+    now = now_dt(clock)
+    sel = selection or get_deal_query(session)
+    newest_first = sel.get("sortType", 1) == 1
+    watermark = checkpoints.get_watermark(session)
+    cursor = checkpoints.get_state(session, CURSOR_KEY, None)
+    if cursor and newest_first:
+        page, floor, high = int(cursor["page"]), int(cursor["floor"]), int(cursor["high"])
+    else:
+        page, floor, high = 0, watermark, watermark
+    result = ScoutResult()
+    fresh: dict[str, dict[str, Any]] = {}
+    finished = False
+    while result.pages < max_pages:
+        body = client.deals(selection_page(sel, page), purpose="scout").body
+        rows = deal_rows(body)
+        result.pages += 1
+        for r in rows:
+            lu = row_update_minutes(r)
+            high = max(high, lu)
+            if newest_first and floor and lu and lu <= floor:
+                finished = True
+                continue
+            fresh.setdefault(str(r["asin"]).upper(), r)
+        page += 1
+        if finished or len(rows) < DEALS_PER_PAGE:
+            finished = True
+            break
+    result.seen = len(fresh)
+    bumped, known = _bump_known(session, fresh, now)
+    result.bumped = bumped
+
+    # load shedding: backlog (oldest first) then this run's new ASINs, at most max_new
+    backlog: list[dict[str, Any]] = list(checkpoints.get_state(
+        session, checkpoints.SCOUT_BACKLOG_KEY, []) or [])
+    queued = {b["asin"] for b in backlog}
+    for asin, r in fresh.items():
+        if asin not in known and asin not in queued:
+            backlog.append({"asin": asin, "title": r.get("title"),
+                            "lastUpdate": row_update_minutes(r), "rootCat": r.get("rootCat")})
+            queued.add(asin)
+    take, rest = backlog[:max_new], backlog[max_new:]
+    result.inserted = insert_pending(session, take, now=now, priority=PENDING_PRIORITY)
+    if len(rest) > MAX_BACKLOG:  # never silent: say what was dropped
+        log.error("scout backlog over %d; dropping the %d oldest entries", MAX_BACKLOG,
+                  len(rest) - MAX_BACKLOG)
+        rest = rest[-MAX_BACKLOG:]
+    if rest:
+        log.info("scout load shedding: inserted %d, %d wait for the next runs",
+                 len(take), len(rest))
+    checkpoints.set_state(session, checkpoints.SCOUT_BACKLOG_KEY, rest, now)
+    result.backlog = len(rest)
+
+    if finished or not newest_first:
+        result.watermark = checkpoints.advance_watermark(session, high, now)
+        checkpoints.set_state(session, CURSOR_KEY, None, now)
+        result.reached_watermark = finished
+    else:  # out of pages before reaching the old watermark: continue deeper next run
+        checkpoints.set_state(session, CURSOR_KEY,
+                              {"page": page, "floor": floor, "high": high}, now)
+        result.watermark = watermark
+    session.commit()
+    return result
