@@ -16,6 +16,20 @@ from tools.settings import get_settings
 QUEUES = ("scout", "processor", "maintenance", "restrictions", "backfill")
 
 
+def pipeline_schedule() -> dict[str, dict[str, object]]:
+    """Beat entries of the deal pipeline; each task also holds a lock, so ticks never pile up.
+
+    Expiry = interval: a tick that waited in the queue longer than one interval is dropped
+    (the next one is already on its way) instead of running late in a burst.
+    """
+    s = get_settings()
+    entries = {"scout": s.scout_interval_s, "processor": s.processor_interval_s,
+               "refresher": s.refresher_interval_s, "janitor": s.janitor_interval_s}
+    return {name: {"task": f"workers.tasks.{name}", "schedule": every,
+                   "options": {"expires": every}}
+            for name, every in entries.items()}
+
+
 def make_celery() -> Celery:
     url = redis_url(get_settings())
     app = Celery("arbitrage", broker=url, backend=url,
@@ -25,6 +39,11 @@ def make_celery() -> Celery:
         task_default_queue="maintenance",
         task_routes={
             "workers.tasks.heartbeat": {"queue": "maintenance"},
+            "workers.tasks.scout": {"queue": "scout"},
+            "workers.tasks.processor": {"queue": "processor"},
+            "workers.tasks.refresher": {"queue": "maintenance"},
+            "workers.tasks.janitor": {"queue": "maintenance"},
+            "workers.tasks.backfill": {"queue": "backfill"},
             "workers.restrictions.*": {"queue": "restrictions"},
         },
         task_acks_late=True,
@@ -35,6 +54,7 @@ def make_celery() -> Celery:
         timezone="UTC",
         beat_schedule={
             "heartbeat": {"task": "workers.tasks.heartbeat", "schedule": 60.0},
+            **pipeline_schedule(),
         },
     )
     return app
