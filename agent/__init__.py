@@ -1,0 +1,1 @@
+"""The LangGraph agent: Ava and the four mentors, their tools, and the offline model."""

@@ -1,0 +1,727 @@
+"""Natural language -> `DealQuery` (and intent, ASIN, persona) for the offline model.
+
+The offline model must turn the common deal questions into the same tool calls an LLM would
+make, with no network. This is a rule-based parser: numbers are normalized ("200k", "1,000,000",
+"three", "twice"), key words are typo-corrected against a domain vocabulary (rapidfuzz), then
+specific patterns (rank, drops, ROI, profit, margin, percent down) consume their part of the text
+before the generic price patterns look at what is left, so "rank under 200k" never becomes a
+price. Whatever is not understood is reported, never guessed.
+
+Gating policy (documented choice): phrases that assert the user can sell an item ("that I can
+sell", "ungated", "not gated", "not restricted", "I'm approved for") map to
+``gated="only_ungated"`` (checked and not restricted for this user); phrases that filter gated
+items away ("no gated", "hide/exclude/skip/without restricted") map to ``gated="exclude"``
+(hide known-gated items, keep unchecked ones).
+
+Text policy: subject words (nursing, calculus, ...), quoted phrases, "by Author" and "books about
+X" become ``text`` (lower case, in order); well-known shelf names (medical, law, cookbooks, ...)
+become ``category`` with Amazon's books sub-category name; "textbooks", "exam prep", "holiday",
+"summer reading" and "year-round" become ``seasonality`` labels.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import ValidationError
+from rapidfuzz import fuzz, process
+
+from tools.deals.query import DealQuery
+
+Intent = Literal[
+    "search_deals", "get_deal", "deal_advice", "check_restriction", "keepa_lookup",
+    "search_knowledge", "propose_knowledge", "set_deal_query", "pipeline_status", "greeting",
+    "unknown",
+]
+
+PERSONAS: tuple[str, ...] = ("ava", "olyvia", "joel", "evelyn", "errol")
+_PERSONA_ALIASES = {
+    "ava": "ava", "olyvia": "olyvia", "joel": "joel", "evelyn": "evelyn", "errol": "errol",
+    "cfo": "olyvia", "flipper": "joel", "professor": "evelyn", "prof": "evelyn", "quant": "errol",
+}
+
+
+@dataclass
+class ParsedQuestion:
+    """What the offline model understood from one message."""
+
+    intent: Intent
+    query: DealQuery | None = None
+    asin: str | None = None
+    persona: str | None = None
+    text: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def understood(self) -> bool:
+        return self.intent != "unknown"
+
+
+# ---------------------------------------------------------------------------------------------
+# vocabulary and typo correction
+
+_SUBJECTS = (
+    "nursing", "calculus", "precalculus", "anatomy", "physiology", "biology", "microbiology",
+    "biochemistry", "chemistry", "organic", "physics", "statistics", "algebra", "geometry",
+    "trigonometry", "economics", "microeconomics", "macroeconomics", "accounting", "finance",
+    "psychology", "sociology", "pharmacology", "genetics", "philosophy", "marketing",
+    "anthropology", "astronomy", "geology", "ecology", "neuroscience", "pathology",
+    "immunology", "kinesiology", "nutrition", "criminology", "linguistics", "literature",
+    "ethics", "radiology", "dental", "pharmacy", "veterinary", "surgery", "pediatrics",
+    "cardiology", "epidemiology", "spanish", "french", "german", "latin", "nclex", "mcat",
+    "lsat", "gmat", "gre", "python", "java", "thermodynamics", "circuits", "discrete",
+)
+_MONTHS = {
+    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "april": 4, "apr": 4, "may": 5,
+    "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sept": 9,
+    "sep": 9, "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
+}
+_VOCAB = (
+    "textbooks", "textbook", "under", "below", "above", "between", "profit", "profits",
+    "profitable", "unprofitable", "margin", "margins", "ranked", "ranking", "rank", "drops",
+    "restricted", "unrestricted", "gated", "ungated", "amazon", "condition", "acceptable",
+    "average", "discount", "discounted", "season", "seasonal", "selling", "sells", "month",
+    "monthly", "percent", "return", "investment", "cheaper", "minimum", "maximum", "least",
+    "fastest", "newest", "latest", "dollars", "deals", "books", "show", "between", "holiday",
+    "christmas", "summer", "evergreen", "weekly", "times", "sales", "prices", "price",
+    "cheapest", "olyvia", "evelyn", "errol", "professor", "flipper", "quant", "strategy",
+    "restriction", "including", "include", "exclude", "excluding", "prep", "study", "guides",
+    "medical", "cookbooks", "children", "engineering", "business", "computer", "history",
+    "updated", "added", "hours", "listing", "peaks", "peak", "would", "should", "verdict",
+    "pipeline", "status", "tokens", "buy", "sell", "like", "good", "very", "year", "yearly",
+    *_SUBJECTS, *(m for m in _MONTHS if len(m) > 3),
+)
+_COMMON_WORDS = """
+a an the and or of in on at to for with by from is are be me my i we you it its this that these
+those what which who how why when where any anything some all show find list give get book
+books deal deals item items ones one stuff things copy copies used new sell sells seller
+sellers selling sold buy buying bought worth want need make made have has had can could would
+should will do does did not no yes please thanks thank hi hello hey about over more than less
+most least best top good great nice cheap fast quick now right today tell explain teach learn
+their them they our us your yours his her so then just also too as but if only still each every
+per week weeks day days hour hours year years month months time times rank ranks ranked drop
+drops sale sales price priced prices cost costs costing pay profit margin roi return look
+looking check checked see seen keep money dollars bucks percent off down up out last past first
+step stop post rest note tone team meat mate tame steal slate tales stale lead dale said aids
+side dies eat tea ate seal lease ease there three were here hear heard live evil veil vile file
+life lift left felt
+"""
+_COMMON = frozenset(_COMMON_WORDS.split())
+_KNOWN = frozenset(_VOCAB) | _COMMON
+_ANAGRAMS: dict[str, str] = {}
+for _w in _VOCAB:
+    _ANAGRAMS.setdefault("".join(sorted(_w)), _w)
+
+
+@lru_cache(maxsize=4096)
+def _correct(word: str) -> str:
+    """The vocabulary word a typo most likely meant, or the word itself."""
+    if len(word) < 4 or word in _KNOWN or not word.isalpha():
+        return word
+    swapped = _ANAGRAMS.get("".join(sorted(word)))
+    if swapped:
+        return swapped
+    cutoff = 85 if len(word) <= 5 else 80
+    hit = process.extractOne(word, _VOCAB, scorer=fuzz.ratio, score_cutoff=cutoff)
+    return hit[0] if hit else word
+
+
+# ---------------------------------------------------------------------------------------------
+# identifiers
+
+_ASIN_RE = re.compile(r"\b(B0[A-Z0-9]{8})\b", re.IGNORECASE)
+_ISBN13_RE = re.compile(r"\b(97[89](?:-?\d){10})\b")
+_ISBN10_RE = re.compile(r"\b(\d{9}[\dX])\b", re.IGNORECASE)
+
+
+def _isbn10_ok(s: str) -> bool:
+    total = sum((10 - i) * (10 if c in "Xx" else int(c)) for i, c in enumerate(s))
+    return total % 11 == 0
+
+
+def _isbn13_to_10(s: str) -> str | None:
+    digits = s.replace("-", "")
+    if not digits.startswith("978"):
+        return None  # 979 ISBNs have no ISBN-10 (and so no book ASIN of that form)
+    core = digits[3:12]
+    check = (11 - sum((10 - i) * int(c) for i, c in enumerate(core)) % 11) % 11
+    return core + ("X" if check == 10 else str(check))
+
+
+def find_asin(text: str) -> tuple[str | None, str]:
+    """The first ASIN / ISBN-10 / ISBN-13 (converted) in the text, and the text without it."""
+    for rx in (_ASIN_RE, _ISBN13_RE, _ISBN10_RE):
+        m = rx.search(text)
+        if not m:
+            continue
+        raw = m.group(1)
+        if rx is _ISBN13_RE:
+            asin = _isbn13_to_10(raw)
+        elif rx is _ISBN10_RE:
+            asin = raw.upper() if _isbn10_ok(raw) else None
+        else:
+            asin = raw.upper()
+        if asin:
+            return asin, text[: m.start()] + " " + text[m.end():]
+    return None, text
+
+
+# ---------------------------------------------------------------------------------------------
+# normalization
+
+_WORD_NUMS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+    "thirty": 30, "forty": 40, "fifty": 50, "dozen": 12,
+}
+_NUM_WORD_RE = re.compile(r"\b(" + "|".join(_WORD_NUMS) + r")\b")
+
+
+def _normalize(text: str) -> str:
+    t = text.lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    t = re.sub(r"[a-z]+", lambda m: _correct(m.group(0)), t)
+    t = re.sub(r"\bonce\b", "1 times", t)
+    t = re.sub(r"\btwice\b", "2 times", t)
+    t = re.sub(r"\bthrice\b", "3 times", t)
+    t = re.sub(r"\ba dozen\b", "12", t)
+    t = _NUM_WORD_RE.sub(lambda m: str(_WORD_NUMS[m.group(1)]), t)
+    for _ in range(3):
+        t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)
+    t = re.sub(r"(\d+(?:\.\d+)?)\s*k\b", lambda m: str(int(float(m.group(1)) * 1000)), t)
+    t = re.sub(r"(\d+(?:\.\d+)?)\s*(?:m|mil|million)\b",
+               lambda m: str(int(float(m.group(1)) * 1_000_000)), t)
+    t = re.sub(r"\s*(?:percent|pct|per cent)\b", "%", t)
+    t = re.sub(r"(\d)\s+%", r"\1%", t)
+    t = re.sub(r"\$\s+(\d)", r"$\1", t)
+    t = re.sub(r"(?<![\d$])(\d+(?:\.\d+)?)\s*(?:dollars?|bucks|usd)\b", r"$\1", t)
+    t = re.sub(r"\br\.?o\.?i\.?\b", "roi", t)
+    t = re.sub(r"return on investment|\breturns?\b(?! policy)", "roi", t)
+    t = re.sub(r"\bb\.?s\.?r\.?\b", "rank", t)
+    t = re.sub(r"\s+", " ", t)
+    return f" {t.strip()} "
+
+
+# ---------------------------------------------------------------------------------------------
+# patterns (applied to normalized text; each match is blanked so later patterns skip it)
+
+_N = r"(\d+(?:\.\d+)?)"
+_MONEY = r"\$?" + _N
+_LT = (r"(?:under|below|less than|lower than|cheaper than|at most|max(?:imum)?|no more than|"
+       r"not more than|up to|<=?|beneath|within|fewer than|not over|not above|sub-?|tops)")
+_GT = (r"(?:over|above|more than|greater than|higher than|at least|min(?:imum)?|>=?|no less than|"
+       r"not less than|exceeding|in excess of|north of|better than|upwards of|starting at)")
+_FILL = r"(?:\s+(?:of|is|at|be|should|must|needs?|to|has|that|a|an|are|it's|its|of|:|=|around))*"
+_MORE = r"(?:\s*\+|\s+or (?:more|better|higher|above|greater|up)|\s+plus|\s+and up)"
+_LESS = r"(?:\s+or (?:less|lower|under|below|cheaper)|\s+and (?:under|below|less)|\s+max)"
+
+
+@dataclass
+class _Acc:
+    """Accumulated fields while parsing, with the text left to look at."""
+
+    text: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def take(self, rx: re.Pattern[str]) -> list[re.Match[str]]:
+        found = list(rx.finditer(self.text))
+        for m in reversed(found):
+            self.text = self.text[: m.start()] + " " * (m.end() - m.start()) + self.text[m.end():]
+        return found
+
+    def set(self, key: str, value: Any) -> None:
+        self.fields.setdefault(key, value)
+
+
+def _num(s: str) -> float:
+    return float(s.replace("$", "").replace(",", ""))
+
+
+def _metric(acc: _Acc, kw: str, unit: str, lo_key: str, hi_key: str,
+            as_int: bool = False) -> None:
+    """Bounds for one metric: 'KW over N', 'at least N KW', 'N+ KW', 'KW between A and B'."""
+    u = unit
+
+    def val(s: str) -> float | int:
+        v = _num(s)
+        return int(v) if as_int else v
+
+    uo = f"(?:{u})?" if u else ""
+    pats: list[tuple[str, str]] = [
+        (rf"{kw}{_FILL}\s+(?:between|from)\s+{u}{_N}\s*(?:and|to|-)\s*{u}{_N}{uo}", "range"),
+        (rf"(?:between|from)\s+{u}{_N}\s*(?:and|to|-)\s*{u}{_N}{uo}\s+(?:in\s+)?{kw}", "range"),
+        (rf"{kw}{_FILL}\s+{u}{_N}{uo}\s*(?:-|to)\s*{u}{_N}{uo}", "range"),
+        (rf"{kw}{_FILL}\s+{_LT}\s*{u}{_N}{uo}", "hi"),
+        (rf"{kw}{_FILL}\s+{_GT}\s*{u}{_N}{uo}", "lo"),
+        (rf"{_LT}\s*(?:an?\s+)?{u}{_N}{uo}\s+(?:in\s+)?{kw}", "hi"),
+        (rf"{_GT}\s*(?:an?\s+)?{u}{_N}{uo}\s+(?:in\s+)?{kw}", "lo"),
+        (rf"{u}{_N}{uo}{_LESS}\s+(?:in\s+)?{kw}", "hi"),
+        (rf"{u}{_N}{uo}{_MORE}?\s+(?:in\s+)?{kw}(?:{_MORE})?", "lo"),
+        (rf"{kw}{_FILL}\s*{u}{_N}{uo}{_LESS}", "hi"),
+        (rf"{kw}{_FILL}\s*{u}{_N}{uo}{_MORE}?", "lo"),
+    ]
+    for pat, kind in pats:
+        for m in acc.take(re.compile(pat)):
+            if kind == "range":
+                acc.set(lo_key, val(m.group(1)))
+                acc.set(hi_key, val(m.group(2)))
+            elif kind == "hi":
+                acc.set(hi_key, val(m.group(1)))
+            else:
+                acc.set(lo_key, val(m.group(1)))
+
+
+_RANK_KW = r"(?:sales\s+)?(?:rank(?:ed|ing|s)?)"
+_WINDOW = (r"(?:\s*/\s*|\s+(?:in|over|per|a|an|every|each|within|during|the|last|past))*\s*"
+           r"(30 days|month|90 days|3 months|quarter|year|365 days|12 months|week)")
+_WINDOW_FIELD = {"30 days": ("min_drops_30", 1), "month": ("min_drops_30", 1),
+                 "week": ("min_drops_30", 4), "90 days": ("min_drops_90", 1),
+                 "3 months": ("min_drops_90", 1), "quarter": ("min_drops_90", 1),
+                 "year": ("min_drops_365", 1), "365 days": ("min_drops_365", 1),
+                 "12 months": ("min_drops_365", 1)}
+
+_DROPS_PATS = [
+    re.compile(rf"(?:{_GT}\s*)?{_N}\s*\+?\s*(?:or more\s+)?(?:sales\s+)?(?:rank\s+)?drops?"
+               rf"(?:{_WINDOW})?"),
+    re.compile(rf"(?:rank\s+)?drops?{_FILL}\s*(?:{_GT}\s*)?{_N}\+?(?:{_WINDOW})?"),
+    re.compile(rf"(?:sells?|selling|sold|sales)\s+(?:{_GT}\s*)?{_N}\s*\+?\s*(?:x|times|sales|copies)"
+               rf"?(?:{_WINDOW})"),
+    re.compile(rf"(?:{_GT}\s*)?{_N}\s*\+?\s*(?:x|times|sales)(?:{_WINDOW})"),
+]
+_SELLS_EVERY = re.compile(r"(?:sells?|selling|moves?)\s+(?:at least\s+)?(daily|weekly|monthly|"
+                          r"every (?:day|week|month))")
+
+_PCT_DOWN_PATS = [
+    re.compile(rf"(?:{_GT}\s*)?{_N}%\s*\+?\s*(?:or more\s+)?(?:below|under|off|less than|beneath|"
+               r"cheaper than|down from|lower than|down on)\s+(?:the\s+|their\s+|its\s+|a\s+)?"
+               r"(?:1[- ]?(?:yr|year)\.?|one[- ]year|yearly|annual|12[- ]month|usual|normal|"
+               r"typical)?\s*(?:avg|average)(?:\s+price)?"),
+    re.compile(rf"(?:discount(?:ed)?|marked down|down|off|percent down)\s+(?:by\s+)?"
+               rf"(?:{_GT}\s*)?{_N}%"),
+    re.compile(rf"(?:{_GT}\s*)?{_N}%\s*\+?\s*(?:or more\s+)?(?:down|discount(?:ed)?|off)\b"),
+]
+
+_UPDATED = re.compile(r"(?:updated|added|refreshed|found|seen|listed|changed|new)\s+"
+                      r"(?:in|within|over|during|from)\s+the\s+(?:last|past)\s+(\d+)?\s*"
+                      r"(hours?|hrs?|days?|weeks?)\b")
+_UPDATED_TODAY = re.compile(r"(?:updated|added|refreshed|found|listed|new)\s+today")
+
+_UNPROFITABLE = re.compile(
+    r"(?:includ(?:e|ing)|even|also|with|show(?: me)?|plus|and|all)\s+(?:the\s+)?"
+    r"(?:unprofitable|losing|losers|money[- ]losing|negative[- ]profit|zero[- ]profit|"
+    r"no[- ]profit|non[- ]profitable)(?:\s+(?:ones|deals|items|books))?"
+    r"|unprofitable(?:\s+ones|\s+deals)?\s+(?:too|as well|included)")
+
+_ONLY_UNGATED = re.compile(
+    r"(?:that |which |ones |deals )?(?:i|we) (?:can|am able to|'m able to|are able to|could|"
+    r"may) (?:actually )?(?:sell|list)"
+    r"|(?:i'?m|i am|we'?re|we are) (?:allowed|approved|ungated|eligible|cleared)"
+    r"(?: (?:to sell|to list|for))?"
+    r"|\bungated\b(?: for me)?|\bunrestricted\b|\bsellable\b"
+    r"|(?:not|aren'?t|are not|isn'?t|is not|never|n't) (?:gated|restricted)(?: for me)?"
+    r"|(?:with )?no restrictions?\b")
+_EXCLUDE_GATED = re.compile(
+    r"(?:exclude|excluding|hide|hiding|skip|skipping|without|no|remove|filter out|drop|ignore|"
+    r"minus|leave out|except)\s+(?:the\s+|any\s+|all\s+)?(?:gated|restricted)"
+    r"(?:\s+(?:deals|items|books|ones|stuff|asins|listings))?"
+    r"|(?:gated|restricted)\s+(?:ones|deals|items)?\s*(?:excluded|hidden|removed)")
+_INCLUDE_GATED = re.compile(r"(?:includ(?:e|ing)|even|with)\s+(?:the\s+)?(?:gated|restricted)")
+
+_NO_AMAZON = re.compile(
+    r"(?:no|without|not|minus|excluding)\s+(?:an?\s+)?amazon(?:\s+(?:offers?|sellers?|selling|"
+    r"on (?:the )?listing|competition|on it))?"
+    r"|amazon\s+(?:is\s+)?(?:not|n't|isn'?t|is not|never|doesn'?t|does not|not currently)\s+"
+    r"(?:on|selling|in|a seller|sell|have|offering|there)(?:\s+(?:the\s+)?(?:listing|it|stock))?"
+    r"|(?:not|isn'?t|aren'?t) sold by amazon|amazon[- ]free|amazon off (?:the )?listing"
+    r"|amazon out of stock")
+_WITH_AMAZON = re.compile(
+    r"(?:with\s+)?amazon\s+(?:is\s+|also\s+)?(?:on\s+(?:the\s+)?listing|selling|in stock|"
+    r"as a seller|offer|sells|on it|on them)|sold by amazon")
+
+_CONDITIONS = [
+    (re.compile(r"like[- ]new"), "like_new"),
+    (re.compile(r"very good(?!\s+(?:deals?|roi|profit|margin|price|picks?|ones|books))"),
+     "very_good"),
+    (re.compile(r"(?:in |used )good (?:condition|shape)|good (?:condition|shape|copies|copy)|"
+                r"condition:? good|used[- ]good"), "good"),
+    (re.compile(r"acceptable(?!\s+(?:roi|profit|margin|price))"), "acceptable"),
+]
+
+_SEASON_PATS = [
+    (re.compile(r"(?:exam|test)[- ]?prep|study guides?|review books?|prep books?"), "exam_prep"),
+    (re.compile(r"text\s?books?"), "textbook"),
+    (re.compile(r"holiday|christmas|xmas|gift books?"), "holiday"),
+    (re.compile(r"summer (?:reads?|reading|books?)|beach reads?"), "summer"),
+    (re.compile(r"year[- ]round|evergreen|non[- ]?seasonal|not seasonal|all[- ]year|"
+                r"steady sellers?"), "year_round"),
+]
+_MONTH_RX = r"(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b"
+_PEAK_MONTH = [
+    re.compile(r"peak(?:s|ing)?(?:\s+(?:season|month))?\s+(?:is\s+|in\s+|during\s+|around\s+|"
+               r"of\s+)*" + _MONTH_RX),
+    re.compile(_MONTH_RX + r"\s+peak"),
+    re.compile(r"(?:sells?|selling|sell)\s+(?:the\s+)?(?:best|most)\s+(?:in|during|around)\s+"
+               + _MONTH_RX),
+    re.compile(r"(?:busiest|best month)\s+(?:is\s+|in\s+)?" + _MONTH_RX),
+]
+_IN_PEAK = re.compile(
+    r"in[- ]season(?: now| right now)?|in (?:its |their )?peak(?: season)?(?: now)?"
+    r"|peak(?:ing)?(?: season)? (?:now|right now|currently|this month)|currently peaking"
+    r"|at (?:its |their )?peak|(?:seasonal )?(?:peak|high) season(?: now)?")
+
+_CATEGORY_EXPLICIT = re.compile(
+    r"in (?:the )?([a-z][a-z &',-]{2,40}?) (?:category|section|department|shelf)"
+    r"|categor(?:y|ies)\s*(?:is|=|:)?\s*\"?([a-z][a-z &',-]{2,40}?)\"?(?=[,.?!]| and | with |\s*$)")
+_CATEGORIES = [
+    (re.compile(r"\bmedical\b|\bmedicine\b"), "Medical Books"),
+    (re.compile(r"\blaw\b|\blegal\b"), "Law"),
+    (re.compile(r"\bbusiness\b"), "Business & Money"),
+    (re.compile(r"\bcomputers?\b|\bprogramming\b|\bcoding\b"), "Computers & Technology"),
+    (re.compile(r"\bchildren'?s?\b|\bkids'?\b"), "Children's Books"),
+    (re.compile(r"\bcook ?books?\b|\bcooking\b"), "Cookbooks, Food & Wine"),
+    (re.compile(r"\bengineering\b"), "Engineering & Transportation"),
+    (re.compile(r"\breligio(?:n|us)\b|\bchristian\b|\bbibles?\b"), "Religion & Spirituality"),
+    (re.compile(r"\bhistory\b"), "History"),
+    (re.compile(r"\bself[- ]help\b"), "Self-Help"),
+    (re.compile(r"\bhealth\b|\bfitness\b|\bdiet\b"), "Health, Fitness & Dieting"),
+    (re.compile(r"\beducation\b|\bteaching\b"), "Education & Teaching"),
+    (re.compile(r"\bsci-?fi\b|\bscience fiction\b|\bfantasy\b"), "Science Fiction & Fantasy"),
+    (re.compile(r"\bscience (?:and|&) math\b"), "Science & Math"),
+]
+_SUBJECT_RX = re.compile(r"\b(" + "|".join(sorted(_SUBJECTS, key=len, reverse=True)) + r")\b")
+_QUOTED = re.compile(r"[\"']([^\"']{2,60})[\"']")
+_ABOUT = re.compile(r"(?:books?|titles?|deals|textbooks?|anything)\s+(?:about|on|covering)\s+"
+                    r"([a-z]{3,30})")
+_AUTHOR = re.compile(r"\bby\s+([A-Z][A-Za-z.'-]+(?:\s+[A-Z][A-Za-z.'-]+)?)")
+_NOT_AUTHOR = {"roi", "profit", "margin", "rank", "drops", "price", "newest", "velocity", "the"}
+
+_SORTS = [
+    (re.compile(r"(?:most|highest|best|biggest|max(?:imum)?|top|largest|greatest|by|on)\s+"
+                r"(?:profits?|profitable|money|net)\b|most profitable"), "profit"),
+    (re.compile(r"(?:best|highest|biggest|top|largest|by|fattest)\s+margins?"), "margin"),
+    (re.compile(r"fastest[- ]?(?:selling|moving|sellers?)|sells? (?:the )?fastest|"
+                r"selling (?:the )?fastest|(?:best|top|fast|hot)[- ]?sellers?|most (?:rank )?"
+                r"drops|most sales|sells? (?:the )?most|by (?:velocity|drops|sales)|velocity|"
+                r"quickest|fast movers?|hottest|moves? (?:the )?fastest|quick flips?"), "drops"),
+    (re.compile(r"(?:best|lowest|by|top)\s+(?:sales\s+)?rank(?:ed|ing)?\b|lowest rank"), "rank"),
+    (re.compile(r"newest|latest|most recent|recently added|just added|new(?:est)? first|"
+                r"freshest|\bnew deals|\bany new\b"), "newest"),
+    (re.compile(r"biggest discounts?|deepest discounts?|most discounted|largest discounts?|"
+                r"most below (?:the )?average|(?:biggest|largest) (?:price )?drops?|"
+                r"by discount|by percent down|most (?:percent )?down"), "percent_down"),
+    (re.compile(r"(?:best|highest|top|biggest|by|max(?:imum)?)\s+roi"), "roi"),
+]
+
+_LIMIT_PATS = [
+    re.compile(r"\btop\s+(\d{1,3})\b(?!\s*(?:%|\$))"),
+    re.compile(r"\b(?:best|first|show(?: me)?|give me|list|find(?: me)?|get(?: me)?|pull(?: up)?"
+               r"|see)\s+(?:the\s+)?(\d{1,3})\b(?!\s*(?:%|times|x\b|drops|days|hours))"),
+    re.compile(r"\b(\d{1,3})\s+(?:best |top |good |great |cheapest |new |more )?(?:[a-z]+\s+){0,2}"
+               r"(?:deals|books|items|results|picks|options|titles|textbooks|ones|listings|"
+               r"products)\b"),
+]
+
+_RANK_PATS = [
+    re.compile(rf"top\s+{_N}(?:\s+(?:in\s+)?{_RANK_KW})?"),
+]
+
+
+def _parse_rank(acc: _Acc) -> None:
+    for m in acc.take(re.compile(rf"top\s+{_N}\s+(?:in\s+)?(?:sales\s+)?rank(?:ed|ing)?\b")):
+        acc.set("max_rank", int(_num(m.group(1))))
+    for m in acc.take(re.compile(rf"(?:in\s+)?(?:the\s+)?top\s+{_N}\b")):
+        n = int(_num(m.group(1)))
+        if n > 100:
+            acc.set("max_rank", n)
+        else:  # "top 5": a count, put it back for the limit patterns
+            acc.text = acc.text[: m.start()] + m.group(0) + acc.text[m.end():]
+    for m in acc.take(re.compile(rf"{_RANK_KW}{_FILL}\s+(?:better|higher|lower) than\s+{_N}")):
+        acc.set("max_rank", int(_num(m.group(1))))
+    for m in acc.take(re.compile(rf"sub[- ]?{_N}\s*{_RANK_KW}?")):
+        acc.set("max_rank", int(_num(m.group(1))))
+    for m in acc.take(re.compile(rf"{_RANK_KW}\s+{_N}\s+or\s+(?:better|lower|less)")):
+        acc.set("max_rank", int(_num(m.group(1))))
+    _metric(acc, _RANK_KW, "", "_min_rank", "max_rank", as_int=True)
+    acc.fields.pop("_min_rank", None)
+
+
+def _parse_drops(acc: _Acc) -> None:
+    for rx in _DROPS_PATS:
+        for m in acc.take(rx):
+            n = int(_num(m.group(1)))
+            window = m.group(2) if m.lastindex and m.lastindex >= 2 else None
+            key, mult = _WINDOW_FIELD.get(window or "month", ("min_drops_30", 1))
+            acc.set(key, n * mult)
+    for m in acc.take(_SELLS_EVERY):
+        every = m.group(1)
+        n = 30 if "day" in every else 4 if "week" in every else 1
+        acc.set("min_drops_30", n)
+
+
+def _parse_price(acc: _Acc) -> None:
+    kw = r"(?:price[ds]?|costs?|costing|priced|buy price|buy cost)"
+    _metric(acc, kw, r"\$?", "min_price", "max_price")
+    rng = re.compile(rf"(?:between|from)?\s*\$?{_N}\s*(?:and|to|-)\s*\$?{_N}(?!\s*%)"
+                     r"(?=\s|$|[,.?!])")
+    for m in re.finditer(rng, acc.text):
+        if "$" in m.group(0) or re.match(r"\s*between", m.group(0)):
+            acc.take(re.compile(re.escape(m.group(0))))
+            acc.set("min_price", _num(m.group(1)))
+            acc.set("max_price", _num(m.group(2)))
+            break
+    for m in acc.take(re.compile(rf"{_LT}\s*(\$)?{_N}(?![\d%])(?!\s*(?:times|x\b|drops|days|"
+                                 r"hours|weeks|months|sales))")):
+        v = _num(m.group(2))
+        if not m.group(1) and v >= 10_000:
+            acc.set("max_rank", int(v))
+        else:
+            acc.set("max_price", v)
+    for m in acc.take(re.compile(rf"{_GT}\s*\${_N}")):
+        acc.set("min_price", _num(m.group(1)))
+    for m in acc.take(re.compile(rf"(?:over|above|more than)\s+{_N}(?![\d%])(?!\s*(?:times|x\b|"
+                                 r"drops|days|hours|weeks|months|sales))")):
+        acc.set("min_price", _num(m.group(1)))
+    for m in acc.take(re.compile(rf"\${_N}{_LESS}")):
+        acc.set("max_price", _num(m.group(1)))
+    for m in acc.take(re.compile(rf"\${_N}{_MORE}")):
+        acc.set("min_price", _num(m.group(1)))
+
+
+def _parse_text_and_category(acc: _Acc, raw: str) -> None:
+    words: list[str] = []
+    for m in _QUOTED.finditer(raw):
+        words.append(m.group(1).strip().lower())
+    for m in _AUTHOR.finditer(raw):
+        name = m.group(1)
+        if name.split()[0].lower() not in _NOT_AUTHOR:
+            words.append(name.lower())
+    explicit = _CATEGORY_EXPLICIT.search(acc.text)
+    if explicit:
+        name = (explicit.group(1) or explicit.group(2) or "").strip()
+        if name:
+            acc.set("category", name.title().replace("'S", "'s").replace(" And ", " & "))
+            acc.take(re.compile(re.escape(explicit.group(0))))
+    if "category" not in acc.fields:
+        for rx, name in _CATEGORIES:
+            if rx.search(acc.text):
+                acc.set("category", name)
+                break
+    for m in _ABOUT.finditer(acc.text):
+        w = m.group(1)
+        if w not in _COMMON:
+            words.append(w)
+    for m in _SUBJECT_RX.finditer(acc.text):
+        w = m.group(1)
+        if w == "organic":
+            nxt = acc.text[m.end():].lstrip()
+            w = "organic chemistry" if nxt.startswith("chemistry") else w
+        if (not any(w in x.split() or w in x for x in words) and w != "chemistry") or (
+            w == "chemistry" and not any("chemistry" in x for x in words)
+        ):
+            words.append(w)
+    if words:
+        seen: list[str] = []
+        for w in words:
+            if w not in seen:
+                seen.append(w)
+        acc.set("text", " ".join(seen)[:200])
+
+
+def _parse_fields(raw: str, norm: str) -> _Acc:
+    acc = _Acc(norm)
+    for m in acc.take(_UPDATED):
+        n = int(m.group(1) or 1)
+        unit = m.group(2)
+        hours = n if unit.startswith("h") else n * 24 if unit.startswith("d") else n * 24 * 7
+        acc.set("updated_within_hours", hours)
+    if acc.take(_UPDATED_TODAY):
+        acc.set("updated_within_hours", 24)
+    _parse_drops(acc)
+    _parse_rank(acc)
+    for rx in _PCT_DOWN_PATS:
+        for m in acc.take(rx):
+            acc.set("min_percent_down", _num(m.group(1)))
+    if acc.take(re.compile(r"double (?:my|your|the|our) money")):
+        acc.set("min_roi", 100.0)
+    _metric(acc, r"roi", "%?", "min_roi", "max_roi")
+    _metric(acc, r"(?:profits?|net(?: profit)?|make|earn|clear|gain|in profit)", r"\$?",
+            "min_profit", "max_profit")
+    _metric(acc, r"margins?", "%?", "min_margin", "max_margin")
+    _parse_price(acc)
+
+    if acc.take(_UNPROFITABLE):
+        acc.set("include_unprofitable", True)
+    if acc.take(_EXCLUDE_GATED):
+        acc.set("gated", "exclude")
+    if acc.take(_ONLY_UNGATED):
+        acc.set("gated", "only_ungated")
+    acc.take(_INCLUDE_GATED)
+    if acc.take(_NO_AMAZON):
+        acc.set("amazon_offer", False)
+    if acc.take(_WITH_AMAZON):
+        acc.set("amazon_offer", True)
+    for rx, cond in _CONDITIONS:
+        if acc.take(rx):
+            acc.set("condition", cond)
+            break
+    for rx in _PEAK_MONTH:
+        for m in acc.take(rx):
+            acc.set("peak_month", _MONTHS[m.group(1)])
+    if acc.take(_IN_PEAK):
+        acc.set("in_peak_now", True)
+    for rx, label in _SEASON_PATS:
+        if rx.search(acc.text):
+            acc.set("seasonality", label)
+            break
+    _parse_text_and_category(acc, raw)
+
+    best: tuple[int, str] | None = None
+    for rx, key in _SORTS:
+        m = rx.search(acc.text)
+        if m and (best is None or m.start() < best[0]):
+            best = (m.start(), key)
+    if best:
+        acc.set("sort", best[1])
+        acc.take(re.compile(r"(?:sort(?:ed)?|order(?:ed)?)\s+by"))
+    for rx in _LIMIT_PATS:
+        m = rx.search(acc.text)
+        if m:
+            n = int(m.group(1))
+            if 1 <= n <= 100:
+                acc.set("limit", n)
+                break
+            acc.notes.append(f"I show at most 100 deals at a time, not {n}")
+            acc.set("limit", 100)
+            break
+    return acc
+
+
+def build_query(fields: dict[str, Any], notes: list[str]) -> DealQuery:
+    """A valid DealQuery from parsed fields, dropping (and noting) any value it rejects."""
+    fields = {k: v for k, v in fields.items() if not k.startswith("_")}
+    for _ in range(len(fields) + 1):
+        try:
+            return DealQuery(**fields)
+        except ValidationError as err:
+            first = err.errors()[0]
+            loc = first.get("loc") or ()
+            bad = str(loc[0]) if loc else None
+            if bad not in fields:  # a cross-field rule: drop both ends of the broken range
+                msg = first.get("msg", "")
+                bad = next((k for k in fields if k in msg and k.startswith("min_")), None)
+            if bad is None:
+                break
+            notes.append(f"ignored {bad}={fields.pop(bad)!r}: {first.get('msg', 'invalid')}")
+    return DealQuery()
+
+
+# ---------------------------------------------------------------------------------------------
+# persona and intent
+
+_PERSONA_RE = re.compile(r"\b(" + "|".join(_PERSONA_ALIASES) + r")\b")
+_DEAL_WORDS = re.compile(
+    r"\b(deals|books|textbooks?|items|listings|products|titles|inventory|asins|"
+    r"anything|stuff|ones|copies|sells?|selling|buy|sourcing|picks|flips|opportunities)"
+    r"\b")
+_WHY = re.compile(r"^\s*(?:why|explain|teach me|how (?:do|does|should|can|come|to)|define|"
+                  r"tell me about|what does .* mean)\b")
+_WHAT_IS = re.compile(r"^\s*(?:what(?:'s| is| are)|who is|is it true)\b")
+_KNOWLEDGE = re.compile(
+    r"\b(?:strateg(?:y|ies)|mental models?|lessons?|principles?|rule of thumb|counterfeit|"
+    r"what do you know|seasonality|concepts?|how to)\b")
+_ADVICE = re.compile(
+    r"\b(?:buy|purchase|worth|verdict|advice|advise|recommend|should i|would you|good deal|"
+    r"pass|watch|thoughts?|opinion|think|take on|grab|pick up|flip)\b")
+_RESTRICTION = re.compile(r"\b(?:gated|restricted|restrictions?|ungated|approval|allowed to|"
+                          r"can i (?:sell|list)|eligible)\b")
+_KEEPA = re.compile(r"\b(?:refresh|live|keepa|latest data|update(?: it| this| the data)?|"
+                    r"re-?check|fresh data|current data|pull)\b")
+_TEACH = re.compile(r"^\s*(?:teach|learn|remember|add (?:this|a|the) (?:strategy|lesson|rule)|"
+                    r"save (?:this|these)|propose|new strategy|study this)\b|https?://")
+_SET_QUERY = re.compile(r"\b(?:set|change|update) (?:the )?(?:keepa )?(?:deal )?(?:query|"
+                        r"selection|scout query)\b")
+_PIPELINE = re.compile(r"\b(?:pipeline|ingestion|token balance|tokens? left|workers?|"
+                       r"scout|how fresh|freshness|last runs?|system status)\b")
+_GREETING = re.compile(r"^\s*(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks|"
+                       r"thank you|help|what can you do)\b[\s!.?]*$")
+_FIELD_KEYS_THAT_ARE_FILTERS = set(DealQuery.model_fields) - {"limit", "offset"}
+
+
+def detect_persona(norm: str) -> str | None:
+    """A persona named or addressed in the (normalized) message, e.g. 'Joel, would you buy?'."""
+    m = _PERSONA_RE.search(norm)
+    return _PERSONA_ALIASES[m.group(1)] if m else None
+
+
+def _strip_persona(norm: str) -> str:
+    t = re.sub(r"^\s*(?:hey |hi |ok |so )?(?:ask )?(?:the )?(" + "|".join(_PERSONA_ALIASES)
+               + r")\b[,:!]?", " ", norm)
+    t = re.sub(r"\b(?:ask|and|what (?:would|does|do)|according to)\s+(?:the\s+)?("
+               + "|".join(_PERSONA_ALIASES) + r")\b", " ", t)
+    return t
+
+
+def parse_question(text: str, *, last_asin: str | None = None) -> ParsedQuestion:
+    """Understand one user message; `last_asin` resolves 'this one' from earlier in the thread."""
+    raw = text.strip()
+    asin, raw_wo = find_asin(raw)
+    norm = _normalize(raw_wo)
+    persona = detect_persona(norm)
+    body = _strip_persona(norm) if persona else norm
+    low = body.strip()
+
+    if _TEACH.search(raw.lower()) and not asin:
+        return ParsedQuestion("propose_knowledge", persona=persona, text=raw)
+    if _SET_QUERY.search(low):
+        return ParsedQuestion("set_deal_query", persona=persona, text=raw)
+    if _PIPELINE.search(low) and not _DEAL_WORDS.search(low.replace("sells", "")):
+        return ParsedQuestion("pipeline_status", persona=persona, text=raw)
+
+    refers_back = re.search(r"\b(?:this|that|it|this one|that one|the first|the top one)\b", low)
+    if asin is None and last_asin and refers_back and (
+            _ADVICE.search(low) or _RESTRICTION.search(low) or _KEEPA.search(low)):
+        asin = last_asin
+    if asin:
+        if _RESTRICTION.search(low):
+            intent: Intent = "check_restriction"
+        elif _KEEPA.search(low):
+            intent = "keepa_lookup"
+        elif _ADVICE.search(low) or persona not in (None, "ava"):
+            intent = "deal_advice"
+        else:
+            intent = "get_deal"
+        return ParsedQuestion(intent, asin=asin, persona=persona, text=raw)
+
+    if _WHY.search(low):
+        return ParsedQuestion("search_knowledge", persona=persona, text=raw)
+    acc = _parse_fields(raw_wo, body)
+    has_filters = any(k in _FIELD_KEYS_THAT_ARE_FILTERS for k in acc.fields)
+    if not has_filters and refers_back and _ADVICE.search(low):
+        return ParsedQuestion("unknown", persona=persona, text=raw,
+                              notes=["which deal? give me its ASIN or ISBN"])
+    if has_filters or "limit" in acc.fields:
+        return ParsedQuestion("search_deals", query=build_query(acc.fields, acc.notes),
+                              persona=persona, text=raw, notes=acc.notes)
+    if _KNOWLEDGE.search(low):
+        return ParsedQuestion("search_knowledge", persona=persona, text=raw)
+    if _DEAL_WORDS.search(low):
+        return ParsedQuestion("search_deals", query=build_query(acc.fields, acc.notes),
+                              persona=persona, text=raw, notes=acc.notes)
+    if _WHAT_IS.search(low):
+        return ParsedQuestion("search_knowledge", persona=persona, text=raw)
+    if _GREETING.search(low) or not low:
+        return ParsedQuestion("greeting", persona=persona, text=raw)
+    return ParsedQuestion("unknown", persona=persona, text=raw)
+
+
+def parse_deal_query(text: str) -> DealQuery:
+    """Only the filters of a message (the evaluation set scores this)."""
+    _, raw_wo = find_asin(text.strip())
+    norm = _normalize(raw_wo)
+    persona = detect_persona(norm)
+    body = _strip_persona(norm) if persona else norm
+    acc = _parse_fields(raw_wo, body)
+    return build_query(acc.fields, acc.notes)

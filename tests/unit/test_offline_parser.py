@@ -1,0 +1,78 @@
+"""The offline model's question parser: the evaluation set score, identifiers, intents."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.query_parser import find_asin, parse_deal_query, parse_question
+from tests.unit.offline_eval_set import EVAL_SET
+
+
+def test_eval_set_is_big_enough_and_valid() -> None:
+    from tools.deals.query import DealQuery
+
+    assert len(EVAL_SET) >= 80
+    assert len({q for q, _ in EVAL_SET}) == len(EVAL_SET)
+    for _, expected in EVAL_SET:
+        DealQuery(**expected)  # every expectation is itself a valid query
+
+
+def test_offline_parser_scores_at_least_90_percent(capsys: pytest.CaptureFixture[str]) -> None:
+    misses = []
+    for question, expected in EVAL_SET:
+        got = parse_deal_query(question).filters()
+        want = {k: (float(v) if isinstance(v, int) and not isinstance(v, bool)
+                    and k.endswith(("price", "roi", "profit", "margin", "down")) else v)
+                for k, v in expected.items()}
+        if got != want:
+            misses.append((question, want, got))
+    score = 1 - len(misses) / len(EVAL_SET)
+    with capsys.disabled():
+        print(f"\noffline parser eval: {len(EVAL_SET) - len(misses)}/{len(EVAL_SET)} "
+              f"exactly right ({score:.1%})")
+        for q, want, got in misses:
+            print(f"  MISS {q!r}\n     want {want}\n     got  {got}")
+    assert score >= 0.90
+
+
+@pytest.mark.parametrize(("text", "asin"), [
+    ("what about B0CXYZ1234?", "B0CXYZ1234"),
+    ("Joel, would you buy b0abcdefgh", "B0ABCDEFGH"),
+    ("isbn 0306406152 please", "0306406152"),
+    ("check 978-0-306-40615-7", "0306406152"),
+    ("is 0306406153 any good", None),  # bad ISBN-10 check digit: not an identifier
+])
+def test_find_asin(text: str, asin: str | None) -> None:
+    assert find_asin(text)[0] == asin
+
+
+@pytest.mark.parametrize(("text", "intent", "persona"), [
+    ("Joel, would you buy B0CXYZ1234?", "deal_advice", "joel"),
+    ("ask the CFO about B0CXYZ1234", "deal_advice", "olyvia"),
+    ("Is B0CXYZ1234 gated for me?", "check_restriction", None),
+    ("refresh B0CXYZ1234 from keepa", "keepa_lookup", None),
+    ("tell me about B0CXYZ1234", "get_deal", None),
+    ("Evelyn, why do textbooks peak in August?", "search_knowledge", "evelyn"),
+    ("what is the counterfeit risk strategy?", "search_knowledge", None),
+    ("teach: IF rank < 100k THEN buy", "propose_knowledge", None),
+    ("https://example.com/article", "propose_knowledge", None),
+    ("how is the pipeline doing?", "pipeline_status", None),
+    ("hello", "greeting", None),
+    ("purple monkey dishwasher", "unknown", None),
+    ("Olivia, should I buy it?", "unknown", "olyvia"),
+])
+def test_intents_and_personas(text: str, intent: str, persona: str | None) -> None:
+    parsed = parse_question(text)
+    assert (parsed.intent, parsed.persona) == (intent, persona)
+
+
+def test_this_refers_to_the_last_asin_in_the_thread() -> None:
+    parsed = parse_question("Joel, would you buy this?", last_asin="B0CXYZ1234")
+    assert (parsed.intent, parsed.asin, parsed.persona) == ("deal_advice", "B0CXYZ1234", "joel")
+
+
+def test_conflicting_range_is_dropped_with_a_note() -> None:
+    parsed = parse_question("books over $50 and under $20")
+    assert parsed.query is not None
+    assert parsed.notes and "min_price" in parsed.notes[0]
+    assert parsed.query.max_price == 20
