@@ -83,6 +83,6 @@ def insert_pending(session: Session, rows: Iterable[dict[str, Any]], *, now: dat
         stmt = sa_insert(Deal)
     total = 0
     for i in range(0, len(values), 500):
-        result = session.execute(stmt, values[i:i + 500])
+        result = session.connection().execute(stmt, values[i:i + 500])
         total += max(0, result.rowcount or 0)
     return total

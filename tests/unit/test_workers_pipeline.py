@@ -1,0 +1,223 @@
+"""Pipeline functions on a real SQLite database with a scripted /deal/ feed.
+
+The feed is a tiny stand-in for Keepa's /deal/ pages (the Keepa sandbox is exercised by the
+integration tests); it lets these tests pin exact paging, watermark and load-shedding cases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from tools.db import session_scope
+from tools.deal_query import DEFAULT_SELECTION, DealQueryError, get_deal_query, set_deal_query
+from tools.keepa.clock import SimClock
+from tools.keepa.keepatime import to_keepa_minutes
+from tools.models import Deal, DealStatus
+from workers import checkpoints
+from workers.pipeline import policy
+from workers.pipeline.common import BUMP_PRIORITY, PENDING_PRIORITY
+from workers.pipeline.janitor import run_janitor
+from workers.pipeline.processor import batch_size_for, claim_due
+from workers.pipeline.refresher import run_refresher
+from workers.pipeline.scout import run_scout
+
+T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Answer:
+    body: dict[str, Any]
+
+
+@dataclass
+class Feed:
+    """/deal/ pages newest first: rows are (asin, lastUpdate keepa minutes)."""
+
+    rows: list[tuple[str, int]] = field(default_factory=list)
+    calls: list[int] = field(default_factory=list)
+
+    def deals(self, selection: dict[str, Any], *, purpose: str | None = None) -> Answer:
+        page = selection["page"]
+        self.calls.append(page)
+        ordered = sorted(self.rows, key=lambda r: -r[1])
+        chunk = ordered[page * 150:(page + 1) * 150]
+        return Answer({"deals": {"dr": [{"asin": a, "lastUpdate": lu, "title": f"t {a}"}
+                                        for a, lu in chunk]}})
+
+
+def asin(i: int) -> str:
+    return f"B{i:09d}"
+
+
+def count(session: Session, status: DealStatus | None = None) -> int:
+    q = select(Deal)
+    if status:
+        q = q.where(Deal.status == status)
+    return len(session.exec(q).all())
+
+
+def test_deal_query_defaults_to_used_books_and_rejects_bad_input() -> None:
+    with session_scope() as session:
+        q = get_deal_query(session)
+        assert q["includeCategories"] == [283155] and q["priceTypes"] == [2]
+        assert q["domainId"] == 1
+        with pytest.raises(DealQueryError, match="priceTypes"):
+            set_deal_query(session, {**DEFAULT_SELECTION, "priceTypes": [2, 1]})
+        with pytest.raises(DealQueryError, match="bogus"):
+            set_deal_query(session, {**DEFAULT_SELECTION, "bogus": 1})
+        with pytest.raises(DealQueryError, match="salesRankRange"):
+            set_deal_query(session, {**DEFAULT_SELECTION, "salesRankRange": [10, 1]})
+        assert get_deal_query(session) == q  # nothing stored by the failed attempts
+        set_deal_query(session, {**DEFAULT_SELECTION, "salesRankRange": [1, 500_000],
+                                 "page": 7})
+    with session_scope() as session:
+        stored = get_deal_query(session)
+        assert stored["salesRankRange"] == [1, 500_000] and "page" not in stored
+
+
+def test_watermark_never_moves_backward() -> None:
+    with session_scope() as session:
+        assert checkpoints.advance_watermark(session, 500) == 500
+        assert checkpoints.advance_watermark(session, 400) == 500
+        assert checkpoints.get_watermark(session) == 500
+
+
+def test_scout_sheds_load_without_losing_deals() -> None:
+    base = to_keepa_minutes(T0.timestamp())
+    feed = Feed([(asin(i), base - i) for i in range(450)])
+    clock = SimClock(T0.timestamp())
+    with session_scope() as session:
+        r1 = run_scout(feed, session, clock, max_new=200)
+        assert (r1.inserted, r1.backlog, r1.pages) == (200, 250, 4)
+        assert count(session, DealStatus.pending) == 200
+        r2 = run_scout(feed, session, clock, max_new=200)
+        # the watermark stops paging after the first page, the backlog still drains
+        assert (r2.inserted, r2.backlog, r2.pages) == (200, 50, 1)
+        r3 = run_scout(feed, session, clock, max_new=200)
+        assert (r3.inserted, r3.backlog) == (50, 0)
+        rows = session.exec(select(Deal)).all()
+        assert sorted(d.asin for d in rows) == sorted(asin(i) for i in range(450))
+        assert all(d.priority == PENDING_PRIORITY and d.next_refresh_at is not None
+                   for d in rows)
+        assert checkpoints.get_watermark(session) == base
+
+
+def test_scout_bumps_changed_known_deals_only() -> None:
+    base = to_keepa_minutes(T0.timestamp())
+    feed = Feed([(asin(i), base - 100 - i) for i in range(5)])
+    clock = SimClock(T0.timestamp())
+    with session_scope() as session:
+        run_scout(feed, session, clock)
+        for d in session.exec(select(Deal)).all():  # pretend the processor handled them
+            d.status, d.priority = DealStatus.active, policy.UNPROFITABLE
+            d.fetched_at = T0
+            d.next_refresh_at = T0 + timedelta(hours=8)
+            session.add(d)
+        session.commit()
+        feed.rows[2] = (asin(2), base + 10)  # Keepa changed one of them after our fetch
+        clock.advance(600)
+        r = run_scout(feed, session, clock)
+        assert (r.inserted, r.bumped) == (0, 1)
+        bumped = session.get(Deal, asin(2))
+        assert bumped is not None and bumped.priority == BUMP_PRIORITY
+        assert bumped.next_refresh_at is not None and bumped.next_refresh_at <= T0 + timedelta(
+            seconds=600)
+        other = session.get(Deal, asin(3))
+        assert other is not None and other.next_refresh_at == T0 + timedelta(hours=8)
+
+
+def test_scout_continues_deeper_when_out_of_pages() -> None:
+    base = to_keepa_minutes(T0.timestamp())
+    feed = Feed([(asin(i), base - 1000 - i) for i in range(10)])
+    clock = SimClock(T0.timestamp())
+    with session_scope() as session:
+        run_scout(feed, session, clock)
+        old_mark = checkpoints.get_watermark(session)
+        feed.rows += [(asin(100 + i), base + i) for i in range(400)]  # 3 pages of news
+        r = run_scout(feed, session, clock, max_pages=2, max_new=10_000)
+        assert r.watermark == old_mark and not r.reached_watermark  # not advanced yet
+        r = run_scout(feed, session, clock, max_pages=2, max_new=10_000)
+        assert r.reached_watermark and r.watermark == base + 399
+        assert count(session) == 410  # nothing on page 3 was skipped
+
+
+def _deal(a: str, **kw: Any) -> Deal:
+    return Deal(asin=a, **kw)
+
+
+def test_janitor_skips_while_ingestion_is_stalled() -> None:
+    clock = SimClock(T0.timestamp())
+    with session_scope() as session:
+        session.add(_deal(asin(1), status=DealStatus.active,
+                          last_seen_utc=T0 - timedelta(hours=100)))
+        session.add(_deal(asin(2), status=DealStatus.active, last_seen_utc=T0))
+        session.commit()
+        r = run_janitor(session, clock)
+        assert r.skipped and "never completed" in (r.reason or "") and count(session) == 2
+        checkpoints.record_run(session, "scout", now=T0 - timedelta(hours=10), ok=True)
+        checkpoints.record_run(session, "processor", now=T0, ok=True)
+        session.commit()
+        r = run_janitor(session, clock)
+        assert r.skipped and "scout last succeeded 10.0 h ago" in (r.reason or "")
+        assert count(session) == 2
+        checkpoints.record_run(session, "scout", now=T0, ok=True)
+        session.commit()
+        r = run_janitor(session, clock)
+        assert not r.skipped and r.deleted == 1
+        assert session.get(Deal, asin(2)) is not None
+
+
+def test_refresher_requeues_old_deals_and_ages_priority() -> None:
+    clock = SimClock(T0.timestamp())
+    with session_scope() as session:
+        # hot deal fetched 5 h ago but scheduled far out: over its 4 h max age
+        session.add(_deal(asin(1), status=DealStatus.active, price_now=10, profit_default=30,
+                          roi_default=80, fetched_at=T0 - timedelta(hours=5),
+                          next_refresh_at=T0 + timedelta(hours=10), priority=policy.HOT))
+        # cheap deal overdue by 10 h: climbs above fresh bumps
+        session.add(_deal(asin(2), status=DealStatus.active, price_now=10, profit_default=-3,
+                          fetched_at=T0 - timedelta(hours=18),
+                          next_refresh_at=T0 - timedelta(hours=10), priority=1))
+        # fresh, not due: untouched
+        session.add(_deal(asin(3), status=DealStatus.active, price_now=10, profit_default=-3,
+                          fetched_at=T0, next_refresh_at=T0 + timedelta(hours=8), priority=1))
+        # data older than 48 h: marked stale so users can tell
+        session.add(_deal(asin(4), status=DealStatus.active, price_now=10, profit_default=-3,
+                          fetched_at=T0 - timedelta(hours=50),
+                          next_refresh_at=T0 - timedelta(hours=42), priority=1))
+        session.commit()
+        r = run_refresher(session, clock)
+        assert r.requeued == 1 and r.marked_stale == 1
+        d1, d2, d3, d4 = (session.get(Deal, asin(i)) for i in (1, 2, 3, 4))
+        session.expire_all()
+        d1, d2, d3, d4 = (session.get(Deal, asin(i)) for i in (1, 2, 3, 4))
+        assert d1 and d1.next_refresh_at == T0 and d1.priority == policy.HOT
+        assert d2 and d2.priority == policy.UNPROFITABLE + 5
+        assert d3 and d3.next_refresh_at == T0 + timedelta(hours=8) and d3.priority == 1
+        assert d4 and d4.status == DealStatus.stale
+
+
+def test_claims_never_overlap_between_workers() -> None:
+    with session_scope() as session:
+        for i in range(30):
+            session.add(_deal(asin(i), next_refresh_at=T0 - timedelta(minutes=i),
+                              priority=PENDING_PRIORITY if i < 5 else 1))
+    with session_scope() as a, session_scope() as b:
+        first = claim_due(a, T0, 10)
+        second = claim_due(b, T0, 10)
+        again = claim_due(a, T0, 100)
+    got = [d.asin for d in first] + [d.asin for d in second] + [d.asin for d in again]
+    assert len(got) == len(set(got)) == 30
+    assert {asin(i) for i in range(5)} <= {d.asin for d in first}  # pending first
+
+
+def test_batch_size_follows_the_balance_above_the_floor() -> None:
+    assert batch_size_for(None, 20) == 10  # unsynced: about a minute's refill
+    assert batch_size_for(60, 20, floor=50) == 0  # at the floor: wait, never overdraw
+    assert batch_size_for(1200, 20, floor=50) == 100  # full bucket: biggest batch
+    assert 0 < batch_size_for(90, 5, floor=50) < 20
