@@ -85,6 +85,7 @@ def guess_category(text: str) -> str:
     best, best_score = DEFAULT_CATEGORY, 0
     for cat, words in CATEGORY_KEYWORDS.items():
         score = sum(1 for w in words if re.search(rf"\b{re.escape(w)}", low))
+        score *= 2 if cat == "textbooks" else 1  # the most specific category for this trade
         if score > best_score:
             best, best_score = cat, score
     return best
