@@ -13,11 +13,13 @@ import typer
 from rich.table import Table
 
 from tools.cli import console, err_console, load_settings_or_exit, users_app
+from tools.restrictions.cli import restrictions_app
 
 app = typer.Typer(help="Agent Arbitrage: deals, gating and mentors for Amazon sellers.",
                   pretty_exceptions_show_locals=False,
                   no_args_is_help=True)
 app.add_typer(users_app, name="users")
+app.add_typer(restrictions_app, name="restrictions")
 
 
 @app.command()

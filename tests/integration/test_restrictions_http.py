@@ -300,3 +300,25 @@ def test_worker_task_runs_the_bulk_check(sandbox: Sandbox, user_id: int) -> None
     assert SANDBOX_REFRESH_TOKEN  # the embedded sandbox account was used
     (row,) = _rows(user_id)
     assert row.reason_code == "ASIN_NOT_FOUND"
+
+
+def test_secrets_never_reach_the_logs(sandbox: Sandbox, user_id: int,
+                                      caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    secret = "amzn1.oa2-cs.v1.log-canary-client-secret"
+    caplog.set_level(logging.DEBUG)
+    (asin, other) = asins_with("APPROVAL_REQUIRED", 2)
+    with session_scope() as session:
+        connect_account(session, get_settings(), user_id, "A1SELLER0001", "Atzr|log-canary-good",
+                        SANDBOX_CLIENT_ID, secret)
+    assert check_restriction_sync(None, user_id, asin).state == "restricted"
+    with session_scope() as session:
+        connect_account(session, get_settings(), user_id, "A1SELLER0001", BAD_REFRESH_TOKEN,
+                        SANDBOX_CLIENT_ID, secret)
+    clear_token_cache()
+    assert check_restriction_sync(None, user_id, other).state == "reconnect_required"
+    assert "LWA refresh rejected" in caplog.text  # the logs did record what happened
+    issued = [r.getMessage() for r in caplog.records]
+    for canary in (secret, "log-canary", BAD_REFRESH_TOKEN, "Atza|sbx."):
+        assert not any(canary in m for m in issued), canary

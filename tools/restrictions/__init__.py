@@ -2,42 +2,39 @@
 
 SP-API client with Login with Amazon tokens, a Redis-shared rate limit, encrypted per-user
 credentials, stored results, a bulk checker, and a sandbox server speaking the same protocol.
+
+Names are imported lazily (PEP 562) so the CLI can register `arbitrage restrictions` without
+paying for httpx, Redis and Starlette on every `arbitrage` start.
 """
 
-from tools.restrictions.bulk import (
-    check_all_for_user,
-    check_all_for_user_sync,
-    restrictions_progress,
-)
-from tools.restrictions.conditions import DEFAULT_CONDITION, UnknownCondition, to_condition_type
-from tools.restrictions.credentials import (
-    CredentialError,
-    CredentialView,
-    connect_account,
-    credential_view,
-    disconnect_account,
-)
-from tools.restrictions.errors import (
-    NotConnected,
-    RateLimitTimeout,
-    ReconnectRequired,
-    RestrictionsError,
-    SpApiError,
-)
-from tools.restrictions.sandbox import SandboxConfig, make_restrictions_sandbox_app
-from tools.restrictions.service import (
-    InvalidRequest,
-    RestrictionChecker,
-    check_restriction,
-    check_restriction_sync,
-)
-from tools.restrictions.store import RestrictionResult, stored_results
+from __future__ import annotations
 
-__all__ = [
-    "DEFAULT_CONDITION", "CredentialError", "CredentialView", "InvalidRequest", "NotConnected",
-    "RateLimitTimeout", "ReconnectRequired", "RestrictionChecker", "RestrictionResult",
-    "RestrictionsError", "SandboxConfig", "SpApiError", "UnknownCondition", "check_all_for_user",
-    "check_all_for_user_sync", "check_restriction", "check_restriction_sync", "connect_account",
-    "credential_view", "disconnect_account", "make_restrictions_sandbox_app",
-    "restrictions_progress", "stored_results", "to_condition_type",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "check_all_for_user": "bulk", "check_all_for_user_sync": "bulk",
+    "restrictions_progress": "bulk",
+    "DEFAULT_CONDITION": "conditions", "UnknownCondition": "conditions",
+    "to_condition_type": "conditions",
+    "CredentialError": "credentials", "CredentialView": "credentials",
+    "connect_account": "credentials", "credential_view": "credentials",
+    "disconnect_account": "credentials",
+    "NotConnected": "errors", "RateLimitTimeout": "errors", "ReconnectRequired": "errors",
+    "RestrictionsError": "errors", "SpApiError": "errors",
+    "SandboxConfig": "sandbox", "make_restrictions_sandbox_app": "sandbox",
+    "InvalidRequest": "service", "RestrictionChecker": "service",
+    "check_restriction": "service", "check_restriction_sync": "service",
+    "RestrictionResult": "store", "stored_results": "store",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tools.restrictions' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"tools.restrictions.{module}"), name)
+    globals()[name] = value
+    return value

@@ -19,6 +19,7 @@ from tools.settings import Settings
 
 CONNECTED = "connected"
 RECONNECT_REQUIRED = "reconnect_required"
+_UNREADABLE = "\0unreadable"
 _SELLER_ID = re.compile(r"^[A-Z0-9]{8,20}$")
 
 
@@ -154,20 +155,26 @@ def credential_view(session: Session, settings: Settings, user_id: int) -> Crede
         try:
             return decrypt(enc, key)
         except DecryptionError:
-            return "(unreadable)"
+            return _UNREADABLE
 
     secrets = StoredCredentials(row.seller_id, peek(row.refresh_token_enc) or "",
                                 peek(row.client_id_enc), peek(row.client_secret_enc))
     return _view(row, secrets)
 
 
+def _shown(secret: str | None) -> str:
+    if secret == _UNREADABLE:
+        return "(unreadable with this SECRET_KEY)"
+    return mask(secret) if secret else "(app default)"
+
+
 def _view(row: UserCredential, secrets: StoredCredentials) -> CredentialView:
     return CredentialView(
         user_id=row.user_id,
         seller_id=row.seller_id,
-        refresh_token=mask(secrets.refresh_token),
-        client_id=mask(secrets.client_id) if secrets.client_id else "(app default)",
-        client_secret=mask(secrets.client_secret) if secrets.client_secret else "(app default)",
+        refresh_token=_shown(secrets.refresh_token),
+        client_id=_shown(secrets.client_id),
+        client_secret=_shown(secrets.client_secret),
         state=row.state,
         last_error=row.last_error,
     )
