@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     sandbox_products: int = Field(default=20_000, ge=10, le=500_000)
     sandbox_seed: int = 42
     sandbox_refill_rate: int = Field(default=20, ge=1)
+    sandbox_speed: float = Field(default=1.0, gt=0)  # market minutes per wall minute
+    keepa_sandbox_url: str | None = None  # a served sandbox (`arbitrage sandbox serve`)
 
     # workers (issue 5): schedules in seconds, limits that protect the token budget
     scout_interval_s: float = Field(default=180.0, gt=0)
@@ -106,7 +108,8 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return v or None
 
-    @field_validator("keepa_api_url", "spapi_endpoint", "spapi_lwa_url", "llm_base_url")
+    @field_validator("keepa_api_url", "keepa_sandbox_url", "spapi_endpoint", "spapi_lwa_url",
+                     "llm_base_url")
     @classmethod
     def _http_url(cls, v: str | None) -> str | None:
         if v and not v.startswith(("http://", "https://")):

@@ -1,0 +1,299 @@
+"""One Keepa token bucket shared by every process through Redis.
+
+Why: Keepa's bucket is per API key, so every worker, the scout and chat lookups spend from the
+same balance. Each process reserves its estimated cost atomically (Lua) before a call and settles
+with the response's envelope afterwards, so the shared view follows Keepa's own `tokensLeft`.
+
+Controlled deficit: calls go through while the balance is above `floor` (they may take it below,
+even negative, as Keepa allows); at or below the floor callers block until the balance refills
+to `resume`. Nobody waits for a full bucket, so a 5 tokens/min plan never livelocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from tools.keepa.clock import Clock, SystemClock
+from tools.keepa.envelope import TokenEnvelope
+from tools.keepa.errors import BudgetWaitTimeout
+
+log = logging.getLogger(__name__)
+
+PURPOSES = ("scout", "processor", "refresher", "backfill", "chat", "other")
+MAX_POLL_S = 5.0
+
+# KEYS[1] state hash. ARGV: cost, now_ms, floor, resume, grace_ms
+# returns {granted 1/0, balance*1000, wait_ms, synced 1/0}
+_ACQUIRE = """
+local st = KEYS[1]
+local cost = tonumber(ARGV[1]); local now = tonumber(ARGV[2])
+local floor = tonumber(ARGV[3]); local resume = tonumber(ARGV[4]); local grace = tonumber(ARGV[5])
+local v = redis.call('HMGET', st, 'balance', 'rate', 'cap', 'next_refill', 'inflight', 'paused')
+if not v[1] then
+  redis.call('HINCRBYFLOAT', st, 'unsynced_inflight', cost)
+  return {1, 0, 0, 0}
+end
+local balance = tonumber(v[1]); local rate = tonumber(v[2]) or 0
+local cap = tonumber(v[3]) or 0; local nr = tonumber(v[4]) or now
+local inflight = tonumber(v[5]) or 0; local paused = tonumber(v[6]) or 0
+if rate > 0 and now >= nr + grace then
+  local n = math.floor((now - nr - grace) / 60000) + 1
+  if balance < cap then balance = math.min(cap, balance + n * rate) end
+  nr = nr + n * 60000
+end
+local granted = 0
+if paused == 1 and balance >= resume then paused = 0 end
+if paused == 0 and balance > floor then
+  granted = 1
+  balance = balance - cost
+  inflight = inflight + cost
+  if balance <= floor then paused = 1 end
+else
+  paused = 1
+end
+redis.call('HSET', st, 'balance', balance, 'next_refill', nr, 'inflight', inflight,
+           'paused', paused)
+local wait = 0
+if granted == 0 then
+  if rate <= 0 then
+    wait = 60000
+  else
+    local need = resume - balance
+    local minutes = math.ceil(need / rate)
+    if minutes < 1 then minutes = 1 end
+    wait = (nr + grace - now) + (minutes - 1) * 60000
+    if wait < 0 then wait = 0 end
+  end
+end
+return {granted, math.floor(balance * 1000), wait, 1}
+"""
+
+# KEYS[1] state, KEYS[2] spend hash. ARGV: estimated, actual, has_env, tokensLeft, refillIn,
+# refillRate, server_ts, now_ms, purpose, was_synced
+_SETTLE = """
+local st = KEYS[1]
+local est = tonumber(ARGV[1]); local actual = tonumber(ARGV[2])
+local has_env = tonumber(ARGV[3]); local now = tonumber(ARGV[8])
+local v = redis.call('HMGET', st, 'balance', 'inflight', 'sync_ts', 'unsynced_inflight')
+local inflight = tonumber(v[2]) or 0
+if tonumber(ARGV[10]) == 1 then
+  inflight = inflight - est
+else
+  redis.call('HSET', st, 'unsynced_inflight', math.max(0, (tonumber(v[4]) or 0) - est))
+end
+if inflight < 0 then inflight = 0 end
+local balance = tonumber(v[1])
+local sync_ts = tonumber(v[3]) or -1
+if has_env == 1 and tonumber(ARGV[7]) >= sync_ts then
+  local rate = tonumber(ARGV[6])
+  balance = tonumber(ARGV[4]) - inflight
+  redis.call('HSET', st, 'rate', rate, 'cap', 60 * rate, 'next_refill', now + tonumber(ARGV[5]),
+             'sync_ts', ARGV[7])
+elseif balance then
+  balance = balance + est - actual
+end
+if balance then redis.call('HSET', st, 'balance', balance) end
+redis.call('HSET', st, 'inflight', inflight)
+if actual > 0 then redis.call('HINCRBY', KEYS[2], ARGV[9], actual) end
+return math.floor((balance or 0) * 1000)
+"""
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """What acquire() granted: settle() needs the estimate back to correct it."""
+
+    cost: int
+    purpose: str
+    waited_s: float
+    synced: bool
+
+
+class TokenBudget:
+    """The shared bucket. Create one per process; they agree through Redis."""
+
+    def __init__(self, client: redis.Redis, *, name: str = "default", floor: int = 50,
+                 resume: int = 55, deadline_s: float = 900.0, clock: Clock | None = None,
+                 refill_grace_ms: int = 2000) -> None:
+        if resume <= floor:
+            raise ValueError("resume must be greater than floor")
+        self.redis = client
+        self.floor = floor
+        self.resume = resume
+        self.deadline_s = deadline_s
+        self.clock: Clock = clock or SystemClock()
+        self.grace_ms = refill_grace_ms
+        base = f"keepa:budget:{name}"
+        self.k_state, self.k_spend = f"{base}:state", f"{base}:spend"
+        self.k_waits, self.k_waiting = f"{base}:waits", f"{base}:waiting"
+        self._acquire = client.register_script(_ACQUIRE)
+        self._settle = client.register_script(_SETTLE)
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> TokenBudget:
+        return cls(redis.Redis.from_url(url), **kwargs)
+
+    # ---- core ---------------------------------------------------------------------------
+
+    def _now_ms(self) -> int:
+        return int(self.clock.now() * 1000)
+
+    def _try(self, cost: int) -> tuple[bool, float, float, bool]:
+        granted, bal, wait_ms, synced = self._acquire(
+            keys=[self.k_state],
+            args=[cost, self._now_ms(), self.floor, self.resume, self.grace_ms])
+        return bool(granted), int(bal) / 1000, int(wait_ms) / 1000, bool(synced)
+
+    def is_synced(self) -> bool:
+        return bool(self.redis.hexists(self.k_state, "balance"))
+
+    def _start_wait(self, purpose: str, cost: int) -> str:
+        who = f"{purpose}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.redis.hset(self.k_waiting, who, json.dumps({"purpose": purpose, "cost": cost,
+                                                         "since": self.clock.now()}))
+        return who
+
+    def _end_wait(self, who: str, purpose: str, waited: float) -> None:
+        pipe = self.redis.pipeline()
+        pipe.hdel(self.k_waiting, who)
+        pipe.hincrbyfloat(self.k_waits, f"{purpose}:seconds", waited)
+        pipe.hincrby(self.k_waits, f"{purpose}:count", 1)
+        pipe.execute()
+
+    def _deadline(self, deadline: float | None) -> float:
+        return self.deadline_s if deadline is None else deadline
+
+    def acquire(self, cost: int, purpose: str = "other", deadline: float | None = None,
+                ) -> Reservation:
+        """Reserve `cost` tokens, blocking (clock.sleep) while the bucket is below the floor.
+
+        `deadline` is seconds of clock time; past it BudgetWaitTimeout says who waited how long.
+        """
+        granted, bal, wait, synced = self._try(cost)
+        if granted:
+            return Reservation(cost, purpose, 0.0, synced)
+        limit = self._deadline(deadline)
+        start = self.clock.now()
+        who = self._start_wait(purpose, cost)
+        log.info("keepa budget: %s waits %.0fs for %d tokens (balance %.0f, resume at %d)",
+                 purpose, wait, cost, bal, self.resume)
+        try:
+            while True:
+                waited = self.clock.now() - start
+                if waited + wait > limit:
+                    raise self._timeout(purpose, cost, waited, limit, bal)
+                self.clock.sleep(min(max(wait, 0.05), MAX_POLL_S))
+                granted, bal, wait, synced = self._try(cost)
+                if granted:
+                    return Reservation(cost, purpose, self.clock.now() - start, synced)
+        finally:
+            self._end_wait(who, purpose, self.clock.now() - start)
+
+    async def aacquire(self, cost: int, purpose: str = "other", deadline: float | None = None,
+                       ) -> Reservation:
+        """acquire() for async callers: Redis calls run in a thread, waiting uses clock.asleep."""
+        granted, bal, wait, synced = await asyncio.to_thread(self._try, cost)
+        if granted:
+            return Reservation(cost, purpose, 0.0, synced)
+        limit = self._deadline(deadline)
+        start = self.clock.now()
+        who = await asyncio.to_thread(self._start_wait, purpose, cost)
+        log.info("keepa budget: %s waits %.0fs for %d tokens (balance %.0f, resume at %d)",
+                 purpose, wait, cost, bal, self.resume)
+        try:
+            while True:
+                waited = self.clock.now() - start
+                if waited + wait > limit:
+                    raise self._timeout(purpose, cost, waited, limit, bal)
+                await self.clock.asleep(min(max(wait, 0.05), MAX_POLL_S))
+                granted, bal, wait, synced = await asyncio.to_thread(self._try, cost)
+                if granted:
+                    return Reservation(cost, purpose, self.clock.now() - start, synced)
+        finally:
+            await asyncio.to_thread(self._end_wait, who, purpose, self.clock.now() - start)
+
+    def _timeout(self, purpose: str, cost: int, waited: float, limit: float,
+                 bal: float) -> BudgetWaitTimeout:
+        return BudgetWaitTimeout(
+            f"Keepa token budget: {purpose} waited {waited:.0f}s for {cost} tokens and the "
+            f"balance ({bal:.0f}) will not reach {self.resume} within the {limit:.0f}s deadline",
+            waited_s=waited, purpose=purpose, cost=cost)
+
+    def settle(self, envelope: TokenEnvelope | None, estimated: int, actual: int | None = None,
+               *, purpose: str = "other", synced: bool = True) -> float:
+        """Release a reservation and resync with Keepa's envelope; returns the new balance.
+
+        `actual` defaults to the envelope's tokensConsumed. Older envelopes (responses that
+        arrive out of order) only correct the estimate, they never roll the balance back.
+        """
+        if actual is None:
+            actual = envelope.tokens_consumed if envelope else estimated
+        env = envelope
+        args: list[Any] = [estimated, actual, 1 if env else 0,
+                           env.tokens_left if env else 0, env.refill_in_ms if env else 0,
+                           env.refill_rate if env else 0, env.timestamp_ms if env else 0,
+                           self._now_ms(), purpose, 1 if synced else 0]
+        return int(self._settle(keys=[self.k_state, self.k_spend], args=args)) / 1000
+
+    def sync(self, envelope: TokenEnvelope) -> float:
+        """Adopt a free /token/ answer (no reservation to release)."""
+        return self.settle(envelope, 0, 0, purpose="other")
+
+    # ---- visibility ---------------------------------------------------------------------
+
+    def spend_by_purpose(self) -> dict[str, int]:
+        raw = self.redis.hgetall(self.k_spend)
+        return {k.decode(): int(v) for k, v in raw.items()}
+
+    def waits(self) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for k, v in self.redis.hgetall(self.k_waits).items():
+            purpose, _, what = k.decode().rpartition(":")
+            out.setdefault(purpose, {})[what] = float(v)
+        return out
+
+    def waiting_now(self) -> list[dict[str, Any]]:
+        now = self.clock.now()
+        out = []
+        for who, v in self.redis.hgetall(self.k_waiting).items():
+            info = json.loads(v)
+            info["who"] = who.decode()
+            info["waiting_s"] = round(now - float(info["since"]), 1)
+            out.append(info)
+        return sorted(out, key=lambda w: -w["waiting_s"])
+
+    def snapshot(self) -> dict[str, Any]:
+        """The budget as `arbitrage status` shows it (balance refilled to now, not stored)."""
+        raw = {k.decode(): v.decode() for k, v in self.redis.hgetall(self.k_state).items()}
+        now = self._now_ms()
+        snap: dict[str, Any] = {"synced": "balance" in raw, "floor": self.floor,
+                                "resume": self.resume}
+        if "balance" in raw:
+            bal = float(raw["balance"])
+            rate = float(raw.get("rate", 0))
+            cap = float(raw.get("cap", 0))
+            nr = float(raw.get("next_refill", now))
+            if rate > 0 and now >= nr + self.grace_ms:
+                n = (now - nr - self.grace_ms) // 60000 + 1
+                bal = min(cap, bal + n * rate) if bal < cap else bal
+                nr += n * 60000
+            snap.update(balance=round(bal, 1), refill_rate=rate, cap=cap,
+                        inflight=float(raw.get("inflight", 0)),
+                        paused=raw.get("paused") == "1",
+                        refill_in_s=round(max(0.0, (nr - now) / 1000), 1))
+        snap["spend_by_purpose"] = self.spend_by_purpose()
+        snap["waits"] = self.waits()
+        snap["waiting"] = self.waiting_now()
+        return snap
+
+    def reset(self) -> None:
+        """Forget all state (tests, or after changing API key)."""
+        self.redis.delete(self.k_state, self.k_spend, self.k_waits, self.k_waiting)

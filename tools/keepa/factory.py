@@ -1,0 +1,106 @@
+"""Build Keepa clients from settings: api.keepa.com with KEEPA_API_KEY, else the sandbox.
+
+Both go through the same KeepaClient; only the transport differs (HTTPS, HTTP to a served
+sandbox at KEEPA_SANDBOX_URL, or the in-process sandbox app through httpx.ASGITransport).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from typing import Any, Literal
+
+import httpx
+
+from tools.keepa.budget import TokenBudget
+from tools.keepa.client import KeepaClient, SyncKeepaClient
+from tools.keepa.clock import Clock, ScaledClock, SystemClock
+from tools.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+SANDBOX_KEY = "sandbox"
+SANDBOX_BASE = "http://keepa-sandbox"
+_markets: dict[tuple[Any, ...], Any] = {}
+_lock = threading.Lock()
+
+
+def get_sandbox_market(settings: Settings | None = None, clock: Clock | None = None) -> Any:
+    """The process-wide in-process SandboxMarket for these settings (created on first use)."""
+    from tools.keepa.sandbox import SandboxMarket
+
+    settings = settings or get_settings()
+    key = (settings.sandbox_products, settings.sandbox_seed, settings.sandbox_refill_rate,
+           settings.sandbox_speed, id(clock) if clock else None)
+    with _lock:
+        market = _markets.get(key)
+        if market is None:
+            if clock is None:
+                clock = (ScaledClock(settings.sandbox_speed) if settings.sandbox_speed != 1.0
+                         else SystemClock())
+            market = SandboxMarket(n_products=settings.sandbox_products,
+                                   seed=settings.sandbox_seed,
+                                   refill_rate=settings.sandbox_refill_rate, clock=clock)
+            _markets[key] = market
+        return market
+
+
+def budget_name(settings: Settings) -> str:
+    """Live keys get their own bucket (hashed, never stored); sandboxes one per seed."""
+    if settings.keepa_api_key:
+        return "live-" + hashlib.sha256(settings.keepa_api_key.encode()).hexdigest()[:12]
+    return f"sandbox-{settings.sandbox_seed}"
+
+
+def make_token_budget(settings: Settings | None = None, *, url: str | None = None,
+                      clock: Clock | None = None) -> TokenBudget:
+    """The shared Redis budget (REDIS_URL or the running embedded server)."""
+    from tools.redis_embedded import redis_url
+
+    settings = settings or get_settings()
+    return TokenBudget.from_url(url or redis_url(settings), name=budget_name(settings),
+                                floor=settings.keepa_token_floor,
+                                resume=settings.keepa_token_resume,
+                                deadline_s=settings.keepa_wait_deadline_s, clock=clock)
+
+
+def make_keepa_client(settings: Settings | None = None, *, purpose: str = "processor",
+                      budget: TokenBudget | Literal["auto"] | None = "auto",
+                      market: Any = None, clock: Clock | None = None,
+                      transport: httpx.AsyncBaseTransport | None = None,
+                      **kwargs: Any) -> KeepaClient:
+    """A KeepaClient for the configured Keepa (live or sandbox).
+
+    budget="auto" uses the shared Redis budget when Redis is reachable and runs unbudgeted
+    (429s are then waited out from Keepa's refillIn) when it is not.
+    """
+    from tools.redis_embedded import RedisUnavailable
+
+    settings = settings or get_settings()
+    if budget == "auto":
+        try:
+            budget = make_token_budget(settings, clock=clock)
+        except RedisUnavailable as err:
+            log.warning("Keepa token budget disabled (no Redis: %s)", err)
+            budget = None
+    if settings.keepa_api_key:
+        base, key = settings.keepa_api_url, settings.keepa_api_key
+    elif settings.keepa_sandbox_url:
+        base, key = settings.keepa_sandbox_url, SANDBOX_KEY
+    else:
+        if transport is None:
+            from tools.keepa.sandbox import create_app
+
+            market = market or get_sandbox_market(settings, clock)
+            transport = httpx.ASGITransport(app=create_app(market))
+            clock = clock or market.clock
+        base, key = SANDBOX_BASE, SANDBOX_KEY
+    return KeepaClient(api_key=key, base_url=base, domain_id=settings.keepa_domain_id,
+                       budget=budget, purpose=purpose, transport=transport, clock=clock,
+                       wait_deadline_s=settings.keepa_wait_deadline_s, **kwargs)
+
+
+def make_sync_keepa_client(settings: Settings | None = None, **kwargs: Any) -> SyncKeepaClient:
+    """make_keepa_client wrapped for blocking callers (Celery tasks, CLI)."""
+    return SyncKeepaClient(make_keepa_client(settings, **kwargs))

@@ -1,0 +1,591 @@
+"""SandboxMarket: the seeded synthetic market behind the Keepa-compatible app.
+
+Products are generated lazily (catalog vectors + per-product history on demand, LRU-cached),
+so a 20,000-product market starts in milliseconds. Time comes from an injected clock: wall time
+for `arbitrage sandbox serve`, a ScaledClock to run faster than real time, or a SimClock that
+`advance(minutes)` moves for simulations. Token accounting follows DOMAIN.md exactly.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+
+from tools.keepa.clock import Clock, SimClock, SystemClock
+from tools.keepa.keepatime import to_keepa_minutes
+from tools.keepa.sandbox.catalog import (
+    BOOK_KINDS,
+    BOOKS_ROOT,
+    KIND_NAMES,
+    KINDS,
+    ROOT_NAMES,
+    Catalog,
+    build_catalog,
+)
+from tools.keepa.sandbox.series import (
+    AMAZON,
+    BUY_BOX_SHIPPING,
+    BUY_BOX_USED,
+    COUNT_NEW,
+    COUNT_REVIEWS,
+    COUNT_USED,
+    DAY,
+    NEW,
+    SALES,
+    TRIPLETS,
+    USED,
+    USED_ACC,
+    USED_GOOD,
+    USED_NEW,
+    USED_VG,
+    History,
+    Series,
+    generate,
+)
+from tools.keepa.sandbox.stats import N_TYPES, compute_stats
+from tools.keepa.sandbox.tokens import TokenBucket
+
+AMAZON_SELLER = "ATVPDKIKX0DER"
+N_SELLERS = 1500
+DEAL_INTERVALS = (2, 7, 30, 90)  # day (Keepa uses 48 h), week, month, 90 days
+RECENT_MIN = 12 * 60  # /deal/ only lists products updated in the last 12 h
+MAX_SCAN = 4000  # exact evaluations per /deal/ or /query/ request
+_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+class SandboxError(Exception):
+    """A request the real Keepa would reject; carries the HTTP status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class SandboxMarket:
+    def __init__(self, n_products: int = 20_000, seed: int = 42, refill_rate: int = 20,
+                 clock: Clock | None = None, start: float | None = None,
+                 history_days: int = 730, future_days: int = 400,
+                 initial_tokens: int | None = None, cache_size: int = 2000) -> None:
+        self.clock: Clock = clock or SystemClock()
+        if start is None:
+            start = math.floor(self.clock.now() / 86400) * 86400
+        self.start_min = to_keepa_minutes(start)
+        self.start_day = self.start_min // DAY
+        self.t0 = self.start_min - history_days * DAY
+        self.days = history_days + future_days
+        self.end_min = self.t0 + self.days * DAY - 1
+        first = np.datetime64("2011-01-01") + np.timedelta64(self.t0 // DAY, "D")
+        dates = first + np.arange(self.days + 1).astype("timedelta64[D]")
+        self.month_of_day = (dates.astype("datetime64[M]").astype(np.int64) % 12)
+        self.seed = seed
+        self.catalog: Catalog = build_catalog(n_products, seed)
+        self.tokens = TokenBucket(refill_rate, self.clock, initial_tokens)
+        self._cache: OrderedDict[int, History] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self._offers_seen: dict[int, int] = {}
+        self._sellers = self._build_sellers()
+
+    # ---- time ----------------------------------------------------------------------------
+
+    def now_min(self) -> int:
+        return min(to_keepa_minutes(self.clock.now()), self.end_min)
+
+    def advance(self, minutes: float) -> None:
+        """Move simulated time (SimClock only): prices move, items sell, deals appear."""
+        if not isinstance(self.clock, SimClock):
+            raise TypeError("advance() needs a SimClock; this market runs on "
+                            f"{type(self.clock).__name__}")
+        self.clock.advance(minutes * 60)
+
+    def asins(self) -> list[str]:
+        return list(self.catalog.asins)
+
+    def crawl_time(self, i: int, now: int) -> int:
+        """Keepa minute of product i's last background refresh."""
+        period = float(self.catalog.crawl_h[i]) * 60
+        phase = math.fmod(float(self.catalog.crawl_phase[i]) * 60, period)
+        return int(math.floor((now - phase) / period) * period + phase)
+
+    def crawl_times(self, now: int) -> np.ndarray:
+        """Keepa minute of each product's last background refresh (vectorized)."""
+        period = self.catalog.crawl_h * 60
+        phase = np.mod(self.catalog.crawl_phase * 60, period)
+        return (np.floor((now - phase) / period) * period + phase).astype(np.int64)
+
+    # ---- product generation -----------------------------------------------------------------
+
+    def history(self, i: int) -> History:
+        with self._lock:
+            h = self._cache.get(i)
+            if h is not None:
+                self._cache.move_to_end(i)
+                return h
+        h = generate(self.catalog, i, self.t0, self.days, self.month_of_day, self.start_day)
+        with self._lock:
+            self._cache[i] = h
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return h
+
+    def index_of(self, asin: str) -> int | None:
+        return self.catalog.index.get(asin.strip().upper())
+
+    def sales_between(self, asin: str, start_min: int, end_min: int) -> int:
+        """True sales of a product in a Keepa-minute window (for tests and simulations)."""
+        i = self.index_of(asin)
+        if i is None:
+            return 0
+        s = self.history(i).sale_t
+        return int(((s >= start_min) & (s < end_min)).sum())
+
+    def _view(self, i: int, at: int, days: int | None) -> dict[int, Series]:
+        h = self.history(i)
+        out: dict[int, Series] = {}
+        for idx, s in h.series.items():
+            cut = s.upto(at)
+            if days is not None and len(cut.t) > 1:
+                lo = at - days * DAY
+                k = max(0, int(np.searchsorted(cut.t, lo, side="right")) - 1)
+                cut = Series(cut.t[k:], cut.v[k:], None if cut.ship is None else cut.ship[k:])
+            out[idx] = cut
+        return out
+
+    def product(self, asin: str, *, stats: int | None = None, history: bool = True,
+                offers: int | None = None, buybox: bool = False, rating: bool = False,
+                update: int | None = None, days: int | None = None,
+                ) -> tuple[dict[str, Any], int] | None:
+        """(Keepa product dict, token cost) or None for an unknown ASIN."""
+        i = self.index_of(asin)
+        if i is None:
+            return None
+        now = self.now_min()
+        crawled = self.crawl_time(i, now)
+        fresh_h = 1 if update is None else update
+        extra_cost = 0
+        if update is not None and update == 0 and now - crawled < 60:
+            extra_cost += 1
+        at = crawled if (fresh_h < 0 or now - crawled <= fresh_h * 60) else now
+        view = self._view(i, at, days)
+        product = self._product_dict(i, view, at)
+        stat_extra: dict[str, Any] = {}
+        cost = 1
+        if offers:
+            offer_list, stat_extra = self._offers(i, view, at, offers)
+            product["offers"] = offer_list
+            product["liveOffersOrder"] = sorted(
+                range(len(offer_list)),
+                key=lambda k: offer_list[k]["offerCSV"][-2] + max(0, offer_list[k]["offerCSV"][-1]))
+            product["offersSuccessful"] = True
+            found = len(offer_list)
+            pages = math.ceil(found / 10)
+            last = self._offers_seen.get(i)
+            fresh = last is not None and now - last < 60
+            cost = 5 if found == 0 else (5 if fresh else 6) * pages
+            self._offers_seen[i] = now
+            if buybox:
+                product["buyBoxSellerIdHistory"] = [str(at), stat_extra.get("buyBoxSellerId")
+                                                    or AMAZON_SELLER]
+        elif buybox:
+            cost += 2
+        if buybox:
+            bb = view[BUY_BOX_SHIPPING]
+            stat_extra.setdefault("buyBoxPrice", int(bb.v[-1]) if len(bb.v) else -1)
+            stat_extra.setdefault("buyBoxShipping", 0)
+            used = view[USED_ACC]
+            view[BUY_BOX_USED] = used
+        if rating and len(view[COUNT_REVIEWS].t) and view[COUNT_REVIEWS].v[-1] > 0:
+            cost += 1
+        cost += extra_cost
+        if history:
+            csv: list[list[int] | None] = [None] * N_TYPES
+            for idx, s in view.items():
+                if idx == BUY_BOX_USED and not buybox:
+                    continue
+                csv[idx] = s.to_csv() if len(s.t) else None
+            product["csv"] = csv
+            product["salesRanks"] = {str(self._root(i)): product["csv"][SALES]}
+        else:
+            product["csv"] = None
+        if stats:
+            product["stats"] = compute_stats(view, at, stats, stat_extra)
+        return product, cost
+
+    def _root(self, i: int) -> int:
+        return KINDS[int(self.catalog.kind[i])][1]
+
+    def _product_dict(self, i: int, view: dict[int, Series], at: int) -> dict[str, Any]:
+        c = self.catalog
+        k = int(c.kind[i])
+        kind = KIND_NAMES[k]
+        root = KINDS[k][1]
+        leaf_id, leaf_name = KINDS[k][2][int(c.leaf[i])]
+        book = k in BOOK_KINDS
+        rng = np.random.default_rng([self.seed, i, 3])
+        weight = int(c.weight_g[i])
+        length, width, height = (int(x) for x in c.dims_mm[i])
+        fee = (322 + max(0, weight - 340) // 100 * 40 if book
+               else 371 + max(0, weight - 227) // 100 * 45)
+        price_changes = [int(view[j].t[-1]) for j in (AMAZON, NEW, USED) if len(view[j].t)]
+        monthly = int(float(c.velocity[i]) * 30 // 50 * 50)
+        h = self.history(i)
+        sold_recent = h.sale_t[h.sale_t <= at]
+        asin = c.asins[i]
+        pub = 20000101 + int(rng.integers(0, 25)) * 10000 + int(rng.integers(0, 12)) * 100 \
+            + int(rng.integers(0, 28))
+        return {
+            "asin": asin, "author": c.author(i), "availabilityAmazon": 0 if (
+                len(view[AMAZON].v) and view[AMAZON].v[-1] > 0) else -1,
+            "binding": KINDS[k][3], "brand": None if book else "Sandbox Goods",
+            "buyBoxEligibleOfferCounts": [1, 0, 0, 0, 0, 0, 0, 0],
+            "buyBoxSellerIdHistory": None, "categories": [leaf_id],
+            "categoryTree": [{"catId": root, "name": ROOT_NAMES[root]},
+                             {"catId": leaf_id, "name": leaf_name}],
+            "color": None, "coupon": None, "csv": None,
+            "description": f"Synthetic {kind.replace('_', ' ')} product from the Keepa sandbox.",
+            "domainId": 1, "eanList": None, "ebayListingIds": None, "edition": None,
+            "fbaFees": {"lastUpdate": at, "pickAndPackFee": int(fee)},
+            "features": None, "format": None, "frequentlyBoughtTogether": None,
+            "hasReviews": bool(len(view[COUNT_REVIEWS].v) and view[COUNT_REVIEWS].v[-1] > 0),
+            "images": None, "isAdultProduct": False, "isEligibleForSuperSaverShipping": True,
+            "isEligibleForTradeIn": book, "isHeatSensitive": False, "isRedirectASIN": False,
+            "isSNS": False, "itemHeight": height, "itemLength": length, "itemWeight": weight,
+            "itemWidth": width, "itemTypeKeyword": kind.replace("_", "-"),
+            "languages": [["English", "Published"]] if book else None,
+            "lastEbayUpdate": 0, "lastPriceChange": max(price_changes) if price_changes else at,
+            "lastRatingUpdate": int(view[COUNT_REVIEWS].t[-1]) if len(view[COUNT_REVIEWS].t)
+            else 0,
+            "lastSoldUpdate": int(sold_recent[-1]) if len(sold_recent) else 0,
+            "lastUpdate": at, "launchpad": False, "listedSince": self.t0,
+            "liveOffersOrder": None, "manufacturer": "Sandbox Press" if book else "Sandbox Goods",
+            "model": None, "monthlySold": monthly if monthly >= 50 else 0,
+            "monthlySoldHistory": None, "numberOfItems": 1,
+            "numberOfPages": int(rng.integers(120, 1200)) if book else -1,
+            "offersSuccessful": False, "packageHeight": height, "packageLength": length,
+            "packageQuantity": 1, "packageWeight": weight, "packageWidth": width,
+            "parentAsin": None, "partNumber": None,
+            "productGroup": "Book" if book else "Home", "productType": 0, "promotions": None,
+            "publicationDate": pub if book else 0,
+            "referralFeePercent": 15, "referralFeePercentage": 15.0,
+            "releaseDate": 0, "rootCategory": root,
+            "salesRankDisplayGroup": "book_display_on_website" if book else "home_display",
+            "salesRankReference": root, "salesRankReferenceHistory": None, "salesRanks": None,
+            "size": None, "stats": None, "title": c.title(i), "trackingSince": self.t0,
+            "type": "ABIS_BOOK" if book else "HOME", "upcList": None, "urlSlug": None,
+            "variations": None, "websiteDisplayGroup": "book_display_on_website" if book
+            else "home_display_on_website",
+            "websiteDisplayGroupName": "Book" if book else "Home",
+        }
+
+    # ---- offers and sellers -------------------------------------------------------------------
+
+    def _build_sellers(self) -> list[dict[str, Any]]:
+        rng = np.random.default_rng([self.seed, 0x5E11])
+        out = []
+        for j in range(N_SELLERS):
+            sid = "A" + "".join(_CHARS[c] for c in rng.integers(0, 36, 13))
+            rating = int(np.clip(rng.normal(92, 8), 40, 100))
+            count = int(rng.lognormal(6, 1.8))
+            out.append({"sellerId": sid, "sellerName": f"Sandbox Books {j}", "rating": rating,
+                        "count": count, "fba": bool(rng.random() < 0.4)})
+        return out
+
+    def seller(self, seller_id: str) -> dict[str, Any] | None:
+        now = self.now_min()
+        if seller_id == AMAZON_SELLER:
+            s = {"sellerId": AMAZON_SELLER, "sellerName": "Amazon.com", "rating": 100,
+                 "count": 0, "fba": True}
+        else:
+            s = next((x for x in self._sellers if x["sellerId"] == seller_id), None)
+            if s is None:
+                return None
+        r, n = s["rating"], s["count"]
+        return {"domainId": 1, "sellerId": s["sellerId"], "sellerName": s["sellerName"],
+                "trackedSince": self.t0, "lastUpdate": now, "lastRatingUpdate": now,
+                "csv": [[self.t0, r, now - 60, r], [self.t0, max(0, n - 50), now - 60, n]],
+                "currentRating": r, "currentRatingCount": n,
+                "ratingCount": [max(0, n // 60), max(0, n // 20), max(0, n // 5), n],
+                "positiveRating": [r, r, r, r], "negativeRating": [100 - r] * 4,
+                "neutralRating": [0, 0, 0, 0], "hasFBA": s["fba"], "shipsFromChina": False,
+                "isScammer": False}
+
+    def _offers(self, i: int, view: dict[int, Series], at: int, limit: int,
+                ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        rng = np.random.default_rng([self.seed, i, at // 60, 9])
+        offers: list[dict[str, Any]] = []
+
+        def cur(idx: int) -> int:
+            s = view.get(idx)
+            return int(s.v[-1]) if s is not None and len(s.v) else -1
+
+        def add(seller: str, cond: int, price: int, ship: int, fba: bool, amazon: bool) -> None:
+            first = at - int(rng.integers(60, 40 * DAY))
+            old = price + int(rng.integers(0, 3)) * 100
+            ocsv = [first, old, ship] if old == price else [first, old, ship, at - 30, price,
+                                                             ship]
+            offers.append({"offerId": len(offers), "lastSeen": at, "sellerId": seller,
+                           "offerCSV": ocsv, "condition": cond, "conditionComment": None,
+                           "isPrime": fba, "isMAP": False, "isShippable": True,
+                           "isPreorder": False, "isWarehouseDeal": False,
+                           "shipsFromChina": False, "isAmazon": amazon, "isFBA": fba,
+                           "isPrimeExcl": False, "minOrderQty": 1})
+
+        if cur(AMAZON) > 0:
+            add(AMAZON_SELLER, 1, cur(AMAZON), 0, True, True)
+        n_used = max(0, cur(COUNT_USED))
+        lowest = cur(USED)
+        cond_prices = {2: cur(USED_NEW), 3: cur(USED_VG), 4: cur(USED_GOOD), 5: cur(USED_ACC)}
+        for j in range(n_used):
+            seller = self._sellers[int(rng.integers(N_SELLERS))]
+            cond = 5 if j == 0 else int(rng.choice([2, 3, 4, 5], p=[0.2, 0.35, 0.3, 0.15]))
+            base = cond_prices.get(cond, -1)
+            base = base if base > 0 else lowest
+            if base <= 0:
+                break
+            price = lowest if j == 0 else int(base * rng.uniform(1.0, 1.3) // 10 * 10 - 1)
+            fba = bool(seller["fba"] and rng.random() < 0.8)
+            ship = 0 if fba else (self.history(i).used_ship if rng.random() > 0.1 else -1)
+            if fba and rng.random() < 0.05:
+                ship = -1  # FBA offers with unknown shipping (count as free)
+            add(seller["sellerId"], cond, price, ship, fba, False)
+        for _ in range(min(max(0, cur(COUNT_NEW)), 15)):
+            seller = self._sellers[int(rng.integers(N_SELLERS))]
+            newp = cur(NEW)
+            if newp <= 0:
+                break
+            fba = bool(seller["fba"])
+            add(seller["sellerId"], 1, int(newp * rng.uniform(1.0, 1.2) // 10 * 10 - 1),
+                0 if fba else 399, fba, False)
+        offers = offers[:limit]
+        for k, o in enumerate(offers):
+            o["offerId"] = k
+        fba_n = sum(1 for o in offers if o["isFBA"])
+        new_offers = [o for o in offers if o["condition"] == 1]
+        bb = min(new_offers, key=lambda o: o["offerCSV"][-2], default=None)
+        extra: dict[str, Any] = {
+            "offerCountFBA": fba_n, "offerCountFBM": len(offers) - fba_n,
+            "retrievedOfferCount": len(offers), "totalOfferCount": len(offers),
+            "lastOffersUpdate": at,
+            "buyBoxPrice": bb["offerCSV"][-2] if bb else -1,
+            "buyBoxShipping": max(0, bb["offerCSV"][-1]) if bb else -1,
+            "buyBoxSellerId": bb["sellerId"] if bb else None,
+            "buyBoxIsAmazon": bool(bb and bb["isAmazon"]), "buyBoxIsFBA": bool(bb and bb["isFBA"]),
+            "buyBoxIsUsed": False, "buyBoxCondition": 1 if bb else None,
+            "buyBoxStats": ({bb["sellerId"]: {"avgNewOfferCount": len(new_offers),
+                                               "avgPrice": bb["offerCSV"][-2],
+                                               "avgUsedOfferCount": n_used,
+                                               "isFBA": bb["isFBA"], "lastSeen": at,
+                                               "percentageWon": 100.0}} if bb else {}),
+        }
+        return offers, extra
+
+    # ---- deals --------------------------------------------------------------------------------
+
+    def _deal(self, i: int, at: int) -> dict[str, Any]:
+        view = self._view(i, at, None)
+        cur = [-1] * N_TYPES
+        avg = [[-1] * N_TYPES for _ in DEAL_INTERVALS]
+        delta = [[0] * N_TYPES for _ in DEAL_INTERVALS]
+        dpct = [[0] * N_TYPES for _ in DEAL_INTERVALS]
+        last = [0] * N_TYPES
+        since = [-1] * N_TYPES
+        for idx, s in view.items():
+            if not len(s.t):
+                continue
+            v = s.total() if idx in TRIPLETS else s.v
+            cur[idx] = int(v[-1])
+            since[idx] = int(s.t[-1])
+            if len(v) > 1 and v[-1] >= 0 and v[-2] >= 0:
+                last[idx] = int(v[-2] - v[-1])
+            for j, d in enumerate(DEAL_INTERVALS):
+                lo = at - d * DAY
+                seg_end = np.append(s.t[1:], at)
+                dur = np.clip(seg_end - np.maximum(s.t, lo), 0, None) * (v >= 0)
+                if dur.sum() <= 0:
+                    continue
+                a = int((dur * np.maximum(v, 0)).sum() // dur.sum())
+                avg[j][idx] = a
+                if cur[idx] >= 0 and a > 0:
+                    delta[j][idx] = a - cur[idx]  # positive = dropped below average
+                    dpct[j][idx] = round(100 * (a - cur[idx]) / a)
+        c = self.catalog
+        k = int(c.kind[i])
+        rank = view[SALES]
+        drops = {}
+        for w in (30, 90, 180, 365):
+            m = rank.t[1:] >= at - w * DAY
+            drops[f"salesRankDrops{w}"] = int(((rank.v[1:] < rank.v[:-1]) & m).sum())
+        day = at // DAY - self.start_day
+        created = at
+        if np.isfinite(c.dip_period[i]) and (day - c.dip_phase[i]) % c.dip_period[i] < c.dip_len[i]:
+            pos = (day - c.dip_phase[i]) % c.dip_period[i]
+            created = max(self.t0, int((at // DAY - pos) * DAY))
+        return {"asin": c.asins[i], "parentAsin": None, "title": c.title(i),
+                "rootCat": KINDS[k][1], "categories": [KINDS[k][2][int(c.leaf[i])][0]],
+                "lastUpdate": at, "creationDate": created, "current": cur, "avg": avg,
+                "delta": delta, "deltaPercent": dpct, "deltaLast": last, "currentSince": since,
+                "image": [ord(ch) for ch in "sandbox.jpg"], "lightningEnd": 0,
+                "warehouseCondition": 0, "warehouseConditionComment": None, "minRating": -1,
+                **drops}
+
+    def deals(self, selection: dict[str, Any]) -> dict[str, Any]:
+        """The `deals` object for one /deal/ page (honours the selection; 150 per page)."""
+        try:
+            page = int(selection.get("page", 0))
+            price_types = selection.get("priceTypes") or [0]
+            pt = int(price_types[0] if isinstance(price_types, list) else price_types)
+            date_range = int(selection.get("dateRange", 1))
+            sort_type = int(selection.get("sortType", 1))
+        except (TypeError, ValueError) as err:
+            raise SandboxError(400, f"invalid deal selection: {err}") from None
+        if not 0 <= date_range <= 3 or not 0 <= pt < N_TYPES or page < 0:
+            raise SandboxError(400, "dateRange must be 0-3, priceTypes a csv index, page >= 0")
+        now = self.now_min()
+        c = self.catalog
+        crawled = self.crawl_times(now)
+        cand = (now - crawled) <= RECENT_MIN
+        include = selection.get("includeCategories") or []
+        exclude = selection.get("excludeCategories") or []
+        root = c.root()
+        leaf = np.array([KINDS[k][2][int(j)][0] for k, j in zip(c.kind, c.leaf, strict=True)])
+        if include:
+            cand &= np.isin(root, include) | np.isin(leaf, include)
+        if exclude:
+            cand &= ~(np.isin(root, exclude) | np.isin(leaf, exclude))
+        ranges = bool(selection.get("isRangeEnabled", False))
+        dpr = selection.get("deltaPercentRange") if ranges else None
+        if dpr and dpr[0] >= 10 and pt in (USED, USED_ACC, USED_GOOD, USED_VG, USED_NEW):
+            day = (crawled // DAY) - self.start_day
+            cand &= c.in_dip(day.astype(float))  # used-price drops come from dips
+        idx = np.nonzero(cand)[0]
+        depth = np.where(np.isfinite(c.dip_period), c.dip_depth, 0)
+        if sort_type == 3:
+            order = np.argsort(c.rank_low[idx], kind="stable")
+        elif sort_type == 2:
+            order = np.argsort(-(c.base_used[idx] * depth[idx]), kind="stable")
+        elif sort_type == 4:
+            order = np.argsort(-depth[idx], kind="stable")
+        else:
+            order = np.argsort(-crawled[idx], kind="stable")
+        idx = idx[order]
+        need = (page + 1) * 150
+        matches: list[dict[str, Any]] = []
+        for n, i in enumerate(idx):
+            if n >= MAX_SCAN or len(matches) >= need:
+                break
+            d = self._deal(int(i), int(crawled[i]))
+            if self._deal_matches(d, selection, pt, date_range, ranges):
+                matches.append(d)
+        key = {1: lambda d: -d["creationDate"], 2: lambda d: -d["delta"][date_range][pt],
+               3: lambda d: d["current"][SALES] if d["current"][SALES] > 0 else 1 << 40,
+               4: lambda d: -d["deltaPercent"][date_range][pt]}.get(sort_type,
+                                                                    lambda d: -d["lastUpdate"])
+        matches.sort(key=key)
+        dr = matches[page * 150:need]
+        cats: dict[int, int] = {}
+        for d in dr:
+            cats[d["rootCat"]] = cats.get(d["rootCat"], 0) + 1
+        return {"dr": dr, "drDateIndex": [0, 0, 0, 0],
+                "categoryIds": list(cats), "categoryNames": [ROOT_NAMES[x] for x in cats],
+                "categoryCount": list(cats.values())}
+
+    @staticmethod
+    def _deal_matches(d: dict[str, Any], sel: dict[str, Any], pt: int, dr: int,
+                      ranges: bool) -> bool:
+        cur = d["current"][pt]
+        if cur < 0:
+            return False
+        if sel.get("isFilterEnabled"):
+            if sel.get("mustNotHaveAmazonOffer") and d["current"][AMAZON] > 0:
+                return False
+            if sel.get("mustHaveAmazonOffer") and d["current"][AMAZON] <= 0:
+                return False
+        if ranges:
+            checks = (("currentRange", cur), ("deltaRange", d["delta"][dr][pt]),
+                      ("deltaPercentRange", d["deltaPercent"][dr][pt]),
+                      ("salesRankRange", d["current"][SALES]))
+            for name, value in checks:
+                rng = sel.get(name)
+                if rng and len(rng) == 2:
+                    lo, hi = rng
+                    if name == "salesRankRange" and value < 0:
+                        return False
+                    if (lo is not None and lo >= 0 and value < lo) or (
+                            hi is not None and hi >= 0 and value > hi):
+                        return False
+        title = sel.get("titleSearch")
+        return not (title and str(title).lower() not in d["title"].lower())
+
+    # ---- product finder -------------------------------------------------------------------
+
+    def query(self, selection: dict[str, Any]) -> tuple[list[str], int]:
+        """Product finder: (asinList page, totalResults among scanned products)."""
+        import keepa
+
+        names = {name: idx for idx, name, _ in keepa.csv_indices}
+        per_page = max(50, int(selection.get("perPage", 50)))
+        page = int(selection.get("page", 0))
+        now = self.now_min()
+        c = self.catalog
+        cand = np.ones(c.n, dtype=bool)
+        roots = selection.get("rootCategory")
+        if roots is not None:
+            cand &= np.isin(c.root(), roots if isinstance(roots, list) else [roots])
+        crawled = self.crawl_times(now)
+        filters: list[tuple[str, int | None, str, float]] = []
+        for key, val in selection.items():
+            if not key.endswith(("_gte", "_lte")):
+                continue
+            base, op = key[:-4], key[-3:]
+            stat, _, type_name = base.partition("_")
+            if stat.startswith("salesRankDrops") and not type_name:
+                filters.append((stat, None, op, float(val)))
+            elif stat in ("current", "avg30", "avg90", "avg180", "avg365") and \
+                    type_name in names:
+                filters.append((stat, names[type_name], op, float(val)))
+            else:
+                raise SandboxError(400, f"unsupported product finder filter {key!r}")
+        hits: list[str] = []
+        for n, i in enumerate(np.nonzero(cand)[0]):
+            if n >= MAX_SCAN:
+                break
+            if filters:
+                view = self._view(int(i), int(crawled[i]), None)
+                st = compute_stats(view, int(crawled[i]), 90, {})
+                ok = True
+                for stat, idx, op, val in filters:
+                    v = st[stat] if idx is None else st[stat][idx]
+                    if v is None or v < 0 or (op == "gte" and v < val) or (
+                            op == "lte" and v > val):
+                        ok = False
+                        break
+                if not ok:
+                    continue
+            hits.append(c.asins[int(i)])
+        return hits[page * per_page:(page + 1) * per_page], len(hits)
+
+    # ---- categories ------------------------------------------------------------------------
+
+    def category(self, cat_id: int) -> dict[str, Any] | None:
+        for kind in KINDS:
+            if cat_id == kind[1]:
+                children = sorted({leaf for k in KINDS if k[1] == cat_id for leaf, _ in k[2]})
+                return {"domainId": 1, "catId": cat_id, "name": ROOT_NAMES[cat_id],
+                        "contextFreeName": ROOT_NAMES[cat_id], "children": children,
+                        "parent": 0, "highestRank": 10_000_000,
+                        "productCount": int((self.catalog.root() == cat_id).sum()),
+                        "isBrowseNode": True}
+            for leaf, name in kind[2]:
+                if leaf == cat_id:
+                    return {"domainId": 1, "catId": leaf, "name": name, "contextFreeName": name,
+                            "children": [], "parent": kind[1], "highestRank": 5_000_000,
+                            "productCount": 0, "isBrowseNode": True}
+        return None
+
+    @property
+    def books_root(self) -> int:
+        return BOOKS_ROOT
