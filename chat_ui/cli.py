@@ -29,6 +29,7 @@ def up(
 ) -> None:
     """Run everything on this machine: migrations, Redis, a worker, beat and the chat server."""
     from chat_ui import services
+    from knowledge.starter import seed_starter_knowledge
     from tools.db import migrate, session_scope
     from tools.logs import setup_logging
     from tools.redis_embedded import ensure_redis
@@ -42,6 +43,7 @@ def up(
     migrate(settings)
     with session_scope(settings) as session:
         admin_password = ensure_first_admin(session)
+        seed_starter_knowledge(session)  # once per starter version; deletions stay deleted
     url, owner = ensure_redis(settings)
     env = services.child_env(settings, url)
     env["CHAINLIT_PORT"] = str(settings.chainlit_port)
@@ -115,6 +117,35 @@ def status(
         console.print(f"Logs: {settings.log_dir.resolve()}")
     if not all(p.ok for p in parts):
         raise typer.Exit(1)
+
+
+sandbox_app = typer.Typer(help="The Keepa sandbox market (a Keepa-compatible API).",
+                          no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    port: Annotated[int, typer.Option(help="TCP port")] = 8765,
+    host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
+    products: Annotated[int | None, typer.Option(help="number of products")] = None,
+    refill_rate: Annotated[int | None, typer.Option(help="tokens per minute")] = None,
+    speed: Annotated[float | None, typer.Option(help="market minutes per real minute")] = None,
+    seed: Annotated[int | None, typer.Option(help="market seed")] = None,
+) -> None:
+    """Serve the synthetic Keepa market over HTTP (point KEEPA_SANDBOX_URL at it)."""
+    from tools.keepa.sandbox.serve import build_market, serve
+
+    settings = load_settings_or_exit()
+    market = build_market(products or settings.sandbox_products,
+                          settings.sandbox_seed if seed is None else seed,
+                          refill_rate or settings.sandbox_refill_rate,
+                          speed or settings.sandbox_speed)
+    console.print(f"Keepa sandbox: [bold]http://{host}:{port}[/bold] "
+                  f"({market.catalog.n} products, {market.tokens.rate} tokens/min, speed "
+                  f"{speed or settings.sandbox_speed}x). Use it with "
+                  f"KEEPA_SANDBOX_URL=http://{host}:{port}. Ctrl-C stops.")
+    serve(market, host=host, port=port)
 
 
 def main() -> None:
