@@ -1,0 +1,46 @@
+"""`arbitrage sandbox serve`: the sandbox market over real HTTP (uvicorn)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+
+from tools.keepa.clock import ScaledClock, SystemClock
+from tools.keepa.sandbox.app import create_app
+from tools.keepa.sandbox.market import SandboxMarket
+
+
+def build_market(products: int, seed: int, refill_rate: int, speed: float) -> SandboxMarket:
+    clock = ScaledClock(speed) if speed != 1.0 else SystemClock()
+    return SandboxMarket(n_products=products, seed=seed, refill_rate=refill_rate, clock=clock)
+
+
+def serve(market: SandboxMarket, host: str = "127.0.0.1", port: int = 8765) -> None:
+    """Run until interrupted."""
+    uvicorn.run(create_app(market), host=host, port=port, log_level="warning")
+
+
+@contextmanager
+def serve_in_thread(market: SandboxMarket, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve on an ephemeral port in a daemon thread; yields the base URL (tests, benches)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind((host, 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(market), log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            threading.Event().wait(0.02)
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+        sock.close()
