@@ -1,13 +1,14 @@
 """Small text helpers shared by store, retrieval and extraction: tokens, categories, similarity.
 
-Similarity is plain difflib plus token-set overlap (rapidfuzz is not available here); the
-knowledge base is small, so clarity beats speed.
+Similarity is rapidfuzz's edit-distance ratios plus token-set overlap (Jaccard): reworded
+punctuation, reordered words and small edits all count as "the same rule".
 """
 
 from __future__ import annotations
 
 import re
-from difflib import SequenceMatcher
+
+from rapidfuzz import fuzz
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _STOPWORDS_TEXT = """a about above after again against all am an and any are as at be because been
@@ -67,7 +68,7 @@ def similarity(a: str, b: str) -> float:
     na, nb = normalize(a), normalize(b)
     if not na or not nb:
         return 0.0
-    seq = SequenceMatcher(None, na, nb, autojunk=False).ratio()
+    seq = max(fuzz.ratio(na, nb), fuzz.token_sort_ratio(na, nb)) / 100.0
     sa, sb = token_set(a), token_set(b)
     jac = len(sa & sb) / len(sa | sb) if sa and sb else 0.0
     return max(seq, jac)
