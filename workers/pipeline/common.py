@@ -41,6 +41,12 @@ def row_update_minutes(row: dict[str, Any]) -> int:
     return int(v) if isinstance(v, int | float) and v > 0 else 0
 
 
+def row_stamp(row: dict[str, Any]) -> int:
+    """The row's place in sortType 1 order (deal age): creationDate, else lastUpdate."""
+    v = row.get("creationDate")
+    return int(v) if isinstance(v, int | float) and v > 0 else row_update_minutes(row)
+
+
 def minutes_to_dt(minutes: int) -> datetime | None:
     return datetime.fromtimestamp(keepa_minutes_to_unix(minutes), UTC) if minutes > 0 else None
 

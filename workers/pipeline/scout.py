@@ -1,11 +1,12 @@
 """Scout: cheap discovery through `/deal/` (5 tokens per page of up to 150 deals).
 
 New ASINs go in as pending with top priority; known ASINs that Keepa changed since we last
-looked are bumped (due now); a watermark (newest Keepa `lastUpdate` taken in) never moves
-backward. Load shedding: at most `max_new` inserts per run; the rest wait in a durable backlog
-(system_state) and are inserted first on the next runs, so nothing is dropped silently.
-With sortType 1 (newest first) paging stops at the watermark; a run that hits `max_pages`
-before reaching it leaves a cursor so the next run continues deeper instead of skipping.
+fetched them are bumped (due now). A watermark (Keepa minutes of the newest deal taken in,
+by creationDate, the sortType 1 order) never moves backward, and paging stops once rows are
+older than it. Load shedding: at most `max_new` inserts per run; the rest wait in a durable
+backlog (system_state) and are inserted first on the next runs: nothing is dropped silently.
+A run that hits `max_pages` before reaching the watermark leaves a cursor so the next run
+continues deeper instead of skipping.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from workers.pipeline.common import (
     insert_pending,
     minutes_to_dt,
     now_dt,
+    row_stamp,
     row_update_minutes,
 )
 
@@ -101,10 +103,10 @@ def run_scout(client: DealsClient, session: Session, clock: Clock, *,
         rows = deal_rows(body)
         result.pages += 1
         for r in rows:
-            lu = row_update_minutes(r)
-            high = max(high, lu)
-            if newest_first and floor and lu and lu <= floor:
-                finished = True
+            stamp = row_stamp(r)
+            high = max(high, stamp)
+            if newest_first and floor and stamp and stamp < floor:
+                finished = True  # older than anything new: the rest was taken in before
                 continue
             fresh.setdefault(str(r["asin"]).upper(), r)
         page += 1
