@@ -67,8 +67,9 @@ def collect(settings: Settings | None = None) -> list[Part]:
     parts.append(Part("llm", True, f"{settings.llm_mode}"
                       + (f" ({settings.llm_model or 'default model'})"
                          if settings.llm_mode != "offline" else " model (no LLM_API_KEY)")))
-    parts.append(Part("sp-api", True, "live" if settings.spapi_mode == "live"
-                      else "restrictions sandbox (no SPAPI_* credentials)"))
+    parts.append(Part("sp-api", True, ("live" if settings.spapi_mode == "live"
+                      else "restrictions sandbox (no SPAPI_* credentials)")
+                      + restriction_checks(settings)))
     return parts
 
 
@@ -101,3 +102,15 @@ def check_chat(settings: Settings) -> Part:
         return Part("chat", ok, f"{url} (HTTP {resp.status_code})")
     except httpx.HTTPError as err:
         return Part("chat", False, f"{url} not answering ({err.__class__.__name__})")
+
+
+def restriction_checks(settings: Settings) -> str:
+    """Each user's last bulk restriction check, e.g. "; checks: ann done 120/120"."""
+    from tools.restrictions.progress import all_progress, summary_line
+
+    try:
+        with session_scope(settings) as session:
+            line = summary_line(all_progress(session))
+    except Exception:  # status must report, not crash
+        return ""
+    return f"; checks: {line}" if line else ""

@@ -10,7 +10,7 @@ import pytest
 from tools.db import session_scope
 from tools.models import SystemState, utcnow
 from tools.restrictions import InvalidRequest, check_restriction_sync, restrictions_progress
-from tools.restrictions.bulk import progress_key
+from tools.restrictions.progress import progress_key
 from tools.restrictions.sandbox import sandbox_reason
 from tools.restrictions.service import embedded_sandbox_app
 from tools.settings import Settings
@@ -54,3 +54,13 @@ def test_progress_of_a_dead_run_reads_interrupted(uid: int) -> None:
         progress = restrictions_progress(session, uid)
     assert progress is not None and progress["state"] == "interrupted"
     assert progress["done"] == 5
+
+
+def test_status_screen_shows_each_users_checks(uid: int, settings: Settings) -> None:
+    from tools.status import collect
+
+    with session_scope() as session:
+        session.add(SystemState(key=progress_key(uid), value={
+            "state": "running", "done": 40, "total": 120, "updated_at": utcnow().isoformat()}))
+    (sp,) = [p for p in collect(settings) if p.name == "sp-api"]
+    assert "checks: seller1 running 40/120" in sp.detail

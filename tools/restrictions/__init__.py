@@ -14,7 +14,7 @@ from typing import Any
 
 _EXPORTS = {
     "check_all_for_user": "bulk", "check_all_for_user_sync": "bulk",
-    "restrictions_progress": "bulk",
+    "restrictions_progress": "progress",
     "DEFAULT_CONDITION": "conditions", "UnknownCondition": "conditions",
     "to_condition_type": "conditions",
     "CredentialError": "credentials", "CredentialView": "credentials",

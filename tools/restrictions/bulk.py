@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from redis.exceptions import LockError
@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from tools.db import session_scope
 from tools.models import Deal, DealStatus, SystemState, User, UserRestriction, utcnow
 from tools.restrictions.conditions import DEFAULT_CONDITION, UnknownCondition, to_condition_type
+from tools.restrictions.progress import progress_key, restrictions_progress
 from tools.restrictions.service import (
     DEFAULT_MAX_AGE,
     InvalidRequest,
@@ -33,29 +34,7 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 5
 RUN_LOCK_TIMEOUT_S = 300
-STALE_AFTER = timedelta(minutes=10)
 _STOP_STATES = ("reconnect_required", "not_connected")
-
-
-def progress_key(user_id: int) -> str:
-    return f"restrictions_progress:{user_id}"
-
-
-def restrictions_progress(session: Session, user_id: int) -> dict[str, Any] | None:
-    """The last run's progress: {state, done, total, allowed, restricted, errors, ...}.
-
-    A run still marked "running" that has not moved for 10 minutes is reported as
-    "interrupted" (its worker died), so nobody waits for it forever.
-    """
-    row = session.get(SystemState, progress_key(user_id))
-    if row is None or not isinstance(row.value, dict):
-        return None
-    value = dict(row.value)
-    if value.get("state") == "running":
-        updated = datetime.fromisoformat(str(value.get("updated_at")))
-        if utcnow() - updated > STALE_AFTER:
-            value["state"] = "interrupted"
-    return value
 
 
 def _save(settings: Settings, user_id: int, value: dict[str, Any]) -> None:
