@@ -102,10 +102,14 @@ def status(
     settings = load_settings_or_exit()
     parts = collect(settings)
     counts = deal_counts(settings)
+    from workers.status import gather
+
+    pipeline = gather(settings)
     if as_json:
         print(json.dumps({"parts": {p.name: {"ok": p.ok, "detail": p.detail, **p.extra}
                                     for p in parts},
-                          "deals": counts, "logs": str(settings.log_dir.resolve())}))
+                          "deals": counts, "pipeline": pipeline,
+                          "logs": str(settings.log_dir.resolve())}, default=str))
     else:
         table = Table("part", "state", "detail", title="Agent Arbitrage status")
         for p in parts:
@@ -114,9 +118,163 @@ def status(
         total = sum(counts.values())
         console.print("Deals: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
                                    or "none yet") + f" (total {total})")
+        _render_pipeline(pipeline)
         console.print(f"Logs: {settings.log_dir.resolve()}")
     if not all(p.ok for p in parts):
         raise typer.Exit(1)
+
+
+def _render_pipeline(p: dict) -> None:  # type: ignore[type-arg]
+    """Render workers.status.gather() (data only there; presentation only here)."""
+    tok = p.get("tokens") or {}
+    if "error" in tok:
+        console.print(f"Keepa tokens: [red]{tok['error']}[/red]")
+    elif not tok.get("synced"):
+        console.print("Keepa tokens: not synced yet (no Keepa call so far)")
+    else:
+        spend = ", ".join(f"{k} {v}" for k, v in sorted((tok.get("spend_by_purpose") or {})
+                                                          .items())) or "nothing yet"
+        console.print(f"Keepa tokens: balance {tok.get('balance')} (refill "
+                      f"{tok.get('refill_rate')}/min, floor {tok.get('floor')}); "
+                      f"spent: {spend}")
+    q = p.get("queues") or {}
+    console.print("Queues: " + (q["error"] if "error" in q else
+                                ", ".join(f"{k} {v}" for k, v in q.items())))
+    f = p.get("freshness") or {}
+    if f.get("active"):
+        console.print(f"Freshness of {f['active']} active deals: median age "
+                      f"{f['median_age_h']} h, p95 {f['p95_age_h']} h")
+    tasks = Table("task", "last run", "ok", "last error", title="Pipeline tasks")
+    for name, t in (p.get("tasks") or {}).items():
+        ok = t.get("last_ok")
+        tasks.add_row(name, str(t.get("last_run") or "never")[:19],
+                      "-" if ok is None else ("[green]yes[/green]" if ok else "[red]no[/red]"),
+                      (f"{str(t.get('last_error_at'))[:19]} {t['last_error']}"
+                       if t.get("last_error") else ""))
+    console.print(tasks)
+    b = p.get("backfill") or {}
+    console.print(f"Backfill: next page {b.get('next_page', 0)}, pages done "
+                  f"{b.get('pages_done', 0)}{' (complete)' if b.get('done') else ''}; "
+                  f"scout backlog {p.get('scout_backlog', 0)}")
+    if p.get("error"):
+        console.print(f"[red]pipeline status error: {p['error']}[/red]")
+
+
+@app.command()
+def worker(
+    queues: Annotated[str, typer.Option("-Q", "--queues", help="comma separated queues")] = (
+        "scout,processor,maintenance,restrictions,backfill"),
+    concurrency: Annotated[int, typer.Option(help="worker processes")] = 2,
+) -> None:
+    """Run a Celery worker (needs REDIS_URL or a running `arbitrage up`)."""
+    import os
+    import sys
+
+    from tools.db import migrate
+    from tools.redis_embedded import RedisUnavailable, redis_url
+
+    settings = load_settings_or_exit()
+    try:
+        url = redis_url(settings)
+    except RedisUnavailable as err:
+        err_console.print(f"[red]{err}[/red]")
+        raise typer.Exit(1) from None
+    migrate(settings)
+    os.environ["REDIS_URL"] = url
+    os.execv(sys.executable, [sys.executable, "-m", "celery", "-A", "workers.celery_app",
+                              "worker", "--loglevel=INFO", f"--concurrency={concurrency}",
+                              "-Q", queues, "-n", "arbitrage@%h"])
+
+
+@app.command()
+def beat() -> None:
+    """Run Celery beat: the scout, processor, refresher, janitor and heartbeat schedule."""
+    import os
+
+    from chat_ui.services import beat_args
+    from tools.redis_embedded import RedisUnavailable, redis_url
+
+    settings = load_settings_or_exit()
+    try:
+        os.environ["REDIS_URL"] = redis_url(settings)
+    except RedisUnavailable as err:
+        err_console.print(f"[red]{err}[/red]")
+        raise typer.Exit(1) from None
+    settings.ensure_dirs()
+    args = beat_args(settings)
+    os.execv(args[0], args)
+
+
+@app.command()
+def backfill(
+    pages: Annotated[int | None, typer.Option("--pages", help="stop after N pages")] = None,
+    restart: Annotated[bool, typer.Option("--restart", help="start again at page 0")] = False,
+    enqueue: Annotated[bool, typer.Option("--enqueue",
+                                          help="run on a worker's backfill queue")] = False,
+) -> None:
+    """Walk the deal query's pages into the database; resumes from its checkpoint."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from tools.db import migrate
+    from tools.redis_embedded import RedisUnavailable
+
+    settings = load_settings_or_exit()
+    migrate(settings)
+    columns = (TextColumn("[bold]backfill[/bold] page {task.fields[page]}"), BarColumn(),
+               TextColumn("{task.completed} pages, {task.fields[rows]} deals, "
+                          "{task.fields[new]} new"), TimeElapsedColumn())
+    try:
+        if enqueue:
+            _backfill_enqueued(pages, restart, columns)
+            return
+        from workers.locks import LockBusy
+        from workers.tasks import run_backfill_locked
+
+        with Progress(*columns, console=console) as progress:
+            bar = progress.add_task("backfill", total=pages, page=0, rows=0, new=0)
+
+            def on_page(state: dict) -> None:  # type: ignore[type-arg]
+                progress.update(bar, advance=1, page=state["next_page"], rows=state["rows"],
+                                new=state["inserted"])
+
+            try:
+                result = run_backfill_locked(max_pages=pages, restart=restart, on_page=on_page)
+            except LockBusy as err:
+                err_console.print(f"[yellow]{err}[/yellow]")
+                raise typer.Exit(1) from None
+    except RedisUnavailable as err:
+        err_console.print(f"[red]{err}[/red]")
+        raise typer.Exit(1) from None
+    if result.get("stopped"):
+        console.print(f"backfill: {result['stopped']}")
+    console.print(f"backfill: {result['pages']} pages, {result['rows']} deals, "
+                  f"{result['inserted']} new; next page {result['next_page']}"
+                  + (" (complete)" if result["done"] else ""))
+
+
+def _backfill_enqueued(pages: int | None, restart: bool, columns: tuple) -> None:  # type: ignore[type-arg]
+    from rich.progress import Progress
+
+    from tools.db import session_scope
+    from workers import checkpoints
+    from workers.tasks import backfill as backfill_task
+
+    res = backfill_task.apply_async(kwargs={"max_pages": pages, "restart": restart})
+    console.print(f"queued backfill task {res.id} on the backfill queue")
+    with Progress(*columns, console=console) as progress:
+        bar = progress.add_task("backfill", total=pages, page=0, rows=0, new=0)
+        start = None
+        while not res.ready():
+            with session_scope() as session:
+                state = checkpoints.get_backfill(session)
+            start = state["pages_done"] if start is None else start
+            progress.update(bar, completed=state["pages_done"] - start,
+                            page=state["next_page"], rows=state["rows"], new="?")
+            time.sleep(0.5)
+    if res.failed():
+        err_console.print(f"[red]backfill failed: {res.result}[/red]")
+        raise typer.Exit(1)
+    console.print(f"backfill: {res.result}")
 
 
 sandbox_app = typer.Typer(help="The Keepa sandbox market (a Keepa-compatible API).",

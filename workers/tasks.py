@@ -55,9 +55,9 @@ def redis_client() -> redis.Redis:
 def keepa_client() -> Any:
     """One blocking Keepa client per worker process (live API or the embedded sandbox)."""
     if "keepa" not in _clients:
-        from tools.keepa import make_keepa_client
+        from tools.keepa.factory import make_sync_keepa_client
 
-        _clients["keepa"] = make_keepa_client(get_settings(), purpose="processor")
+        _clients["keepa"] = make_sync_keepa_client(get_settings(), purpose="processor")
     return _clients["keepa"]
 
 
