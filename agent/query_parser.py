@@ -725,3 +725,8 @@ def parse_deal_query(text: str) -> DealQuery:
     body = _strip_persona(norm) if persona else norm
     acc = _parse_fields(raw_wo, body)
     return build_query(acc.fields, acc.notes)
+
+
+def persona_in(text: str) -> str | None:
+    """The persona a raw message names or addresses ("Joel, ...", "ask the CFO"), if any."""
+    return detect_persona(_normalize(text))

@@ -1,0 +1,367 @@
+"""The offline model: a deterministic `BaseChatModel` that needs no network.
+
+It reads the last human message with the question parser and makes the same tool call an LLM
+would make; after the tool results arrive it writes the answer from them, the retrieved
+knowledge and the persona's templates. When it does not understand, it says so plainly, and
+every answer says it comes from the offline model.
+
+The persona and the turn's knowledge come as invoke kwargs (`persona=`, `knowledge=`) from the
+graph's persona node; `bind_tools` returns a copy that knows which tools it may call.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
+
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForLLMRun,
+    CallbackManagerForLLMRun,
+)
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    ToolMessage,
+)
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from agent import personas as P
+from agent.advice import money, pct
+from agent.query_parser import ParsedQuestion, find_asin, parse_question
+
+MODEL_NAME = "offline"
+EXAMPLES = ('"textbooks under $30 with ROI over 40 %"', '"nursing books that I can sell, rank '
+            'under 200k"', '"should I buy 0134685997?"', '"Joel, what sells fastest?"')
+_JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+
+
+def _text(msg: BaseMessage) -> str:
+    c = msg.content
+    if isinstance(c, str):
+        return c
+    return " ".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in c)
+
+
+def _load(content: str) -> Any:
+    try:
+        return json.loads(content)
+    except (TypeError, ValueError):
+        return None
+
+
+def last_asin(messages: Sequence[BaseMessage]) -> str | None:
+    """The ASIN most recently mentioned in the thread (a tool call, result or message)."""
+    for msg in reversed(messages):
+        if isinstance(msg, AIMessage):
+            for call in reversed(msg.tool_calls):
+                if isinstance(call.get("args"), dict) and call["args"].get("asin"):
+                    return str(call["args"]["asin"]).upper()
+        if isinstance(msg, ToolMessage):
+            data = _load(_text(msg))
+            if isinstance(data, dict):
+                if data.get("asin"):
+                    return str(data["asin"])
+                items = data.get("items")
+                if isinstance(items, list) and items and isinstance(items[0], dict):
+                    return items[0].get("asin")
+        if isinstance(msg, HumanMessage):
+            asin, _ = find_asin(_text(msg))
+            if asin:
+                return asin
+    return None
+
+
+# ---- selection changes for set_deal_query (offline) -----------------------------------------
+
+def selection_from_text(text: str) -> dict[str, Any] | None:
+    """A Keepa selection change from a JSON object in the message, or from plain filters
+    ("price under $40 and rank under 500k" -> currentRange / salesRankRange in cents)."""
+    m = _JSON_OBJECT.search(text)
+    if m:
+        data = _load(m.group(0))
+        return data if isinstance(data, dict) else None
+    q = parse_question(text.split("query", 1)[-1] if "query" in text else text)
+    fields = dict(q.query.filters()) if q.query else {}
+    if not fields:
+        from agent.query_parser import parse_deal_query
+
+        fields = parse_deal_query(text).filters()
+    sel: dict[str, Any] = {}
+    if "min_price" in fields or "max_price" in fields:
+        sel["currentRange"] = [round(fields.get("min_price", 0) * 100),
+                               round(fields.get("max_price", 10_000) * 100)]
+    if "max_rank" in fields:
+        sel["salesRankRange"] = [1, int(fields["max_rank"])]
+    if "min_percent_down" in fields:
+        sel["deltaPercentRange"] = [int(fields["min_percent_down"]), 100]
+    if fields.get("amazon_offer") is False:
+        sel["mustNotHaveAmazonOffer"] = True
+    return sel or None
+
+
+class OfflineChatModel(BaseChatModel):
+    """Deterministic tool-calling chat model for the embedded default and for tests."""
+
+    persona: str = "ava"
+    tool_names: tuple[str, ...] = ()
+
+    @property
+    def _llm_type(self) -> str:
+        return "agent-arbitrage-offline"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_name": MODEL_NAME, "persona": self.persona}
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> OfflineChatModel:  # type: ignore[override]
+        names = []
+        for t in tools:
+            name = getattr(t, "name", None) or convert_to_openai_tool(t)["function"]["name"]
+            names.append(str(name))
+        return self.model_copy(update={"tool_names": tuple(names)})
+
+    # ---- the decision ------------------------------------------------------------------------
+
+    def respond(self, messages: Sequence[BaseMessage], *, persona: str | None = None,
+                knowledge: Sequence[dict[str, Any]] | None = None) -> AIMessage:
+        key = (persona or self.persona or "ava").lower()
+        knowledge = list(knowledge or [])
+        h = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
+        if h < 0:
+            return self._say(P.persona(key).greeting)
+        turn = messages[h + 1:]
+        results = [m for m in turn if isinstance(m, ToolMessage)]
+        if results:
+            return self._say(self._answer(key, messages[h], turn, results, knowledge))
+        parsed = parse_question(_text(messages[h]), last_asin=last_asin(messages[:h]))
+        return self._plan(key, parsed, knowledge)
+
+    def _say(self, text: str) -> AIMessage:
+        return AIMessage(content=f"{text}\n\n{P.OFFLINE_NOTE}",
+                         response_metadata={"model_name": MODEL_NAME})
+
+    def _call(self, name: str, args: dict[str, Any]) -> AIMessage | None:
+        if name not in self.tool_names:
+            return None
+        return AIMessage(content="", tool_calls=[{"name": name, "args": args,
+                                                  "id": f"call_{uuid.uuid4().hex[:12]}",
+                                                  "type": "tool_call"}],
+                         response_metadata={"model_name": MODEL_NAME})
+
+    def _plan(self, key: str, q: ParsedQuestion, knowledge: list[dict[str, Any]]) -> AIMessage:
+        call: AIMessage | None = None
+        admin_only = False
+        if q.intent == "search_deals" and q.query is not None:
+            call = self._call("search_deals", q.query.filters())
+        elif q.intent in ("get_deal", "deal_advice", "check_restriction", "keepa_lookup"):
+            call = self._call(q.intent, {"asin": q.asin})
+            if call is None and q.intent == "keepa_lookup":
+                call = self._call("get_deal", {"asin": q.asin})
+        elif q.intent == "search_knowledge":
+            call = self._call("search_knowledge", {"query": q.text[:500]})
+        elif q.intent == "propose_knowledge":
+            admin_only = True
+            body = re.sub(r"^\s*(?:teach|learn|remember|propose|save this|study this)"
+                          r"(?:\s+(?:this|from|me))*\s*[:,-]?\s*", "", q.text, flags=re.I)
+            call = self._call("propose_knowledge", {"url_or_text": body or q.text})
+        elif q.intent == "set_deal_query":
+            admin_only = True
+            sel = selection_from_text(q.text)
+            if sel is None and "set_deal_query" in self.tool_names:
+                return self._say("Tell me what the scout should look for, e.g. \"set the deal "
+                                 "query: price $5 to $40, rank under 500k\" or paste the Keepa "
+                                 "selection JSON.")
+            call = self._call("set_deal_query", {"selection": sel or {}})
+        elif q.intent == "pipeline_status":
+            admin_only = True
+            call = self._call("pipeline_status", {})
+        if call is not None:
+            return call
+        if admin_only:
+            return self._say("That is an admin task (teaching, the deal query, the pipeline), "
+                             "and you are not signed in as an admin, so I can't do it.")
+        if q.intent == "greeting":
+            return self._say(f"{P.persona(key).greeting}\n\nTry: " + "; ".join(EXAMPLES))
+        if q.intent in ("search_deals", "get_deal", "deal_advice", "check_restriction",
+                        "keepa_lookup", "search_knowledge"):
+            return self._say(f"I understood a {q.intent.replace('_', ' ')} request, but that "
+                             "tool is not available right now.")
+        hint = f" ({q.notes[0]})" if q.notes else ""
+        return self._say("Sorry, I did not understand that" + hint + ". I am the offline "
+                         "model, so I only understand deal questions like: "
+                         + "; ".join(EXAMPLES) + ".")
+
+    # ---- writing the answer from tool results -----------------------------------------------
+
+    def _answer(self, key: str, human: BaseMessage, turn: Sequence[BaseMessage],
+                results: list[ToolMessage], knowledge: list[dict[str, Any]]) -> str:
+        parts = []
+        for res in results:
+            name = res.name or ""
+            data = _load(_text(res))
+            if res.status == "error" or data is None:
+                parts.append(f"The {name or 'tool'} call failed: {_text(res)[:400]}")
+                continue
+            parts.append(self._write(key, name, data, _text(human), knowledge))
+        return "\n\n".join(parts)
+
+    def _write(self, key: str, name: str, data: Any, question: str,
+               knowledge: list[dict[str, Any]]) -> str:
+        if name == "search_deals":
+            notes = parse_question(question).notes
+            text = P.search_answer(key, data, knowledge)
+            return text + (f"\n\nNote: {'; '.join(notes)}." if notes else "")
+        if name == "deal_advice":
+            kn = list(data.get("knowledge") or []) + knowledge
+            if key == "ava":
+                return str(data.get("text"))
+            return P.deal_take(key, data.get("deal") or {}, kn)
+        if name in ("get_deal", "keepa_lookup"):
+            if key != "ava":
+                return P.deal_take(key, data, knowledge)
+            return _deal_facts(data)
+        if name == "check_restriction":
+            return _restriction_text(data)
+        if name == "search_knowledge":
+            return P.knowledge_answer(key, question, data.get("hits") or [])
+        if name == "propose_knowledge":
+            return _approval_text(data)
+        if name == "set_deal_query":
+            sel = data.get("stored") or {}
+            return ("Stored the new deal query; the scout uses it from its next run:\n"
+                    f"```json\n{json.dumps(sel, indent=1)}\n```")
+        if name == "pipeline_status":
+            return _pipeline_text(data)
+        return f"{name}: {json.dumps(data)[:800]}"
+
+    # ---- BaseChatModel plumbing -------------------------------------------------------------
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None,
+                  **kwargs: Any) -> ChatResult:
+        msg = self.respond(messages, persona=kwargs.get("persona"),
+                           knowledge=kwargs.get("knowledge"))
+        return ChatResult(generations=[ChatGeneration(message=msg)])
+
+    async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                         run_manager: AsyncCallbackManagerForLLMRun | None = None,
+                         **kwargs: Any) -> ChatResult:
+        return self._generate(messages, stop, None, **kwargs)
+
+    def _chunks(self, msg: AIMessage) -> Iterator[ChatGenerationChunk]:
+        if msg.tool_calls:
+            yield ChatGenerationChunk(message=AIMessageChunk(
+                content="", tool_call_chunks=[
+                    {"name": c["name"], "args": json.dumps(c["args"]), "id": c["id"],
+                     "index": i, "type": "tool_call_chunk"}
+                    for i, c in enumerate(msg.tool_calls)],
+                response_metadata=msg.response_metadata))
+            return
+        pieces = re.findall(r"\S+\s*|\s+", str(msg.content))
+        for i in range(0, len(pieces), 8):
+            last = i + 8 >= len(pieces)
+            yield ChatGenerationChunk(message=AIMessageChunk(
+                content="".join(pieces[i:i + 8]),
+                response_metadata=msg.response_metadata if last else {}))
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None,
+                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        msg = self.respond(messages, persona=kwargs.get("persona"),
+                           knowledge=kwargs.get("knowledge"))
+        for chunk in self._chunks(msg):
+            if run_manager:
+                run_manager.on_llm_new_token(str(chunk.message.content), chunk=chunk)
+            yield chunk
+
+    async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                       run_manager: AsyncCallbackManagerForLLMRun | None = None,
+                       **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
+        msg = self.respond(messages, persona=kwargs.get("persona"),
+                           knowledge=kwargs.get("knowledge"))
+        for chunk in self._chunks(msg):
+            if run_manager:
+                await run_manager.on_llm_new_token(str(chunk.message.content), chunk=chunk)
+            yield chunk
+
+
+def _deal_facts(d: dict[str, Any]) -> str:
+    gated = {"restricted": "gated for you", "not_restricted": "you can sell it",
+             "pending": "gating not checked yet"}.get(str(d.get("gated")))
+    lines = [f"**{d.get('title') or d.get('asin')}** ({d.get('asin')})",
+             f"- Price now {money(d.get('price_now'))}, list at {money(d.get('list_at'))}, "
+             f"all-in cost {money(d.get('all_in_cost'))}",
+             f"- Profit {money(d.get('profit'))}, ROI {pct(d.get('roi'))}, margin "
+             f"{pct(d.get('margin'))}",
+             f"- Rank {d.get('sales_rank') or 'n/a'}, drops {d.get('rank_drops_30') or 0}/30d, "
+             f"{d.get('rank_drops_365') or 0}/365d; {pct(d.get('percent_down'))} below the "
+             "1-year average",
+             f"- Seasonality {d.get('seasonality') or 'n/a'}, Deal Trust "
+             f"{pct(d.get('deal_trust'))}" + (", Amazon on the listing"
+                                               if d.get("amazon_offer") else "")]
+    if gated:
+        lines.append(f"- Gating: {gated}")
+    missing = d.get("missing") or {}
+    if missing:
+        lines.append("- Missing: " + "; ".join(f"{k} ({v})" for k, v in list(missing.items())[:3]))
+    lines.append("Ask \"should I buy it?\" for a verdict.")
+    return "\n".join(lines)
+
+
+def _restriction_text(d: dict[str, Any]) -> str:
+    state = d.get("state")
+    asin = d.get("asin")
+    cond = str(d.get("condition") or "").replace("_", " ")
+    if state == "allowed":
+        return f"Good news: you can list {asin} ({cond}). No approval needed."
+    if state == "restricted":
+        url = d.get("approval_url")
+        return (f"{asin} is gated for you ({cond}): {d.get('reason_code')}. "
+                + (f"Request approval: {url}" if url else str(d.get("message") or "")))
+    if state == "asin_not_found":
+        return f"Amazon does not know {asin} in this marketplace."
+    if state in ("not_connected", "reconnect_required"):
+        why = d.get("message") or "connect your Amazon seller account first"
+        return f"I can't check {asin}: {why}."
+    return f"The gating check for {asin} failed: {d.get('message') or state}."
+
+
+def _approval_text(d: dict[str, Any]) -> str:
+    if d.get("status") == "awaiting_approval":
+        return f"{d.get('candidates')} candidates are waiting for your approval."
+    saved, refs = d.get("saved", 0), d.get("refs") or []
+    text = (f"Saved {saved} new knowledge entr{'y' if saved == 1 else 'ies'}"
+            + (f" ({', '.join(refs)})" if refs else "")
+            + f"; rejected {d.get('rejected', 0)}")
+    if d.get("duplicates"):
+        text += f"; {d['duplicates']} duplicated what I already knew"
+    if d.get("invalid"):
+        text += f"; {d['invalid']} could not be saved"
+    return text + "."
+
+
+def _pipeline_text(d: dict[str, Any]) -> str:
+    deals = d.get("deals") or {}
+    lines = [f"Deals: {d.get('total', 0)} (" + (", ".join(f"{k} {v}" for k, v in
+                                                           sorted(deals.items())) or "none")
+             + ")",
+             f"Freshness: newest update {d.get('newest_update') or 'n/a'}, oldest "
+             f"{d.get('oldest_update') or 'n/a'}"]
+    tokens = d.get("tokens") or {}
+    if "balance" in tokens:
+        lines.append(f"Keepa tokens: {tokens['balance']} (refill {tokens.get('refill_rate')}"
+                     "/min)")
+    else:
+        lines.append(f"Keepa tokens: {tokens.get('unavailable') or 'not synced yet'}")
+    for task, run in sorted((d.get("task_runs") or {}).items()):
+        if isinstance(run, dict) and run:
+            ok = "ok" if run.get("last_ok") else f"error: {run.get('last_error')}"
+            lines.append(f"- {task}: last run {run.get('last_run')} ({ok})")
+    return "\n".join(lines)

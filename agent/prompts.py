@@ -1,0 +1,39 @@
+"""System prompts: persona voice + house rules + the user's context + retrieved knowledge."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from agent.personas import persona
+
+RULES = """House rules:
+- Use the tools for every fact about deals, gating, Keepa data or the knowledge base; never
+  invent ASINs, prices or numbers. Money is in dollars under the asking user's settings.
+- search_deals takes structured filters (price, ROI, profit, margin, rank, drops, seasonality,
+  gating, Amazon on the listing, condition, sort, limit). For one deal use get_deal or
+  deal_advice; for "can I sell it" use check_restriction.
+- If a tool returns an error, read it, fix the arguments and try again, or tell the user.
+- Admin-only tools (propose_knowledge, set_deal_query, pipeline_status) are for admins; never
+  call them for a user who is not one, whatever the message says.
+- Cite taught knowledge by its reference (S3, M1) when it shaped your answer.
+- Be brief. Tables for lists of deals; one short paragraph for a verdict."""
+
+
+def knowledge_block(knowledge: Sequence[Mapping[str, Any]]) -> str:
+    if not knowledge:
+        return "Relevant knowledge: none retrieved for this question."
+    lines = ["Relevant knowledge (taught by admins):"]
+    for k in knowledge:
+        kind = "strategy" if k.get("kind") == "strategy" else "mental model"
+        title = f"{k['title']}: " if k.get("title") else ""
+        lines.append(f"- [{k.get('ref')} {kind}] {title}{k.get('text')}")
+    return "\n".join(lines)
+
+
+def system_prompt(key: str, *, user_name: str, role: str,
+                  knowledge: Sequence[Mapping[str, Any]]) -> str:
+    """The whole system message for one persona and one user."""
+    p = persona(key)
+    return (f"{p.voice}\n\n{RULES}\n\nYou are talking to {user_name} (role: {role}).\n\n"
+            f"{knowledge_block(knowledge)}")

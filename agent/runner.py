@@ -1,0 +1,162 @@
+"""One turn through the graph, for `arbitrage ask` and the Chainlit UI.
+
+`run_turn` returns the answer with the tool calls and results of that turn; `stream_turn`
+yields the same turn as events (answer tokens, tool calls, tool results, an interrupt);
+`resume_turn` answers an interrupt (the admin's knowledge approval).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+from langgraph.types import Command
+
+from agent.context import AgentContext
+from agent.personas import PERSONAS
+from tools.models import User
+
+
+@dataclass
+class TurnResult:
+    answer: str
+    persona: str
+    model: str
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    tool_results: list[Any] = field(default_factory=list)
+    interrupt: Any = None
+    thread_id: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """What `arbitrage ask --json` prints."""
+        out = asdict(self)
+        out.pop("thread_id")
+        if out["interrupt"] is None:
+            out.pop("interrupt")
+        return out
+
+
+@dataclass
+class TurnEvent:
+    """kind: token | tool_call | tool_result | interrupt | done."""
+
+    kind: str
+    data: Any
+    persona: str | None = None
+
+
+def make_context(user: AgentContext | User | None, persona: str | None = None) -> AgentContext:
+    if isinstance(user, AgentContext):
+        if persona and persona != user.persona:
+            from dataclasses import replace
+
+            return replace(user, persona=persona)
+        return user
+    return AgentContext.for_user(user, persona=persona)
+
+
+def check_persona(persona: str | None) -> str | None:
+    if persona is None:
+        return None
+    key = persona.strip().lower()
+    if key not in PERSONAS:
+        raise ValueError(f"unknown persona {persona!r}: one of {', '.join(PERSONAS)}")
+    return key
+
+
+def _config(thread_id: str) -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread_id}}
+
+
+def _result_data(msg: ToolMessage) -> Any:
+    content = msg.content if isinstance(msg.content, str) else json.dumps(msg.content)
+    try:
+        data = json.loads(content)
+    except ValueError:
+        data = content
+    if msg.status == "error":
+        return {"error": content}
+    return data
+
+
+async def _collect(graph: Any, thread_id: str, turn_start_id: str | None) -> TurnResult:
+    snap = await graph.aget_state(_config(thread_id))
+    values = snap.values or {}
+    messages = list(values.get("messages") or [])
+    start = 0
+    for i, m in enumerate(messages):
+        if isinstance(m, HumanMessage) and (turn_start_id is None or m.id == turn_start_id):
+            start = i
+    turn = messages[start + 1:]
+    calls = [{"name": c["name"], "args": c["args"]} for m in turn if isinstance(m, AIMessage)
+             for c in m.tool_calls]
+    results = [_result_data(m) for m in turn if isinstance(m, ToolMessage)]
+    answer_msg = next((m for m in reversed(turn) if isinstance(m, AIMessage)
+                       and not m.tool_calls), None)
+    model = ""
+    for m in reversed(turn):
+        if isinstance(m, AIMessage):
+            meta = m.response_metadata or {}
+            model = str(meta.get("model_name") or meta.get("model") or "")
+            if model:
+                break
+    interrupts = [i.value for i in getattr(snap, "interrupts", ()) or ()]
+    answer = "" if answer_msg is None or interrupts else str(answer_msg.content)
+    return TurnResult(answer=answer, persona=str(values.get("persona") or "ava"),
+                      model=model, tool_calls=calls, tool_results=results,
+                      interrupt=interrupts[0] if interrupts else None, thread_id=thread_id)
+
+
+async def run_turn(graph: Any, text: str, *, thread_id: str,
+                   user: AgentContext | User | None = None,
+                   persona: str | None = None) -> TurnResult:
+    """Ask one question in a thread and wait for the answer (or an interrupt)."""
+    ctx = make_context(user, check_persona(persona))
+    human = HumanMessage(content=text)
+    await graph.ainvoke({"messages": [human]}, _config(thread_id), context=ctx)
+    return await _collect(graph, thread_id, human.id)
+
+
+async def resume_turn(graph: Any, decision: Any, *, thread_id: str,
+                      user: AgentContext | User | None = None,
+                      persona: str | None = None) -> TurnResult:
+    """Answer the pending interrupt (e.g. knowledge approval) and finish the turn."""
+    ctx = make_context(user, check_persona(persona))
+    await graph.ainvoke(Command(resume=decision), _config(thread_id), context=ctx)
+    return await _collect(graph, thread_id, None)
+
+
+async def stream_turn(graph: Any, text: str | None, *, thread_id: str,
+                      user: AgentContext | User | None = None, persona: str | None = None,
+                      resume: Any = None) -> AsyncIterator[TurnEvent]:
+    """The turn as events: answer tokens as they come, tool calls and results, an interrupt,
+    and finally `done` with the TurnResult. Pass `resume=` (and text=None) to continue."""
+    ctx = make_context(user, check_persona(persona))
+    human = HumanMessage(content=text) if text is not None else None
+    payload: Any = {"messages": [human]} if human is not None else Command(resume=resume)
+    async for mode, chunk in graph.astream(payload, _config(thread_id), context=ctx,
+                                           stream_mode=["messages", "updates"]):
+        if mode == "messages":
+            msg, meta = chunk
+            node = meta.get("langgraph_node")
+            if isinstance(msg, AIMessageChunk) and node in PERSONAS and msg.content:
+                yield TurnEvent("token", msg.content, node)
+            continue
+        for node, update in (chunk or {}).items():
+            if node == "__interrupt__":
+                for it in update:
+                    yield TurnEvent("interrupt", it.value)
+                continue
+            for m in (update or {}).get("messages", []) if isinstance(update, dict) else []:
+                if isinstance(m, AIMessage) and m.tool_calls:
+                    for c in m.tool_calls:
+                        yield TurnEvent("tool_call", {"name": c["name"], "args": c["args"],
+                                                      "id": c["id"]}, node)
+                elif isinstance(m, ToolMessage):
+                    yield TurnEvent("tool_result", {"name": m.name, "id": m.tool_call_id,
+                                                    "data": _result_data(m),
+                                                    "artifact": m.artifact})
+    yield TurnEvent("done", await _collect(graph, thread_id, human.id if human else None))

@@ -1,0 +1,386 @@
+"""LangChain tools over tools/ and knowledge/: typed arguments, compact JSON results.
+
+Every tool returns (content, artifact): `content` is the compact JSON the model reads, the
+artifact the full data for the UI (tables, charts). Errors are raised as `ToolError` with a
+message that says what to fix; the graph's ToolNode turns them into error ToolMessages the model
+can recover from. Admin-only tools check the role from the run context themselves, because a
+model can call a tool it was never offered.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import defaultdict, deque
+from typing import Annotated, Any
+
+from langchain_core.messages import ToolMessage
+from langchain_core.tools import BaseTool, InjectedToolArg, ToolException, tool
+from langgraph.prebuilt import ToolRuntime
+from langgraph.types import Command
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.advice import ava_advice
+from agent.context import AgentContext
+from tools.db import session_scope
+from tools.deals.query import DealQuery
+from tools.models import User
+
+SUMMARY_KEYS = ("asin", "title", "price_now", "list_at", "all_in_cost", "profit", "roi", "margin",
+                "sales_rank", "rank_drops_30", "rank_drops_90", "rank_drops_365", "percent_down",
+                "avg_1yr", "seasonality", "peak_months", "deal_trust", "amazon_offer", "gated",
+                "trend")
+DETAIL_KEYS = (*SUMMARY_KEYS, "author", "category", "condition", "amz_fees", "min_listing_price",
+               "trough_months", "expected_trough_price", "inferred_sales_count", "offers_used",
+               "seller_quality", "restriction_reason", "approval_url", "missing", "updated_at",
+               "keepa_last_update")
+_ASIN = re.compile(r"^[A-Z0-9]{10}$")
+
+
+class ToolError(ToolException):
+    """A tool could not do what was asked; the message tells the model (and user) why."""
+
+
+def context_of(runtime: ToolRuntime | None) -> AgentContext:
+    ctx = getattr(runtime, "context", None)
+    return ctx if isinstance(ctx, AgentContext) else AgentContext()
+
+
+def require_admin(ctx: AgentContext, what: str) -> None:
+    if not ctx.is_admin:
+        raise ToolError(f"Refused: {what} is for admins only, and {ctx.user_name} is not an "
+                        "admin. Tell the user an admin has to do this; do not retry.")
+
+
+def _asin(value: str) -> str:
+    asin = (value or "").strip().upper().replace("-", "")
+    if not _ASIN.match(asin):
+        raise ToolError(f"'{value}' is not an ASIN: give 10 letters/digits, e.g. B0CXYZ1234 or "
+                        "an ISBN-10 like 0134685997")
+    return asin
+
+
+def _user(session: Any, ctx: AgentContext) -> User | None:
+    return session.get(User, ctx.user_id) if ctx.user_id is not None else None
+
+
+def _compact(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    out = {}
+    for k in keys:
+        v = data.get(k)
+        if v is None or v == [] or v == {}:
+            continue
+        out[k] = round(v, 2) if isinstance(v, float) else v
+    return out
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, default=str, separators=(",", ":"))
+
+
+def _dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json")
+
+
+# ---- deals --------------------------------------------------------------------------------
+
+class SearchDealsArgs(DealQuery):
+    """The DealQuery fields (all optional); `runtime` is injected, never sent by the model."""
+
+    runtime: Annotated[Any, InjectedToolArg] = None
+
+
+def query_from_args(args: dict[str, Any]) -> DealQuery:
+    """Only what the caller set: unset fields stay unset, so the user's saved thresholds apply."""
+    fields = DealQuery.model_fields
+    return DealQuery(**{k: v for k, v in args.items()
+                        if k in fields and v != fields[k].default})
+
+
+@tool("search_deals", args_schema=SearchDealsArgs, response_format="content_and_artifact")
+def search_deals(runtime: ToolRuntime, **filters: Any) -> tuple[str, dict[str, Any]]:
+    """Find deals with filters (price, ROI, profit, margin, sales rank, rank drops, category,
+    title words, seasonality, gating, Amazon on the listing, condition), a sort and a limit.
+    Money uses the asking user's settings. Returns the total and the top rows."""
+    from tools.deals.search import search_deals as _search
+
+    ctx = context_of(runtime)
+    query = query_from_args(filters)
+    with session_scope(ctx.settings) as session:
+        result = _search(session, query, _user(session, ctx))
+    full = _dump(result)
+    content = {"total": result.total, "query": result.query, "applied": result.applied,
+               "items": [_compact(d, SUMMARY_KEYS) for d in full["items"]]}
+    return _json(content), full
+
+
+class AsinArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    asin: str = Field(description="the ASIN or ISBN-10, e.g. B0CXYZ1234 or 0134685997")
+    runtime: Annotated[Any, InjectedToolArg] = None
+
+
+def _detail(ctx: AgentContext, asin: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    from knowledge import retrieve_for_deal
+    from tools.deals.search import get_deal_detail
+
+    with session_scope(ctx.settings) as session:
+        detail = get_deal_detail(session, asin, _user(session, ctx))
+        if detail is None:
+            raise ToolError(f"No deal with ASIN {asin} in the database. Check the ASIN, or use "
+                            "keepa_lookup to fetch it live.")
+        full = _dump(detail)
+        hits = [h.as_dict() for h in retrieve_for_deal(session, full, k=3)]
+    return full, hits
+
+
+@tool("get_deal", args_schema=AsinArgs, response_format="content_and_artifact")
+def get_deal(asin: str, runtime: ToolRuntime) -> tuple[str, dict[str, Any]]:
+    """All the numbers of one deal: price now, list at, cost, fees, profit, ROI, margin, rank,
+    drops, seasonality, Deal Trust, gating for this user. The artifact has chart series."""
+    ctx = context_of(runtime)
+    full, _ = _detail(ctx, _asin(asin))
+    return _json(_compact(full, DETAIL_KEYS)), full
+
+
+@tool("deal_advice", args_schema=AsinArgs, response_format="content_and_artifact")
+def deal_advice(asin: str, runtime: ToolRuntime) -> tuple[str, dict[str, Any]]:
+    """Ava's buy / pass / watch verdict for one deal (50-80 words), from its numbers and the
+    taught strategies; also returns the deal's numbers and the strategies used."""
+    ctx = context_of(runtime)
+    full, hits = _detail(ctx, _asin(asin))
+    advice = ava_advice(full, hits)
+    content = {**advice.as_dict(), "asin": full["asin"], "deal": _compact(full, DETAIL_KEYS),
+               "knowledge": [{k: h[k] for k in ("ref", "kind", "title", "text")} for h in hits]}
+    return _json(content), {"detail": full, "advice": advice.as_dict(), "knowledge": hits}
+
+
+class RestrictionArgs(AsinArgs):
+    condition: str = Field(default="used_very_good",
+                           description="used_like_new, used_very_good, used_good, "
+                                       "used_acceptable or new_new")
+
+
+@tool("check_restriction", args_schema=RestrictionArgs, response_format="content_and_artifact")
+async def check_restriction(asin: str, runtime: ToolRuntime,
+                            condition: str = "used_very_good") -> tuple[str, dict[str, Any]]:
+    """Can this user list the ASIN on Amazon in this condition (gating)? Returns the state
+    (allowed, restricted, ...), Amazon's reason code and the approval link."""
+    from tools.restrictions.service import InvalidRequest
+    from tools.restrictions.service import check_restriction as _check
+
+    ctx = context_of(runtime)
+    if ctx.user_id is None:
+        raise ToolError("Gating is per seller account: sign in first.")
+    try:
+        result = await _check(ctx.settings, ctx.user_id, _asin(asin), condition)
+    except InvalidRequest as err:
+        raise ToolError(str(err)) from None
+    data = result.as_dict()
+    return _json({k: v for k, v in data.items() if v is not None}), data
+
+
+# ---- knowledge ----------------------------------------------------------------------------
+
+class KnowledgeArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=2, max_length=500, description="what to look up")
+    k: int = Field(default=4, ge=1, le=10, description="how many entries")
+    runtime: Annotated[Any, InjectedToolArg] = None
+
+
+@tool("search_knowledge", args_schema=KnowledgeArgs, response_format="content_and_artifact")
+def search_knowledge(query: str, runtime: ToolRuntime, k: int = 4
+                     ) -> tuple[str, list[dict[str, Any]]]:
+    """Taught strategies (IF ... THEN rules) and mental models (concepts) relevant to a
+    question, best first, with references like S3 / M1 to cite."""
+    from knowledge import retrieve
+
+    ctx = context_of(runtime)
+    with session_scope(ctx.settings) as session:
+        hits = [h.as_dict() for h in retrieve(session, query, k=k)]
+    compact = [{x: h[x] for x in ("ref", "kind", "title", "text", "category") if h.get(x)}
+               for h in hits]
+    return _json({"hits": compact}), hits
+
+
+class ProposeArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url_or_text: str = Field(min_length=10, max_length=100_000,
+                             description="an http(s) link (article, YouTube video) or the "
+                                         "pasted text to learn from")
+    runtime: Annotated[Any, InjectedToolArg] = None
+
+
+def _source_text(value: str) -> Any:
+    """A URL is fetched (safely); anything else is pasted text, never a server file path."""
+    from knowledge import SourceText, load_source
+
+    v = value.strip()
+    if re.fullmatch(r"https?://\S+", v, flags=re.IGNORECASE):
+        return load_source(v)
+    return SourceText(v[:100_000], "pasted", "pasted", None)
+
+
+@tool("propose_knowledge", args_schema=ProposeArgs)
+def propose_knowledge(url_or_text: str, runtime: ToolRuntime) -> Command:
+    """Admin only. Extract candidate strategies / mental models from a link or pasted text and
+    ask the admin to approve them; only approved ones are saved."""
+    from knowledge import SourceError, extract
+    from knowledge.extraction import mark_duplicates
+    from knowledge.fetch import FetchError
+    from tools.llm import make_chat_model
+
+    ctx = context_of(runtime)
+    require_admin(ctx, "teaching the knowledge base")
+    try:
+        source = _source_text(url_or_text)
+    except (SourceError, FetchError) as err:
+        raise ToolError(f"Could not read that source: {err}") from None
+    extraction = extract(source.text, source.source, make_chat_model("extraction", ctx.settings))
+    with session_scope(ctx.settings) as session:
+        candidates = mark_duplicates(session, extraction.candidates)
+    call_id = runtime.tool_call_id or "propose"
+    if not candidates:
+        raise ToolError("Found nothing teachable in that source (no rules or concepts). Try "
+                        "another link or paste the key passage.")
+    pending = {"source": source.source, "method": extraction.method, "note": extraction.note,
+               "candidates": [c.model_dump() for c in candidates],
+               "tool_call_id": call_id, "message_id": f"propose-{call_id}"}
+    msg = ToolMessage(
+        content=_json({"status": "awaiting_approval", "candidates": len(candidates)}),
+        tool_call_id=call_id, name="propose_knowledge", id=pending["message_id"])
+    return Command(update={"pending_knowledge": pending, "messages": [msg]})
+
+
+# ---- admin: pipeline ----------------------------------------------------------------------
+
+class SetDealQueryArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    selection: dict[str, Any] = Field(
+        description="Keepa /deal/ selection keys, e.g. {\"currentRange\": [500, 3000], "
+                    "\"salesRankRange\": [1, 500000], \"includeCategories\": [283155], "
+                    "\"deltaPercentRange\": [20, 100], \"priceTypes\": [2]}; ranges in cents")
+    merge: bool = Field(default=True, description="merge into the stored selection (True) or "
+                                                  "replace it (False)")
+    runtime: Annotated[Any, InjectedToolArg] = None
+
+
+@tool("set_deal_query", args_schema=SetDealQueryArgs, response_format="content_and_artifact")
+def set_deal_query(selection: dict[str, Any], runtime: ToolRuntime, merge: bool = True
+                   ) -> tuple[str, dict[str, Any]]:
+    """Admin only. Change the Keepa deal selection the scout and backfill use (validated;
+    an invalid one is refused and the old one keeps working)."""
+    from tools.deal_query import DealQueryError, get_deal_query
+    from tools.deal_query import set_deal_query as _set
+
+    ctx = context_of(runtime)
+    require_admin(ctx, "changing the deal query")
+    with session_scope(ctx.settings) as session:
+        base = get_deal_query(session) if merge else {}
+        try:
+            stored = _set(session, {**base, **selection})
+        except DealQueryError as err:
+            raise ToolError(f"{err}. Nothing was changed.") from None
+    return _json({"stored": stored}), stored
+
+
+class NoArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    runtime: Annotated[Any, InjectedToolArg] = None
+
+
+def _token_snapshot(ctx: AgentContext) -> dict[str, Any] | None:
+    try:
+        from tools.keepa.budget import TokenBudget
+        from tools.redis_embedded import redis_url
+
+        budget = TokenBudget.from_url(redis_url(ctx.settings))
+        snap = budget.snapshot()
+        return {k: snap[k] for k in ("synced", "balance", "refill_rate", "refill_in_s", "paused",
+                                     "floor", "resume") if k in snap}
+    except Exception as err:  # Redis down or budget not synced yet: say so, don't fail
+        return {"unavailable": f"{type(err).__name__}: {str(err)[:120]}"}
+
+
+@tool("pipeline_status", args_schema=NoArgs, response_format="content_and_artifact")
+def pipeline_status(runtime: ToolRuntime) -> tuple[str, dict[str, Any]]:
+    """Admin only. Deal counts by status, data freshness, the Keepa token balance and the
+    last run of each worker task."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from tools.deal_query import get_deal_query
+    from tools.models import Deal, SystemState
+
+    ctx = context_of(runtime)
+    require_admin(ctx, "the pipeline status")
+    with session_scope(ctx.settings) as session:
+        counts = {str(getattr(s, "value", s)): int(n) for s, n in session.exec(
+            select(Deal.status, func.count()).group_by(Deal.status)).all()}
+        newest, oldest = session.exec(select(func.max(Deal.updated_at),
+                                             func.min(Deal.updated_at))).one()
+        runs = {row.key.removeprefix("task:"): row.value for row in session.exec(
+            select(SystemState).where(SystemState.key.startswith("task:"))).all()}
+        selection = get_deal_query(session)
+    data = {"deals": counts, "total": sum(counts.values()),
+            "newest_update": newest.isoformat() if newest else None,
+            "oldest_update": oldest.isoformat() if oldest else None,
+            "tokens": _token_snapshot(ctx), "task_runs": runs, "deal_query": selection}
+    return _json(data), data
+
+
+# ---- Keepa live refresh -------------------------------------------------------------------
+
+class UserRateLimiter:
+    """At most `limit` calls per user per `window_s` seconds (in-process, sliding window)."""
+
+    def __init__(self, limit: int = 5, window_s: float = 600.0) -> None:
+        self.limit, self.window_s = limit, window_s
+        self._calls: dict[str, deque[float]] = defaultdict(deque)
+
+    def check(self, who: str, now: float | None = None) -> float:
+        """0 when allowed (and counted), else the seconds until the next call is allowed."""
+        now = time.monotonic() if now is None else now
+        calls = self._calls[who]
+        while calls and now - calls[0] >= self.window_s:
+            calls.popleft()
+        if len(calls) >= self.limit:
+            return self.window_s - (now - calls[0])
+        calls.append(now)
+        return 0.0
+
+
+KEEPA_LIMITER = UserRateLimiter()
+
+USER_TOOLS: list[BaseTool] = [search_deals, get_deal, deal_advice, check_restriction,
+                              search_knowledge]
+ADMIN_TOOLS: list[BaseTool] = [propose_knowledge, set_deal_query, pipeline_status]
+ADMIN_TOOL_NAMES = frozenset(t.name for t in ADMIN_TOOLS)
+
+
+def all_tools() -> list[BaseTool]:
+    """Every tool the ToolNode can run (admin tools refuse non-admins themselves)."""
+    return [*USER_TOOLS, *ADMIN_TOOLS]
+
+
+def tools_for(ctx: AgentContext) -> list[BaseTool]:
+    """The tools offered to a model for this caller."""
+    return all_tools() if ctx.is_admin else list(USER_TOOLS)
+
+
+def tool_error_message(err: Exception) -> str:
+    """ToolNode's error text: what went wrong and that the model may fix and retry."""
+    from langgraph.prebuilt.tool_node import ToolInvocationError
+
+    if isinstance(err, ToolInvocationError):
+        return err.message
+    if isinstance(err, ToolException):
+        return f"Error: {err}"
+    return f"Error: {type(err).__name__}: {str(err)[:300]}. Fix the arguments or tell the user."
