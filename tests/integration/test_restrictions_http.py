@@ -322,3 +322,20 @@ def test_secrets_never_reach_the_logs(sandbox: Sandbox, user_id: int,
     issued = [r.getMessage() for r in caplog.records]
     for canary in (secret, "log-canary", BAD_REFRESH_TOKEN, "Atza|sbx."):
         assert not any(canary in m for m in issued), canary
+
+
+def test_sandbox_mounted_under_a_prefix_serves_both_endpoints(
+        redis_url: str, user_id: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """How `arbitrage sandbox serve` can host it beside other sandboxes: one URL setting."""
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    inner = make_restrictions_sandbox_app()
+    outer = Starlette(routes=[Mount("/restrictions", app=inner)])
+    clear_token_cache()
+    with serve_asgi(outer) as url:
+        _configure(monkeypatch, SPAPI_ENDPOINT=f"{url}/restrictions")
+        (asin,) = asins_with("NOT_ELIGIBLE")
+        assert check_restriction_sync(None, user_id, asin).reason_code == "NOT_ELIGIBLE"
+    assert inner.state.sandbox.token_requests == 1
+    assert [r.asin for r in inner.state.sandbox.requests] == [asin]
