@@ -306,6 +306,22 @@ def sandbox_serve(
     serve(market, host=host, port=port)
 
 
+@app.command()
+def teach(
+    source: Annotated[str, typer.Argument(
+        help="URL, YouTube link, .txt/.md/.pdf file, or - to read the text from standard input")],
+    as_admin: Annotated[str | None, typer.Option(
+        "--as", help="the approving admin (default: the first admin)")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="approve every candidate")] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="only print the candidates as JSON; nothing is saved")] = False,
+) -> None:
+    """Teach the assistant: extract strategies and mental models, approve them, save them."""
+    from knowledge.cli import run_teach
+
+    run_teach(source, as_admin=as_admin, yes=yes, as_json=as_json)
+
+
 def main() -> None:
     app()
 
