@@ -141,10 +141,10 @@ def errol_numbers(deal: Mapping[str, Any]) -> dict[str, Any]:
                                                        "rank_drops_365"))
     list_at, trough = _f(deal, "list_at"), _f(deal, "expected_trough_price")
     avg = _f(deal, "avg_1yr")
-    lows = [v for v in (trough, avg) if v is not None]
+    prices = [v for v in (list_at, trough, avg) if v is not None]
     spread = None
-    if list_at and lows:
-        spread = (list_at - min(lows)) / list_at * 100
+    if list_at and len(prices) > 1:
+        spread = (max(prices) - min(prices)) / list_at * 100
     sales = int(_f(deal, "inferred_sales_count") or 0)
     trust = _f(deal, "deal_trust")
     if sales >= 8 and (trust or 0) >= 70:

@@ -158,7 +158,7 @@ def deal_take(key: str, deal: Mapping[str, Any], knowledge: Sequence[Mapping[str
              f"{n['drops_365']}/365d",
              f"- Price variance: list at {money(deal.get('list_at'))}, 1-yr avg "
              f"{money(deal.get('avg_1yr'))}, trough {money(deal.get('expected_trough_price'))}; "
-             f"downside spread {spread}",
+             f"price spread {spread} of list",
              f"- Confidence: {n['confidence']} ({n['inferred_sales']} inferred sales, Deal "
              f"Trust {pct(n['deal_trust'])})",
              f"- Recommendation: {verdict.upper()}: {reasons[0]}; ROI {pct(deal.get('roi'))}, "
@@ -218,10 +218,10 @@ def search_answer(key: str, result: Mapping[str, Any],
         k = _k_line(knowledge, "strategy")
         if k:
             take += f" Strategy {k}"
-    notes = result.get("applied") or {}
+    applied = {k: v for k, v in (result.get("applied") or {}).items()
+               if k not in filters and v not in (None, "include", False)}
     extra = ("\n\nYour saved thresholds also applied: "
-             + ", ".join(f"{k}={v}" for k, v in notes.items() if k not in filters)
-             if any(k not in filters for k in notes) else "")
+             + ", ".join(f"{k}={v}" for k, v in applied.items()) if applied else "")
     return head + "\n\n" + "\n".join(table) + "\n\n" + take + extra
 
 

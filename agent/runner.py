@@ -160,3 +160,27 @@ async def stream_turn(graph: Any, text: str | None, *, thread_id: str,
                                                     "data": _result_data(m),
                                                     "artifact": m.artifact})
     yield TurnEvent("done", await _collect(graph, thread_id, human.id if human else None))
+
+
+async def ask_once(text: str, *, persona: str | None = None, user_name: str | None = None,
+                   settings: Any = None, thread_id: str | None = None) -> TurnResult:
+    """One question through the real graph with its checkpointer (what `arbitrage ask` runs)."""
+    import uuid
+
+    from agent.graph import open_graph
+    from tools.db import migrate, session_scope
+    from tools.settings import get_settings
+    from tools.users import get_user
+
+    settings = settings or get_settings()
+    migrate(settings)
+    ctx = AgentContext(settings=settings)
+    if user_name:
+        with session_scope(settings) as session:
+            user = get_user(session, user_name)
+            if user is None:
+                raise ValueError(f"no user named {user_name!r} (see `arbitrage users list`)")
+            ctx = AgentContext.for_user(user, settings=settings)
+    async with open_graph(settings) as graph:
+        return await run_turn(graph, text, thread_id=thread_id or f"cli-{uuid.uuid4().hex}",
+                              user=ctx, persona=persona)

@@ -358,9 +358,65 @@ class UserRateLimiter:
 
 
 KEEPA_LIMITER = UserRateLimiter()
+KEEPA_TOOL_WAIT_S = 20.0
+
+
+class KeepaLookupArgs(AsinArgs):
+    offers: bool = Field(default=True, description="also fetch live offers (more tokens, "
+                                                   "exact Price Now)")
+
+
+@tool("keepa_lookup", args_schema=KeepaLookupArgs, response_format="content_and_artifact")
+async def keepa_lookup(asin: str, runtime: ToolRuntime, offers: bool = True
+                       ) -> tuple[str, dict[str, Any]]:
+    """Fetch one ASIN live from Keepa now (spends tokens from the shared budget; limited per
+    user), re-run the analytics, store it, and return the fresh numbers."""
+    import asyncio
+
+    from tools.deals.analytics import analyse_product
+    from tools.deals.search import get_deal_detail
+    from tools.deals.store import upsert_deal
+    from tools.keepa.errors import KeepaError, KeepaTokensExhausted
+    from tools.keepa.factory import make_keepa_client
+
+    ctx = context_of(runtime)
+    code = _asin(asin)
+    wait = KEEPA_LIMITER.check(str(ctx.user_id if ctx.user_id is not None else ctx.user_name))
+    if wait:
+        raise ToolError(f"Live Keepa lookups are limited to {KEEPA_LIMITER.limit} per "
+                        f"{KEEPA_LIMITER.window_s / 60:.0f} minutes per user; try again in "
+                        f"{wait:.0f} s, or use get_deal for the stored numbers.")
+    settings = ctx.settings.model_copy(update={"keepa_wait_deadline_s": KEEPA_TOOL_WAIT_S})
+    try:
+        async with make_keepa_client(settings, purpose="agent") as client:
+            res = await client.products([code], stats=365, history=True,
+                                        offers=20 if offers else None, purpose="agent")
+    except KeepaTokensExhausted:
+        raise ToolError("Keepa tokens are low right now (the workers have priority); try "
+                        "again in a few minutes, or use get_deal for the stored numbers.") from None
+    except KeepaError as err:
+        raise ToolError(f"Keepa error: {err}") from None
+    if not res.products:
+        why = "; ".join(str(getattr(e, "reason", e)) for e in res.errors) or "not found"
+        raise ToolError(f"Keepa has no usable product for {code}: {why}")
+    record = await asyncio.to_thread(analyse_product, res.products[0])
+
+    def store() -> dict[str, Any]:
+        with session_scope(ctx.settings) as session:
+            upsert_deal(session, record)
+            session.flush()
+            detail = get_deal_detail(session, code, _user(session, ctx))
+        if detail is None:
+            raise ToolError(f"{code} was fetched but could not be stored")
+        return _dump(detail)
+
+    full = await asyncio.to_thread(store)
+    content = {**_compact(full, DETAIL_KEYS), "tokens_consumed": res.tokens_consumed,
+               "live": True}
+    return _json(content), full
 
 USER_TOOLS: list[BaseTool] = [search_deals, get_deal, deal_advice, check_restriction,
-                              search_knowledge]
+                              keepa_lookup, search_knowledge]
 ADMIN_TOOLS: list[BaseTool] = [propose_knowledge, set_deal_query, pipeline_status]
 ADMIN_TOOL_NAMES = frozenset(t.name for t in ADMIN_TOOLS)
 

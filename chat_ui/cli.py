@@ -322,6 +322,37 @@ def teach(
     run_teach(source, as_admin=as_admin, yes=yes, as_json=as_json)
 
 
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="the question, in plain words")],
+    persona: Annotated[str | None, typer.Option(
+        help="ava, olyvia, joel, evelyn or errol (default: Ava, or the one you name)")] = None,
+    user: Annotated[str | None, typer.Option(help="ask as this user (their settings, "
+                                                  "gating and role)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Ask Ava (or a mentor) one question through the same graph the chat uses."""
+    import asyncio
+    import json
+
+    from agent.runner import ask_once
+
+    settings = load_settings_or_exit()
+    try:
+        result = asyncio.run(ask_once(question, persona=persona, user_name=user,
+                                      settings=settings))
+    except ValueError as err:
+        err_console.print(f"[red]{err}[/red]")
+        raise typer.Exit(2) from None
+    if as_json:
+        print(json.dumps(result.as_json(), default=str))
+        return
+    console.print(f"[bold]{result.persona.capitalize()}[/bold] ({result.model or 'model'}):")
+    for call in result.tool_calls:
+        console.print(f"[dim]tool {call['name']}({json.dumps(call['args'])})[/dim]")
+    console.print(result.answer, markup=False)
+
+
 def main() -> None:
     app()
 
