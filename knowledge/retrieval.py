@@ -65,10 +65,10 @@ def _sqlite_rank(session: Session, terms: list[str], limit: int) -> list[tuple[s
 def _pg_rank(session: Session, terms: list[str], limit: int) -> list[tuple[str, int, float]]:
     q = " | ".join(terms)
     rows = session.execute(
-        sql(f"""SELECT 'strategy' AS kind, id, ts_rank_cd({_PG_STRATEGY_DOC}, q) AS score
+        sql(f"""SELECT 'strategy' AS kind, id, ts_rank_cd({_PG_STRATEGY_DOC}, q, 1) AS score
                   FROM strategy, to_tsquery('english', :q) q WHERE {_PG_STRATEGY_DOC} @@ q
                 UNION ALL
-                SELECT 'mental_model' AS kind, id, ts_rank_cd({_PG_MENTAL_DOC}, q) AS score
+                SELECT 'mental_model' AS kind, id, ts_rank_cd({_PG_MENTAL_DOC}, q, 1) AS score
                   FROM mental_model, to_tsquery('english', :q) q WHERE {_PG_MENTAL_DOC} @@ q
                 ORDER BY score DESC, id LIMIT :n"""),
         {"q": q, "n": limit},
