@@ -1,26 +1,242 @@
-"""Chainlit app (minimal until the chat UI issue lands): login against the users table."""
+"""The Chainlit app: login, Ava and the mentors, streamed answers with steps, tables and charts.
+
+Handlers stay thin: who is asking (user row, role, persona) and what they configured is read
+here, the graph does the work (chat_ui/agent_bridge.py), chat_ui/turns.py renders the stream.
+Chainlit's thread id is the LangGraph thread id, so a resumed chat continues the same graph
+thread; history is kept by the SQLAlchemy data layer on the app's own database.
+"""
 
 from __future__ import annotations
 
-import chainlit as cl
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
 
-from tools.db import session_scope
-from tools.settings import get_settings
+import chainlit as cl
+from chainlit.types import ThreadDict
+
+from chat_ui import agent_bridge
+from chat_ui.data_layer import make_data_layer
+from chat_ui.errors import user_message
+from chat_ui.profiles import BY_NAME, DEFAULT_PROFILE, admin_commands, chat_profiles, persona_for
+from chat_ui.turns import run_turn
+from chat_ui.uploads import UploadError, read_teaching_file
+from chat_ui.user_prefs import load_prefs, save_prefs, widgets
+from tools.db import migrate, session_scope
+from tools.settings import Settings, get_settings
 from tools.users import authenticate
 
+log = logging.getLogger("chat_ui")
+TEACH_COMMAND = "teach"
+REVIEW_TIMEOUT_S = 900
 
-@cl.password_auth_callback
-def auth(username: str, password: str) -> cl.User | None:
+
+# ---- startup, auth, data layer --------------------------------------------------------------
+
+@cl.on_app_startup
+async def _startup() -> None:
+    await asyncio.to_thread(migrate, get_settings())
+
+
+@cl.on_app_shutdown
+async def _shutdown() -> None:
+    await agent_bridge.close_graph()
+
+
+@cl.data_layer
+def _data_layer() -> Any:
+    return make_data_layer(get_settings())
+
+
+def _check_password(username: str, password: str) -> cl.User | None:
     with session_scope() as session:
         user = authenticate(session, username, password)
         if not user:
             return None
-        return cl.User(identifier=user.name, metadata={"role": user.role.value, "id": user.id})
+        return cl.User(identifier=user.name, display_name=user.name,
+                       metadata={"role": user.role.value, "id": user.id})
+
+
+@cl.password_auth_callback
+async def auth(username: str, password: str) -> cl.User | None:
+    # argon2 takes tens of milliseconds: keep it off the event loop other sessions stream on
+    return await asyncio.to_thread(_check_password, username, password)
+
+
+def _current_user() -> tuple[str, str, int | None]:
+    user = cl.user_session.get("user")
+    if user is None:
+        return "anonymous", "user", None
+    meta = user.metadata or {}
+    return user.identifier, str(meta.get("role", "user")), meta.get("id")
+
+
+def _is_admin() -> bool:
+    return _current_user()[1] == "admin"
+
+
+@cl.set_chat_profiles
+async def _profiles(current_user: cl.User | None, language: str | None = None) -> list[Any]:
+    role = (current_user.metadata or {}).get("role") if current_user else None
+    return chat_profiles(is_admin=role == "admin")
+
+
+# ---- session start / resume -----------------------------------------------------------------
+
+def mode_banner(settings: Settings) -> str | None:
+    """Say plainly when answers or data come from the embedded stand-ins."""
+    notes = []
+    if settings.llm_mode == "offline":
+        notes.append("answers come from the **offline model** (deterministic, no LLM; set "
+                     "LLM_API_KEY for a real one)")
+    if settings.keepa_mode == "sandbox":
+        notes.append("deal data comes from the **Keepa sandbox** (a synthetic market; set "
+                     "KEEPA_API_KEY for live data)")
+    if settings.spapi_mode == "sandbox":
+        notes.append("gating checks use the **SP-API sandbox**")
+    if not notes:
+        return None
+    return "Heads-up: " + "; ".join(notes) + "."
+
+
+async def _setup_session() -> None:
+    name, role, _ = _current_user()
+    prefs = await asyncio.to_thread(load_prefs, name)
+    cl.user_session.set("prefs", prefs.model_dump())
+    await cl.ChatSettings(widgets(prefs)).send()
+    if role == "admin":
+        await cl.context.emitter.set_commands(admin_commands())
+
+
+def _profile_name() -> str:
+    profile = cl.user_session.get("chat_profile") or DEFAULT_PROFILE
+    return profile if profile in BY_NAME else DEFAULT_PROFILE
 
 
 @cl.on_chat_start
 async def start() -> None:
-    s = get_settings()
-    await cl.Message(
-        content=f"Connected. Keepa: {s.keepa_mode}; model: {s.llm_mode}; SP-API: {s.spapi_mode}."
-    ).send()
+    await _setup_session()
+    person = BY_NAME[_profile_name()]
+    role = "your deal analyst" if person.name == "Ava" else person.title
+    lines = [f"Hi, I'm **{person.name}**, {role}. {person.description}"]
+    if banner := mode_banner(get_settings()):
+        lines.append(banner)
+    await cl.Message(content="\n\n".join(lines), author=person.name).send()
+
+
+@cl.on_chat_resume
+async def resume(thread: ThreadDict) -> None:
+    await _setup_session()
+
+
+# ---- settings -------------------------------------------------------------------------------
+
+@cl.on_settings_update
+async def settings_update(values: dict[str, Any]) -> None:
+    name, _, _ = _current_user()
+    try:
+        prefs = await asyncio.to_thread(save_prefs, name, values)
+    except ValueError as e:
+        await cl.Message(content=f"Settings not saved: {e}", author="Settings").send()
+        return
+    cl.user_session.set("prefs", prefs.model_dump())
+    await cl.context.emitter.send_toast("Settings saved; every answer now uses them.", "success")
+
+
+# ---- messages -------------------------------------------------------------------------------
+
+async def _teaching_text(message: cl.Message) -> str | None:
+    """The text an admin wants to teach from: attached files, else the message itself."""
+    parts = []
+    for element in message.elements or []:
+        path = getattr(element, "path", None)
+        if not path:
+            continue
+        parts.append(await asyncio.to_thread(read_teaching_file, Path(path), element.name))
+    if parts:
+        note = message.content.strip()
+        return "\n\n".join(([note] if note else []) + parts)
+    text = message.content.strip()
+    return text or None
+
+
+def _candidate_text(c: Any) -> str:
+    if not isinstance(c, dict):
+        return str(c)
+    kind = c.get("kind", "strategy")
+    title = c.get("title")
+    body = c.get("text") or c.get("body") or ""
+    category = c.get("category")
+    head = f"**{kind.replace('_', ' ').title()}**" + (f" ({category})" if category else "")
+    return f"{head}{': ' + title if title else ''}\n\n{body}"
+
+
+async def review_candidates(value: Any) -> Any:
+    """The admin's approve / reject decisions for the graph's knowledge interrupt."""
+    candidates = value.get("candidates", []) if isinstance(value, dict) else list(value or [])
+    decisions: list[dict[str, Any]] = []
+    bulk: str | None = None
+    if not _is_admin():
+        return {"decisions": [{"index": i, "approve": False} for i in range(len(candidates))]}
+    for i, cand in enumerate(candidates):
+        if bulk is None:
+            actions = [
+                cl.Action(name="approve", label="Approve", payload={"d": "approve"},
+                          icon="check"),
+                cl.Action(name="reject", label="Reject", payload={"d": "reject"}, icon="x"),
+            ]
+            if len(candidates) - i > 1:
+                actions += [
+                    cl.Action(name="approve_all", label="Approve all remaining",
+                              payload={"d": "approve_all"}),
+                    cl.Action(name="reject_all", label="Reject all remaining",
+                              payload={"d": "reject_all"}),
+                ]
+            res = await cl.AskActionMessage(
+                content=f"Candidate {i + 1} of {len(candidates)}\n\n{_candidate_text(cand)}",
+                actions=actions, timeout=REVIEW_TIMEOUT_S, author="Review",
+            ).send()
+            choice = (res or {}).get("payload", {}).get("d") if res else None
+            if choice in ("approve_all", "reject_all"):
+                bulk = choice
+                choice = choice.removesuffix("_all")
+        else:
+            choice = bulk.removesuffix("_all")
+        decisions.append({"index": i, "approve": choice == "approve"})
+    return {"decisions": decisions}
+
+
+@cl.on_message
+async def on_message(message: cl.Message) -> None:
+    name, role, user_id = _current_user()
+    person = BY_NAME[_profile_name()]
+    persona = persona_for(person.name)
+    text = message.content
+    try:
+        teach = message.command == TEACH_COMMAND or (
+            role == "admin" and any(getattr(e, "path", None) for e in message.elements or []))
+        if teach:
+            if role != "admin":
+                await cl.Message(content="Only admins can teach the assistant new strategies. "
+                                         "Ask an admin to add what you learned.",
+                                 author=person.name).send()
+                return
+            text = await _teaching_text(message) or ""
+            if not text:
+                await cl.Message(content="Paste a URL or some text (or attach a .txt, .md or "
+                                         ".pdf file) to teach from.", author="Review").send()
+                return
+            text = "Teach: " + text
+        graph = await agent_bridge.get_graph()
+        context = agent_bridge.make_context(user_id=user_id, user_name=name, role=role,
+                                            persona=persona)
+        await run_turn(graph, agent_bridge.user_input(text),
+                       config=agent_bridge.run_config(cl.context.session.thread_id),
+                       context=context, author=person.name, on_interrupt=review_candidates)
+    except UploadError as e:
+        await cl.Message(content=str(e), author="Review").send()
+    except asyncio.CancelledError:
+        raise
+    except Exception as e:
+        await cl.Message(content=user_message(e), author=person.name).send()

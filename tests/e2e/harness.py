@@ -103,20 +103,23 @@ class ChatServer:
                 self.proc.wait()
 
 
+def _cookie_header(r: httpx.Response, username: str) -> str:
+    if r.status_code != 200 or not r.cookies:
+        raise PermissionError(f"login failed for {username}: {r.status_code} {r.text[:200]}")
+    return "; ".join(f"{k}={v}" for k, v in r.cookies.items())
+
+
 def login(base_url: str, username: str, password: str) -> str:
-    """POST /login like the login form; returns the access token (also set as a cookie)."""
+    """POST /login like the login form; returns the session's Cookie header (the auth token)."""
     r = httpx.post(base_url + "/login", data={"username": username, "password": password},
                    timeout=30)
-    if r.status_code != 200:
-        raise PermissionError(f"login failed for {username}: {r.status_code} {r.text[:200]}")
-    return str(r.json()["access_token"])
+    return _cookie_header(r, username)
 
 
-async def alogin(client: httpx.AsyncClient, username: str, password: str) -> str:
-    r = await client.post("/login", data={"username": username, "password": password})
-    if r.status_code != 200:
-        raise PermissionError(f"login failed for {username}: {r.status_code} {r.text[:200]}")
-    return str(r.json()["access_token"])
+async def alogin(base_url: str, username: str, password: str) -> str:
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+        r = await client.post("/login", data={"username": username, "password": password})
+    return _cookie_header(r, username)
 
 
 @dataclass
@@ -146,11 +149,11 @@ class Turn:
 class ChatClient:
     """One browser-like chat session over socket.io."""
 
-    def __init__(self, base_url: str, token: str, chat_profile: str | None = None,
+    def __init__(self, base_url: str, cookie: str, chat_profile: str | None = None,
                  thread_id: str | None = None,
                  on_ask: Any = None) -> None:
         self.base_url = base_url
-        self.token = token
+        self.cookie = cookie
         self.chat_profile = chat_profile
         self.thread_id = thread_id or str(uuid.uuid4())
         self.session_id = str(uuid.uuid4())
@@ -252,7 +255,7 @@ class ChatClient:
                 "chatProfile": self.chat_profile, "threadId": self.thread_id, "userEnv": "{}"}
         await self.sio.connect(self.base_url, socketio_path="/ws/socket.io",
                                transports=["websocket"], auth=auth,
-                               headers={"Cookie": f"access_token={self.token}"},
+                               headers={"Cookie": self.cookie},
                                wait_timeout=10)
         await self.sio.emit("connection_successful")
         end = time.monotonic() + wait_start

@@ -1,0 +1,195 @@
+"""The chat as a seller and an admin use it, driven over a real Chainlit server's socket.io."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import uuid
+
+import httpx
+import pytest
+
+from tests.e2e.harness import ChatClient, ChatServer, login
+from tests.e2e.seed import KNOWN_ASIN
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+
+
+def _db(server: ChatServer) -> sqlite3.Connection:
+    return sqlite3.connect(server.data_dir / "arbitrage.db")
+
+
+def test_login_rejects_a_wrong_password(chat_server: ChatServer) -> None:
+    r = httpx.post(chat_server.url + "/login",
+                   data={"username": "seller", "password": "not-the-password"}, timeout=30)
+    assert r.status_code == 401
+
+
+def test_socket_refuses_a_connection_without_login(chat_server: ChatServer) -> None:
+    async def go() -> None:
+        client = ChatClient(chat_server.url, "access_token=forged")
+        with pytest.raises(Exception):  # noqa: B017  (socketio.ConnectionError)
+            await client.connect()
+
+    asyncio.run(go())
+
+
+def test_seller_sees_mentors_but_no_admin_commands(chat_server: ChatServer,
+                                                   credentials: dict[str, str]) -> None:
+    token = login(chat_server.url, "seller", credentials["seller"])
+    settings = httpx.get(chat_server.url + "/project/settings", params={"language": "en-US"},
+                         headers={"Cookie": token}, timeout=30).json()
+    names = [p["name"] for p in settings["chatProfiles"]]
+    assert names == ["Ava", "Olyvia", "Joel", "Evelyn", "Errol"]
+    assert all(p.get("icon") and p.get("markdown_description") for p in settings["chatProfiles"])
+    ava = settings["chatProfiles"][0]
+    labels = [s["label"] for s in ava["starters"]]
+    assert "Best textbook deals I can sell right now" in labels
+    assert not any("admin" in label.lower() for label in labels)
+
+    async def go() -> None:
+        client = ChatClient(chat_server.url, token)
+        greeting = await client.connect()
+        await client.close()
+        text = "\n".join(s.get("output") or "" for s in greeting.steps())
+        assert "Ava" in text and "offline model" in text and "Keepa sandbox" in text
+        assert client.commands is None  # the teach command is never offered
+        assert client.chat_settings is not None
+        ids = [w["id"] for w in client.chat_settings]
+        assert ids[:3] == ["tax_pct", "prep_fee", "inbound_shipping"]
+
+    asyncio.run(go())
+
+
+def test_admin_gets_the_teach_command(chat_server: ChatServer,
+                                      credentials: dict[str, str]) -> None:
+    token = login(chat_server.url, "admin", credentials["admin"])
+
+    async def go() -> None:
+        client = ChatClient(chat_server.url, token)
+        await client.connect()
+        await client.close()
+        assert [c["id"] for c in client.commands] == ["teach"]
+
+    asyncio.run(go())
+
+
+def test_regular_user_cannot_teach(chat_server: ChatServer, credentials: dict[str, str]) -> None:
+    token = login(chat_server.url, "seller", credentials["seller"])
+    before = _db(chat_server).execute("SELECT count(*) FROM strategy").fetchone()[0]
+
+    async def go() -> str:
+        client = ChatClient(chat_server.url, token)
+        await client.connect()
+        turn = await client.send("IF rank is under 100k THEN buy every copy under $5.",
+                                 command="teach")
+        await client.close()
+        return turn.answer
+
+    answer = asyncio.run(go())
+    assert "Only admins can teach" in answer
+    assert _db(chat_server).execute("SELECT count(*) FROM strategy").fetchone()[0] == before
+
+
+def test_settings_are_saved_per_user(chat_server: ChatServer,
+                                     credentials: dict[str, str]) -> None:
+    token = login(chat_server.url, "seller", credentials["seller"])
+
+    async def go() -> None:
+        client = ChatClient(chat_server.url, token)
+        await client.connect()
+        await client.change_settings({"tax_pct": 8.5, "prep_fee": 1.0, "inbound_shipping": 2.5,
+                                      "min_roi": 30, "min_profit": "", "hide_gated": True})
+        await client.close()
+
+    asyncio.run(go())
+    row = _db(chat_server).execute("SELECT settings FROM user WHERE name='seller'").fetchone()
+    saved = json.loads(row[0])
+    assert saved["tax_pct"] == 8.5 and saved["min_roi"] == 30 and saved["hide_gated"] is True
+    assert saved["min_profit"] is None
+    # a fresh session shows the saved values in the panel
+    async def again() -> list[dict]:
+        client = ChatClient(chat_server.url, token)
+        await client.connect()
+        await client.close()
+        return client.chat_settings
+
+    panel = {w["id"]: w["initial"] for w in asyncio.run(again())}
+    assert panel["tax_pct"] == 8.5 and panel["hide_gated"] is True
+    # put the defaults back for the other tests
+    with _db(chat_server) as conn:
+        conn.execute("UPDATE user SET settings=NULL WHERE name='seller'")
+
+
+def test_deal_question_streams_a_table_and_a_tool_step(chat_server: ChatServer,
+                                                       credentials: dict[str, str]) -> None:
+    token = login(chat_server.url, "seller", credentials["seller"])
+
+    async def go():  # type: ignore[no-untyped-def]
+        client = ChatClient(chat_server.url, token)
+        await client.connect()
+        turn = await client.send("Best textbook deals I can sell right now")
+        await client.close()
+        return turn
+
+    turn = asyncio.run(go())
+    assert turn.tokens, "the answer was streamed token by token"
+    tools = turn.tool_steps()
+    assert tools and tools[0]["name"] == "search_deals"
+    assert tools[0]["output"] and "deals" in tools[0]["output"]
+    tables = [e for e in turn.elements if e.get("name") == "DealTable"]
+    assert tables
+    rows = tables[0]["props"]["rows"]
+    assert rows and all(r["amazon_url"].endswith(r["asin"]) for r in rows)
+    assert all(r["profit"] is not None and r["profit"] > 0 for r in rows)
+    assert turn.answer.strip()
+
+
+def test_deal_detail_has_a_price_rank_chart(chat_server: ChatServer,
+                                           credentials: dict[str, str]) -> None:
+    token = login(chat_server.url, "seller", credentials["seller"])
+
+    async def go():  # type: ignore[no-untyped-def]
+        client = ChatClient(chat_server.url, token)
+        await client.connect()
+        turn = await client.send(f"Is {KNOWN_ASIN} a buy?")
+        await client.close()
+        return turn
+
+    turn = asyncio.run(go())
+    assert any(s["name"] == "get_deal" for s in turn.tool_steps())
+    charts = [e for e in turn.elements if e.get("type") == "plotly"]
+    assert charts, [e.get("type") for e in turn.elements]
+    assert KNOWN_ASIN in turn.answer or "C Programming" in turn.answer
+
+
+def test_thread_resumes_with_its_history(chat_server: ChatServer,
+                                         credentials: dict[str, str]) -> None:
+    token = login(chat_server.url, "seller", credentials["seller"])
+    thread_id = str(uuid.uuid4())
+
+    async def first() -> str:
+        client = ChatClient(chat_server.url, token, thread_id=thread_id)
+        await client.connect()
+        turn = await client.send(f"Is {KNOWN_ASIN} a buy?")
+        await client.close()
+        return turn.answer
+
+    answer = asyncio.run(first())
+    assert answer
+
+    async def second() -> tuple[dict, str]:
+        await asyncio.sleep(0.5)  # the data layer writes steps in background tasks
+        client = ChatClient(chat_server.url, token, thread_id=thread_id)
+        await client.connect()
+        assert client.resumed is not None, client.resume_error
+        follow = await client.send("and what did I just ask about?")
+        await client.close()
+        return client.resumed, follow.answer
+
+    resumed, _follow = asyncio.run(second())
+    outputs = [s.get("output", "") for s in resumed["steps"]]
+    assert any(f"Is {KNOWN_ASIN} a buy?" in o for o in outputs)
+    assert any(answer[:40] in o for o in outputs)
+    assert json.loads(json.dumps(resumed["tags"])) == ["Ava"] or resumed["tags"] in (None, [])
