@@ -646,7 +646,8 @@ _SET_QUERY = re.compile(r"\b(?:set|change|update) (?:the )?(?:keepa )?(?:deal )?
 _PIPELINE = re.compile(r"\b(?:pipeline|ingestion|token balance|tokens? left|workers?|"
                        r"scout|how fresh|freshness|last runs?|system status)\b")
 _GREETING = re.compile(r"^\s*(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks|"
-                       r"thank you|help|what can you do|who are you)(?:\s+(?:there|again|everyone|all))?[\s!.?,]*$")
+                       r"thank you|help|what can you do|who are you)"
+                       r"(?:\s+(?:there|again|everyone|all))?[\s!.?,]*$")
 _FIELD_KEYS_THAT_ARE_FILTERS = set(DealQuery.model_fields) - {"limit", "offset"}
 
 

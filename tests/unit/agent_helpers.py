@@ -1,0 +1,84 @@
+"""Helpers for the agent tests: a scripted tool-calling chat model and seeded deals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from sqlmodel import Session
+
+from tools.db import session_scope
+from tools.models import Deal, DealStatus, Role, User
+from tools.settings import Settings
+
+
+class ScriptedModel(BaseChatModel):
+    """Answers with the scripted messages in order; remembers what it was shown and offered.
+
+    A real BaseChatModel (not GenericFakeChatModel, which drops tool calls when streamed), and
+    `bind_tools` keeps the same script so the graph's binding does not reset it.
+    """
+
+    script: list[AIMessage]
+    seen: list[list[BaseMessage]] = []
+    offered: list[list[str]] = []
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ScriptedModel:  # type: ignore[override]
+        self.offered.append([t.name for t in tools])
+        return self
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: Any = None, **kwargs: Any) -> ChatResult:
+        self.seen.append(list(messages))
+        if not self.script:
+            raise AssertionError("the scripted model ran out of answers")
+        msg = self.script.pop(0)
+        msg = msg.model_copy(update={"response_metadata": {"model_name": "scripted"}})
+        return ChatResult(generations=[ChatGeneration(message=msg)])
+
+
+def call(name: str, args: dict[str, Any], call_id: str = "c1") -> AIMessage:
+    return AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": call_id,
+                                              "type": "tool_call"}])
+
+
+def say(text: str) -> AIMessage:
+    return AIMessage(content=text)
+
+
+def scripted(*msgs: AIMessage) -> ScriptedModel:
+    return ScriptedModel(script=list(msgs), seen=[], offered=[])
+
+
+def make_deal(asin: str, **kw: Any) -> Deal:
+    """An active deal with sane money inputs (profit ~ $38 under default settings)."""
+    base: dict[str, Any] = dict(
+        asin=asin, title=f"Calculus Early Transcendentals {asin}", author="Stewart",
+        category="Mathematics", category_path="Books > Textbooks > Science & Math",
+        status=DealStatus.active, condition="very_good", price_now=20.0, list_at=80.0,
+        referral_pct=15.0, referral_min=0.0, fba_fee=3.5, closing_fee=1.8, sales_rank=45_000,
+        rank_drops_30=5, rank_drops_90=15, rank_drops_365=60, seasonality="textbook",
+        peak_months="8,9,1", trough_months="10", percent_down=35.0, avg_1yr=70.0,
+        deal_trust=85.0, inferred_sales_count=12, amazon_offer=False,
+        expected_trough_price=55.0)
+    base.update(kw)
+    return Deal(**base)
+
+
+def seed(settings: Settings, *deals: Deal) -> None:
+    with session_scope(settings) as session:
+        for d in deals:
+            session.add(d)
+
+
+def add_user(session: Session, name: str, role: Role = Role.user) -> User:
+    from tools.users import add_user as _add
+
+    return _add(session, name, "password123", role)
