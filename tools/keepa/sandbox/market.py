@@ -88,6 +88,7 @@ class SandboxMarket:
         self._cache_size = cache_size
         self._lock = threading.Lock()
         self._offers_seen: dict[int, int] = {}
+        self._deal_cache: OrderedDict[tuple[int, int], dict[str, Any]] = OrderedDict()
         self._sellers = self._build_sellers()
 
     # ---- time ----------------------------------------------------------------------------
@@ -385,6 +386,19 @@ class SandboxMarket:
 
     # ---- deals --------------------------------------------------------------------------------
 
+    def _deal_cached(self, i: int, at: int) -> dict[str, Any]:
+        """Deal objects only change when Keepa re-crawls the product, so cache by (i, at)."""
+        key = (i, at)
+        with self._lock:
+            hit = self._deal_cache.get(key)
+        if hit is None:
+            hit = self._deal(i, at)
+            with self._lock:
+                self._deal_cache[key] = hit
+                while len(self._deal_cache) > 4 * self._cache_size:
+                    self._deal_cache.popitem(last=False)
+        return hit
+
     def _deal(self, i: int, at: int) -> dict[str, Any]:
         view = self._view(i, at, None)
         cur = [-1] * N_TYPES
@@ -477,15 +491,15 @@ class SandboxMarket:
         for n, i in enumerate(idx):
             if n >= MAX_SCAN or len(matches) >= need:
                 break
-            d = self._deal(int(i), int(crawled[i]))
+            d = self._deal_cached(int(i), int(crawled[i]))
             if self._deal_matches(d, selection, pt, date_range, ranges):
                 matches.append(d)
         key = {1: lambda d: -d["creationDate"], 2: lambda d: -d["delta"][date_range][pt],
                3: lambda d: d["current"][SALES] if d["current"][SALES] > 0 else 1 << 40,
                4: lambda d: -d["deltaPercent"][date_range][pt]}.get(sort_type,
                                                                     lambda d: -d["lastUpdate"])
-        matches.sort(key=key)
-        dr = matches[page * 150:need]
+        # pages follow the candidate order (stable, disjoint); each page is sorted exactly
+        dr = sorted(matches[page * 150:need], key=key)
         cats: dict[int, int] = {}
         for d in dr:
             cats[d["rootCat"]] = cats.get(d["rootCat"], 0) + 1

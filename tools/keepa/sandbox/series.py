@@ -59,12 +59,16 @@ def _compress(t: np.ndarray, v: np.ndarray, ship: np.ndarray | None = None) -> S
     order = np.argsort(t, kind="stable")
     t, v = t[order], v[order]
     ship = None if ship is None else ship[order]
+    if len(t) > 1:  # several events in one minute: the last one wins
+        last = np.append(t[1:] != t[:-1], True)
+        t, v = t[last], v[last]
+        ship = None if ship is None else ship[last]
     keep = np.ones(len(t), dtype=bool)
     if len(t) > 1:
         same = v[1:] == v[:-1]
         if ship is not None:
             same &= ship[1:] == ship[:-1]
-        keep[1:] = ~same & (t[1:] != t[:-1])
+        keep[1:] = ~same
     return Series(t[keep].astype(np.int64), v[keep].astype(np.int64),
                   None if ship is None else ship[keep].astype(np.int64))
 
@@ -90,12 +94,15 @@ def generate(cat: Catalog, i: int, t0: int, days: int, month_of_day: np.ndarray,
                      + rng.integers(0, DAY, int(n_sales.sum())))
     # each sale removes an offer; a new one arrives after a few days
     arr_t = sale_t + (rng.exponential(4.0, len(sale_t)) * DAY).astype(np.int64)
+    # sellers also leave and come back; enough stock that sales rarely empty the shelf
     churn = max(1, days // 20)
-    churn_t = t0 + rng.integers(0, days * DAY, churn)
-    churn_d = rng.choice([-1, 1], churn)
-    ev_t = np.concatenate([[t0], sale_t, arr_t, churn_t])
-    ev_d = np.concatenate([[int(cat.used_count[i])], -np.ones(len(sale_t), np.int64),
-                           np.ones(len(arr_t), np.int64), churn_d])
+    leave_t = t0 + rng.integers(0, days * DAY, churn)
+    back_t = leave_t + (rng.exponential(10.0, churn) * DAY).astype(np.int64)
+    stock = int(cat.used_count[i]) + int(np.ceil(rate.max() * 4 * 2)) + 1
+    ev_t = np.concatenate([[t0], sale_t, arr_t, leave_t, back_t])
+    ev_d = np.concatenate([[stock], -np.ones(len(sale_t), np.int64),
+                           np.ones(len(arr_t), np.int64), -np.ones(churn, np.int64),
+                           np.ones(churn, np.int64)])
     order = np.argsort(ev_t, kind="stable")
     ev_t = ev_t[order]
     count = np.maximum(0, np.cumsum(ev_d[order]))
