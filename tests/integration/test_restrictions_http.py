@@ -32,7 +32,6 @@ from tools.restrictions.sandbox import (
     BAD_REFRESH_TOKEN,
     SANDBOX_CLIENT_ID,
     SANDBOX_CLIENT_SECRET,
-    SANDBOX_REFRESH_TOKEN,
     SandboxConfig,
     SandboxState,
     sandbox_reason,
@@ -259,7 +258,9 @@ def test_concurrency_does_not_exceed_the_rate(sandbox: Sandbox, user_id: int,
     assert child.wait(timeout=60) == 0
     times = sorted(r.at for r in sandbox.state.requests)
     assert len(times) == 30
-    jitter = 0.1  # grant-to-arrival delay differences between requests
+    # Slack for differences in grant-to-arrival delay on a loaded 2-core machine; without the
+    # limiter all 30 arrive within about a second, far above 10 + 5 * (1 + 0.5).
+    jitter = 0.5
     for i in range(len(times)):
         for j in range(i, len(times)):
             assert j - i + 1 <= burst + rate * (times[j] - times[i] + jitter), (i, j)
@@ -297,7 +298,7 @@ def test_worker_task_runs_the_bulk_check(sandbox: Sandbox, user_id: int) -> None
         session.add(Deal(asin=asin, status=DealStatus.active))
     progress = check_all_restrictions_for_user.apply(args=(user_id,)).get()
     assert progress["state"] == "done" and progress["restricted"] == 1
-    assert SANDBOX_REFRESH_TOKEN  # the embedded sandbox account was used
+    assert sandbox.statuses(asin) == [200]
     (row,) = _rows(user_id)
     assert row.reason_code == "ASIN_NOT_FOUND"
 
