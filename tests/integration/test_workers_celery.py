@@ -1,0 +1,215 @@
+"""The pipeline through REAL Celery worker processes, real Redis and the Keepa sandbox.
+
+Workers are `python -m celery -A workers.celery_app worker` subprocesses with REDIS_URL and
+DATA_DIR of the test. Two kinds of sandbox: the worker's own in-process one (the embedded
+default), and one served over HTTP from the test process on a frozen simulation clock, so the
+test and several workers see exactly the same /deal/ pages (KEEPA_SANDBOX_URL).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from celery import Celery
+from sqlalchemy import func
+from sqlmodel import select
+
+from tools.db import dispose_engines, session_scope
+from tools.deal_query import DEFAULT_SELECTION, selection_page, set_deal_query
+from tools.keepa.clock import SimClock
+from tools.models import Deal, DealStatus, SystemState, utcnow
+from tools.settings import Settings
+from workers import checkpoints
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
+SELECTION = {**DEFAULT_SELECTION, "isRangeEnabled": False}  # every recent book: more pages
+T_MARKET = 1772452800.0  # 2026-03-02 12:00 UTC
+
+
+def worker_env(settings: Settings, redis_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env.update(REDIS_URL=redis_url, DATA_DIR=str(settings.data_dir.resolve()),
+               SANDBOX_PRODUCTS="300", SANDBOX_REFILL_RATE="1000", SANDBOX_SEED="7",
+               BACKFILL_PAGE_PAUSE_S="0", BACKFILL_LOCK_TTL_S="3", PYTHONUNBUFFERED="1")
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def celery_worker(env: dict[str, str], log: Path, name: str = "w1") -> Iterator[
+        subprocess.Popen[bytes]]:
+    args = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
+            "--pool=solo", "--loglevel=INFO", "-Q", "scout,processor,maintenance,backfill",
+            "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(args, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def sender(redis_url: str) -> Celery:
+    return Celery("test-sender", broker=redis_url, backend=redis_url)
+
+
+def call(app: Celery, name: str, queue: str, timeout: float = 40.0, **kwargs: Any) -> Any:
+    return app.send_task(f"workers.tasks.{name}", kwargs=kwargs, queue=queue).get(
+        timeout=timeout)
+
+
+def wait_for(cond: Callable[[], bool], timeout: float, what: str) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def deal_asins() -> list[str]:
+    dispose_engines()
+    with session_scope() as session:
+        return list(session.exec(select(Deal.asin)).all())
+
+
+@pytest.fixture
+def served_market() -> Iterator[tuple[str, Any]]:
+    """A frozen sandbox market served over HTTP, its cache warmed by the expected walk."""
+    from tools.keepa.sandbox.market import SandboxMarket
+    from tools.keepa.sandbox.serve import serve_in_thread
+
+    market = SandboxMarket(n_products=500, seed=7, refill_rate=1000,
+                           clock=SimClock(T_MARKET))
+    with serve_in_thread(market) as url:
+        yield url, market
+
+
+def expected_pages(market: Any) -> list[list[str]]:
+    pages: list[list[str]] = []
+    while True:
+        rows = market.deals(selection_page(SELECTION, len(pages)))["dr"]
+        pages.append([r["asin"] for r in rows])
+        if len(rows) < 150:
+            return pages
+
+
+def test_scout_finds_deals_and_processor_fills_them(settings: Settings, redis_url: str,
+                                                    tmp_path: Path) -> None:
+    app = sender(redis_url)
+    with celery_worker(worker_env(settings, redis_url), tmp_path / "worker.log"):
+        scout = call(app, "scout", "scout")
+        assert scout["inserted"] > 0 and scout["inserted"] == scout["seen"]
+        with session_scope() as session:
+            pending = session.exec(select(Deal).where(Deal.status == DealStatus.pending)).all()
+            assert len(pending) == scout["inserted"]
+            assert all(d.priority == 100 for d in pending)
+        proc = call(app, "processor", "processor")
+        assert proc["upserted"] == scout["inserted"] and proc["failed"] == 0
+    dispose_engines()
+    with session_scope() as session:
+        deals = session.exec(select(Deal)).all()
+        assert deals and all(d.status == DealStatus.active for d in deals)
+        assert all(d.fetched_at is not None and d.next_refresh_at is not None
+                   and d.next_refresh_at > d.fetched_at for d in deals)
+        assert sum(d.price_now is not None for d in deals) > len(deals) // 2
+        assert sum(d.title is not None for d in deals) == len(deals)
+        runs = checkpoints.task_runs(session)
+        assert runs["scout"]["last_ok"] and runs["processor"]["last_ok"]
+        assert checkpoints.get_watermark(session) > 0
+
+
+def test_kill9_mid_backfill_resumes_from_checkpoint(settings: Settings, redis_url: str,
+                                                    tmp_path: Path, served_market: Any) -> None:
+    url, market = served_market
+    pages = expected_pages(market)
+    assert len(pages) >= 3
+    with session_scope() as session:
+        set_deal_query(session, SELECTION)
+    env = worker_env(settings, redis_url, KEEPA_SANDBOX_URL=url, BACKFILL_PAGE_PAUSE_S="2")
+    app = sender(redis_url)
+
+    def pages_done() -> int:
+        dispose_engines()
+        with session_scope() as session:
+            return int(checkpoints.get_backfill(session)["pages_done"])
+
+    with celery_worker(env, tmp_path / "w1.log") as proc:
+        app.send_task("workers.tasks.backfill", queue="backfill")
+        wait_for(lambda: pages_done() >= 1, 40, "the first backfill page")
+        os.killpg(proc.pid, signal.SIGKILL)  # mid-walk: in the pause or fetching page 2
+        proc.wait()
+    killed_at = pages_done()
+    assert 1 <= killed_at < len(pages)
+    with celery_worker(env, tmp_path / "w2.log"):
+        result = call(app, "backfill", "backfill", timeout=60)
+    assert result["start_page"] == killed_at  # resumed at the checkpoint, not at page 0
+    assert result["done"] and result["next_page"] == len(pages)
+    asins = deal_asins()
+    assert len(asins) == len(set(asins))  # no duplicate rows
+    assert set(asins) == {a for p in pages for a in p}  # no skipped page
+    with session_scope() as session:
+        state = checkpoints.get_backfill(session)
+    assert state["pages_done"] == len(pages) and state["rows"] == sum(map(len, pages))
+
+
+def test_two_workers_never_double_insert(settings: Settings, redis_url: str, tmp_path: Path,
+                                         served_market: Any) -> None:
+    url, market = served_market
+    pages = expected_pages(market)
+    with session_scope() as session:
+        set_deal_query(session, SELECTION)
+    env = worker_env(settings, redis_url, KEEPA_SANDBOX_URL=url, SCOUT_MAX_NEW="10000")
+    app = sender(redis_url)
+    with celery_worker(env, tmp_path / "a.log", "a"), celery_worker(env, tmp_path / "b.log", "b"):
+        # scout and backfill insert the same ASINs at the same time on different workers;
+        # processors then race over the same due rows
+        results = [app.send_task("workers.tasks.backfill", queue="backfill"),
+                   app.send_task("workers.tasks.scout", queue="scout")]
+        outs = [r.get(timeout=60) for r in results]
+        procs = [app.send_task("workers.tasks.processor", queue="processor") for _ in range(4)]
+        pouts = [r.get(timeout=60) for r in procs]
+    assert all(isinstance(o, dict) for o in outs + pouts)  # no task failed
+    asins = deal_asins()
+    assert len(asins) == len(set(asins)) == len({a for p in pages for a in p})
+    with session_scope() as session:
+        n = session.exec(select(func.count()).select_from(Deal)).one()
+    assert n == len(asins)
+
+
+def test_janitor_skips_when_ingestion_is_stalled(settings: Settings, redis_url: str,
+                                                 tmp_path: Path) -> None:
+    now = utcnow()
+    with session_scope() as session:
+        for i in range(5):
+            session.add(Deal(asin=f"B{i:09d}", status=DealStatus.active,
+                             last_seen_utc=now - timedelta(hours=100)))
+        checkpoints.record_run(session, "scout", now=now - timedelta(hours=30), ok=True)
+        checkpoints.record_run(session, "processor", now=now - timedelta(hours=30), ok=True)
+    app = sender(redis_url)
+    with celery_worker(worker_env(settings, redis_url), tmp_path / "worker.log"):
+        out = call(app, "janitor", "maintenance")
+    assert out["skipped"] and out["deleted"] == 0
+    assert "stalled" in out["reason"]
+    assert len(deal_asins()) == 5
+    with session_scope() as session:
+        row = session.get(SystemState, "task:janitor")
+        assert row is not None and row.value["last_info"]["skipped"]
