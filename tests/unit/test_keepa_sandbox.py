@@ -145,7 +145,8 @@ def test_token_costs_to_the_token(market: SandboxMarket, http: Any) -> None:
     assert _cost(r) == 6 * math.ceil(n / 10)  # buybox ignored with offers
     r = http.get("/product/", asin=asins[1], offers=40)  # offers fetched < 1 h ago: fresh
     assert _cost(r) == 5 * math.ceil(n / 10)
-    assert _cost(http.get("/deal/", selection=json.dumps({"page": 0}))) == 5
+    sel = {"page": 0, "priceTypes": [2], "isRangeEnabled": True, "deltaPercentRange": [30, 100]}
+    assert _cost(http.get("/deal/", selection=json.dumps(sel))) == 5
     q = http.get("/query/", selection=json.dumps({"perPage": 50}))
     assert _cost(q) == 10 + 1 and len(q.json()["asinList"]) == 50
     sellers = ["ATVPDKIKX0DER", "ANOTHERSELLER1"]

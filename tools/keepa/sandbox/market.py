@@ -46,12 +46,13 @@ from tools.keepa.sandbox.series import (
     Series,
     generate,
 )
-from tools.keepa.sandbox.stats import N_TYPES, compute_stats
+from tools.keepa.sandbox.stats import N_TYPES, _window, compute_stats
 from tools.keepa.sandbox.tokens import TokenBucket
 
 AMAZON_SELLER = "ATVPDKIKX0DER"
 N_SELLERS = 1500
 DEAL_INTERVALS = (2, 7, 30, 90)  # day (Keepa uses 48 h), week, month, 90 days
+_DEAL_DAYS = np.array(DEAL_INTERVALS)
 RECENT_MIN = 12 * 60  # /deal/ only lists products updated in the last 12 h
 MAX_SCAN = 4000  # exact evaluations per /deal/ or /query/ request
 _CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -415,13 +416,8 @@ class SandboxMarket:
             since[idx] = int(s.t[-1])
             if len(v) > 1 and v[-1] >= 0 and v[-2] >= 0:
                 last[idx] = int(v[-2] - v[-1])
-            for j, d in enumerate(DEAL_INTERVALS):
-                lo = at - d * DAY
-                seg_end = np.append(s.t[1:], at)
-                dur = np.clip(seg_end - np.maximum(s.t, lo), 0, None) * (v >= 0)
-                if dur.sum() <= 0:
-                    continue
-                a = int((dur * np.maximum(v, 0)).sum() // dur.sum())
+            window_avg, _, _ = _window(s.t, v, at, _DEAL_DAYS)
+            for j, a in enumerate(window_avg.tolist()):
                 avg[j][idx] = a
                 if cur[idx] >= 0 and a > 0:
                     delta[j][idx] = a - cur[idx]  # positive = dropped below average

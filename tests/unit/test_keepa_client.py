@@ -1,0 +1,166 @@
+"""KeepaClient: error mapping, retries, 429 handling, per-product errors, one code path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tools.keepa import (
+    KeepaClient,
+    KeepaNotFound,
+    KeepaPaymentRequired,
+    KeepaRequestRejected,
+    KeepaServerError,
+    KeepaTokensExhausted,
+    KeepaTransportError,
+    SimClock,
+    SyncKeepaClient,
+    TokenBudget,
+    make_keepa_client,
+)
+from tools.keepa.sandbox import SandboxMarket, create_app
+from tools.settings import load_settings
+
+ENV = {"tokensLeft": 100, "refillIn": 30_000, "refillRate": 20, "timestamp": 1,
+       "tokensConsumed": 0, "tokenFlowReduction": 0.0, "processingTimeInMs": 1}
+
+
+def _mock(handler: Any, clock: SimClock | None = None, **kw: Any) -> KeepaClient:
+    return KeepaClient(api_key="k", base_url="http://keepa.test",
+                       transport=httpx.MockTransport(handler), clock=clock or SimClock(0),
+                       **kw)
+
+
+@pytest.mark.parametrize(("status", "exc"), [(400, KeepaRequestRejected),
+                                             (402, KeepaPaymentRequired),
+                                             (404, KeepaNotFound)])
+async def test_client_errors_are_typed_and_not_retried(status: int, exc: type) -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(status, json={**ENV, "error": {"message": "nope"}})
+
+    client = _mock(handler)
+    with pytest.raises(exc, match="nope"):
+        await client.products(["B000000001"])
+    assert len(calls) == 1
+
+
+async def test_5xx_and_timeouts_are_retried_with_backoff() -> None:
+    clock = SimClock(0)
+    answers: list[Any] = [httpx.ReadTimeout("slow"), 500, 503]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nxt = answers.pop(0) if answers else 200
+        if isinstance(nxt, Exception):
+            raise nxt
+        if nxt != 200:
+            return httpx.Response(nxt, json=ENV)
+        return httpx.Response(200, json={**ENV, "asinList": ["A"], "totalResults": 1})
+
+    client = _mock(handler, clock)
+    result = await client.query({"perPage": 50})
+    assert result.body["asinList"] == ["A"]
+    assert clock.now() > 0  # backed off (in simulated time)
+
+
+async def test_persistent_5xx_raises_server_error() -> None:
+    client = _mock(lambda r: httpx.Response(500, json=ENV), max_attempts=3)
+    with pytest.raises(KeepaServerError):
+        await client.deals({"page": 0})
+
+
+async def test_unreachable_raises_transport_error() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused")
+
+    with pytest.raises(KeepaTransportError):
+        await _mock(handler, max_attempts=2).token_status()
+
+
+async def test_batch_with_a_malformed_product_returns_results_and_errors(
+        keepa_fixtures: Path) -> None:
+    good = json.loads((keepa_fixtures / "product_B0F7XPYCSJ.json").read_text())["products"][0]
+    bad = {**good, "asin": "B0BADBADBA", "csv": good["csv"][:12]}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.params["asin"] == "B0F7XPYCSJ,B0BADBADBA,B0MISSING1"
+        return httpx.Response(200, json={**ENV, "tokensConsumed": 2, "products": [good, bad]})
+
+    result = await _mock(handler).products(["B0F7XPYCSJ", "B0BADBADBA", "b0missing1"])
+    assert [p["asin"] for p in result.products] == ["B0F7XPYCSJ"]
+    assert [(e.asin, e.field) for e in result.errors] == [("B0BADBADBA", "csv")]
+    assert result.missing == ["B0MISSING1"]
+    assert result.tokens_consumed == 2
+
+
+async def test_429_without_budget_waits_for_refill_not_busy() -> None:
+    clock = SimClock(0)
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(clock.now())
+        if len(calls) == 1:
+            return httpx.Response(429, json={**ENV, "tokensLeft": -5, "refillIn": 40_000})
+        return httpx.Response(200, json={**ENV, "products": []})
+
+    await _mock(handler, clock).products(["B000000001"])
+    assert len(calls) == 2 and calls[1] - calls[0] >= 40
+
+
+async def test_429_forever_gives_tokens_exhausted() -> None:
+    client = _mock(lambda r: httpx.Response(429, json={**ENV, "tokensLeft": 0}), max_429=2)
+    with pytest.raises(KeepaTokensExhausted):
+        await client.products(["B000000001"])
+
+
+async def test_forced_429_is_waited_out_through_the_budget(redis_url: str) -> None:
+    clock = SimClock(1_780_000_000.0)
+    market = SandboxMarket(n_products=100, seed=2, refill_rate=20, clock=clock)
+    budget = TokenBudget.from_url(redis_url, clock=clock)
+    client = KeepaClient(api_key="k", base_url="http://sandbox", budget=budget,
+                         transport=httpx.ASGITransport(app=create_app(market)), clock=clock)
+    await client.token_status()
+    # someone else (another key user) drains Keepa's bucket behind the budget's back
+    market.tokens.set_balance(0)
+    result = await client.products(market.asins()[:3], stats=30, purpose="scout")
+    assert len(result.products) == 3
+    assert market.tokens.rejected == 1  # exactly one 429, then a wait, no retry storm
+    snap = budget.snapshot()
+    assert snap["waits"]["scout"]["count"] == 1
+    assert snap["waits"]["scout"]["seconds"] >= 60  # resume mark 55 needs 3 refills of 20
+    assert budget.spend_by_purpose() == {"scout": 3}
+    await client.aclose()
+
+
+def test_factory_uses_sandbox_without_key_and_sync_wrapper_works() -> None:
+    settings = load_settings(sandbox_products=50)
+    client = make_keepa_client(settings, budget=None)
+    assert client.base_url == "http://keepa-sandbox"
+    with SyncKeepaClient(client) as sync:
+        env = sync.token_status()
+        assert env.refill_rate == settings.sandbox_refill_rate
+        market = client._http._transport.app.state.market  # type: ignore[attr-defined]
+        res = sync.products(market.asins()[:2], stats=90)
+        assert len(res.products) == 2 and res.tokens_consumed == 2
+
+
+def test_factory_uses_live_keepa_with_key() -> None:
+    settings = load_settings(keepa_api_key="secret", keepa_api_url="http://127.0.0.1:9")
+    client = make_keepa_client(settings, budget=None)
+    assert client.base_url == "http://127.0.0.1:9" and client.api_key == "secret"
+
+
+def test_products_rejects_bad_arguments_before_spending() -> None:
+    client = _mock(lambda r: pytest.fail("no request expected"))
+    sync = SyncKeepaClient(client)
+    with pytest.raises(ValueError, match="at most 100"):
+        sync.products([f"B{i:09d}" for i in range(101)])
+    with pytest.raises(ValueError, match="offers"):
+        sync.products(["B000000001"], offers=5)
+    sync.close()
