@@ -242,13 +242,16 @@ def test_concurrency_does_not_exceed_the_rate(sandbox: Sandbox, user_id: int,
     rate, burst = get_settings().spapi_rate_per_s, get_settings().spapi_burst
     asins = asins_with(None, 30)
     child_asins = asins[20:]
-    code = ("import sys; from tools.restrictions import check_restriction_sync as c\n"
-            f"[c(None, {user_id}, a) for a in {child_asins!r}]\n")
+    code = ("import asyncio; from tools.restrictions import check_restriction as c\n"
+            "async def main():\n"
+            f"    await asyncio.gather(*(c(None, {user_id}, a) for a in {child_asins!r}))\n"
+            "asyncio.run(main())\n")
     child = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=dict(os.environ))
 
     def run(chunk: list[str]) -> None:
-        for a in chunk:
-            check_restriction_sync(None, user_id, a)
+        async def go() -> None:  # all in flight at once: only the limiter spaces them
+            await asyncio.gather(*(check_restriction(None, user_id, a) for a in chunk))
+        asyncio.run(go())
 
     threads = [threading.Thread(target=run, args=(asins[i:20:2],)) for i in range(2)]
     for t in threads:
