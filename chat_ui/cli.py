@@ -290,6 +290,8 @@ def sandbox_serve(
     refill_rate: Annotated[int | None, typer.Option(help="tokens per minute")] = None,
     speed: Annotated[float | None, typer.Option(help="market minutes per real minute")] = None,
     seed: Annotated[int | None, typer.Option(help="market seed")] = None,
+    restrictions_port: Annotated[int | None, typer.Option(
+        help="also serve the restrictions sandbox (SP-API + LWA) on this port")] = None,
 ) -> None:
     """Serve the synthetic Keepa market over HTTP (point KEEPA_SANDBOX_URL at it)."""
     from tools.keepa.sandbox.serve import build_market, serve
@@ -303,6 +305,12 @@ def sandbox_serve(
                   f"({market.catalog.n} products, {market.tokens.rate} tokens/min, speed "
                   f"{speed or settings.sandbox_speed}x). Use it with "
                   f"KEEPA_SANDBOX_URL=http://{host}:{port}. Ctrl-C stops.")
+    if restrictions_port:
+        from tools.restrictions.sandbox import serve_restrictions_sandbox
+
+        serve_restrictions_sandbox(host, restrictions_port, background=True)
+        console.print(f"Restrictions sandbox: [bold]http://{host}:{restrictions_port}[/bold] "
+                      f"(SPAPI_ENDPOINT=http://{host}:{restrictions_port})")
     serve(market, host=host, port=port)
 
 

@@ -195,12 +195,9 @@ def sandbox(
     seed: Annotated[int, typer.Option(help="changes which ASINs are restricted")] = 0,
 ) -> None:
     """Serve the restrictions sandbox (SP-API restrictions + LWA token endpoint) over HTTP."""
-    import uvicorn
+    from tools.restrictions.sandbox import SandboxConfig, serve_restrictions_sandbox
 
-    from tools.restrictions.sandbox import SandboxConfig, make_restrictions_sandbox_app
-
-    app = make_restrictions_sandbox_app(SandboxConfig(seed=seed, rate_429=rate_429,
-                                                      rate_500=rate_500))
     console.print(f"restrictions sandbox on http://{host}:{port} "
                   f"(point the app at it with SPAPI_ENDPOINT=http://{host}:{port})")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    serve_restrictions_sandbox(host, port, SandboxConfig(seed=seed, rate_429=rate_429,
+                                                         rate_500=rate_500))

@@ -237,3 +237,25 @@ def make_restrictions_sandbox_app(config: SandboxConfig | None = None) -> Starle
     ])
     app.state.sandbox = state
     return app
+
+
+def serve_restrictions_sandbox(host: str = "127.0.0.1", port: int = 8010,
+                               config: SandboxConfig | None = None, *,
+                               background: bool = False) -> Any:
+    """Serve the sandbox with uvicorn: blocking, or in a daemon thread (returns the server;
+    set `server.should_exit = True` to stop it)."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(make_restrictions_sandbox_app(config), host=host,
+                                           port=port, log_level="warning"))
+    if not background:
+        server.run()
+        return server
+    thread = threading.Thread(target=server.run, name="restrictions-sandbox", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if not server.started:
+        raise RuntimeError(f"restrictions sandbox could not listen on {host}:{port}")
+    return server
