@@ -50,11 +50,13 @@ def _terms(query: str) -> list[str]:
     return list(seen)[:MAX_TERMS]
 
 
-def _sqlite_rank(session: Session, terms: list[str], limit: int) -> list[tuple[str, int, float]]:
+def _sqlite_rank(session: Session, terms: list[str], limit: int,
+                 kind: str | None = None) -> list[tuple[str, int, float]]:
     match = " OR ".join(f'"{t}"' for t in terms)
+    only = "" if kind is None else f" AND rowid % 2 = {0 if kind == 'strategy' else 1}"
     rows = session.execute(
         sql("SELECT rowid, bm25(knowledge_fts, 3.0, 1.0, 2.0) AS score FROM knowledge_fts "
-            "WHERE knowledge_fts MATCH :q ORDER BY score LIMIT :n"),
+            f"WHERE knowledge_fts MATCH :q{only} ORDER BY score LIMIT :n"),
         {"q": match, "n": limit},
     ).all()
     # bm25() is lower-is-better (negative); flip it so every backend says higher-is-better
@@ -62,51 +64,64 @@ def _sqlite_rank(session: Session, terms: list[str], limit: int) -> list[tuple[s
             for r in rows]
 
 
-def _pg_rank(session: Session, terms: list[str], limit: int) -> list[tuple[str, int, float]]:
+_PG_PARTS = {
+    "strategy": f"""SELECT 'strategy' AS kind, id, ts_rank_cd({_PG_STRATEGY_DOC}, q, 1) AS score
+        FROM strategy, to_tsquery('english', :q) q WHERE {_PG_STRATEGY_DOC} @@ q""",
+    "mental_model": f"""SELECT 'mental_model' AS kind, id,
+        ts_rank_cd({_PG_MENTAL_DOC}, q, 1) AS score
+        FROM mental_model, to_tsquery('english', :q) q WHERE {_PG_MENTAL_DOC} @@ q""",
+}
+
+
+def _pg_rank(session: Session, terms: list[str], limit: int,
+             kind: str | None = None) -> list[tuple[str, int, float]]:
     q = " | ".join(terms)
+    union = " UNION ALL ".join(_PG_PARTS[k] for k in ([kind] if kind else KINDS))
     rows = session.execute(
-        sql(f"""SELECT 'strategy' AS kind, id, ts_rank_cd({_PG_STRATEGY_DOC}, q, 1) AS score
-                  FROM strategy, to_tsquery('english', :q) q WHERE {_PG_STRATEGY_DOC} @@ q
-                UNION ALL
-                SELECT 'mental_model' AS kind, id, ts_rank_cd({_PG_MENTAL_DOC}, q, 1) AS score
-                  FROM mental_model, to_tsquery('english', :q) q WHERE {_PG_MENTAL_DOC} @@ q
-                ORDER BY score DESC, id LIMIT :n"""),
-        {"q": q, "n": limit},
+        sql(f"{union} ORDER BY score DESC, id LIMIT :n"), {"q": q, "n": limit},
     ).all()
     return [(r[0], int(r[1]), float(r[2])) for r in rows]
 
 
-def _python_rank(session: Session, terms: list[str], limit: int) -> list[tuple[str, int, float]]:
+def _python_rank(session: Session, terms: list[str], limit: int,
+                 kind: str | None = None) -> list[tuple[str, int, float]]:
     """Overlap weighted by inverse document frequency: fine for a few thousand entries."""
     want = token_set(" ".join(terms))
-    docs: list[tuple[str, int, set[str]]] = []
-    for kind in KINDS:
-        for row in session.exec(select(_model(kind))):
+    docs: list[tuple[str, int, frozenset[str]]] = []
+    for k in ([kind] if kind else KINDS):
+        for row in session.exec(select(_model(k))):
             words = token_set(f"{getattr(row, 'title', '') or ''} {row.category} {row.text}")
-            docs.append((kind, int(row.id or 0), words))
+            docs.append((k, int(row.id or 0), words))
     n = len(docs)
     df = {t: sum(1 for d in docs if t in d[2]) for t in want}
     scored = []
-    for kind, rid, words in docs:
+    for k, rid, words in docs:
         s = sum(math.log(1 + n / df[t]) for t in want if t in words)
         if s > 0:
-            scored.append((kind, rid, s))
+            scored.append((k, rid, s))
     scored.sort(key=lambda x: -x[2])
     return scored[:limit]
 
 
-def _rank(session: Session, terms: list[str], limit: int) -> list[tuple[str, int, float]]:
+def _rank(session: Session, terms: list[str], limit: int,
+          kind: str | None = None) -> list[tuple[str, int, float]]:
     dialect = session.get_bind().dialect.name
     try:
         if dialect == "sqlite":
             with session.begin_nested():
-                return _sqlite_rank(session, terms, limit)
+                return _sqlite_rank(session, terms, limit, kind)
         if dialect == "postgresql":
             with session.begin_nested():
-                return _pg_rank(session, terms, limit)
+                return _pg_rank(session, terms, limit, kind)
     except (OperationalError, ProgrammingError) as err:  # schema without migration 0002
         log.warning("full-text search unavailable (%s); ranking in Python", err.orig)
-    return _python_rank(session, terms, limit)
+    return _python_rank(session, terms, limit, kind)
+
+
+def ranked_ids(session: Session, query: str, kind: str, limit: int) -> list[int]:
+    """Ids of the `limit` entries of one kind that best match `query` (duplicate pre-filter)."""
+    terms = _terms(query)
+    return [rid for _, rid, _ in _rank(session, terms, limit, kind)] if terms else []
 
 
 def _load(session: Session, ranked: Iterable[tuple[str, int, float]]) -> list[KnowledgeHit]:

@@ -14,7 +14,7 @@ from typing import Any, Literal, Protocol
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from knowledge.text import normalize_category, similarity, token_set
+from knowledge.text import normalize_category, similarity
 from tools.models import MentalModel, Role, Strategy, utcnow
 
 Kind = Literal["strategy", "mental_model"]
@@ -133,14 +133,15 @@ def _clean_text(text: str, what: str = "text", limit: int = MAX_TEXT) -> str:
 def find_duplicate(session: Session, kind: Kind, text: str, title: str | None = None,
                    threshold: float = DUPLICATE_THRESHOLD) -> tuple[KnowledgeEntry, float] | None:
     """The most similar stored entry of this kind if it is at least `threshold` similar."""
+    from knowledge.retrieval import ranked_ids  # retrieval builds on this module
+
     model = _model(kind)
     probe = f"{title or ''} {text}".strip()
-    words = token_set(probe)
-    rows = list(session.exec(select(model)))
-    # cheap pre-filter on shared words, then the full comparison on the best few
-    scored = sorted(rows, key=lambda r: -len(words & token_set(_probe_of(r))))[:_DUP_POOL]
+    # the full-text index finds the few entries sharing the most words; only those are compared
+    ids = ranked_ids(session, probe, kind, _DUP_POOL)
+    rows = list(session.exec(select(model).where(model.id.in_(ids)))) if ids else []  # type: ignore[union-attr]
     best: tuple[KnowledgeEntry, float] | None = None
-    for row in scored:
+    for row in rows:
         score = max(similarity(text, row.text), similarity(probe, _probe_of(row)))
         if score >= threshold and (best is None or score > best[1]):
             best = (to_entry(row), score)

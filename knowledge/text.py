@@ -7,13 +7,13 @@ punctuation, reordered words and small edits all count as "the same rule".
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _STOPWORDS_TEXT = """a about above after again against all am an and any are as at be because been
-    before
-    being below between both but by can could did do does doing down during each few for from
+    before being below between both but by can could did do does doing down during each few for from
     further had has have having he her here hers him his how i if in into is it its itself just
     me more most my no nor not now of off on once only or other our out over own same she should
     so some such than that the their them then there these they this those through to too under
@@ -33,6 +33,8 @@ CATEGORY_KEYWORDS: dict[str, tuple[str, ...]] = {
     "risk": ("risk", "trust", "ghost", "counterfeit", "variance", "stale", "return"),
     "pricing": ("price", "pricing", "buy box", "list at", "undercut", "repricing"),
 }
+_CATEGORY_RES = {cat: re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + ")")
+                 for cat, words in CATEGORY_KEYWORDS.items()}
 DEFAULT_CATEGORY = "general"
 MAX_CATEGORY_LEN = 32
 
@@ -43,6 +45,7 @@ def tokens(text: str, *, keep_stopwords: bool = False) -> list[str]:
     return words if keep_stopwords else [w for w in words if w not in STOPWORDS]
 
 
+@lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     # Just enough folding that "textbooks"/"textbook" and "prices"/"price" compare equal.
     for suffix in ("ings", "ing", "ies", "es", "s"):
@@ -51,12 +54,20 @@ def _stem(word: str) -> str:
     return word
 
 
-def token_set(text: str) -> set[str]:
-    return {_stem(w) for w in tokens(text)}
+def token_set(text: str) -> frozenset[str]:
+    return _features(text)[1]
 
 
 def normalize(text: str) -> str:
-    return " ".join(tokens(text, keep_stopwords=True))
+    return _features(text)[0]
+
+
+@lru_cache(maxsize=8192)
+def _features(text: str) -> tuple[str, frozenset[str]]:
+    """Normalized text and stemmed token set, cached: duplicate checks compare the same stored
+    texts again and again."""
+    words = tokens(text, keep_stopwords=True)
+    return " ".join(words), frozenset(_stem(w) for w in words if w not in STOPWORDS)
 
 
 def similarity(a: str, b: str) -> float:
@@ -82,10 +93,10 @@ def normalize_category(category: str | None) -> str:
 
 def guess_category(text: str) -> str:
     """Keyword vote over CATEGORY_KEYWORDS; textbooks win ties because they dominate the trade."""
-    low = f" {text.lower()} "
+    low = text.lower()
     best, best_score = DEFAULT_CATEGORY, 0
-    for cat, words in CATEGORY_KEYWORDS.items():
-        score = sum(1 for w in words if re.search(rf"\b{re.escape(w)}", low))
+    for cat, pattern in _CATEGORY_RES.items():
+        score = len(set(pattern.findall(low)))
         score *= 2 if cat == "textbooks" else 1  # the most specific category for this trade
         if score > best_score:
             best, best_score = cat, score
