@@ -11,8 +11,6 @@ import asyncio
 import contextlib
 from typing import Any
 
-from langchain_core.messages import HumanMessage
-
 from tools.settings import Settings, get_settings
 
 _graph: Any = None
@@ -42,10 +40,6 @@ async def close_graph() -> None:
     _graph, _stack = None, None
 
 
-def run_config(thread_id: str) -> dict[str, Any]:
-    return {"configurable": {"thread_id": thread_id}, "recursion_limit": 25}
-
-
 def make_context(*, user_id: int | None, user_name: str, role: str,
                  persona: str | None) -> Any:
     """The agent's run context (user id, role, persona) for this turn.
@@ -58,7 +52,3 @@ def make_context(*, user_id: int | None, user_name: str, role: str,
     return AgentContext(user_id=user_id, user_name=user_name, role=role,
                         persona=None if persona in (None, "ava") else persona,
                         settings=get_settings())
-
-
-def user_input(text: str) -> dict[str, Any]:
-    return {"messages": [HumanMessage(content=text)]}

@@ -169,16 +169,18 @@ def _candidate_text(c: Any) -> str:
     body = c.get("text") or c.get("body") or ""
     category = c.get("category")
     head = f"**{kind.replace('_', ' ').title()}**" + (f" ({category})" if category else "")
-    return f"{head}{': ' + title if title else ''}\n\n{body}"
+    dup = c.get("duplicate_of")
+    note = f"\n\n_Looks like a duplicate of {dup}; approving merges it._" if dup else ""
+    return f"{head}{': ' + title if title else ''}\n\n{body}{note}"
 
 
 async def review_candidates(value: Any) -> Any:
     """The admin's approve / reject decisions for the graph's knowledge interrupt."""
     candidates = value.get("candidates", []) if isinstance(value, dict) else list(value or [])
-    decisions: list[dict[str, Any]] = []
+    decisions: list[bool] = []
     bulk: str | None = None
     if not _is_admin():
-        return {"decisions": [{"index": i, "approve": False} for i in range(len(candidates))]}
+        return {"decisions": [False] * len(candidates)}
     for i, cand in enumerate(candidates):
         if bulk is None:
             actions = [
@@ -193,18 +195,41 @@ async def review_candidates(value: Any) -> Any:
                     cl.Action(name="reject_all", label="Reject all remaining",
                               payload={"d": "reject_all"}),
                 ]
-            res = await cl.AskActionMessage(
-                content=f"Candidate {i + 1} of {len(candidates)}\n\n{_candidate_text(cand)}",
-                actions=actions, timeout=REVIEW_TIMEOUT_S, author="Review",
-            ).send()
+            content = f"Candidate {i + 1} of {len(candidates)}\n\n{_candidate_text(cand)}"
+            ask = cl.AskActionMessage(content=content, actions=actions,
+                                      timeout=REVIEW_TIMEOUT_S, author="Review")
+            res = await ask.send()
             choice = (res or {}).get("payload", {}).get("d") if res else None
+            ask.content = content + "\n\n" + (f"**{res.get('label')}**" if res
+                                               else "_No answer in time: rejected._")
+            await ask.update()
             if choice in ("approve_all", "reject_all"):
                 bulk = choice
                 choice = choice.removesuffix("_all")
         else:
             choice = bulk.removesuffix("_all")
-        decisions.append({"index": i, "approve": choice == "approve"})
+        decisions.append(choice == "approve")
     return {"decisions": decisions}
+
+
+async def _confirm_teaching(results: list[tuple[str, Any]], answer: str) -> None:
+    """Say exactly what the review saved (refs to cite) unless the answer already did."""
+    done = [d for name, d in results if name == "propose_knowledge" and isinstance(d, dict)
+            and d.get("status") in ("done", "refused", "error")]
+    if not done:
+        return
+    d = done[-1]
+    if d.get("status") != "done":
+        text = f"Nothing was saved: {d.get('error', 'the review did not finish')}."
+    elif d.get("saved"):
+        refs = ", ".join(d.get("refs") or [])
+        if all(ref in answer for ref in d.get("refs") or []):
+            return
+        text = (f"Saved {d['saved']} to the knowledge base ({refs}); rejected "
+                f"{d.get('rejected', 0)}. Every persona can use it from now on.")
+    else:
+        text = "Nothing was saved: every candidate was rejected."
+    await cl.Message(content=text, author="Review").send()
 
 
 @cl.on_message
@@ -231,9 +256,12 @@ async def on_message(message: cl.Message) -> None:
         graph = await agent_bridge.get_graph()
         context = agent_bridge.make_context(user_id=user_id, user_name=name, role=role,
                                             persona=persona)
-        await run_turn(graph, agent_bridge.user_input(text),
-                       config=agent_bridge.run_config(cl.context.session.thread_id),
-                       context=context, author=person.name, on_interrupt=review_candidates)
+        turn = await run_turn(graph, text, thread_id=cl.context.session.thread_id,
+                              context=context, author=person.name,
+                              on_interrupt=review_candidates)
+        if teach:
+            await _confirm_teaching(turn.tool_results, turn.message.content if turn.message
+                                    else "")
     except UploadError as e:
         await cl.Message(content=str(e), author="Review").send()
     except asyncio.CancelledError:

@@ -146,6 +146,19 @@ class Turn:
         return self.steps("tool")
 
 
+def choose(*names: str) -> Any:
+    """An on_ask answer that clicks the first offered action among `names` (in that order)."""
+
+    def pick(_payload: dict[str, Any], actions: list[dict[str, Any]]) -> dict[str, Any] | None:
+        for name in names:
+            for action in actions:
+                if action.get("name") == name:
+                    return action
+        return None
+
+    return pick
+
+
 class ChatClient:
     """One browser-like chat session over socket.io."""
 
@@ -157,7 +170,9 @@ class ChatClient:
         self.chat_profile = chat_profile
         self.thread_id = thread_id or str(uuid.uuid4())
         self.session_id = str(uuid.uuid4())
-        self.on_ask = on_ask  # callable(ask_payload) -> response dict, for AskActionMessage
+        # on_ask(ask_payload, actions) -> the chosen action dict (what a click sends back)
+        self.on_ask = on_ask
+        self.actions: dict[str, list[dict[str, Any]]] = {}
         self.sio = socketio.AsyncClient(reconnection=False)
         self._turn: Turn | None = None
         self._idle = asyncio.Event()
@@ -228,14 +243,20 @@ class ChatClient:
         async def _commands(data: Any) -> None:
             self.commands = data
 
+        @sio.on("action")
+        async def _action(data: dict[str, Any]) -> None:
+            self.actions.setdefault(str(data.get("forId")), []).append(data)
+
         @sio.on("ask")
         async def _ask(data: dict[str, Any]) -> Any:
             if self._turn is not None:
                 self._turn.asks.append(data)
-            self._record(data.get("msg") or {})
+            msg = data.get("msg") or {}
+            self._record(msg)
             if self.on_ask is None:
                 return None
-            return self.on_ask(data)
+            await asyncio.sleep(0.05)  # the actions are emitted just before the ask
+            return self.on_ask(data, self.actions.get(str(msg.get("id")), []))
 
     def _record(self, step: dict[str, Any]) -> None:
         if self._turn is None or not step.get("id"):

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from tools.db import migrate, session_scope
 from tools.deals.money import MoneyInputs, compute_money
-from tools.models import Deal, DealHistory, DealStatus, Role
+from tools.models import Deal, DealHistory, DealStatus, RestrictionStatus, Role, UserRestriction
 from tools.settings import Settings
 from tools.user_settings import UserSettings
 from tools.users import add_user
@@ -59,7 +59,7 @@ def _deal(asin: str, title: str, rng: random.Random, now: datetime,
         last_seen_utc=now, fetched_at=now, updated_at=now,
     )
     start = now - timedelta(days=365)
-    times = [int((start + timedelta(days=d)).timestamp()) for d in range(0, 366, 5)]
+    times = [int((start + timedelta(days=d)).timestamp() * 1000) for d in range(0, 366, 5)]
     prices = [round(max(2.0, list_at * rng.uniform(0.5, 1.3)), 2) for _ in times]
     prices[-1] = price
     ranks = [rng.randint(max(1, rank // 3), rank * 2) for _ in times]
@@ -96,6 +96,16 @@ def seed_all(settings: Settings, n_deals: int = 300) -> None:
     """Migrate the data dir's database, add the e2e users and the deals."""
     migrate(settings)
     with session_scope(settings) as session:
-        for name, (password, role) in USERS.items():
-            add_user(session, name, password, role)
-        seed_deals(session, n_deals)
+        users = [add_user(session, name, password, role)
+                 for name, (password, role) in USERS.items()]
+        asins = seed_deals(session, n_deals)
+        session.flush()
+        rng = random.Random(11)
+        for user in users:  # what the restriction worker would have found: ~1 in 10 gated
+            for asin in asins:
+                gated = rng.random() < 0.1 and asin != KNOWN_ASIN
+                session.add(UserRestriction(
+                    user_id=user.id, asin=asin,
+                    status=RestrictionStatus.restricted if gated
+                    else RestrictionStatus.not_restricted,
+                    reason_code="APPROVAL_REQUIRED" if gated else None))

@@ -10,7 +10,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.e2e.harness import ChatClient, ChatServer, login
+from tests.e2e.harness import ChatClient, ChatServer, choose, login
 from tests.e2e.seed import KNOWN_ASIN
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
@@ -143,6 +143,7 @@ def test_deal_question_streams_a_table_and_a_tool_step(chat_server: ChatServer,
     rows = tables[0]["props"]["rows"]
     assert rows and all(r["amazon_url"].endswith(r["asin"]) for r in rows)
     assert all(r["profit"] is not None and r["profit"] > 0 for r in rows)
+    assert all(r["gated"] == "ok" for r in rows)  # "I can sell": checked and not restricted
     assert turn.answer.strip()
 
 
@@ -158,7 +159,7 @@ def test_deal_detail_has_a_price_rank_chart(chat_server: ChatServer,
         return turn
 
     turn = asyncio.run(go())
-    assert any(s["name"] == "get_deal" for s in turn.tool_steps())
+    assert any(s["name"] in ("get_deal", "deal_advice") for s in turn.tool_steps())
     charts = [e for e in turn.elements if e.get("type") == "plotly"]
     assert charts, [e.get("type") for e in turn.elements]
     assert KNOWN_ASIN in turn.answer or "C Programming" in turn.answer
@@ -193,3 +194,36 @@ def test_thread_resumes_with_its_history(chat_server: ChatServer,
     assert any(f"Is {KNOWN_ASIN} a buy?" in o for o in outputs)
     assert any(answer[:40] in o for o in outputs)
     assert json.loads(json.dumps(resumed["tags"])) == ["Ava"] or resumed["tags"] in (None, [])
+
+
+def test_admin_approves_one_extracted_strategy(chat_server: ChatServer,
+                                               credentials: dict[str, str],
+                                               server_settings) -> None:  # type: ignore[no-untyped-def]
+    from knowledge import retrieve
+    from tools.db import session_scope
+
+    token = login(chat_server.url, "admin", credentials["admin"])
+    text = ("IF a used textbook's sales rank is above 1,000,000 in October THEN hold it for "
+            "the January peak instead of passing, since rank recovers when classes start. "
+            "Never pay more than 40% of the expected peak price for a hold.")
+    answers = iter(["approve", "reject", "reject"])
+
+    def decide(payload, actions):  # type: ignore[no-untyped-def]
+        return choose(next(answers))(payload, actions)
+
+    async def go():  # type: ignore[no-untyped-def]
+        client = ChatClient(chat_server.url, token, on_ask=decide)
+        await client.connect()
+        turn = await client.send(text, command="teach", timeout=60)
+        await client.close()
+        return turn
+
+    turn = asyncio.run(go())
+    assert len(turn.asks) >= 2, "each candidate is reviewed"
+    reviews = [s["output"] for s in turn.steps() if s.get("name") == "Review"]
+    assert any("Candidate 1 of" in r and "Approve" in r for r in reviews)
+    assert "Saved 1" in turn.answer and "rejected 1" in turn.answer
+    with session_scope(server_settings) as session:
+        hits = retrieve(session, "textbook rank October hold January peak", k=3)
+    assert any("January peak" in h.text for h in hits)
+    assert not any("40%" in h.text for h in hits), "the rejected candidate was not saved"
