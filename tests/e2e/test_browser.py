@@ -1,0 +1,53 @@
+"""One real browser pass: Debian's Chromium, headless, through the login page to a deal table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import ChatServer
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-dev-shm-usage"]
+
+
+def test_seller_logs_in_asks_and_sees_the_deal_table(chat_server: ChatServer,
+                                                      credentials: dict[str, str],
+                                                      chromium_path: Path,
+                                                      output_dir: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium_path), headless=True,
+                                     args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.goto(chat_server.url + "/login", wait_until="domcontentloaded")
+            page.locator("input#email, input[name='email'], input[type='text']").first.fill(
+                "seller")
+            page.locator("input[type='password']").first.fill(credentials["seller"])
+            page.locator("button[type='submit']").first.click()
+
+            composer = page.locator("#chat-input")
+            composer.wait_for(state="visible", timeout=30_000)
+            page.get_by_text("offline model").first.wait_for(timeout=30_000)
+            composer.fill("Best textbook deals I can sell right now")
+            composer.press("Enter")
+
+            table = page.locator("#deal-table")
+            table.wait_for(state="visible", timeout=45_000)
+            assert table.get_by_text("Price now").count() == 1
+            rows = table.locator("tbody tr")
+            assert rows.count() >= 3
+            first_links = rows.first.locator("a")
+            hrefs = [first_links.nth(i).get_attribute("href") for i in range(first_links.count())]
+            assert any(h and h.startswith("https://www.amazon.com/dp/") for h in hrefs)
+            assert any(h and h.startswith("https://keepa.com/") for h in hrefs)
+            page.get_by_text("search_deals").first.wait_for(timeout=10_000)  # the tool step
+        finally:
+            page.screenshot(path=str(output_dir / "deal-table.png"), full_page=True)
+            browser.close()
+    assert (output_dir / "deal-table.png").stat().st_size > 10_000
