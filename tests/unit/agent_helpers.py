@@ -8,11 +8,14 @@ from typing import Any
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import Field
 from sqlmodel import Session
 
 from tools.db import session_scope
+from tools.deals.money import MoneyInputs, compute_money
 from tools.models import Deal, DealStatus, Role, User
 from tools.settings import Settings
+from tools.user_settings import UserSettings
 
 
 class ScriptedModel(BaseChatModel):
@@ -23,8 +26,8 @@ class ScriptedModel(BaseChatModel):
     """
 
     script: list[AIMessage]
-    seen: list[list[BaseMessage]] = []
-    offered: list[list[str]] = []
+    seen: list[list[BaseMessage]] = Field(default_factory=list)
+    offered: list[list[str]] = Field(default_factory=list)
 
     @property
     def _llm_type(self) -> str:
@@ -69,6 +72,13 @@ def make_deal(asin: str, **kw: Any) -> Deal:
         deal_trust=85.0, inferred_sales_count=12, amazon_offer=False,
         expected_trough_price=55.0)
     base.update(kw)
+    # the stored money columns, exactly as the pipeline writes them (search pre-filters on them)
+    money = compute_money(MoneyInputs(base["price_now"], base["list_at"], base["referral_pct"],
+                                      base["referral_min"], base["fba_fee"], base["closing_fee"],
+                                      False), UserSettings())
+    base.update(amz_fees=money.amz_fees, all_in_cost_default=money.all_in_cost,
+                profit_default=money.profit, margin_default=money.margin,
+                roi_default=money.roi, min_listing_price_default=money.min_listing_price)
     return Deal(**base)
 
 
