@@ -14,14 +14,15 @@ from tools.restrictions.ratelimit import RateLimiter
 async def test_burst_then_rate(redis_url: str) -> None:
     redis = Redis.from_url(redis_url)
     try:
-        limiter = RateLimiter(redis, "test:bucket", rate=5, burst=10)
-        assert [await limiter.try_acquire() for _ in range(10)] == [0.0] * 10
-        wait = await limiter.try_acquire()
-        assert 0.15 <= wait <= 0.2
+        limiter = RateLimiter(redis, "test:bucket", rate=1, burst=3)
+        assert [await limiter.try_acquire() for _ in range(3)] == [0.0] * 3
+        assert 0 < await limiter.try_acquire() <= 1.0  # empty: the next token is up to 1 s away
+        steady = RateLimiter(redis, "test:steady", rate=5, burst=1)
+        await steady.acquire()
         start = time.monotonic()
         for _ in range(3):
-            await limiter.acquire()
-        assert 0.5 <= time.monotonic() - start <= 1.2  # 3 tokens at 5/s (first one partly due)
+            await steady.acquire()
+        assert 0.5 <= time.monotonic() - start <= 5  # 3 more tokens at 5/s, never faster
     finally:
         await redis.aclose()
 

@@ -150,7 +150,9 @@ class RestrictionChecker:
     async def __aenter__(self) -> RestrictionChecker:
         from tools.redis_embedded import redis_url
 
-        self.redis = Redis.from_url(self._redis_url or redis_url(self.settings))
+        # Generous timeouts: a busy shared Redis should slow checks down, not fail them.
+        self.redis = Redis.from_url(self._redis_url or redis_url(self.settings),
+                                    socket_connect_timeout=15, socket_timeout=30)
         self._http = httpx.AsyncClient(timeout=self.settings.spapi_timeout_s)
         return self
 
