@@ -43,16 +43,19 @@ class Deal(SQLModel, table=True):
     __tablename__ = "deal"
     __table_args__ = (
         Index("ix_deal_status_priority_due", "status", "priority", "next_refresh_at"),
-        Index("ix_deal_visible_roi", "status", "roi_default"),
+        # Covering index for search (tools/deals/search.py): status, the ROI prefilter, every
+        # per-user money input and the common filter columns, so SQLite answers most queries
+        # from the index alone instead of reading whole rows.
+        Index("ix_deal_visible_roi", "status", "roi_default", "price_now", "list_at", "amz_fees",
+              "shipping_included", "sales_rank", "rank_drops_30", "rank_drops_90",
+              "rank_drops_365", "percent_down", "peak_mask", "seasonality", "amazon_offer",
+              "condition", "updated_at", "asin"),
         Index("ix_deal_visible_profit", "status", "profit_default"),
         Index("ix_deal_sales_rank", "sales_rank"),
         Index("ix_deal_last_seen", "last_seen_utc"),
         Index("ix_deal_updated", "updated_at"),
         Index("ix_deal_category", "category"),
-        Index("ix_deal_price_now", "price_now"),
         Index("ix_deal_seasonality", "seasonality"),
-        Index("ix_deal_drops_30", "rank_drops_30"),
-        Index("ix_deal_percent_down", "percent_down"),
         Index("ix_deal_due", "next_refresh_at"),
     )
 
@@ -163,7 +166,11 @@ class User(SQLModel, table=True):
 
 class UserRestriction(SQLModel, table=True):
     __tablename__ = "user_restriction"
-    __table_args__ = (UniqueConstraint("user_id", "asin", "condition", name="uq_user_asin_cond"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "asin", "condition", name="uq_user_asin_cond"),
+        # deal search's gated filter: "this user's ASINs with status S", index-only
+        Index("ix_user_restriction_user_status_asin", "user_id", "status", "asin"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")

@@ -197,6 +197,18 @@ class SeasonalMonths:
     flat: bool  # sale prices barely move with the month
 
 
+def _median(values: np.ndarray) -> float:
+    """np.median without its dispatch overhead (tens of µs per call on tiny arrays)."""
+    v = np.sort(values)
+    n = v.size
+    return float(v[n // 2]) if n % 2 else float((v[n // 2 - 1] + v[n // 2]) / 2)
+
+
+def _in_months(months: np.ndarray, mask: int) -> np.ndarray:
+    """Which entries fall in the months of a 12-bit mask (bit m-1 = month m)."""
+    return (np.left_shift(1, months - 1) & mask) != 0
+
+
 def seasonal_months(months: np.ndarray, prices: np.ndarray) -> SeasonalMonths | None:
     """Peak and trough months from inferred sales by month (needs >= 3 priced sales in >= 2
     months).
@@ -208,10 +220,15 @@ def seasonal_months(months: np.ndarray, prices: np.ndarray) -> SeasonalMonths | 
     """
     if prices.size < 3:
         return None
-    present, inverse, counts = np.unique(months, return_inverse=True, return_counts=True)
-    if present.size < 2:
+    order = np.lexsort((prices, months))
+    sm, sp = months[order], prices[order]
+    starts = np.flatnonzero(np.r_[True, sm[1:] != sm[:-1]])
+    if starts.size < 2:
         return None
-    med = np.array([np.median(prices[inverse == k]) for k in range(present.size)])
+    present = sm[starts]
+    counts = np.diff(np.r_[starts, sm.size])
+    # per-month median, vectorised over the month groups of the sorted prices
+    med = (sp[starts + (counts - 1) // 2] + sp[starts + counts // 2]) / 2.0
     hi, lo = float(med.max()), float(med.min())
     if hi - lo > 0.05 * hi:
         band = 0.10 * (hi - lo)
@@ -261,7 +278,7 @@ def mode_price(prices: np.ndarray) -> float:
     """Most frequent price; when several share the top count, their median (stable and not
     biased toward the highest of equally common prices)."""
     values, counts = np.unique(prices, return_counts=True)
-    return float(np.median(values[counts == counts.max()]))
+    return _median(values[counts == counts.max()])
 
 
 def trend_direction(csv: list[Any] | None) -> str | None:
@@ -274,11 +291,12 @@ def trend_direction(csv: list[Any] | None) -> str | None:
     uv = uv[np.r_[True, uv[1:] != uv[:-1]]][-10:]
     if uv.size < 3:
         return None
-    x = np.arange(uv.size, dtype=float)
-    x -= x.mean()
+    n = uv.size
+    x = np.arange(n, dtype=float) - (n - 1) / 2.0
     y = uv.astype(float)
-    slope = float((x * (y - y.mean())).sum() / (x * x).sum())
-    change = slope * (uv.size - 1) / float(y.mean())
+    mean = float(y.sum()) / n
+    slope = float((x * (y - mean)).sum() / (x * x).sum())
+    change = slope * (n - 1) / mean
     return "up" if change > 0.05 else "down" if change < -0.05 else "flat"
 
 
@@ -323,7 +341,7 @@ class DealRecord:
     offer_drops_count: int | None = None
     deal_trust: float | None = None
     seller_id: str | None = None
-    seller_quality: float | None = None
+    seller_quality: float | None = None  # 0-10: 10 × Wilson lower bound of the rating
     trend: str | None = None
     peak_months: str | None = None
     trough_months: str | None = None
@@ -499,7 +517,7 @@ def analyse_product(product: dict[str, Any], *, sellers: dict[str, SellerInfo] |
     recent = (p_times >= now_min - YEAR_MIN) & (p_times <= now_min)
     r_prices, r_months = p_prices[recent], p_months[recent]
     if r_prices.size:
-        rec.avg_1yr = float(r_prices.mean()) / 100.0
+        rec.avg_1yr = float(r_prices.sum()) / r_prices.size / 100.0
     else:
         missing["avg_1yr"] = "no inferred sale with a known price in the last 365 days"
     if rec.avg_1yr and rec.price_now is not None:
@@ -516,8 +534,8 @@ def analyse_product(product: dict[str, Any], *, sellers: dict[str, SellerInfo] |
         rec.peak_months, rec.trough_months = (_months_csv(months.peak),
                                               _months_csv(months.trough))
         rec.peak_mask = _mask(months.peak)
-        trough_prices = p_prices[np.isin(p_months, months.trough)]
-        rec.expected_trough_price = float(np.median(trough_prices)) / 100.0
+        trough_prices = p_prices[_in_months(p_months, _mask(months.trough) or 0)]
+        rec.expected_trough_price = _median(trough_prices) / 100.0
     if rec.expected_trough_price is None:
         missing["expected_trough_price"] = "no trough month known"
     hint = keyword_hint(rec.title, rec.category_path, binding)
@@ -532,11 +550,11 @@ def analyse_product(product: dict[str, Any], *, sellers: dict[str, SellerInfo] |
     if r_prices.size == 0:
         missing["list_at"] = "no inferred sale with a known price in the last 365 days"
     elif r_prices.size < 3:
-        list_cents = float(np.median(r_prices))
+        list_cents = _median(r_prices)
     else:
         pool = r_prices
         if months is not None:
-            in_peak = np.isin(r_months, months.peak)
+            in_peak = _in_months(r_months, rec.peak_mask or 0)
             if in_peak.any():
                 pool = r_prices[in_peak]
         list_cents = mode_price(pool)
@@ -555,7 +573,9 @@ def analyse_product(product: dict[str, Any], *, sellers: dict[str, SellerInfo] |
         missing["seller_quality"] = f"seller {rec.seller_id} not looked up yet"
     else:
         info = sellers[rec.seller_id]
-        rec.seller_quality = wilson_lower_bound(info.rating / 500.0, info.rating_count)
+        low = wilson_lower_bound(info.rating / 500.0, info.rating_count)
+        # stored as a 0-10 score (10 × the Wilson lower bound): the "seller >= 5/10" scale
+        rec.seller_quality = None if low is None else low * 10.0
         if rec.seller_quality is None:
             missing["seller_quality"] = "seller has no ratings"
     rec.trend = trend_direction(csv)

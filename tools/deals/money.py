@@ -125,7 +125,8 @@ def amz_fees(list_at: float, referral_pct: float, referral_min: float, fba_fee: 
 def all_in_cost(price_now: float, settings: UserSettings, shipping_included: bool = False) -> float:
     """Price Now + tax + prep fee + inbound shipping (Amazon fees are not part of the cost)."""
     shipping = 0.0 if shipping_included else settings.inbound_shipping
-    return price_now + price_now * settings.tax_pct / 100.0 + settings.prep_fee + shipping
+    # price × (1 + tax) is Price Now + Price Now × tax %, written as money_sql computes it
+    return price_now * (1.0 + settings.tax_pct / 100.0) + (settings.prep_fee + shipping)
 
 
 def profit(list_at: float, cost: float, fees: float) -> float:
@@ -133,11 +134,11 @@ def profit(list_at: float, cost: float, fees: float) -> float:
 
 
 def margin(profit_: float, list_at: float) -> float | None:
-    return profit_ / list_at * 100.0 if list_at > 0 else None
+    return profit_ * 100.0 / list_at if list_at > 0 else None
 
 
 def roi(profit_: float, cost: float) -> float | None:
-    return profit_ / cost * 100.0 if cost > 0 else None
+    return profit_ * 100.0 / cost if cost > 0 else None
 
 
 def min_listing_price(cost: float, fba_fee: float, referral_pct: float,
@@ -224,9 +225,11 @@ class MoneySQL:
 def money_sql(settings: UserSettings, table: Any = None) -> MoneySQL:
     """The same formulas as `compute_money`, over the deal table's stored inputs.
 
-    Settings enter as bound parameters (never string-formatted). NULL inputs propagate to NULL
-    results exactly like the Python None. Works on SQLite and PostgreSQL (plain arithmetic and
-    CASE only).
+    Total AMZ fees do not depend on user settings, so the query reads the stored `amz_fees`
+    (written by `compute_money` from referral %/minimum, FBA and closing fee) instead of
+    re-deriving it per row: the per-row arithmetic is what bounds search latency. Settings
+    enter as bound parameters (never string-formatted). NULL inputs propagate to NULL results
+    exactly like the Python None. Plain arithmetic and CASE: SQLite and PostgreSQL alike.
     """
     if table is None:
         from tools.models import Deal
@@ -238,13 +241,11 @@ def money_sql(settings: UserSettings, table: Any = None) -> MoneySQL:
         return literal(float(x), Float)
 
     price, list_at = c.price_now, c.list_at
-    shipping = case((c.shipping_included, num(0.0)), else_=num(settings.inbound_shipping))
-    cost = price + price * num(settings.tax_pct) / num(100.0) + num(settings.prep_fee) + shipping
+    fixed = case((c.shipping_included, num(settings.prep_fee)),
+                 else_=num(settings.prep_fee + settings.inbound_shipping))
+    cost = price * num(1.0 + settings.tax_pct / 100.0) + fixed
     pct = func.coalesce(c.referral_pct, num(DEFAULT_REFERRAL_PCT))
-    ref = list_at * pct / num(100.0)
-    ref_min = func.coalesce(c.referral_min, num(0.0))
-    referral = case((ref < ref_min, ref_min), else_=ref)
-    fees = referral + c.fba_fee + func.coalesce(c.closing_fee, num(0.0))
+    fees = c.amz_fees
     prof = list_at - cost - fees
     margin_e = case((list_at > 0, prof * num(100.0) / list_at), else_=None)
     roi_e = case((cost > 0, prof * num(100.0) / cost), else_=None)

@@ -114,8 +114,5 @@ def chart_series(csv: list[Any] | None, idx: int, since_minutes: int, *,
     start = max(int(np.searchsorted(t, since_minutes, side="right")) - 1, 0)
     t, v = t[start:], v[start:]
     ms = keepa_minutes_to_unix_ms(t).tolist()
-    if cents:
-        vals = np.where(v >= 0, v / 100.0, np.nan).tolist()
-    else:
-        vals = np.where(v >= 0, v, np.nan).tolist()
-    return {"t": ms, "v": [None if x != x else x for x in vals]}
+    vals = (v / 100.0).tolist() if cents else v.tolist()
+    return {"t": ms, "v": [x if x >= 0 else None for x in vals]}
