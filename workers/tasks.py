@@ -160,7 +160,7 @@ def refresher() -> dict[str, Any]:
 
     def body(_: TaskLock) -> dict[str, Any]:
         with session_scope(s) as session:
-            return run_refresher(session, clock_of(keepa_client())).as_dict()
+            return run_refresher(session, clock_of(_clients.get("keepa"))).as_dict()
 
     return run_locked("refresher", 300.0, body)
 
@@ -173,7 +173,7 @@ def janitor() -> dict[str, Any]:
 
     def body(_: TaskLock) -> dict[str, Any]:
         with session_scope(s) as session:
-            return run_janitor(session, clock_of(keepa_client()),
+            return run_janitor(session, clock_of(_clients.get("keepa")),
                                unseen_h=s.janitor_unseen_hours,
                                ingestion_window_h=s.janitor_ingestion_window_hours).as_dict()
 

@@ -91,13 +91,13 @@ def deal_asins() -> list[str]:
         return list(session.exec(select(Deal.asin)).all())
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def served_market() -> Iterator[tuple[str, Any]]:
     """A frozen sandbox market served over HTTP, its cache warmed by the expected walk."""
     from tools.keepa.sandbox.market import SandboxMarket
     from tools.keepa.sandbox.serve import serve_in_thread
 
-    market = SandboxMarket(n_products=500, seed=7, refill_rate=1000,
+    market = SandboxMarket(n_products=450, seed=7, refill_rate=1000,
                            clock=SimClock(T_MARKET))
     with serve_in_thread(market) as url:
         yield url, market
@@ -112,10 +112,23 @@ def expected_pages(market: Any) -> list[list[str]]:
             return pages
 
 
-def test_scout_finds_deals_and_processor_fills_them(settings: Settings, redis_url: str,
-                                                    tmp_path: Path) -> None:
+def test_janitor_waits_then_scout_and_processor_fill_deals(settings: Settings, redis_url: str,
+                                                           tmp_path: Path) -> None:
+    now = utcnow()
+    with session_scope() as session:  # deals from a previous life, unseen for 100 h
+        for i in range(5):
+            session.add(Deal(asin=f"B{i:09d}", status=DealStatus.active,
+                             last_seen_utc=now - timedelta(hours=100)))
+        checkpoints.record_run(session, "scout", now=now - timedelta(hours=30), ok=True)
     app = sender(redis_url)
     with celery_worker(worker_env(settings, redis_url), tmp_path / "worker.log"):
+        # ingestion stalled (scout 30 h ago, processor never): the janitor must not drain
+        out = call(app, "janitor", "maintenance")
+        assert out["skipped"] and out["deleted"] == 0 and "stalled" in out["reason"]
+        assert len(deal_asins()) == 5
+        with session_scope() as session:
+            for d in session.exec(select(Deal)).all():
+                session.delete(d)
         scout = call(app, "scout", "scout")
         assert scout["inserted"] > 0 and scout["inserted"] == scout["seen"]
         with session_scope() as session:
@@ -135,6 +148,8 @@ def test_scout_finds_deals_and_processor_fills_them(settings: Settings, redis_ur
         runs = checkpoints.task_runs(session)
         assert runs["scout"]["last_ok"] and runs["processor"]["last_ok"]
         assert checkpoints.get_watermark(session) > 0
+        row = session.get(SystemState, "task:janitor")
+        assert row is not None and row.value["last_info"]["skipped"]
 
 
 def test_kill9_mid_backfill_resumes_from_checkpoint(settings: Settings, redis_url: str,
@@ -185,7 +200,8 @@ def test_two_workers_never_double_insert(settings: Settings, redis_url: str, tmp
         results = [app.send_task("workers.tasks.backfill", queue="backfill"),
                    app.send_task("workers.tasks.scout", queue="scout")]
         outs = [r.get(timeout=60) for r in results]
-        procs = [app.send_task("workers.tasks.processor", queue="processor") for _ in range(4)]
+        procs = [app.send_task("workers.tasks.processor", queue="processor",
+                               kwargs={"max_batches": 2}) for _ in range(2)]
         pouts = [r.get(timeout=60) for r in procs]
     assert all(isinstance(o, dict) for o in outs + pouts)  # no task failed
     asins = deal_asins()
@@ -193,23 +209,3 @@ def test_two_workers_never_double_insert(settings: Settings, redis_url: str, tmp
     with session_scope() as session:
         n = session.exec(select(func.count()).select_from(Deal)).one()
     assert n == len(asins)
-
-
-def test_janitor_skips_when_ingestion_is_stalled(settings: Settings, redis_url: str,
-                                                 tmp_path: Path) -> None:
-    now = utcnow()
-    with session_scope() as session:
-        for i in range(5):
-            session.add(Deal(asin=f"B{i:09d}", status=DealStatus.active,
-                             last_seen_utc=now - timedelta(hours=100)))
-        checkpoints.record_run(session, "scout", now=now - timedelta(hours=30), ok=True)
-        checkpoints.record_run(session, "processor", now=now - timedelta(hours=30), ok=True)
-    app = sender(redis_url)
-    with celery_worker(worker_env(settings, redis_url), tmp_path / "worker.log"):
-        out = call(app, "janitor", "maintenance")
-    assert out["skipped"] and out["deleted"] == 0
-    assert "stalled" in out["reason"]
-    assert len(deal_asins()) == 5
-    with session_scope() as session:
-        row = session.get(SystemState, "task:janitor")
-        assert row is not None and row.value["last_info"]["skipped"]
