@@ -1,0 +1,68 @@
+"""Sandbox /product/ latency for 100-ASIN requests (target p95 < 100 ms) and /deal/ pages.
+
+Goes through the real KeepaClient over the in-process ASGI transport, the embedded default.
+Prints one JSON document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx
+
+from tools.keepa import KeepaClient, SimClock
+from tools.keepa.sandbox import SandboxMarket, create_app
+
+
+def _pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return round(xs[min(len(xs) - 1, int(q * len(xs)))] * 1000, 1)
+
+
+async def main() -> None:
+    t = time.perf_counter()
+    market = SandboxMarket(n_products=20_000, seed=42, clock=SimClock(1_780_000_000.0),
+                           initial_tokens=10**9)
+    build_s = time.perf_counter() - t
+    market.tokens.cap = 10**9
+    client = KeepaClient(api_key="k", base_url="http://sandbox",
+                         transport=httpx.ASGITransport(app=create_app(market)))
+    asins = market.asins()
+    cold, warm = [], []
+    for k in range(10):
+        batch = asins[k * 100:(k + 1) * 100]
+        t = time.perf_counter()
+        await client.products(batch, stats=365)
+        cold.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        await client.products(batch, stats=365)
+        warm.append(time.perf_counter() - t)
+    deal_ms = []
+    sel = {"priceTypes": [2], "dateRange": 1, "sortType": 4, "isRangeEnabled": True,
+           "deltaPercentRange": [20, 100], "includeCategories": [283155]}
+    for _ in range(3):
+        t = time.perf_counter()
+        res = await client.deals(sel)
+        deal_ms.append(time.perf_counter() - t)
+    await client.aclose()
+    print(json.dumps({
+        "market_build_s": round(build_s, 3), "products": 20_000,
+        "product_100_cold_p50_ms": _pct(cold, 0.5), "product_100_cold_p95_ms": _pct(cold, 0.95),
+        "product_100_cached_p50_ms": _pct(warm, 0.5),
+        "product_100_cached_p95_ms": _pct(warm, 0.95),
+        "deal_page_first_ms": round(deal_ms[0] * 1000, 1),
+        "deal_page_repeat_ms": round(statistics.median(deal_ms[1:]) * 1000, 1),
+        "deals_returned": len(res.body["deals"]["dr"]),
+        "target_product_100_p95_ms": 100,
+    }))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
