@@ -1,0 +1,162 @@
+"""Offline agent turn latency over 100,000 deals: question to answer, tools included.
+
+Fills SQLite with synthetic deals (bench/query.py's generator) and the starter knowledge base,
+then runs varied offline turns (searches, verdicts, mentors, knowledge) through the real graph
+with the real AsyncSqliteSaver checkpointer, as a real user. A callback handler times the model
+and tool runs inside each turn, so the graph's own overhead (routing, state, checkpoints) is
+reported apart. Prints one JSON document.
+
+    .venv/bin/python bench/agent.py [--deals 100000] [--turns 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from langchain_core.callbacks import AsyncCallbackHandler  # noqa: E402
+from langchain_core.messages import HumanMessage  # noqa: E402
+
+from agent.context import AgentContext  # noqa: E402
+from agent.graph import open_graph, retrieve_knowledge  # noqa: E402
+from tools.db import dispose_engines, get_engine, migrate, session_scope  # noqa: E402
+from tools.models import User  # noqa: E402
+from tools.settings import Settings  # noqa: E402
+
+QUESTIONS = (
+    "textbooks under $30 with ROI over 40%",
+    "nursing books that I can sell, rank under 200k",
+    "Joel, what's selling fastest under $25?",
+    "Olyvia, show me deals with margin over 30%",
+    "calculus books ranked under 300k with at least 3 drops a month",
+    "top 5 most profitable deals without amazon",
+    "deals at least 30% below the 1 year average",
+    "Errol: exam prep books in season now",
+    "anatomy textbooks peaking in August, profit over $15",
+    "newest deals updated in the last 6 hours",
+    "should I buy {asin}?",
+    "Evelyn, would you buy {asin}?",
+    "Joel, would you buy {asin}?",
+    "tell me about {asin}",
+    "what is the counterfeit risk strategy for textbooks?",
+)
+
+
+def _load_fill() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_query", ROOT / "bench" / "query.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.fill
+
+
+class Timer(AsyncCallbackHandler):
+    """Sums the time spent in chat model and tool runs (the parts that are not the graph)."""
+
+    def __init__(self) -> None:
+        self.start: dict[UUID, float] = {}
+        self.spent = 0.0
+
+    async def on_chat_model_start(self, serialized: Any, messages: Any, *, run_id: UUID,
+                                  **kw: Any) -> None:
+        self.start[run_id] = time.perf_counter()
+
+    async def on_llm_end(self, response: Any, *, run_id: UUID, **kw: Any) -> None:
+        self.spent += time.perf_counter() - self.start.pop(run_id, time.perf_counter())
+
+    async def on_tool_start(self, serialized: Any, input_str: str, *, run_id: UUID,
+                            **kw: Any) -> None:
+        self.start[run_id] = time.perf_counter()
+
+    async def on_tool_end(self, output: Any, *, run_id: UUID, **kw: Any) -> None:
+        self.spent += time.perf_counter() - self.start.pop(run_id, time.perf_counter())
+
+    async def on_tool_error(self, error: BaseException, *, run_id: UUID, **kw: Any) -> None:
+        self.spent += time.perf_counter() - self.start.pop(run_id, time.perf_counter())
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(q * len(values)))] * 1000, 2)
+
+
+async def run(n_deals: int, turns: int) -> dict[str, Any]:
+    data = Path(tempfile.mkdtemp(prefix="bench-agent-"))
+    settings = Settings(data_dir=data)
+    migrate(settings)
+    t0 = time.perf_counter()
+    user_id = _load_fill()(get_engine(settings), n_deals)
+    from knowledge import seed_starter_knowledge
+
+    with session_scope(settings) as session:
+        seed_starter_knowledge(session)
+        user = session.get(User, user_id)
+        ctx = AgentContext.for_user(user, settings=settings)
+    fill_s = time.perf_counter() - t0
+    asins = [f"B{i:09d}" for i in range(1, n_deals, max(1, n_deals // 97)) if i % 25]
+    totals: list[float] = []
+    overhead: list[float] = []
+    by_kind: dict[str, list[float]] = {}
+    retrieval: list[float] = []
+
+    def timed_retrieve(c: AgentContext, question: str) -> list[dict[str, Any]]:
+        start = time.perf_counter()
+        try:
+            return retrieve_knowledge(c, question)
+        finally:
+            retrieval.append(time.perf_counter() - start)
+
+    async with open_graph(settings, retrieve=timed_retrieve) as graph:
+        for i in range(turns + 10):
+            q = QUESTIONS[i % len(QUESTIONS)].format(asin=asins[i % len(asins)])
+            timer = Timer()
+            config = {"configurable": {"thread_id": f"bench-{i}"}, "callbacks": [timer]}
+            start = time.perf_counter()
+            out = await graph.ainvoke({"messages": [HumanMessage(q)]}, config, context=ctx)
+            took = time.perf_counter() - start
+            spent_retrieving = sum(retrieval)
+            retrieval.clear()
+            assert out["messages"][-1].content, q
+            if i < 10:  # warm-up: imports, caches, first connections
+                continue
+            totals.append(took)
+            overhead.append(max(0.0, took - timer.spent - spent_retrieving))
+            kind = "verdict/detail" if "{asin}" in QUESTIONS[i % len(QUESTIONS)] else (
+                "knowledge" if "strategy" in q else "search")
+            by_kind.setdefault(kind, []).append(took)
+    dispose_engines()
+    return {
+        "bench": "agent_offline_turn", "deals": n_deals, "turns": len(totals),
+        "checkpointer": "AsyncSqliteSaver", "fill_s": round(fill_s, 1),
+        "turn_ms": {"p50": pct(totals, 0.5), "p95": pct(totals, 0.95),
+                    "max": pct(totals, 1.0), "mean": round(statistics.mean(totals) * 1000, 2)},
+        "note": "one new thread per turn; graph overhead = turn - model - tools - retrieval",
+        "graph_overhead_ms": {"p50": pct(overhead, 0.5), "p95": pct(overhead, 0.95)},
+        "by_kind_p95_ms": {k: pct(v, 0.95) for k, v in sorted(by_kind.items())},
+        "targets": {"turn_p95_ms": 150, "graph_overhead_ms": 20},
+        "ok": pct(totals, 0.95) < 150 and pct(overhead, 0.95) < 20,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--deals", type=int, default=100_000)
+    ap.add_argument("--turns", type=int, default=300)
+    args = ap.parse_args()
+    print(json.dumps(asyncio.run(run(args.deals, args.turns))))
+
+
+if __name__ == "__main__":
+    main()
