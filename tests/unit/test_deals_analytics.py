@@ -1,0 +1,294 @@
+"""Deal analytics with hand-designed Keepa histories; every expected value is worked out here."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.unit.deal_builders import (
+    DAY,
+    HOUR,
+    NOW,
+    km,
+    offer,
+    product,
+    sales_history,
+)
+from tools.deals.analytics import (
+    DealInputError,
+    SellerInfo,
+    analyse_product,
+    keyword_hint,
+    wilson_lower_bound,
+)
+
+# Four confirmed sales: Jan $30, Aug $40, Sep $40, Oct $20 (2025), plus one in 2023 at $90
+# that is older than 365 days.
+SALES = [(km(2023, 3, 1), 9000), (km(2025, 1, 10), 3000), (km(2025, 8, 20), 4000),
+         (km(2025, 9, 5), 4000), (km(2025, 10, 10), 2000)]
+
+
+def seasonal_book(**kw: object) -> dict:
+    h = sales_history(SALES)
+    base = dict(current={21: 1500, 3: 90_000, 12: 3, 11: 5}, avg180={0: 6000})
+    base.update(kw)
+    return product(**h, **base)  # type: ignore[arg-type]
+
+
+def test_price_now_lowest_total_used_offer() -> None:
+    offers = [
+        offer(1500, 399, condition=4, seller="MFN_GOOD"),  # 18.99
+        offer(1700, -1, condition=3, seller="MFN_UNKNOWN_SHIP"),  # MFN unknown ship: rejected
+        offer(1850, -1, condition=2, fba=True, seller="FBA_LIKE_NEW"),  # FBA: free -> 18.50
+        offer(1000, 0, condition=1, seller="NEW"),  # new: not a used offer
+        offer(1200, 0, condition=5, seller="GONE"),  # not live
+    ]
+    rec = analyse_product(product(offers=offers, live=[0, 1, 2, 3],
+                                  current={21: 900}), now=NOW)
+    assert rec.price_now == pytest.approx(18.50)
+    assert rec.condition == "like_new"
+    assert rec.price_now_source == "offers"
+    assert rec.seller_id == "FBA_LIKE_NEW"
+
+
+def test_price_now_from_stats_without_offers() -> None:
+    # lowest of the used-by-condition current prices (incl. shipping): 21.00 very good
+    rec = analyse_product(product(current={19: 2500, 20: 2100, 21: 2200, 2: 1900}), now=NOW)
+    assert (rec.price_now, rec.condition, rec.price_now_source) == (21.00, "very_good", "stats")
+    assert "seller" in rec.missing["seller_quality"]
+    # only the plain USED price: usable, but its condition is unknown
+    rec = analyse_product(product(current={2: 1900}), now=NOW)
+    assert rec.price_now == 19.00 and rec.condition is None
+    assert "condition" in rec.missing
+
+
+def test_no_used_offer_leaves_price_and_money_empty() -> None:
+    rec = analyse_product(product(offers=[offer(1000, 0, condition=1)]), now=NOW)
+    assert rec.price_now is None and rec.profit is None and rec.roi is None
+    assert "used offer" in rec.missing["price_now"]
+
+
+def test_inferred_sales_average_and_percent_down() -> None:
+    rec = analyse_product(seasonal_book(), now=NOW)
+    # 5 offer drops, each followed by a rank improvement 1 h later: 5 sales, trust 100 %
+    assert rec.inferred_sales_count == 5
+    assert rec.offer_drops_count == 5
+    assert rec.deal_trust == pytest.approx(100.0)
+    # sale price = lowest used price just before the drop (not the next offer's +$5)
+    assert [s["price"] for s in rec.inferred_sales] == [90.0, 30.0, 40.0, 40.0, 20.0]
+    # 1yr. Avg. over the last 365 days only: (30 + 40 + 40 + 20) / 4 = 32.50
+    assert rec.avg_1yr == pytest.approx(32.50)
+    # Price Now 15.00 (stats, used good): (32.50 − 15) / 32.50 × 100 = 53.85 %
+    assert rec.percent_down == pytest.approx((32.5 - 15) / 32.5 * 100)
+
+
+def test_inferred_sale_rules_window_and_lookahead() -> None:
+    t1, t2, t3 = km(2025, 3, 1), km(2025, 5, 1), km(2025, 7, 1)
+    count = [(t1 - HOUR, 3), (t1, 2), (t2 - HOUR, 3), (t2, 2), (t3 - HOUR, 3), (t3, 2)]
+    rank = [
+        # drop 1: rank improves 100 h later -> a sale (within 240 h)
+        (t1 - 2 * HOUR, 500_000), (t1 + 100 * HOUR, 200_000),
+        # drop 2: no improvement within 240 h; 20 days later a rank better than before -> sale
+        (t2 - 2 * HOUR, 500_000), (t2 + 2 * HOUR, 600_000), (t2 + 20 * DAY, 450_000),
+        # drop 3: rank gets worse and improves only after 31 days -> not a sale
+        (t3 - 2 * HOUR, 300_000), (t3 + HOUR, 700_000), (t3 + 31 * DAY, 250_000),
+    ]
+    used = [(t1 - HOUR, 2500), (t2 - HOUR, 2600), (t3 - HOUR, 2700)]
+    rec = analyse_product(product(count_used=count, rank=rank, used=used), now=NOW)
+    assert [s["price"] for s in rec.inferred_sales] == [25.0, 26.0]
+    assert rec.offer_drops_count == 3
+    assert rec.deal_trust == pytest.approx(2 / 3 * 100)
+
+
+def test_price_now_above_average_is_zero_percent_down() -> None:
+    rec = analyse_product(seasonal_book(current={21: 5000}), now=NOW)
+    assert rec.percent_down == 0.0
+
+
+def test_seasonality_peak_trough_and_list_at() -> None:
+    rec = analyse_product(seasonal_book(), now=NOW)
+    # monthly medians: Jan 30, Mar 90 (2023), Aug 40, Sep 40, Oct 20; range 20..90, band 7:
+    # peak >= 83 -> March; trough <= 27 -> October
+    assert rec.peak_months == "3" and rec.trough_months == "10"
+    assert rec.peak_mask == 1 << 2
+    assert rec.expected_trough_price == pytest.approx(20.0)
+    # "Textbooks" in the category path: textbook by keyword
+    assert rec.seasonality == "textbook"
+    # List at: the last 365 days hold 4 sales; none of them in the peak month (March), so the
+    # mode of all four: 40 (twice)
+    assert rec.list_at == pytest.approx(40.0)
+
+
+def test_list_at_is_mode_of_peak_season_sales() -> None:
+    sales = [(km(2025, 8, 5), 5000), (km(2025, 8, 15), 5000), (km(2025, 8, 25), 4800),
+             (km(2025, 9, 5), 4500), (km(2025, 2, 1), 2000), (km(2025, 3, 1), 2100)]
+    rec = analyse_product(product(**sales_history(sales), title="Calculus", current={21: 1000},
+                                  category_tree=["Books", "Science & Math"]), now=NOW)
+    # medians: Feb 20, Mar 21, Aug 50, Sep 45; band = 0.1 × 30 = 3: peak >= 47 -> Aug;
+    # trough <= 23 -> Feb, Mar
+    assert rec.peak_months == "8" and rec.trough_months == "2,3"
+    # peak-season prices 50, 50, 48: mode 50
+    assert rec.list_at == pytest.approx(50.0)
+    assert rec.expected_trough_price == pytest.approx(20.5)  # median(20, 21)
+    # no keyword hint; a book whose peak is August -> textbook season
+    assert rec.seasonality == "textbook"
+
+
+def test_list_at_median_below_three_sales_and_amazon_cap() -> None:
+    sales = [(km(2025, 6, 1), 3000), (km(2025, 7, 1), 5000)]
+    rec = analyse_product(product(**sales_history(sales), current={21: 1000}), now=NOW)
+    assert rec.list_at == pytest.approx(40.0)  # median(30, 50)
+    # Amazon new: current 40.00, 180-day 50.00, 365-day 42.00 -> lowest 40 -> cap 36.00
+    capped = analyse_product(product(**sales_history(sales), current={21: 1000, 0: 4000},
+                                     avg180={0: 5000}, avg365={0: 4200}), now=NOW)
+    assert capped.amazon_new_low == pytest.approx(40.0)
+    assert capped.list_at == pytest.approx(36.0)
+
+
+def test_list_at_over_1500_is_rejected() -> None:
+    sales = [(km(2025, 6, 1), 160_000), (km(2025, 7, 1), 170_000)]
+    rec = analyse_product(product(**sales_history(sales), current={21: 1000}), now=NOW)
+    assert rec.list_at is None and "1,500" in rec.missing["list_at"]
+    assert rec.profit is None and rec.roi is None
+
+
+def test_holiday_and_year_round_labels_from_sales_months() -> None:
+    holiday = [(km(2025, 11, 20), 4000), (km(2025, 12, 10), 4200), (km(2025, 4, 1), 1500),
+               (km(2025, 6, 1), 1600)]
+    rec = analyse_product(product(**sales_history(holiday), title="Plain Widget",
+                                  root=165793011, binding="Toy", current={21: 1000}), now=NOW)
+    assert rec.peak_months == "11,12" and rec.seasonality == "holiday"
+    flat = [(km(2025, m, 3), 2500) for m in (2, 4, 6, 9)]
+    rec = analyse_product(product(**sales_history(flat), title="Plain Widget", root=165793011,
+                                  binding="Toy", current={21: 1000}), now=NOW)
+    assert rec.seasonality == "year_round"
+
+
+def test_keyword_hints() -> None:
+    assert keyword_hint("MCAT Prep 2025 Study Guide") == "exam_prep"
+    assert keyword_hint("A Christmas Carol") == "holiday"
+    assert keyword_hint("Campbell Biology (12th Edition)") == "textbook"
+    assert keyword_hint("The Hobbit", "Books > Literature & Fiction") is None
+
+
+def test_seller_quality_is_wilson_lower_bound() -> None:
+    # rating 450/500 = 0.9 over 100 ratings, z = 1.96 (z² = 3.8416):
+    # (0.9 + 3.8416/200 − 1.96 × sqrt(0.9 × 0.1/100 + 3.8416/40000)) / (1 + 3.8416/100)
+    expected = (0.9 + 3.8416 / 200 - 1.96 * math.sqrt(0.0009 + 3.8416 / 40000)) / 1.038416
+    assert expected == pytest.approx(0.8256, abs=1e-4)
+    assert wilson_lower_bound(0.9, 100) == pytest.approx(expected)
+    offers = [offer(1500, 0, condition=4, fba=True, seller="S1")]
+    rec = analyse_product(product(offers=offers), now=NOW,
+                          sellers={"S1": SellerInfo(rating=450, rating_count=100)})
+    assert rec.seller_quality == pytest.approx(expected * 10)  # stored as a 0-10 score
+    # few ratings score lower than many at the same average
+    assert wilson_lower_bound(0.9, 10) < wilson_lower_bound(0.9, 1000)  # type: ignore[operator]
+    unknown = analyse_product(product(offers=offers), now=NOW)
+    assert unknown.seller_quality is None and "S1" in unknown.missing["seller_quality"]
+    with pytest.raises(ValueError, match="0-500"):
+        SellerInfo(rating=501, rating_count=3)
+
+
+@pytest.mark.parametrize(("prices", "direction"), [
+    ([2000, 2100, 2200, 2300, 2400], "up"),
+    ([3000, 2800, 2600, 2400], "down"),
+    ([2000, 2050, 1990, 2010, 2000], "flat"),
+    ([2000, 2000, 2000, 3000, 3000], None),  # only 2 distinct consecutive prices
+])
+def test_trend_of_last_distinct_used_prices(prices: list[int], direction: str | None) -> None:
+    used = [(km(2025, 6, 1) + i * DAY, p) for i, p in enumerate(prices)]
+    rec = analyse_product(product(used=used, current={21: 1000}), now=NOW)
+    assert rec.trend == direction
+
+
+def test_market_state_from_stats() -> None:
+    bb = {"ATVPDKIKX0DER": {"percentageWon": 37.5}, "OTHER": {"percentageWon": 62.5}}
+    rec = analyse_product(product(current={21: 1000, 3: 12_345, 12: 7, 11: 4, 0: 2500},
+                                  buy_box_stats=bb, drops=(4, 11, 20, 41)), now=NOW)
+    assert (rec.sales_rank, rec.offers_used, rec.offers_new) == (12_345, 7, 4)
+    assert (rec.rank_drops_30, rec.rank_drops_90, rec.rank_drops_180, rec.rank_drops_365) == \
+        (4, 11, 20, 41)
+    assert rec.amazon_offer is True and rec.buy_box_amazon_share == pytest.approx(37.5)
+
+
+def test_money_through_analytics() -> None:
+    rec = analyse_product(seasonal_book(), now=NOW)
+    # Price Now 15.00: 15 × 1.05 + 2.75 + 3.99 = 22.49; List at 40: fees 40 × 15 % + FBA 3.50
+    # (Keepa) + 1.80 (book) = 11.30; profit 40 − 22.49 − 11.30 = 6.21
+    assert rec.all_in_cost == pytest.approx(22.49)
+    assert rec.amz_fees == pytest.approx(11.30)
+    assert rec.profit == pytest.approx(6.21)
+    assert rec.roi == pytest.approx(6.21 / 22.49 * 100)
+    assert rec.margin == pytest.approx(6.21 / 40 * 100)
+    assert rec.min_listing_price == pytest.approx((22.49 + 3.50) / 0.75)
+    assert rec.referral_min == 0.0 and rec.closing_fee == 1.80 and rec.fba_fee_source == "keepa"
+
+
+def test_fba_fee_estimated_without_keepa_fee_and_non_media_minimum() -> None:
+    # 229 × 152 × 25 mm (9.0 × 6.0 × 0.98 in), 450 g (15.9 oz): too thick for small standard;
+    # dim weight 53/139 = 0.38 lb < 0.99 lb unit weight -> large standard 12-16 oz: 4.55
+    rec = analyse_product(product(pick_and_pack=None, dims=(229, 152, 25, 450),
+                                  current={21: 1000}, root=165793011, binding="Toy",
+                                  referral=None), now=NOW)
+    assert rec.fba_fee == pytest.approx(4.55) and rec.fba_fee_source == "estimate"
+    assert rec.referral_pct == 15.0 and rec.referral_min == 0.30 and rec.closing_fee == 0.0
+    unknown = analyse_product(product(pick_and_pack=None, dims=None, current={21: 1000}),
+                              now=NOW)
+    assert unknown.fba_fee is None and "size" in unknown.missing["fba_fee"]
+
+
+def test_bad_products_are_rejected_with_the_field_named() -> None:
+    with pytest.raises(DealInputError, match="asin"):
+        analyse_product({"asin": 5})  # type: ignore[dict-item]
+    short = product(current={21: 1000})
+    short["csv"] = short["csv"][:10]
+    with pytest.raises(DealInputError, match="csv"):
+        analyse_product(short)
+
+
+def _fixture(path: Path) -> dict:
+    return json.loads(path.read_text())["products"][0]
+
+
+def test_real_fixtures_run_with_stats_fallback(keepa_fixtures: Path) -> None:
+    beauty = analyse_product(_fixture(keepa_fixtures / "product_B0D8W1YVBX.json"))
+    assert beauty.asin == "B0D8W1YVBX" and beauty.category == "Beauty & Personal Care"
+    assert beauty.sales_rank == 23
+    assert (beauty.rank_drops_30, beauty.rank_drops_90, beauty.rank_drops_365) == (35, 75, 424)
+    assert beauty.fba_fee == pytest.approx(4.09) and beauty.referral_pct == pytest.approx(15.01)
+    assert beauty.referral_min == 0.30 and beauty.closing_fee == 0.0  # not media
+    assert beauty.amazon_offer is False and beauty.buy_box_amazon_share == 0.0
+    # no offers and no used price at all: Price Now and money empty, with reasons
+    assert beauty.price_now is None and "no offers fetched" in beauty.missing["price_now"]
+    assert beauty.profit is None and beauty.missing["profit"]
+    assert beauty.sales_rank_history and len(beauty.sales_rank_history["t"]) > 100
+    lab = analyse_product(_fixture(keepa_fixtures / "product_B0F7XPYCSJ.json"))
+    assert lab.fba_fee == pytest.approx(4.35) and lab.referral_pct == 12.0
+    assert lab.sales_rank is None and lab.rank_drops_365 == 99
+
+
+def test_real_fixture_with_a_used_stats_price(keepa_fixtures: Path) -> None:
+    p = copy.deepcopy(_fixture(keepa_fixtures / "product_B0D8W1YVBX.json"))
+    p["stats"]["current"][21] = 999  # a used-good offer at $9.99 incl. shipping
+    rec = analyse_product(p)
+    assert rec.price_now == pytest.approx(9.99) and rec.price_now_source == "stats"
+    assert rec.condition == "good"
+    assert rec.all_in_cost == pytest.approx(9.99 * 1.05 + 2.75 + 3.99)
+    assert rec.list_at is None  # no inferred used sales in this history
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(500, 200_000), min_size=1, max_size=8), st.integers(100, 100_000))
+def test_list_at_never_exceeds_the_amazon_cap(prices: list[int], amazon_new: int) -> None:
+    sales = [(km(2025, 1 + i, 10), p) for i, p in enumerate(prices)]
+    rec = analyse_product(product(**sales_history(sales), current={21: 1000, 0: amazon_new}),
+                          now=NOW, validate=False)
+    if rec.list_at is not None:
+        assert rec.list_at <= 0.9 * amazon_new / 100 + 0.005
+        assert rec.list_at <= 1500
