@@ -703,6 +703,9 @@ def parse_question(text: str, *, last_asin: str | None = None) -> ParsedQuestion
     if not has_filters and refers_back and _ADVICE.search(low):
         return ParsedQuestion("unknown", persona=persona, text=raw,
                               notes=["which deal? give me its ASIN or ISBN"])
+    weak = {"text", "category", "seasonality"}  # words a concept question also contains
+    if _KNOWLEDGE.search(low) and not (set(acc.fields) - weak):
+        return ParsedQuestion("search_knowledge", persona=persona, text=raw)
     if has_filters or "limit" in acc.fields:
         return ParsedQuestion("search_deals", query=build_query(acc.fields, acc.notes),
                               persona=persona, text=raw, notes=acc.notes)

@@ -67,6 +67,11 @@ def check_persona(persona: str | None) -> str | None:
     return key
 
 
+# A chat turn is checkpointed once, when it ends (or stops at an interrupt): a crash mid-turn
+# loses only that turn, and the turn skips a database write per step.
+DURABILITY = "exit"
+
+
 def _config(thread_id: str) -> dict[str, Any]:
     return {"configurable": {"thread_id": thread_id}}
 
@@ -116,7 +121,8 @@ async def run_turn(graph: Any, text: str, *, thread_id: str,
     """Ask one question in a thread and wait for the answer (or an interrupt)."""
     ctx = make_context(user, check_persona(persona))
     human = HumanMessage(content=text)
-    await graph.ainvoke({"messages": [human]}, _config(thread_id), context=ctx)
+    await graph.ainvoke({"messages": [human]}, _config(thread_id), context=ctx,
+                        durability=DURABILITY)
     return await _collect(graph, thread_id, human.id)
 
 
@@ -125,7 +131,8 @@ async def resume_turn(graph: Any, decision: Any, *, thread_id: str,
                       persona: str | None = None) -> TurnResult:
     """Answer the pending interrupt (e.g. knowledge approval) and finish the turn."""
     ctx = make_context(user, check_persona(persona))
-    await graph.ainvoke(Command(resume=decision), _config(thread_id), context=ctx)
+    await graph.ainvoke(Command(resume=decision), _config(thread_id), context=ctx,
+                        durability=DURABILITY)
     return await _collect(graph, thread_id, None)
 
 
@@ -138,7 +145,8 @@ async def stream_turn(graph: Any, text: str | None, *, thread_id: str,
     human = HumanMessage(content=text) if text is not None else None
     payload: Any = {"messages": [human]} if human is not None else Command(resume=resume)
     async for mode, chunk in graph.astream(payload, _config(thread_id), context=ctx,
-                                           stream_mode=["messages", "updates"]):
+                                           stream_mode=["messages", "updates"],
+                                           durability=DURABILITY):
         if mode == "messages":
             msg, meta = chunk
             node = meta.get("langgraph_node")

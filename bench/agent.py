@@ -31,6 +31,7 @@ from langchain_core.messages import HumanMessage  # noqa: E402
 
 from agent.context import AgentContext  # noqa: E402
 from agent.graph import open_graph, retrieve_knowledge  # noqa: E402
+from agent.runner import DURABILITY  # noqa: E402
 from tools.db import dispose_engines, get_engine, migrate, session_scope  # noqa: E402
 from tools.models import User  # noqa: E402
 from tools.settings import Settings  # noqa: E402
@@ -124,7 +125,8 @@ async def run(n_deals: int, turns: int) -> dict[str, Any]:
             timer = Timer()
             config = {"configurable": {"thread_id": f"bench-{i}"}, "callbacks": [timer]}
             start = time.perf_counter()
-            out = await graph.ainvoke({"messages": [HumanMessage(q)]}, config, context=ctx)
+            out = await graph.ainvoke({"messages": [HumanMessage(q)]}, config, context=ctx,
+                                      durability=DURABILITY)
             took = time.perf_counter() - start
             spent_retrieving = sum(retrieval)
             retrieval.clear()

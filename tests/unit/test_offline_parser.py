@@ -76,3 +76,9 @@ def test_conflicting_range_is_dropped_with_a_note() -> None:
     assert parsed.query is not None
     assert parsed.notes and "min_price" in parsed.notes[0]
     assert parsed.query.max_price == 20
+
+
+def test_a_concept_question_about_textbooks_is_a_knowledge_question() -> None:
+    assert parse_question("what is the counterfeit risk strategy for textbooks?").intent == \
+        "search_knowledge"
+    assert parse_question("textbook strategies with roi over 50%").intent == "search_deals"
