@@ -120,6 +120,17 @@ def make_data_layer(settings: Settings) -> ArbitrageDataLayer:
     )
     if settings.is_sqlite:
         from sqlalchemy import event
+        from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+        from sqlalchemy.orm import sessionmaker
+
+        # SQLite has one writer: with a pool, concurrent sessions' step writes collide and
+        # wait in SQLite's busy handler (sleeps of up to 100 ms each). One connection makes
+        # them queue in asyncio instead, which is much faster under load.
+        layer.engine = create_async_engine(async_database_url(settings),
+                                           connect_args=connect_args, pool_size=1,
+                                           max_overflow=0, pool_timeout=60)
+        layer.async_session = sessionmaker(bind=layer.engine, expire_on_commit=False,
+                                           class_=AsyncSession)  # type: ignore[call-overload]
 
         @event.listens_for(layer.engine.sync_engine, "connect")
         def _pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]

@@ -7,12 +7,15 @@ may be trimmed for the model, and a missing value shows as a dash, never as a wr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import chainlit as cl
-import plotly.graph_objects as go
+from chainlit.element import Element, ElementSize, ElementType
+from pydantic import Field
+from pydantic.dataclasses import dataclass
 
 AMAZON_URL = "https://www.amazon.com/dp/{asin}"
 KEEPA_URL = "https://keepa.com/#!product/1-{asin}"
@@ -95,57 +98,78 @@ def deal_table_markdown(deals: Iterable[Mapping[str, Any]], limit: int = 10) -> 
     return "\n".join(lines)
 
 
-def _series(raw: Any) -> tuple[list[datetime], list[float]]:
-    """{"t": [unix s], "v": [...]} or [[t, v], ...] -> (datetimes, values), gaps dropped."""
+def _series(raw: Any) -> tuple[list[str], list[float]]:
+    """{"t": [unix ms or s], "v": [...]} or [[t, v], ...] -> (ISO times, values), gaps dropped."""
     if not raw:
         return [], []
     if isinstance(raw, Mapping):
         pairs = zip(raw.get("t") or [], raw.get("v") or [], strict=False)
     else:
         pairs = ((p[0], p[1]) for p in raw if isinstance(p, list | tuple) and len(p) >= 2)
-    times: list[datetime] = []
+    times: list[str] = []
     values: list[float] = []
     for t, v in pairs:
         if t is None or v is None or v < 0:
             continue
         ts = float(t) / 1000 if float(t) > 10_000_000_000 else float(t)  # ms or s
-        times.append(datetime.fromtimestamp(ts, tz=UTC))
+        times.append(datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
         values.append(float(v))
     return times, values
 
 
-def price_rank_figure(history: Mapping[str, Any], title: str = "") -> go.Figure:
-    """Used price (left axis), sales rank (right axis, better is up), inferred sales marked."""
-    fig = go.Figure()
+def price_rank_figure(history: Mapping[str, Any], title: str = "") -> dict[str, Any]:
+    """Used price (left axis), sales rank (right axis, better is up), inferred sales marked.
+
+    A plain Plotly figure dict (what plotly.js renders): building `go.Figure` objects runs
+    plotly's validators on every point, which costs more than the rest of a chat turn.
+    """
+    data: list[dict[str, Any]] = []
     pt, pv = _series(history.get("used_price"))
     rt, rv = _series(history.get("sales_rank"))
     if pt:
-        fig.add_trace(go.Scatter(x=pt, y=pv, name="Used price", mode="lines",
-                                 line={"shape": "hv", "color": "#2563eb"}))
+        data.append({"type": "scatter", "x": pt, "y": pv, "name": "Used price", "mode": "lines",
+                     "line": {"shape": "hv", "color": "#2563eb"}})
     if rt:
-        fig.add_trace(go.Scatter(x=rt, y=rv, name="Sales rank", mode="lines", yaxis="y2",
-                                 line={"shape": "hv", "color": "#94a3b8", "width": 1}))
+        data.append({"type": "scatter", "x": rt, "y": rv, "name": "Sales rank", "mode": "lines",
+                     "yaxis": "y2", "line": {"shape": "hv", "color": "#94a3b8", "width": 1}})
     sales = [s for s in (history.get("inferred_sales") or []) if isinstance(s, Mapping)]
     st, sv = _series({"t": [s.get("t") for s in sales], "v": [s.get("price") for s in sales]})
     if st:
-        fig.add_trace(go.Scatter(x=st, y=sv, name="Inferred sale", mode="markers",
-                                 marker={"symbol": "star", "size": 11, "color": "#16a34a"},
-                                 hovertemplate="sold ~$%{y:.2f}<br>%{x|%b %d, %Y}"))
-    fig.update_layout(
-        title={"text": title[:80]} if title else None,
-        yaxis={"title": "Used price ($)", "tickprefix": "$"},
-        yaxis2={"title": "Sales rank", "overlaying": "y", "side": "right",
-                "autorange": "reversed", "showgrid": False},
-        legend={"orientation": "h", "y": -0.2},
-        margin={"l": 50, "r": 60, "t": 40 if title else 10, "b": 40},
-        height=380,
-    )
-    return fig
+        data.append({"type": "scatter", "x": st, "y": sv, "name": "Inferred sale",
+                     "mode": "markers",
+                     "marker": {"symbol": "star", "size": 11, "color": "#16a34a"},
+                     "hovertemplate": "sold ~$%{y:.2f}<br>%{x|%b %d, %Y}<extra></extra>"})
+    layout: dict[str, Any] = {
+        "autosize": True,
+        "yaxis": {"title": {"text": "Used price ($)"}, "tickprefix": "$"},
+        "yaxis2": {"title": {"text": "Sales rank"}, "overlaying": "y", "side": "right",
+                   "autorange": "reversed", "showgrid": False},
+        "legend": {"orientation": "h", "y": -0.2},
+        "margin": {"l": 50, "r": 60, "t": 40 if title else 10, "b": 40},
+        "height": 380,
+    }
+    if title:
+        layout["title"] = {"text": title[:80]}
+    return {"data": data, "layout": layout}
 
 
-def price_rank_chart(history: Mapping[str, Any], title: str = "") -> cl.Plotly | None:
+@dataclass
+class PlotlyFigure(Element):
+    """Chainlit's plotly element from a figure dict (cl.Plotly insists on a go.Figure)."""
+
+    type: ClassVar[ElementType] = "plotly"
+    size: ElementSize = "large"
+    figure: dict[str, Any] = Field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.content = json.dumps(self.figure, separators=(",", ":"))
+        self.mime = "application/json"
+        super().__post_init__()
+
+
+def price_rank_chart(history: Mapping[str, Any], title: str = "") -> PlotlyFigure | None:
     """The chart element, or None when there is no price or rank history to draw."""
     if not (history.get("used_price") or history.get("sales_rank")):
         return None
-    return cl.Plotly(name="price-rank", figure=price_rank_figure(history, title), display="inline",
-                     size="large")
+    return PlotlyFigure(name="price-rank", figure=price_rank_figure(history, title),
+                        display="inline")

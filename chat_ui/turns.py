@@ -10,6 +10,7 @@ and charts, so they sit under the words that talk about them.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ from chat_ui.render import deal_table_element, price_rank_chart
 InterruptHandler = Callable[[Any], Awaitable[Any]]
 MAX_RESUMES = 5
 STEP_OUTPUT_CHARS = 400
+TOKEN_FLUSH_S = 0.05
 DETAIL_TOOLS = {"get_deal", "keepa_lookup", "deal_advice"}
 
 
@@ -85,15 +87,30 @@ class TurnRenderer:
         self.final_text = ""
         self.tool_results: list[tuple[str, Any]] = []
         self._charted: set[str] = set()
+        self._buffer: list[str] = []
+        self._flushed_at = 0.0
 
     async def token(self, text: Any) -> None:
+        """Buffer tokens and send them every TOKEN_FLUSH_S: one socket event per few words
+        instead of per token keeps 50 concurrent sessions cheap and still looks live."""
         if not isinstance(text, str) or not text:
             return
+        self._buffer.append(text)
+        now = time.monotonic()
+        if now - self._flushed_at >= TOKEN_FLUSH_S:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if not self._buffer:
+            return
+        text, self._buffer = "".join(self._buffer), []
+        self._flushed_at = time.monotonic()
         if self.message is None:
             self.message = cl.Message(content="", author=self.author)
         await self.message.stream_token(text)
 
     async def tool_call(self, call: Mapping[str, Any]) -> None:
+        await self.flush()
         call_id = str(call.get("id") or f"{call.get('name')}-{len(self.steps)}")
         if call_id in self.steps:
             return
@@ -117,6 +134,7 @@ class TurnRenderer:
         self.elements.extend(elements_for(name, result.get("artifact"), self._charted))
 
     async def finish(self) -> cl.Message:
+        await self.flush()
         for step in self.steps.values():  # tool calls that never returned
             step.output = "no result"
             await step.update()
