@@ -143,7 +143,7 @@ class InferredSales:
     offer_drops: int
 
 
-def infer_sales(csv: list[Any] | None) -> InferredSales:
+def infer_sales(csv: list[Any] | s.Histories | None) -> InferredSales:
     """DOMAIN.md inferred sales: a used offer-count drop followed by a sales-rank improvement.
 
     - Offer drop: COUNT_USED falls between consecutive points (time t).
@@ -222,11 +222,11 @@ def seasonal_months(months: np.ndarray, prices: np.ndarray) -> SeasonalMonths | 
         return None
     order = np.lexsort((prices, months))
     sm, sp = months[order], prices[order]
-    starts = np.flatnonzero(np.r_[True, sm[1:] != sm[:-1]])
+    starts = np.flatnonzero(np.concatenate(([True], sm[1:] != sm[:-1])))
     if starts.size < 2:
         return None
     present = sm[starts]
-    counts = np.diff(np.r_[starts, sm.size])
+    counts = np.diff(np.append(starts, sm.size))
     # per-month median, vectorised over the month groups of the sorted prices
     med = (sp[starts + (counts - 1) // 2] + sp[starts + counts // 2]) / 2.0
     hi, lo = float(med.max()), float(med.min())
@@ -281,14 +281,14 @@ def mode_price(prices: np.ndarray) -> float:
     return _median(values[counts == counts.max()])
 
 
-def trend_direction(csv: list[Any] | None) -> str | None:
+def trend_direction(csv: list[Any] | s.Histories | None) -> str | None:
     """Direction of the last 3-10 distinct used prices: the least-squares slope over the
     window, as a share of its mean; beyond ±5 % over the window is up/down, else flat."""
     _, uv = s.pairs(csv, s.USED)
     uv = uv[uv > 0]
     if uv.size == 0:
         return None
-    uv = uv[np.r_[True, uv[1:] != uv[:-1]]][-10:]
+    uv = uv[np.concatenate(([True], uv[1:] != uv[:-1]))][-10:]
     if uv.size < 3:
         return None
     n = uv.size
@@ -430,7 +430,8 @@ def analyse_product(product: dict[str, Any], *, sellers: dict[str, SellerInfo] |
         product = _validate(product)
     settings = settings or UserSettings()
     now_min = s.datetime_to_keepa_minutes(now or datetime.now(UTC))
-    csv = product.get("csv")
+    raw_csv = product.get("csv")
+    csv = s.Histories(raw_csv) if raw_csv is not None else None
     stats = product.get("stats") if isinstance(product.get("stats"), dict) else None
     offers = product.get("offers") if isinstance(product.get("offers"), list) else None
     missing: dict[str, str] = {}
@@ -511,9 +512,11 @@ def analyse_product(product: dict[str, Any], *, sellers: dict[str, SellerInfo] |
     priced = ~np.isnan(sales.prices)
     p_times, p_prices = sales.times[priced], sales.prices[priced]
     p_months = s.keepa_minutes_to_month(p_times)
-    rec.inferred_sales = [{"t": int(t), "price": round(float(p) / 100.0, 2)} for t, p in
-                          zip(s.keepa_minutes_to_unix_ms(p_times).tolist(), p_prices.tolist(),
-                              strict=True)]
+    # the chart list covers the chart window; counts and averages above use every sale
+    shown = p_times >= now_min - CHART_WINDOW_MIN
+    rec.inferred_sales = [{"t": t, "price": p} for t, p in zip(
+        s.keepa_minutes_to_unix_ms(p_times[shown]).tolist(),
+        np.round(p_prices[shown] / 100.0, 2).tolist(), strict=True)]
     recent = (p_times >= now_min - YEAR_MIN) & (p_times <= now_min)
     r_prices, r_months = p_prices[recent], p_months[recent]
     if r_prices.size:

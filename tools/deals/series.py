@@ -57,8 +57,27 @@ def keepa_minutes_to_month(minutes: np.ndarray) -> np.ndarray:
     return months % 12 + 1
 
 
-def pairs(csv: list[Any] | None, idx: int) -> tuple[np.ndarray, np.ndarray]:
+class Histories:
+    """The csv series of one product, each converted to numpy once (several metrics read the
+    same series; list -> array conversion is the largest fixed cost per product)."""
+
+    __slots__ = ("_cache", "csv")
+
+    def __init__(self, csv: list[Any] | None) -> None:
+        self.csv = csv
+        self._cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def pairs(self, idx: int) -> tuple[np.ndarray, np.ndarray]:
+        got = self._cache.get(idx)
+        if got is None:
+            got = self._cache[idx] = pairs(self.csv, idx)
+        return got
+
+
+def pairs(csv: list[Any] | Histories | None, idx: int) -> tuple[np.ndarray, np.ndarray]:
     """`[t0, v0, t1, v1, ...]` -> (times, values) int64 arrays; empty when the series is null."""
+    if isinstance(csv, Histories):
+        return csv.pairs(idx)
     if not csv or idx >= len(csv) or not csv[idx]:
         return _EMPTY, _EMPTY
     arr = np.asarray(csv[idx], dtype=np.int64)
@@ -101,7 +120,7 @@ def stat_scalar(stats: dict[str, Any] | None, key: str) -> int | None:
     return int(v)
 
 
-def chart_series(csv: list[Any] | None, idx: int, since_minutes: int, *,
+def chart_series(csv: list[Any] | Histories | None, idx: int, since_minutes: int, *,
                  cents: bool = True) -> dict[str, list[Any]] | None:
     """A chart-ready `{"t": [unix_ms...], "v": [...]}` of one series since a Keepa minute.
 
