@@ -241,3 +241,27 @@ def test_money_filters_match_python_for_random_settings(settings: Settings) -> N
                 if money.profit is not None and money.profit > 0 and money.roi >= min_roi:  # type: ignore[operator]
                     want.add(rec.asin)
             assert got == want, (us, min_roi)
+
+
+def test_text_search_uses_fts_and_follows_updates(session: Session) -> None:
+    from tools.deals import search as search_mod
+
+    assert search_mod._has_fts(session)  # SQLite after migration 0004
+    upsert_deal(session, _rec("A000000001", 10, 60, title="Gray's Anatomy", author="Gray",
+                              category_path="Books > Medical Books"), now=NOW)
+    session.commit()
+    assert _asins(session, text="anatomy") == ["A"]
+    assert _asins(session, text="biology") == []  # the old title is gone from the index
+    assert _asins(session, category="medical books") == ["A"]
+    assert _asins(session, text="gray's") == ["A"]
+
+
+def test_like_fallback_without_fts_gives_the_same_answers(
+        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tools.deals import search as search_mod
+
+    monkeypatch.setattr(search_mod, "_has_fts", lambda _s: False)  # e.g. PostgreSQL
+    assert _asins(session, text="biology") == ["A"]
+    assert _asins(session, text="SMITH") == ["C"]
+    assert _asins(session, text="' OR 1=1 --") == []
+    assert _asins(session, category="science") == ["A"]

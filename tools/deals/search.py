@@ -14,11 +14,12 @@ profit under the user's settings are hidden unless `include_unprofitable` is tru
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import column, false, func, inspect, literal_column, or_, select, table
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -147,6 +148,45 @@ def _months(text: str | None) -> list[int]:
     return [int(x) for x in text.split(",") if x.strip()] if text else []
 
 
+_FTS_TABLES: dict[str, bool] = {}  # engine url -> deal_fts exists (migration 0004)
+_WORD = re.compile(r"\w", re.UNICODE)
+
+
+def _has_fts(session: Session) -> bool:
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return False
+    key = str(bind.engine.url)
+    if key not in _FTS_TABLES:
+        _FTS_TABLES[key] = inspect(bind).has_table("deal_fts")
+    return _FTS_TABLES[key]
+
+
+def _fts_terms(text: str) -> list[str]:
+    """Words as FTS5 prefix phrases ("bio" finds "Biology"); quotes doubled, so user text is
+    always a string literal of the MATCH language, never syntax."""
+    return ['"' + w.replace('"', '""') + '"*' for w in text.split()[:8] if _WORD.search(w)]
+
+
+def _fts_filter(query: DealQuery) -> ColumnElement[bool] | None:
+    parts = []
+    if query.text:
+        terms = _fts_terms(query.text)
+        if not terms:
+            return false()
+        parts.append("{title author} : (" + " AND ".join(terms) + ")")
+    if query.category:
+        terms = _fts_terms(query.category)
+        if not terms:
+            return false()
+        parts.append("category_path : (" + " AND ".join(terms) + ")")
+    if not parts:
+        return None
+    fts = table("deal_fts", column("rowid"))
+    match = literal_column("deal_fts").op("MATCH")(" AND ".join(parts))
+    return literal_column("deal.rowid").in_(select(fts.c.rowid).where(match))
+
+
 def _like(word: str) -> str:
     escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -193,15 +233,19 @@ def default_roi_floor(settings: UserSettings, roi_floor: float) -> float | None:
 
 
 def _conditions(query: DealQuery, eff: dict[str, Any], money: m.MoneySQL, user: User | None,
-                now: datetime, settings: UserSettings) -> list[ColumnElement[bool]]:
+                now: datetime, settings: UserSettings, fts: bool = False
+                ) -> list[ColumnElement[bool]]:
     c = D.c
     where: list[ColumnElement[bool]] = [c.status.in_(VISIBLE_STATUSES)]
-    if query.text:
+    if fts and (query.text or query.category):
+        # SQLite with migration 0004: words match word prefixes in title/author/category path
+        where.append(_fts_filter(query))  # type: ignore[arg-type]
+    elif query.text:
         for word in query.text.split()[:8]:
             pattern = _like(word)
             where.append(or_(c.title.ilike(pattern, escape="\\"),
                              c.author.ilike(pattern, escape="\\")))
-    if query.category:
+    if query.category and not fts:
         pattern = _like(query.category)
         where.append(or_(c.category_path.ilike(pattern, escape="\\"),
                          c.category.ilike(pattern, escape="\\")))
@@ -293,7 +337,7 @@ def search_deals(session: Session, query: DealQuery | dict[str, Any], user: User
     settings = load_user_settings(user)
     money = m.money_sql(settings)
     eff = _effective(query, settings)
-    where = _conditions(query, eff, money, user, now, settings)
+    where = _conditions(query, eff, money, user, now, settings, fts=_has_fts(session))
     # Two steps: pick the page's ASINs (filters and sort only touch columns of the covering
     # index ix_deal_visible_roi, so SQLite never reads whole rows for the candidates), then
     # fetch the full rows of that page alone.
