@@ -2,9 +2,11 @@
 
 Prints one JSON document: turn latency p50/p95/max (from sending the message to the server's
 task_end), errors (failed logins, connections, timeouts, error answers; must be 0) and the
-setup. Target (issue 9): 50 sessions x 5 turns on 2 cores, p95 < 1.5 s, zero errors.
+setup. Target (issue 9): 50 sessions x 5 turns on 2 cores, p95 < 1.5 s, zero errors. By default
+sessions ask back to back (the worst case: a closed loop with no reading time); `--think S`
+adds a person's reading time between turns. The load generator shares the 2 cores.
 
-    .venv/bin/python bench/chat_load.py [--sessions 50] [--turns 5] [--deals 300]
+    .venv/bin/python bench/chat_load.py [--sessions 50] [--turns 5] [--deals 300] [--think 0]
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import statistics
 import sys
 import tempfile
@@ -20,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.e2e.harness import ChatClient, ChatServer, alogin  # noqa: E402
-from tests.e2e.seed import KNOWN_ASIN, USERS, seed_all  # noqa: E402
-from tools.db import dispose_engines  # noqa: E402
-from tools.settings import Settings  # noqa: E402
+from tests.e2e.harness import ChatClient, ChatServer, alogin
+from tests.e2e.seed import KNOWN_ASIN, USERS, seed_all
+from tools.db import dispose_engines
+from tools.settings import Settings
 
 QUESTIONS = [
     "Best textbook deals I can sell right now",
@@ -44,11 +47,13 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def session(url: str, cookie: str, idx: int, turns: int, latencies: list[float],
-                  errors: list[str]) -> None:
+                  errors: list[str], think_s: float) -> None:
     client = ChatClient(url, cookie)
     try:
         await client.connect(wait_start=20)
         for t in range(turns):
+            if think_s and t:
+                await asyncio.sleep(think_s * (0.5 + random.random()))  # a person reading
             q = QUESTIONS[(idx + t) % len(QUESTIONS)]
             turn = await client.send(q, timeout=60)
             if not turn.answer.strip() or any(m in turn.answer for m in ERROR_MARKERS):
@@ -64,7 +69,7 @@ async def session(url: str, cookie: str, idx: int, turns: int, latencies: list[f
             errors.append(f"session {idx} close: {type(e).__name__}: {e}")
 
 
-async def run(url: str, sessions: int, turns: int) -> dict[str, object]:
+async def run(url: str, sessions: int, turns: int, think_s: float = 0.0) -> dict[str, object]:
     user, (password, _role) = "seller", USERS["seller"]
     cookies: list[str] = []
     login_started = time.perf_counter()
@@ -79,11 +84,11 @@ async def run(url: str, sessions: int, turns: int) -> dict[str, object]:
     latencies: list[float] = []
     errors: list[str] = []
     started = time.perf_counter()
-    await asyncio.gather(*(session(url, cookies[i], i, turns, latencies, errors)
+    await asyncio.gather(*(session(url, cookies[i], i, turns, latencies, errors, think_s)
                            for i in range(sessions)))
     wall = time.perf_counter() - started
     return {
-        "sessions": sessions, "turns_per_session": turns,
+        "sessions": sessions, "turns_per_session": turns, "think_s": think_s,
         "turns_ok": len(latencies), "errors": len(errors), "error_samples": errors[:5],
         "p50_s": round(statistics.median(latencies), 3) if latencies else None,
         "p95_s": round(pct(latencies, 95), 3) if latencies else None,
@@ -99,6 +104,8 @@ def main() -> None:
     ap.add_argument("--sessions", type=int, default=50)
     ap.add_argument("--turns", type=int, default=5)
     ap.add_argument("--deals", type=int, default=300)
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="mean seconds a user reads before the next question (0: back to back)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="chat-load-") as tmp:
         data = Path(tmp)
@@ -106,7 +113,7 @@ def main() -> None:
         dispose_engines()
         server = ChatServer(data_dir=data).start()
         try:
-            result = asyncio.run(run(server.url, args.sessions, args.turns))
+            result = asyncio.run(run(server.url, args.sessions, args.turns, args.think))
         finally:
             server.stop()
     result.update({"model": "offline", "database": "sqlite", "deals": args.deals,

@@ -37,6 +37,11 @@ REVIEW_TIMEOUT_S = 900
 @cl.on_app_startup
 async def _startup() -> None:
     await asyncio.to_thread(migrate, get_settings())
+    # Import the agent and open its checkpointer now, not in the first user's turn (seconds).
+    try:
+        await agent_bridge.get_graph()
+    except Exception:  # the first turn retries and shows the user an actionable message
+        log.exception("could not open the agent graph at startup")
 
 
 @cl.on_app_shutdown
