@@ -16,7 +16,12 @@ items away ("no gated", "hide/exclude/skip/without restricted") map to ``gated="
 Text policy: subject words (nursing, calculus, ...), quoted phrases, "by Author" and "books about
 X" become ``text`` (lower case, in order); well-known shelf names (medical, law, cookbooks, ...)
 become ``category`` with Amazon's books sub-category name; "textbooks", "exam prep", "holiday",
-"summer reading" and "year-round" become ``seasonality`` labels.
+"summer reading" and "year-round" become ``seasonality`` labels. Unknown words right before a
+book noun ("harry potter books") and lower-case names after "books by" are title/author words
+too (``text``); describing words ("expensive", "safest") are not.
+
+Paging: "results 21 to 30", "page 3" (uses the asked page size) and "skip the first 20" set
+``offset`` (and ``limit`` for an explicit range).
 """
 
 from __future__ import annotations
@@ -182,6 +187,7 @@ _NUM_WORD_RE = re.compile(r"\b(" + "|".join(_WORD_NUMS) + r")\b")
 
 def _normalize(text: str) -> str:
     t = text.lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    t = re.sub(r"\b(at|no|or)(least|most|more|less|better)\b", r"\1 \2", t)
     t = re.sub(r"[a-z]+", lambda m: _correct(m.group(0)), t)
     t = re.sub(r"\bonce\b", "1 times", t)
     t = re.sub(r"\btwice\b", "2 times", t)
@@ -251,6 +257,8 @@ def _metric(acc: _Acc, kw: str, unit: str, lo_key: str, hi_key: str,
 
     uo = f"(?:{u})?" if u else ""
     pats: list[tuple[str, str]] = [
+        (rf"(?:max(?:imum)?|at most|highest|top)\s+{kw}{_FILL}\s*{u}{_N}{uo}", "hi"),
+        (rf"(?:min(?:imum)?|at least|lowest)\s+{kw}{_FILL}\s*{u}{_N}{uo}", "lo"),
         (rf"{kw}{_FILL}\s+(?:between|from)\s+{u}{_N}\s*(?:and|to|-)\s*{u}{_N}{uo}", "range"),
         (rf"(?:between|from)\s+{u}{_N}\s*(?:and|to|-)\s*{u}{_N}{uo}\s+(?:in\s+)?{kw}", "range"),
         (rf"{kw}{_FILL}\s+{u}{_N}{uo}\s*(?:-|to)\s*{u}{_N}{uo}", "range"),
@@ -305,8 +313,8 @@ _PCT_DOWN_PATS = [
 ]
 
 _UPDATED = re.compile(r"(?:updated|added|refreshed|found|seen|listed|changed|new)\s+"
-                      r"(?:in|within|over|during|from)\s+the\s+(?:last|past)\s+(\d+)?\s*"
-                      r"(hours?|hrs?|days?|weeks?)\b")
+                      r"(?:(?:in|within|over|during|from)\s+)?(?:the\s+)?(?:last|past)\s+"
+                      r"(\d+)?\s*(hours?|hrs?|h|days?|weeks?)\b")
 _UPDATED_TODAY = re.compile(r"(?:updated|added|refreshed|found|listed|new)\s+today")
 
 _UNPROFITABLE = re.compile(
@@ -397,20 +405,46 @@ _ABOUT = re.compile(r"(?:books?|titles?|deals|textbooks?|anything)\s+(?:about|on
                     r"([a-z]{3,30})")
 _AUTHOR = re.compile(r"\bby\s+([A-Z][A-Za-z.'-]+(?:\s+[A-Z][A-Za-z.'-]+)?)")
 _NOT_AUTHOR = {"roi", "profit", "margin", "rank", "drops", "price", "newest", "velocity", "the"}
+# "books by stephen king": after a book noun, a lower-case name is an author too; it ends at the
+# first word the parser knows ("under", "with", ...).
+_AUTHOR_LOWER = re.compile(r"\b(?:books?|novels?|titles?|textbooks?|anything|stuff|written|works?)"
+                           r"\s+by\s+((?:[a-z][a-z.'-]+\s*){1,3})")
+# "harry potter books": unknown words right before a book noun name the book (title words).
+_TITLE_BEFORE_NOUN = re.compile(r"((?:\b[a-z][a-z'-]{2,}\s+){1,3})(?:text\s?)?(?:books?|novels?|"
+                                r"series|titles?|editions?)\b")
+# describing words that are not title words ("expensive books", "college textbooks")
+_NOT_TITLE_WORDS = """
+expensive pricey rare popular old older vintage collectible hardcover hardback paperback signed
+college university school academic required assigned classic other similar random recent newer
+fresh hot trending seasonal profitable unprofitable gated ungated restricted unrestricted
+sellable reading these those such cheaper pricier priciest lucrative high low cool interesting
+bestselling bestseller selling moving flipping decent solid safe risky gift gifts all
+amazing awesome excellent fantastic wonderful worthwhile underpriced overpriced undervalued
+discounted
+"""
+_NOT_TITLE = frozenset(_NOT_TITLE_WORDS.split()) | frozenset(_PERSONA_ALIASES)
+# paging: "results 21 to 30", "page 3", "skip the first 20"
+_RESULTS_RANGE = re.compile(r"\b(?:results?|deals|items|books|rows|numbers?|#|nos?\.?)\s*(\d{1,4})"
+                            r"\s*(?:to|-|through|thru)\s*#?(\d{1,4})\b(?!\s*%|\.\d)")
+_PAGE = re.compile(r"\bpage\s+(?:#\s*)?(\d{1,4})\b")
+_SKIP = re.compile(r"\b(?:skip|skipping|after|past|offset|start(?:ing)? (?:at|from) after)\s+"
+                   r"(?:the\s+)?(?:first\s+|top\s+)?(\d{1,5})\b(?!\s*(?:%|days?|hours?|weeks?|"
+                   r"months?|years?))")
 
 _SORTS = [
     (re.compile(r"(?:most|highest|best|biggest|max(?:imum)?|top|largest|greatest|by|on)\s+"
                 r"(?:profits?|profitable|money|net)\b|most profitable"), "profit"),
     (re.compile(r"(?:best|highest|biggest|top|largest|by|fattest)\s+margins?"), "margin"),
-    (re.compile(r"fastest[- ]?(?:selling|moving|sellers?)|sells? (?:the )?fastest|"
-                r"selling (?:the )?fastest|(?:best|top|fast|hot)[- ]?sellers?|most (?:rank )?"
+    (re.compile(r"fastest[- ]?(?:selling|moving|flipping|turning|sellers?|flips?|movers?)|"
+                r"(?:sells?|selling|flips?|flipping|moves?|moving|turns?|turning) (?:the )?"
+                r"fastest|(?:best|top|fast|hot)[- ]?sellers?|most (?:rank )?"
                 r"drops|most sales|sells? (?:the )?most|by (?:velocity|drops|sales)|velocity|"
                 r"quickest|fast movers?|hottest|moves? (?:the )?fastest|quick flips?"), "drops"),
     (re.compile(r"(?:best|lowest|by|top)\s+(?:sales\s+)?rank(?:ed|ing)?\b|lowest rank"), "rank"),
     (re.compile(r"newest|latest|most recent|recently added|just added|new(?:est)? first|"
                 r"freshest|\bnew deals|\bany new\b"), "newest"),
     (re.compile(r"biggest discounts?|deepest discounts?|most discounted|largest discounts?|"
-                r"most below (?:the )?average|(?:biggest|largest) (?:price )?drops?|"
+                r"most below (?:the )?average|(?:biggest|largest)(?:\s*%\s*|\s+price\s+|\s+)drops?|"
                 r"by discount|by percent down|most (?:percent )?down"), "percent_down"),
     (re.compile(r"(?:best|highest|top|biggest|by|max(?:imum)?)\s+roi"), "roi"),
 ]
@@ -490,6 +524,31 @@ def _parse_price(acc: _Acc) -> None:
         acc.set("min_price", _num(m.group(1)))
 
 
+def _title_words(text: str) -> list[str]:
+    """Unknown words right before a book noun ("harry potter books"), minus words that another
+    rule already read (seasons, shelves, conditions, subjects) or that only describe the book."""
+    taken = [(m.start(), m.end()) for rx, _ in (*_SEASON_PATS, *_CATEGORIES, *_CONDITIONS)
+             for m in rx.finditer(text)]
+    found: list[str] = []
+    for m in _TITLE_BEFORE_NOUN.finditer(text):
+        run: list[str] = []
+        pos = m.start(1)
+        for w in re.finditer(r"[a-z][a-z'-]+", m.group(1)):
+            start, end = pos + w.start(), pos + w.end()
+            word = w.group(0)
+            unknown = (word not in _KNOWN and word not in _NOT_TITLE and word not in _MONTHS
+                       and not (len(word) > 5 and word.endswith("est"))  # "safest", "hottest"
+                       and not _SUBJECT_RX.fullmatch(word)
+                       and not any(a < end and start < b for a, b in taken))
+            if unknown:
+                run.append(word)
+            else:
+                run = []  # only the words touching the noun name the book
+        if run:
+            found.append(" ".join(run))
+    return found
+
+
 def _parse_text_and_category(acc: _Acc, raw: str) -> None:
     words: list[str] = []
     for m in _QUOTED.finditer(raw):
@@ -498,6 +557,15 @@ def _parse_text_and_category(acc: _Acc, raw: str) -> None:
         name = m.group(1)
         if name.split()[0].lower() not in _NOT_AUTHOR:
             words.append(name.lower())
+    for m in _AUTHOR_LOWER.finditer(raw.lower()):
+        name: list[str] = []
+        for w in m.group(1).split():
+            if w in _KNOWN or w in _NOT_AUTHOR or w in _MONTHS:
+                break
+            name.append(w)
+        if name and not any(" ".join(name) in x for x in words):
+            words.append(" ".join(name))
+    words.extend(_title_words(acc.text))
     explicit = _CATEGORY_EXPLICIT.search(acc.text)
     if explicit:
         name = (explicit.group(1) or explicit.group(2) or "").strip()
@@ -550,6 +618,15 @@ def _parse_fields(raw: str, norm: str) -> _Acc:
     _metric(acc, r"(?:profits?|net(?: profit)?|make|earn|clear|gain|in profit)", r"\$?",
             "min_profit", "max_profit")
     _metric(acc, r"margins?", "%?", "min_margin", "max_margin")
+    for m in acc.take(_RESULTS_RANGE):
+        first, last = int(m.group(1)), int(m.group(2))
+        if 1 <= first <= last:
+            acc.set("offset", first - 1)
+            acc.set("limit", min(last - first + 1, 100))
+    for m in acc.take(_SKIP):
+        acc.set("offset", int(m.group(1)))
+    for m in acc.take(_PAGE):
+        acc.set("_page", int(m.group(1)))
     _parse_price(acc)
 
     if acc.take(_UNPROFITABLE):
@@ -596,6 +673,9 @@ def _parse_fields(raw: str, norm: str) -> _Acc:
             acc.notes.append(f"I show at most 100 deals at a time, not {n}")
             acc.set("limit", 100)
             break
+    page = acc.fields.pop("_page", None)
+    if page and page > 1 and "offset" not in acc.fields:
+        acc.set("offset", (page - 1) * int(acc.fields.get("limit", 10)))
     return acc
 
 
@@ -706,7 +786,7 @@ def parse_question(text: str, *, last_asin: str | None = None) -> ParsedQuestion
     weak = {"text", "category", "seasonality"}  # words a concept question also contains
     if _KNOWLEDGE.search(low) and not (set(acc.fields) - weak):
         return ParsedQuestion("search_knowledge", persona=persona, text=raw)
-    if has_filters or "limit" in acc.fields:
+    if has_filters or "limit" in acc.fields or "offset" in acc.fields:
         return ParsedQuestion("search_deals", query=build_query(acc.fields, acc.notes),
                               persona=persona, text=raw, notes=acc.notes)
     if _KNOWLEDGE.search(low):
