@@ -240,3 +240,27 @@ def test_seller_and_category_shapes(market: SandboxMarket, http: Any) -> None:
     assert 0 <= seller.currentRating <= 100 and seller.currentRatingCount >= 0
     cats = http.get("/category/", category="283155").json()["categories"]
     assert cats["283155"]["name"] == "Books"
+
+
+@pytest.mark.parametrize(("interval", "days", "buybox"), [(365, None, False), (90, 30, False),
+                                                         (30, None, True), (180, 200, True)])
+def test_fast_stats_and_csv_equal_the_reference_definition(
+        market: SandboxMarket, interval: int, days: int | None, buybox: bool) -> None:
+    """product() uses SeriesTable (prefix integrals); compute_stats is the readable definition."""
+    from tools.keepa.sandbox.series import BUY_BOX_USED, USED_ACC
+    from tools.keepa.sandbox.stats import compute_stats
+
+    for _ in range(2):
+        for i, asin in enumerate(market.asins()[:30]):
+            product, _ = market.product(asin, stats=interval, days=days, buybox=buybox,
+                                        update=0)
+            at = product["lastUpdate"]
+            view = market._view(i, at, days)
+            if buybox:
+                view[BUY_BOX_USED] = view[USED_ACC]
+            extra = {"buyBoxPrice": product["stats"]["buyBoxPrice"],
+                     "buyBoxShipping": product["stats"]["buyBoxShipping"]} if buybox else {}
+            assert product["stats"] == compute_stats(view, at, interval, extra), asin
+            assert product["csv"] == [view[k].to_csv() if k in view and len(view[k].t) else None
+                                      for k in range(36)], asin
+        market.advance(9 * 24 * 60 + 17)

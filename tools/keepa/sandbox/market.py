@@ -46,7 +46,7 @@ from tools.keepa.sandbox.series import (
     Series,
     generate,
 )
-from tools.keepa.sandbox.stats import N_TYPES, _window, compute_stats
+from tools.keepa.sandbox.stats import N_TYPES, SeriesTable, _window, compute_stats
 from tools.keepa.sandbox.tokens import TokenBucket
 
 AMAZON_SELLER = "ATVPDKIKX0DER"
@@ -56,6 +56,58 @@ _DEAL_DAYS = np.array(DEAL_INTERVALS)
 RECENT_MIN = 12 * 60  # /deal/ only lists products updated in the last 12 h
 MAX_SCAN = 4000  # exact evaluations per /deal/ or /query/ request
 _CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_NESTED = ("buyBoxEligibleOfferCounts", "categories", "categoryTree", "languages")
+
+
+class _Entry:
+    """A cached product: its history, the SeriesTable over it and the time-free JSON fields."""
+
+    __slots__ = ("history", "static", "table")
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+        self.table = SeriesTable(history.series)
+        self.static: dict[str, Any] | None = None
+
+
+class _Cut:
+    """A product's series cut at `at` (and `days`) as index ranges into its SeriesTable."""
+
+    __slots__ = ("a", "b", "ids", "pos", "tab")
+
+    def __init__(self, tab: SeriesTable, ids: list[int], pos: np.ndarray, at: int,
+                 days: int | None) -> None:
+        self.tab, self.ids, self.pos = tab, ids, pos
+        a, b = tab.view(pos, at, days)
+        self.a, self.b = a, b
+
+    def _row(self, idx: int) -> int | None:
+        try:
+            return self.ids.index(idx)
+        except ValueError:
+            return None
+
+    def cur(self, idx: int) -> int:
+        """Last raw value (price without shipping) or -1 when absent/empty."""
+        r = self._row(idx)
+        if r is None or self.b[r] <= self.a[r]:
+            return -1
+        return int(self.tab.raw[self.b[r] - 1])
+
+    def last_t(self, idx: int) -> int | None:
+        r = self._row(idx)
+        if r is None or self.b[r] <= self.a[r]:
+            return None
+        return int(self.tab.t[self.b[r] - 1])
+
+    def csv(self, skip: int | None) -> list[list[int] | None]:
+        """Keepa's 36 csv slots (`skip`: a type this request leaves out)."""
+        out: list[list[int] | None] = [None] * N_TYPES
+        for idx, p, a, b in zip(self.ids, self.pos.tolist(), self.a.tolist(), self.b.tolist(),
+                                strict=True):
+            if idx != skip and b > a:
+                out[idx] = self.tab.csv(p, a, b)
+        return out
 
 
 class SandboxError(Exception):
@@ -85,7 +137,7 @@ class SandboxMarket:
         self.seed = seed
         self.catalog: Catalog = build_catalog(n_products, seed)
         self.tokens = TokenBucket(refill_rate, self.clock, initial_tokens)
-        self._cache: OrderedDict[int, History] = OrderedDict()
+        self._cache: OrderedDict[int, _Entry] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
         self._offers_seen: dict[int, int] = {}
@@ -121,18 +173,22 @@ class SandboxMarket:
 
     # ---- product generation -----------------------------------------------------------------
 
-    def history(self, i: int) -> History:
+    def _entry(self, i: int) -> _Entry:
         with self._lock:
-            h = self._cache.get(i)
-            if h is not None:
+            e = self._cache.get(i)
+            if e is not None:
                 self._cache.move_to_end(i)
-                return h
-        h = generate(self.catalog, i, self.t0, self.days, self.month_of_day, self.start_day)
+                return e
+        e = _Entry(generate(self.catalog, i, self.t0, self.days, self.month_of_day,
+                            self.start_day))
         with self._lock:
-            self._cache[i] = h
+            self._cache[i] = e
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
-        return h
+        return e
+
+    def history(self, i: int) -> History:
+        return self._entry(i).history
 
     def index_of(self, asin: str) -> int | None:
         return self.catalog.index.get(asin.strip().upper())
@@ -172,12 +228,19 @@ class SandboxMarket:
         if update is not None and update == 0 and now - crawled < 60:
             extra_cost += 1
         at = crawled if (fresh_h < 0 or now - crawled <= fresh_h * 60) else now
-        view = self._view(i, at, days)
-        product = self._product_dict(i, view, at)
+        entry = self._entry(i)
+        tab = entry.table
+        ids = list(tab.pos)
+        if buybox and USED_ACC in tab.pos:  # Keepa's used buy box: here the acceptable price
+            ids.append(BUY_BOX_USED)
+        pos = np.array([tab.pos[USED_ACC if x == BUY_BOX_USED else x] for x in ids],
+                       dtype=np.int64)
+        cut = _Cut(tab, ids, pos, at, days)
+        product = self._product_dict(i, entry, cut, at)
         stat_extra: dict[str, Any] = {}
         cost = 1
         if offers:
-            offer_list, stat_extra = self._offers(i, view, at, offers)
+            offer_list, stat_extra = self._offers(i, cut, at, offers)
             product["offers"] = offer_list
             product["liveOffersOrder"] = sorted(
                 range(len(offer_list)),
@@ -195,32 +258,48 @@ class SandboxMarket:
         elif buybox:
             cost += 2
         if buybox:
-            bb = view[BUY_BOX_SHIPPING]
-            stat_extra.setdefault("buyBoxPrice", int(bb.v[-1]) if len(bb.v) else -1)
+            stat_extra.setdefault("buyBoxPrice", cut.cur(BUY_BOX_SHIPPING))
             stat_extra.setdefault("buyBoxShipping", 0)
-            used = view[USED_ACC]
-            view[BUY_BOX_USED] = used
-        if rating and len(view[COUNT_REVIEWS].t) and view[COUNT_REVIEWS].v[-1] > 0:
+        if rating and cut.cur(COUNT_REVIEWS) > 0:
             cost += 1
         cost += extra_cost
         if history:
-            csv: list[list[int] | None] = [None] * N_TYPES
-            for idx, s in view.items():
-                if idx == BUY_BOX_USED and not buybox:
-                    continue
-                csv[idx] = s.to_csv() if len(s.t) else None
-            product["csv"] = csv
+            product["csv"] = cut.csv(None if buybox else BUY_BOX_USED)
             product["salesRanks"] = {str(self._root(i)): product["csv"][SALES]}
         else:
             product["csv"] = None
         if stats:
-            product["stats"] = compute_stats(view, at, stats, stat_extra)
+            product["stats"] = tab.stats(ids, pos, cut.a, cut.b, at, stats, stat_extra)
         return product, cost
 
     def _root(self, i: int) -> int:
         return KINDS[int(self.catalog.kind[i])][1]
 
-    def _product_dict(self, i: int, view: dict[int, Series], at: int) -> dict[str, Any]:
+    def _product_dict(self, i: int, entry: _Entry, cut: _Cut, at: int) -> dict[str, Any]:
+        """The top-level product fields: the time-free part is built once per product."""
+        if entry.static is None:
+            entry.static = self._static_fields(i)
+        d = dict(entry.static)  # same key order as Keepa's; only time-dependent values change
+        amazon = cut.cur(AMAZON)
+        reviews = cut.cur(COUNT_REVIEWS)
+        price_changes = [t for j in (AMAZON, NEW, USED) if (t := cut.last_t(j)) is not None]
+        sale_t = entry.history.sale_t
+        k = int(np.searchsorted(sale_t, at, side="right"))
+        d["availabilityAmazon"] = 0 if amazon > 0 else -1
+        d["fbaFees"] = {"lastUpdate": at, "pickAndPackFee": d["fbaFees"]["pickAndPackFee"]}
+        d["hasReviews"] = reviews > 0
+        d["lastPriceChange"] = max(price_changes) if price_changes else at
+        d["lastRatingUpdate"] = cut.last_t(COUNT_REVIEWS) or 0
+        d["lastSoldUpdate"] = int(sale_t[k - 1]) if k else 0
+        d["lastUpdate"] = at
+        for key in _NESTED:  # never share mutable parts of the cache with the caller
+            if d[key] is not None:
+                d[key] = [dict(x) if isinstance(x, dict) else list(x) if isinstance(x, list)
+                          else x for x in d[key]]
+        return d
+
+    def _static_fields(self, i: int) -> dict[str, Any]:
+        """Product fields that never change with market time (placeholders for those that do)."""
         c = self.catalog
         k = int(c.kind[i])
         kind = KIND_NAMES[k]
@@ -232,16 +311,12 @@ class SandboxMarket:
         length, width, height = (int(x) for x in c.dims_mm[i])
         fee = (322 + max(0, weight - 340) // 100 * 40 if book
                else 371 + max(0, weight - 227) // 100 * 45)
-        price_changes = [int(view[j].t[-1]) for j in (AMAZON, NEW, USED) if len(view[j].t)]
         monthly = int(float(c.velocity[i]) * 30 // 50 * 50)
-        h = self.history(i)
-        sold_recent = h.sale_t[h.sale_t <= at]
         asin = c.asins[i]
         pub = 20000101 + int(rng.integers(0, 25)) * 10000 + int(rng.integers(0, 12)) * 100 \
             + int(rng.integers(0, 28))
         return {
-            "asin": asin, "author": c.author(i), "availabilityAmazon": 0 if (
-                len(view[AMAZON].v) and view[AMAZON].v[-1] > 0) else -1,
+            "asin": asin, "author": c.author(i), "availabilityAmazon": -1,
             "binding": KINDS[k][3], "brand": None if book else "Sandbox Goods",
             "buyBoxEligibleOfferCounts": [1, 0, 0, 0, 0, 0, 0, 0],
             "buyBoxSellerIdHistory": None, "categories": [leaf_id],
@@ -250,19 +325,16 @@ class SandboxMarket:
             "color": None, "coupon": None, "csv": None,
             "description": f"Synthetic {kind.replace('_', ' ')} product from the Keepa sandbox.",
             "domainId": 1, "eanList": None, "ebayListingIds": None, "edition": None,
-            "fbaFees": {"lastUpdate": at, "pickAndPackFee": int(fee)},
+            "fbaFees": {"lastUpdate": 0, "pickAndPackFee": int(fee)},
             "features": None, "format": None, "frequentlyBoughtTogether": None,
-            "hasReviews": bool(len(view[COUNT_REVIEWS].v) and view[COUNT_REVIEWS].v[-1] > 0),
+            "hasReviews": False,
             "images": None, "isAdultProduct": False, "isEligibleForSuperSaverShipping": True,
             "isEligibleForTradeIn": book, "isHeatSensitive": False, "isRedirectASIN": False,
             "isSNS": False, "itemHeight": height, "itemLength": length, "itemWeight": weight,
             "itemWidth": width, "itemTypeKeyword": kind.replace("_", "-"),
             "languages": [["English", "Published"]] if book else None,
-            "lastEbayUpdate": 0, "lastPriceChange": max(price_changes) if price_changes else at,
-            "lastRatingUpdate": int(view[COUNT_REVIEWS].t[-1]) if len(view[COUNT_REVIEWS].t)
-            else 0,
-            "lastSoldUpdate": int(sold_recent[-1]) if len(sold_recent) else 0,
-            "lastUpdate": at, "launchpad": False, "listedSince": self.t0,
+            "lastEbayUpdate": 0, "lastPriceChange": 0, "lastRatingUpdate": 0,
+            "lastSoldUpdate": 0, "lastUpdate": 0, "launchpad": False, "listedSince": self.t0,
             "liveOffersOrder": None, "manufacturer": "Sandbox Press" if book else "Sandbox Goods",
             "model": None, "monthlySold": monthly if monthly >= 50 else 0,
             "monthlySoldHistory": None, "numberOfItems": 1,
@@ -315,14 +387,11 @@ class SandboxMarket:
                 "neutralRating": [0, 0, 0, 0], "hasFBA": s["fba"], "shipsFromChina": False,
                 "isScammer": False}
 
-    def _offers(self, i: int, view: dict[int, Series], at: int, limit: int,
+    def _offers(self, i: int, cut: _Cut, at: int, limit: int,
                 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         rng = np.random.default_rng([self.seed, i, at // 60, 9])
         offers: list[dict[str, Any]] = []
-
-        def cur(idx: int) -> int:
-            s = view.get(idx)
-            return int(s.v[-1]) if s is not None and len(s.v) else -1
+        cur = cut.cur
 
         def add(seller: str, cond: int, price: int, ship: int, fba: bool, amazon: bool) -> None:
             first = at - int(rng.integers(60, 40 * DAY))
