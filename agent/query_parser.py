@@ -303,6 +303,8 @@ _SELLS_EVERY = re.compile(r"(?:sells?|selling|moves?)\s+(?:at least\s+)?(daily|w
                           r"every (?:day|week|month))")
 
 _PCT_DOWN_PATS = [
+    # a range such as "20-50% off": DealQuery keeps only the lower bound, the real filter
+    re.compile(rf"{_N}\s*%?\s*(?:-|–|to)\s*{_N}%\s*(?:below|under|off|down|discount(?:ed)?)\b"),
     re.compile(rf"(?:{_GT}\s*)?{_N}%\s*\+?\s*(?:or more\s+)?(?:below|under|off|less than|beneath|"
                r"cheaper than|down from|lower than|down on)\s+(?:the\s+|their\s+|its\s+|a\s+)?"
                r"(?:1[- ]?(?:yr|year)\.?|one[- ]year|yearly|annual|12[- ]month|usual|normal|"

@@ -79,3 +79,8 @@ def test_a_paging_request_alone_is_still_a_search() -> None:
 
 def test_a_percent_range_is_not_paging() -> None:
     assert parse_deal_query("deals 20-50% off").offset == 0
+
+
+def test_a_percent_off_range_keeps_its_lower_bound() -> None:
+    assert parse_deal_query("deals 20-50% off").min_percent_down == 20
+    assert parse_deal_query("books 30 to 60% below average").min_percent_down == 30
