@@ -216,6 +216,7 @@ class MoneySQL:
 
     all_in_cost: ColumnElement[Any]
     amz_fees: ColumnElement[Any]
+    net: ColumnElement[Any]  # List at − Total AMZ fees: what a sale leaves before cost
     profit: ColumnElement[Any]
     margin: ColumnElement[Any]
     roi: ColumnElement[Any]
@@ -247,9 +248,10 @@ def money_sql(settings: UserSettings, table: Any = None) -> MoneySQL:
     pct = func.coalesce(c.referral_pct, num(DEFAULT_REFERRAL_PCT))
     fees = c.amz_fees
     prof = list_at - cost - fees
+    net = list_at - fees
     margin_e = case((list_at > 0, prof * num(100.0) / list_at), else_=None)
     roi_e = case((cost > 0, prof * num(100.0) / cost), else_=None)
     denom = num(1.0) - num(settings.markup_pct / 100.0) - pct / num(100.0)
     mlp = case((denom > 0, (cost + c.fba_fee) / denom), else_=None)
-    return MoneySQL(all_in_cost=cost, amz_fees=fees, profit=prof, margin=margin_e, roi=roi_e,
-                    min_listing_price=mlp)
+    return MoneySQL(all_in_cost=cost, amz_fees=fees, net=net, profit=prof, margin=margin_e,
+                    roi=roi_e, min_listing_price=mlp)
