@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import keepa
+import numpy as np
+import pandas as pd
 import pytest
 from keepa.models import backend as keepa_models
 
@@ -74,12 +76,71 @@ def test_short_csv_would_crash_keepa_but_is_a_typed_error(keepa_fixtures: Path) 
         validate_product(product)
 
 
-def test_type_errors_caught_by_keepa_backend_model(keepa_fixtures: Path) -> None:
+def test_type_errors_caught_by_structural_check_and_keepa_backend_model(
+        keepa_fixtures: Path) -> None:
     product = _product(keepa_fixtures)
     product["csv"][1][1] = "not-a-price"
-    with pytest.raises(MalformedProduct) as info:
+    for model in (False, True):
+        with pytest.raises(MalformedProduct) as info:
+            validate_product(product, model=model)
+        assert info.value.field == "csv[1] (NEW)"
+        assert "'not-a-price', not an integer" in info.value.reason
+    product = _product(keepa_fixtures)
+    product["title"] = 42
+    with pytest.raises(MalformedProduct, match="title"):
         validate_product(product)
-    assert info.value.field.startswith("csv")
+    product = _product(keepa_fixtures)
+    product["isAdultProduct"] = "maybe"  # a field only the opt-in keepa model checks
+    assert validate_product(product) is product
+    with pytest.raises(MalformedProduct) as info:
+        validate_product(product, model=True)
+    assert info.value.field == "isAdultProduct"
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, pd.DataFrame):
+        return a.equals(b) and a.index.equals(b.index)
+    a, b = np.asarray(a), np.asarray(b)
+    return a.dtype == b.dtype and a.shape == b.shape and bool(
+        np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+
+
+def _sandbox_products(n: int) -> list[dict[str, Any]]:
+    from tools.keepa import SimClock
+    from tools.keepa.sandbox import SandboxMarket
+
+    market = SandboxMarket(n_products=200, seed=5, clock=SimClock(1_780_000_000.0))
+    return [market.product(a, stats=90, buybox=True)[0] for a in market.asins()[:n]]
+
+
+@pytest.mark.parametrize("to_datetime", [True, False])
+def test_fast_history_equals_keepa_parse_csv(keepa_fixtures: Path, to_datetime: bool) -> None:
+    """The lazy numpy history gives exactly keepa.parse_csv's keys, values, times and frames."""
+    products = [_load(keepa_fixtures, n)["products"][0] for n in FIXTURES]
+    products += _sandbox_products(12)
+    for product in products:
+        fast = parse_product(product, to_datetime=to_datetime).history
+        ref = keepa.parse_csv(product["csv"], to_datetime)
+        assert set(fast) == set(ref) and len(fast) == len(ref)
+        for key in ref:
+            assert key in fast
+            assert _same(fast[key], ref[key]), (product["asin"], key)
+        slow = parse_product(product, to_datetime=to_datetime, keepa_parse=True, model=True)
+        assert set(slow.history) == set(ref)
+        assert parse_product(product, to_datetime=to_datetime).stats == slow.stats
+
+
+def test_fast_history_raw_series_and_unix_ms(keepa_fixtures: Path) -> None:
+    product = _load(keepa_fixtures, "product_B0F7XPYCSJ.json")["products"][0]
+    history = parse_product(product).history
+    minutes, cents = history.series("SALES")
+    assert minutes.tolist() == product["csv"][3][0::2]
+    assert cents.tolist() == product["csv"][3][1::2]
+    # DOMAIN.md: unix_ms = (keepa_minutes + 21564000) * 60000
+    assert history.unix_ms("SALES")[0] == (product["csv"][3][0] + 21_564_000) * 60_000
+    assert history.series("COLLECTIBLE")[0].size == 0
+    with pytest.raises(KeyError):
+        history["COLLECTIBLE"]
 
 
 def test_batch_keeps_good_products_and_reports_bad_ones(keepa_fixtures: Path) -> None:
