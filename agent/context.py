@@ -18,13 +18,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class AgentContext:
-    """One run's caller. `persona` is the chat profile the user chose (None: Ava decides)."""
+    """One run's caller. `persona` is the chat profile the user chose (None: Ava decides).
+    `renders_tables`: the client draws deal lists itself (the chat UI's DealTable), so answers
+    summarize a search instead of repeating it as a markdown table."""
 
     user_id: int | None = None
     user_name: str = "guest"
     role: str = Role.user.value
     persona: str | None = None
     settings: Settings = field(default_factory=get_settings)
+    renders_tables: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -122,8 +122,10 @@ def _persona_node(key: str, models: Models, retrieve: Callable[..., list[dict[st
             update["knowledge"] = knowledge
         model = models.bound(key, ctx)
         prompt = [SystemMessage(system_prompt(key, user_name=ctx.user_name, role=ctx.role,
-                                              knowledge=knowledge)), *messages]
-        kwargs = ({"persona": key, "knowledge": knowledge}
+                                              knowledge=knowledge,
+                                              renders_tables=ctx.renders_tables)), *messages]
+        kwargs = ({"persona": key, "knowledge": knowledge,
+                   "renders_tables": ctx.renders_tables}
                   if isinstance(model, OfflineChatModel) else {})
         response = await model.ainvoke(prompt, **kwargs)
         if isinstance(response, AIMessage) and not response.name:

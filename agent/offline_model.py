@@ -5,8 +5,9 @@ would make; after the tool results arrive it writes the answer from them, the re
 knowledge and the persona's templates. When it does not understand, it says so plainly, and
 every answer says it comes from the offline model.
 
-The persona and the turn's knowledge come as invoke kwargs (`persona=`, `knowledge=`) from the
-graph's persona node; `bind_tools` returns a copy that knows which tools it may call.
+The persona, the turn's knowledge and whether the client draws deal tables itself come as invoke
+kwargs (`persona=`, `knowledge=`, `renders_tables=`) from the graph's persona node;
+`bind_tools` returns a copy that knows which tools it may call.
 """
 
 from __future__ import annotations
@@ -130,7 +131,8 @@ class OfflineChatModel(BaseChatModel):
     # ---- the decision ------------------------------------------------------------------------
 
     def respond(self, messages: Sequence[BaseMessage], *, persona: str | None = None,
-                knowledge: Sequence[dict[str, Any]] | None = None) -> AIMessage:
+                knowledge: Sequence[dict[str, Any]] | None = None,
+                renders_tables: bool = False) -> AIMessage:
         key = (persona or self.persona or "ava").lower()
         knowledge = list(knowledge or [])
         h = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
@@ -139,7 +141,8 @@ class OfflineChatModel(BaseChatModel):
         turn = messages[h + 1:]
         results = [m for m in turn if isinstance(m, ToolMessage)]
         if results:
-            return self._say(self._answer(key, messages[h], turn, results, knowledge))
+            return self._say(self._answer(key, messages[h], results, knowledge,
+                                          renders_tables))
         parsed = parse_question(_text(messages[h]), last_asin=last_asin(messages[:h]))
         return self._plan(key, parsed, knowledge)
 
@@ -200,8 +203,8 @@ class OfflineChatModel(BaseChatModel):
 
     # ---- writing the answer from tool results -----------------------------------------------
 
-    def _answer(self, key: str, human: BaseMessage, turn: Sequence[BaseMessage],
-                results: list[ToolMessage], knowledge: list[dict[str, Any]]) -> str:
+    def _answer(self, key: str, human: BaseMessage, results: list[ToolMessage],
+                knowledge: list[dict[str, Any]], renders_tables: bool = False) -> str:
         parts = []
         for res in results:
             name = res.name or ""
@@ -209,14 +212,14 @@ class OfflineChatModel(BaseChatModel):
             if res.status == "error" or data is None:
                 parts.append(f"The {name or 'tool'} call failed: {_text(res)[:400]}")
                 continue
-            parts.append(self._write(key, name, data, _text(human), knowledge))
+            parts.append(self._write(key, name, data, _text(human), knowledge, renders_tables))
         return "\n\n".join(parts)
 
     def _write(self, key: str, name: str, data: Any, question: str,
-               knowledge: list[dict[str, Any]]) -> str:
+               knowledge: list[dict[str, Any]], renders_tables: bool = False) -> str:
         if name == "search_deals":
             notes = parse_question(question).notes
-            text = P.search_answer(key, data, knowledge)
+            text = P.search_answer(key, data, knowledge, table=not renders_tables)
             return text + (f"\n\nNote: {'; '.join(notes)}." if notes else "")
         if name == "deal_advice":
             kn = list(data.get("knowledge") or []) + knowledge
@@ -247,7 +250,8 @@ class OfflineChatModel(BaseChatModel):
                   run_manager: CallbackManagerForLLMRun | None = None,
                   **kwargs: Any) -> ChatResult:
         msg = self.respond(messages, persona=kwargs.get("persona"),
-                           knowledge=kwargs.get("knowledge"))
+                           knowledge=kwargs.get("knowledge"),
+                           renders_tables=bool(kwargs.get("renders_tables")))
         return ChatResult(generations=[ChatGeneration(message=msg)])
 
     async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
@@ -275,7 +279,8 @@ class OfflineChatModel(BaseChatModel):
                 run_manager: CallbackManagerForLLMRun | None = None,
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         msg = self.respond(messages, persona=kwargs.get("persona"),
-                           knowledge=kwargs.get("knowledge"))
+                           knowledge=kwargs.get("knowledge"),
+                           renders_tables=bool(kwargs.get("renders_tables")))
         for chunk in self._chunks(msg):
             if run_manager:
                 run_manager.on_llm_new_token(str(chunk.message.content), chunk=chunk)
@@ -285,7 +290,8 @@ class OfflineChatModel(BaseChatModel):
                        run_manager: AsyncCallbackManagerForLLMRun | None = None,
                        **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
         msg = self.respond(messages, persona=kwargs.get("persona"),
-                           knowledge=kwargs.get("knowledge"))
+                           knowledge=kwargs.get("knowledge"),
+                           renders_tables=bool(kwargs.get("renders_tables")))
         for chunk in self._chunks(msg):
             if run_manager:
                 await run_manager.on_llm_new_token(str(chunk.message.content), chunk=chunk)

@@ -176,9 +176,20 @@ def _row(d: Mapping[str, Any]) -> str:
             f"{d.get('rank_drops_30') or 0} |")
 
 
+def best_pick(d: Mapping[str, Any]) -> str:
+    """One line on the top deal, for clients that show the deal table themselves."""
+    title = str(d.get("title") or "").strip()
+    name = f"**{title[:80]}** ({d.get('asin')})" if title else str(d.get("asin"))
+    return (f"Best pick: {name}: buy at {money(d.get('price_now'))}, list at "
+            f"{money(d.get('list_at'))}, {money(d.get('profit'))} profit, "
+            f"{pct(d.get('roi'))} ROI, rank {d.get('sales_rank') or 'n/a'}, "
+            f"{d.get('rank_drops_30') or 0} drops in 30 days.")
+
+
 def search_answer(key: str, result: Mapping[str, Any],
-                  knowledge: Sequence[Mapping[str, Any]]) -> str:
-    """The answer to a deal search: a compact table plus the persona's one-line take."""
+                  knowledge: Sequence[Mapping[str, Any]], *, table: bool = True) -> str:
+    """The answer to a deal search: a compact table (or, when the client draws the table
+    itself, a short summary with the best pick) plus the persona's one-line take."""
     items: list[Mapping[str, Any]] = list(result.get("items") or [])
     total = int(result.get("total") or 0)
     filters = result.get("query") or {}
@@ -186,9 +197,14 @@ def search_answer(key: str, result: Mapping[str, Any],
     if not items:
         return (f"No deals match ({desc}). Try a wider price or rank range, or fewer "
                 "filters.")
-    head = f"{total} deal{'s' if total != 1 else ''} match ({desc}); top {len(items)}:"
-    table = ["| ASIN | Title | Price | Profit | ROI | Rank | Drops 30d |",
-             "|---|---|---|---|---|---|---|", *(_row(d) for d in items)]
+    matches = f"{total} deal{'s' if total != 1 else ''} match ({desc})"
+    if table:
+        body = "\n".join([f"{matches}; top {len(items)}:", "",
+                          "| ASIN | Title | Price | Profit | ROI | Rank | Drops 30d |",
+                          "|---|---|---|---|---|---|---|", *(_row(d) for d in items)])
+    else:
+        body = (f"{matches}; the top {len(items)} are in the table.\n\n"
+                + best_pick(items[0]))
     rois = [float(d["roi"]) for d in items if d.get("roi") is not None]
     best = items[0]
     if key == "olyvia":
@@ -212,7 +228,8 @@ def search_answer(key: str, result: Mapping[str, Any],
                   if rois else "no ROI figures")
         take = f"Sample of {len(items)}: {spread}. Treat the tail with low confidence."
     else:
-        take = (f"Best by the current sort: {best.get('asin')} "
+        take = ("Ask me about any ASIN for a verdict." if not table else
+                f"Best by the current sort: {best.get('asin')} "
                 f"({money(best.get('profit'))} profit, {pct(best.get('roi'))} ROI). "
                 "Ask me about any ASIN for a verdict.")
         k = _k_line(knowledge, "strategy")
@@ -222,7 +239,7 @@ def search_answer(key: str, result: Mapping[str, Any],
                if k not in filters and v not in (None, "include", False)}
     extra = ("\n\nYour saved thresholds also applied: "
              + ", ".join(f"{k}={v}" for k, v in applied.items()) if applied else "")
-    return head + "\n\n" + "\n".join(table) + "\n\n" + take + extra
+    return body + "\n\n" + take + extra
 
 
 def knowledge_answer(key: str, question: str, hits: Sequence[Mapping[str, Any]]) -> str:

@@ -45,10 +45,11 @@ def make_context(*, user_id: int | None, user_name: str, role: str,
     """The agent's run context (user id, role, persona) for this turn.
 
     Ava's profile passes no persona: the router then decides (a question addressed to a
-    mentor by name still reaches that mentor); a mentor profile pins the persona.
+    mentor by name still reaches that mentor); a mentor profile pins the persona. The chat
+    draws deal lists as a DealTable element, so answers summarize them (`renders_tables`).
     """
     from agent.context import AgentContext
 
     return AgentContext(user_id=user_id, user_name=user_name, role=role,
                         persona=None if persona in (None, "ava") else persona,
-                        settings=get_settings())
+                        settings=get_settings(), renders_tables=True)

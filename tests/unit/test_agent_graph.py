@@ -184,3 +184,21 @@ async def test_offline_answers_stream_as_tokens(
     assert len(tokens) > 3 and all(e.persona == "errol" for e in events if e.kind == "token")
     done = events[-1].data
     assert "".join(tokens) == done.answer and "- Velocity: 5 drops/30d" in done.answer
+
+
+async def test_a_client_that_draws_deal_tables_gets_a_summary_instead_of_a_second_table(
+        settings: Settings, people: tuple[AgentContext, AgentContext]) -> None:
+    from dataclasses import replace
+
+    seed(settings, make_deal("B0AAAAAAA1"), make_deal("B0AAAAAAA2", price_now=20.0))
+    graph = build_graph(InMemorySaver(), retrieve=no_knowledge)
+    question = "calculus textbooks under $30"
+    cli = await run_turn(graph, question, thread_id="cli", user=people[1])
+    chat = await run_turn(graph, question, thread_id="chat",
+                          user=replace(people[1], renders_tables=True))
+    assert "| ASIN | Title |" in cli.answer  # `arbitrage ask` keeps its markdown table
+    assert "|" not in chat.answer and "2 deals match" in chat.answer
+    best = chat.tool_results[0]["items"][0]
+    assert f"Best pick: **{best['title']}** ({best['asin']})" in chat.answer
+    assert f"${best['profit']:.2f} profit" in chat.answer
+    assert "B0AAAAAAA2" not in chat.answer.split("Best pick")[0]  # no row-by-row list
