@@ -1,11 +1,10 @@
-"""Text from an admin's teaching upload (.txt, .md, .pdf); anything else is refused by name."""
+"""Text from an admin's teaching upload (.txt, .md, .pdf), read by the knowledge loader."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-TEACH_SUFFIXES = (".txt", ".md", ".markdown", ".pdf")
-MAX_TEACH_CHARS = 200_000
+from knowledge.sources import SourceError, load_file
 
 
 class UploadError(ValueError):
@@ -13,21 +12,8 @@ class UploadError(ValueError):
 
 
 def read_teaching_file(path: Path, name: str) -> str:
-    suffix = Path(name).suffix.lower()
-    if suffix not in TEACH_SUFFIXES:
-        raise UploadError(f"{name}: only .txt, .md or .pdf files can be used for teaching")
-    if suffix == ".pdf":
-        from pypdf import PdfReader
-        from pypdf.errors import PdfReadError
-
-        try:
-            reader = PdfReader(str(path))
-            text = "\n\n".join((page.extract_text() or "") for page in reader.pages)
-        except (PdfReadError, OSError, ValueError) as e:
-            raise UploadError(f"{name}: could not read the PDF ({e})") from e
-    else:
-        text = path.read_bytes().decode("utf-8", errors="replace")
-    text = text.strip()
-    if not text:
-        raise UploadError(f"{name}: no text found (a scanned PDF needs OCR first)")
-    return text[:MAX_TEACH_CHARS]
+    """Same rules as `arbitrage teach FILE`: type from the original name, size cap, no OCR."""
+    try:
+        return load_file(path, name).text
+    except SourceError as err:
+        raise UploadError(str(err)) from None

@@ -135,10 +135,13 @@ def _from_youtube(url: str, video_id: str, api: Any | None) -> SourceText:
     return SourceText(_clip(joined), url, "youtube", None)
 
 
-def _from_file(path: Path) -> SourceText:
-    suffix = path.suffix.lower()
+def load_file(path: Path, name: str | None = None) -> SourceText:
+    """Text of a .txt/.md/.pdf file; `name` is the original file name when the stored file
+    (e.g. a chat upload) has a generated one, so its suffix decides the type."""
+    name = name or path.name
+    suffix = Path(name).suffix.lower()
     if path.stat().st_size > MAX_FILE_BYTES:
-        raise SourceError(f"{path.name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+        raise SourceError(f"{name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
     if suffix in TEXT_SUFFIXES:
         text = path.read_text(encoding="utf-8", errors="replace")
     elif suffix == ".pdf":
@@ -149,12 +152,12 @@ def _from_file(path: Path) -> SourceText:
             reader = PdfReader(str(path))
             text = "\n".join((page.extract_text() or "") for page in reader.pages)
         except (PdfReadError, ValueError, OSError) as err:
-            raise SourceError(f"cannot read PDF {path.name}: {err}") from None
+            raise SourceError(f"cannot read PDF {name}: {err}") from None
     else:
         raise SourceError(f"unsupported file type {suffix or '(none)'}: use .txt, .md or .pdf")
     if not text.strip():
-        raise SourceError(f"no text found in {path.name} (a scanned PDF has images, not text)")
-    return SourceText(_clip(text), f"file:{path.name}", "file", path.stem)
+        raise SourceError(f"no text found in {name} (a scanned PDF has images, not text)")
+    return SourceText(_clip(text), f"file:{name}", "file", Path(name).stem)
 
 
 def load_source(value: str, *, fetch: Callable[[str], FetchedPage] = safe_fetch,
@@ -173,7 +176,7 @@ def load_source(value: str, *, fetch: Callable[[str], FetchedPage] = safe_fetch,
     if "\n" not in v and len(v) < 1024:
         path = Path(v).expanduser()
         if path.is_file():
-            return _from_file(path)
+            return load_file(path)
         if path.suffix.lower() in (*TEXT_SUFFIXES, ".pdf") and " " not in v:
             raise SourceError(f"no such file: {v}")
     return SourceText(_clip(v), "pasted", "pasted", None)
