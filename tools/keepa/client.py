@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import orjson
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from tools.keepa import costs
@@ -105,9 +106,9 @@ class KeepaClient:
 
     async def _send_once(self, path: str, params: dict[str, Any]) -> KeepaResult:
         resp = await self._http.get(path, params={"key": self.api_key, **params})
-        try:
-            body = resp.json()
-        except (json.JSONDecodeError, ValueError):
+        try:  # orjson: a 100-product answer is ~6 MB, stdlib json takes 2-3x longer
+            body = orjson.loads(resp.content)
+        except (orjson.JSONDecodeError, ValueError):
             body = {}
         if not isinstance(body, dict):
             body = {}

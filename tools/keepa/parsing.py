@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
+from itertools import chain
 from typing import Any
 
 import keepa
@@ -36,6 +37,9 @@ _SLOT: dict[str, int] = {name: i for i, name, _ in keepa.csv_indices}
 KEEPA_EPOCH_OFFSET_MIN = 21_564_000  # DOMAIN.md: unix_ms = (keepa_minutes + 21564000) * 60000
 _KEEPA_EPOCH = np.datetime64("2011-01-01T00:00", "m")
 _INT = frozenset({int})
+_INT_OR_NONE = frozenset({int, type(None)})
+_LIST = frozenset({list})
+_TWO = frozenset({2})
 # cheap type checks of top-level fields consumers read (the full model is opt-in)
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "title": (str,), "lastUpdate": (int,), "lastPriceChange": (int,), "trackingSince": (int,),
@@ -80,9 +84,15 @@ def _check_csv(asin: str | None, csv: object) -> None:
 def _check_int_list(asin: str | None, name: str, value: object) -> None:
     if not isinstance(value, list):
         raise MalformedProduct(asin, name, f"must be a list, got {type(value).__name__}")
-    for pos, v in enumerate(value):
-        if v is not None and not _is_int(v):
-            raise MalformedProduct(asin, name, f"entry {pos} is {v!r}, not an integer")
+    if not set(map(type, value)) <= _INT_OR_NONE:  # C speed; the loop only names the culprit
+        pos, v = next((k, v) for k, v in enumerate(value)
+                      if v is not None and type(v) is not int)
+        raise MalformedProduct(asin, name, f"entry {pos} is {v!r}, not an integer")
+
+
+def _bad_pair(pair: object) -> bool:
+    return pair is not None and not (type(pair) is list and len(pair) == 2
+                                     and all(_is_int(x) for x in pair))
 
 
 def _check_stats(asin: str | None, stats: object) -> None:
@@ -100,11 +110,13 @@ def _check_stats(asin: str | None, stats: object) -> None:
             continue
         if not isinstance(pairs, list):
             raise MalformedProduct(asin, f"stats.{key}", "must be a list")
-        for pos, pair in enumerate(pairs):
-            if pair is not None and not (isinstance(pair, list) and len(pair) == 2
-                                         and all(_is_int(x) for x in pair)):
-                raise MalformedProduct(asin, f"stats.{key}",
-                                       f"entry {pos} is {pair!r}, not [keepaTime, value]")
+        full = [p for p in pairs if p is not None]
+        if (set(map(type, full)) <= _LIST and set(map(len, full)) <= _TWO
+                and set(map(type, chain.from_iterable(full))) <= _INT):
+            continue
+        pos, pair = next((k, p) for k, p in enumerate(pairs) if _bad_pair(p))
+        raise MalformedProduct(asin, f"stats.{key}",
+                               f"entry {pos} is {pair!r}, not [keepaTime, value]")
 
 
 def _check_offers(asin: str | None, offers: object) -> None:

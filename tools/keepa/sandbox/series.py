@@ -54,21 +54,36 @@ class History:
     used_ship: int  # cents added by merchant-fulfilled used offers
 
 
+def _unique(x: np.ndarray) -> np.ndarray:
+    """np.unique for 1-D integers without its hashing path (~10x faster on these sizes)."""
+    x = np.sort(x)
+    if len(x) < 2:
+        return x
+    keep = np.empty(len(x), dtype=bool)
+    keep[0] = True
+    np.not_equal(x[1:], x[:-1], out=keep[1:])
+    return x[keep]
+
+
 def _compress(t: np.ndarray, v: np.ndarray, ship: np.ndarray | None = None) -> Series:
     """Sort, drop repeated values (Keepa stores changes only) and duplicate times."""
-    order = np.argsort(t, kind="stable")
-    t, v = t[order], v[order]
-    ship = None if ship is None else ship[order]
+    if len(t) > 1 and (t[1:] < t[:-1]).any():  # callers mostly pass sorted times already
+        order = np.argsort(t, kind="stable")
+        t, v = t[order], v[order]
+        ship = None if ship is None else ship[order]
     if len(t) > 1:  # several events in one minute: the last one wins
-        last = np.append(t[1:] != t[:-1], True)
-        t, v = t[last], v[last]
-        ship = None if ship is None else ship[last]
+        last = np.empty(len(t), dtype=bool)
+        np.not_equal(t[1:], t[:-1], out=last[:-1])
+        last[-1] = True
+        if not last.all():
+            t, v = t[last], v[last]
+            ship = None if ship is None else ship[last]
     keep = np.ones(len(t), dtype=bool)
     if len(t) > 1:
         same = v[1:] == v[:-1]
         if ship is not None:
             same &= ship[1:] == ship[:-1]
-        keep[1:] = ~same
+        np.logical_not(same, out=keep[1:])
     return Series(t[keep].astype(np.int64), v[keep].astype(np.int64),
                   None if ship is None else ship[keep].astype(np.int64))
 
@@ -110,7 +125,7 @@ def generate(cat: Catalog, i: int, t0: int, days: int, month_of_day: np.ndarray,
 
     # lowest used price: re-priced every few days, at every sale and arrival, and in dips
     chg_t = t0 + np.sort(rng.integers(0, days * DAY, max(2, days // 7)))
-    p_t = np.unique(np.concatenate([[t0], chg_t, sale_t + 1]))
+    p_t = _unique(np.concatenate([[t0], chg_t, sale_t + 1]))
     p_t = p_t[p_t < t_end]
     p_day = (p_t - t0) // DAY
     noise = np.exp(rng.normal(0, 0.08, len(p_t)))
@@ -151,7 +166,7 @@ def generate(cat: Catalog, i: int, t0: int, days: int, month_of_day: np.ndarray,
     drop_r = float(cat.rank_low[i]) * rng.uniform(0.6, 1.4, len(sale_t))
     samp_t = t0 + day_idx[::2] * DAY + rng.integers(0, DAY, len(day_idx[::2]))
     r_t = np.concatenate([samp_t, drop_t])
-    r_t = np.unique(r_t[r_t < t_end])
+    r_t = _unique(r_t[r_t < t_end])
     j = np.searchsorted(drop_t, r_t, side="right") - 1
     hours = np.where(j >= 0, (r_t - drop_t[np.maximum(j, 0)]) / 60.0, 1e6)
     r0 = np.where(j >= 0, drop_r[np.maximum(j, 0)], float(cat.rank_high[i]))
