@@ -8,6 +8,7 @@ for `arbitrage sandbox serve`, a ScaledClock to run faster than real time, or a 
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 from collections import OrderedDict
@@ -36,7 +37,6 @@ from tools.keepa.sandbox.series import (
     DAY,
     NEW,
     SALES,
-    TRIPLETS,
     USED,
     USED_ACC,
     USED_GOOD,
@@ -46,7 +46,7 @@ from tools.keepa.sandbox.series import (
     Series,
     generate,
 )
-from tools.keepa.sandbox.stats import N_TYPES, SeriesTable, _window, compute_stats
+from tools.keepa.sandbox.stats import N_TYPES, SeriesTable, compute_stats
 from tools.keepa.sandbox.tokens import TokenBucket
 
 AMAZON_SELLER = "ATVPDKIKX0DER"
@@ -54,7 +54,7 @@ N_SELLERS = 1500
 DEAL_INTERVALS = (2, 7, 30, 90)  # day (Keepa uses 48 h), week, month, 90 days
 _DEAL_DAYS = np.array(DEAL_INTERVALS)
 RECENT_MIN = 12 * 60  # /deal/ only lists products updated in the last 12 h
-MAX_SCAN = 4000  # exact evaluations per /deal/ or /query/ request
+MAX_SCAN = 4000  # exact evaluations per /query/ request
 _CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _NESTED = ("buyBoxEligibleOfferCounts", "categories", "categoryTree", "languages")
 
@@ -110,6 +110,18 @@ class _Cut:
         return out
 
 
+class _Scan:
+    """One /deal/ candidate scan (a selection at a market minute), continued page by page."""
+
+    __slots__ = ("crawled", "idx", "lock", "matches", "n")
+
+    def __init__(self, idx: np.ndarray, crawled: np.ndarray) -> None:
+        self.idx, self.crawled = idx, crawled
+        self.n = 0
+        self.matches: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+
+
 class SandboxError(Exception):
     """A request the real Keepa would reject; carries the HTTP status."""
 
@@ -142,6 +154,7 @@ class SandboxMarket:
         self._lock = threading.Lock()
         self._offers_seen: dict[int, int] = {}
         self._deal_cache: OrderedDict[tuple[int, int], dict[str, Any]] = OrderedDict()
+        self._deal_scans: OrderedDict[tuple[str, int], _Scan] = OrderedDict()
         self._sellers = self._build_sellers()
 
     # ---- time ----------------------------------------------------------------------------
@@ -470,27 +483,37 @@ class SandboxMarket:
         return hit
 
     def _deal(self, i: int, at: int) -> dict[str, Any]:
-        view = self._view(i, at, None)
+        tab = self._entry(i).table
+        ids = list(tab.pos)
+        pos = np.arange(len(ids), dtype=np.int64)
+        sa, sb = tab.view(pos, at, None)
         cur = [-1] * N_TYPES
         avg = [[-1] * N_TYPES for _ in DEAL_INTERVALS]
         delta = [[0] * N_TYPES for _ in DEAL_INTERVALS]
         dpct = [[0] * N_TYPES for _ in DEAL_INTERVALS]
         last = [0] * N_TYPES
         since = [-1] * N_TYPES
-        for idx, s in view.items():
-            if not len(s.t):
-                continue
-            v = s.total() if idx in TRIPLETS else s.v
-            cur[idx] = int(v[-1])
-            since[idx] = int(s.t[-1])
-            if len(v) > 1 and v[-1] >= 0 and v[-2] >= 0:
-                last[idx] = int(v[-2] - v[-1])
-            window_avg, _, _ = _window(s.t, v, at, _DEAL_DAYS)
-            for j, a in enumerate(window_avg.tolist()):
-                avg[j][idx] = a
-                if cur[idx] >= 0 and a > 0:
-                    delta[j][idx] = a - cur[idx]  # positive = dropped below average
-                    dpct[j][idx] = round(100 * (a - cur[idx]) / a)
+        live = sb > sa
+        sa, sb, pos = sa[live], sb[live], pos[live]
+        ids = [x for x, ok in zip(ids, live.tolist(), strict=True) if ok]
+        avgs = tab.window_avgs(pos, sa, sb, at, _DEAL_DAYS).tolist()
+        v_last = tab.v[sb - 1].tolist()  # totals (with shipping) like Keepa's deal prices
+        v_prev = tab.v[np.maximum(sb - 2, sa)].tolist()
+        t_last = tab.t[sb - 1].tolist()
+        for r, idx in enumerate(ids):
+            c_now = v_last[r]
+            cur[idx] = c_now
+            since[idx] = t_last[r]
+            if sb[r] - sa[r] > 1 and c_now >= 0 and v_prev[r] >= 0:
+                last[idx] = v_prev[r] - c_now
+            for j, a_j in enumerate(avgs[r]):
+                avg[j][idx] = a_j
+                if c_now >= 0 and a_j > 0:
+                    delta[j][idx] = a_j - c_now  # positive = dropped below average
+                    dpct[j][idx] = round(100 * (a_j - c_now) / a_j)
+        p_rank = tab.pos[SALES]
+        ra, rb = int(tab.start[p_rank]), int(tab.view(np.array([p_rank]), at, None)[1][0])
+        view = {SALES: Series(tab.t[ra:rb], tab.raw[ra:rb])}
         c = self.catalog
         k = int(c.kind[i])
         rank = view[SALES]
@@ -512,7 +535,12 @@ class SandboxMarket:
                 **drops}
 
     def deals(self, selection: dict[str, Any]) -> dict[str, Any]:
-        """The `deals` object for one /deal/ page (honours the selection; 150 per page)."""
+        """The `deals` object for one /deal/ page (honours the selection; 150 per page).
+
+        Like Keepa, every matching product updated in the last 12 h can be paged to. The
+        candidate scan of one (selection, market minute) is kept, so page p continues where
+        page p-1 stopped instead of re-evaluating (p+1) x 150 deals.
+        """
         try:
             page = int(selection.get("page", 0))
             price_types = selection.get("priceTypes") or [0]
@@ -524,6 +552,42 @@ class SandboxMarket:
         if not 0 <= date_range <= 3 or not 0 <= pt < N_TYPES or page < 0:
             raise SandboxError(400, "dateRange must be 0-3, priceTypes a csv index, page >= 0")
         now = self.now_min()
+        scan_key = (json.dumps({k: v for k, v in selection.items() if k != "page"},
+                               sort_keys=True, default=str), now)
+        with self._lock:
+            scan = self._deal_scans.get(scan_key)
+        if scan is None:
+            scan = _Scan(*self._deal_candidates(selection, now, pt, sort_type))
+            with self._lock:
+                self._deal_scans[scan_key] = scan
+                while len(self._deal_scans) > 8:
+                    self._deal_scans.popitem(last=False)
+        need = (page + 1) * 150
+        ranges = bool(selection.get("isRangeEnabled", False))
+        with scan.lock:
+            while len(scan.matches) < need and scan.n < len(scan.idx):
+                i = int(scan.idx[scan.n])
+                scan.n += 1
+                d = self._deal_cached(i, int(scan.crawled[i]))
+                if self._deal_matches(d, selection, pt, date_range, ranges):
+                    scan.matches.append(d)
+            matches = scan.matches[page * 150:need]
+        key = {1: lambda d: -d["creationDate"], 2: lambda d: -d["delta"][date_range][pt],
+               3: lambda d: d["current"][SALES] if d["current"][SALES] > 0 else 1 << 40,
+               4: lambda d: -d["deltaPercent"][date_range][pt]}.get(sort_type,
+                                                                    lambda d: -d["lastUpdate"])
+        # pages follow the candidate order (stable, disjoint); each page is sorted exactly
+        dr = sorted(matches, key=key)
+        cats: dict[int, int] = {}
+        for d in dr:
+            cats[d["rootCat"]] = cats.get(d["rootCat"], 0) + 1
+        return {"dr": dr, "drDateIndex": [0, 0, 0, 0],
+                "categoryIds": list(cats), "categoryNames": [ROOT_NAMES[x] for x in cats],
+                "categoryCount": list(cats.values())}
+
+    def _deal_candidates(self, selection: dict[str, Any], now: int, pt: int, sort_type: int,
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """(candidate indexes in page order, crawl times): the numpy prefilter of /deal/."""
         c = self.catalog
         crawled = self.crawl_times(now)
         cand = (now - crawled) <= RECENT_MIN
@@ -550,27 +614,7 @@ class SandboxMarket:
             order = np.argsort(-depth[idx], kind="stable")
         else:
             order = np.argsort(-crawled[idx], kind="stable")
-        idx = idx[order]
-        need = (page + 1) * 150
-        matches: list[dict[str, Any]] = []
-        for n, i in enumerate(idx):
-            if n >= MAX_SCAN or len(matches) >= need:
-                break
-            d = self._deal_cached(int(i), int(crawled[i]))
-            if self._deal_matches(d, selection, pt, date_range, ranges):
-                matches.append(d)
-        key = {1: lambda d: -d["creationDate"], 2: lambda d: -d["delta"][date_range][pt],
-               3: lambda d: d["current"][SALES] if d["current"][SALES] > 0 else 1 << 40,
-               4: lambda d: -d["deltaPercent"][date_range][pt]}.get(sort_type,
-                                                                    lambda d: -d["lastUpdate"])
-        # pages follow the candidate order (stable, disjoint); each page is sorted exactly
-        dr = sorted(matches[page * 150:need], key=key)
-        cats: dict[int, int] = {}
-        for d in dr:
-            cats[d["rootCat"]] = cats.get(d["rootCat"], 0) + 1
-        return {"dr": dr, "drDateIndex": [0, 0, 0, 0],
-                "categoryIds": list(cats), "categoryNames": [ROOT_NAMES[x] for x in cats],
-                "categoryCount": list(cats.values())}
+        return idx[order], crawled
 
     @staticmethod
     def _deal_matches(d: dict[str, Any], sel: dict[str, Any], pt: int, dr: int,
