@@ -3,8 +3,13 @@
 Per batch: claim due ASINs (a short lease, so parallel workers never fetch the same ASIN twice
 and a crashed worker's claim simply runs out); fetch stats-only (1 token per ASIN, history and
 stats are free); fetch offers (6 tokens per page) only for candidates whose stats-based profit
-passes a cheap pre-check; analyse; upsert idempotently; schedule the next refresh by value
-and volatility (workers.pipeline.policy).
+passes a cheap pre-check and whose offers are older than their tier allows; analyse; upsert
+idempotently; schedule the next refresh by value and volatility (workers.pipeline.policy).
+
+History costs no tokens but is the heavy part of an answer (parsing, inferred sales, chart
+series). The fields derived from it (1yr. Avg., List at, seasonality, Deal Trust, trend) move
+slowly, so a routine refresh asks for `history=0` and keeps them from the stored row; the full
+history is fetched for new deals and once it is older than HISTORY_MAX_AGE.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col, select
 
-from tools.models import Deal
+from tools.models import Deal, DealHistory
 from workers.pipeline import policy
 from workers.pipeline.common import Clock, now_dt
 
@@ -27,7 +32,16 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
 FAILURE_BACKOFF = timedelta(hours=6)
 OFFERS_PAGE = 20  # smallest offers request Keepa accepts
-OFFERS_FRESH = timedelta(hours=2)  # offers fetched this recently are not re-bought
+# offers (6 tokens per 10 found) bought again only after this long, by value tier: one offers
+# fetch costs as much as ~12 stats refreshes, so the budget goes to breadth first
+OFFERS_FRESH = {policy.HOT: timedelta(hours=6), policy.PROFITABLE: timedelta(hours=24)}
+HISTORY_MAX_AGE = timedelta(hours=72)  # full history re-analysed at least this often
+# DealRecord fields computed from the history: kept from the stored row on stats-only refreshes
+HISTORY_FIELDS = ("avg_1yr", "inferred_sales_count", "offer_drops_count", "deal_trust", "trend",
+                  "peak_months", "trough_months", "peak_mask", "seasonality", "list_at",
+                  "expected_trough_price")
+MONEY_FIELDS = ("all_in_cost", "amz_fees", "profit", "margin", "roi", "min_listing_price",
+                "percent_down")
 OFFER_SHARE_GUESS = 0.15  # expected share of ASINs needing offers, for batch sizing
 EXPECTED_OFFER_COST = 6
 
@@ -99,6 +113,89 @@ def _precheck(record: Any) -> bool:
     return profit is not None and profit > 0
 
 
+def _offers_due(record: Any, offers_at: datetime | None, old_price: float | None,
+                now: datetime) -> bool:
+    """Buy offers for a pre-checked candidate unless its offers are fresh for its tier.
+
+    A price move of 5 % or more since the last fetch makes stored offers stale at once.
+    """
+    if offers_at is None:
+        return True
+    price = getattr(record, "price_now", None)
+    if policy.is_volatile(old_price, price, None, None):
+        return True
+    t = policy.tier(getattr(record, "profit", None), getattr(record, "roi", None), price)
+    return now - offers_at >= OFFERS_FRESH.get(t, OFFERS_FRESH[policy.PROFITABLE])
+
+
+def merge_history_fields(record: Any, deal: Deal) -> Any:
+    """Complete a stats-only record with the stored history-derived fields and redo the money.
+
+    The missing-field reasons of those fields come from the stored row too, so a refresh never
+    claims "no history" for a deal whose history was analysed before.
+    """
+    from tools.deals import money as m
+    from tools.user_settings import DEFAULT_SETTINGS
+
+    for name in HISTORY_FIELDS:
+        setattr(record, name, getattr(deal, name))
+    missing = {k: v for k, v in (record.missing or {}).items()
+               if k not in HISTORY_FIELDS and k not in MONEY_FIELDS and k != "inferred_sales"}
+    old = deal.missing or {}
+    missing.update({k: v for k, v in old.items() if k in HISTORY_FIELDS})
+    if record.avg_1yr and record.price_now is not None:
+        record.percent_down = max(0.0, (record.avg_1yr - record.price_now) / record.avg_1yr
+                                  * 100.0)
+    else:
+        record.percent_down = None
+        missing["percent_down"] = "needs both 1yr. Avg. and Price Now"
+    money = m.compute_money(record.money_inputs(), DEFAULT_SETTINGS)
+    for name in ("all_in_cost", "amz_fees", "profit", "margin", "roi", "min_listing_price"):
+        setattr(record, name, getattr(money, name))
+    for name, reason in money.missing.items():
+        missing.setdefault(name, reason)
+    record.missing = missing
+    return record
+
+
+def upsert_deal_row(session: Session, record: Any, *, now: datetime) -> None:
+    """Upsert only the deal row (a stats-only refresh has no chart series to store)."""
+    from tools.deals import deal_row
+
+    row = deal_row(record, now=now)
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(Deal).values(**row)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as lite_insert
+
+        stmt = lite_insert(Deal).values(**row)
+    stmt = stmt.on_conflict_do_update(index_elements=["asin"],
+                                      set_={k: stmt.excluded[k] for k in row if k != "asin"})
+    session.execute(stmt)
+
+
+def _history_ages(session: Session, asins: list[str]) -> dict[str, datetime]:
+    rows = session.exec(select(DealHistory.asin, DealHistory.updated_at)
+                        .where(col(DealHistory.asin).in_(asins))).all()
+    return {a: t for a, t in rows if t is not None}
+
+
+def _analyse_all(result: ProcessorResult, analyse: Analyse, products: list[dict[str, Any]],
+                 now: datetime, label: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for product in products:
+        asin = product["asin"]
+        try:
+            out[asin] = analyse(product, now=now, validate=False)
+        except Exception as err:  # one bad product never sinks the batch
+            log.warning("analysis of %s%s failed: %s", asin, label, err)
+            result.errors.append({"asin": asin, "reason": f"analysis{label}: {err}"})
+    return out
+
+
 def _fail(session: Session, asin: str, now: datetime, reason: dict[str, Any]) -> None:
     deal = session.get(Deal, asin)
     if deal is None:
@@ -110,7 +207,8 @@ def _fail(session: Session, asin: str, now: datetime, reason: dict[str, Any]) ->
 
 def run_processor(client: ProductsClient, session: Session, clock: Clock, *, batch_size: int,
                   analyse: Analyse | None = None, upsert: Upsert | None = None,
-                  stats_days: int = 365) -> ProcessorResult:
+                  stats_days: int = 365, history_max_age: timedelta = HISTORY_MAX_AGE,
+                  ) -> ProcessorResult:
     """Process one batch; every phase commits so a crash loses at most the current batch."""
     if analyse is None or upsert is None:
         from tools.deals import analyse_product, upsert_deal
@@ -123,44 +221,48 @@ def run_processor(client: ProductsClient, session: Session, clock: Clock, *, bat
     result.claimed = len(claimed)
     if not claimed:
         return result
+    deals = {d.asin: d for d in claimed}
     before = {d.asin: (d.price_now, d.sales_rank, d.offers_fetched_at) for d in claimed}
-    asins = list(before)
-
-    stats = client.products(asins, stats=stats_days, purpose="processor")
-    result.tokens += int(getattr(stats, "tokens_consumed", 0) or 0)
+    hist_at = _history_ages(session, list(deals))
+    # stats-only refresh for deals analysed with history recently enough; full fetch otherwise
+    light = {a for a, d in deals.items() if d.fetched_at is not None and a in hist_at
+             and now - hist_at[a] < history_max_age}
     records: dict[str, Any] = {}
-    for product in stats.products:
-        asin = product["asin"]
-        try:
-            records[asin] = analyse(product, now=now, validate=False)
-        except Exception as err:  # one bad product never sinks the batch
-            log.warning("analysis of %s failed: %s", asin, err)
-            result.errors.append({"asin": asin, "reason": f"analysis: {err}"})
-    for err in stats.errors:
-        result.errors.append(err.as_dict())
-    for asin in stats.missing:
-        result.errors.append({"asin": asin, "reason": "not returned by Keepa"})
+    for group, history in ((sorted(set(deals) - light), True), (sorted(light), False)):
+        if not group:
+            continue
+        res = client.products(group, stats=stats_days, history=history, purpose="processor")
+        result.tokens += int(getattr(res, "tokens_consumed", 0) or 0)
+        records.update(_analyse_all(result, analyse, res.products, now, ""))
+        for err in res.errors:
+            result.errors.append(err.as_dict())
+        for asin in res.missing:
+            result.errors.append({"asin": asin, "reason": "not returned by Keepa"})
+    for asin in light & set(records):
+        merge_history_fields(records[asin], deals[asin])
 
-    candidates = [a for a, rec in records.items() if _precheck(rec) and not (
-        before[a][2] is not None and now - before[a][2] < OFFERS_FRESH
-        and not policy.is_volatile(before[a][0], getattr(rec, "price_now", None), None, None))]
+    candidates = [a for a, rec in records.items() if _precheck(rec)
+                  and _offers_due(rec, before[a][2], before[a][0], now)]
     with_offers: set[str] = set()
-    if candidates:
-        offers = client.products(candidates, stats=stats_days, offers=OFFERS_PAGE,
+    for group, history in ((sorted(set(candidates) - light), True),
+                           (sorted(set(candidates) & light), False)):
+        if not group:
+            continue
+        offers = client.products(group, stats=stats_days, offers=OFFERS_PAGE, history=history,
                                  purpose="processor-offers")
         result.tokens += int(getattr(offers, "tokens_consumed", 0) or 0)
-        for product in offers.products:
-            asin = product["asin"]
-            try:
-                records[asin] = analyse(product, now=now, validate=False)
-                with_offers.add(asin)
-            except Exception as err:
-                log.warning("analysis of %s with offers failed: %s", asin, err)
-        result.offers_fetched = len(with_offers)
+        fresh = _analyse_all(result, analyse, offers.products, now, " with offers")
+        for asin, rec in fresh.items():
+            records[asin] = merge_history_fields(rec, deals[asin]) if not history else rec
+            with_offers.add(asin)
+    result.offers_fetched = len(with_offers)
 
     marks: list[dict[str, Any]] = []
     for asin, rec in records.items():
-        upsert(session, rec, now=now)  # analytics columns, status active, last_seen
+        if asin in light:  # analytics columns, status active, last_seen; charts untouched
+            upsert_deal_row(session, rec, now=now)
+        else:
+            upsert(session, rec, now=now)
         price = getattr(rec, "price_now", None)
         old_price, old_rank, old_offers_at = before[asin]
         volatile = policy.is_volatile(old_price, price, old_rank, getattr(rec, "sales_rank", None))
