@@ -221,6 +221,37 @@ class SeriesTable:
             out[:, 2] = self.ship[a:b]
         return out.ravel().tolist()
 
+    def _avg_oos(self, lo: np.ndarray, k: np.ndarray, last: np.ndarray, now: int,
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Time-weighted average of valid values and out-of-stock % from each window start
+        `lo` (in segment `k`) to `now` (series ending at index `last`): F(now) - F(lo)."""
+        t, v = self.t, self.v
+        part = lo - t[k]
+        vk = v[k]
+        kv = vk >= 0
+        fvd = self.cum_vd[k] + np.where(kv, part, 0)
+        fvv = self.cum_vv[k] + np.where(kv, part * np.maximum(vk, 0), 0)
+        vl = v[last]
+        lv = (vl >= 0)[:, None]
+        tail = (now - t[last])[:, None]
+        end_vd = self.cum_vd[last][:, None] + np.where(lv, tail, 0)
+        end_vv = self.cum_vv[last][:, None] + np.where(lv, tail * np.maximum(vl, 0)[:, None], 0)
+        tot = now - lo
+        tot_valid = end_vd - fvd
+        tot_vv = end_vv - fvv
+        has = tot_valid > 0
+        avg = np.floor(np.where(has, tot_vv / np.where(has, tot_valid, 1), -1))
+        oo = np.where(tot > 0, np.round(100 * (tot - tot_valid) / np.where(tot > 0, tot, 1)), -1)
+        return avg.astype(np.int64), oo.astype(np.int64)
+
+    def window_avgs(self, pos: np.ndarray, a: np.ndarray, b: np.ndarray, now: int,
+                    days: np.ndarray) -> np.ndarray:
+        """(series x windows) averages, like `_window(...)[0]` per series; rows need b > a."""
+        lo = np.maximum(now - days[None, :] * DAY, self.t[a][:, None])
+        k = np.searchsorted(self.key, (pos[:, None] * _SPAN + (lo - self.base)).ravel(),
+                            side="right").reshape(lo.shape) - 1
+        return self._avg_oos(lo, k, b - 1, now)[0]
+
     def stats(self, ids: list[int], pos: np.ndarray, a: np.ndarray, b: np.ndarray, now: int,
               interval_days: int, extra: dict[str, Any]) -> dict[str, Any]:
         """Same result as compute_stats on the same view (ids[r] is row r's csv index)."""
@@ -249,24 +280,8 @@ class SeriesTable:
                 pos * _SPAN + (raw_i - self.base))), side="right") - 1
             k, seg0 = kk[:m * nw].reshape(m, nw), kk[m * nw:]
             k_int = np.searchsorted(self.key, pos * _SPAN + (raw_i - self.base), side="left")
-            part = lo - t[k]
-            vk = v[k]
-            kv = vk >= 0
-            fvd = self.cum_vd[k] + np.where(kv, part, 0)
-            fvv = self.cum_vv[k] + np.where(kv, part * np.maximum(vk, 0), 0)
+            avg, oo = self._avg_oos(lo, k, last, now)
             vl = v[last]
-            lv = (vl >= 0)[:, None]
-            tail = (now - t[last])[:, None]
-            end_vd = self.cum_vd[last][:, None] + np.where(lv, tail, 0)
-            end_vv = self.cum_vv[last][:, None] + np.where(lv, tail * np.maximum(vl, 0)[:, None],
-                                                           0)
-            tot = now - lo
-            tot_valid = end_vd - fvd
-            tot_vv = end_vv - fvv
-            has = tot_valid > 0
-            avg = np.floor(np.where(has, tot_vv / np.where(has, tot_valid, 1), -1))
-            oo = np.where(tot > 0, np.round(100 * (tot - tot_valid) / np.where(tot > 0, tot, 1)),
-                          -1)
             full[:nw, ids_arr] = avg.T
             price = _IS_PRICE[ids_arr]
             full[nw:2 * nw, ids_arr[price]] = oo[price].T
