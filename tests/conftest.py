@@ -86,6 +86,41 @@ def redis_url(redis_server_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return redis_server_url
 
 
-def postgres_url() -> str | None:
-    """The local PostgreSQL when reachable (tests skip with this reason otherwise)."""
+def postgres_url() -> str:
+    """The local PostgreSQL server's maintenance database (TEST_POSTGRES_URL overrides it)."""
     return os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def pg_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """A fresh, uniquely named PostgreSQL database (dropped afterwards) as DATABASE_URL.
+
+    Skips with the reason when the server is not reachable.
+    """
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    base = postgres_url()
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect():
+            pass
+    except Exception as err:  # depends on the machine
+        admin.dispose()
+        pytest.skip(f"PostgreSQL not reachable at {base}: {err.__class__.__name__}")
+    name = f"aa_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.rsplit("/", 1)[0] + "/" + name
+    monkeypatch.setenv("DATABASE_URL", url)
+    reset_settings_cache()
+    dispose_engines()
+    try:
+        yield get_settings()
+    finally:
+        dispose_engines()
+        reset_settings_cache()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
 from knowledge import retrieve, retrieve_for_deal, save_mental_model, save_strategy
 from knowledge.starter import seed_starter_knowledge
-from tests.conftest import postgres_url
 from tools.db import (
     alembic_config,
     current_revision,
@@ -24,28 +20,6 @@ from tools.models import Role, User
 from tools.settings import Settings
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def pg_settings() -> Iterator[Settings]:
-    base = postgres_url() or ""
-    try:
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect():
-            pass
-    except Exception as err:  # depends on the machine
-        pytest.skip(f"PostgreSQL not reachable at {base}: {err.__class__.__name__}")
-    name = f"aa_knowledge_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.rsplit("/", 1)[0] + "/" + name
-    try:
-        yield Settings(database_url=url)
-    finally:
-        get_engine(Settings(database_url=url)).dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.mark.postgres
