@@ -24,6 +24,7 @@ from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
+from agent import knowledge_cache
 from agent.context import AgentContext
 from agent.offline_model import OfflineChatModel
 from agent.personas import PERSONAS, persona
@@ -89,12 +90,17 @@ def _text(msg: Any) -> str:
 
 
 def retrieve_knowledge(ctx: AgentContext, question: str, k: int = 4) -> list[dict[str, Any]]:
-    """Knowledge for this turn; a broken knowledge store must not break the chat."""
+    """Knowledge for this turn (cached until the knowledge base changes); a broken knowledge
+    store must not break the chat."""
     from knowledge import retrieve
 
-    try:
+    def load() -> list[dict[str, Any]]:
         with session_scope(ctx.settings) as session:
             return [h.as_dict() for h in retrieve(session, question, k=k)]
+
+    try:
+        return knowledge_cache.cached((ctx.settings.database_url, ctx.settings.data_dir,
+                                       "q", question, k), load)
     except Exception as err:
         log.warning("knowledge retrieval failed: %s", err)
         return []

@@ -16,6 +16,7 @@ import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
 from langchain_core.callbacks import (
@@ -55,6 +56,13 @@ def _load(content: str) -> Any:
         return json.loads(content)
     except (TypeError, ValueError):
         return None
+
+
+@lru_cache(maxsize=256)
+def _parse_notes(question: str) -> tuple[str, ...]:
+    """The parser's notes for a question, parsed once more when the answer is written (the
+    plan step parsed it a tool round-trip ago); cached, the parse is the model's main cost."""
+    return tuple(parse_question(question).notes)
 
 
 def last_asin(messages: Sequence[BaseMessage]) -> str | None:
@@ -218,7 +226,7 @@ class OfflineChatModel(BaseChatModel):
     def _write(self, key: str, name: str, data: Any, question: str,
                knowledge: list[dict[str, Any]], renders_tables: bool = False) -> str:
         if name == "search_deals":
-            notes = parse_question(question).notes
+            notes = _parse_notes(question)
             text = P.search_answer(key, data, knowledge, table=not renders_tables)
             return text + (f"\n\nNote: {'; '.join(notes)}." if notes else "")
         if name == "deal_advice":

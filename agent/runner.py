@@ -87,9 +87,10 @@ def _result_data(msg: ToolMessage) -> Any:
     return data
 
 
-async def _collect(graph: Any, thread_id: str, turn_start_id: str | None) -> TurnResult:
-    snap = await graph.aget_state(_config(thread_id))
-    values = snap.values or {}
+def _result(values: dict[str, Any], interrupts: Any, thread_id: str,
+            turn_start_id: str | None) -> TurnResult:
+    """The TurnResult from the thread's values after a turn (the turn starts at the human
+    message `turn_start_id`, or at the last human message when None)."""
     messages = list(values.get("messages") or [])
     start = 0
     for i, m in enumerate(messages):
@@ -108,11 +109,18 @@ async def _collect(graph: Any, thread_id: str, turn_start_id: str | None) -> Tur
             model = str(meta.get("model_name") or meta.get("model") or "")
             if model:
                 break
-    interrupts = [i.value for i in getattr(snap, "interrupts", ()) or ()]
-    answer = "" if answer_msg is None or interrupts else str(answer_msg.content)
+    pending = [getattr(i, "value", i) for i in interrupts or ()]
+    answer = "" if answer_msg is None or pending else str(answer_msg.content)
     return TurnResult(answer=answer, persona=str(values.get("persona") or "ava"),
                       model=model, tool_calls=calls, tool_results=results,
-                      interrupt=interrupts[0] if interrupts else None, thread_id=thread_id)
+                      interrupt=pending[0] if pending else None, thread_id=thread_id)
+
+
+async def _collect(graph: Any, thread_id: str, turn_start_id: str | None) -> TurnResult:
+    """The TurnResult read back from the checkpoint (a resumed turn began before the resume)."""
+    snap = await graph.aget_state(_config(thread_id))
+    return _result(snap.values or {}, getattr(snap, "interrupts", ()), thread_id,
+                   turn_start_id)
 
 
 async def run_turn(graph: Any, text: str, *, thread_id: str,
@@ -121,9 +129,10 @@ async def run_turn(graph: Any, text: str, *, thread_id: str,
     """Ask one question in a thread and wait for the answer (or an interrupt)."""
     ctx = make_context(user, check_persona(persona))
     human = HumanMessage(content=text)
-    await graph.ainvoke({"messages": [human]}, _config(thread_id), context=ctx,
-                        durability=DURABILITY)
-    return await _collect(graph, thread_id, human.id)
+    out = await graph.ainvoke({"messages": [human]}, _config(thread_id), context=ctx,
+                              durability=DURABILITY)
+    # the final values are the thread's state: no second checkpoint read to collect the turn
+    return _result(out, out.get("__interrupt__"), thread_id, human.id)
 
 
 async def resume_turn(graph: Any, decision: Any, *, thread_id: str,
@@ -144,6 +153,9 @@ async def stream_turn(graph: Any, text: str | None, *, thread_id: str,
     ctx = make_context(user, check_persona(persona))
     human = HumanMessage(content=text) if text is not None else None
     payload: Any = {"messages": [human]} if human is not None else Command(resume=resume)
+    # the turn as it streams by, so a new turn's result needs no checkpoint read at the end
+    seen: dict[str, Any] = {"messages": [human] if human is not None else []}
+    interrupts: list[Any] = []
     async for mode, chunk in graph.astream(payload, _config(thread_id), context=ctx,
                                            stream_mode=["messages", "updates"],
                                            durability=DURABILITY):
@@ -156,9 +168,14 @@ async def stream_turn(graph: Any, text: str | None, *, thread_id: str,
         for node, update in (chunk or {}).items():
             if node == "__interrupt__":
                 for it in update:
+                    interrupts.append(it)
                     yield TurnEvent("interrupt", it.value)
                 continue
-            for m in (update or {}).get("messages", []) if isinstance(update, dict) else []:
+            if isinstance(update, dict) and update.get("persona"):
+                seen["persona"] = update["persona"]
+            new = (update or {}).get("messages", []) if isinstance(update, dict) else []
+            seen["messages"].extend(new)
+            for m in new:
                 if isinstance(m, AIMessage) and m.tool_calls:
                     for c in m.tool_calls:
                         yield TurnEvent("tool_call", {"name": c["name"], "args": c["args"],
@@ -167,7 +184,10 @@ async def stream_turn(graph: Any, text: str | None, *, thread_id: str,
                     yield TurnEvent("tool_result", {"name": m.name, "id": m.tool_call_id,
                                                     "data": _result_data(m),
                                                     "artifact": m.artifact})
-    yield TurnEvent("done", await _collect(graph, thread_id, human.id if human else None))
+    if human is None:
+        yield TurnEvent("done", await _collect(graph, thread_id, None))
+    else:
+        yield TurnEvent("done", _result(seen, interrupts, thread_id, human.id))
 
 
 async def ask_once(text: str, *, persona: str | None = None, user_name: str | None = None,

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any, NotRequired
+from typing import Annotated, Any, NotRequired, TypedDict
 
-from langgraph.graph import MessagesState
+from langchain_core.messages import AnyMessage, ToolMessage
+from langgraph.graph.message import Messages, add_messages
 
 
-class AgentState(MessagesState):
-    """`persona`: who answers this turn (set by the router). `knowledge`: entries retrieved
-    for this turn, shared by the persona's model calls. `pending_knowledge`: extracted
-    candidates waiting for the admin's approval (the approval node interrupts on it)."""
+def add_compact_messages(left: Messages, right: Messages) -> list[AnyMessage]:
+    """`add_messages`, minus tool artifacts (full deal rows, chart series) in the stored thread.
 
+    The artifact is for the UI, which gets it from the stream as the tool finishes; the models
+    read only the compact content. Without this every checkpoint of a thread re-serializes
+    (and every turn re-loads) all the chart series the conversation ever showed.
+    """
+    merged = add_messages(left, right)
+    return [m.model_copy(update={"artifact": None})
+            if isinstance(m, ToolMessage) and m.artifact is not None else m
+            for m in merged]
+
+
+class AgentState(TypedDict):
+    """`messages`: the conversation (tool artifacts dropped, see above). `persona`: who answers
+    this turn (set by the router). `knowledge`: entries retrieved for this turn, shared by the
+    persona's model calls. `pending_knowledge`: extracted candidates waiting for the admin's
+    approval (the approval node interrupts on it)."""
+
+    messages: Annotated[list[AnyMessage], add_compact_messages]
     persona: NotRequired[str]
     knowledge: NotRequired[list[dict[str, Any]]]
     pending_knowledge: NotRequired[dict[str, Any] | None]

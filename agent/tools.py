@@ -123,7 +123,9 @@ class AsinArgs(BaseModel):
 
 
 def _detail(ctx: AgentContext, asin: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    from knowledge import retrieve_for_deal
+    from agent import knowledge_cache
+    from knowledge import retrieve
+    from knowledge.retrieval import deal_query
     from tools.deals.search import get_deal_detail
 
     with session_scope(ctx.settings) as session:
@@ -132,7 +134,10 @@ def _detail(ctx: AgentContext, asin: str) -> tuple[dict[str, Any], list[dict[str
             raise ToolError(f"No deal with ASIN {asin} in the database. Check the ASIN, or use "
                             "keepa_lookup to fetch it live.")
         full = _dump(detail)
-        hits = [h.as_dict() for h in retrieve_for_deal(session, full, k=3)]
+        query = deal_query(full)  # deals in the same situation share their knowledge
+        hits = knowledge_cache.cached(
+            (ctx.settings.database_url, ctx.settings.data_dir, "deal", query, 3),
+            lambda: [h.as_dict() for h in retrieve(session, query, k=3)])
     return full, hits
 
 

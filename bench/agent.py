@@ -68,24 +68,32 @@ class Timer(AsyncCallbackHandler):
 
     def __init__(self) -> None:
         self.start: dict[UUID, float] = {}
-        self.spent = 0.0
+        self.model = 0.0
+        self.tools = 0.0
+
+    @property
+    def spent(self) -> float:
+        return self.model + self.tools
+
+    def _took(self, run_id: UUID) -> float:
+        return time.perf_counter() - self.start.pop(run_id, time.perf_counter())
 
     async def on_chat_model_start(self, serialized: Any, messages: Any, *, run_id: UUID,
                                   **kw: Any) -> None:
         self.start[run_id] = time.perf_counter()
 
     async def on_llm_end(self, response: Any, *, run_id: UUID, **kw: Any) -> None:
-        self.spent += time.perf_counter() - self.start.pop(run_id, time.perf_counter())
+        self.model += self._took(run_id)
 
     async def on_tool_start(self, serialized: Any, input_str: str, *, run_id: UUID,
                             **kw: Any) -> None:
         self.start[run_id] = time.perf_counter()
 
     async def on_tool_end(self, output: Any, *, run_id: UUID, **kw: Any) -> None:
-        self.spent += time.perf_counter() - self.start.pop(run_id, time.perf_counter())
+        self.tools += self._took(run_id)
 
     async def on_tool_error(self, error: BaseException, *, run_id: UUID, **kw: Any) -> None:
-        self.spent += time.perf_counter() - self.start.pop(run_id, time.perf_counter())
+        self.tools += self._took(run_id)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -111,6 +119,9 @@ async def run(n_deals: int, turns: int) -> dict[str, Any]:
     overhead: list[float] = []
     by_kind: dict[str, list[float]] = {}
     retrieval: list[float] = []
+    model_t: list[float] = []
+    tools_t: list[float] = []
+    retrieval_t: list[float] = []
 
     def timed_retrieve(c: AgentContext, question: str) -> list[dict[str, Any]]:
         start = time.perf_counter()
@@ -134,6 +145,9 @@ async def run(n_deals: int, turns: int) -> dict[str, Any]:
             if i < 10:  # warm-up: imports, caches, first connections
                 continue
             totals.append(took)
+            model_t.append(timer.model)
+            tools_t.append(timer.tools)
+            retrieval_t.append(spent_retrieving)
             overhead.append(max(0.0, took - timer.spent - spent_retrieving))
             kind = "verdict/detail" if "{asin}" in QUESTIONS[i % len(QUESTIONS)] else (
                 "knowledge" if "strategy" in q else "search")
@@ -146,6 +160,8 @@ async def run(n_deals: int, turns: int) -> dict[str, Any]:
                     "max": pct(totals, 1.0), "mean": round(statistics.mean(totals) * 1000, 2)},
         "note": "one new thread per turn; graph overhead = turn - model - tools - retrieval",
         "graph_overhead_ms": {"p50": pct(overhead, 0.5), "p95": pct(overhead, 0.95)},
+        "split_ms": {name: {"p50": pct(v, 0.5), "p95": pct(v, 0.95)} for name, v in
+                     (("tools", tools_t), ("model", model_t), ("retrieval", retrieval_t))},
         "by_kind_p95_ms": {k: pct(v, 0.95) for k, v in sorted(by_kind.items())},
         "targets": {"turn_p95_ms": 150, "graph_overhead_ms": 20},
         "ok": pct(totals, 0.95) < 150 and pct(overhead, 0.95) < 20,

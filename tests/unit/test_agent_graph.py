@@ -202,3 +202,36 @@ async def test_a_client_that_draws_deal_tables_gets_a_summary_instead_of_a_secon
     assert f"Best pick: **{best['title']}** ({best['asin']})" in chat.answer
     assert f"${best['profit']:.2f} profit" in chat.answer
     assert "B0AAAAAAA2" not in chat.answer.split("Best pick")[0]  # no row-by-row list
+
+
+async def test_knowledge_taught_between_turns_is_used_by_the_next_turn(
+        settings: Settings, people: tuple[AgentContext, AgentContext]) -> None:
+    from knowledge import save_strategy
+
+    model = scripted(say("noted"), say("noted again"))
+    graph = build_graph(InMemorySaver(), models={"*": model})
+    question = "Olyvia, are nursing textbooks below average worth it?"
+    await run_turn(graph, question, thread_id="k", user=people[1])
+    assert "none retrieved" in str(model.seen[0][0].content)
+    with session_scope(settings) as session:  # retrieval is cached: this must clear it
+        save_strategy(session, "IF a nursing textbook is 30% below its yearly average THEN "
+                      "buy it before August.", "textbooks", "pasted", people[0])
+    await run_turn(graph, question, thread_id="k2", user=people[1])
+    assert "nursing textbook is 30% below" in str(model.seen[1][0].content)
+
+
+async def test_the_stream_carries_tool_artifacts_but_the_stored_thread_does_not(
+        settings: Settings, people: tuple[AgentContext, AgentContext]) -> None:
+    from langchain_core.messages import ToolMessage
+
+    seed(settings, make_deal("B0AAAAAAA1"))
+    graph = build_graph(InMemorySaver(), retrieve=no_knowledge)
+    events = [e async for e in stream_turn(graph, "tell me about B0AAAAAAA1", thread_id="a",
+                                           user=people[1])]
+    results = [e.data for e in events if e.kind == "tool_result"]
+    assert results and results[0]["artifact"]["asin"] == "B0AAAAAAA1"  # the UI's chart data
+    assert events[-1].data.answer and "B0AAAAAAA1" in events[-1].data.answer
+    stored = (await graph.aget_state({"configurable": {"thread_id": "a"}})).values["messages"]
+    tools = [m for m in stored if isinstance(m, ToolMessage)]
+    assert tools and all(m.artifact is None for m in tools)
+    assert '"asin":"B0AAAAAAA1"' in str(tools[0].content)  # the model's compact view stays
