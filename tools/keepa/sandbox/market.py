@@ -1,7 +1,8 @@
 """SandboxMarket: the seeded synthetic market behind the Keepa-compatible app.
 
-Products are generated lazily (catalog vectors + per-product history on demand, LRU-cached),
-so a 20,000-product market starts in milliseconds. Time comes from an injected clock: wall time
+Products are generated lazily (catalog vectors + per-product history on demand, LRU-cached:
+~160 KB per product with its SeriesTable, so 1,000 by default), so a 20,000-product market
+starts in milliseconds. Time comes from an injected clock: wall time
 for `arbitrage sandbox serve`, a ScaledClock to run faster than real time, or a SimClock that
 `advance(minutes)` moves for simulations. Token accounting follows DOMAIN.md exactly.
 """
@@ -134,7 +135,7 @@ class SandboxMarket:
     def __init__(self, n_products: int = 20_000, seed: int = 42, refill_rate: int = 20,
                  clock: Clock | None = None, start: float | None = None,
                  history_days: int = 730, future_days: int = 400,
-                 initial_tokens: int | None = None, cache_size: int = 2000) -> None:
+                 initial_tokens: int | None = None, cache_size: int = 1000) -> None:
         self.clock: Clock = clock or SystemClock()
         if start is None:
             start = math.floor(self.clock.now() / 86400) * 86400
@@ -478,7 +479,7 @@ class SandboxMarket:
             hit = self._deal(i, at)
             with self._lock:
                 self._deal_cache[key] = hit
-                while len(self._deal_cache) > 4 * self._cache_size:
+                while len(self._deal_cache) > 8 * self._cache_size:
                     self._deal_cache.popitem(last=False)
         return hit
 

@@ -166,12 +166,14 @@ class SeriesTable:
         n = int(lens.sum())
         if n >= _POS_MASK:
             raise ValueError("series too long for SeriesTable")
-        self.t = np.concatenate([s.t for s in series.values()]).astype(np.int64)
-        self.raw = np.concatenate([s.v for s in series.values()]).astype(np.int64)  # no ship
+        # times, values and shipping fit int32 (halves the cache); sums and keys are int64,
+        # and every product below is taken after widening to int64
+        self.t = np.concatenate([s.t for s in series.values()]).astype(np.int32)
+        self.raw = np.concatenate([s.v for s in series.values()]).astype(np.int32)  # no ship
         has_ship = [s.ship is not None for s in series.values()]
         self.width = [3 if x else 2 for x in has_ship]
-        self.ship = np.concatenate([s.ship if s.ship is not None else np.zeros(len(s.t), np.int64)
-                                    for s in series.values()]).astype(np.int64)
+        self.ship = np.concatenate([s.ship if s.ship is not None else np.zeros(len(s.t), np.int32)
+                                    for s in series.values()]).astype(np.int32)
         self.v = np.where(self.raw < 0, self.raw, self.raw + np.maximum(self.ship, 0)) \
             if any(has_ship) else self.raw
         for p, s in enumerate(series.values()):  # share memory with the history
@@ -181,18 +183,14 @@ class SeriesTable:
                 s.ship = self.ship[lo:hi]
         self.base = int(self.t.min()) if n else 0
         row = np.repeat(np.arange(len(lens), dtype=np.int64), lens)
-        self.key = row * _SPAN + (self.t - self.base)
+        t64 = self.t.astype(np.int64)
+        self.key = row * _SPAN + (t64 - self.base)
         dur = np.zeros(n, dtype=np.int64)
-        dur[:-1] = self.t[1:] - self.t[:-1]
+        dur[:-1] = t64[1:] - t64[:-1]
         dur[self.stop[lens > 0] - 1] = 0  # last point of each series: open segment
         vd = np.where(self.v >= 0, dur, 0)
         self.cum_vd = np.concatenate(([0], np.cumsum(vd)))
-        self.cum_vv = np.concatenate(([0], np.cumsum(vd * np.maximum(self.v, 0))))
-        # (value, index) packed into one int64: min/max of a range is its first occurrence
-        j = np.arange(n, dtype=np.int64)
-        ok = self.v >= 0
-        self.enc_min = np.append(np.where(ok, (self.v << _POS_BITS) | j, _BIG), 0)
-        self.enc_max = np.append(np.where(ok, (self.v << _POS_BITS) | (_POS_MASK - j), -1), 0)
+        self.cum_vv = np.concatenate(([0], np.cumsum(vd * np.maximum(self.v, 0).astype(np.int64))))
 
     def _seg(self, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Global index of the segment of series `rows` holding time x (x >= its first time)."""
@@ -227,13 +225,13 @@ class SeriesTable:
         `lo` (in segment `k`) to `now` (series ending at index `last`): F(now) - F(lo)."""
         t, v = self.t, self.v
         part = lo - t[k]
-        vk = v[k]
+        vk = v[k].astype(np.int64)
         kv = vk >= 0
         fvd = self.cum_vd[k] + np.where(kv, part, 0)
         fvv = self.cum_vv[k] + np.where(kv, part * np.maximum(vk, 0), 0)
-        vl = v[last]
+        vl = v[last].astype(np.int64)
         lv = (vl >= 0)[:, None]
-        tail = (now - t[last])[:, None]
+        tail = (now - t[last].astype(np.int64))[:, None]
         end_vd = self.cum_vd[last][:, None] + np.where(lv, tail, 0)
         end_vv = self.cum_vv[last][:, None] + np.where(lv, tail * np.maximum(vl, 0)[:, None], 0)
         tot = now - lo
@@ -292,10 +290,17 @@ class SeriesTable:
             # extremes over the view and over the interval: first occurrence like np.argmin,
             # via (value, index) packed into one int64
             ai = np.maximum(a, k_int)
+            lo_b, hi_b = int(a.min()), int(b.max())
+            vv = v[lo_b:hi_b].astype(np.int64)
+            j = np.arange(lo_b, hi_b, dtype=np.int64)
+            ok = vv >= 0
+            enc_min = np.append(np.where(ok, (vv << _POS_BITS) | j, _BIG), 0)
+            enc_max = np.append(np.where(ok, (vv << _POS_BITS) | (_POS_MASK - j), -1), 0)
             bounds = np.empty(4 * m, dtype=np.int64)
             bounds[0::4], bounds[1::4], bounds[2::4], bounds[3::4] = a, b, ai, np.maximum(ai, b)
-            emin = np.minimum.reduceat(self.enc_min, bounds)[::2].reshape(m, 2)
-            emax = np.maximum.reduceat(self.enc_max, bounds)[::2].reshape(m, 2)
+            bounds -= lo_b
+            emin = np.minimum.reduceat(enc_min, bounds)[::2].reshape(m, 2)
+            emax = np.maximum.reduceat(enc_max, bounds)[::2].reshape(m, 2)
             found = (emin != _BIG) & (emax >= 0)
             found[:, 1] &= ai < b
             jmin = np.where(found, emin & _POS_MASK, 0)
@@ -314,7 +319,7 @@ class SeriesTable:
             drops = {f"salesRankDrops{w}": -1 for w in WINDOWS}
         else:
             ra, rb = int(a[r]), int(b[r])
-            rt, rv = t[ra:rb], v[ra:rb]
+            rt, rv = t[ra:rb].astype(np.int64), v[ra:rb]
             dec = (rv[1:] < rv[:-1]) & (rv[1:] >= 0) & (rv[:-1] >= 0)
             cum = np.concatenate(([0], np.cumsum(dec[::-1])))  # drops at/after each point
             first = np.searchsorted(rt[1:], now - np.array(WINDOWS) * DAY, side="left")
