@@ -229,10 +229,13 @@ def run_one(rate: int, design: str, products: int, seed: int, minutes: int, redi
     logging.getLogger("tools.keepa.client").setLevel(logging.WARNING)
     t0 = time.monotonic()
     sim = Sim(rate, products, seed, redis_url, Path(work), f"{design}-{rate}")
-    (run_ours if design == "ours" else run_baseline)(sim, minutes)
-    out = {**sim.report(), "http_429": counter.n, "wall_s": round(time.monotonic() - t0, 1)}
-    sim.client.close()
-    return out
+    try:
+        (run_ours if design == "ours" else run_baseline)(sim, minutes)
+        return {**sim.report(), "http_429": counter.n,
+                "wall_s": round(time.monotonic() - t0, 1)}
+    finally:
+        sim.client.close()
+        logging.getLogger("tools.keepa.client").removeHandler(counter)
 
 
 def budget_arithmetic(rate: int, catalogue: int) -> dict[str, Any]:
@@ -278,12 +281,16 @@ def run_bench(days: float, products: int, rates: list[int], seed: int = 42,
         server = ValkeyServer(data_dir=Path(tmp) / "valkey")
         server.start(timeout=15)
         try:
-            with ProcessPoolExecutor(max_workers=max(1, jobs),
-                                     mp_context=mp.get_context("spawn")) as pool:
-                futs = {(rate, design): pool.submit(run_one, rate, design, products, seed,
-                                                    minutes, server.connection_url, tmp)
-                        for rate in rates for design in ("ours", "baseline")}
-                results = {k: f.result() for k, f in futs.items()}
+            keys = [(rate, design) for rate in rates for design in ("ours", "baseline")]
+            if jobs <= 1:  # in this process (tests, profiling)
+                results = {k: run_one(*k, products, seed, minutes, server.connection_url, tmp)
+                           for k in keys}
+            else:
+                with ProcessPoolExecutor(max_workers=jobs,
+                                         mp_context=mp.get_context("spawn")) as pool:
+                    futs = {k: pool.submit(run_one, *k, products, seed, minutes,
+                                           server.connection_url, tmp) for k in keys}
+                    results = {k: f.result() for k, f in futs.items()}
         finally:
             server.stop()
     for rate in rates:
