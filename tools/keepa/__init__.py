@@ -1,7 +1,8 @@
 """Keepa: async client, shared Redis token budget, parsing/validation and the sandbox market.
 
 Products travel through the system as Keepa-JSON dicts (the `products[]` items of a /product/
-answer); `validate_product` guarantees their shape, `parse_product` adds keepa's parsed views.
+answer); `validate_product` guarantees their shape (cheaply; `model=True` adds keepa's pydantic
+model), `parse_product` adds keepa's parsed views, computed lazily with numpy.
 """
 
 from tools.keepa.budget import PURPOSES, Reservation, TokenBudget
@@ -33,7 +34,9 @@ from tools.keepa.factory import (
 )
 from tools.keepa.keepatime import keepa_minutes_to_unix, to_keepa_minutes
 from tools.keepa.parsing import (
+    KeepaHistory,
     ParsedProduct,
+    keepa_minutes_to_unix_ms,
     parse_product,
     parse_products,
     validate_product,
@@ -41,13 +44,15 @@ from tools.keepa.parsing import (
 )
 
 __all__ = [
-    "PURPOSES", "BudgetWaitTimeout", "Clock", "KeepaClient", "KeepaError", "KeepaNotFound",
+    "PURPOSES", "BudgetWaitTimeout", "Clock", "KeepaClient", "KeepaError", "KeepaHistory",
+    "KeepaNotFound",
     "KeepaPaymentRequired", "KeepaRequestRejected", "KeepaResult", "KeepaServerError",
     "KeepaTokensExhausted", "KeepaTransportError", "MalformedProduct", "ParsedProduct",
     "ProductsResult", "Reservation", "ScaledClock", "SimClock", "SyncKeepaClient",
     "SystemClock", "TokenBudget", "TokenEnvelope", "estimate_deal_cost", "estimate_finder_cost",
     "estimate_product_cost", "estimate_seller_cost", "get_sandbox_market",
-    "keepa_minutes_to_unix", "make_keepa_client", "make_sync_keepa_client",
+    "keepa_minutes_to_unix", "keepa_minutes_to_unix_ms", "make_keepa_client",
+    "make_sync_keepa_client",
     "make_token_budget", "parse_product", "parse_products", "to_keepa_minutes",
     "validate_product", "validate_products",
 ]
