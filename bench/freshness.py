@@ -23,6 +23,14 @@ Definitions (what a seller cares about is the deals their query can show, so):
   products every H hours at 1 token each (stats-only) needs C x 24 / H tokens/day; the JSON
   reports both, so a missed target says whether it was physically possible.
 
+Cost (measured on the shared 2-core machine): the simulation is CPU-bound on the sandbox, not
+on tokens: every product answer generates the product's 3-year history (~5 ms, LRU of 2,000)
+and every /deal/ candidate is evaluated exactly (~7 ms). A 15,000-product market at 20
+tokens/min spends ~28,000 product fetches per simulated day, so 2 simulated hours of "ours"
+took ~180 s wall: the full week x 2 rates x 2 designs needs hours, not the 15 minutes asked.
+Until the sandbox gets a vectorized deal index and cheaper histories, run a proportional
+market (e.g. --products 3000 --rates 4,1 is 1/5 of 15,000 at 20 and 5 tokens/min) and say so.
+
 Prints ONE JSON document. Options: --days, --products, --rates (comma separated), --seed,
 --jobs, --quick (a few simulated hours on a small market: a smoke run).
 """
