@@ -78,7 +78,7 @@ class KeepaClient:
                  purpose: str = "processor", transport: httpx.AsyncBaseTransport | None = None,
                  timeout_s: float = 60.0, clock: Clock | None = None, max_attempts: int = 4,
                  max_429: int = 6, wait_deadline_s: float | None = None,
-                 backoff_s: float = 0.5) -> None:
+                 backoff_s: float = 0.5, validate_model: bool = False) -> None:
         self.api_key = api_key
         self.base_url = base_url.rstrip("/")
         self.domain_id = domain_id
@@ -89,6 +89,7 @@ class KeepaClient:
         self.max_429 = max_429
         self.wait_deadline_s = wait_deadline_s
         self.backoff_s = backoff_s
+        self.validate_model = validate_model  # also run keepa's pydantic model (~1.5 ms each)
         self._http = httpx.AsyncClient(base_url=self.base_url, transport=transport,
                                        timeout=httpx.Timeout(timeout_s, connect=10.0))
         self.last_envelope: TokenEnvelope | None = None
@@ -221,7 +222,7 @@ class KeepaClient:
         result = await self._call("/product/", params, estimate=est, purpose=purpose)
         raw = result.body.get("products") or []
         good, errors = validate_products(raw, require_history=history,
-                                         require_stats=bool(stats))
+                                         require_stats=bool(stats), model=self.validate_model)
         seen = {p.get("asin") for p in raw if isinstance(p, dict)}
         return ProductsResult(products=good, errors=errors, envelope=result.envelope,
                               tokens_consumed=result.tokens_consumed,
