@@ -197,7 +197,8 @@ def search_answer(key: str, result: Mapping[str, Any],
     if not items:
         return (f"No deals match ({desc}). Try a wider price or rank range, or fewer "
                 "filters.")
-    matches = f"{total} deal{'s' if total != 1 else ''} match ({desc})"
+    shown = f"{total:,}+" if result.get("total_capped") else str(total)  # count stops at a cap
+    matches = f"{shown} deal{'s' if total != 1 else ''} match ({desc})"
     if table:
         body = "\n".join([f"{matches}; top {len(items)}:", "",
                           "| ASIN | Title | Price | Profit | ROI | Rank | Drops 30d |",

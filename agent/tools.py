@@ -110,7 +110,8 @@ def search_deals(runtime: ToolRuntime, **filters: Any) -> tuple[str, dict[str, A
     with session_scope(ctx.settings) as session:
         result = _search(session, query, _user(session, ctx))
     full = _dump(result)
-    content = {"total": result.total, "query": result.query, "applied": result.applied,
+    content = {"total": result.total, "total_capped": result.total_capped,  # "1000+"
+               "query": result.query, "applied": result.applied,
                "items": [_compact(d, SUMMARY_KEYS) for d in full["items"]]}
     return _json(content), full
 

@@ -32,7 +32,9 @@ def summarize_result(name: str, result: Any) -> str:
             return str(result["error"])[:STEP_OUTPUT_CHARS]
         items = result.get("items")
         if isinstance(items, list):
-            return f"{len(items)} deals shown (of {result.get('total', len(items))} matching)"
+            plus = "+" if result.get("total_capped") else ""  # search counts up to a cap
+            return (f"{len(items)} deals shown (of {result.get('total', len(items))}{plus} "
+                    "matching)")
         if name == "propose_knowledge" or result.get("status") == "awaiting_approval":
             if "candidates" in result:
                 return f"{result['candidates']} candidates extracted, waiting for review"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -39,21 +39,28 @@ class RestrictionStatus(IntEnum):
     restricted = 1
 
 
+_DEAL_MONEY_INPUTS = ("status", "price_now", "list_at", "amz_fees", "shipping_included")
+
+
 class Deal(SQLModel, table=True):
     __tablename__ = "deal"
     __table_args__ = (
         Index("ix_deal_status_priority_due", "status", "priority", "next_refresh_at"),
-        # Covering index for search (tools/deals/search.py): status, the ROI prefilter, every
-        # per-user money input and the common filter columns, so SQLite answers most queries
-        # from the index alone instead of reading whole rows.
-        Index("ix_deal_visible_roi", "status", "roi_default", "price_now", "list_at", "amz_fees",
-              "shipping_included", "sales_rank", "rank_drops_30", "rank_drops_90",
-              "rank_drops_365", "percent_down", "peak_mask", "seasonality", "amazon_offer",
-              "condition", "updated_at", "asin"),
-        Index("ix_deal_visible_profit", "status", "profit_default"),
-        Index("ix_deal_sales_rank", "sales_rank"),
+        # Deal search (tools/deals/search.py) walks these in sort order and stops early:
+        # money sorts on the stored default money plus every per-user money input and the
+        # common filters (covering: no row reads); plain sorts on (column, asin) in the ORDER
+        # BY's direction. Hand-written in migration 0005 (kept equal here).
+        Index("ix_deal_roi_cover", "roi_default", *_DEAL_MONEY_INPUTS, "sales_rank",
+              "rank_drops_30", "rank_drops_90", "rank_drops_365", "percent_down", "peak_mask",
+              "seasonality", "amazon_offer", "condition", "updated_at", "asin"),
+        Index("ix_deal_profit_cover", "profit_default", *_DEAL_MONEY_INPUTS, "asin"),
+        Index("ix_deal_margin_cover", "margin_default", *_DEAL_MONEY_INPUTS, "asin"),
+        Index("ix_deal_rank_asin", "sales_rank", "asin"),
+        Index("ix_deal_drops_asin", text("rank_drops_30 DESC"), "asin"),
+        Index("ix_deal_updated_asin", text("updated_at DESC"), "asin"),
+        Index("ix_deal_percent_down_asin", text("percent_down DESC"), "asin"),
+        Index("ix_deal_price", "price_now"),
         Index("ix_deal_last_seen", "last_seen_utc"),
-        Index("ix_deal_updated", "updated_at"),
         Index("ix_deal_category", "category"),
         Index("ix_deal_seasonality", "seasonality"),
         Index("ix_deal_due", "next_refresh_at"),

@@ -19,7 +19,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import and_, column, false, func, inspect, literal_column, or_, select, table
+from sqlalchemy import (
+    Table,
+    and_,
+    column,
+    false,
+    func,
+    inspect,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -99,7 +112,8 @@ class DealSummary(BaseModel):
 
 
 class SearchResult(BaseModel):
-    total: int
+    total: int  # matching deals; a lower bound when total_capped (counting stops at the cap)
+    total_capped: bool = False  # True: "total+ deals match" (at least TOTAL_CAP deals)
     items: list[DealSummary]
     query: dict[str, Any]  # the filters as asked (non-default fields)
     applied: dict[str, Any]  # thresholds actually applied, incl. the user's saved ones
@@ -193,9 +207,12 @@ def _like(word: str) -> str:
 
 
 def _checked(user_id: int, status: int) -> Any:
-    """ASINs with this gating status for the user: an uncorrelated IN-subquery, which SQLite
-    and PostgreSQL evaluate once (ephemeral index / hashed subplan) instead of per deal row."""
-    return select(R.c.asin).where(R.c.user_id == user_id, R.c.status == status)
+    """"This user has this gating status for the deal's ASIN": a correlated EXISTS that is one
+    seek in ix_user_restriction_user_status_asin per deal row the query actually touches. An
+    uncorrelated IN list would first materialize all of the user's checked ASINs (tens of
+    thousands) on every search, even when the page needs only a few hundred rows."""
+    return select(literal(1)).where(R.c.user_id == user_id, R.c.status == status,
+                                    R.c.asin == D.c.asin).correlate(D).exists()
 
 
 def _effective(query: DealQuery, settings: UserSettings) -> dict[str, Any]:
@@ -233,8 +250,10 @@ def default_roi_floor(settings: UserSettings, roi_floor: float) -> float | None:
 
 
 def _conditions(query: DealQuery, eff: dict[str, Any], money: m.MoneySQL, user: User | None,
-                now: datetime, settings: UserSettings, fts: bool = False
-                ) -> list[ColumnElement[bool]]:
+                now: datetime, settings: UserSettings, fts: bool = False,
+                prefilter: bool = True) -> list[ColumnElement[bool]]:
+    """The WHERE terms of a search. `prefilter` adds the implied `roi_default` bound (same
+    result set, it only lets SQL skip rows by index)."""
     c = D.c
     where: list[ColumnElement[bool]] = [c.status.in_(VISIBLE_STATUSES)]
     if fts and (query.text or query.category):
@@ -280,7 +299,7 @@ def _conditions(query: DealQuery, eff: dict[str, Any], money: m.MoneySQL, user: 
     if not query.include_unprofitable or (eff["min_profit"] is not None
                                           and eff["min_profit"] > 0):
         floors.append(0.0)  # profit > 0 <=> ROI > 0
-    if floors:
+    if prefilter and floors:
         bound = default_roi_floor(settings, max(floors))
         if bound is not None:
             where.append(c.roi_default >= bound)
@@ -308,10 +327,9 @@ def _conditions(query: DealQuery, eff: dict[str, Any], money: m.MoneySQL, user: 
         if user is None or user.id is None:
             raise DealQueryError(f"gated='{eff['gated']}' needs a signed-in user (gating is per "
                                  "seller); use gated='include' without one")
-        restricted = _checked(user.id, RestrictionStatus.restricted)
-        where.append(D.c.asin.not_in(restricted))
+        where.append(~_checked(user.id, RestrictionStatus.restricted))
         if eff["gated"] == "only_ungated":  # checked for this user and not restricted
-            where.append(D.c.asin.in_(_checked(user.id, RestrictionStatus.not_restricted)))
+            where.append(_checked(user.id, RestrictionStatus.not_restricted))
     return where
 
 
@@ -346,25 +364,210 @@ def _gated_status(session: Session, user: User | None, asins: list[str]) -> dict
     return {a: names[best[a]] if a in best else "pending" for a in asins}
 
 
+@compiles(Table, "sqlite")
+def _table_with_sqlite_hint(element: Table, compiler: Any, fromhints: Any = None,
+                            **kw: Any) -> str:
+    """Render `with_hint(table, "INDEXED BY ix", "sqlite")` (SQLAlchemy's SQLite compiler
+    drops FROM hints). Without ANALYZE statistics SQLite prefers any equality term (status =
+    ?, seasonality = ?) over the index that lets a sorted walk stop after a page, so the
+    search names its index; other dialects never see the hint."""
+    text = compiler.visit_table(element, fromhints=None, **kw)
+    hint = (fromhints or {}).get(element)
+    return f"{text} {hint}" if hint else text
+
+
+def _via(stmt: Any, index: str) -> Any:
+    return stmt.with_hint(D, f"INDEXED BY {index}", "sqlite")
+
+
+_KEY_INDEX = {"roi": "ix_deal_roi_cover", "profit": "ix_deal_profit_cover",
+              "margin": "ix_deal_margin_cover", "rank": "ix_deal_rank_asin",
+              "drops": "ix_deal_drops_asin", "newest": "ix_deal_updated_asin",
+              "percent_down": "ix_deal_percent_down_asin"}
+TOTAL_CAP = 1000  # count at most this many matches; above it the answer is "1000+"
+_SLACK = 1e-6  # float headroom of the bounds below (values are dollars and percent)
+_PLAIN_SORTS = {"rank": ("sales_rank", False), "drops": ("rank_drops_30", True),
+                "newest": ("updated_at", True), "percent_down": ("percent_down", True)}
+
+
+def _cost_terms(settings: UserSettings) -> tuple[float, float, list[tuple[float, float]]]:
+    """(k_user, k_default, [(c_user, c_default)] per shipping mode): cost = price × k + c."""
+    d = DEFAULT_SETTINGS
+    k_u, k_d = 1.0 + settings.tax_pct / 100.0, 1.0 + d.tax_pct / 100.0
+    fixed = [(settings.prep_fee + settings.inbound_shipping, d.prep_fee + d.inbound_shipping),
+             (settings.prep_fee, d.prep_fee)]  # shipping not included / included
+    return k_u, k_d, fixed
+
+
+def default_profit_floor(settings: UserSettings, profit_floor: float,
+                         max_price: float | None) -> float | None:
+    """A necessary bound on the stored `profit_default` for "user Profit >= profit_floor".
+
+    Per row, profit_default − profit_user = cost_user − cost_default = price × (k_u − k_d) +
+    (c_u − c_d). With 0 <= price <= max_price that is at least min(0, k_u − k_d) × max_price
+    + min over the shipping modes of (c_u − c_d). None when the user's tax is below the
+    default's and no price bound is known.
+    """
+    k_u, k_d, fixed = _cost_terms(settings)
+    gap = min(c_u - c_d for c_u, c_d in fixed)
+    if k_u < k_d:
+        if max_price is None:
+            return None
+        gap += (k_u - k_d) * max_price
+    return profit_floor + gap - _SLACK * (1.0 + abs(profit_floor) + abs(gap))
+
+
+def default_margin_floor(settings: UserSettings, margin_floor: float) -> float | None:
+    """A necessary bound on the stored `margin_default` for "user Margin >= margin_floor" (%).
+
+    Per row (List at L > 0, fees >= 0, price p >= 0, v = margin_floor / 100 <= 1):
+    margin_default − margin_user = (p × (k_u − k_d) + (c_u − c_d)) / L. From margin_user >= v,
+    cost_user = p × k_u + c_u <= (1 − v) × L, so p / L <= (1 − v) / k_u and, for c_u > 0,
+    1 / L <= (1 − v) / c_u. The negative parts of both terms are therefore at least
+    (k_u − k_d) × (1 − v) / k_u and (c_u − c_d) × (1 − v) / c_u. None when no finite bound
+    exists (c_u = 0 with c_d > 0) or v > 1 (no deal has such a margin anyway).
+    """
+    v = margin_floor / 100.0
+    if v > 1.0:
+        return None
+    k_u, k_d, fixed = _cost_terms(settings)
+    gap = min(0.0, (k_u - k_d) * (1.0 - v) / k_u)
+    worst_c = 0.0
+    for c_u, c_d in fixed:
+        if c_u - c_d < 0:
+            if c_u <= 0:
+                return None
+            worst_c = min(worst_c, (c_u - c_d) * (1.0 - v) / c_u)
+    return (v + gap + worst_c) * 100.0 - _SLACK * (1.0 + abs(margin_floor))
+
+
+def _money_window(session: Session, query: DealQuery, where: list[ColumnElement[bool]],
+                  money: m.MoneySQL, settings: UserSettings) -> ColumnElement[bool] | None:
+    """An extra WHERE term that keeps the page of a money sort exactly the same but lets SQL
+    read only a narrow slice of a `*_default` index instead of computing every match.
+
+    Pass 1 walks the stored default column (roi/profit/margin under the policy defaults, which
+    is nearly the user's order) and takes the first K = offset + limit matches with the user's
+    own sort value. If fewer than K match at all, those are all the matches. Otherwise at least
+    K deals reach V = the smallest of those values, so the true top K all have value >= V, and
+    the bound functions above turn "user value >= V" into a necessary "default column >= B".
+    None: no safe bound (the caller runs the plain query).
+    """
+    key, user_value = {
+        "roi": (D.c.roi_default, money.net / money.all_in_cost),
+        "profit": (D.c.profit_default, money.profit),
+        "margin": (D.c.margin_default, money.margin)}[query.sort]
+    k = query.offset + query.limit
+    if k > 1000:  # deep pages: the candidate walk would cost as much as the plain query
+        return None
+    rows = session.execute(_via(select(D.c.asin, user_value).where(*where)
+                                .order_by(key.desc()).limit(k), _KEY_INDEX[query.sort])).all()
+    if len(rows) < k:
+        return D.c.asin.in_([a for a, _ in rows]) if rows else false()
+    values = [v for _, v in rows]
+    if any(v is None for v in values):
+        return None
+    floor = float(min(values))
+    bound: float | None
+    if query.sort == "roi":  # value = net / cost = 1 + ROI / 100
+        bound = default_roi_floor(settings, (floor - 1.0) * 100.0) if floor > 0 else None
+    elif query.sort == "profit":
+        max_price = query.max_price
+        if max_price is None:
+            max_price = session.execute(select(func.max(D.c.price_now))).scalar()
+        bound = default_profit_floor(settings, floor, max_price)
+    else:
+        bound = default_margin_floor(settings, floor)
+    return None if bound is None else key >= bound
+
+
+def _plain_page(session: Session, query: DealQuery, where: list[ColumnElement[bool]]
+                ) -> list[str]:
+    """A page sorted by a stored column, NULLs last: the non-NULL part in index order (the
+    walk stops after offset + limit matches), then the NULL part by ASIN if the page has room.
+    Same rows and order as ORDER BY col NULLS LAST, asin."""
+    name, desc = _PLAIN_SORTS[query.sort]
+    col = D.c[name]
+    key = col.desc() if desc else col.asc()
+    asins = list(session.execute(_via(select(D.c.asin).where(*where, col.isnot(None))
+                                      .order_by(key, D.c.asin.asc())
+                                      .limit(query.limit).offset(query.offset),
+                                      _KEY_INDEX[query.sort])).scalars())
+    if len(asins) == query.limit:
+        return asins
+    if asins:
+        skip = 0  # the non-NULL part ended inside this page
+    else:  # the page starts past the non-NULL part: how far past?
+        counted = select(literal(1)).where(*where, col.isnot(None)).limit(query.offset).subquery()
+        skip = query.offset - session.execute(select(func.count()).select_from(counted)
+                                              ).scalar_one()
+    nulls = session.execute(select(D.c.asin).where(*where, col.is_(None))
+                            .order_by(D.c.asin.asc()).limit(query.limit - len(asins))
+                            .offset(skip)).scalars()
+    return asins + list(nulls)
+
+
+def _count(session: Session, where: list[ColumnElement[bool]], cap: int) -> tuple[int, bool]:
+    """Matches, counting at most cap + 1 rows: (cap, True) means "more than cap". The walk goes
+    down the covering roi_default index, where the user's ROI/profit floors match densely."""
+    hits = _via(select(literal(1)).where(*where).order_by(D.c.roi_default.desc())
+                .limit(cap + 1), "ix_deal_roi_cover").subquery()
+    n = int(session.execute(select(func.count()).select_from(hits)).scalar_one())
+    return (cap, True) if n > cap else (n, False)
+
+
+def _page_asins(session: Session, query: DealQuery, eff: dict[str, Any], money: m.MoneySQL,
+                user: User | None, now: datetime, settings: UserSettings, fts: bool
+                ) -> tuple[list[str], list[ColumnElement[bool]]]:
+    """The page's ASINs in order, and the WHERE terms (with prefilter) for counting."""
+    where = _conditions(query, eff, money, user, now, settings, fts=fts)
+    plain = _conditions(query, eff, money, user, now, settings, fts=fts, prefilter=False)
+    if query.sort in _PLAIN_SORTS:
+        return _plain_page(session, query, plain), where
+    # the profit/margin indexes hold no roi_default: its prefilter would cost a row read each
+    walk = where if query.sort == "roi" else plain
+    window = _money_window(session, query, walk, money, settings)
+    page = select(D.c.asin).where(*walk).order_by(*_order(query, money))
+    if window is not None:
+        page = page.where(window)
+        if window.__class__.__name__ == "BinaryExpression" and window.left is not D.c.asin:
+            page = _via(page, _KEY_INDEX[query.sort])  # key >= bound: a narrow index range
+    page = page.limit(query.limit).offset(query.offset)
+    return list(session.execute(page).scalars()), where
+
+
+def _reference_page(session: Session, query: DealQuery, eff: dict[str, Any],
+                    money: m.MoneySQL, user: User | None, now: datetime,
+                    settings: UserSettings, fts: bool) -> tuple[list[str], int]:
+    """The straightforward search (one ORDER BY over every match, exact count): what the fast
+    path must equal. Used by tests only."""
+    where = _conditions(query, eff, money, user, now, settings, fts=fts, prefilter=False)
+    page = (select(D.c.asin).where(*where).order_by(*_order(query, money))
+            .limit(query.limit).offset(query.offset))
+    total = session.execute(select(func.count()).select_from(D).where(*where)).scalar_one()
+    return list(session.execute(page).scalars()), int(total)
+
+
 def search_deals(session: Session, query: DealQuery | dict[str, Any], user: User | None, *,
                  now: datetime | None = None) -> SearchResult:
-    """Deals matching `query`, money and thresholds under `user`'s settings (defaults if None)."""
+    """Deals matching `query`, money and thresholds under `user`'s settings (defaults if None).
+
+    `total` counts matches up to TOTAL_CAP (or the end of the page, if later); beyond that
+    `total_capped` is true and `total` is a lower bound ("1000+ deals match")."""
     query = parse_deal_query(query)
     now = now or utcnow()
     settings = load_user_settings(user)
     money = m.money_sql(settings)
     eff = _effective(query, settings)
-    where = _conditions(query, eff, money, user, now, settings, fts=_has_fts(session))
-    # Two steps: pick the page's ASINs (filters and sort only touch columns of the covering
-    # index ix_deal_visible_roi, so SQLite never reads whole rows for the candidates), then
-    # fetch the full rows of that page alone.
-    page = (select(D.c.asin).where(*where).order_by(*_order(query, money))
-            .limit(query.limit).offset(query.offset))
-    asins = list(session.execute(page).scalars())
+    fts = _has_fts(session)
+    # Two steps: pick the page's ASINs (index walks that stop early, see _money_window and
+    # _plain_page), then fetch the full rows of that page alone.
+    asins, where = _page_asins(session, query, eff, money, user, now, settings, fts)
+    capped = False
     if len(asins) < query.limit and (asins or query.offset == 0):
         total = query.offset + len(asins)  # a short page is the last one: no count scan
     else:
-        total = session.execute(select(func.count()).select_from(D).where(*where)).scalar_one()
+        total, capped = _count(session, where, max(TOTAL_CAP, query.offset + query.limit))
     rows = []
     if asins:
         cols = [D.c[name] for name in _SUMMARY_COLUMNS] + [
@@ -381,7 +584,8 @@ def search_deals(session: Session, query: DealQuery | dict[str, Any], user: User
         data["peak_months"] = _months(data["peak_months"])
         data["gated"] = gated.get(data["asin"]) if user is not None else None
         items.append(DealSummary.model_validate(data))
-    return SearchResult(total=int(total), items=items, query=query.filters(),
+    return SearchResult(total=int(total), total_capped=capped, items=items,
+                        query=query.filters(),
                         applied={k: v for k, v in eff.items() if v is not None},
                         settings=settings.model_dump(
                             include={"tax_pct", "prep_fee", "inbound_shipping", "markup_pct"}))

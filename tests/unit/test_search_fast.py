@@ -1,0 +1,122 @@
+"""The fast search (index walks that stop early, money windows from the stored default money,
+capped count) returns exactly what the straightforward query returns: same deals, same order,
+and the same total up to the cap, for random deals, random user settings and random queries."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from sqlmodel import Session
+
+from tools.db import get_engine
+from tools.deals import DealQuery, search_deals, upsert_deal
+from tools.deals import search as search_mod
+from tools.deals.analytics import DealRecord
+from tools.models import User, UserRestriction
+from tools.settings import Settings
+from tools.user_settings import UserSettings, load_user_settings
+
+NOW = datetime(2025, 8, 15, 12, tzinfo=UTC)
+SEASONS = ("textbook", "exam_prep", "holiday", "summer", "year_round")
+
+
+def _fill(s: Session, n: int, rng: random.Random) -> None:
+    for i in range(n):
+        price = round(rng.choice([rng.uniform(0, 3), rng.uniform(1, 60), rng.uniform(50, 400)]), 2)
+        rec = DealRecord(
+            asin=f"F{i:09d}", price_now=price,
+            list_at=None if i % 13 == 0 else round(price * rng.uniform(0.5, 5) + rng.uniform(0, 9),
+                                                    2),
+            referral_pct=rng.choice([8.0, 15.0, 17.0]), referral_min=rng.choice([0.0, 0.30]),
+            fba_fee=None if i % 29 == 0 else round(rng.uniform(2.5, 9), 2),
+            closing_fee=rng.choice([0.0, 1.80]), shipping_included=rng.random() < 0.25,
+            title=f"Book {rng.choice(['biology', 'anatomy', 'law'])} {i}",
+            sales_rank=None if i % 17 == 0 else rng.randint(1, 3_000_000),
+            rank_drops_30=None if i % 19 == 0 else rng.randint(0, 8),
+            percent_down=None if i % 23 == 0 else round(rng.uniform(0, 60), 1),
+            seasonality=rng.choice(SEASONS), amazon_offer=rng.random() < 0.2,
+            price_now_source="offers")
+        upsert_deal(s, rec, now=NOW - timedelta(hours=rng.uniform(0, 200)))
+    s.commit()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_fast_search_equals_straightforward_query(settings: Settings, seed: int,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_mod, "TOTAL_CAP", 40)  # small enough to exercise the cap
+    rng = random.Random(seed)
+    with Session(get_engine(settings)) as s:
+        _fill(s, 220, rng)
+        user = User(name="u", password_hash="x")
+        s.add(user)
+        s.commit()
+        s.refresh(user)
+        for i in range(0, 220, 4):
+            s.add(UserRestriction(user_id=user.id, asin=f"F{i:09d}",  # type: ignore[arg-type]
+                                  status=1 if i % 3 == 0 else 0))
+        s.commit()
+
+        @hsettings(max_examples=60, deadline=None,
+                   suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(tax=st.sampled_from([0.0, 5.0, 8.0, 30.0]),
+               prep=st.sampled_from([0.0, 1.5, 2.75, 9]),
+               ship=st.sampled_from([0.0, 2.5, 3.99, 20]), min_roi=st.none() | st.floats(-50, 300),
+               q=st.fixed_dictionaries({}, optional={
+                   "sort": st.sampled_from(["roi", "profit", "margin", "rank", "drops",
+                                            "newest", "percent_down"]),
+                   "min_profit": st.floats(-20, 80), "max_price": st.floats(1, 300),
+                   "min_margin": st.floats(-50, 80), "include_unprofitable": st.booleans(),
+                   "gated": st.sampled_from(["include", "exclude", "only_ungated"]),
+                   "text": st.sampled_from(["biology", "law"]),
+                   "max_rank": st.integers(1000, 3_000_000),
+                   "limit": st.integers(1, 30), "offset": st.integers(0, 60)}))
+        def check(tax: float, prep: float, ship: float, min_roi: float | None,
+                  q: dict[str, object]) -> None:
+            user.settings = {"tax_pct": tax, "prep_fee": prep, "inbound_shipping": ship,
+                             "min_roi": min_roi}
+            query = DealQuery(**q)  # type: ignore[arg-type]
+            got = search_deals(s, query, user, now=NOW)
+            us = load_user_settings(user)
+            eff = search_mod._effective(query, us)
+            from tools.deals import money as m
+
+            want, total = search_mod._reference_page(
+                s, query, eff, m.money_sql(us), user, NOW, us, search_mod._has_fts(s))
+            assert [d.asin for d in got.items] == want, (q, us)
+            cap = max(40, query.offset + query.limit)
+            if total > cap:
+                assert got.total_capped and got.total == cap
+            else:
+                assert not got.total_capped and got.total == total
+
+        check()
+
+
+def test_bounds_are_necessary_for_random_rows() -> None:
+    """Direct check of the three bounds: a row whose user value reaches the floor always has
+    a stored default value at or above the bound."""
+    rng = random.Random(5)
+    from tools.deals import money as m
+
+    d = UserSettings()
+    for _ in range(3000):
+        us = UserSettings(tax_pct=rng.uniform(0, 30), prep_fee=rng.choice([0, rng.uniform(0, 50)]),
+                          inbound_shipping=rng.choice([0, rng.uniform(0, 100)]))
+        price = rng.choice([0.0, rng.uniform(0, 5), rng.uniform(0, 500)])
+        inputs = m.MoneyInputs(price, rng.uniform(0.5, 1500), 15.0, 0.0, rng.uniform(0, 10), 1.8,
+                               rng.random() < 0.3)
+        mu, md = m.compute_money(inputs, us), m.compute_money(inputs, d)
+        if mu.roi is not None and mu.roi >= 0:
+            b = search_mod.default_roi_floor(us, mu.roi)
+            assert b is None or md.roi >= b  # type: ignore[operator]
+        if mu.profit is not None:
+            b = search_mod.default_profit_floor(us, mu.profit, 500.0)
+            assert b is None or md.profit >= b  # type: ignore[operator]
+        if mu.margin is not None:
+            b = search_mod.default_margin_floor(us, mu.margin)
+            assert b is None or md.margin >= b  # type: ignore[operator]
