@@ -22,6 +22,7 @@ from tools.settings import Settings
 
 # The frontend reads stored elements (tables, charts) as data URLs; larger files are not kept.
 MAX_ELEMENT_BYTES = 2_000_000
+MAX_KNOWN_THREADS = 100_000
 
 
 def async_database_url(settings: Settings) -> str:
@@ -88,14 +89,33 @@ def _decode(value: Any, default: Any) -> Any:
 
 
 class ArbitrageDataLayer(SQLAlchemyDataLayer):
-    """SQLAlchemyDataLayer with JSON-encoded thread tags and decoded JSON columns."""
+    """SQLAlchemyDataLayer with JSON-encoded thread tags and decoded JSON columns.
+
+    Chainlit calls `update_thread(thread_id)` (no changes, just "make sure it exists") before
+    every step it writes: a SELECT round trip per step on the one SQLite connection all
+    sessions share. Threads this process has seen are remembered, so that check is skipped.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._known_threads: set[str] = set()
 
     async def update_thread(self, thread_id: str, name: str | None = None,
                             user_id: str | None = None, metadata: dict | None = None,
                             tags: list[str] | None = None) -> None:
+        if (thread_id in self._known_threads and name is None and user_id is None
+                and metadata is None and tags is None):
+            return
         encoded = json.dumps(tags) if tags is not None else None
         await super().update_thread(thread_id, name=name, user_id=user_id, metadata=metadata,
                                     tags=encoded)  # type: ignore[arg-type]
+        if len(self._known_threads) >= MAX_KNOWN_THREADS:  # bounded; forgetting is only slower
+            self._known_threads.clear()
+        self._known_threads.add(thread_id)
+
+    async def delete_thread(self, thread_id: str) -> None:
+        self._known_threads.discard(thread_id)
+        await super().delete_thread(thread_id)
 
     async def get_all_user_threads(self, user_id: str | None = None,
                                    thread_id: str | None = None) -> list[ThreadDict] | None:
