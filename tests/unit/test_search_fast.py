@@ -48,6 +48,21 @@ def _fill(s: Session, n: int, rng: random.Random) -> None:
 @pytest.mark.parametrize("seed", [1, 2])
 def test_fast_search_equals_straightforward_query(settings: Settings, seed: int,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    _check_equal(settings, seed, monkeypatch, 60)
+
+
+@pytest.mark.postgres
+def test_fast_search_equals_straightforward_query_on_postgresql(
+        pg_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same check on PostgreSQL (no FTS, no index hints: ILIKE and the planner's own plans)."""
+    from tools.db import migrate
+
+    migrate(pg_settings)
+    _check_equal(pg_settings, 3, monkeypatch, 25)
+
+
+def _check_equal(settings: Settings, seed: int, monkeypatch: pytest.MonkeyPatch,
+                 examples: int) -> None:
     monkeypatch.setattr(search_mod, "TOTAL_CAP", 40)  # small enough to exercise the cap
     rng = random.Random(seed)
     with Session(get_engine(settings)) as s:
@@ -61,7 +76,7 @@ def test_fast_search_equals_straightforward_query(settings: Settings, seed: int,
                                   status=1 if i % 3 == 0 else 0))
         s.commit()
 
-        @hsettings(max_examples=60, deadline=None,
+        @hsettings(max_examples=examples, deadline=None,
                    suppress_health_check=[HealthCheck.function_scoped_fixture])
         @given(tax=st.sampled_from([0.0, 5.0, 8.0, 30.0]),
                prep=st.sampled_from([0.0, 1.5, 2.75, 9]),
