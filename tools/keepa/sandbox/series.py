@@ -84,8 +84,11 @@ def _compress(t: np.ndarray, v: np.ndarray, ship: np.ndarray | None = None) -> S
         if ship is not None:
             same &= ship[1:] == ship[:-1]
         np.logical_not(same, out=keep[1:])
-    return Series(t[keep].astype(np.int64), v[keep].astype(np.int64),
-                  None if ship is None else ship[keep].astype(np.int64))
+    if keep.all():
+        return Series(t.astype(np.int64, copy=False), v.astype(np.int64, copy=False),
+                      None if ship is None else ship.astype(np.int64, copy=False))
+    return Series(t[keep].astype(np.int64, copy=False), v[keep].astype(np.int64, copy=False),
+                  None if ship is None else ship[keep].astype(np.int64, copy=False))
 
 
 def generate(cat: Catalog, i: int, t0: int, days: int, month_of_day: np.ndarray,
