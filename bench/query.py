@@ -6,7 +6,10 @@ products first would only measure analytics. Every query runs as a real user wit
 money settings, so ROI/profit filters and sorts use the per-user SQL expressions. Prints one
 JSON document: p50/p95 ms per query (several runs each) and the worst p95.
 
-    .venv/bin/python bench/query.py [--deals 100000] [--runs 7]
+    .venv/bin/python bench/query.py [--deals 100000] [--runs 7] [--data-dir DIR] [--only a,b]
+
+--data-dir keeps the filled database there and reuses it on the next run (migrated to the
+current head first), so tuning runs skip the ~100 s fill.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import insert
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -136,18 +139,29 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--deals", type=int, default=100_000)
     ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--data-dir", type=Path, default=None,
+                    help="keep/reuse the filled database in this directory")
+    ap.add_argument("--only", default="", help="comma-separated query names")
     args = ap.parse_args()
+    only = {n for n in args.only.split(",") if n}
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp))
+        settings = Settings(data_dir=args.data_dir or Path(tmp))
+        reuse = settings.data_dir.joinpath("arbitrage.db").exists()
         migrate(settings)
         engine = get_engine(settings)
         t0 = time.perf_counter()
-        user_id = fill(engine, args.deals)
+        if reuse:
+            with Session(engine) as session:
+                user_id = session.exec(select(User.id).where(User.name == "bench")).one()
+        else:
+            user_id = fill(engine, args.deals)
         fill_s = time.perf_counter() - t0
         results = {}
         with Session(engine) as session:
             user = session.get(User, user_id)
             for name, spec in QUERIES.items():
+                if only and name not in only:
+                    continue
                 query = DealQuery.model_validate(spec)
                 search_deals(session, query, user)  # warm the page cache once
                 times, cpu, total = [], [], 0

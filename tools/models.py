@@ -41,6 +41,26 @@ class RestrictionStatus(IntEnum):
 
 _DEAL_MONEY_INPUTS = ("status", "price_now", "list_at", "amz_fees", "shipping_included")
 
+# ROI sort keys at a few fixed-cost levels (migration 0006). A user's ROI order is the order of
+# net / (price + K), K = the user's fixed costs / (1 + tax), so an index on
+# net / (price + level) near the user's K gives tight, provable bounds (tools/deals/search.py).
+# Each level is (K for rows without shipping included, K for rows whose price includes
+# shipping: about the prep fee's share). Expression indexes, not stored columns: no writer can
+# leave them stale. The SQL text must stay what search.py puts in its queries (same tokens).
+ROI_LEVELS = ((1.5, 0.6), (3.5, 1.4), (6.0, 2.4), (10.0, 4.0))
+
+
+def roi_level_sql(level: tuple[float, float]) -> str:
+    """SQL of one ROI key (denominator >= the level's smaller K > 0: no division error on
+    PostgreSQL; NULL when List at or fees are NULL)."""
+    plain, included = level
+    return (f"((list_at - amz_fees) / (CASE WHEN price_now > 0 THEN price_now ELSE 0.0 END + "
+            f"CASE WHEN shipping_included THEN {included!r} ELSE {plain!r} END))")
+
+
+def roi_level_index(level: tuple[float, float]) -> str:
+    return f"ix_deal_roi_k{round(level[0] * 10)}"
+
 
 class Deal(SQLModel, table=True):
     __tablename__ = "deal"
@@ -60,6 +80,7 @@ class Deal(SQLModel, table=True):
         Index("ix_deal_updated_asin", text("updated_at DESC"), "asin"),
         Index("ix_deal_percent_down_asin", text("percent_down DESC"), "asin"),
         Index("ix_deal_price", "price_now"),
+        *(Index(roi_level_index(k), text(roi_level_sql(k))) for k in ROI_LEVELS),
         Index("ix_deal_last_seen", "last_seen_utc"),
         Index("ix_deal_category", "category"),
         Index("ix_deal_seasonality", "seasonality"),

@@ -135,3 +135,51 @@ def test_bounds_are_necessary_for_random_rows() -> None:
         if mu.margin is not None:
             b = search_mod.default_margin_floor(us, mu.margin)
             assert b is None or md.margin >= b  # type: ignore[operator]
+
+
+def test_roi_level_bound_is_necessary_for_random_rows() -> None:
+    """A row whose user ROI value (net / cost) reaches the floor always has its level key (the
+    expression index's value, computed like SQL does) at or above the level bound."""
+    rng = random.Random(11)
+    from tools.deals import money as m
+    from tools.models import ROI_LEVELS
+
+    checked = 0
+    for _ in range(4000):
+        us = UserSettings(tax_pct=rng.uniform(0, 30), prep_fee=rng.uniform(0.01, 20),
+                          inbound_shipping=rng.choice([0, rng.uniform(0, 30)]))
+        choice = search_mod.roi_level_choice(us)
+        assert choice is not None
+        level, r_min, r_max = choice
+        assert level in ROI_LEVELS
+        incl = rng.random() < 0.3
+        price = rng.choice([0.0, rng.uniform(0, 5), rng.uniform(0, 500)])
+        inputs = m.MoneyInputs(price, rng.uniform(0.5, 1500), 15.0, 0.0, rng.uniform(0, 10), 1.8,
+                               incl)
+        mu = m.compute_money(inputs, us)
+        assert mu.all_in_cost is not None and mu.amz_fees is not None
+        net = inputs.list_at - mu.amz_fees  # type: ignore[operator]
+        value = net / mu.all_in_cost
+        key = net / (price + level[1 if incl else 0])
+        for floor in (value, value - abs(value) * rng.random(), -rng.random()):
+            if value >= floor:
+                assert key >= search_mod.roi_level_floor(us, r_min, r_max, floor)
+                checked += 1
+    assert checked > 4000
+
+
+def test_roi_sort_walks_the_level_index(settings: Settings) -> None:
+    """The ROI key in queries is the indexed expression (migration 0006), so SQLite reads it
+    in order instead of sorting every row."""
+    from sqlalchemy import literal_column, select
+
+    from tools.models import ROI_LEVELS, Deal, roi_level_sql
+
+    with Session(get_engine(settings)) as s:
+        for level in ROI_LEVELS:
+            key = literal_column(roi_level_sql(level))
+            stmt = select(Deal.__table__.c.asin).order_by(key.desc()).limit(5)
+            sql = str(stmt.compile(s.get_bind(), compile_kwargs={"literal_binds": True}))
+            plan = " ".join(str(r[-1]) for r in s.connection().exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + sql))
+            assert "USING INDEX ix_deal_roi_k" in plan and "TEMP B-TREE" not in plan, plan

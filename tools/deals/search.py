@@ -39,12 +39,15 @@ from sqlmodel import Session
 from tools.deals import money as m
 from tools.deals.query import DealQuery
 from tools.models import (
+    ROI_LEVELS,
     Deal,
     DealHistory,
     DealStatus,
     RestrictionStatus,
     User,
     UserRestriction,
+    roi_level_index,
+    roi_level_sql,
     utcnow,
 )
 from tools.user_settings import DEFAULT_SETTINGS, UserSettings, load_user_settings
@@ -441,35 +444,85 @@ def default_margin_floor(settings: UserSettings, margin_floor: float) -> float |
     return (v + gap + worst_c) * 100.0 - _SLACK * (1.0 + abs(margin_floor))
 
 
-def _money_window(session: Session, query: DealQuery, where: list[ColumnElement[bool]],
-                  money: m.MoneySQL, settings: UserSettings) -> ColumnElement[bool] | None:
-    """An extra WHERE term that keeps the page of a money sort exactly the same but lets SQL
-    read only a narrow slice of a `*_default` index instead of computing every match.
+def roi_level_choice(settings: UserSettings
+                     ) -> tuple[tuple[float, float], float, float] | None:
+    """The ROI key level for this user's costs, with (r_min, r_max): bounds of r below.
 
-    Pass 1 walks the stored default column (roi/profit/margin under the policy defaults, which
-    is nearly the user's order) and takes the first K = offset + limit matches with the user's
-    own sort value. If fewer than K match at all, those are all the matches. Otherwise at least
-    K deals reach V = the smallest of those values, so the true top K all have value >= V, and
-    the bound functions above turn "user value >= V" into a necessary "default column >= B".
-    None: no safe bound (the caller runs the plain query).
+    For a row in shipping mode m (price p >= 0, cost_user = p × k + c_m with k = 1 + tax,
+    K_m = c_m / k) and a level with constant L_m, the stored key is net / (p + L_m) and the
+    user's sort value is u = net / cost_user = key × r / k with r = (p + L_m) / (p + K_m).
+    For p >= 0, r lies between 1 and L_m / K_m (it moves monotonically from L_m / K_m at p = 0
+    towards 1), so across both modes r_min <= r <= r_max with r_min = min(1, L_m / K_m) and
+    r_max = max(1, L_m / K_m). The best level has the smallest r_max / r_min (the key then
+    orders rows nearly like the user's ROI). None when the user's fixed costs are zero in a
+    mode (r is unbounded there).
     """
-    key, user_value = {
-        "roi": (D.c.roi_default, money.net / money.all_in_cost),
-        "profit": (D.c.profit_default, money.profit),
-        "margin": (D.c.margin_default, money.margin)}[query.sort]
+    k = 1.0 + settings.tax_pct / 100.0
+    fixed = ((settings.prep_fee + settings.inbound_shipping) / k, settings.prep_fee / k)
+    if min(fixed) <= 0:
+        return None
+    best: tuple[tuple[float, float], float, float] | None = None
+    for level in ROI_LEVELS:
+        ratios = [lvl / k_m for lvl, k_m in zip(level, fixed, strict=True)]
+        r_min, r_max = min(1.0, *ratios), max(1.0, *ratios)
+        if best is None or r_max / r_min < best[2] / best[1]:
+            best = (level, r_min, r_max)
+    return best
+
+
+def roi_level_floor(settings: UserSettings, r_min: float, r_max: float, floor: float) -> float:
+    """A necessary bound on the level key for "user value u = net / cost_user >= floor".
+
+    key = u × k / r (roi_level_choice) with k > 0 and r in [r_min, r_max], r > 0. If
+    floor > 0: u >= floor > 0 gives key >= floor × k / r >= floor × k / r_max. If floor <= 0:
+    for u >= 0 the key is >= 0 >= floor × k / r_min, and for floor <= u < 0,
+    key = u × k / r >= floor × k / r >= floor × k / r_min. The slack absorbs float rounding.
+    """
+    k = 1.0 + settings.tax_pct / 100.0
+    bound = floor * k / (r_max if floor > 0 else r_min)
+    return bound - 1e-9 * (1.0 + abs(bound))
+
+
+def _money_window(session: Session, query: DealQuery, where: list[ColumnElement[bool]],
+                  money: m.MoneySQL, settings: UserSettings
+                  ) -> tuple[ColumnElement[bool], str | None] | None:
+    """An extra WHERE term that keeps the page of a money sort exactly the same but lets SQL
+    read only a narrow slice of an index instead of computing every match, and the index to
+    walk for it (None: let the planner choose).
+
+    Pass 1 walks a key that orders rows nearly like the user's value (ROI: the expression
+    index of the nearest fixed-cost level; profit/margin: the stored default money) and takes
+    the first K = offset + limit matches with the user's own sort value. If fewer than K match
+    at all, those are all the matches. Otherwise at least K deals reach V = the smallest of
+    those values, so the true top K all have value >= V, and the bound functions above turn
+    "user value >= V" into a necessary "key >= B". None: no safe bound (the caller runs the
+    plain query).
+    """
+    level = roi_level_choice(settings) if query.sort == "roi" else None
+    if level is not None:
+        key: ColumnElement[Any] = literal_column(roi_level_sql(level[0]))
+        index = roi_level_index(level[0])
+    else:
+        key = {"roi": D.c.roi_default, "profit": D.c.profit_default,
+               "margin": D.c.margin_default}[query.sort]
+        index = _KEY_INDEX[query.sort]
+    user_value = {"roi": money.net / money.all_in_cost, "profit": money.profit,
+                  "margin": money.margin}[query.sort]
     k = query.offset + query.limit
     if k > 1000:  # deep pages: the candidate walk would cost as much as the plain query
         return None
     rows = session.execute(_via(select(D.c.asin, user_value).where(*where)
-                                .order_by(key.desc()).limit(k), _KEY_INDEX[query.sort])).all()
+                                .order_by(key.desc()).limit(k), index)).all()
     if len(rows) < k:
-        return D.c.asin.in_([a for a, _ in rows]) if rows else false()
+        return (D.c.asin.in_([a for a, _ in rows]) if rows else false()), None
     values = [v for _, v in rows]
     if any(v is None for v in values):
         return None
     floor = float(min(values))
     bound: float | None
-    if query.sort == "roi":  # value = net / cost = 1 + ROI / 100
+    if level is not None:
+        bound = roi_level_floor(settings, level[1], level[2], floor)
+    elif query.sort == "roi":  # value = net / cost = 1 + ROI / 100
         bound = default_roi_floor(settings, (floor - 1.0) * 100.0) if floor > 0 else None
     elif query.sort == "profit":
         max_price = query.max_price
@@ -478,7 +531,7 @@ def _money_window(session: Session, query: DealQuery, where: list[ColumnElement[
         bound = default_profit_floor(settings, floor, max_price)
     else:
         bound = default_margin_floor(settings, floor)
-    return None if bound is None else key >= bound
+    return None if bound is None else (key >= bound, index)
 
 
 def _plain_page(session: Session, query: DealQuery, where: list[ColumnElement[bool]]
@@ -524,14 +577,15 @@ def _page_asins(session: Session, query: DealQuery, eff: dict[str, Any], money: 
     plain = _conditions(query, eff, money, user, now, settings, fts=fts, prefilter=False)
     if query.sort in _PLAIN_SORTS:
         return _plain_page(session, query, plain), where
-    # the profit/margin indexes hold no roi_default: its prefilter would cost a row read each
-    walk = where if query.sort == "roi" else plain
+    # only the roi_default index holds roi_default: elsewhere its prefilter costs a row read
+    walk = where if query.sort == "roi" and roi_level_choice(settings) is None else plain
     window = _money_window(session, query, walk, money, settings)
     page = select(D.c.asin).where(*walk).order_by(*_order(query, money))
     if window is not None:
-        page = page.where(window)
-        if window.__class__.__name__ == "BinaryExpression" and window.left is not D.c.asin:
-            page = _via(page, _KEY_INDEX[query.sort])  # key >= bound: a narrow index range
+        term, index = window
+        page = page.where(term)
+        if index is not None:
+            page = _via(page, index)  # key >= bound: a narrow index range
     page = page.limit(query.limit).offset(query.offset)
     return list(session.execute(page).scalars()), where
 
