@@ -33,7 +33,7 @@ from sqlalchemy import (
     table,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BinaryExpression, ColumnElement
 from sqlmodel import Session
 
 from tools.deals import money as m
@@ -186,6 +186,18 @@ def _fts_terms(text: str) -> list[str]:
 
 
 def _fts_filter(query: DealQuery) -> ColumnElement[bool] | None:
+    """"deal.rowid IN (FTS matches)", or false() when the words have no searchable letter."""
+    match = _fts_match(query)
+    if match is None or not isinstance(match, BinaryExpression):
+        return match
+    return literal_column("deal.rowid").in_(select(_FTS.c.rowid).where(match))
+
+
+_FTS = table("deal_fts", column("rowid"))
+
+
+def _fts_match(query: DealQuery) -> ColumnElement[bool] | None:
+    """The FTS5 MATCH term (on deal_fts) of the query's text/category words."""
     parts = []
     if query.text:
         terms = _fts_terms(query.text)
@@ -199,9 +211,7 @@ def _fts_filter(query: DealQuery) -> ColumnElement[bool] | None:
         parts.append("category_path : (" + " AND ".join(terms) + ")")
     if not parts:
         return None
-    fts = table("deal_fts", column("rowid"))
-    match = literal_column("deal_fts").op("MATCH")(" AND ".join(parts))
-    return literal_column("deal.rowid").in_(select(fts.c.rowid).where(match))
+    return literal_column("deal_fts").op("MATCH")(" AND ".join(parts))  # type: ignore[no-any-return]
 
 
 def _like(word: str) -> str:
@@ -254,14 +264,16 @@ def default_roi_floor(settings: UserSettings, roi_floor: float) -> float | None:
 
 def _conditions(query: DealQuery, eff: dict[str, Any], money: m.MoneySQL, user: User | None,
                 now: datetime, settings: UserSettings, fts: bool = False,
-                prefilter: bool = True) -> list[ColumnElement[bool]]:
+                prefilter: bool = True, fts_term: bool = True) -> list[ColumnElement[bool]]:
     """The WHERE terms of a search. `prefilter` adds the implied `roi_default` bound (same
     result set, it only lets SQL skip rows by index)."""
     c = D.c
     where: list[ColumnElement[bool]] = [c.status.in_(VISIBLE_STATUSES)]
     if fts and (query.text or query.category):
-        # SQLite with migration 0004: words match word prefixes in title/author/category path
-        where.append(_fts_filter(query))  # type: ignore[arg-type]
+        # SQLite with migration 0004: words match word prefixes in title/author/category path;
+        # without fts_term the caller joins deal_fts itself (see _count)
+        if fts_term:
+            where.append(_fts_filter(query))  # type: ignore[arg-type]
     elif query.text:
         for word in query.text.split()[:8]:
             pattern = _like(word)
@@ -560,9 +572,18 @@ def _plain_page(session: Session, query: DealQuery, where: list[ColumnElement[bo
     return asins + list(nulls)
 
 
-def _count(session: Session, where: list[ColumnElement[bool]], cap: int) -> tuple[int, bool]:
+def _count(session: Session, where: list[ColumnElement[bool]], cap: int,
+           match: ColumnElement[bool] | None = None) -> tuple[int, bool]:
     """Matches, counting at most cap + 1 rows: (cap, True) means "more than cap". The walk goes
-    down the covering roi_default index, where the user's ROI/profit floors match densely."""
+    down the covering roi_default index, where the user's ROI/profit floors match densely.
+    With an FTS `match` (and `where` without the FTS term) it goes through the matching
+    deal_fts rows instead, one rowid seek each: the words thin out rows far more than any
+    other filter, and walking the index would test ~cap / (share of matches) entries."""
+    if match is not None and isinstance(match, BinaryExpression):
+        joined = _FTS.join(D, literal_column("deal.rowid") == _FTS.c.rowid)
+        hits = select(literal(1)).select_from(joined).where(match, *where).limit(cap + 1)
+        n = int(session.execute(select(func.count()).select_from(hits.subquery())).scalar_one())
+        return (cap, True) if n > cap else (n, False)
     hits = _via(select(literal(1)).where(*where).order_by(D.c.roi_default.desc())
                 .limit(cap + 1), "ix_deal_roi_cover").subquery()
     n = int(session.execute(select(func.count()).select_from(hits)).scalar_one())
@@ -621,7 +642,12 @@ def search_deals(session: Session, query: DealQuery | dict[str, Any], user: User
     if len(asins) < query.limit and (asins or query.offset == 0):
         total = query.offset + len(asins)  # a short page is the last one: no count scan
     else:
-        total, capped = _count(session, where, max(TOTAL_CAP, query.offset + query.limit))
+        cap = max(TOTAL_CAP, query.offset + query.limit)
+        match = _fts_match(query) if fts else None
+        if match is not None:  # count through the FTS matches (see _count)
+            where = _conditions(query, eff, money, user, now, settings, fts=fts,
+                                fts_term=False)
+        total, capped = _count(session, where, cap, match)
     rows = []
     if asins:
         cols = [D.c[name] for name in _SUMMARY_COLUMNS] + [
