@@ -36,6 +36,7 @@ migration-initial: $(VENV)/.installed
 	command.revision(alembic_config('sqlite:////tmp/aa-initial.db'), autogenerate=True, \
 	message='initial schema', rev_id='0001')"; status=$$?; \
 	mv /tmp/aa-later-revs/*.py tools/migrations/versions/ 2>/dev/null; exit $$status
+	$(BIN)/ruff check --fix -q tools/migrations/versions/
 	$(BIN)/ruff format tools/migrations/versions/ -q
 
 clean:

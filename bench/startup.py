@@ -7,6 +7,7 @@ tree (up + Valkey + worker + beat + chat) after 20 s idle. Targets: <= 30 s, <= 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -34,10 +35,8 @@ def tree_rss(pid: int) -> int:
     procs = [proc, *proc.children(recursive=True)]
     total = 0
     for p in procs:
-        try:
+        with contextlib.suppress(psutil.Error):
             total += p.memory_info().rss
-        except psutil.Error:
-            pass
     # the embedded Valkey is started by `up` itself, so it is in the tree too
     return total
 

@@ -55,7 +55,7 @@ def test_data_survives_a_restart(settings) -> None:
         owner2.stop()
 
 
-def test_configured_redis_url_is_used_as_is(monkeypatch, redis_url) -> None:  # noqa: F811
+def test_configured_redis_url_is_used_as_is(monkeypatch, redis_url) -> None:
     from tools.settings import get_settings
 
     url, owner = ensure_redis(get_settings())
