@@ -69,6 +69,23 @@ def test_missing_inputs_leave_money_empty_with_reasons() -> None:
     assert no_price.all_in_cost is None and "Price Now" in no_price.missing["roi"]
 
 
+def test_media_root_categories_price_the_closing_fee() -> None:
+    """Movies & TV is root 2625373011 (not 2625373); Collectibles & Fine Art (4991425011:
+    coins, memorabilia, art) is not media. Both change the fees by the $1.80 closing fee."""
+    def fees(root: int, binding: str) -> float:
+        media = m.is_media(root, binding)
+        return m.amz_fees(20.0, 15.0, 0.0 if media else m.NON_MEDIA_REFERRAL_MIN, 3.22,
+                          m.MEDIA_CLOSING_FEE if media else 0.0)
+
+    # a multi-format DVD set under Movies & TV: 20 × 15 % = 3.00 + FBA 3.22 + closing 1.80
+    # = 8.02 (without the closing fee the profit would look $1.80 better than it is)
+    assert m.is_media(2625373011, "Multi-Format")
+    assert fees(2625373011, "Multi-Format") == pytest.approx(8.02)
+    # a signed photo under Collectibles & Fine Art: 3.00 + 3.22 = 6.22, no closing fee
+    assert not m.is_media(4991425011, "Misc.")
+    assert fees(4991425011, "Misc.") == pytest.approx(6.22)
+
+
 MM = 25.4
 GRAMS_PER_OZ = 28.349523125
 
@@ -111,7 +128,7 @@ def test_fba_estimate_needs_size_and_weight() -> None:
 def test_media_detection() -> None:
     assert m.is_media(283155, None)  # Books root
     assert m.is_media(None, "Paperback")
-    assert m.is_media(2625373, None)  # Movies & TV
+    assert m.is_media(2625373011, None)  # Movies & TV (Amazon US browse node 2625373011)
     assert not m.is_media(3760911, None)  # Beauty
     assert not m.is_media(None, None)
 

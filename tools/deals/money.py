@@ -32,9 +32,10 @@ NON_MEDIA_REFERRAL_MIN = 0.30  # $ per item; Amazon's media categories have no m
 MEDIA_CLOSING_FEE = 1.80  # $ per media item (books, music, video, DVD)
 
 # Keepa root categories (US) of the media fee group, plus bindings that mark media items
-# whose root category is missing or odd (e.g. a textbook listed under "Collectible Books").
-MEDIA_ROOT_CATEGORIES = frozenset({283155, 5174, 2625373, 4991425011})  # Books, CDs & Vinyl,
-# Movies & TV, Collectible Books
+# whose root category is missing or odd (e.g. a textbook listed under another root).
+# Not 4991425011: that is Collectibles & Fine Art (coins, memorabilia), not media.
+MEDIA_ROOT_CATEGORIES = frozenset({283155, 5174, 2625373011})  # Books, CDs & Vinyl,
+# Movies & TV
 MEDIA_BINDINGS = frozenset({
     "paperback", "hardcover", "mass market paperback", "library binding", "spiral-bound",
     "loose leaf", "board book", "textbook binding", "ring-bound", "perfect paperback",
