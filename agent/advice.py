@@ -127,6 +127,8 @@ def joel_verdict(deal: Mapping[str, Any]) -> tuple[Verdict, list[str]]:
     profit = _f(deal, "profit")
     if profit is None or profit <= 0:
         return "pass", ["no profit in it, and I don't flip for free"]
+    if deal.get("gated") == "restricted":
+        return "pass", ["it's gated for you: can't flip what you can't list"]
     if d30 >= FLIP_DROPS:
         return "buy", [f"Rank is dropping fast: {d30} drops in 30 days"]
     if d30 >= 1:

@@ -30,6 +30,8 @@ GOOD: dict[str, Any] = dict(
     ({}, "olyvia", "buy", "margin"),
     ({}, "joel", "buy", "Rank is dropping fast"),
     ({"rank_drops_30": 0}, "joel", "pass", "not moving"),
+    # 5 drops in 30 days and $35 profit, but the seller may not list it: never a buy
+    ({"gated": "restricted"}, "joel", "pass", "gated"),
     ({"inferred_sales_count": 1}, "errol", "watch", "sample"),
     ({}, "errol", "buy", "confidence"),
 ])
