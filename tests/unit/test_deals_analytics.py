@@ -107,6 +107,19 @@ def test_inferred_sale_rules_window_and_lookahead() -> None:
     assert rec.deal_trust == pytest.approx(2 / 3 * 100)
 
 
+def test_no_history_leaves_sale_counts_empty_not_zero() -> None:
+    # a history=0 answer (csv null): nothing is known about sales, so no "0 inferred sales"
+    p = seasonal_book()
+    p["csv"] = None
+    rec = analyse_product(p, now=NOW)
+    assert rec.inferred_sales_count is None and rec.offer_drops_count is None
+    assert rec.deal_trust is None
+    for name in ("inferred_sales_count", "offer_drops_count", "deal_trust"):
+        assert "without history" in rec.missing[name]
+    # with the history the same product has 5 sales out of 5 drops (see above)
+    assert analyse_product(seasonal_book(), now=NOW).inferred_sales_count == 5
+
+
 def test_price_now_above_average_is_zero_percent_down() -> None:
     rec = analyse_product(seasonal_book(current={21: 5000}), now=NOW)
     assert rec.percent_down == 0.0

@@ -503,11 +503,15 @@ def analyse_product(product: dict[str, Any], *, sellers: dict[str, SellerInfo] |
         sales = InferredSales(np.empty(0, np.int64), np.empty(0, float), 0)
     else:
         sales = infer_sales(csv)
-    rec.inferred_sales_count = int(sales.times.size)
-    rec.offer_drops_count = sales.offer_drops
-    if sales.offer_drops:
-        rec.deal_trust = sales.times.size / sales.offer_drops * 100.0
+    if csv is None:  # unknown, not zero: no history was fetched
+        for name in ("inferred_sales_count", "offer_drops_count", "deal_trust"):
+            missing[name] = "product fetched without history"
     else:
+        rec.inferred_sales_count = int(sales.times.size)
+        rec.offer_drops_count = sales.offer_drops
+    if csv is not None and sales.offer_drops:
+        rec.deal_trust = sales.times.size / sales.offer_drops * 100.0
+    elif csv is not None:
         missing["deal_trust"] = "no used offer-count drops in the history"
     priced = ~np.isnan(sales.prices)
     p_times, p_prices = sales.times[priced], sales.prices[priced]
