@@ -40,9 +40,11 @@ def heartbeat() -> str:
 
 
 @worker_ready.connect
-def _first_heartbeat(**_: object) -> None:
-    # Without this, `arbitrage status` would call a fresh worker "down" until beat's first tick.
+def _on_worker_ready(**_: object) -> None:
+    # Without these, a fresh install would look idle until beat's first ticks: `arbitrage
+    # status` would call the worker "down" and the chat would have no deals for minutes.
     heartbeat.delay()
+    scout.apply_async(queue="scout")
 
 
 def redis_client() -> redis.Redis:
