@@ -221,3 +221,41 @@ def test_batch_size_follows_the_balance_above_the_floor() -> None:
     assert batch_size_for(60, 20, floor=50) == 0  # at the floor: wait, never overdraw
     assert batch_size_for(1200, 20, floor=50) == 100  # full bucket: biggest batch
     assert 0 < batch_size_for(90, 5, floor=50) < 20
+
+
+def test_batch_upsert_writes_the_same_rows_as_upsert_deal(settings: Any) -> None:
+    """The processor's executemany writer must store exactly what upsert_deal stores."""
+    from sqlalchemy import inspect as sa_inspect
+
+    from tests.unit.deal_builders import NOW, km, product, sales_history
+    from tools.db import get_engine
+    from tools.deals import analyse_product, upsert_deal
+    from tools.models import DealHistory
+    from workers.pipeline.processor import upsert_records
+
+    def rec(asin_: str, cents: int) -> Any:
+        sales = [(km(2025, 6, 1), 3000), (km(2025, 7, 1), 5000)]
+        p = product(**sales_history(sales), current={21: cents})
+        p["asin"] = asin_
+        return analyse_product(p, now=NOW)
+
+    def rows(session: Session, model: Any) -> list[dict[str, Any]]:
+        cols = [c.key for c in sa_inspect(model).mapper.column_attrs]
+        return [{c: getattr(r, c) for c in cols if c not in ("asin", "created_at")}
+                for r in session.exec(select(model)).all()]
+
+    with Session(get_engine(settings)) as s:
+        upsert_deal(s, rec("B000000001", 1500), now=NOW)
+        upsert_records(s, [(rec("B000000002", 1500), True)], now=NOW)
+        s.commit()
+        assert len(rows(s, Deal)) == 2
+        a, b = rows(s, Deal)
+        assert a == b
+        ha, hb = rows(s, DealHistory)
+        assert ha == hb
+        # a stats-only refresh (no history row) updates the deal in place, charts untouched
+        upsert_records(s, [(rec("B000000002", 1200), False)], now=NOW)
+        s.commit()
+        s.expire_all()
+        assert s.get(Deal, "B000000002").price_now == 12.0  # type: ignore[union-attr]
+        assert len(rows(s, DealHistory)) == 2 and rows(s, DealHistory)[1] == ha
