@@ -12,8 +12,9 @@ loop where 50 sessions hammer the server nonstop) is the worst case and is repor
 throughput-bound (latency ~ sessions / turns_per_s) and is not what the target is about.
 
 Prints one JSON document: per mode turn latency p50/p95/max, errors (failed connections,
-timeouts, error answers; must be 0), throughput, and the setup. The load generator shares the
-2 cores with the server.
+timeouts, error answers; must be 0), throughput, the server's and the load generator's CPU
+time per turn (to tell a CPU-bound server from one waiting on something), and the setup. The
+load generator shares the 2 cores with the server.
 
     .venv/bin/python bench/chat_load.py [--sessions 50] [--turns 5] [--deals 300]
         [--think-min 1] [--think-max 3] [--mode both|think|back_to_back] [--seed 7]
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import sys
@@ -91,8 +93,17 @@ async def _open(url: str, cookie: str, idx: int, errors: list[str],
     return None
 
 
+def process_cpu_s(pid: int | None) -> float | None:
+    """CPU seconds (user + system) a process has used so far; None off Linux."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 async def run_mode(url: str, cookies: list[str], turns: int, think: tuple[float, float],
-                   seed: int) -> dict[str, object]:
+                   seed: int, server_pid: int | None = None) -> dict[str, object]:
     """One timed window: open every chat first, then all sessions ask their questions."""
     errors: list[str] = []
     retries: list[str] = []
@@ -101,11 +112,15 @@ async def run_mode(url: str, cookies: list[str], turns: int, think: tuple[float,
                                      for i, c in enumerate(cookies)))
     open_s = time.perf_counter() - opened
     latencies: list[float] = []
+    server_cpu, own_cpu = process_cpu_s(server_pid), time.process_time()
     started = time.perf_counter()
     await asyncio.gather(*(session(c, i, turns, latencies, errors, think,
                                    random.Random(seed * 1000 + i))
                            for i, c in enumerate(clients) if c is not None))
     wall = time.perf_counter() - started
+    server_cpu_after = process_cpu_s(server_pid)
+    own_cpu = time.process_time() - own_cpu
+    n_ok = max(1, len(latencies))
     for i, c in enumerate(clients):
         if c is not None:
             try:
@@ -120,13 +135,17 @@ async def run_mode(url: str, cookies: list[str], turns: int, think: tuple[float,
         "max_s": round(max(latencies), 3) if latencies else None,
         "wall_s": round(wall, 2),
         "turns_per_s": round(len(latencies) / wall, 2) if wall else None,
+        "server_cpu_ms_per_turn": (round((server_cpu_after - server_cpu) / n_ok * 1000, 1)
+                                   if server_cpu is not None and server_cpu_after is not None
+                                   else None),
+        "loadgen_cpu_ms_per_turn": round(own_cpu / n_ok * 1000, 1),
         "open_chats_s": round(open_s, 2), "connect_retries": len(retries),
         "retry_samples": retries[:3],
     }
 
 
 async def run(url: str, sessions: int, turns: int, modes: dict[str, tuple[float, float]],
-              seed: int = 7) -> dict[str, object]:
+              seed: int = 7, server_pid: int | None = None) -> dict[str, object]:
     user, (password, _role) = "seller", USERS["seller"]
     login_started = time.perf_counter()
     cookies = [await alogin(url, user, password) for _ in range(sessions)]  # 50 browsers
@@ -139,7 +158,7 @@ async def run(url: str, sessions: int, turns: int, modes: dict[str, tuple[float,
     out: dict[str, object] = {"sessions": sessions, "turns_per_session": turns,
                               "logins_s": round(login_s, 2)}
     for name, think in modes.items():
-        out[name] = await run_mode(url, cookies, turns, think, seed)
+        out[name] = await run_mode(url, cookies, turns, think, seed, server_pid)
     return out
 
 
@@ -164,7 +183,9 @@ def main() -> None:
         dispose_engines()
         server = ChatServer(data_dir=data).start()
         try:
-            result = asyncio.run(run(server.url, args.sessions, args.turns, modes, args.seed))
+            pid = server.proc.pid if server.proc else None
+            result = asyncio.run(run(server.url, args.sessions, args.turns, modes, args.seed,
+                                     pid))
         finally:
             server.stop()
     main_mode = result.get("think") or result.get("back_to_back")
