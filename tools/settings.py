@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     spapi_retry_base_s: float = Field(default=0.5, ge=0)
     spapi_retry_max_s: float = Field(default=20.0, ge=0)
     spapi_timeout_s: float = Field(default=20.0, gt=0)
+    restrictions_interval_s: float = Field(default=120.0, gt=0)  # beat: keep gating current
+    restrictions_per_run: int = Field(default=200, ge=1, le=10_000)  # deals per user per tick
 
     secret_key: str | None = None
     chainlit_port: int = Field(default=8000, ge=1, le=65535)

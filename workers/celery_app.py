@@ -55,6 +55,9 @@ def make_celery() -> Celery:
         beat_schedule={
             "heartbeat": {"task": "workers.tasks.heartbeat", "schedule": 60.0},
             **pipeline_schedule(),
+            "restrictions": {"task": "workers.restrictions.check_restrictions_for_all_users",
+                             "schedule": get_settings().restrictions_interval_s,
+                             "options": {"expires": get_settings().restrictions_interval_s}},
         },
     )
     return app

@@ -318,6 +318,30 @@ def test_worker_task_runs_the_bulk_check(sandbox: Sandbox, user_id: int) -> None
     assert row.reason_code == "ASIN_NOT_FOUND"
 
 
+def test_beat_keeps_every_sellers_gating_current(sandbox: Sandbox, user_id: int,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the beat task, "deals I can sell" would stay empty until someone ran the CLI."""
+    from workers.celery_app import app
+    from workers.restrictions import check_restrictions_for_all_users
+
+    monkeypatch.setenv("RESTRICTIONS_PER_RUN", "2")
+    reset_settings_cache()
+    now = utcnow()
+    with session_scope() as session:
+        second = add_user(session, "seller2", "password123").id
+        for i, asin in enumerate(("B0BEATNEW1", "B0BEATNEW2", "B0BEATOLD3")):
+            session.add(Deal(asin=asin, status=DealStatus.active,
+                             created_at=now - timedelta(hours=i)))
+    app.conf.task_always_eager = True  # the per-user runs it enqueues run inline
+    try:
+        ran_for = check_restrictions_for_all_users.apply().get()
+    finally:
+        app.conf.task_always_eager = False
+    assert sorted(ran_for) == sorted([user_id, second])
+    for uid in (user_id, second):
+        assert {r.asin for r in _rows(uid)} == {"B0BEATNEW1", "B0BEATNEW2"}  # newest first, cap
+
+
 def test_secrets_never_reach_the_logs(sandbox: Sandbox, user_id: int,
                                       caplog: pytest.LogCaptureFixture) -> None:
     import logging
