@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import importlib.util
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -171,6 +172,7 @@ async def run(n_deals: int, turns: int) -> dict[str, Any]:
                 "knowledge" if "strategy" in q else "search")
             by_kind.setdefault(kind, []).append(took)
     dispose_engines()
+    shutil.rmtree(data, ignore_errors=True)  # a 100k-deal database per run
     return {
         "bench": "agent_offline_turn", "deals": n_deals, "turns": len(totals),
         "checkpointer": "AsyncSqliteSaver", "fill_s": round(fill_s, 1),
