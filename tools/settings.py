@@ -148,9 +148,10 @@ class Settings(BaseSettings):
 
     @property
     def sqlalchemy_url(self) -> str:
+        # absolute(), not resolve(): every database session asks, and resolve() walks symlinks
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{(self.data_dir / 'arbitrage.db').resolve()}"
+        return f"sqlite:///{(self.data_dir / 'arbitrage.db').absolute()}"
 
     @property
     def is_sqlite(self) -> bool:
