@@ -182,8 +182,17 @@ def best_pick(d: Mapping[str, Any]) -> str:
     name = f"**{title[:80]}** ({d.get('asin')})" if title else str(d.get("asin"))
     return (f"Best pick: {name}: buy at {money(d.get('price_now'))}, list at "
             f"{money(d.get('list_at'))}, {money(d.get('profit'))} profit, "
-            f"{pct(d.get('roi'))} ROI, rank {d.get('sales_rank') or 'n/a'}, "
-            f"{d.get('rank_drops_30') or 0} drops in 30 days.")
+            f"{pct(d.get('roi'))} ROI, rank {_rank(d.get('sales_rank'))}, "
+            f"{_drops(d.get('rank_drops_30'))} in 30 days.")
+
+
+def _rank(rank: object) -> str:
+    return f"{rank:,}" if isinstance(rank, int) else "n/a"
+
+
+def _drops(n: object) -> str:
+    n = n if isinstance(n, int) else 0
+    return f"{n} rank drop" + ("" if n == 1 else "s")
 
 
 def search_answer(key: str, result: Mapping[str, Any],
