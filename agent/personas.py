@@ -203,11 +203,12 @@ def search_answer(key: str, result: Mapping[str, Any],
     total = int(result.get("total") or 0)
     filters = result.get("query") or {}
     desc = ", ".join(f"{k}={v}" for k, v in filters.items()) or "no filters"
+    note = f" ({result['note']})" if result.get("note") else ""
     if not items:
-        return (f"No deals match ({desc}). Try a wider price or rank range, or fewer "
+        return (f"No deals match ({desc}){note}. Try a wider price or rank range, or fewer "
                 "filters.")
     shown = f"{total:,}+" if result.get("total_capped") else str(total)  # count stops at a cap
-    matches = f"{shown} deal{'s' if total != 1 else ''} match ({desc})"
+    matches = f"{shown} deal{'s' if total != 1 else ''} match ({desc}){note}"
     if table:
         body = "\n".join([f"{matches}; top {len(items)}:", "",
                           "| ASIN | Title | Price | Profit | ROI | Rank | Drops 30d |",

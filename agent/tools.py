@@ -107,12 +107,20 @@ def search_deals(runtime: ToolRuntime, **filters: Any) -> tuple[str, dict[str, A
 
     ctx = context_of(runtime)
     query = query_from_args(filters)
+    note = None
     with session_scope(ctx.settings) as session:
-        result = _search(session, query, _user(session, ctx))
+        user = _user(session, ctx)
+        if user is None and query.gated != "include":
+            # gating is per seller: without one, answer the rest of the question and say so
+            query = query.model_copy(update={"gated": "include"})
+            note = "gating not applied: it is per seller, and no seller is signed in"
+        result = _search(session, query, user)
     full = _dump(result)
     content = {"total": result.total, "total_capped": result.total_capped,  # "1000+"
                "query": result.query, "applied": result.applied,
                "items": [_compact(d, SUMMARY_KEYS) for d in full["items"]]}
+    if note:
+        content["note"] = full["note"] = note
     return _json(content), full
 
 

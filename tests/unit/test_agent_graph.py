@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from sqlmodel import select
 from agent.context import AgentContext
 from agent.graph import build_graph, open_graph
 from agent.personas import PERSONAS
-from agent.runner import resume_turn, run_turn, stream_turn
+from agent.runner import ask_once, resume_turn, run_turn, stream_turn
 from tests.unit.agent_helpers import add_user, call, make_deal, say, scripted, seed
 from tools.db import session_scope
 from tools.deal_query import DEFAULT_SELECTION, get_deal_query
@@ -235,3 +236,12 @@ async def test_the_stream_carries_tool_artifacts_but_the_stored_thread_does_not(
     tools = [m for m in stored if isinstance(m, ToolMessage)]
     assert tools and all(m.artifact is None for m in tools)
     assert '"asin":"B0AAAAAAA1"' in str(tools[0].content)  # the model's compact view stays
+
+
+def test_gating_filter_without_a_seller_answers_the_rest_and_says_so(settings) -> None:
+    """`arbitrage ask` without --user: "that I can sell" cannot be applied, but deals still come."""
+    seed(settings, make_deal("B0NOUSER01", price_now=12.0))
+    r = asyncio.run(ask_once("textbooks under $30 that I can sell", settings=settings))
+    assert r.tool_calls[0]["args"].get("gated") == "only_ungated"
+    assert "B0NOUSER01" in r.answer
+    assert "gating not applied" in r.answer
