@@ -79,10 +79,10 @@ def ava_verdict(deal: Mapping[str, Any]) -> tuple[Verdict, list[str]]:
     """Ava's call and its reasons, from the deal's numbers alone."""
     profit, roi = _f(deal, "profit"), _f(deal, "roi")
     trust = _f(deal, "deal_trust")
+    if deal.get("gated") == "restricted":  # first: no sale price can make it sellable
+        return "pass", ["you are not approved to sell it (gated)"]
     if deal.get("list_at") is None or profit is None:
         return "watch", ["no reliable sale price yet (too few inferred sales)"]
-    if deal.get("gated") == "restricted":
-        return "pass", ["you are not approved to sell it (gated)"]
     if profit <= 0:
         return "pass", [f"no profit at this price ({money(profit)})"]
     reasons: list[str] = []

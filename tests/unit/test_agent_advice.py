@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from agent.advice import ava_advice, verdict_for
+from agent.advice import ava_advice, ava_verdict, verdict_for
 from agent.tools import UserRateLimiter
 
 GOOD: dict[str, Any] = dict(
@@ -55,3 +55,8 @@ def test_keepa_lookups_are_limited_per_user() -> None:
     assert limiter.check("a", now=2) == pytest.approx(58)
     assert limiter.check("b", now=2) == 0  # another user has their own budget
     assert limiter.check("a", now=61) == 0
+
+
+def test_ava_passes_on_a_gated_deal_even_without_a_sale_price() -> None:
+    verdict, reasons = ava_verdict({"gated": "restricted", "list_at": None, "profit": None})
+    assert verdict == "pass" and "gated" in reasons[0]
