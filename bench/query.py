@@ -1,4 +1,5 @@
-"""Search latency: 20 typical DealQueries over 100,000 generated deals in SQLite.
+"""Search latency: 20 typical DealQueries (and EXTRA_QUERIES, reported apart) over 100,000
+generated deals in SQLite.
 
 The deal table is filled with synthetic rows (plausible distributions of price, list price,
 rank, drops, seasonality, gating...) straight through SQL, because analysing 100k Keepa
@@ -128,6 +129,21 @@ QUERIES: dict[str, dict[str, object]] = {
     "page_3_all_by_profit": {"include_unprofitable": True, "sort": "profit", "limit": 50,
                              "offset": 100},
 }
+# Agent-bench shapes: a selective text/category filter combined with other index-friendly
+# filters (a forced sort-index walk once took 10 s on these); reported alongside the typical 20.
+EXTRA_QUERIES: dict[str, dict[str, object]] = {
+    "anatomy_textbooks_aug_profit_15": {"text": "anatomy", "min_profit": 15,
+                                        "seasonality": "textbook", "peak_month": 8},
+    "biology_exam_apr_roi_40": {"text": "biology", "seasonality": "exam_prep", "peak_month": 4,
+                                "min_roi": 40},
+    "calculus_holiday_dec_by_profit": {"text": "calculus", "seasonality": "holiday",
+                                       "peak_month": 12, "min_profit": 5, "sort": "profit"},
+    "category_nursing_peak_roi_30": {"category": "Nursing", "in_peak_now": True,
+                                     "min_roi": 30},
+    "text_law_ungated_by_profit": {"text": "law", "gated": "only_ungated", "sort": "profit"},
+    "text_two_words_rank": {"text": "anatomy handbook", "max_rank": 200_000, "sort": "rank",
+                            "seasonality": "summer"},
+}
 
 
 def p95(values: list[float]) -> float:
@@ -159,7 +175,7 @@ def main() -> None:
         results = {}
         with Session(engine) as session:
             user = session.get(User, user_id)
-            for name, spec in QUERIES.items():
+            for name, spec in {**QUERIES, **EXTRA_QUERIES}.items():
                 if only and name not in only:
                     continue
                 query = DealQuery.model_validate(spec)
@@ -176,14 +192,17 @@ def main() -> None:
                                  "cpu_p50_ms": round(statistics.median(cpu), 2),
                                  "cpu_p95_ms": round(p95(cpu), 2), "matches": total}
         dispose_engines()
-    worst = max(r["p95_ms"] for r in results.values())
-    worst_cpu = max(r["cpu_p95_ms"] for r in results.values())
+    typical = {k: v for k, v in results.items() if k in QUERIES}
+    extra = {k: v for k, v in results.items() if k in EXTRA_QUERIES}
+    worst = max((r["p95_ms"] for r in results.values()), default=0.0)
+    worst_cpu = max((r["cpu_p95_ms"] for r in results.values()), default=0.0)
     print(json.dumps({
         "benchmark": "deal search", "database": "sqlite (file, WAL)", "deals": args.deals,
         "runs_per_query": args.runs, "user_settings": "tax 8 %, prep $1.50, ship $2.50, "
         "markup 12 %, min ROI 15 % (applied unless a query sets min_roi)",
         "cpu_count": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2),
-        "fill_seconds": round(fill_s, 1), "queries": results, "worst_p95_ms": worst,
+        "fill_seconds": round(fill_s, 1), "queries": typical, "extra_queries": extra,
+        "worst_p95_ms": worst,
         "worst_cpu_p95_ms": worst_cpu,
         "target_p95_ms": 50, "meets_target": worst < 50,
     }, indent=2))

@@ -40,6 +40,8 @@ def _fill(s: Session, n: int, rng: random.Random) -> None:
             rank_drops_30=None if i % 19 == 0 else rng.randint(0, 8),
             percent_down=None if i % 23 == 0 else round(rng.uniform(0, 60), 1),
             seasonality=rng.choice(SEASONS), amazon_offer=rng.random() < 0.2,
+            category_path=rng.choice(["Books > Medical Books > Nursing", "Books > Law"]),
+            peak_mask=rng.choice([None, 0b1_1000_0001, 0b1100, 0b1100_0000_0000]),
             price_now_source="offers")
         upsert_deal(s, rec, now=NOW - timedelta(hours=rng.uniform(0, 200)))
     s.commit()
@@ -81,17 +83,23 @@ def _check_equal(settings: Settings, seed: int, monkeypatch: pytest.MonkeyPatch,
         @given(tax=st.sampled_from([0.0, 5.0, 8.0, 30.0]),
                prep=st.sampled_from([0.0, 1.5, 2.75, 9]),
                ship=st.sampled_from([0.0, 2.5, 3.99, 20]), min_roi=st.none() | st.floats(-50, 300),
+               drive_max=st.sampled_from([0, 25, 2000]),
                q=st.fixed_dictionaries({}, optional={
                    "sort": st.sampled_from(["roi", "profit", "margin", "rank", "drops",
                                             "newest", "percent_down"]),
                    "min_profit": st.floats(-20, 80), "max_price": st.floats(1, 300),
                    "min_margin": st.floats(-50, 80), "include_unprofitable": st.booleans(),
                    "gated": st.sampled_from(["include", "exclude", "only_ungated"]),
-                   "text": st.sampled_from(["biology", "law"]),
+                   "text": st.sampled_from(["biology", "law", "anatomy law", "book"]),
+                   "category": st.sampled_from(["Nursing", "Books"]),
+                   "seasonality": st.sampled_from(SEASONS), "peak_month": st.integers(1, 12),
+                   "in_peak_now": st.booleans(),
                    "max_rank": st.integers(1000, 3_000_000),
                    "limit": st.integers(1, 30), "offset": st.integers(0, 60)}))
         def check(tax: float, prep: float, ship: float, min_roi: float | None,
-                  q: dict[str, object]) -> None:
+                  drive_max: int, q: dict[str, object]) -> None:
+            # both plans of a text/category search: sort the word matches, or walk an index
+            monkeypatch.setattr(search_mod, "FTS_DRIVE_MAX", drive_max)
             user.settings = {"tax_pct": tax, "prep_fee": prep, "inbound_shipping": ship,
                              "min_roi": min_roi}
             query = DealQuery(**q)  # type: ignore[arg-type]

@@ -264,16 +264,14 @@ def default_roi_floor(settings: UserSettings, roi_floor: float) -> float | None:
 
 def _conditions(query: DealQuery, eff: dict[str, Any], money: m.MoneySQL, user: User | None,
                 now: datetime, settings: UserSettings, fts: bool = False,
-                prefilter: bool = True, fts_term: bool = True) -> list[ColumnElement[bool]]:
+                prefilter: bool = True) -> list[ColumnElement[bool]]:
     """The WHERE terms of a search. `prefilter` adds the implied `roi_default` bound (same
     result set, it only lets SQL skip rows by index)."""
     c = D.c
     where: list[ColumnElement[bool]] = [c.status.in_(VISIBLE_STATUSES)]
     if fts and (query.text or query.category):
-        # SQLite with migration 0004: words match word prefixes in title/author/category path;
-        # without fts_term the caller joins deal_fts itself (see _count)
-        if fts_term:
-            where.append(_fts_filter(query))  # type: ignore[arg-type]
+        # SQLite with migration 0004: words match word prefixes in title/author/category path
+        where.append(_fts_filter(query))  # type: ignore[arg-type]
     elif query.text:
         for word in query.text.split()[:8]:
             pattern = _like(word)
@@ -573,29 +571,55 @@ def _plain_page(session: Session, query: DealQuery, where: list[ColumnElement[bo
 
 
 def _count(session: Session, where: list[ColumnElement[bool]], cap: int,
-           match: ColumnElement[bool] | None = None) -> tuple[int, bool]:
+           fts_driven: bool = False) -> tuple[int, bool]:
     """Matches, counting at most cap + 1 rows: (cap, True) means "more than cap". The walk goes
     down the covering roi_default index, where the user's ROI/profit floors match densely.
-    With an FTS `match` (and `where` without the FTS term) it goes through the matching
-    deal_fts rows instead, one rowid seek each: the words thin out rows far more than any
-    other filter, and walking the index would test ~cap / (share of matches) entries."""
-    if match is not None and isinstance(match, BinaryExpression):
-        joined = _FTS.join(D, literal_column("deal.rowid") == _FTS.c.rowid)
-        hits = select(literal(1)).select_from(joined).where(match, *where).limit(cap + 1)
-        n = int(session.execute(select(func.count()).select_from(hits.subquery())).scalar_one())
-        return (cap, True) if n > cap else (n, False)
-    hits = _via(select(literal(1)).where(*where).order_by(D.c.roi_default.desc())
-                .limit(cap + 1), "ix_deal_roi_cover").subquery()
-    n = int(session.execute(select(func.count()).select_from(hits)).scalar_one())
+    With an FTS term in `where` (`fts_driven`) it goes through the deal_fts matches instead,
+    one rowid seek each (see _fts_driven): the words thin out rows far more than any other
+    filter, and walking the index would test ~cap / (share of matches) entries."""
+    hits = select(literal(1)).where(*where)
+    if fts_driven:
+        hits = _fts_driven(hits)
+    else:
+        hits = _via(hits.order_by(D.c.roi_default.desc()), "ix_deal_roi_cover")
+    sub = hits.limit(cap + 1).subquery()
+    n = int(session.execute(select(func.count()).select_from(sub)).scalar_one())
     return (cap, True) if n > cap else (n, False)
 
 
+def _fts_driven(stmt: Any) -> Any:
+    """Read deal only by rowid from the materialized deal_fts match list ("deal.rowid IN
+    (SELECT rowid FROM deal_fts WHERE MATCH)", the list is built once). NOT INDEXED keeps
+    SQLite from starting at another index instead (seasonality = ?, category = ?): it once
+    chose that for a deal_fts JOIN deal and re-ran the whole MATCH for every one of ~20,000
+    seasonality rows (10 s). Rowid lookups stay allowed under NOT INDEXED."""
+    return stmt.with_hint(D, "NOT INDEXED", "sqlite")
+
+
+FTS_DRIVE_MAX = 2000  # at most this many word matches: sort them directly (see _fts_match_count)
+
+
+def _fts_match_count(session: Session, match: ColumnElement[bool], cap: int) -> int:
+    """How many deals the words match, counting at most cap + 1 (FTS index pages only, no deal
+    rows: about a millisecond). Few matches: reading and sorting those rows beats walking a
+    sort index past every non-matching entry to fill a page (the walk reads the whole index
+    when fewer than a page match)."""
+    hits = select(_FTS.c.rowid).where(match).limit(cap + 1).subquery()
+    return int(session.execute(select(func.count()).select_from(hits)).scalar_one())
+
+
 def _page_asins(session: Session, query: DealQuery, eff: dict[str, Any], money: m.MoneySQL,
-                user: User | None, now: datetime, settings: UserSettings, fts: bool
-                ) -> tuple[list[str], list[ColumnElement[bool]]]:
-    """The page's ASINs in order, and the WHERE terms (with prefilter) for counting."""
+                user: User | None, now: datetime, settings: UserSettings, fts: bool,
+                few_words: bool = False) -> tuple[list[str], list[ColumnElement[bool]]]:
+    """The page's ASINs in order, and the WHERE terms (with prefilter) for counting.
+    `few_words`: the FTS words match at most FTS_DRIVE_MAX deals, so the page is the
+    straightforward ORDER BY over just those rows (no index walk)."""
     where = _conditions(query, eff, money, user, now, settings, fts=fts)
     plain = _conditions(query, eff, money, user, now, settings, fts=fts, prefilter=False)
+    if few_words:
+        page = _fts_driven(select(D.c.asin).where(*plain).order_by(*_order(query, money))
+                           .limit(query.limit).offset(query.offset))
+        return list(session.execute(page).scalars()), where
     if query.sort in _PLAIN_SORTS:
         return _plain_page(session, query, plain), where
     # only the roi_default index holds roi_default: elsewhere its prefilter costs a row read
@@ -635,19 +659,20 @@ def search_deals(session: Session, query: DealQuery | dict[str, Any], user: User
     money = m.money_sql(settings)
     eff = _effective(query, settings)
     fts = _has_fts(session)
-    # Two steps: pick the page's ASINs (index walks that stop early, see _money_window and
-    # _plain_page), then fetch the full rows of that page alone.
-    asins, where = _page_asins(session, query, eff, money, user, now, settings, fts)
+    # Plan by selectivity: a text/category search whose words match few deals reads just
+    # those rows; otherwise two steps: pick the page's ASINs (index walks that stop early, see
+    # _money_window and _plain_page), then fetch the full rows of that page alone.
+    match = _fts_match(query) if fts else None
+    words = isinstance(match, BinaryExpression)
+    few_words = words and _fts_match_count(session, match, FTS_DRIVE_MAX) <= FTS_DRIVE_MAX
+    asins, where = _page_asins(session, query, eff, money, user, now, settings, fts,
+                               few_words=few_words)
     capped = False
     if len(asins) < query.limit and (asins or query.offset == 0):
         total = query.offset + len(asins)  # a short page is the last one: no count scan
     else:
         cap = max(TOTAL_CAP, query.offset + query.limit)
-        match = _fts_match(query) if fts else None
-        if match is not None:  # count through the FTS matches (see _count)
-            where = _conditions(query, eff, money, user, now, settings, fts=fts,
-                                fts_term=False)
-        total, capped = _count(session, where, cap, match)
+        total, capped = _count(session, where, cap, fts_driven=words)
     rows = []
     if asins:
         cols = [D.c[name] for name in _SUMMARY_COLUMNS] + [
