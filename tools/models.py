@@ -83,7 +83,7 @@ class Deal(SQLModel, table=True):
         *(Index(roi_level_index(k), text(roi_level_sql(k))) for k in ROI_LEVELS),
         Index("ix_deal_last_seen", "last_seen_utc"),
         Index("ix_deal_category", "category"),
-        Index("ix_deal_seasonality", "seasonality"),
+        Index("ix_deal_season_peak", "seasonality", "peak_mask"),
         Index("ix_deal_due", "next_refresh_at"),
     )
 

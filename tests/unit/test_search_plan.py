@@ -153,3 +153,16 @@ def test_few_word_matches_sort_those_rows_directly(big: tuple[Settings, int],
     walk_steps, walk_plans = _run(settings, user_id, spec)
     assert any("INDEXED BY ix_deal_profit_cover" in sql for sql, _ in walk_plans)
     assert steps < walk_steps, (steps, walk_steps)
+
+
+def test_a_rare_seasonality_is_read_from_its_index_not_by_walking_every_deal(
+        big: tuple[Settings, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Exam prep in season now" in August matches nothing here (exam prep peaks in March and
+    April): the answer must come from the (seasonality, peak_mask) index, not from walking the
+    ROI index past all 20,000 deals to fill a page that stays empty (750 ms at 100,000)."""
+    settings, user_id = big
+    spec = {"seasonality": "exam_prep", "in_peak_now": True}
+    steps, _ = _run(settings, user_id, spec)
+    monkeypatch.setattr(search_mod, "FTS_DRIVE_MAX", -1)  # never "few": the old index walk
+    walk_steps, _ = _run(settings, user_id, spec)
+    assert steps * 5 < walk_steps, (steps, walk_steps)

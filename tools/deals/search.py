@@ -571,7 +571,7 @@ def _plain_page(session: Session, query: DealQuery, where: list[ColumnElement[bo
 
 
 def _count(session: Session, where: list[ColumnElement[bool]], cap: int,
-           fts_driven: bool = False) -> tuple[int, bool]:
+           fts_driven: bool = False, season_driven: bool = False) -> tuple[int, bool]:
     """Matches, counting at most cap + 1 rows: (cap, True) means "more than cap". The walk goes
     down the covering roi_default index, where the user's ROI/profit floors match densely.
     With an FTS term in `where` (`fts_driven`) it goes through the deal_fts matches instead,
@@ -580,6 +580,8 @@ def _count(session: Session, where: list[ColumnElement[bool]], cap: int,
     hits = select(literal(1)).where(*where)
     if fts_driven:
         hits = _fts_driven(hits)
+    elif season_driven:
+        hits = _via(hits, SEASON_INDEX)
     else:
         hits = _via(hits.order_by(D.c.roi_default.desc()), "ix_deal_roi_cover")
     sub = hits.limit(cap + 1).subquery()
@@ -608,17 +610,35 @@ def _fts_match_count(session: Session, match: ColumnElement[bool], cap: int) -> 
     return int(session.execute(select(func.count()).select_from(hits)).scalar_one())
 
 
+SEASON_INDEX = "ix_deal_season_peak"
+
+
+def _season_match_count(session: Session, query: DealQuery, now: datetime, cap: int) -> int:
+    """How many deals have the asked seasonality (and peak month), counting at most cap + 1
+    through its index. Few: sort just those rows (same reason as _fts_match_count: "exam prep
+    in season now" matched nothing in November, and the ROI-index walk read all 100,000
+    entries to find that out, 750 ms)."""
+    terms = [D.c.seasonality == query.seasonality]
+    for month in ([now.month] if query.in_peak_now else []) + (
+            [query.peak_month] if query.peak_month else []):
+        terms.append(D.c.peak_mask.op("&")(1 << (month - 1)) != 0)
+    hits = _via(select(literal(1)).where(*terms), SEASON_INDEX).limit(cap + 1).subquery()
+    return int(session.execute(select(func.count()).select_from(hits)).scalar_one())
+
+
 def _page_asins(session: Session, query: DealQuery, eff: dict[str, Any], money: m.MoneySQL,
                 user: User | None, now: datetime, settings: UserSettings, fts: bool,
-                few_words: bool = False) -> tuple[list[str], list[ColumnElement[bool]]]:
+                few_words: bool = False, few_season: bool = False,
+                ) -> tuple[list[str], list[ColumnElement[bool]]]:
     """The page's ASINs in order, and the WHERE terms (with prefilter) for counting.
     `few_words`: the FTS words match at most FTS_DRIVE_MAX deals, so the page is the
     straightforward ORDER BY over just those rows (no index walk)."""
     where = _conditions(query, eff, money, user, now, settings, fts=fts)
     plain = _conditions(query, eff, money, user, now, settings, fts=fts, prefilter=False)
-    if few_words:
-        page = _fts_driven(select(D.c.asin).where(*plain).order_by(*_order(query, money))
-                           .limit(query.limit).offset(query.offset))
+    if few_words or few_season:
+        page = (select(D.c.asin).where(*plain).order_by(*_order(query, money))
+                .limit(query.limit).offset(query.offset))
+        page = _fts_driven(page) if few_words else _via(page, SEASON_INDEX)
         return list(session.execute(page).scalars()), where
     if query.sort in _PLAIN_SORTS:
         return _plain_page(session, query, plain), where
@@ -665,14 +685,16 @@ def search_deals(session: Session, query: DealQuery | dict[str, Any], user: User
     match = _fts_match(query) if fts else None
     words = isinstance(match, BinaryExpression)
     few_words = words and _fts_match_count(session, match, FTS_DRIVE_MAX) <= FTS_DRIVE_MAX
+    few_season = (not words and query.seasonality is not None and
+                  _season_match_count(session, query, now, FTS_DRIVE_MAX) <= FTS_DRIVE_MAX)
     asins, where = _page_asins(session, query, eff, money, user, now, settings, fts,
-                               few_words=few_words)
+                               few_words=few_words, few_season=few_season)
     capped = False
     if len(asins) < query.limit and (asins or query.offset == 0):
         total = query.offset + len(asins)  # a short page is the last one: no count scan
     else:
         cap = max(TOTAL_CAP, query.offset + query.limit)
-        total, capped = _count(session, where, cap, fts_driven=words)
+        total, capped = _count(session, where, cap, fts_driven=words, season_driven=few_season)
     rows = []
     if asins:
         cols = [D.c[name] for name in _SUMMARY_COLUMNS] + [
