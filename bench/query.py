@@ -194,8 +194,10 @@ def main() -> None:
         dispose_engines()
     typical = {k: v for k, v in results.items() if k in QUERIES}
     extra = {k: v for k, v in results.items() if k in EXTRA_QUERIES}
-    worst = max((r["p95_ms"] for r in results.values()), default=0.0)
-    worst_cpu = max((r["cpu_p95_ms"] for r in results.values()), default=0.0)
+    # the target is about the 20 typical queries; the extra (harder) shapes are reported apart
+    worst = max((r["p95_ms"] for r in typical.values()), default=0.0)
+    worst_cpu = max((r["cpu_p95_ms"] for r in typical.values()), default=0.0)
+    worst_extra = max((r["p95_ms"] for r in extra.values()), default=0.0)
     print(json.dumps({
         "benchmark": "deal search", "database": "sqlite (file, WAL)", "deals": args.deals,
         "runs_per_query": args.runs, "user_settings": "tax 8 %, prep $1.50, ship $2.50, "
@@ -204,6 +206,7 @@ def main() -> None:
         "fill_seconds": round(fill_s, 1), "queries": typical, "extra_queries": extra,
         "worst_p95_ms": worst,
         "worst_cpu_p95_ms": worst_cpu,
+        "worst_extra_p95_ms": worst_extra,
         "target_p95_ms": 50, "meets_target": worst < 50,
     }, indent=2))
 
