@@ -221,6 +221,8 @@ def test_batch_size_follows_the_balance_above_the_floor() -> None:
     assert batch_size_for(60, 20, floor=50) == 0  # at the floor: wait, never overdraw
     assert batch_size_for(1200, 20, floor=50) == 100  # full bucket: biggest batch
     assert 0 < batch_size_for(90, 5, floor=50) < 20
+    # 1 token/min: Keepa's bucket tops out at 60; the processor must still get to spend
+    assert batch_size_for(60, 1, floor=50) > 0
 
 
 def test_batch_upsert_writes_the_same_rows_as_upsert_deal(settings: Any) -> None:

@@ -82,6 +82,10 @@ def batch_size_for(balance: float | None, refill_rate: float | None, *, floor: i
     per_asin = 1 + offer_share * EXPECTED_OFFER_COST
     if balance is None:
         return max(1, min(max_batch, int((refill_rate or 5) / per_asin)))
+    # Keepa's bucket holds 60 minutes of refill: at 1 token/min it tops out at 60, so a fixed
+    # reserve of 10 above a floor of 50 left nothing to spend, ever (measured: the bench's
+    # 1-token/min run fetched no product in a week). The reserve never exceeds a minute's refill.
+    reserve = min(reserve, max(1, int(refill_rate or reserve)))
     spendable = balance - floor - reserve
     return max(0, min(max_batch, int(spendable / per_asin)))
 
