@@ -261,10 +261,3 @@ def test_batch_upsert_writes_the_same_rows_as_upsert_deal(settings: Any) -> None
         s.expire_all()
         assert s.get(Deal, "B000000002").price_now == 12.0  # type: ignore[union-attr]
         assert len(rows(s, DealHistory)) == 2 and rows(s, DealHistory)[1] == ha
-
-
-def test_long_overdue_deals_of_every_tier_meet_at_one_ceiling() -> None:
-    """Under a tight budget a dead deal must not lose to capped better tiers forever."""
-    assert policy.aged_priority(policy.HOT, 0) > policy.aged_priority(policy.NO_OFFER, 0)
-    assert policy.aged_priority(policy.NO_OFFER, 500) == policy.aged_priority(policy.HOT, 500)
-    assert policy.aged_priority(policy.NO_OFFER, 500) < PENDING_PRIORITY

@@ -50,13 +50,4 @@ def next_refresh(now: datetime, asin: str, tier_: int, volatile: bool) -> dateti
 
 
 def aged_priority(tier_: int, overdue_h: float) -> int:
-    """Tier + age boost, with ONE ceiling for every tier.
-
-    The ceiling used to be tier + 40: once a tight budget left every deal capped, a dead
-    (no-offer) deal at 40 lost to every capped tier-1..3 deal forever; the bench's 1 token/min
-    week (catalogue 1,812, ~1,150 stats refreshes/day, uniform interval ~38 h) left p95 at
-    143 h and max 168 h (fetched once, never again). With one ceiling, capped deals tie and
-    the claim order (longest overdue first) serves them round-robin: hot deals still come
-    first while anything is below the ceiling, and nothing starves.
-    """
-    return min(HOT + AGE_BOOST_MAX, tier_ + int(max(0.0, overdue_h) / AGE_BOOST_EVERY_H))
+    return tier_ + min(AGE_BOOST_MAX, int(max(0.0, overdue_h) / AGE_BOOST_EVERY_H))
