@@ -261,3 +261,20 @@ def test_batch_upsert_writes_the_same_rows_as_upsert_deal(settings: Any) -> None
         s.expire_all()
         assert s.get(Deal, "B000000002").price_now == 12.0  # type: ignore[union-attr]
         assert len(rows(s, DealHistory)) == 2 and rows(s, DealHistory)[1] == ha
+
+
+def test_stats_only_refresh_keeps_the_amazon_cap_with_todays_amazon_price() -> None:
+    """Stored List at $50 (capped against yesterday's Amazon $60); Amazon now sells new at $40:
+    List at must become 0.9 x 40 = $36, and the money follows it."""
+    from tools.deals.analytics import DealRecord
+    from tools.models import Deal
+    from workers.pipeline.processor import merge_history_fields
+
+    stored = Deal(asin="B0CAPCAP01", list_at=50.0, avg_1yr=48.0, seasonality="textbook")
+    rec = DealRecord(asin="B0CAPCAP01", price_now=10.0, amazon_new_low=40.0, referral_pct=15.0,
+                     referral_min=0.0, fba_fee=3.0, closing_fee=1.8)
+    merged = merge_history_fields(rec, stored)
+    assert merged.list_at == 36.0
+    # fees 36 x 15 % + 3.00 + 1.80 = 10.20; cost 10 + 0.50 tax + 2.75 + 3.99 = 17.24
+    assert merged.amz_fees == pytest.approx(10.2)
+    assert merged.profit == pytest.approx(36.0 - 17.24 - 10.2)
