@@ -45,6 +45,7 @@ class Settings(BaseSettings):
 
     # workers (issue 5): schedules in seconds, limits that protect the token budget
     scout_interval_s: float = Field(default=180.0, gt=0)
+    scout_on_start: bool = True  # a worker start scouts at once (a fresh install fills fast)
     scout_max_new: int = Field(default=200, ge=1, le=10_000)
     scout_max_pages: int = Field(default=10, ge=1, le=1_000)
     processor_interval_s: float = Field(default=30.0, gt=0)

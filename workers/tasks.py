@@ -44,7 +44,8 @@ def _on_worker_ready(**_: object) -> None:
     # Without these, a fresh install would look idle until beat's first ticks: `arbitrage
     # status` would call the worker "down" and the chat would have no deals for minutes.
     heartbeat.delay()
-    scout.apply_async(queue="scout")
+    if get_settings().scout_on_start:
+        scout.apply_async(queue="scout")
 
 
 def redis_client() -> redis.Redis:

@@ -41,7 +41,8 @@ def worker_env(settings: Settings, redis_url: str, **extra: str) -> dict[str, st
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     env.update(REDIS_URL=redis_url, DATA_DIR=str(settings.data_dir.resolve()),
                SANDBOX_PRODUCTS="300", SANDBOX_REFILL_RATE="1000", SANDBOX_SEED="7",
-               BACKFILL_PAGE_PAUSE_S="0", BACKFILL_LOCK_TTL_S="3", PYTHONUNBUFFERED="1")
+               BACKFILL_PAGE_PAUSE_S="0", BACKFILL_LOCK_TTL_S="3", PYTHONUNBUFFERED="1",
+               SCOUT_ON_START="false")  # each test decides when the scout runs
     env.update(extra)
     return env
 

@@ -278,3 +278,20 @@ def test_stats_only_refresh_keeps_the_amazon_cap_with_todays_amazon_price() -> N
     # fees 36 x 15 % + 3.00 + 1.80 = 10.20; cost 10 + 0.50 tax + 2.75 + 3.99 = 17.24
     assert merged.amz_fees == pytest.approx(10.2)
     assert merged.profit == pytest.approx(36.0 - 17.24 - 10.2)
+
+
+@pytest.mark.parametrize(("flag", "scouts"), [("true", 1), ("false", 0)])
+def test_a_starting_worker_scouts_at_once_unless_told_not_to(
+        monkeypatch: pytest.MonkeyPatch, redis_url: str, flag: str, scouts: int) -> None:
+    """A fresh install should not wait for beat's first scout tick to show deals."""
+    from tools.settings import reset_settings_cache
+    from workers import tasks
+
+    monkeypatch.setenv("SCOUT_ON_START", flag)
+    reset_settings_cache()
+    sent: list[str] = []
+    monkeypatch.setattr(tasks.heartbeat, "delay", lambda *a, **k: sent.append("heartbeat"))
+    monkeypatch.setattr(tasks.scout, "apply_async",
+                        lambda *a, **k: sent.append(f"scout:{k.get('queue')}"))
+    tasks._on_worker_ready()
+    assert sent.count("scout:scout") == scouts and "heartbeat" in sent
