@@ -29,6 +29,12 @@ YEAR_MIN = 365 * s.MINUTES_PER_DAY
 CHART_WINDOW_MIN = 2 * YEAR_MIN  # history kept for charts
 MAX_LIST_AT_CENTS = 150_000  # DOMAIN.md: anything over $1,500 is rejected
 AMAZON_CAP = 0.90  # List at <= 90 % of the lowest Amazon new price
+
+
+def amazon_cap_cents(amazon_new_low: float) -> int:
+    """The highest List at (cents) the 90 % Amazon cap allows: floored, so rounding to the
+    cent can never lift a price above the cap (a $1.95 Amazon price caps at $1.75, not $1.76)."""
+    return math.floor(AMAZON_CAP * amazon_new_low * 100.0 + 1e-9)
 AMAZON_SELLER_ID = "ATVPDKIKX0DER"
 WILSON_Z = 1.96
 
@@ -566,7 +572,7 @@ def analyse_product(product: dict[str, Any], *, sellers: dict[str, SellerInfo] |
                 pool = r_prices[in_peak]
         list_cents = mode_price(pool)
     if list_cents is not None and rec.amazon_new_low:
-        list_cents = min(list_cents, AMAZON_CAP * rec.amazon_new_low * 100.0)
+        list_cents = min(list_cents, amazon_cap_cents(rec.amazon_new_low))
     if list_cents is not None and list_cents > MAX_LIST_AT_CENTS:
         missing["list_at"] = f"expected sale price ${list_cents / 100:.2f} is over $1,500: rejected"
         list_cents = None

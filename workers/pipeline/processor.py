@@ -139,7 +139,7 @@ def merge_history_fields(record: Any, deal: Deal) -> Any:
     claims "no history" for a deal whose history was analysed before.
     """
     from tools.deals import money as m
-    from tools.deals.analytics import AMAZON_CAP
+    from tools.deals.analytics import amazon_cap_cents
     from tools.user_settings import DEFAULT_SETTINGS
 
     for name in HISTORY_FIELDS:
@@ -147,8 +147,7 @@ def merge_history_fields(record: Any, deal: Deal) -> Any:
     if record.list_at is not None and record.amazon_new_low:
         # the stored List at was capped against the Amazon price of its day; today's may be
         # lower, and the 90 % cap must hold now (no ghost profit until the next full history)
-        record.list_at = min(record.list_at,
-                             round(AMAZON_CAP * record.amazon_new_low * 100) / 100)
+        record.list_at = min(record.list_at, amazon_cap_cents(record.amazon_new_low) / 100)
     missing = {k: v for k, v in (record.missing or {}).items()
                if k not in HISTORY_FIELDS and k not in MONEY_FIELDS and k != "inferred_sales"}
     old = deal.missing or {}
