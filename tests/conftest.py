@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import redis as redis_lib
+from hypothesis import settings as hypothesis_settings
 
 from tools.db import dispose_engines, migrate
 from tools.settings import Settings, get_settings, reset_settings_cache
@@ -25,6 +26,12 @@ SCRUBBED = (
     "SPAPI_CLIENT_ID", "SPAPI_CLIENT_SECRET", "SPAPI_REFRESH_TOKEN", "SPAPI_SELLER_ID",
     "SPAPI_ENDPOINT", "SPAPI_LWA_URL", "CHAINLIT_AUTH_SECRET",
 )
+
+# CI runs the property tests with a fixed seed so a red CI is reproducible; development runs
+# keep random seeds and find new counterexamples (pin them with @example).
+hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
