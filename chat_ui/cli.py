@@ -118,13 +118,14 @@ def status(
         total = sum(counts.values())
         console.print("Deals: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
                                    or "none yet") + f" (total {total})")
-        _render_pipeline(pipeline)
+        db_ready = next((p.ok for p in parts if p.name == "database"), False)
+        _render_pipeline(pipeline, db_ready)
         console.print(f"Logs: {settings.log_dir.resolve()}")
     if not all(p.ok for p in parts):
         raise typer.Exit(1)
 
 
-def _render_pipeline(p: dict) -> None:  # type: ignore[type-arg]
+def _render_pipeline(p: dict, db_ready: bool = True) -> None:  # type: ignore[type-arg]
     """Render workers.status.gather() (data only there; presentation only here)."""
     tok = p.get("tokens") or {}
     if "error" in tok:
@@ -157,7 +158,8 @@ def _render_pipeline(p: dict) -> None:  # type: ignore[type-arg]
                   f"{b.get('pages_done', 0)}{' (complete)' if b.get('done') else ''}; "
                   f"scout backlog {p.get('scout_backlog', 0)}")
     if p.get("error"):
-        console.print(f"[red]pipeline status error: {p['error']}[/red]")
+        console.print(f"[red]pipeline status error: {p['error'].splitlines()[0][:160]}[/red]"
+                      if db_ready else "Pipeline: no data until the database exists (see above)")
 
 
 @app.command()

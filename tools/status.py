@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import select
 
 from tools.db import current_revision, get_engine, head_revision, session_scope
@@ -27,8 +28,12 @@ def check_database(settings: Settings) -> Part:
             conn.execute(text("SELECT 1"))
         rev, head = current_revision(settings), head_revision()
         kind = "SQLite (WAL)" if settings.is_sqlite else "PostgreSQL"
+        if rev is None:
+            return Part("database", False, f"{kind}: not created yet (`arbitrage up` creates "
+                        "and migrates it; so does every other command that needs it)")
         if rev != head:
-            return Part("database", False, f"{kind}: schema at {rev}, newest is {head}")
+            return Part("database", False, f"{kind}: schema at {rev}, newest is {head} "
+                        "(`arbitrage up` migrates it)")
         return Part("database", True, f"{kind}, schema {rev}")
     except Exception as err:  # status must report, not crash
         return Part("database", False, f"unreachable: {err.__class__.__name__}: {err}")
@@ -88,8 +93,11 @@ def check_worker(settings: Settings, max_age_s: float = 180.0) -> Part:
         if age > max_age_s:
             return Part("worker", False, f"last heartbeat {age:.0f}s ago")
         return Part("worker", True, f"heartbeat {age:.0f}s ago")
-    except Exception as err:
-        return Part("worker", False, f"unknown: {err}")
+    except (OperationalError, ProgrammingError):  # no tables yet (SQLite / PostgreSQL)
+        return Part("worker", False, "no heartbeat yet (the database is not created yet)")
+    except Exception as err:  # one line, not an SQL dump
+        return Part("worker", False, f"unknown: {err.__class__.__name__}: "
+                    f"{str(err).splitlines()[0][:120]}")
 
 
 def check_chat(settings: Settings) -> Part:
