@@ -295,3 +295,31 @@ def test_a_starting_worker_scouts_at_once_unless_told_not_to(
                         lambda *a, **k: sent.append(f"scout:{k.get('queue')}"))
     tasks._on_worker_ready()
     assert sent.count("scout:scout") == scouts and "heartbeat" in sent
+
+
+def test_a_deal_keepa_keeps_changing_is_not_starved_by_scout_bumps() -> None:
+    """Regression (1 token/min bench week: p95 age 143 h): each scout bump reset a changing
+    deal's due time to now, so its age boost never grew past BUMP_PRIORITY while every
+    unbumped deal climbed above it; the deals Keepa changed most were never fetched again."""
+    base = to_keepa_minutes(T0.timestamp())
+    clock = SimClock(T0.timestamp())
+    with session_scope() as session:
+        for i, due_h in ((1, 8), (2, 9)):  # same tier and age; the changing one was due first
+            session.add(_deal(asin(i), status=DealStatus.active, price_now=10,
+                              profit_default=-3, fetched_at=T0, priority=policy.UNPROFITABLE,
+                              next_refresh_at=T0 + timedelta(hours=due_h)))
+        session.commit()
+        feed = Feed()
+        for h in range(1, 31):  # a busy processor fetches neither; Keepa changes deal 1 hourly
+            clock.advance(3600)
+            feed.rows = [(asin(1), base + 60 * h)]
+            run_scout(feed, session, clock)
+            run_refresher(session, clock)
+        session.expire_all()
+        changing, quiet = session.get(Deal, asin(1)), session.get(Deal, asin(2))
+        assert changing is not None and quiet is not None
+        # due at its first bump and never pushed back by the later ones
+        assert changing.next_refresh_at == T0 + timedelta(hours=1)
+        assert changing.priority >= quiet.priority > BUMP_PRIORITY
+        now = T0 + timedelta(hours=30)
+        assert [d.asin for d in claim_due(session, now, 1)] == [asin(1)]

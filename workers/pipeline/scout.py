@@ -1,12 +1,13 @@
 """Scout: cheap discovery through `/deal/` (5 tokens per page of up to 150 deals).
 
 New ASINs go in as pending with top priority; known ASINs that Keepa changed since we last
-fetched them are bumped (due now). A watermark (Keepa minutes of the newest deal taken in,
-by creationDate, the sortType 1 order) never moves backward, and paging stops once rows are
-older than it. Load shedding: at most `max_new` inserts per run; the rest wait in a durable
-backlog (system_state) and are inserted first on the next runs: nothing is dropped silently.
-A run that hits `max_pages` before reaching the watermark leaves a cursor so the next run
-continues deeper instead of skipping.
+fetched them are bumped (due now, or earlier if they were overdue already: the refresher's
+age boost counts from the due time, so a bump must never reset it). A watermark (Keepa
+minutes of the newest deal taken in, by creationDate, the sortType 1 order) never moves
+backward, and paging stops once rows are older than it. Load shedding: at most `max_new`
+inserts per run; the rest wait in a durable backlog (system_state) and are inserted first on
+the next runs: nothing is dropped silently. A run that hits `max_pages` before reaching the
+watermark leaves a cursor so the next run continues deeper instead of skipping.
 """
 
 from __future__ import annotations
@@ -74,7 +75,12 @@ def _bump_known(session: Session, rows: dict[str, dict[str, Any]], now: datetime
                                or changed_at > deal.keepa_last_update):
                 deal.keepa_last_update = changed_at
                 if deal.fetched_at is None or deal.fetched_at < changed_at:
-                    deal.next_refresh_at = now
+                    # due now, but never later than it already was: resetting an overdue
+                    # deal's due time to now zeroed its age boost on every scout run, so the
+                    # deals Keepa changes most starved behind everything else (bench week at
+                    # 1 token/min: fetched once, never again)
+                    due = deal.next_refresh_at
+                    deal.next_refresh_at = now if due is None else min(due, now)
                     deal.priority = max(deal.priority, BUMP_PRIORITY)
                     bumped += 1
             session.add(deal)
