@@ -180,6 +180,23 @@ class SystemState(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class KeepaSeller(SQLModel, table=True):
+    """Keepa /seller/ feedback per seller: 1 token a lookup, so cached and refetched by age.
+
+    rating_pct is Keepa's `currentRating` (percent positive, 0-100), rating_count its
+    `currentRatingCount`; both None when Keepa does not know the seller (cached too, so an
+    unknown id is not paid for on every batch).
+    """
+
+    __tablename__ = "keepa_seller"
+
+    seller_id: str = Field(primary_key=True, max_length=40)
+    name: str | None = None
+    rating_pct: int | None = None
+    rating_count: int | None = None
+    fetched_at: datetime = Field(default_factory=utcnow)
+
+
 class User(SQLModel, table=True):
     __tablename__ = "user"
 

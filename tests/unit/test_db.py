@@ -10,7 +10,7 @@ from tools.models import SystemState
 from tools.settings import Settings
 
 EXPECTED_TABLES = {"deal", "deal_history", "system_state", "user", "user_restriction",
-                   "user_credential", "strategy", "mental_model"}
+                   "user_credential", "strategy", "mental_model", "keepa_seller"}
 
 
 @pytest.mark.no_template_db
