@@ -3,8 +3,10 @@
 Per batch: claim due ASINs (a short lease, so parallel workers never fetch the same ASIN twice
 and a crashed worker's claim simply runs out); fetch stats-only (1 token per ASIN, history and
 stats are free); fetch offers (6 tokens per page) only for candidates whose stats-based profit
-passes a cheap pre-check and whose offers are older than their tier allows; analyse; upsert
-idempotently; schedule the next refresh by value and volatility (workers.pipeline.policy).
+passes a cheap pre-check and whose offers are older than their tier allows; look up the Price
+Now sellers those offers name on /seller/ (1 token each, cached: workers.pipeline.sellers) for
+the seller-quality score; analyse; upsert idempotently; schedule the next refresh by value and
+volatility (workers.pipeline.policy).
 
 History costs no tokens but is the heavy part of an answer (parsing, inferred sales, chart
 series). The fields derived from it (1yr. Avg., List at, seasonality, Deal Trust, trend) move
@@ -27,6 +29,7 @@ from sqlmodel import Session, col, select
 from tools.models import Deal, DealHistory
 from workers.pipeline import policy
 from workers.pipeline.common import Clock, now_dt
+from workers.pipeline.sellers import apply_seller_quality, lookup_sellers
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
@@ -61,6 +64,7 @@ class ProcessorResult:
     offers_fetched: int = 0
     upserted: int = 0
     failed: int = 0
+    sellers_fetched: int = 0
     tokens: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
 
@@ -187,14 +191,15 @@ def _upsert_stmt(dialect: str, table: Any, keys: tuple[str, ...]) -> Any:
             from sqlalchemy.dialects.sqlite import insert as lite_insert
 
             ins = lite_insert(table)
-        stmt = ins.on_conflict_do_update(index_elements=["asin"],
-                                         set_={k: ins.excluded[k] for k in keys if k != "asin"})
+        pk = [c.name for c in table.primary_key.columns]
+        stmt = ins.on_conflict_do_update(index_elements=pk,
+                                         set_={k: ins.excluded[k] for k in keys if k not in pk})
         _UPSERTS[key] = stmt
     return stmt
 
 
 def upsert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Idempotent batch upsert keyed by asin (one executemany per distinct column set)."""
+    """Idempotent batch upsert keyed by the primary key (one executemany per column set)."""
     dialect = session.get_bind().dialect.name
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
@@ -251,6 +256,31 @@ def _fail(session: Session, asin: str, now: datetime, reason: dict[str, Any]) ->
     session.add(deal)
 
 
+def _seller_quality(client: Any, session: Session, result: ProcessorResult,
+                    records: dict[str, Any], deals: dict[str, Deal], with_offers: set[str],
+                    now: datetime) -> None:
+    """Score the Price Now sellers of this batch's offers; keep the last known score on a
+    stats-only refresh while the deal's offers are fresh (a stats Price Now names no seller,
+    and a refresh must not wipe what the offers fetch paid for)."""
+    if with_offers and hasattr(client, "seller"):  # test doubles may only fetch products
+        ids = {records[a].seller_id for a in with_offers if records[a].seller_id}
+        sellers, fetched = lookup_sellers(client, session, ids, now)
+        result.sellers_fetched = fetched
+        result.tokens += fetched  # 1 token per seller
+        for asin in with_offers:
+            apply_seller_quality(records[asin], sellers)
+    for asin, rec in records.items():
+        deal = deals[asin]
+        if asin in with_offers or rec.seller_id is not None or deal.seller_quality is None:
+            continue
+        t = policy.tier(getattr(rec, "profit", None), getattr(rec, "roi", None), rec.price_now)
+        fresh_for = OFFERS_FRESH.get(t, OFFERS_FRESH[policy.PROFITABLE])
+        if deal.offers_fetched_at is not None and now - deal.offers_fetched_at < fresh_for:
+            rec.seller_id, rec.seller_quality = deal.seller_id, deal.seller_quality
+            rec.missing = {k: v for k, v in (rec.missing or {}).items()
+                           if k != "seller_quality"}
+
+
 def run_processor(client: ProductsClient, session: Session, clock: Clock, *, batch_size: int,
                   analyse: Analyse | None = None, upsert: Upsert | None = None,
                   stats_days: int = 365, history_max_age: timedelta = HISTORY_MAX_AGE,
@@ -301,6 +331,7 @@ def run_processor(client: ProductsClient, session: Session, clock: Clock, *, bat
             records[asin] = merge_history_fields(rec, deals[asin]) if not history else rec
             with_offers.add(asin)
     result.offers_fetched = len(with_offers)
+    _seller_quality(client, session, result, records, deals, with_offers, now)
 
     marks: list[dict[str, Any]] = []
     if upsert is None:  # one executemany per table; stats-only rows leave the charts untouched
