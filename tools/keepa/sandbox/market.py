@@ -1,10 +1,12 @@
 """SandboxMarket: the seeded synthetic market behind the Keepa-compatible app.
 
-Products are generated lazily (catalog vectors + per-product history on demand, LRU-cached:
-~160 KB per product with its SeriesTable, so 1,000 by default), so a 20,000-product market
-starts in milliseconds. Time comes from an injected clock: wall time
-for `arbitrage sandbox serve`, a ScaledClock to run faster than real time, or a SimClock that
-`advance(minutes)` moves for simulations. Token accounting follows DOMAIN.md exactly.
+Products are generated lazily: catalog vectors at start (a 20,000-product market starts in
+milliseconds), histories on demand, all products of a request in one vectorized batch and only
+up to a horizon a month or two past the time asked for (extended when time gets there), then
+LRU-cached (12 bytes a point, ~30 KB a product; 1,000 by default). Time comes from an
+injected clock: wall time for `arbitrage sandbox serve`, a ScaledClock to run faster than real
+time, or a SimClock that `advance(minutes)` moves for simulations. Token accounting follows
+DOMAIN.md exactly.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -36,8 +39,13 @@ from tools.keepa.sandbox.series import (
     COUNT_REVIEWS,
     COUNT_USED,
     DAY,
+    DT_MASK,
+    N_SLOTS,
     NEW,
     SALES,
+    SLOT,
+    SLOTS,
+    TRIPLETS,
     USED,
     USED_ACC,
     USED_GOOD,
@@ -45,9 +53,12 @@ from tools.keepa.sandbox.series import (
     USED_VG,
     History,
     Series,
+    cumulative_season,
     generate,
+    product_keys,
+    uniform,
 )
-from tools.keepa.sandbox.stats import N_TYPES, SeriesTable, compute_stats
+from tools.keepa.sandbox.stats import N_TYPES, SeriesTable
 from tools.keepa.sandbox.tokens import TokenBucket
 
 AMAZON_SELLER = "ATVPDKIKX0DER"
@@ -58,67 +69,48 @@ RECENT_MIN = 12 * 60  # /deal/ only lists products updated in the last 12 h
 MAX_SCAN = 4000  # exact evaluations per /query/ request
 _CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _NESTED = ("buyBoxEligibleOfferCounts", "categories", "categoryTree", "languages")
+HORIZON_BLOCK = 30 * DAY  # histories are generated 1-2 blocks past the latest time asked for
+GEN_CHUNK = 256  # products generated per batch (bounds the batch's temporary arrays)
+S_STATIC = 100  # hash stream of the time-free product fields
+_IDS = np.array(SLOTS, dtype=np.int64)
+_IDS_BB = np.array((*SLOTS, BUY_BOX_USED), dtype=np.int64)
+_SLOTS_BB = np.array((*range(N_SLOTS), SLOT[USED_ACC]), dtype=np.int64)
 
 
 class _Entry:
-    """A cached product: its history, the SeriesTable over it and the time-free JSON fields."""
+    """A cached product: its series table (up to a horizon) and time-free JSON fields."""
 
-    __slots__ = ("history", "static", "table")
+    __slots__ = ("hist", "horizon", "sale_t", "static", "table", "used_ship")
 
-    def __init__(self, history: History) -> None:
-        self.history = history
-        self.table = SeriesTable(history.series)
-        self.static: dict[str, Any] | None = None
+    def __init__(self, table: SeriesTable, sale_t: np.ndarray, used_ship: int, horizon: int,
+                 static: dict[str, Any] | None = None) -> None:
+        self.table, self.sale_t, self.used_ship, self.horizon = table, sale_t, used_ship, horizon
+        self.static = static
+        self.hist: History | None = None
 
-
-class _Cut:
-    """A product's series cut at `at` (and `days`) as index ranges into its SeriesTable."""
-
-    __slots__ = ("a", "b", "ids", "pos", "tab")
-
-    def __init__(self, tab: SeriesTable, ids: list[int], pos: np.ndarray, at: int,
-                 days: int | None) -> None:
-        self.tab, self.ids, self.pos = tab, ids, pos
-        a, b = tab.view(pos, at, days)
-        self.a, self.b = a, b
-
-    def _row(self, idx: int) -> int | None:
-        try:
-            return self.ids.index(idx)
-        except ValueError:
-            return None
-
-    def cur(self, idx: int) -> int:
-        """Last raw value (price without shipping) or -1 when absent/empty."""
-        r = self._row(idx)
-        if r is None or self.b[r] <= self.a[r]:
-            return -1
-        return int(self.tab.raw[self.b[r] - 1])
-
-    def last_t(self, idx: int) -> int | None:
-        r = self._row(idx)
-        if r is None or self.b[r] <= self.a[r]:
-            return None
-        return int(self.tab.t[self.b[r] - 1])
-
-    def csv(self, skip: int | None) -> list[list[int] | None]:
-        """Keepa's 36 csv slots (`skip`: a type this request leaves out)."""
-        out: list[list[int] | None] = [None] * N_TYPES
-        for idx, p, a, b in zip(self.ids, self.pos.tolist(), self.a.tolist(), self.b.tolist(),
-                                strict=True):
-            if idx != skip and b > a:
-                out[idx] = self.tab.csv(p, a, b)
-        return out
+    def history(self, t0: int) -> History:
+        if self.hist is None:
+            tab = self.table
+            series = {}
+            for s, idx in enumerate(SLOTS):
+                lo, hi = int(tab.start[s]), int(tab.stop[s])
+                if hi > lo:
+                    series[idx] = Series(tab.t[lo:hi], tab.raw[lo:hi],
+                                         tab.ship[lo:hi] if idx in TRIPLETS else None)
+            self.hist = History(t0=t0, series=series, sale_t=self.sale_t,
+                                used_ship=self.used_ship)
+        return self.hist
 
 
 class _Scan:
     """One /deal/ candidate scan (a selection at a market minute), continued page by page."""
 
-    __slots__ = ("crawled", "idx", "lock", "matches", "n")
+    __slots__ = ("crawled", "idx", "lock", "matches", "n", "ready")
 
     def __init__(self, idx: np.ndarray, crawled: np.ndarray) -> None:
         self.idx, self.crawled = idx, crawled
         self.n = 0
+        self.ready = 0  # candidates before this one have their histories generated
         self.matches: list[dict[str, Any]] = []
         self.lock = threading.Lock()
 
@@ -147,6 +139,9 @@ class SandboxMarket:
         first = np.datetime64("2011-01-01") + np.timedelta64(self.t0 // DAY, "D")
         dates = first + np.arange(self.days + 1).astype("timedelta64[D]")
         self.month_of_day = (dates.astype("datetime64[M]").astype(np.int64) % 12)
+        if self.days * DAY > DT_MASK:
+            raise ValueError(f"a market spans at most {DT_MASK // DAY} days")
+        self._season = cumulative_season(self.month_of_day)
         self.seed = seed
         self.catalog: Catalog = build_catalog(n_products, seed)
         self.tokens = TokenBucket(refill_rate, self.clock, initial_tokens)
@@ -187,22 +182,68 @@ class SandboxMarket:
 
     # ---- product generation -----------------------------------------------------------------
 
-    def _entry(self, i: int) -> _Entry:
-        with self._lock:
-            e = self._cache.get(i)
-            if e is not None:
-                self._cache.move_to_end(i)
-                return e
-        e = _Entry(generate(self.catalog, i, self.t0, self.days, self.month_of_day,
-                            self.start_day))
-        with self._lock:
-            self._cache[i] = e
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return e
+    def _horizon(self, at: int) -> int:
+        """Generate up to 1-2 blocks past `at` (histories cost their number of points)."""
+        h = self.t0 + ((at - self.t0) // HORIZON_BLOCK + 2) * HORIZON_BLOCK
+        return min(h, self.t0 + self.days * DAY)
 
-    def history(self, i: int) -> History:
-        return self._entry(i).history
+    def _entries(self, idx: Sequence[int], at: int) -> list[_Entry]:
+        """Cached entries of products `idx` whose histories reach past minute `at`; the
+        missing ones are generated in batches (a later horizon only appends points)."""
+        return self._entries_table(idx, at)[0]
+
+    def _entries_table(self, idx: Sequence[int], at: int, csv: bool = False,
+                       ) -> tuple[list[_Entry], SeriesTable | None]:
+        """_entries, plus the generated batch's table when it is exactly `idx` in order (a
+        cold request then skips re-concatenating its products' tables); `csv`: new tables
+        get their Keepa csv layout (cached with them)."""
+        out: list[_Entry | None] = [None] * len(idx)
+        todo: dict[int, list[int]] = {}
+        with self._lock:
+            for k, i in enumerate(idx):
+                e = self._cache.get(i)
+                if e is not None and e.horizon > at:
+                    self._cache.move_to_end(i)
+                    out[k] = e
+                else:
+                    todo.setdefault(i, []).append(k)
+        whole: SeriesTable | None = None
+        if todo:
+            new = list(todo)
+            horizon = self._horizon(at)
+            made: list[_Entry] = []
+            for c in range(0, len(new), GEN_CHUNK):
+                batch = generate(self.catalog, new[c:c + GEN_CHUNK], self.t0, horizon,
+                                 self.month_of_day, self.start_day, self._season)
+                table = SeriesTable(batch.t, batch.raw, batch.ship, batch.start, self.t0)
+                if csv:
+                    table.ensure_csv()
+                made += [_Entry(*x, batch.horizon) for x in zip(
+                    table.split(), batch.sale_t, batch.used_ship, strict=True)]
+            if len(new) == len(idx) <= GEN_CHUNK:
+                whole = table
+            with self._lock:
+                for i, e in zip(new, made, strict=True):
+                    old = self._cache.get(i)
+                    if old is not None and old.horizon > at:
+                        e = old  # another thread got here first
+                        whole = None
+                    elif old is not None:
+                        e.static = old.static
+                    self._cache[i] = e
+                    self._cache.move_to_end(i)
+                    for k in todo[i]:
+                        out[k] = e
+                while len(self._cache) > max(self._cache_size, len(idx)):
+                    self._cache.popitem(last=False)
+        return out, whole  # type: ignore[return-value]
+
+    def _entry(self, i: int, at: int | None = None) -> _Entry:
+        return self._entries([i], self.now_min() if at is None else at)[0]
+
+    def history(self, i: int, until: int | None = None) -> History:
+        """Product i's generated history, at least up to `until` (default: now)."""
+        return self._entry(i, until).history(self.t0)
 
     def index_of(self, asin: str) -> int | None:
         return self.catalog.index.get(asin.strip().upper())
@@ -212,11 +253,12 @@ class SandboxMarket:
         i = self.index_of(asin)
         if i is None:
             return 0
-        s = self.history(i).sale_t
+        s = self.history(i, min(end_min, self.end_min)).sale_t
         return int(((s >= start_min) & (s < end_min)).sum())
 
     def _view(self, i: int, at: int, days: int | None) -> dict[int, Series]:
-        h = self.history(i)
+        """Product i's series cut at `at` (and to `days`): the readable reference path."""
+        h = self.history(i, at)
         out: dict[int, Series] = {}
         for idx, s in h.series.items():
             cut = s.upto(at)
@@ -227,108 +269,172 @@ class SandboxMarket:
             out[idx] = cut
         return out
 
+    def _seen_at(self, i: int, now: int, update: int | None) -> tuple[int, int]:
+        """(minute the product's data is from, extra token cost) for a /product/ call."""
+        crawled = self.crawl_time(i, now)
+        fresh_h = 1 if update is None else update
+        extra = 1 if update is not None and update == 0 and now - crawled < 60 else 0
+        return (crawled if (fresh_h < 0 or now - crawled <= fresh_h * 60) else now), extra
+
     def product(self, asin: str, *, stats: int | None = None, history: bool = True,
                 offers: int | None = None, buybox: bool = False, rating: bool = False,
                 update: int | None = None, days: int | None = None,
                 ) -> tuple[dict[str, Any], int] | None:
         """(Keepa product dict, token cost) or None for an unknown ASIN."""
-        i = self.index_of(asin)
-        if i is None:
-            return None
+        return self.products([asin], stats=stats, history=history, offers=offers,
+                             buybox=buybox, rating=rating, update=update, days=days)[0]
+
+    def products(self, asins: Sequence[str], *, stats: int | None = None, history: bool = True,
+                 offers: int | None = None, buybox: bool = False, rating: bool = False,
+                 update: int | None = None, days: int | None = None, arrays: bool = False,
+                 ) -> list[tuple[dict[str, Any], int] | None]:
+        """product() for many ASINs at once (one vectorized pass); None for unknown ASINs.
+
+        `arrays=True` is for answers serialized at once with orjson (OPT_SERIALIZE_NUMPY):
+        csv histories and stats arrays stay numpy arrays/views (no Python ints or lists to
+        build, nor to collect) and cached nested fields are shared, not copied.
+        """
         now = self.now_min()
-        crawled = self.crawl_time(i, now)
-        fresh_h = 1 if update is None else update
-        extra_cost = 0
-        if update is not None and update == 0 and now - crawled < 60:
-            extra_cost += 1
-        at = crawled if (fresh_h < 0 or now - crawled <= fresh_h * 60) else now
-        entry = self._entry(i)
-        tab = entry.table
-        ids = list(tab.pos)
-        if buybox and USED_ACC in tab.pos:  # Keepa's used buy box: here the acceptable price
-            ids.append(BUY_BOX_USED)
-        pos = np.array([tab.pos[USED_ACC if x == BUY_BOX_USED else x] for x in ids],
-                       dtype=np.int64)
-        cut = _Cut(tab, ids, pos, at, days)
-        product = self._product_dict(i, entry, cut, at)
-        stat_extra: dict[str, Any] = {}
-        cost = 1
-        if offers:
-            offer_list, stat_extra = self._offers(i, cut, at, offers)
-            product["offers"] = offer_list
-            product["liveOffersOrder"] = sorted(
-                range(len(offer_list)),
-                key=lambda k: offer_list[k]["offerCSV"][-2] + max(0, offer_list[k]["offerCSV"][-1]))
-            product["offersSuccessful"] = True
-            found = len(offer_list)
-            pages = math.ceil(found / 10)
-            last = self._offers_seen.get(i)
-            fresh = last is not None and now - last < 60
-            cost = 5 if found == 0 else (5 if fresh else 6) * pages
-            self._offers_seen[i] = now
+        known = [(k, i) for k, a in enumerate(asins) if (i := self.index_of(a)) is not None]
+        out: list[tuple[dict[str, Any], int] | None] = [None] * len(asins)
+        if not known:
+            return out
+        seen = [self._seen_at(i, now, update) for _, i in known]
+        at = np.array([x[0] for x in seen], dtype=np.int64)
+        entries, tab = self._entries_table([i for _, i in known], int(at.max()), history)
+        if tab is None:
+            if history:  # cached with the product for later history requests
+                for e in entries:
+                    e.table.ensure_csv()
+            tab = SeriesTable.concat([e.table for e in entries])
+        n_p = len(known)
+        ids1, slots1 = (_IDS_BB, _SLOTS_BB) if buybox else (_IDS, np.arange(N_SLOTS))
+        nr = len(ids1)
+        g = np.repeat(np.arange(n_p, dtype=np.int64), nr)
+        ids = np.tile(ids1, n_p)
+        rows = g * N_SLOTS + np.tile(slots1, n_p)
+        a, b = tab.view(rows, at[g], days)
+        live = b > a
+        last = np.maximum(b - 1, 0)
+        cur_l = np.where(live, tab.raw[last], -1).reshape(n_p, nr).tolist()
+        lt_l = np.where(live, tab.t[last], -1).reshape(n_p, nr).tolist()
+        ids1_l = ids1.tolist()
+        if history:  # every non-empty cut series as a csv slice, per product
+            csv_rows = np.flatnonzero(live)
+            slices = tab.csv(rows[csv_rows], a[csv_rows], b[csv_rows])
+            if not arrays:
+                slices = [x.tolist() for x in slices]
+            csv_of: list[list[tuple[int, Any]]] = [[] for _ in range(n_p)]
+            for r, arr in zip((g[csv_rows] * 64 + ids[csv_rows]).tolist(), slices,
+                              strict=True):
+                csv_of[r >> 6].append((r & 63, arr))
+        self._fill_static([i for _, i in known], entries)
+        extras: list[dict[str, Any]] = []
+        for p, (k, i) in enumerate(known):
+            at_p, extra_cost = int(at[p]), seen[p][1]
+            cur = dict(zip(ids1_l, cur_l[p], strict=True))
+            last_t = {idx: t for idx, t in zip(ids1_l, lt_l[p], strict=True) if t >= 0}
+            product = self._product_dict(i, entries[p], cur, last_t, at_p, copy=not arrays)
+            stat_extra: dict[str, Any] = {}
+            cost = 1
+            if offers:
+                offer_list, stat_extra = self._offers(i, cur, entries[p].used_ship, at_p,
+                                                      offers)
+                product["offers"] = offer_list
+                product["liveOffersOrder"] = sorted(
+                    range(len(offer_list)),
+                    key=lambda j, ol=offer_list: ol[j]["offerCSV"][-2] + max(
+                        0, ol[j]["offerCSV"][-1]))
+                product["offersSuccessful"] = True
+                found = len(offer_list)
+                pages = math.ceil(found / 10)
+                last_seen = self._offers_seen.get(i)
+                fresh = last_seen is not None and now - last_seen < 60
+                cost = 5 if found == 0 else (5 if fresh else 6) * pages
+                self._offers_seen[i] = now
+                if buybox:
+                    product["buyBoxSellerIdHistory"] = [
+                        str(at_p), stat_extra.get("buyBoxSellerId") or AMAZON_SELLER]
+            elif buybox:
+                cost += 2
             if buybox:
-                product["buyBoxSellerIdHistory"] = [str(at), stat_extra.get("buyBoxSellerId")
-                                                    or AMAZON_SELLER]
-        elif buybox:
-            cost += 2
-        if buybox:
-            stat_extra.setdefault("buyBoxPrice", cut.cur(BUY_BOX_SHIPPING))
-            stat_extra.setdefault("buyBoxShipping", 0)
-        if rating and cut.cur(COUNT_REVIEWS) > 0:
-            cost += 1
-        cost += extra_cost
-        if history:
-            product["csv"] = cut.csv(None if buybox else BUY_BOX_USED)
-            product["salesRanks"] = {str(self._root(i)): product["csv"][SALES]}
-        else:
-            product["csv"] = None
+                stat_extra.setdefault("buyBoxPrice", cur.get(BUY_BOX_SHIPPING, -1))
+                stat_extra.setdefault("buyBoxShipping", 0)
+            if rating and cur.get(COUNT_REVIEWS, -1) > 0:
+                cost += 1
+            cost += extra_cost
+            if history:
+                csv: list[Any] = [None] * N_TYPES
+                for idx, arr in csv_of[p]:
+                    csv[idx] = arr
+                product["csv"] = csv
+                product["salesRanks"] = {str(self._root(i)): csv[SALES]}
+            else:
+                product["csv"] = None
+            extras.append(stat_extra)
+            out[k] = (product, cost)
         if stats:
-            product["stats"] = tab.stats(ids, pos, cut.a, cut.b, at, stats, stat_extra)
-        return product, cost
+            for (k, _), st in zip(known, tab.stats(g, ids, rows, a, b, at, stats, extras,
+                                                   arrays), strict=True):
+                out[k][0]["stats"] = st  # type: ignore[index]
+        return out
 
     def _root(self, i: int) -> int:
         return KINDS[int(self.catalog.kind[i])][1]
 
-    def _product_dict(self, i: int, entry: _Entry, cut: _Cut, at: int) -> dict[str, Any]:
-        """The top-level product fields: the time-free part is built once per product."""
+    def _product_dict(self, i: int, entry: _Entry, cur: dict[int, int], last_t: dict[int, int],
+                      at: int, copy: bool = True) -> dict[str, Any]:
+        """The top-level product fields: the time-free part is built once per product.
+
+        `copy=False` shares the cached nested lists/dicts (for answers serialized at once)."""
         if entry.static is None:
-            entry.static = self._static_fields(i)
-        d = dict(entry.static)  # same key order as Keepa's; only time-dependent values change
-        amazon = cut.cur(AMAZON)
-        reviews = cut.cur(COUNT_REVIEWS)
-        price_changes = [t for j in (AMAZON, NEW, USED) if (t := cut.last_t(j)) is not None]
-        sale_t = entry.history.sale_t
+            self._fill_static([i], [entry])
+        d = dict(entry.static)  # type: ignore[arg-type]  # same key order as Keepa's; only time-dependent values change
+        amazon = cur.get(AMAZON, -1)
+        reviews = cur.get(COUNT_REVIEWS, -1)
+        price_changes = [t for j in (AMAZON, NEW, USED) if (t := last_t.get(j)) is not None]
+        sale_t = entry.sale_t
         k = int(np.searchsorted(sale_t, at, side="right"))
         d["availabilityAmazon"] = 0 if amazon > 0 else -1
         d["fbaFees"] = {"lastUpdate": at, "pickAndPackFee": d["fbaFees"]["pickAndPackFee"]}
         d["hasReviews"] = reviews > 0
         d["lastPriceChange"] = max(price_changes) if price_changes else at
-        d["lastRatingUpdate"] = cut.last_t(COUNT_REVIEWS) or 0
+        d["lastRatingUpdate"] = last_t.get(COUNT_REVIEWS) or 0
         d["lastSoldUpdate"] = int(sale_t[k - 1]) if k else 0
         d["lastUpdate"] = at
-        for key in _NESTED:  # never share mutable parts of the cache with the caller
+        for key in _NESTED if copy else ():  # never share mutable parts of the cache
             if d[key] is not None:
                 d[key] = [dict(x) if isinstance(x, dict) else list(x) if isinstance(x, list)
                           else x for x in d[key]]
         return d
 
-    def _static_fields(self, i: int) -> dict[str, Any]:
-        """Product fields that never change with market time (placeholders for those that do)."""
+    def _fill_static(self, idx: list[int], entries: list[_Entry]) -> None:
+        """Build the time-free fields of entries that lack them (their draws vectorized)."""
+        todo = [(i, e) for i, e in zip(idx, entries, strict=True) if e.static is None]
+        if not todo:
+            return
+        ids = np.array([i for i, _ in todo], dtype=np.int64)
+        keys = np.repeat(product_keys(self.seed, ids), 4)
+        u = uniform(keys, S_STATIC, np.tile(np.arange(4), len(todo))).reshape(-1, 4).tolist()
+        for (i, e), ui in zip(todo, u, strict=True):
+            e.static = self._static_fields(i, ui)
+
+    def _static_fields(self, i: int, u: list[float]) -> dict[str, Any]:
+        """Product fields that never change with market time (placeholders for those that do);
+        `u`: four of the product's uniform draws (see _fill_static)."""
         c = self.catalog
         k = int(c.kind[i])
         kind = KIND_NAMES[k]
         root = KINDS[k][1]
         leaf_id, leaf_name = KINDS[k][2][int(c.leaf[i])]
         book = k in BOOK_KINDS
-        rng = np.random.default_rng([self.seed, i, 3])
         weight = int(c.weight_g[i])
         length, width, height = (int(x) for x in c.dims_mm[i])
         fee = (322 + max(0, weight - 340) // 100 * 40 if book
                else 371 + max(0, weight - 227) // 100 * 45)
         monthly = int(float(c.velocity[i]) * 30 // 50 * 50)
         asin = c.asins[i]
-        pub = 20000101 + int(rng.integers(0, 25)) * 10000 + int(rng.integers(0, 12)) * 100 \
-            + int(rng.integers(0, 28))
+        pub = 20000101 + int(u[0] * 25) * 10000 + int(u[1] * 12) * 100 + int(u[2] * 28)
         return {
             "asin": asin, "author": c.author(i), "availabilityAmazon": -1,
             "binding": KINDS[k][3], "brand": None if book else "Sandbox Goods",
@@ -352,7 +458,7 @@ class SandboxMarket:
             "liveOffersOrder": None, "manufacturer": "Sandbox Press" if book else "Sandbox Goods",
             "model": None, "monthlySold": monthly if monthly >= 50 else 0,
             "monthlySoldHistory": None, "numberOfItems": 1,
-            "numberOfPages": int(rng.integers(120, 1200)) if book else -1,
+            "numberOfPages": 120 + int(u[3] * 1080) if book else -1,
             "offersSuccessful": False, "packageHeight": height, "packageLength": length,
             "packageQuantity": 1, "packageWeight": weight, "packageWidth": width,
             "parentAsin": None, "partNumber": None,
@@ -401,11 +507,13 @@ class SandboxMarket:
                 "neutralRating": [0, 0, 0, 0], "hasFBA": s["fba"], "shipsFromChina": False,
                 "isScammer": False}
 
-    def _offers(self, i: int, cut: _Cut, at: int, limit: int,
+    def _offers(self, i: int, current: dict[int, int], used_ship: int, at: int, limit: int,
                 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         rng = np.random.default_rng([self.seed, i, at // 60, 9])
         offers: list[dict[str, Any]] = []
-        cur = cut.cur
+
+        def cur(idx: int) -> int:
+            return current.get(idx, -1)
 
         def add(seller: str, cond: int, price: int, ship: int, fba: bool, amazon: bool) -> None:
             first = at - int(rng.integers(60, 40 * DAY))
@@ -433,7 +541,7 @@ class SandboxMarket:
                 break
             price = lowest if j == 0 else int(base * rng.uniform(1.0, 1.3) // 10 * 10 - 1)
             fba = bool(seller["fba"] and rng.random() < 0.8)
-            ship = 0 if fba else (self.history(i).used_ship if rng.random() > 0.1 else -1)
+            ship = 0 if fba else (used_ship if rng.random() > 0.1 else -1)
             if fba and rng.random() < 0.05:
                 ship = -1  # FBA offers with unknown shipping (count as free)
             add(seller["sellerId"], cond, price, ship, fba, False)
@@ -484,10 +592,10 @@ class SandboxMarket:
         return hit
 
     def _deal(self, i: int, at: int) -> dict[str, Any]:
-        tab = self._entry(i).table
-        ids = list(tab.pos)
-        pos = np.arange(len(ids), dtype=np.int64)
-        sa, sb = tab.view(pos, at, None)
+        tab = self._entry(i, at).table
+        rows = np.arange(N_SLOTS, dtype=np.int64)
+        now = np.full(N_SLOTS, at, dtype=np.int64)
+        sa, sb = tab.view(rows, now, None)
         cur = [-1] * N_TYPES
         avg = [[-1] * N_TYPES for _ in DEAL_INTERVALS]
         delta = [[0] * N_TYPES for _ in DEAL_INTERVALS]
@@ -495,25 +603,27 @@ class SandboxMarket:
         last = [0] * N_TYPES
         since = [-1] * N_TYPES
         live = sb > sa
-        sa, sb, pos = sa[live], sb[live], pos[live]
-        ids = [x for x, ok in zip(ids, live.tolist(), strict=True) if ok]
-        avgs = tab.window_avgs(pos, sa, sb, at, _DEAL_DAYS).tolist()
+        sa, sb, rows = sa[live], sb[live], rows[live]
+        ids = _IDS[live].tolist()
+        avgs = tab.window_avgs(rows, sa, sb, now[live], _DEAL_DAYS).tolist()
         v_last = tab.v[sb - 1].tolist()  # totals (with shipping) like Keepa's deal prices
         v_prev = tab.v[np.maximum(sb - 2, sa)].tolist()
         t_last = tab.t[sb - 1].tolist()
+        n_pts = (sb - sa).tolist()
         for r, idx in enumerate(ids):
             c_now = v_last[r]
             cur[idx] = c_now
             since[idx] = t_last[r]
-            if sb[r] - sa[r] > 1 and c_now >= 0 and v_prev[r] >= 0:
+            if n_pts[r] > 1 and c_now >= 0 and v_prev[r] >= 0:
                 last[idx] = v_prev[r] - c_now
             for j, a_j in enumerate(avgs[r]):
                 avg[j][idx] = a_j
                 if c_now >= 0 and a_j > 0:
                     delta[j][idx] = a_j - c_now  # positive = dropped below average
                     dpct[j][idx] = round(100 * (a_j - c_now) / a_j)
-        p_rank = tab.pos[SALES]
-        ra, rb = int(tab.start[p_rank]), int(tab.view(np.array([p_rank]), at, None)[1][0])
+        r_sales = SLOT[SALES]
+        ra = int(tab.start[r_sales])
+        rb = max(ra, int(tab.view(np.array([r_sales]), now[:1], None)[1][0]))
         view = {SALES: Series(tab.t[ra:rb], tab.raw[ra:rb])}
         c = self.catalog
         k = int(c.kind[i])
@@ -567,6 +677,14 @@ class SandboxMarket:
         ranges = bool(selection.get("isRangeEnabled", False))
         with scan.lock:
             while len(scan.matches) < need and scan.n < len(scan.idx):
+                if scan.n >= scan.ready:  # generate the next candidates' histories together
+                    chunk = scan.idx[scan.n:scan.n + 64]
+                    with self._lock:
+                        todo = [int(i) for i in chunk
+                                if (int(i), int(scan.crawled[i])) not in self._deal_cache]
+                    if todo:
+                        self._entries(todo, int(scan.crawled[todo].max()))
+                    scan.ready = scan.n + len(chunk)
                 i = int(scan.idx[scan.n])
                 scan.n += 1
                 d = self._deal_cached(i, int(scan.crawled[i]))
@@ -674,23 +792,35 @@ class SandboxMarket:
             else:
                 raise SandboxError(400, f"unsupported product finder filter {key!r}")
         hits: list[str] = []
-        for n, i in enumerate(np.nonzero(cand)[0]):
-            if n >= MAX_SCAN:
-                break
-            if filters:
-                view = self._view(int(i), int(crawled[i]), None)
-                st = compute_stats(view, int(crawled[i]), 90, {})
-                ok = True
-                for stat, idx, op, val in filters:
-                    v = st[stat] if idx is None else st[stat][idx]
-                    if v is None or v < 0 or (op == "gte" and v < val) or (
-                            op == "lte" and v > val):
-                        ok = False
-                        break
-                if not ok:
-                    continue
-            hits.append(c.asins[int(i)])
+        scan = np.nonzero(cand)[0][:MAX_SCAN]
+        for c0 in range(0, len(scan), GEN_CHUNK):
+            chunk = scan[c0:c0 + GEN_CHUNK]
+            sts = self._stats_at(chunk.tolist(), crawled[chunk], 90) if filters else []
+            for n, i in enumerate(chunk.tolist()):
+                if filters:
+                    st = sts[n]
+                    ok = True
+                    for stat, idx, op, val in filters:
+                        v = st[stat] if idx is None else st[stat][idx]
+                        if v is None or v < 0 or (op == "gte" and v < val) or (
+                                op == "lte" and v > val):
+                            ok = False
+                            break
+                    if not ok:
+                        continue
+                hits.append(c.asins[i])
         return hits[page * per_page:(page + 1) * per_page], len(hits)
+
+    def _stats_at(self, idx: list[int], at: np.ndarray, interval: int) -> list[dict[str, Any]]:
+        """Stats objects of products `idx` seen at `at` (vectorized over the products)."""
+        entries, tab = self._entries_table(idx, int(at.max()))
+        if tab is None:
+            tab = SeriesTable.concat([e.table for e in entries])
+        g = np.repeat(np.arange(len(idx), dtype=np.int64), N_SLOTS)
+        rows = g * N_SLOTS + np.tile(np.arange(N_SLOTS, dtype=np.int64), len(idx))
+        a, b = tab.view(rows, at[g], None)
+        return tab.stats(g, np.tile(_IDS, len(idx)), rows, a, b, at, interval,
+                         [{} for _ in idx])
 
     # ---- categories ------------------------------------------------------------------------
 

@@ -1,14 +1,31 @@
-"""One product's full price/rank/offer history, generated deterministically from its row.
+"""Products' price/rank/offer histories, generated deterministically and many at a time.
 
-The history spans the whole market timeline (past and future) in one pass seeded by
-(market seed, product index), so the product seen at any market time is a prefix of the same
-timeline: time passing is what makes prices move, items sell and deals appear.
-Sales show up as Keepa shows them: the used offer count drops, then the sales rank drops a few
-hours later.
+Every random number is a counter-based hash of (market seed, product, stream, event number),
+so a product's timeline does not depend on which other products are generated with it or on
+how far ahead it is generated: the product seen at any market time is a prefix of the same
+timeline (time passing is what makes prices move, items sell and deals appear), and a history
+generated up to a later horizon only adds points after the earlier one.
+All products of a request are generated together with flat numpy arrays (one numpy call per
+step for the whole batch, not per product); a history costs about its number of points.
+
+The market, per product:
+- sales: a Poisson process whose rate follows the kind's seasonality (SEASON);
+- used offers: each sale removes one, a new one arrives a few days later; sellers also leave
+  and come back; sales show as Keepa shows them: the used offer count drops, then the sales
+  rank drops a few hours later (at the next rank observation at the latest);
+- lowest used price: re-priced every week or so and at every sale, lower inside the catalog's
+  deal dips; the acceptable-condition offer is the one that moves at every sale, the better
+  conditions only re-price weekly, and USED is the lowest of them;
+- sales rank: after each sale's drop it climbs 2.5 %/hour up to the catalog's rank_high; a
+  drop is always at least 2 % below the rank shown before it, so salesRankDrops count sales
+  (merged when two sales fall between the same two observations, as on Keepa);
+- new / Amazon / buy box / new offer count: weekly change points; reviews and rating monthly.
+Series are Keepa's change-only step functions: repeated values are not emitted.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +38,28 @@ NEW_FBA, COUNT_NEW, COUNT_USED, RATING, COUNT_REVIEWS = 10, 11, 12, 16, 17
 BUY_BOX_SHIPPING, USED_NEW, USED_VG, USED_GOOD, USED_ACC, BUY_BOX_USED = 18, 19, 20, 21, 22, 32
 TRIPLETS = frozenset({7, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 32})
 COND_MULT = {USED_NEW: 1.32, USED_VG: 1.18, USED_GOOD: 1.08, USED_ACC: 1.0}
+COND_PRESENT = {USED_NEW: 0.5, USED_VG: 0.6, USED_GOOD: 0.8}  # USED_ACC: always
+
+# Every product has the same rows (slots) in the same order; absent series are empty rows.
+SLOTS = (AMAZON, NEW, USED, SALES, LISTPRICE, NEW_FBA, COUNT_NEW, COUNT_USED, RATING,
+         COUNT_REVIEWS, BUY_BOX_SHIPPING, USED_NEW, USED_VG, USED_GOOD, USED_ACC)
+N_SLOTS = len(SLOTS)
+SLOT = {idx: s for s, idx in enumerate(SLOTS)}
+WIDTH = np.array([3 if idx in TRIPLETS else 2 for idx in SLOTS], dtype=np.int64)
+DT_BITS = 23  # minutes since the market's t0 in a key: 2**23 min = 5,825 days
+DT_MASK = (1 << DT_BITS) - 1
+
+RANK_DRIFT = 0.025  # rank climbs 2.5 % per hour after a sale
+RANK_STEP = 0.98  # a sale's rank drop is at least 2 % below the rank shown before it
+
+# hash streams (one per kind of random draw)
+(S_SALE, S_ARRIVE, S_LAG, S_DROP, S_LEAVE, S_BACK, S_REPRICE, S_UNOISE, S_COND, S_CNOISE,
+ S_NEWPTS, S_NEW, S_CNEW, S_AMZ, S_AMZOFF, S_SAMPLE, S_REVIEWS, S_RATING, S_SHIP) = range(19)
+
+_M1 = np.uint64(0x9E3779B97F4A7C15)
+_M2 = np.uint64(0xBF58476D1CE4E5B9)
+_M3 = np.uint64(0x94D049BB133111EB)
+_MASK64 = (1 << 64) - 1
 
 
 @dataclass
@@ -54,142 +93,464 @@ class History:
     used_ship: int  # cents added by merchant-fulfilled used offers
 
 
-def _unique(x: np.ndarray) -> np.ndarray:
-    """np.unique for 1-D integers without its hashing path (~10x faster on these sizes)."""
-    x = np.sort(x)
-    if len(x) < 2:
-        return x
-    keep = np.empty(len(x), dtype=bool)
-    keep[0] = True
-    np.not_equal(x[1:], x[:-1], out=keep[1:])
-    return x[keep]
+@dataclass
+class Batch:
+    """Generated products' points, product p's rows p * N_SLOTS + s in SLOTS order."""
+
+    t: np.ndarray  # int32 Keepa minutes
+    raw: np.ndarray  # int32 values (prices without shipping)
+    ship: np.ndarray  # int32 shipping (0 on pair rows)
+    start: np.ndarray  # (n_products * N_SLOTS,) first point of each row
+    sale_t: list[np.ndarray]  # per product: true sale times (int64)
+    used_ship: list[int]  # per product: cents added by merchant-fulfilled used offers
+    horizon: int  # points are generated for times before this minute
 
 
-def _compress(t: np.ndarray, v: np.ndarray, ship: np.ndarray | None = None) -> Series:
-    """Sort, drop repeated values (Keepa stores changes only) and duplicate times."""
-    if len(t) > 1 and (t[1:] < t[:-1]).any():  # callers mostly pass sorted times already
-        order = np.argsort(t, kind="stable")
-        t, v = t[order], v[order]
-        ship = None if ship is None else ship[order]
-    if len(t) > 1:  # several events in one minute: the last one wins
-        last = np.empty(len(t), dtype=bool)
-        np.not_equal(t[1:], t[:-1], out=last[:-1])
-        last[-1] = True
-        if not last.all():
-            t, v = t[last], v[last]
-            ship = None if ship is None else ship[last]
-    keep = np.ones(len(t), dtype=bool)
-    if len(t) > 1:
-        same = v[1:] == v[:-1]
-        if ship is not None:
-            same &= ship[1:] == ship[:-1]
-        np.logical_not(same, out=keep[1:])
-    if keep.all():
-        return Series(t.astype(np.int64, copy=False), v.astype(np.int64, copy=False),
-                      None if ship is None else ship.astype(np.int64, copy=False))
-    return Series(t[keep].astype(np.int64, copy=False), v[keep].astype(np.int64, copy=False),
-                  None if ship is None else ship[keep].astype(np.int64, copy=False))
+# ---- counter-based random numbers ------------------------------------------------------------
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finalizer, in place on a uint64 array."""
+    x ^= x >> np.uint64(30)
+    x *= _M2
+    x ^= x >> np.uint64(27)
+    x *= _M3
+    x ^= x >> np.uint64(31)
+    return x
 
 
-def generate(cat: Catalog, i: int, t0: int, days: int, month_of_day: np.ndarray,
-             start_day: float) -> History:
-    """Build product i's history over `days` days from Keepa minute `t0`.
+def _mix_int(x: int) -> int:
+    x &= _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
 
-    `month_of_day[d]` is the calendar month (0-11) of day d; `start_day` is the catalog's day
-    zero (dip schedules are defined relative to it).
+
+def product_keys(seed: int, ids: np.ndarray) -> np.ndarray:
+    """Per-product hash keys (uint64): the root of every random draw of that product."""
+    x = ids.astype(np.uint64) * _M1
+    x ^= np.uint64(_mix_int(seed * 0x2545F4914F6CDD1D + 0x51ED))
+    return _mix(x)
+
+
+def _hash(key: np.ndarray, stream: int, j: np.ndarray) -> np.ndarray:
+    """64 random bits for (product key, stream, counter j), element-wise (SplitMix64)."""
+    x = j.astype(np.uint64)
+    x += np.uint64(stream << 40)
+    x *= _M1
+    x += key
+    return _mix(x)
+
+
+def uniform(key: np.ndarray, stream: int, j: np.ndarray) -> np.ndarray:
+    """U(0, 1) for (product key, stream, counter j), element-wise; never exactly 0 or 1."""
+    x = _hash(key, stream, j)
+    return ((x >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / (1 << 53))
+
+
+def _normal(u: np.ndarray) -> np.ndarray:
+    """A unit-variance, symmetric noise from uniforms (logistic; cheap, deterministic)."""
+    return np.log(u / (1.0 - u)) * (math.sqrt(3.0) / math.pi)
+
+
+def _noise2(key: np.ndarray, stream: int, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two unit-variance symmetric noises per element from one hash (each the sum of two
+    16-bit uniforms: triangular; no transcendental functions)."""
+    x = _hash(key, stream, j)
+    m = np.uint64(0xFFFF)
+    a = ((x >> np.uint64(48)) + ((x >> np.uint64(32)) & m)).astype(np.float64)
+    b = (((x >> np.uint64(16)) & m) + (x & m)).astype(np.float64)
+    scale = math.sqrt(6.0) / 65536.0
+    return (a - 65535.0) * scale, (b - 65535.0) * scale
+
+
+# ---- flat segmented helpers -------------------------------------------------------------------
+
+def _segments(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(owner of each element, index within its segment, segment starts) for `counts`."""
+    starts = np.zeros(len(counts), dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    owner = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    local = np.arange(int(counts.sum()), dtype=np.int64) - starts[owner]
+    return owner, local, starts
+
+
+def _seg_cumsum(x: np.ndarray, owner: np.ndarray, starts: np.ndarray,
+                counts: np.ndarray) -> np.ndarray:
+    """Cumulative sums restarting at each segment (integers: exact, batch-independent)."""
+    c = np.cumsum(x)
+    base = np.zeros(len(counts), dtype=c.dtype)
+    nz = counts > 0
+    base[nz] = c[starts[nz]] - x[starts[nz]]
+    return c - base[owner]
+
+
+def _process(keys: np.ndarray, stream: int, mean: np.ndarray, span: int,
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A Poisson process per product (mean gap `mean` minutes) on [0, span) minutes.
+
+    Returns (owner, event number, minute), sorted by owner then time. Event j of a product
+    only depends on its first j gaps, so a longer span only appends events.
     """
-    rng = np.random.default_rng([cat.seed, i, 1])
-    k = int(cat.kind[i])
-    book = k in BOOK_KINDS
-    t_end = t0 + days * DAY
-    day_idx = np.arange(days)
-    months = month_of_day[:days]
+    lam = span / mean
+    n = np.ceil(lam + 6 * np.sqrt(lam) + 10).astype(np.int64)
+    while True:
+        owner, j, starts = _segments(n)
+        gap = np.floor(-np.log(uniform(keys[owner], stream, j)) * mean[owner]).astype(np.int64)
+        gap += 1
+        dt = _seg_cumsum(gap, owner, starts, n)
+        short = dt[starts + n - 1] < span
+        if not short.any():
+            break
+        n = np.where(short, n * 2, n)
+    keep = dt < span
+    return owner[keep], j[keep], dt[keep]
 
-    # sales: Poisson per day with the kind's seasonality, at a random minute of the day
-    rate = min(float(cat.velocity[i]), 4.0) * SEASON[k][months]
-    n_sales = rng.poisson(rate)
-    sale_t = np.sort(t0 + np.repeat(day_idx, n_sales) * DAY
-                     + rng.integers(0, DAY, int(n_sales.sum())))
-    # each sale removes an offer; a new one arrives after a few days
-    arr_t = sale_t + (rng.exponential(4.0, len(sale_t)) * DAY).astype(np.int64)
-    # sellers also leave and come back; enough stock that sales rarely empty the shelf
-    churn = max(1, days // 20)
-    leave_t = t0 + rng.integers(0, days * DAY, churn)
-    back_t = leave_t + (rng.exponential(10.0, churn) * DAY).astype(np.int64)
-    stock = int(cat.used_count[i]) + int(np.ceil(rate.max() * 4 * 2)) + 1
-    ev_t = np.concatenate([[t0], sale_t, arr_t, leave_t, back_t])
-    ev_d = np.concatenate([[stock], -np.ones(len(sale_t), np.int64),
-                           np.ones(len(arr_t), np.int64), -np.ones(churn, np.int64),
-                           np.ones(churn, np.int64)])
-    order = np.argsort(ev_t, kind="stable")
-    ev_t = ev_t[order]
-    count = np.maximum(0, np.cumsum(ev_d[order]))
-    used_count = _compress(ev_t, count)
 
-    # lowest used price: re-priced every few days, at every sale and arrival, and in dips
-    chg_t = t0 + np.sort(rng.integers(0, days * DAY, max(2, days // 7)))
-    p_t = _unique(np.concatenate([[t0], chg_t, sale_t + 1]))
-    p_t = p_t[p_t < t_end]
-    p_day = (p_t - t0) // DAY
-    noise = np.exp(rng.normal(0, 0.08, len(p_t)))
-    in_dip = _in_dip(cat, i, p_day + (t0 // DAY) - start_day)
-    base = float(cat.base_used[i]) * PRICE_SEASON[k][month_of_day[p_day]] * noise
-    base = np.where(in_dip, base * (1 - float(cat.dip_depth[i])), base)
-    n_at = used_count.v[np.searchsorted(used_count.t, p_t, side="right") - 1]
-    used = np.where(n_at > 0, np.round(base / 10) * 10 - 1, -1).astype(np.int64)
-    used_ship = 0 if rng.random() < 0.35 else 399
-    series: dict[int, Series] = {USED: _compress(p_t, used), COUNT_USED: used_count}
-    present = rng.random(len(COND_MULT)) < np.array([0.5, 0.6, 0.8, 1.0])
-    for (idx, mult), here in zip(COND_MULT.items(), present, strict=True):
-        if not here:
-            continue
-        cond = np.where(used > 0, np.round(used * mult / 10) * 10 - 1, -1)
-        ship = np.where(cond > 0, used_ship, -1)
-        series[idx] = _compress(p_t, cond, ship)
+def _compress(owner: np.ndarray, dt: np.ndarray, v: np.ndarray, ship: np.ndarray | None = None,
+              unique: bool = False,
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Keepa stores changes only: of points in one minute the last wins, repeats are dropped.
 
-    # new / Amazon / buy box: slower moving
-    n_t = t0 + np.concatenate([[0], np.sort(rng.integers(0, days * DAY, max(2, days // 7)))])
-    new_base = float(cat.base_used[i]) * float(cat.new_mult[i])
-    new = (np.round(new_base * np.exp(rng.normal(0, 0.05, len(n_t))) / 10) * 10 - 1)
-    series[NEW] = _compress(n_t, new.astype(np.int64))
-    series[COUNT_NEW] = _compress(n_t, rng.integers(1, 25, len(n_t)))
-    if cat.has_amazon[i]:
-        amz = np.round(new_base * rng.uniform(0.95, 1.05, len(n_t)) / 10) * 10 - 1
-        amz = np.where(rng.random(len(n_t)) < 0.2, -1, amz)
-        series[AMAZON] = _compress(n_t, amz.astype(np.int64))
+    Input sorted by (owner, dt); works across all products' segments at once. `unique`: the
+    times are known to be distinct (skips the same-minute pass).
+    """
+    n = len(dt)
+    if n == 0:
+        return owner, dt, v, ship
+    last = np.empty(n, dtype=bool)
+    if not unique:
+        k = (owner << DT_BITS) | dt
+        np.not_equal(k[1:], k[:-1], out=last[:-1])
+        last[-1] = True
+    if not unique and not last.all():
+        owner, dt, v = owner[last], dt[last], v[last]
+        ship = None if ship is None else ship[last]
+        n = len(dt)
+    keep = np.ones(n, dtype=bool)
+    same = (v[1:] == v[:-1]) & (owner[1:] == owner[:-1])
+    if ship is not None:
+        same &= ship[1:] == ship[:-1]
+    np.logical_not(same, out=keep[1:])
+    if keep.all():
+        return owner, dt, v, ship
+    return owner[keep], dt[keep], v[keep], None if ship is None else ship[keep]
+
+
+@dataclass
+class SeasonTable:
+    """Expected sales per unit velocity from day 0 to day d (`cum[kind, d]`), and its inverse
+    on a grid of 1/CELLS season-days (`inv[kind, cell]`: the day holding the cell's start).
+    No day is shorter than a cell (SEASON >= 1/CELLS), so a cell holds at most one day
+    boundary: the day of any value is inv[cell] or the one after."""
+
+    cum: np.ndarray
+    inv: np.ndarray
+
+    CELLS = 4
+
+    def day_of(self, kind: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """max{d : cum[kind, d] <= c}, like searchsorted(cum[kind], c, 'right') - 1."""
+        cell = np.minimum((c * self.CELLS).astype(np.int64), self.inv.shape[1] - 1)
+        d = self.inv[kind, cell]
+        d += c >= self.cum[kind, np.minimum(d + 1, self.cum.shape[1] - 1)]
+        return d
+
+
+def cumulative_season(month_of_day: np.ndarray) -> SeasonTable:
+    """The SeasonTable of a market whose day d falls in calendar month month_of_day[d]."""
+    if SEASON.min() * SeasonTable.CELLS < 1:
+        raise ValueError("a season multiplier is below 1 / SeasonTable.CELLS")
+    per_day = SEASON[:, month_of_day]
+    cum = np.zeros((len(SEASON), per_day.shape[1] + 1))
+    np.cumsum(per_day, axis=1, out=cum[:, 1:])
+    n_cells = int(np.ceil(cum[:, -1].max() * SeasonTable.CELLS)) + 2
+    starts = np.arange(n_cells) / SeasonTable.CELLS
+    inv = np.stack([np.minimum(np.searchsorted(row, starts, side="right") - 1, len(row) - 2)
+                    for row in cum])
+    return SeasonTable(cum=cum, inv=inv)
+
+
+# ---- the generator ----------------------------------------------------------------------------
+
+def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
+             month_of_day: np.ndarray, start_day: int,
+             season: SeasonTable | None = None) -> Batch:
+    """Histories of products `ids` (catalog rows) from Keepa minute `t0` up to `horizon`.
+
+    `month_of_day[d]` is the calendar month (0-11) of day d since t0 (it must cover the
+    horizon); `start_day` is the catalog's day zero (dip schedules are relative to it);
+    `season` is cumulative_season(month_of_day) (pass it to avoid recomputing).
+    """
+    ids = np.asarray(ids, dtype=np.int64)
+    n_p = len(ids)
+    span = int(horizon - t0)
+    if not 0 < span <= DT_MASK:
+        raise ValueError(f"history span {span} minutes out of range")
+    n_days = -(-span // DAY)
+    if len(month_of_day) < n_days:
+        raise ValueError("month_of_day does not cover the horizon")
+    season = season if season is not None else cumulative_season(month_of_day)
+    cs = season.cum
+    keys = product_keys(cat.seed, ids)
+    kind = cat.kind[ids].astype(np.int64)
+    rate = np.minimum(cat.velocity[ids].astype(np.float64), 4.0)
+    book = np.isin(kind, list(BOOK_KINDS))
+
+    # ---- sales: Poisson with seasonal rate, by inverting the cumulative intensity
+    lam = rate * cs[kind, n_days]
+    n = np.ceil(lam + 6 * np.sqrt(lam) + 10).astype(np.int64)
+    while True:
+        s_own, s_j, starts = _segments(n)
+        e = np.floor(-np.log(uniform(keys[s_own], S_SALE, s_j)) * (1 << 24)).astype(np.int64)
+        c_int = _seg_cumsum(e, s_own, starts, n)  # exact: the same for any batch
+        short = c_int[starts + n - 1] * (1.0 / (1 << 24)) < lam
+        if not short.any():
+            break
+        n = np.where(short, n * 2, n)
+    c = c_int * (1.0 / (1 << 24)) / rate[s_own]  # in season-days of this product's kind
+    s_kind = kind[s_own]
+    d = season.day_of(s_kind, c)
+    inside = d < n_days
+    s_own, s_j, c, d, s_kind = s_own[inside], s_j[inside], c[inside], d[inside], s_kind[inside]
+    frac = (c - cs[s_kind, d]) / SEASON[s_kind, month_of_day[d]]
+    sale_dt = d * DAY + np.clip(np.floor(frac * DAY).astype(np.int64), 0, DAY - 1)
+    inside = sale_dt < span
+    s_own, s_j, sale_dt = s_own[inside], s_j[inside], sale_dt[inside]
+
+    # ---- used offer count (stock, -1 per sale, +1 per arrival, sellers leaving and returning)
+    # and the used-price change points (t0, weekly-ish re-prices, just after each sale), in one
+    # sort: the count at each price point is the running sum where the point sorts
+    arr_dt = sale_dt + np.floor(-np.log(uniform(keys[s_own], S_ARRIVE, s_j)) * 4 * DAY
+                                ).astype(np.int64)
+    l_own, l_j, leave_dt = _process(keys, S_LEAVE, np.full(n_p, 20.0 * DAY), span)
+    back_dt = leave_dt + np.floor(-np.log(uniform(keys[l_own], S_BACK, l_j)) * 10 * DAY
+                                  ).astype(np.int64)
+    r_own, _, r_dt = _process(keys, S_REPRICE, np.full(n_p, 7.0 * DAY), span)
+    stock = (cat.used_count[ids].astype(np.int64)
+             + np.ceil(rate * SEASON[kind].max(axis=1) * 8).astype(np.int64) + 1)
+    t0_key = np.arange(n_p, dtype=np.int64) << (DT_BITS + 3)
+    ev = [t0_key, t0_key | 5]  # t0: the initial stock (type 0) and a price point (type 5)
+    # types sort within a minute: stock, sale, arrival, leave, back, re-price, after-sale price
+    for typ, own, dt in ((1, s_own, sale_dt), (2, s_own, arr_dt), (3, l_own, leave_dt),
+                         (4, l_own, back_dt), (5, r_own, r_dt), (6, s_own, sale_dt + 1)):
+        m = dt < span
+        ev.append((own[m] << (DT_BITS + 3)) | (dt[m] << 3) | typ)
+    evk = np.sort(np.concatenate(ev))
+    typ = evk & 7
+    e_own = evk >> (DT_BITS + 3)
+    e_dt = (evk >> 3) & DT_MASK
+    delta = np.array([0, -1, 1, -1, 1, 0, 0], dtype=np.int64)[typ]
+    first = typ == 0
+    delta[first] = stock[e_own[first]]
+    counts = np.bincount(e_own, minlength=n_p)
+    count_all = np.maximum(0, _seg_cumsum(delta, e_own, np.flatnonzero(first), counts))
+    c_own, c_dt, count, _ = _compress(e_own, e_dt, count_all)  # price points repeat: dropped
+
+    q = typ >= 5
+    pk = evk[q] >> 3
+    keep = np.ones(len(pk), dtype=bool)
+    np.not_equal(pk[1:], pk[:-1], out=keep[1:])  # one point per minute, the re-price first
+    p_own = e_own[q][keep]
+    p_dt = e_dt[q][keep]
+    reprice = typ[q][keep] == 5
+    stocked = count_all[q][keep] > 0
+    p_day = p_dt // DAY
+    p_kind = kind[p_own]
+    pk_keys = keys[p_own]
+    z_acc, z_new = _noise2(pk_keys, S_UNOISE, p_dt)
+    z_vg, z_good = _noise2(pk_keys, S_CNOISE, p_dt)
+    noise = 1 + 0.08 * z_acc
+    day_rel = (p_day + t0 // DAY - start_day).astype(np.float64)
+    period = cat.dip_period[ids][p_own]
+    finite = np.isfinite(period)
+    in_dip = np.zeros(len(p_dt), dtype=bool)
+    in_dip[finite] = (np.mod(day_rel[finite] - cat.dip_phase[ids][p_own][finite],
+                             period[finite]) < cat.dip_len[ids][p_own][finite])
+    base = (cat.base_used[ids].astype(np.float64)[p_own]
+            * PRICE_SEASON[p_kind, month_of_day[p_day]])
+    base = np.where(in_dip, base * (1.0 - cat.dip_depth[ids][p_own]), base)
+    acc = np.where(stocked, np.round(base * noise / 10) * 10 - 1, -1).astype(np.int64)
+    ship_u = uniform(keys, S_SHIP, np.zeros(n_p, dtype=np.int64))
+    used_ship = np.where(ship_u < 0.35, 0, 399).astype(np.int64)
+    # better conditions re-price only at re-price points; carried to the others (t0 is one)
+    last_rp = np.maximum.accumulate(np.where(reprice, np.arange(len(p_dt)), 0))
+    lowest = np.where(acc >= 0, acc, np.int64(1) << 40)
+    cond_rows: dict[int, tuple[np.ndarray, ...]] = {}
+    for c_i, (idx, prob) in enumerate(COND_PRESENT.items()):
+        present = uniform(keys, S_COND, np.full(n_p, c_i, dtype=np.int64)) < prob
+        cn = 1 + 0.08 * (z_new, z_vg, z_good)[c_i]
+        price = (np.round(base * COND_MULT[idx] * cn / 10) * 10 - 1).astype(np.int64)[last_rp]
+        price = np.where(stocked, price, -1)
+        here = present[p_own]
+        lowest = np.where(here & (price >= 0), np.minimum(lowest, price), lowest)
+        cond_rows[idx] = (price, np.where(price > 0, used_ship[p_own], -1), here)
+    cond_rows[USED_ACC] = (acc, np.where(acc > 0, used_ship[p_own], -1), None)
+    used = np.where(lowest < (np.int64(1) << 40), lowest, -1)
+
+    # ---- new / Amazon / buy box / new offer count: weekly change points
+    nj_own, nj, n_dt = _process(keys, S_NEWPTS, np.full(n_p, 7.0 * DAY), span)
+    n_own = np.concatenate([np.arange(n_p, dtype=np.int64), nj_own])
+    n_j = np.concatenate([np.zeros(n_p, dtype=np.int64), nj + 1])
+    n_dt = np.concatenate([np.zeros(n_p, dtype=np.int64), n_dt])
+    order = np.argsort((n_own << DT_BITS) | n_dt, kind="stable")
+    n_own, n_j, n_dt = n_own[order], n_j[order], n_dt[order]
+    new_base = cat.base_used[ids].astype(np.float64) * cat.new_mult[ids]
+    nk = keys[n_own]
+    new = (np.round(new_base[n_own] * np.exp(0.05 * _normal(uniform(nk, S_NEW, n_j))) / 10)
+           * 10 - 1).astype(np.int64)
+    count_new = 1 + np.floor(uniform(nk, S_CNEW, n_j) * 24).astype(np.int64)
+    amz = np.round(new_base[n_own] * (0.95 + 0.1 * uniform(nk, S_AMZ, n_j)) / 10) * 10 - 1
+    amz = np.where(uniform(nk, S_AMZOFF, n_j) < 0.2, -1, amz).astype(np.int64)
+    has_amz = cat.has_amazon[ids][n_own]
+    amz = np.where(has_amz, amz, -1)  # no Amazon offer: one -1 point at t0 (compressed)
+
+    # ---- sales rank: observed about every 2 days; each sale's drop shows hours later
+    n_obs = n_days // 2 + 1
+    o_own, o_m, _ = _segments(np.full(n_p, n_obs, dtype=np.int64))
+    o_dt = o_m * 2 * DAY + np.floor(uniform(keys[o_own], S_SAMPLE, o_m) * DAY).astype(np.int64)
+    m = o_dt < span
+    o_own, o_dt = o_own[m], o_dt[m]
+    ok = (o_own << DT_BITS) | o_dt
+    n_o = len(ok)
+    lag = 30 + np.floor(uniform(keys[s_own], S_LAG, s_j) * 450).astype(np.int64)
+    # next observation strictly after each sale, by merging (observations first in a minute)
+    mk = np.sort(np.concatenate([ok << 1, (((s_own << DT_BITS) | sale_dt) << 1) | 1]))
+    is_sale = (mk & 1).astype(bool)
+    nxt = np.cumsum(~is_sale)[is_sale]  # observations before the sale = index of the next one
+    has_nxt = nxt < n_o
+    has_nxt[has_nxt] = o_own[nxt[has_nxt]] == s_own[has_nxt]
+    nxt_dt = np.where(has_nxt, ok[np.minimum(nxt, max(n_o - 1, 0))] & DT_MASK if n_o else span,
+                      span)
+    # the drop shows before the next observation (which then shows the climb after it)
+    drop_dt = np.minimum(sale_dt + lag, np.maximum(sale_dt + 1, nxt_dt - 1))
+    dk = np.maximum.accumulate((s_own << DT_BITS) | drop_dt)  # keep drops in time order
+    m = (dk & DT_MASK) < span
+    dk, d_j, d_own = dk[m], s_j[m], s_own[m]
+    d_dt = dk & DT_MASK
+    # rank points: observations and drops merged (an observation sorts before a drop in the
+    # same minute, which overwrites it)
+    rk = np.sort(np.concatenate([ok << 1, (dk << 1) | 1]))
+    is_drop = (rk & 1).astype(bool)
+    rk_own = rk >> (DT_BITS + 1)
+    rk_dt = (rk >> 1) & DT_MASK
+    high = cat.rank_high[ids].astype(np.float64)
+    low = cat.rank_low[ids].astype(np.float64)
+    draw = np.minimum(low[d_own] * (0.6 + 0.8 * uniform(keys[d_own], S_DROP, d_j)),
+                      high[d_own])
+    n_d = len(dk)
+    d_cnt = np.bincount(d_own, minlength=n_p)
+    _, d_loc, _ = _segments(d_cnt)
+    prev_dt = np.where(d_loc > 0, np.roll(d_dt, 1), -1)
+    prev_draw = np.where(d_loc > 0, np.roll(draw, 1), 0.0)
+    # the observation shown last before each drop (one in the drop's own minute is overwritten)
+    li = np.cumsum(~is_drop)[is_drop] - 1
+    seen = li >= 0
+    seen[seen] = o_own[li[seen]] == d_own[seen]
+    seen_dt = np.where(seen, ok[np.maximum(li, 0)] & DT_MASK if n_o else -1, -1)
+    back = seen & (seen_dt == d_dt)
+    li = li - back
+    seen[back] = (li[back] >= 0) & (o_own[np.maximum(li[back], 0)] == d_own[back])
+    seen_dt = np.where(seen, ok[np.maximum(li, 0)] & DT_MASK if n_o else -1, -1)
+    # Observations show the climb from the last drop's draw; a drop shows
+    # V_j = min(draw_j, STEP * shown_before_j), where the rank shown before is an observation
+    # (run start) or, in a run of drops with no observation between, V_{j-1}. Within a run,
+    # in logs, x_j = min(a_j, c + x_{j-1}) = j c + min_{k<=j}(a_k - k c): a prefix minimum.
+    reset = (d_loc == 0) | (seen_dt > prev_dt)
+    shown = np.where(d_loc == 0, high[d_own], np.minimum(
+        high[d_own], prev_draw * (1 + RANK_DRIFT * np.maximum(0, seen_dt - prev_dt) / 60.0)))
+    fx = float(1 << 32)
+    a = np.round(np.log(np.where(reset, np.minimum(draw, RANK_STEP * shown), draw)) * fx
+                 ).astype(np.int64)
+    run = np.cumsum(reset) - 1
+    loc = np.arange(n_d, dtype=np.int64) - np.flatnonzero(reset)[run]
+    c_step = round(math.log(RANK_STEP) * fx)
+    sep = run << 40
+    x = np.minimum.accumulate(a - loc * c_step - sep) + sep + loc * c_step
+    shown_drop = np.exp(x / fx)
+    jd = np.cumsum(is_drop) - 1  # last drop at or before each point
+    has = jd >= 0
+    jd0 = np.maximum(jd, 0)
+    if n_d:
+        has[has] = d_own[jd0[has]] == rk_own[has]
+        climb = np.minimum(draw[jd0] * (1 + RANK_DRIFT * (rk_dt - d_dt[jd0]) / 60.0),
+                           high[rk_own])
+        rank = np.where(is_drop, shown_drop[jd0], np.where(has, climb, high[rk_own]))
     else:
-        series[AMAZON] = Series(np.array([t0]), np.array([-1]))
-    bb = new
-    series[BUY_BOX_SHIPPING] = _compress(n_t, bb.astype(np.int64), np.zeros(len(n_t), np.int64))
-    series[LISTPRICE] = Series(np.array([t0]), np.array([int(cat.list_price[i])]))
+        rank = high[rk_own]
+    rank = np.maximum(1, rank).astype(np.int64)
 
-    # sales rank: drops a few hours after each sale, then drifts up
-    lag = rng.integers(30, 8 * 60, len(sale_t))
-    drop_t = sale_t + lag
-    drop_r = float(cat.rank_low[i]) * rng.uniform(0.6, 1.4, len(sale_t))
-    samp_t = t0 + day_idx[::2] * DAY + rng.integers(0, DAY, len(day_idx[::2]))
-    r_t = np.concatenate([samp_t, drop_t])
-    r_t = _unique(r_t[r_t < t_end])
-    j = np.searchsorted(drop_t, r_t, side="right") - 1
-    hours = np.where(j >= 0, (r_t - drop_t[np.maximum(j, 0)]) / 60.0, 1e6)
-    r0 = np.where(j >= 0, drop_r[np.maximum(j, 0)], float(cat.rank_high[i]))
-    rank = np.minimum(r0 * (1 + 0.025 * hours), float(cat.rank_high[i]))
-    rank = np.maximum(1, rank * np.exp(rng.normal(0, 0.02, len(r_t)))).astype(np.int64)
-    series[SALES] = _compress(r_t, rank)
+    # ---- reviews and rating: monthly
+    n_months = -(-span // (30 * DAY))
+    m_own, m_i, _ = _segments(np.full(n_p, n_months, dtype=np.int64))
+    m_dt = m_i * 30 * DAY
+    lam_r = np.maximum(0.2, cat.velocity[ids].astype(np.float64) * 3)
+    q = lam_r / (1 + lam_r)
+    inc = np.floor(np.log(uniform(keys[m_own], S_REVIEWS, m_i)) / np.log(q[m_own])).astype(
+        np.int64)
+    reviews = _seg_cumsum(inc, m_own, np.arange(n_p, dtype=np.int64) * n_months,
+                          np.full(n_p, n_months, dtype=np.int64))
+    r_base = np.round(43 + 3 * _normal(uniform(keys, S_RATING, np.full(n_p, 1 << 30,
+                                                                        dtype=np.int64))))
+    rating = np.clip(r_base[m_own] + np.floor(uniform(keys[m_own], S_RATING, m_i) * 3) - 1,
+                     10, 50).astype(np.int64)
+    rating = np.where(reviews > 0, rating, -1)
 
-    # ratings and reviews (books mostly)
-    m_t = t0 + np.arange(0, days, 30) * DAY
-    reviews = np.cumsum(rng.poisson(max(0.2, float(cat.velocity[i]) * 3), len(m_t)))
-    series[COUNT_REVIEWS] = _compress(m_t, reviews)
-    rating = np.clip(np.round(rng.normal(43, 3)) + rng.integers(-1, 2, len(m_t)), 10, 50)
-    series[RATING] = _compress(m_t, np.where(reviews > 0, rating, -1))
-    if not book:
-        series[NEW_FBA] = _compress(n_t, (new * 1.02).astype(np.int64))
-    return History(t0=t0, series=series, sale_t=sale_t, used_ship=used_ship)
+    # ---- rows, in SLOTS order: change points only (a series keeps its first point and every
+    # point whose value differs from the one before; rows derived from one set of points share
+    # its "first point of a product" mask)
+    def firsts(own: np.ndarray) -> np.ndarray:
+        f = np.empty(len(own), dtype=bool)
+        f[:1] = True
+        np.not_equal(own[1:], own[:-1], out=f[1:])
+        return f
 
+    def changes(v: np.ndarray, first: np.ndarray, where: np.ndarray | None = None,
+                ) -> np.ndarray:
+        keep = first.copy()
+        keep[1:] |= v[1:] != v[:-1]
+        return np.flatnonzero(keep if where is None else keep & where)
 
-def _in_dip(cat: Catalog, i: int, day: np.ndarray) -> np.ndarray:
-    period = float(cat.dip_period[i])
-    if not np.isfinite(period):
-        return np.zeros(len(day), dtype=bool)
-    return np.mod(day - float(cat.dip_phase[i]), period) < float(cat.dip_len[i])
+    first_p, first_n, first_m = firsts(p_own), firsts(n_own), firsts(m_own)
+    n_ship = np.zeros(len(n_dt), dtype=np.int64)
+    fba = (new * 1.02).astype(np.int64)
+    rows: dict[int, tuple[np.ndarray, ...]] = {}
+    for idx, own, dt, v, ship, first, where in (
+            (AMAZON, n_own, n_dt, amz, None, first_n, None),
+            (NEW, n_own, n_dt, new, None, first_n, None),
+            (USED, p_own, p_dt, used, None, first_p, None),
+            (NEW_FBA, n_own, n_dt, fba, None, first_n, ~book[n_own]),
+            (COUNT_NEW, n_own, n_dt, count_new, None, first_n, None),
+            (RATING, m_own, m_dt, rating, None, first_m, None),
+            (COUNT_REVIEWS, m_own, m_dt, reviews, None, first_m, None),
+            (BUY_BOX_SHIPPING, n_own, n_dt, new, n_ship, first_n, None),
+            *((c, p_own, p_dt, price, ship, first_p, here)
+              for c, (price, ship, here) in cond_rows.items())):
+        k = changes(v, first, where)
+        rows[idx] = (own[k], dt[k], v[k], None if ship is None else ship[k])
+    rows[SALES] = (*_compress(rk_own, rk_dt, rank)[:3], None)
+    rows[COUNT_USED] = (c_own, c_dt, count, None)
+    rows[LISTPRICE] = (np.arange(n_p, dtype=np.int64), np.zeros(n_p, dtype=np.int64),
+                       cat.list_price[ids].astype(np.int64), None)
+    lens = np.empty((n_p, N_SLOTS), dtype=np.int64)
+    for s, idx in enumerate(SLOTS):
+        lens[:, s] = np.bincount(rows[idx][0], minlength=n_p)
+    row_start = np.zeros(n_p * N_SLOTS, dtype=np.int64)
+    np.cumsum(lens.ravel()[:-1], out=row_start[1:])
+    total = int(lens.sum())
+    t_all = np.empty(total, dtype=np.int32)
+    raw_all = np.empty(total, dtype=np.int32)
+    ship_all = np.zeros(total, dtype=np.int32)
+    for s, idx in enumerate(SLOTS):
+        own, dt, v, ship = rows[idx]
+        # element e of product p goes to row_start[p, s] + (e - first element of p here)
+        off = row_start[s::N_SLOTS] - (np.cumsum(lens[:, s]) - lens[:, s])
+        at = np.arange(len(own), dtype=np.int64)
+        at += off[own]
+        t_all[at] = dt + t0
+        raw_all[at] = v
+        if ship is not None:
+            ship_all[at] = ship
+    sale_cnt = np.bincount(s_own, minlength=n_p)
+    sale_t = np.split(sale_dt + t0, np.cumsum(sale_cnt)[:-1])
+    return Batch(t=t_all, raw=raw_all, ship=ship_all, start=row_start, sale_t=sale_t,
+                 used_ship=used_ship.tolist(), horizon=int(horizon))
