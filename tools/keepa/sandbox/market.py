@@ -39,7 +39,7 @@ from tools.keepa.sandbox.series import (
     COUNT_REVIEWS,
     COUNT_USED,
     DAY,
-    DT_MASK,
+    MAX_SPAN,
     N_SLOTS,
     NEW,
     SALES,
@@ -139,8 +139,8 @@ class SandboxMarket:
         first = np.datetime64("2011-01-01") + np.timedelta64(self.t0 // DAY, "D")
         dates = first + np.arange(self.days + 1).astype("timedelta64[D]")
         self.month_of_day = (dates.astype("datetime64[M]").astype(np.int64) % 12)
-        if self.days * DAY > DT_MASK:
-            raise ValueError(f"a market spans at most {DT_MASK // DAY} days")
+        if self.days * DAY > MAX_SPAN:
+            raise ValueError(f"a market spans at most {MAX_SPAN // DAY} days")
         self._season = cumulative_season(self.month_of_day)
         self.seed = seed
         self.catalog: Catalog = build_catalog(n_products, seed)

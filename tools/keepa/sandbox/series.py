@@ -48,6 +48,7 @@ SLOT = {idx: s for s, idx in enumerate(SLOTS)}
 WIDTH = np.array([3 if idx in TRIPLETS else 2 for idx in SLOTS], dtype=np.int64)
 DT_BITS = 23  # minutes since the market's t0 in a key: 2**23 min = 5,825 days
 DT_MASK = (1 << DT_BITS) - 1
+MAX_SPAN = DT_MASK - 10 * DAY  # keys also hold a few events just past the horizon
 
 RANK_DRIFT = 0.025  # rank climbs 2.5 % per hour after a sale
 RANK_STEP = 0.98  # a sale's rank drop is at least 2 % below the rank shown before it
@@ -284,7 +285,7 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
     ids = np.asarray(ids, dtype=np.int64)
     n_p = len(ids)
     span = int(horizon - t0)
-    if not 0 < span <= DT_MASK:
+    if not 0 < span <= MAX_SPAN:
         raise ValueError(f"history span {span} minutes out of range")
     n_days = -(-span // DAY)
     if len(month_of_day) < n_days:
@@ -405,24 +406,22 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
     amz = np.where(has_amz, amz, -1)  # no Amazon offer: one -1 point at t0 (compressed)
 
     # ---- sales rank: observed about every 2 days; each sale's drop shows hours later
-    n_obs = n_days // 2 + 1
+    # (the first observation past the horizon is generated too: drops before it depend on it)
+    n_obs = (span + DAY - 1) // (2 * DAY) + 2
     o_own, o_m, _ = _segments(np.full(n_p, n_obs, dtype=np.int64))
     o_dt = o_m * 2 * DAY + np.floor(uniform(keys[o_own], S_SAMPLE, o_m) * DAY).astype(np.int64)
-    m = o_dt < span
-    o_own, o_dt = o_own[m], o_dt[m]
-    ok = (o_own << DT_BITS) | o_dt
-    n_o = len(ok)
+    ok_all = (o_own << DT_BITS) | o_dt
     lag = 30 + np.floor(uniform(keys[s_own], S_LAG, s_j) * 450).astype(np.int64)
     # next observation strictly after each sale, by merging (observations first in a minute)
-    mk = np.sort(np.concatenate([ok << 1, (((s_own << DT_BITS) | sale_dt) << 1) | 1]))
+    mk = np.sort(np.concatenate([ok_all << 1, (((s_own << DT_BITS) | sale_dt) << 1) | 1]))
     is_sale = (mk & 1).astype(bool)
     nxt = np.cumsum(~is_sale)[is_sale]  # observations before the sale = index of the next one
-    has_nxt = nxt < n_o
-    has_nxt[has_nxt] = o_own[nxt[has_nxt]] == s_own[has_nxt]
-    nxt_dt = np.where(has_nxt, ok[np.minimum(nxt, max(n_o - 1, 0))] & DT_MASK if n_o else span,
-                      span)
     # the drop shows before the next observation (which then shows the climb after it)
-    drop_dt = np.minimum(sale_dt + lag, np.maximum(sale_dt + 1, nxt_dt - 1))
+    drop_dt = np.minimum(sale_dt + lag, np.maximum(sale_dt + 1, o_dt[nxt] - 1))
+    m = o_dt < span
+    o_own, o_dt = o_own[m], o_dt[m]
+    ok = ok_all[m]
+    n_o = len(ok)
     dk = np.maximum.accumulate((s_own << DT_BITS) | drop_dt)  # keep drops in time order
     m = (dk & DT_MASK) < span
     dk, d_j, d_own = dk[m], s_j[m], s_own[m]
