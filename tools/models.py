@@ -85,6 +85,9 @@ class Deal(SQLModel, table=True):
         Index("ix_deal_category", "category"),
         Index("ix_deal_season_peak", "seasonality", "peak_mask"),
         Index("ix_deal_due", "next_refresh_at"),
+        # the processor's claim order (workers/pipeline/processor.py claim_due): walked in
+        # order, it stops at the batch size instead of sorting every due deal (migration 0009)
+        Index("ix_deal_claim", text("priority DESC"), "next_refresh_at"),
     )
 
     asin: str = Field(primary_key=True, max_length=10)
