@@ -3,26 +3,40 @@
 Chainlit's SQLAlchemy data layer needs two fixes to work on SQLite with chat profiles: thread
 tags are a Python list (SQLite has no arrays, so they are stored JSON-encoded) and JSON columns
 come back as strings on SQLite (decoded here so resumed threads look the same on PostgreSQL).
-Elements (deal tables, charts) are kept by a small storage client in the data directory and
-read back as data URLs, so a resumed thread shows its tables and charts without a file server.
+A deal table's row holds its props and a chart's row its data URL, so a resumed thread shows
+them with no file at all; other elements (an admin's upload) are kept by a small storage client
+in the data directory and read back as data URLs. Writes are batched (ArbitrageDataLayer).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
 from chainlit.data.storage_clients.base import BaseStorageClient
+from chainlit.data.utils import queue_until_user_message
 from chainlit.types import ThreadDict
+from sqlalchemy import Engine, text
 
+from tools.db import make_engine
 from tools.settings import Settings
+
+log = logging.getLogger(__name__)
 
 # The frontend reads stored elements (tables, charts) as data URLs; larger files are not kept.
 MAX_ELEMENT_BYTES = 2_000_000
 MAX_KNOWN_THREADS = 100_000
+# Queued history writes are committed together this often (a crash loses at most this much;
+# Chainlit's own writes are fire-and-forget tasks too).
+FLUSH_S = 0.05
+_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 
 
 def async_database_url(settings: Settings) -> str:
@@ -89,16 +103,108 @@ def _decode(value: Any, default: Any) -> Any:
 
 
 class ArbitrageDataLayer(SQLAlchemyDataLayer):
-    """SQLAlchemyDataLayer with JSON-encoded thread tags and decoded JSON columns.
+    """SQLAlchemyDataLayer with cheap writes, JSON-encoded thread tags and decoded JSON columns.
 
-    Chainlit calls `update_thread(thread_id)` (no changes, just "make sure it exists") before
-    every step it writes: a SELECT round trip per step on the one SQLite connection all
-    sessions share. Threads this process has seen are remembered, so that check is skipped.
+    Chainlit writes history as it happens: every step is inserted and updated, every message
+    and element inserted, each in its own session and transaction on the async driver (a
+    dozen thread hand-offs per statement with aiosqlite). Under 50 busy chats that was about a
+    third of the server's CPU. Here every statement goes through `execute_sql` (the one place
+    the base class touches the database): writes are queued and committed together, one
+    transaction per FLUSH_S, and reads first send the queued writes, on one database thread
+    with a plain (sync) engine, so a read always sees the writes queued before it. A write
+    that fails is retried alone, so one bad row never loses the batch; it is logged and
+    dropped, as the base class does.
+
+    Chainlit also calls `update_thread(thread_id)` (no changes, just "make sure it exists")
+    before every step it writes; threads this process has written are remembered, so that
+    SELECT is skipped.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, sync_url: str, flush_s: float = FLUSH_S,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._known_threads: set[str] = set()
+        self._thread_users: dict[str, str] = {}
+        self._sync_url = sync_url
+        self._sync_engine: Engine | None = None
+        # one thread: statements run in the order they were issued, on one connection
+        self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chat-history")
+        self._writes: list[tuple[str, dict[str, Any]]] = []
+        self._flush_handle: asyncio.TimerHandle | None = None
+        self._inflight: set[asyncio.Future[None]] = set()
+        self.flush_s = flush_s
+
+    # ---- the one door to the database ------------------------------------------------------
+
+    async def execute_sql(self, query: str, parameters: dict) -> list[dict[str, Any]] | int | None:
+        loop = asyncio.get_running_loop()
+        if _WRITE.match(query):
+            self._writes.append((query, dict(parameters)))
+            if self._flush_handle is None:
+                self._flush_handle = loop.call_later(self.flush_s, self._flush_soon)
+            return None
+        self._send_writes(loop)  # the read queues behind them on the one database thread
+        return await loop.run_in_executor(self._db_thread, self._read, query, parameters)
+
+    async def flush(self) -> None:
+        """Commit every queued write (reads do not need this: they queue behind them)."""
+        self._send_writes(asyncio.get_running_loop())
+        if self._inflight:
+            await asyncio.gather(*self._inflight)
+
+    def _flush_soon(self) -> None:
+        self._flush_handle = None
+        self._send_writes(asyncio.get_running_loop())
+
+    def _send_writes(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        if not self._writes:
+            return
+        batch, self._writes = self._writes, []
+        future = loop.run_in_executor(self._db_thread, self._write_batch, batch)
+        self._inflight.add(future)
+        future.add_done_callback(self._inflight.discard)
+
+    def _engine(self) -> Engine:
+        if self._sync_engine is None:
+            self._sync_engine = make_engine(self._sync_url)
+        return self._sync_engine
+
+    def _write_batch(self, batch: list[tuple[str, dict[str, Any]]]) -> None:
+        try:
+            with self._engine().begin() as conn:
+                for query, params in batch:
+                    conn.execute(text(query), params)
+            return
+        except Exception as e:  # retried one by one below, so one bad row loses only itself
+            if len(batch) == 1:
+                log.warning("chat history write failed: %s", e)
+                return
+        for item in batch:
+            self._write_batch([item])
+
+    def _read(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]] | int | None:
+        try:
+            with self._engine().connect() as conn:
+                result = conn.execute(text(query), params)
+                if not result.returns_rows:
+                    conn.commit()
+                    return result.rowcount
+                return self.clean_result([dict(row._mapping) for row in result.fetchall()])
+        except Exception as e:  # the base class logs and returns None as well
+            log.warning("chat history read failed: %s", e)
+            return None
+
+    async def close(self) -> None:
+        await self.flush()
+        self._db_thread.shutdown(wait=True)
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
+        await super().close()
+
+    # ---- fewer statements ------------------------------------------------------------------
 
     async def update_thread(self, thread_id: str, name: str | None = None,
                             user_id: str | None = None, metadata: dict | None = None,
@@ -111,11 +217,39 @@ class ArbitrageDataLayer(SQLAlchemyDataLayer):
                                     tags=encoded)  # type: ignore[arg-type]
         if len(self._known_threads) >= MAX_KNOWN_THREADS:  # bounded; forgetting is only slower
             self._known_threads.clear()
+            self._thread_users.clear()
         self._known_threads.add(thread_id)
+        if user_id:
+            self._thread_users[thread_id] = user_id
+
+    async def _get_user_id_by_thread(self, thread_id: str) -> str | None:
+        # every element asks; a thread's user never changes once set
+        if thread_id in self._thread_users:
+            return self._thread_users[thread_id]
+        return await super()._get_user_id_by_thread(thread_id)
 
     async def delete_thread(self, thread_id: str) -> None:
         self._known_threads.discard(thread_id)
+        self._thread_users.pop(thread_id, None)
         await super().delete_thread(thread_id)
+
+    @queue_until_user_message()
+    async def create_element(self, element: Any) -> None:
+        """Deal tables keep their rows in `props` and charts come as data URLs: their row is
+        the whole element, with no file to store (other elements, e.g. an admin's upload, go
+        to the storage client as before)."""
+        inline = element.type == "custom" or str(element.url or "").startswith("data:")
+        if not (inline and element.for_id):
+            await super().create_element(element)
+            return
+        row = {k: v for k, v in element.to_dict().items() if v is not None}
+        if "props" in row:
+            row["props"] = json.dumps(row["props"])
+        columns = ", ".join(f'"{c}"' for c in row)
+        values = ", ".join(f":{c}" for c in row)
+        updates = ", ".join(f'"{c}" = :{c}' for c in row if c != "id")
+        await self.execute_sql(f"INSERT INTO elements ({columns}) VALUES ({values}) "
+                               f"ON CONFLICT (id) DO UPDATE SET {updates}", row)
 
     async def get_all_user_threads(self, user_id: str | None = None,
                                    thread_id: str | None = None) -> list[ThreadDict] | None:
@@ -132,32 +266,8 @@ class ArbitrageDataLayer(SQLAlchemyDataLayer):
 
 
 def make_data_layer(settings: Settings) -> ArbitrageDataLayer:
-    connect_args: dict[str, Any] = {"timeout": 30} if settings.is_sqlite else {}
-    layer = ArbitrageDataLayer(
+    return ArbitrageDataLayer(
         conninfo=async_database_url(settings),
-        connect_args=connect_args,
+        sync_url=settings.sqlalchemy_url,
         storage_provider=LocalFileStorage(settings.data_dir / "chat_files"),
     )
-    if settings.is_sqlite:
-        from sqlalchemy import event
-        from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
-        from sqlalchemy.orm import sessionmaker
-
-        # SQLite has one writer: with a pool, concurrent sessions' step writes collide and
-        # wait in SQLite's busy handler (sleeps of up to 100 ms each). One connection makes
-        # them queue in asyncio instead, which is much faster under load.
-        layer.engine = create_async_engine(async_database_url(settings),
-                                           connect_args=connect_args, pool_size=1,
-                                           max_overflow=0, pool_timeout=60)
-        layer.async_session = sessionmaker(bind=layer.engine, expire_on_commit=False,
-                                           class_=AsyncSession)  # type: ignore[call-overload]
-
-        @event.listens_for(layer.engine.sync_engine, "connect")
-        def _pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
-
-    return layer

@@ -7,6 +7,7 @@ may be trimmed for the model, and a missing value shows as a dash, never as a wr
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -155,15 +156,21 @@ def price_rank_figure(history: Mapping[str, Any], title: str = "") -> dict[str, 
 
 @dataclass
 class PlotlyFigure(Element):
-    """Chainlit's plotly element from a figure dict (cl.Plotly insists on a go.Figure)."""
+    """Chainlit's plotly element from a figure dict (cl.Plotly insists on a go.Figure).
+
+    The figure travels as a data URL: the browser reads it from the element itself instead of
+    fetching a session file from the server (which, with several chat workers, may be another
+    process), and the history keeps it in the element's row (chat_ui/data_layer.py).
+    """
 
     type: ClassVar[ElementType] = "plotly"
     size: ElementSize = "large"
     figure: dict[str, Any] = Field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.content = json.dumps(self.figure, separators=(",", ":"))
+        raw = json.dumps(self.figure, separators=(",", ":")).encode()
         self.mime = "application/json"
+        self.url = "data:application/json;base64," + base64.b64encode(raw).decode()
         super().__post_init__()
 
 
