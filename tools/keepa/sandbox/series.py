@@ -153,6 +153,16 @@ def _normal(u: np.ndarray) -> np.ndarray:
     return np.log(u / (1.0 - u)) * (math.sqrt(3.0) / math.pi)
 
 
+def _uniforms(key: np.ndarray, stream: int, j: np.ndarray, k: int) -> list[np.ndarray]:
+    """k (<= 4) uniforms in (0, 1) per element from one hash, 64 // k bits each."""
+    x = _hash(key, stream, j)
+    bits = 64 // k
+    mask = np.uint64((1 << bits) - 1)
+    scale = 1.0 / (1 << bits)
+    return [(((x >> np.uint64(bits * q)) & mask).astype(np.float64) + 0.5) * scale
+            for q in range(k)]
+
+
 def _noise2(key: np.ndarray, stream: int, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Two unit-variance symmetric noises per element from one hash (each the sum of two
     16-bit uniforms: triangular; no transcendental functions)."""
@@ -321,8 +331,8 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
     # ---- used offer count (stock, -1 per sale, +1 per arrival, sellers leaving and returning)
     # and the used-price change points (t0, weekly-ish re-prices, just after each sale), in one
     # sort: the count at each price point is the running sum where the point sorts
-    arr_dt = sale_dt + np.floor(-np.log(uniform(keys[s_own], S_ARRIVE, s_j)) * 4 * DAY
-                                ).astype(np.int64)
+    u_arrive, u_lag, u_drop = _uniforms(keys[s_own], S_ARRIVE, s_j, 3)  # 21 bits each
+    arr_dt = sale_dt + np.floor(-np.log(u_arrive) * 4 * DAY).astype(np.int64)
     l_own, l_j, leave_dt = _process(keys, S_LEAVE, np.full(n_p, 20.0 * DAY), span)
     back_dt = leave_dt + np.floor(-np.log(uniform(keys[l_own], S_BACK, l_j)) * 10 * DAY
                                   ).astype(np.int64)
@@ -397,11 +407,12 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
     n_own, n_j, n_dt = n_own[order], n_j[order], n_dt[order]
     new_base = cat.base_used[ids].astype(np.float64) * cat.new_mult[ids]
     nk = keys[n_own]
-    new = (np.round(new_base[n_own] * np.exp(0.05 * _normal(uniform(nk, S_NEW, n_j))) / 10)
-           * 10 - 1).astype(np.int64)
-    count_new = 1 + np.floor(uniform(nk, S_CNEW, n_j) * 24).astype(np.int64)
-    amz = np.round(new_base[n_own] * (0.95 + 0.1 * uniform(nk, S_AMZ, n_j)) / 10) * 10 - 1
-    amz = np.where(uniform(nk, S_AMZOFF, n_j) < 0.2, -1, amz).astype(np.int64)
+    z_new, _ = _noise2(nk, S_NEW, n_j)
+    new = (np.round(new_base[n_own] * (1 + 0.05 * z_new) / 10) * 10 - 1).astype(np.int64)
+    u_cnew, u_amz, u_off = _uniforms(nk, S_CNEW, n_j, 3)
+    count_new = 1 + np.floor(u_cnew * 24).astype(np.int64)
+    amz = np.round(new_base[n_own] * (0.95 + 0.1 * u_amz) / 10) * 10 - 1
+    amz = np.where(u_off < 0.2, -1, amz).astype(np.int64)
     has_amz = cat.has_amazon[ids][n_own]
     amz = np.where(has_amz, amz, -1)  # no Amazon offer: one -1 point at t0 (compressed)
 
@@ -411,7 +422,7 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
     o_own, o_m, _ = _segments(np.full(n_p, n_obs, dtype=np.int64))
     o_dt = o_m * 2 * DAY + np.floor(uniform(keys[o_own], S_SAMPLE, o_m) * DAY).astype(np.int64)
     ok_all = (o_own << DT_BITS) | o_dt
-    lag = 30 + np.floor(uniform(keys[s_own], S_LAG, s_j) * 450).astype(np.int64)
+    lag = 30 + np.floor(u_lag * 450).astype(np.int64)
     # next observation strictly after each sale, by merging (observations first in a minute)
     mk = np.sort(np.concatenate([ok_all << 1, (((s_own << DT_BITS) | sale_dt) << 1) | 1]))
     is_sale = (mk & 1).astype(bool)
@@ -423,8 +434,8 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
     ok = ok_all[m]
     n_o = len(ok)
     dk = np.maximum.accumulate((s_own << DT_BITS) | drop_dt)  # keep drops in time order
-    m = (dk & DT_MASK) < span
-    dk, d_j, d_own = dk[m], s_j[m], s_own[m]
+    m_drop = (dk & DT_MASK) < span
+    dk, d_own = dk[m_drop], s_own[m_drop]
     d_dt = dk & DT_MASK
     # rank points: observations and drops merged (an observation sorts before a drop in the
     # same minute, which overwrites it)
@@ -434,7 +445,7 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
     rk_dt = (rk >> 1) & DT_MASK
     high = cat.rank_high[ids].astype(np.float64)
     low = cat.rank_low[ids].astype(np.float64)
-    draw = np.minimum(low[d_own] * (0.6 + 0.8 * uniform(keys[d_own], S_DROP, d_j)),
+    draw = np.minimum(low[d_own] * (0.6 + 0.8 * u_drop[m_drop]),
                       high[d_own])
     n_d = len(dk)
     d_cnt = np.bincount(d_own, minlength=n_p)
