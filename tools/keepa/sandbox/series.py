@@ -203,7 +203,7 @@ def _process(keys: np.ndarray, stream: int, mean: np.ndarray, span: int,
     only depends on its first j gaps, so a longer span only appends events.
     """
     lam = span / mean
-    n = np.ceil(lam + 6 * np.sqrt(lam) + 10).astype(np.int64)
+    n = np.ceil(lam + 4 * np.sqrt(lam) + 8).astype(np.int64)
     while True:
         owner, j, starts = _segments(n)
         gap = np.floor(-np.log(uniform(keys[owner], stream, j)) * mean[owner]).astype(np.int64)
@@ -309,7 +309,7 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
 
     # ---- sales: Poisson with seasonal rate, by inverting the cumulative intensity
     lam = rate * cs[kind, n_days]
-    n = np.ceil(lam + 6 * np.sqrt(lam) + 10).astype(np.int64)
+    n = np.ceil(lam + 4 * np.sqrt(lam) + 8).astype(np.int64)
     while True:
         s_own, s_j, starts = _segments(n)
         e = np.floor(-np.log(uniform(keys[s_own], S_SALE, s_j)) * (1 << 24)).astype(np.int64)
