@@ -8,6 +8,7 @@ salesRankDrops count rank improvements in the window.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -93,33 +94,39 @@ def compute_stats(series: dict[int, Series], now: int, interval_days: int,
                 oos[w][idx] = int(oo[j])
         at_start[idx] = int(st[-1])
         mins[idx], maxs[idx], min_i[idx], max_i[idx] = _extremes(s.t, v, lo_interval)
-    drops: dict[str, int] = {}
+    drops: list[int] = []
     rank = series.get(SALES)
     for w in WINDOWS:
         if rank is None or len(rank.t) < 2:
-            drops[f"salesRankDrops{w}"] = -1
+            drops.append(-1)
             continue
         dec = (rank.v[1:] < rank.v[:-1]) & (rank.v[1:] >= 0) & (rank.v[:-1] >= 0)
-        drops[f"salesRankDrops{w}"] = int((dec & (rank.t[1:] >= now - w * DAY)).sum())
-    return _assemble(cur, avgs, oos, at_start, mins, maxs, min_i, max_i, drops, extra)
+        drops.append(int((dec & (rank.t[1:] >= now - w * DAY)).sum()))
+    keys = (*WINDOWS, "interval")
+    return _assemble(cur, [avgs[w] for w in keys], [oos[w] for w in keys], at_start, mins,
+                     maxs, min_i, max_i, drops, extra)
 
 
-def _assemble(cur: list[int], avgs: dict[Any, list[int]], oos: dict[Any, list[int]],
-              at_start: list[int], mins: list[Any], maxs: list[Any], min_i: list[Any],
-              max_i: list[Any], drops: dict[str, int], extra: dict[str, Any],
-              lowest: tuple[list[bool], list[bool]] | None = None) -> dict[str, Any]:
-    """The stats object in Keepa's key order (sorted), from per-type lists.
+def _assemble(cur: Sequence[int], avgs: Sequence[Sequence[int]], oos: Sequence[Sequence[int]],
+              at_start: Sequence[int], mins: list[Any], maxs: list[Any], min_i: list[Any],
+              max_i: list[Any], drops: Sequence[int], extra: dict[str, Any],
+              lowest: tuple[Any, Any] | None = None, total: int | None = None,
+              ) -> dict[str, Any]:
+    """The stats object in Keepa's key order (sorted), from per-type arrays.
 
-    `lowest`: (isLowest, isLowest90) when the caller has them already (vectorized).
+    `avgs`/`oos`: per window in (*WINDOWS, interval) order; `drops`: per WINDOWS entry;
+    `lowest` (isLowest, isLowest90) and `total` (totalOfferCount) when the caller has them.
     """
     if lowest is None:
         lowest = ([bool(c >= 0 and mins[i] is not None and c <= mins[i][1])
                    for i, c in enumerate(cur)],
-                  [bool(c >= 0 and avgs[90][i] >= 0 and c <= avgs[90][i] * 0.9)
+                  [bool(c >= 0 and avgs[1][i] >= 0 and c <= avgs[1][i] * 0.9)
                    for i, c in enumerate(cur)])
+    if total is None:
+        total = max(0, cur[11]) + max(0, cur[12])
     stats: dict[str, Any] = {  # keys in sorted order
-        "atIntervalStart": at_start, "avg": avgs["interval"], "avg180": avgs[180],
-        "avg30": avgs[30], "avg365": avgs[365], "avg90": avgs[90],
+        "atIntervalStart": at_start, "avg": avgs[4], "avg180": avgs[2],
+        "avg30": avgs[0], "avg365": avgs[3], "avg90": avgs[1],
         "buyBoxAvailabilityMessage": None, "buyBoxCondition": None, "buyBoxIsAmazon": None,
         "buyBoxIsBackorder": None, "buyBoxIsFBA": None, "buyBoxIsFreeShippingEligible": None,
         "buyBoxIsMAP": None, "buyBoxIsPreorder": None, "buyBoxIsPrimeEligible": None,
@@ -131,15 +138,13 @@ def _assemble(cur: list[int], avgs: dict[Any, list[int]], oos: dict[Any, list[in
         "lightningDealInfo": None, "max": maxs, "maxInInterval": max_i, "min": mins,
         "minInInterval": min_i, "offerCountFBA": -2, "offerCountFBM": -2,
         "outOfStockCountAmazon30": 0, "outOfStockCountAmazon90": 0,
-        "outOfStockPercentage180": oos[180], "outOfStockPercentage30": oos[30],
-        "outOfStockPercentage365": oos[365], "outOfStockPercentage90": oos[90],
-        "outOfStockPercentageInInterval": oos["interval"], "retrievedOfferCount": -2,
-        "salesRankDrops180": drops["salesRankDrops180"],
-        "salesRankDrops30": drops["salesRankDrops30"],
-        "salesRankDrops365": drops["salesRankDrops365"],
-        "salesRankDrops90": drops["salesRankDrops90"],
+        "outOfStockPercentage180": oos[2], "outOfStockPercentage30": oos[0],
+        "outOfStockPercentage365": oos[3], "outOfStockPercentage90": oos[1],
+        "outOfStockPercentageInInterval": oos[4], "retrievedOfferCount": -2,
+        "salesRankDrops180": drops[2], "salesRankDrops30": drops[0],
+        "salesRankDrops365": drops[3], "salesRankDrops90": drops[1],
         "sellerIdsLowestFBA": None, "sellerIdsLowestFBM": None,
-        "totalOfferCount": max(0, cur[11]) + max(0, cur[12]), "tradeInPrice": -2,
+        "totalOfferCount": total, "tradeInPrice": -2,
     }
     if extra:
         stats.update(extra)
@@ -148,12 +153,10 @@ def _assemble(cur: list[int], avgs: dict[Any, list[int]], oos: dict[Any, list[in
     return stats
 
 
-_STATS_KEYS = frozenset(_assemble([0] * N_TYPES, dict.fromkeys((30, 90, 180, 365, "interval"),
-                                                                [0] * N_TYPES),
-                                  dict.fromkeys((30, 90, 180, 365, "interval"), [0] * N_TYPES),
+_STATS_KEYS = frozenset(_assemble([0] * N_TYPES, [[0] * N_TYPES] * 5, [[0] * N_TYPES] * 5,
                                   [0] * N_TYPES, [None] * N_TYPES, [None] * N_TYPES,
-                                  [None] * N_TYPES, [None] * N_TYPES,
-                                  {f"salesRankDrops{w}": 0 for w in WINDOWS}, {}))
+                                  [None] * N_TYPES, [None] * N_TYPES, [0] * 4, {}))
+assert WINDOWS == (30, 90, 180, 365)  # _assemble's positions
 
 
 # ---- the fast path ---------------------------------------------------------------------------
@@ -168,7 +171,7 @@ _IS_PRICE = np.zeros(N_TYPES, dtype=bool)
 _IS_PRICE[sorted(PRICE_TYPES)] = True
 _POS_BITS = 24  # index bits in the encoded (value, index) keys for first-occurrence min/max
 _POS_MASK = (1 << _POS_BITS) - 1
-_DEFAULT_DROPS = {f"salesRankDrops{w}": -1 for w in WINDOWS}
+_DEFAULT_DROPS = [-1] * len(WINDOWS)
 
 _ARRAYS = ("t", "raw", "ship", "v", "key", "cum_vd", "cum_vv", "csv_flat")
 
@@ -355,7 +358,7 @@ class SeriesTable:
         maxs: list[list[Any]] = [[None] * N_TYPES for _ in range(n_p)]
         min_i: list[list[Any]] = [[None] * N_TYPES for _ in range(n_p)]
         max_i: list[list[Any]] = [[None] * N_TYPES for _ in range(n_p)]
-        drops: list[dict[str, int]] = [_DEFAULT_DROPS] * n_p
+        drops: list[list[int]] = [_DEFAULT_DROPS] * n_p
         t, v, t0 = self.t, self.v, self.t0
         if m:
             now = at[g]
@@ -423,19 +426,25 @@ class SeriesTable:
                 counts = np.where(s < e, dec[np.minimum(e, len(dec) - 1)] - dec[
                     np.minimum(s, len(dec) - 1)], 0)
                 for p, cnt in zip(g[sel].tolist(), counts.tolist(), strict=True):
-                    drops[p] = {f"salesRankDrops{w}": c for w, c in zip(WINDOWS, cnt,
-                                                                          strict=True)}
+                    drops[p] = cnt
         cur = full[:, 2 * nw]
         avg90 = full[:, WINDOWS.index(90)]
         low = (cur >= 0) & (cur <= min_v) if m else np.zeros(len(cur), dtype=bool)
         low90 = (cur >= 0) & (avg90 >= 0) & (cur <= avg90 * 0.9)
-        lows: Any = np.ascontiguousarray(
-            np.stack([low, low90]).reshape(2, n_p, N_TYPES).transpose(1, 0, 2))
-        fl: Any = np.ascontiguousarray(full.reshape(n_p, N_TYPES, n_f).transpose(0, 2, 1))
-        if not arrays:
-            lows, fl = lows.tolist(), fl.tolist()
-        keys = (*WINDOWS, "interval")
-        return [_assemble(f[2 * nw], dict(zip(keys, f[:nw], strict=True)),
-                          dict(zip(keys, f[nw:2 * nw], strict=True)), f[2 * nw + 1], mins[p],
-                          maxs[p], min_i[p], max_i[p], drops[p], extras[p], lows[p])
-                for p, f in enumerate(fl)]
+        cur2 = cur.reshape(n_p, N_TYPES)
+        totals = (np.maximum(cur2[:, 11], 0) + np.maximum(cur2[:, 12], 0)).tolist()
+        # one row (36 values) per product and field: numpy views made in one C-level
+        # iteration, or lists
+        lows = np.ascontiguousarray(
+            np.stack([low, low90]).reshape(2, n_p, N_TYPES).transpose(1, 0, 2)
+        ).reshape(2 * n_p, N_TYPES)
+        fl = np.ascontiguousarray(full.reshape(n_p, N_TYPES, n_f).transpose(0, 2, 1)
+                                  ).reshape(n_p * n_f, N_TYPES)
+        lw, rw = (list(lows), list(fl)) if arrays else (lows.tolist(), fl.tolist())
+        out = []
+        for p in range(n_p):
+            f = rw[p * n_f:(p + 1) * n_f]
+            out.append(_assemble(f[2 * nw], f[:nw], f[nw:2 * nw], f[2 * nw + 1], mins[p],
+                                 maxs[p], min_i[p], max_i[p], drops[p], extras[p],
+                                 (lw[2 * p], lw[2 * p + 1]), totals[p]))
+        return out
