@@ -223,6 +223,8 @@ def test_batch_size_follows_the_balance_above_the_floor() -> None:
     assert 0 < batch_size_for(90, 5, floor=50) < 20
     # 1 token/min: Keepa's bucket tops out at 60; the processor must still get to spend
     assert batch_size_for(60, 1, floor=50) > 0
+    # no tiny tail batches: under half a minute's refill waits for the next refill
+    assert batch_size_for(66, 20, floor=50) == 0 and batch_size_for(72, 20, floor=50) >= 5
 
 
 def test_batch_upsert_writes_the_same_rows_as_upsert_deal(settings: Any) -> None:
@@ -323,3 +325,55 @@ def test_a_deal_keepa_keeps_changing_is_not_starved_by_scout_bumps() -> None:
         assert changing.priority >= quiet.priority > BUMP_PRIORITY
         now = T0 + timedelta(hours=30)
         assert [d.asin for d in claim_due(session, now, 1)] == [asin(1)]
+
+
+def test_claim_walks_the_claim_index_instead_of_sorting_every_due_deal() -> None:
+    """claim_due on the migrated schema: no temp B-tree (it sorted all due deals per batch)."""
+    from sqlalchemy import event
+
+    seen: list[tuple[str, Any]] = []
+
+    def grab(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE DEAL"):
+            seen.append((statement, params))
+
+    with session_scope() as session:
+        session.add(_deal(asin(1), next_refresh_at=T0, priority=1))
+        session.commit()
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", grab)
+        try:
+            assert [d.asin for d in claim_due(session, T0, 5)] == [asin(1)]
+        finally:
+            event.remove(engine, "before_cursor_execute", grab)
+        (statement, params), = seen
+        plan = " | ".join(r[-1] for r in session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, params))
+    assert "ix_deal_claim" in plan and "TEMP B-TREE" not in plan, plan
+
+
+@pytest.mark.postgres
+def test_claim_and_scout_bump_on_postgresql(pg_settings: Any) -> None:
+    """The UPDATE ... RETURNING claim (FOR UPDATE SKIP LOCKED pick) and the scout's batch
+    bump run on PostgreSQL too; two workers never get the same deal."""
+    from tools.db import migrate
+
+    migrate(pg_settings)
+    base = to_keepa_minutes(T0.timestamp())
+    clock = SimClock(T0.timestamp())
+    with session_scope(pg_settings) as session:
+        for i in range(30):
+            session.add(_deal(asin(i), next_refresh_at=T0 - timedelta(minutes=i),
+                              priority=PENDING_PRIORITY if i < 5 else 1, fetched_at=T0))
+    with session_scope(pg_settings) as a, session_scope(pg_settings) as b:
+        first, second = claim_due(a, T0, 10), claim_due(b, T0, 10)
+        again = claim_due(a, T0, 100)
+    got = [d.asin for d in first] + [d.asin for d in second] + [d.asin for d in again]
+    assert len(got) == len(set(got)) == 30
+    assert {asin(i) for i in range(5)} <= {d.asin for d in first}
+    with session_scope(pg_settings) as session:
+        r = run_scout(Feed([(asin(7), base + 10)]), session, clock)
+        assert r.bumped == 1
+        bumped = session.get(Deal, asin(7))
+        assert bumped is not None and bumped.priority == BUMP_PRIORITY
+        assert bumped.next_refresh_at == T0  # its lease lapsed into "due now", never later
