@@ -1,4 +1,7 @@
-"""Chat load: N concurrent sessions x M turns against a local `chainlit run` with the offline model.
+"""Chat load: N concurrent sessions x M turns against a local chat server with the offline model.
+
+The server is started as `arbitrage up` starts it (`python -m chat_ui.serve`, `--workers N`
+processes, history on SQLite), on a seeded database in a temporary DATA_DIR.
 
 Session model (what the target of issue 9 means: 50 sessions x 5 turns on 2 cores, p95 < 1.5 s,
 zero errors): every session logs in over HTTP and opens its chat (socket.io connect + the
@@ -11,13 +14,15 @@ sent -> final answer received, tools included. The mode "back_to_back" (think ti
 loop where 50 sessions hammer the server nonstop) is the worst case and is reported too; it is
 throughput-bound (latency ~ sessions / turns_per_s) and is not what the target is about.
 
-Prints one JSON document: per mode turn latency p50/p95/max, errors (failed connections,
-timeouts, error answers; must be 0), throughput, the server's and the load generator's CPU
-time per turn (to tell a CPU-bound server from one waiting on something), and the setup. The
-load generator shares the 2 cores with the server.
+Prints one JSON document: per mode turn latency p50/p95/max (and p95 per question, the five
+slowest turns), errors (failed connections, timeouts, error answers; must be 0), throughput,
+the server's CPU time per turn (all its worker processes: the load-independent figure) and the
+load generator's (to tell a CPU-bound server from one waiting on something), the load average
+before and after, and the setup. The load generator shares the 2 cores with the server.
 
     .venv/bin/python bench/chat_load.py [--sessions 50] [--turns 5] [--deals 300]
         [--think-min 1] [--think-max 3] [--mode both|think|back_to_back] [--seed 7]
+        [--workers 1] [--launcher serve|chainlit] [--trace turns.jsonl]
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -58,8 +64,21 @@ def pct(values: list[float], p: float) -> float:
     return ordered[k]
 
 
+@dataclass
+class TurnRecord:
+    """One answered turn, for the per-question p95 and the slowest turns (when they ended
+    tells a burst of arrivals from a slow question)."""
+
+    session: int
+    turn: int
+    question: str
+    latency_s: float
+    ended_at: float  # time.perf_counter()
+
+
 async def session(client: ChatClient, idx: int, turns: int, latencies: list[float],
-                  errors: list[str], think: tuple[float, float], rng: random.Random) -> None:
+                  errors: list[str], think: tuple[float, float], rng: random.Random,
+                  records: list[TurnRecord]) -> None:
     try:
         for t in range(turns):
             if think[1] > 0:
@@ -70,6 +89,7 @@ async def session(client: ChatClient, idx: int, turns: int, latencies: list[floa
                 errors.append(f"session {idx} turn {t}: bad answer {turn.answer[:120]!r}")
             else:
                 latencies.append(turn.latency_s)
+                records.append(TurnRecord(idx, t, q, turn.latency_s, time.perf_counter()))
     except Exception as e:  # every failure is counted, none stops the other sessions
         errors.append(f"session {idx}: {type(e).__name__}: {e}")
 
@@ -93,17 +113,34 @@ async def _open(url: str, cookie: str, idx: int, errors: list[str],
     return None
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def process_cpu_s(pid: int | None) -> float | None:
-    """CPU seconds (user + system) a process has used so far; None off Linux."""
+    """CPU seconds (user + system) a process and its child processes (the chat's workers)
+    have used so far; None off Linux."""
+    if pid is None:
+        return None
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        ticks = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = _stat(int(entry.name))
+            except OSError:  # exited meanwhile
+                continue
+            if int(entry.name) == pid or int(fields[1]) == pid:  # the server or its worker
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
 
 
 async def run_mode(url: str, cookies: list[str], turns: int, think: tuple[float, float],
-                   seed: int, server_pid: int | None = None) -> dict[str, object]:
+                   seed: int, server_pid: int | None = None,
+                   trace: Path | None = None) -> dict[str, object]:
     """One timed window: open every chat first, then all sessions ask their questions."""
     errors: list[str] = []
     retries: list[str] = []
@@ -112,12 +149,18 @@ async def run_mode(url: str, cookies: list[str], turns: int, think: tuple[float,
                                      for i, c in enumerate(cookies)))
     open_s = time.perf_counter() - opened
     latencies: list[float] = []
+    records: list[TurnRecord] = []
     server_cpu, own_cpu = process_cpu_s(server_pid), time.process_time()
     started = time.perf_counter()
     await asyncio.gather(*(session(c, i, turns, latencies, errors, think,
-                                   random.Random(seed * 1000 + i))
+                                   random.Random(seed * 1000 + i), records)
                            for i, c in enumerate(clients) if c is not None))
     wall = time.perf_counter() - started
+    rows = [{**asdict(r), "latency_s": round(r.latency_s, 3),
+             "ended_at": round(r.ended_at - started, 2)} for r in records]
+    if trace is not None:
+        with trace.open("a") as f:
+            f.writelines(json.dumps({**row, "think_s": list(think)}) + "\n" for row in rows)
     server_cpu_after = process_cpu_s(server_pid)
     own_cpu = time.process_time() - own_cpu
     n_ok = max(1, len(latencies))
@@ -139,26 +182,38 @@ async def run_mode(url: str, cookies: list[str], turns: int, think: tuple[float,
                                    if server_cpu is not None and server_cpu_after is not None
                                    else None),
         "loadgen_cpu_ms_per_turn": round(own_cpu / n_ok * 1000, 1),
+        "p95_by_question_s": {q: round(pct([r.latency_s for r in records if r.question == q],
+                                           95), 3) for q in QUESTIONS},
+        "slowest_turns": sorted(rows, key=lambda row: -float(row["latency_s"]))[:5],
         "open_chats_s": round(open_s, 2), "connect_retries": len(retries),
         "retry_samples": retries[:3],
     }
 
 
+async def _warm(url: str, cookie: str) -> None:
+    client = ChatClient(url, cookie)
+    await client.connect(wait_start=20)
+    await client.send(QUESTIONS[0], timeout=60)
+    await client.close()
+
+
 async def run(url: str, sessions: int, turns: int, modes: dict[str, tuple[float, float]],
-              seed: int = 7, server_pid: int | None = None) -> dict[str, object]:
+              seed: int = 7, server_pid: int | None = None, workers: int = 1,
+              trace: Path | None = None) -> dict[str, object]:
     user, (password, _role) = "seller", USERS["seller"]
     login_started = time.perf_counter()
     cookies = [await alogin(url, user, password) for _ in range(sessions)]  # 50 browsers
     login_s = time.perf_counter() - login_started
-    # warm-up: the first turn fills the process's caches (imports, SQL compilation)
-    warm = ChatClient(url, cookies[0])
-    await warm.connect(wait_start=20)
-    await warm.send(QUESTIONS[0], timeout=60)
-    await warm.close()
+    # warm-up: the first turn fills a process's caches (imports, SQL compilation); two chats
+    # per worker at once, so every worker most likely gets one (connections land at random)
+    await asyncio.gather(*(_warm(url, cookies[0]) for _ in range(2 * workers)))
     out: dict[str, object] = {"sessions": sessions, "turns_per_session": turns,
                               "logins_s": round(login_s, 2)}
     for name, think in modes.items():
-        out[name] = await run_mode(url, cookies, turns, think, seed, server_pid)
+        load_before = [round(x, 2) for x in os.getloadavg()]
+        out[name] = await run_mode(url, cookies, turns, think, seed, server_pid, trace)
+        out[name]["load_avg_before_after"] = [  # type: ignore[index]
+            load_before, [round(x, 2) for x in os.getloadavg()]]
     return out
 
 
@@ -171,6 +226,11 @@ def main() -> None:
     ap.add_argument("--think-max", type=float, default=3.0)
     ap.add_argument("--mode", choices=("both", "think", "back_to_back"), default="both")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--workers", type=int, default=1, help="chat server processes")
+    ap.add_argument("--launcher", choices=("serve", "chainlit"), default="serve",
+                    help="serve: python -m chat_ui.serve (what `arbitrage up` runs); "
+                         "chainlit: `chainlit run chat_ui/app.py` (one process)")
+    ap.add_argument("--trace", type=Path, help="append one JSON line per answered turn")
     args = ap.parse_args()
     modes: dict[str, tuple[float, float]] = {}
     if args.mode in ("both", "think"):
@@ -181,16 +241,17 @@ def main() -> None:
         data = Path(tmp)
         seed_all(Settings(data_dir=data), n_deals=args.deals)
         dispose_engines()
-        server = ChatServer(data_dir=data).start()
+        server = ChatServer(data_dir=data, launcher=args.launcher, workers=args.workers).start()
         try:
             pid = server.proc.pid if server.proc else None
             result = asyncio.run(run(server.url, args.sessions, args.turns, modes, args.seed,
-                                     pid))
+                                     pid, args.workers, args.trace))
         finally:
             server.stop()
     main_mode = result.get("think") or result.get("back_to_back")
     assert isinstance(main_mode, dict)
     result.update({"model": "offline", "database": "sqlite", "deals": args.deals,
+                   "chat_workers": args.workers, "launcher": args.launcher,
                    "target": "mode 'think': p95 < 1.5 s and 0 errors",
                    "meets_target": bool("think" in result and main_mode["errors"] == 0
                                         and main_mode["p95_s"] is not None

@@ -26,6 +26,8 @@ app.add_typer(restrictions_app, name="restrictions")
 def up(
     port: Annotated[int | None, typer.Option(help="chat server port")] = None,
     no_worker: Annotated[bool, typer.Option("--no-worker", help="chat only")] = False,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, help="chat server processes (one per core for many busy chats)")] = 1,
 ) -> None:
     """Run everything on this machine: migrations, Redis, a worker, beat and the chat server."""
     from chat_ui import services
@@ -61,8 +63,8 @@ def up(
             children.append(services.start_child("worker", services.worker_args(), settings, env))
             children.append(services.start_child("beat", services.beat_args(settings), settings,
                                                  env))
-        children.append(services.start_child("chat", services.chainlit_args(settings), settings,
-                                             env))
+        children.append(services.start_child("chat", services.chainlit_args(settings, workers),
+                                             settings, env))
         chat_url = f"http://{settings.chainlit_host}:{settings.chainlit_port}"
         if not services.wait_http(chat_url, 120, children):
             dead = [c.name for c in children if c.proc.poll() is not None]

@@ -66,9 +66,10 @@ def beat_args(settings: Settings) -> list[str]:
             "--loglevel=INFO", "-s", str(schedule)]
 
 
-def chainlit_args(settings: Settings) -> list[str]:
-    return [sys.executable, "-m", "chainlit", "run", str(CHAT_APP), "--headless",
-            "--host", settings.chainlit_host, "--port", str(settings.chainlit_port)]
+def chainlit_args(settings: Settings, workers: int = 1) -> list[str]:
+    """The chat server: chat_ui/serve.py, `chainlit run` with N worker processes."""
+    return [sys.executable, "-m", "chat_ui.serve", "--host", settings.chainlit_host,
+            "--port", str(settings.chainlit_port), "--workers", str(workers)]
 
 
 def wait_http(url: str, deadline_s: float, children: list[Child]) -> bool:

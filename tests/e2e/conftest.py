@@ -1,4 +1,5 @@
-"""E2E fixtures: one real `chainlit run` server per session on a seeded database, and Chromium.
+"""E2E fixtures: one real chat server (as `arbitrage up` runs it) per session on a seeded
+database, and Chromium.
 
 The server gets its own DATA_DIR (a few hundred deals, an admin and a seller), CI removed from
 its environment and its own CHAINLIT_AUTH_SECRET. Chromium comes from Debian's packages: the

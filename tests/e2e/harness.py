@@ -1,4 +1,4 @@
-"""Drive a real `chainlit run` server: start it, log in over HTTP, talk over its socket.io.
+"""Drive a real chat server: start it, log in over HTTP, talk over its socket.io.
 
 Shared by the e2e tests and bench/chat_load.py. The socket handshake mirrors Chainlit's own
 frontend (chainlit/socket.py): the auth cookie from /login rides on the connection headers, and
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -40,13 +41,17 @@ def free_port() -> int:
 
 @dataclass
 class ChatServer:
-    """A `chainlit run chat_ui/app.py --headless` child process on 127.0.0.1."""
+    """The chat server as `arbitrage up` starts it (`python -m chat_ui.serve`, one or more
+    worker processes) as a child process on 127.0.0.1; `launcher="chainlit"` runs
+    `chainlit run chat_ui/app.py --headless` instead (for comparisons)."""
 
     data_dir: Path
     port: int = 0
     extra_env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    launcher: str = "serve"
+    workers: int = 1
 
     @property
     def url(self) -> str:
@@ -65,13 +70,19 @@ class ChatServer:
         env.update(self.extra_env)
         return env
 
+    def argv(self) -> list[str]:
+        if self.launcher == "chainlit":  # what `arbitrage up` ran before chat_ui/serve.py
+            return [sys.executable, "-m", "chainlit", "run", str(APP), "--headless",
+                    "--host", "127.0.0.1", "--port", str(self.port)]
+        return [sys.executable, "-m", "chat_ui.serve", "--host", "127.0.0.1",
+                "--port", str(self.port), "--workers", str(self.workers)]
+
     def start(self, timeout: float = 60.0) -> ChatServer:
         self.port = self.port or free_port()
         self.log_path = self.data_dir / "chainlit.log"
         log = open(self.log_path, "wb")  # noqa: SIM115  (owned by the child)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "chainlit", "run", str(APP), "--headless",
-             "--host", "127.0.0.1", "--port", str(self.port)],
+            self.argv(),
             cwd=str(self.data_dir), env=self.env(), stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -88,10 +99,17 @@ class ChatServer:
         self.stop()
         raise RuntimeError(f"chainlit did not answer within {timeout}s:\n{self.log()}")
 
-    def log(self) -> str:
+    def log(self, tail: int = 5000) -> str:
         if self.log_path and self.log_path.exists():
-            return self.log_path.read_text(errors="replace")[-5000:]
+            return self.log_path.read_text(errors="replace")[-tail:]
         return ""
+
+    def workers_info(self) -> list[tuple[int, str]]:
+        """(pid, private base URL) of each chat worker, from the supervisor's log."""
+        found = re.findall(r"chat worker (\d+): pid (\d+), private address (\S+)",
+                           self.log(tail=1_000_000))
+        latest = {int(i): (int(pid), url) for i, pid, url in found}  # restarts log again
+        return [latest[i] for i in sorted(latest)]
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -315,6 +333,17 @@ class ChatClient:
         self._turn.latency_s = self._idle_at - started
         turn, self._turn = self._turn, None
         return turn
+
+    async def upload(self, name: str, data: bytes, mime: str = "text/plain",
+                     base_url: str | None = None) -> dict[str, Any]:
+        """Attach a file like the composer's paperclip: POST /project/file for this session
+        (to `base_url`, e.g. one chat worker's private address, instead of the public URL)."""
+        async with httpx.AsyncClient(base_url=base_url or self.base_url, timeout=60) as http:
+            r = await http.post("/project/file", params={"session_id": self.session_id},
+                                files={"file": (name, data, mime)},
+                                headers={"Cookie": self.cookie})
+        r.raise_for_status()
+        return dict(r.json())
 
     async def change_settings(self, values: dict[str, Any]) -> None:
         await self.sio.emit("chat_settings_change", values)
