@@ -182,12 +182,12 @@ class ChatClient:
 
     def __init__(self, base_url: str, cookie: str, chat_profile: str | None = None,
                  thread_id: str | None = None,
-                 on_ask: Any = None) -> None:
+                 on_ask: Any = None, session_id: str | None = None) -> None:
         self.base_url = base_url
         self.cookie = cookie
         self.chat_profile = chat_profile
         self.thread_id = thread_id or str(uuid.uuid4())
-        self.session_id = str(uuid.uuid4())
+        self.session_id = session_id or str(uuid.uuid4())  # the browser tab's, kept on reconnect
         # on_ask(ask_payload, actions) -> the chosen action dict (what a click sends back)
         self.on_ask = on_ask
         self.actions: dict[str, list[dict[str, Any]]] = {}
@@ -352,4 +352,8 @@ class ChatClient:
     async def close(self) -> None:
         with contextlib.suppress(Exception):
             await self.sio.emit("clear_session")
+        await self.sio.disconnect()
+
+    async def drop(self) -> None:
+        """Lose the connection without closing the chat (the browser reconnects later)."""
         await self.sio.disconnect()

@@ -89,3 +89,31 @@ def test_an_upload_reaches_the_worker_holding_the_session(two_workers: ChatServe
     assert downloads == [(200, TEACHING), (200, TEACHING)]
     assert turn.asks, "the candidates from the uploaded file were reviewed"
     assert "Saved" in turn.answer, turn.answer
+
+
+def test_a_dropped_chat_that_reconnects_to_either_worker_resumes(
+        two_workers: ChatServer, credentials: dict[str, str]) -> None:
+    token = login(two_workers.url, "seller", credentials["seller"])
+    private = [url for _pid, url in two_workers.workers_info()]
+
+    async def go():  # type: ignore[no-untyped-def]
+        first = ChatClient(two_workers.url, token)
+        await first.connect()
+        await first.send("Best textbook deals I can sell right now")
+        await first.drop()
+        await asyncio.sleep(0.3)  # the history writes are committed every 50 ms
+        resumed = []
+        for url in private:  # one of them is the other process
+            again = ChatClient(url, token, thread_id=first.thread_id,
+                               session_id=first.session_id)
+            await again.connect()
+            turn = await again.send("Which deals are in their peak season now?")
+            await again.drop()
+            resumed.append((again.resumed, turn.answer))
+        return resumed
+
+    for thread, answer in asyncio.run(go()):
+        assert thread is not None, "the reconnect resumed the thread"
+        outputs = [s.get("output") or "" for s in thread["steps"]]
+        assert "Best textbook deals I can sell right now" in outputs
+        assert answer.strip()
