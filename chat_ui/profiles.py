@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import chainlit as cl
+from chainlit.config import (
+    ChainlitConfigOverrides,
+    FeaturesSettings,
+    SpontaneousFileUploadFeature,
+)
 
 DEFAULT_PROFILE = "Ava"
 
@@ -82,6 +87,13 @@ def _starters(person: Person, is_admin: bool) -> list[cl.Starter]:
     return common
 
 
+def _no_uploads() -> ChainlitConfigOverrides:
+    """Only admins attach files (to teach); for everyone else the paperclip and the drop zone
+    are hidden rather than offered and then ignored."""
+    return ChainlitConfigOverrides(features=FeaturesSettings(
+        spontaneous_file_upload=SpontaneousFileUploadFeature(enabled=False)))
+
+
 def chat_profiles(is_admin: bool) -> list[cl.ChatProfile]:
     return [
         cl.ChatProfile(
@@ -91,6 +103,7 @@ def chat_profiles(is_admin: bool) -> list[cl.ChatProfile]:
             icon=f"/avatars/{p.name.lower()}",
             default=p.name == DEFAULT_PROFILE,
             starters=_starters(p, is_admin),
+            config_overrides=None if is_admin else _no_uploads(),
         )
         for p in PEOPLE
     ]

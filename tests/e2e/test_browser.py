@@ -18,7 +18,7 @@ def test_seller_logs_in_asks_and_sees_the_deal_table(chat_server: ChatServer,
                                                       credentials: dict[str, str],
                                                       chromium_path: Path,
                                                       output_dir: Path) -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(chromium_path), headless=True,
@@ -34,6 +34,8 @@ def test_seller_logs_in_asks_and_sees_the_deal_table(chat_server: ChatServer,
             composer = page.locator("#chat-input")
             composer.wait_for(state="visible", timeout=30_000)
             page.get_by_text("offline model").first.wait_for(timeout=30_000)
+            # a seller's files would be ignored: no paperclip (admins have it, to teach)
+            expect(page.locator("#upload-button")).to_have_count(0, timeout=10_000)
             composer.fill("Best textbook deals I can sell right now")
             composer.press("Enter")
 

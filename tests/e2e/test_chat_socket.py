@@ -47,6 +47,7 @@ def test_seller_sees_mentors_but_no_admin_commands(chat_server: ChatServer,
     labels = [s["label"] for s in ava["starters"]]
     assert "Best textbook deals I can sell right now" in labels
     assert not any("admin" in label.lower() for label in labels)
+    assert _uploads_enabled(chat_server, token) is False  # no paperclip: files are for admins
 
     async def go() -> None:
         client = ChatClient(chat_server.url, token)
@@ -62,9 +63,18 @@ def test_seller_sees_mentors_but_no_admin_commands(chat_server: ChatServer,
     asyncio.run(go())
 
 
+def _uploads_enabled(server: ChatServer, token: str) -> bool:
+    """What the composer is told about file attachments in the default profile."""
+    settings = httpx.get(server.url + "/project/settings",
+                         params={"language": "en-US", "chat_profile": "Ava"},
+                         headers={"Cookie": token}, timeout=30).json()
+    return bool(settings["features"]["spontaneous_file_upload"]["enabled"])
+
+
 def test_admin_gets_the_teach_command(chat_server: ChatServer,
                                       credentials: dict[str, str]) -> None:
     token = login(chat_server.url, "admin", credentials["admin"])
+    assert _uploads_enabled(chat_server, token) is True
 
     async def go() -> None:
         client = ChatClient(chat_server.url, token)
