@@ -49,7 +49,15 @@ def test_seller_logs_in_asks_and_sees_the_deal_table(chat_server: ChatServer,
             assert any(h and h.startswith("https://www.amazon.com/dp/") for h in hrefs)
             assert any(h and h.startswith("https://keepa.com/") for h in hrefs)
             page.get_by_text("search_deals").first.wait_for(timeout=10_000)  # the tool step
-        finally:
             page.screenshot(path=str(output_dir / "deal-table.png"), full_page=True)
+
+            # a phone-wide chat: the links are still on screen (the numbers scroll sideways)
+            page.set_viewport_size({"width": 420, "height": 900})
+            page.wait_for_timeout(300)
+            for link in (first_links.nth(i) for i in range(first_links.count())):
+                box = link.bounding_box()
+                assert box and box["x"] >= 0 and box["x"] + box["width"] <= 420, box
+        finally:
+            page.screenshot(path=str(output_dir / "deal-table-narrow.png"), full_page=True)
             browser.close()
     assert (output_dir / "deal-table.png").stat().st_size > 10_000

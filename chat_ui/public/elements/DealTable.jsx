@@ -2,6 +2,9 @@ import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@
 import { Badge } from "@/components/ui/badge";
 
 // Deal list rendered from chat_ui/render.py `deal_table_props` (props.rows, props.columns).
+// The Amazon and Keepa links sit under the title, in the first column, so a narrow chat
+// (phone, open sidebar) never cuts them off; the numbers scroll sideways if they must.
+// Sizes are inline styles: only the Tailwind classes Chainlit's own bundle uses exist here.
 export default function DealTable() {
   const rows = props.rows || [];
   const money = (v) => (v === null || v === undefined ? "–" : "$" + Number(v).toFixed(2));
@@ -29,27 +32,27 @@ export default function DealTable() {
             <TableHead className="text-right">Rank</TableHead>
             <TableHead className="text-right">Drops 90d</TableHead>
             <TableHead>Gated</TableHead>
-            <TableHead>Links</TableHead>
           </TableRow>
         </TableHeader>
         <TableBody>
           {rows.map((r) => (
             <TableRow key={r.asin}>
-              <TableCell className="max-w-[22rem] truncate" title={r.title}>
-                {r.title || r.asin}
-                <div className="text-xs text-muted-foreground">{r.asin}</div>
+              <TableCell style={{ minWidth: "10rem", maxWidth: "16rem", whiteSpace: "normal" }}>
+                <div title={r.title}>{r.title || r.asin}</div>
+                <div className="text-xs text-muted-foreground whitespace-nowrap">
+                  {r.asin} ·{" "}
+                  <a href={r.amazon_url} target="_blank" rel="noreferrer" className="underline">Amazon</a>
+                  {" · "}
+                  <a href={r.keepa_url} target="_blank" rel="noreferrer" className="underline">Keepa</a>
+                </div>
               </TableCell>
-              <TableCell className="text-right">{money(r.price_now)}</TableCell>
-              <TableCell className="text-right">{money(r.list_at)}</TableCell>
-              <TableCell className="text-right font-medium">{money(r.profit)}</TableCell>
-              <TableCell className="text-right">{pct(r.roi)}</TableCell>
-              <TableCell className="text-right">{num(r.sales_rank)}</TableCell>
-              <TableCell className="text-right">{num(r.drops)}</TableCell>
-              <TableCell>{gated(r.gated)}</TableCell>
-              <TableCell className="whitespace-nowrap">
-                <a href={r.amazon_url} target="_blank" rel="noreferrer" className="underline mr-2">Amazon</a>
-                <a href={r.keepa_url} target="_blank" rel="noreferrer" className="underline">Keepa</a>
-              </TableCell>
+              <TableCell className="text-right whitespace-nowrap">{money(r.price_now)}</TableCell>
+              <TableCell className="text-right whitespace-nowrap">{money(r.list_at)}</TableCell>
+              <TableCell className="text-right whitespace-nowrap font-medium">{money(r.profit)}</TableCell>
+              <TableCell className="text-right whitespace-nowrap">{pct(r.roi)}</TableCell>
+              <TableCell className="text-right whitespace-nowrap">{num(r.sales_rank)}</TableCell>
+              <TableCell className="text-right whitespace-nowrap">{num(r.drops)}</TableCell>
+              <TableCell className="whitespace-nowrap">{gated(r.gated)}</TableCell>
             </TableRow>
           ))}
         </TableBody>
