@@ -16,6 +16,7 @@ import json
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
 from chainlit.data.storage_clients.base import BaseStorageClient
 from chainlit.data.utils import queue_until_user_message
 from chainlit.types import ThreadDict
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, TextClause, text
 
 from tools.db import make_engine
 from tools.settings import Settings
@@ -91,6 +92,12 @@ class LocalFileStorage(BaseStorageClient):
 
     async def close(self) -> None:
         return None
+
+
+@lru_cache(maxsize=512)
+def _text(query: str) -> TextClause:
+    """Chainlit's statements repeat (one per step shape): parse each one once."""
+    return text(query)
 
 
 def _decode(value: Any, default: Any) -> Any:
@@ -176,7 +183,7 @@ class ArbitrageDataLayer(SQLAlchemyDataLayer):
         try:
             with self._engine().begin() as conn:
                 for query, params in batch:
-                    conn.execute(text(query), params)
+                    conn.execute(_text(query), params)
             return
         except Exception as e:  # retried one by one below, so one bad row loses only itself
             if len(batch) == 1:
@@ -188,7 +195,7 @@ class ArbitrageDataLayer(SQLAlchemyDataLayer):
     def _read(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]] | int | None:
         try:
             with self._engine().connect() as conn:
-                result = conn.execute(text(query), params)
+                result = conn.execute(_text(query), params)
                 if not result.returns_rows:
                     conn.commit()
                     return result.rowcount
