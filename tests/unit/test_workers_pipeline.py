@@ -131,6 +131,39 @@ def test_scout_bumps_changed_known_deals_only() -> None:
         assert other is not None and other.next_refresh_at == T0 + timedelta(hours=8)
 
 
+def test_scout_bumps_on_a_price_change_not_on_a_mere_recrawl() -> None:
+    """With currentSince, a re-crawl that left the used price alone is no reason to refetch
+    (Keepa re-crawls every hour or two: bumping on each ate the budget of unbumped deals)."""
+    base = to_keepa_minutes(T0.timestamp())
+    clock = SimClock(T0.timestamp())
+    since = [-1] * 30
+    with session_scope() as session:
+        for i in (1, 2):
+            session.add(_deal(asin(i), status=DealStatus.active, priority=policy.UNPROFITABLE,
+                              fetched_at=T0, next_refresh_at=T0 + timedelta(hours=8),
+                              last_seen_utc=T0))
+        session.commit()
+        feed = Feed()
+        clock.advance(3600)
+        rows = [{"asin": asin(1), "lastUpdate": base + 50,  # price unchanged since before
+                 "currentSince": [*since[:2], base - 600, *since[3:]]},
+                {"asin": asin(2), "lastUpdate": base + 50,  # price moved after our fetch
+                 "currentSince": [*since[:2], base + 40, *since[3:]]}]
+        feed.deals = lambda selection, purpose=None: Answer(  # type: ignore[method-assign]
+            {"deals": {"dr": rows if selection["page"] == 0 else []}})
+        r = run_scout(feed, session, clock)
+        assert r.bumped == 1
+        session.expire_all()
+        quiet, moved = session.get(Deal, asin(1)), session.get(Deal, asin(2))
+        assert quiet is not None and moved is not None
+        assert quiet.priority == policy.UNPROFITABLE
+        assert quiet.next_refresh_at == T0 + timedelta(hours=8)
+        assert quiet.keepa_last_update is not None and quiet.last_seen_utc == T0 + timedelta(
+            hours=1)  # still seen and its Keepa update recorded
+        assert moved.priority == BUMP_PRIORITY
+        assert moved.next_refresh_at == T0 + timedelta(hours=1)
+
+
 def test_scout_continues_deeper_when_out_of_pages() -> None:
     base = to_keepa_minutes(T0.timestamp())
     feed = Feed([(asin(i), base - 1000 - i) for i in range(10)])

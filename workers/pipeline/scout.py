@@ -1,8 +1,8 @@
 """Scout: cheap discovery through `/deal/` (5 tokens per page of up to 150 deals).
 
-New ASINs go in as pending with top priority; known ASINs that Keepa changed since we last
-fetched them are bumped (due now, or earlier if they were overdue already: the refresher's
-age boost counts from the due time, so a bump must never reset it). A watermark (Keepa
+New ASINs go in as pending with top priority; known ASINs whose price Keepa saw change since
+we last fetched them are bumped (due now, or earlier if they were overdue already: the
+refresher's age boost counts from the due time, so a bump must never reset it). A watermark (Keepa
 minutes of the newest deal taken in, by creationDate, the sortType 1 order) never moves
 backward, and paging stops once rows are older than it. Load shedding: at most `max_new`
 inserts per run; the rest wait in a durable backlog (system_state) and are inserted first on
@@ -59,12 +59,26 @@ class ScoutResult:
         return asdict(self)
 
 
-def _bump_known(session: Session, rows: dict[str, dict[str, Any]], now: datetime) -> tuple[
-        int, set[str]]:
+def row_price_since(row: dict[str, Any], price_type: int) -> int:
+    """Keepa minutes since which the row's price of `price_type` has held (0 when unknown)."""
+    since = row.get("currentSince")
+    if isinstance(since, list) and 0 <= price_type < len(since):
+        v = since[price_type]
+        if isinstance(v, int | float) and v > 0:
+            return int(v)
+    return 0
+
+
+def _bump_known(session: Session, rows: dict[str, dict[str, Any]], now: datetime,
+                price_type: int) -> tuple[int, set[str]]:
     """Refresh last_seen of known ASINs; make changed ones due now. Returns (bumped, known).
 
-    Reads five columns and writes back with one executemany per chunk (loading and flushing
-    whole Deal objects cost about a third of a scout run in the freshness bench).
+    "Changed" means the query's price (currentSince of its price type) moved after our last
+    fetch; without currentSince, any Keepa update after it (lastUpdate). Keepa re-crawls a
+    product every hour or two and every crawl advances lastUpdate: bumping on those alone asked
+    for more refreshes a day than 20 tokens/min pays for, and the deals no crawl touched aged
+    past a day behind them. Reads five columns and writes one executemany per chunk (loading
+    and flushing whole Deal objects cost about a third of a scout run in the bench).
     """
     deal = Deal.__table__
     known: set[str] = set()
@@ -81,18 +95,20 @@ def _bump_known(session: Session, rows: dict[str, dict[str, Any]], now: datetime
         changes = []
         for asin, last_update, fetched, due, prio in found:
             known.add(asin)
+            row = rows[asin]
             change = {"k": asin, "seen": now, "klu": last_update, "due": due, "prio": prio}
-            changed_at = minutes_to_dt(row_update_minutes(rows[asin]))
-            if changed_at and (last_update is None or changed_at > last_update):
-                change["klu"] = changed_at
-                if fetched is None or fetched < changed_at:
-                    # due now, but never later than it already was: resetting an overdue
-                    # deal's due time to now zeroed its age boost on every scout run, so the
-                    # deals Keepa changes most starved behind everything else (bench week at
-                    # 1 token/min: fetched once, never again)
-                    change["due"] = now if due is None else min(due, now)
-                    change["prio"] = max(prio, BUMP_PRIORITY)
-                    bumped += 1
+            updated_at = minutes_to_dt(row_update_minutes(row))
+            if updated_at and (last_update is None or updated_at > last_update):
+                change["klu"] = updated_at
+            changed_at = minutes_to_dt(row_price_since(row, price_type)) or updated_at
+            if changed_at and (fetched is None or fetched < changed_at):
+                # due now, but never later than it already was: resetting an overdue
+                # deal's due time to now zeroed its age boost on every scout run, so the
+                # deals Keepa changes most starved behind everything else (bench week at
+                # 1 token/min: fetched once, never again)
+                change["due"] = now if due is None else min(due, now)
+                change["prio"] = max(prio, BUMP_PRIORITY)
+                bumped += (change["due"], change["prio"]) != (due, prio)
             changes.append(change)
         if changes:
             session.execute(write, changes)
@@ -131,7 +147,8 @@ def run_scout(client: DealsClient, session: Session, clock: Clock, *,
             finished = True
             break
     result.seen = len(fresh)
-    bumped, known = _bump_known(session, fresh, now)
+    price_types = sel.get("priceTypes") or [2]
+    bumped, known = _bump_known(session, fresh, now, int(price_types[0]))
     result.bumped = bumped
 
     # load shedding: backlog (oldest first) then this run's new ASINs, at most max_new
