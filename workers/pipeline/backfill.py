@@ -26,7 +26,7 @@ from workers.pipeline.common import (
     insert_pending,
     now_dt,
 )
-from workers.pipeline.scout import DealsClient, _bump_known
+from workers.pipeline.scout import DealsClient, _bump_known, query_price_type
 
 log = logging.getLogger(__name__)
 Progress = Callable[[dict[str, Any]], None]
@@ -75,7 +75,7 @@ def run_backfill(client: DealsClient, session: Session, clock: Clock, *,
         rows = deal_rows(client.deals(selection_page(sel, page), purpose="backfill").body)
         now = now_dt(clock)
         fresh = {str(r["asin"]).upper(): r for r in rows}
-        _, known = _bump_known(session, fresh, now)
+        _, known = _bump_known(session, fresh, now, query_price_type(sel))
         result.inserted += insert_pending(
             session, [r for a, r in fresh.items() if a not in known], now=now,
             priority=BACKFILL_PRIORITY)

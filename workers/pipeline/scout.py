@@ -69,6 +69,12 @@ def row_price_since(row: dict[str, Any], price_type: int) -> int:
     return 0
 
 
+def query_price_type(selection: dict[str, Any]) -> int:
+    """The deal query's price type (csv index; Keepa takes exactly one): used (2) by default."""
+    types = selection.get("priceTypes") or [2]
+    return int(types[0] if isinstance(types, list) else types)
+
+
 def _bump_known(session: Session, rows: dict[str, dict[str, Any]], now: datetime,
                 price_type: int) -> tuple[int, set[str]]:
     """Refresh last_seen of known ASINs; make changed ones due now. Returns (bumped, known).
@@ -147,8 +153,7 @@ def run_scout(client: DealsClient, session: Session, clock: Clock, *,
             finished = True
             break
     result.seen = len(fresh)
-    price_types = sel.get("priceTypes") or [2]
-    bumped, known = _bump_known(session, fresh, now, int(price_types[0]))
+    bumped, known = _bump_known(session, fresh, now, query_price_type(sel))
     result.bumped = bumped
 
     # load shedding: backlog (oldest first) then this run's new ASINs, at most max_new
