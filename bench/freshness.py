@@ -19,7 +19,12 @@ Definitions (what a seller cares about is the deals their query can show, so):
   product fetch (Deal.fetched_at), in hours; median, p95 and max over every covered deal
   (stale ones included: leaving them out would hide what a tight budget leaves behind).
 - time to the first 100 profitable deals: simulated hours from the start until 100 deals in
-  the database have profit_default > 0 (policy-default money).
+  the database have profit_default > 0 (policy-default money). The sandbox catalog gives a
+  quarter of its products occasional deep mispricings (tools/keepa/sandbox/catalog.py), so a
+  few percent of the deal query's rows are profitable at any time (was ~1 %: never 100).
+- seller_scored_deals: deals with a seller-quality score (the processor looks up the Price Now
+  seller of every offers fetch on /seller/, 1 token each, cached 7 days; purpose
+  "processor-sellers" in tokens_by_purpose).
 - 429s: HTTP 429 NOT_ENOUGH_TOKEN answers seen by the client (logged by tools.keepa.client).
 - budget arithmetic: a refill rate r gives r x 1440 tokens/day; refreshing a catalogue of C
   products every H hours at 1 token each (stats-only) needs C x 24 / H tokens/day; the JSON
@@ -145,13 +150,15 @@ class Sim:
                           .where(col(Deal.status) != DealStatus.pending)).all()
             profitable = len(s.exec(select(Deal.asin).where(col(Deal.profit_default) > 0))
                              .all())
+            seller_scored = len(s.exec(select(Deal.asin)
+                                       .where(col(Deal.seller_quality).is_not(None))).all())
         ages = [(end - f.replace(tzinfo=UTC) if f.tzinfo is None else end - f).total_seconds()
                 / 3600 for _, f, _ in rows if f is not None]
         active = [a for a, _, st in rows if st == DealStatus.active]
         spend = self.budget.spend_by_purpose()
         return {"tokens_by_purpose": spend, "tokens_total": sum(spend.values()),
                 "active_deals": len(active), "stale_deals": len(rows) - len(active),
-                "profitable_deals": profitable,
+                "profitable_deals": profitable, "seller_scored_deals": seller_scored,
                 "median_age_h": _r(percentile(ages, 50)), "p95_age_h": _r(percentile(ages, 95)),
                 "max_age_h": _r(max(ages) if ages else None),
                 "first_100_profitable_h": self.first_100_h,
