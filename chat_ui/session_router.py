@@ -5,9 +5,10 @@ websocket connected to: Chainlit keeps it in that process's memory. A few HTTP e
 a session and need that process: a file upload (`POST /project/file?session_id=`), an element
 file (`GET /project/file/{id}?session_id=`), element updates, actions and MCP calls (JSON body
 `sessionId`). Such a request can land on any worker, so a worker that does not hold the
-session forwards it to its siblings over their private addresses; the sibling that holds the
-session answers, the others say 421 (Misdirected Request) without touching the app. When no
-worker holds it (an expired session) the local app answers as Chainlit always does.
+session (with its websocket connected) forwards it to its siblings over their private
+addresses; the sibling that holds the session answers, the others say 421 (Misdirected
+Request) without touching the app. When no worker holds it (an expired session, or one left
+behind by a reconnect to another worker) the local app answers as Chainlit always does.
 """
 
 from __future__ import annotations
@@ -35,16 +36,28 @@ HOP_BY_HOP = {b"host", b"content-length", b"connection", b"keep-alive", b"transf
 
 
 def has_session(session_id: str) -> bool:
+    """True when the session is here with its websocket connected.
+
+    A browser whose connection dropped reconnects with the same session id, maybe to another
+    worker; the old worker keeps the disconnected session until Chainlit's session_timeout,
+    and it must not take the requests (uploads) meant for the live one.
+    """
+    from chainlit.server import sio
     from chainlit.session import WebsocketSession
 
-    return WebsocketSession.get_by_id(session_id) is not None
+    session = WebsocketSession.get_by_id(session_id)
+    return session is not None and sio.manager.is_connected(session.socket_id, "/")
+
+
+def _query_session_id(scope: Scope) -> str | None:
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    return query["session_id"][0] if query.get("session_id") else None
 
 
 def session_id_of(scope: Scope, body: bytes) -> str | None:
     """The session a request names: `session_id` in the query or `sessionId` in a JSON body."""
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    if query.get("session_id"):
-        return query["session_id"][0]
+    if (sid := _query_session_id(scope)) is not None:
+        return sid
     if body[:1] == b"{":
         try:
             value = json.loads(body).get("sessionId")
@@ -52,6 +65,24 @@ def session_id_of(scope: Scope, body: bytes) -> str | None:
             return None
         return value if isinstance(value, str) else None
     return None
+
+
+async def _read_body(receive: Receive, send: Send) -> bytes | None:
+    """The whole request body; None when the client left or it was too large (answered 413)."""
+    chunks: list[bytes] = []  # joined once: `body += chunk` copies quadratically
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            await _send_plain(send, 413, "Request body too large")
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 async def _send_plain(send: Send, status: int, text: str) -> None:
@@ -81,23 +112,22 @@ class SessionRouter:
                 or not SESSION_PATH.search(scope.get("path", ""))):
             await self.app(scope, receive, send)
             return
-        body, more = b"", True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
+        # Uploads and files name the session in the query: decide before reading the body,
+        # so a local upload streams to Chainlit (which spools it to disk) unbuffered.
+        sid = _query_session_id(scope)
+        body: bytes | None = None
+        if sid is None:  # element updates, actions, MCP: a JSON body names it
+            if (body := await _read_body(receive, send)) is None:
                 return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > MAX_BODY_BYTES:
-                await _send_plain(send, 413, "Request body too large")
-                return
-        sid = session_id_of(scope, body)
-        headers = list(scope.get("headers") or [])
+            sid = session_id_of(scope, body)
         if sid is None or self.session_lookup(sid):
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, receive if body is None else _replay(body, receive), send)
             return
+        headers = list(scope.get("headers") or [])
         if any(name == FORWARDED_HEADER for name, _ in headers):
             await _send_plain(send, 421, "Session not held by this worker")
+            return
+        if body is None and (body := await _read_body(receive, send)) is None:
             return
         if await self._forward(scope, headers, body, send):
             return

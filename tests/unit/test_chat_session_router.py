@@ -6,7 +6,7 @@ import asyncio
 import json
 from typing import Any
 
-from chat_ui.session_router import FORWARDED_HEADER, SessionRouter, session_id_of
+from chat_ui.session_router import FORWARDED_HEADER, SessionRouter, has_session, session_id_of
 
 
 def _scope(path: str, query: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None,
@@ -72,3 +72,69 @@ def test_other_paths_pass_through_untouched() -> None:
     router = SessionRouter(_echo_app(calls), ["http://127.0.0.1:9"], lambda sid: False)
     status, _ = _call(router, _scope("/project/threads", method="POST"), b"{}")
     assert status == 200 and calls == [b"{}"]
+
+
+def _chunked(router: SessionRouter, scope: dict[str, Any],
+             chunks: list[bytes] | None) -> tuple[int, list[dict[str, Any]]]:
+    """Call with a body in chunks (None: reading the body fails the test); the status and
+    the messages the app received."""
+    pending = list(chunks or [])
+    received: list[dict[str, Any]] = []
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        assert chunks is not None, "the body was read"
+        body = pending.pop(0)
+        return {"type": "http.request", "body": body, "more_body": bool(pending)}
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        while not received or received[-1].get("more_body"):
+            received.append(await receive())
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    router.app = app
+    asyncio.run(router(scope, receive, send))
+    return sent[0]["status"], received
+
+
+def test_an_upload_to_a_local_session_streams_to_the_app_unbuffered() -> None:
+    router = SessionRouter(_echo_app([]), ["http://127.0.0.1:9"], lambda sid: True)
+    status, received = _chunked(router, _scope("/project/file", b"session_id=s1"),
+                                [b"part 1", b"part 2"])
+    assert status == 200 and [m["body"] for m in received] == [b"part 1", b"part 2"]
+
+
+def test_a_misdirected_forward_is_refused_before_its_body_is_read() -> None:
+    router = SessionRouter(_echo_app([]), ["http://127.0.0.1:9"], lambda sid: False)
+    scope = _scope("/project/file", b"session_id=s1", [(FORWARDED_HEADER, b"1")])
+    assert _chunked(router, scope, None)[0] == 421
+
+
+def test_a_body_in_chunks_reaches_the_app_whole_when_no_worker_holds_the_session() -> None:
+    router = SessionRouter(_echo_app([]), ["http://127.0.0.1:9"], lambda sid: False)
+    status, received = _chunked(router, _scope("/project/file", b"session_id=gone"),
+                                [b"a" * 10, b"b" * 10, b"c"])
+    assert status == 200 and [m["body"] for m in received] == [b"a" * 10 + b"b" * 10 + b"c"]
+
+
+def test_a_session_whose_websocket_dropped_is_not_held_here() -> None:
+    """After a reconnect to another worker, this one's leftover session must not take the
+    session's uploads: only a connected session counts."""
+    from chainlit.server import sio
+    from chainlit.session import WebsocketSession
+
+    sid = asyncio.run(sio.manager.connect("eio-test", "/"))
+    session = WebsocketSession(id="router-test", socket_id=sid, emit=None,  # type: ignore[arg-type]
+                               emit_call=None, client_type="webapp",  # type: ignore[arg-type]
+                               user_env={})
+    try:
+        assert has_session("router-test")
+        sio.manager.basic_disconnect(sid, "/")
+        assert not has_session("router-test")
+        assert not has_session("no-such-session")
+    finally:
+        asyncio.run(session.delete())
