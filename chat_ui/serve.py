@@ -6,9 +6,11 @@ per turn (Chainlit's socket emits and history writes plus the agent graph) satur
 at a few dozen busy sessions, so `--workers N` (`arbitrage up --workers N`) runs N copies of
 the whole app on the same port:
 
-- the supervisor binds N listening sockets to the port with SO_REUSEPORT, one per worker, so
-  the kernel spreads new connections evenly (one shared socket lets whichever worker wakes
-  first take most of them) and keeps them; a worker that dies is restarted on its socket;
+- on Linux the supervisor binds N listening sockets to the port with SO_REUSEPORT, one per
+  worker, so the kernel spreads new connections evenly (one shared socket lets whichever
+  worker wakes first take most of them) and keeps them; a worker that dies is restarted on
+  its socket. FreeBSD balances with SO_REUSEPORT_LB; on macOS and other BSDs SO_REUSEPORT
+  hands every connection to the last socket bound, so there all workers share one socket;
 - the browser is told to use the websocket transport only: socket.io's long-polling would send
   one session's requests to any worker. A chat session lives in the worker its websocket
   reached; the few HTTP requests that name a session (uploads, element files) are forwarded to
@@ -35,6 +37,7 @@ from typing import Any
 
 APP = Path(__file__).resolve().parent / "app.py"
 RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 10.0)
+STOP_TIMEOUT_S = 15.0
 log = logging.getLogger("chat_ui.serve")
 
 
@@ -97,12 +100,12 @@ def _serve(app: Any, host: str, port: int, sockets: list[socket.socket] | None =
 
 # ---- N workers ------------------------------------------------------------------------------
 
-def _listener(host: str, port: int, reuse_port: bool) -> socket.socket:
+def _listener(host: str, port: int, reuse_port: int | None = None) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if reuse_port:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if reuse_port is not None:
+        sock.setsockopt(socket.SOL_SOCKET, reuse_port, 1)
     sock.bind((host, port))
     sock.listen(2048)
     sock.set_inheritable(True)
@@ -116,18 +119,35 @@ def _worker_argv(index: int, public: socket.socket, private: socket.socket,
             "--private-fd", str(private.fileno()), "--siblings", ",".join(siblings)]
 
 
-def supervise(host: str, port: int, workers: int) -> int:
-    """Bind, start `workers` worker processes, restart any that dies, stop them on a signal."""
-    if not hasattr(socket, "SO_REUSEPORT"):
-        raise SystemExit("--workers > 1 needs SO_REUSEPORT (Linux, macOS, BSD)")
+def _balancing_option() -> int | None:
+    """The socket option whose listeners on one port share its connections evenly, if any."""
+    if sys.platform.startswith("linux"):
+        return socket.SO_REUSEPORT
+    return getattr(socket, "SO_REUSEPORT_LB", None)  # FreeBSD; macOS has none
+
+
+def public_sockets(host: str, port: int, workers: int) -> list[socket.socket]:
+    """The port's listening socket for each worker: one each where the kernel balances
+    them, else one shared by all (still better than SO_REUSEPORT's last-bound-takes-all)."""
+    option = _balancing_option()
+    if option is None:
+        shared = _listener(host, port)
+        return [shared] * workers
     # A plain bind first: SO_REUSEPORT alone would silently share the port with another
     # instance of the app run by the same user instead of failing.
+    _listener(host, port).close()
+    return [_listener(host, port, reuse_port=option) for _ in range(workers)]
+
+
+def supervise(host: str, port: int, workers: int) -> int:
+    """Bind, start `workers` worker processes, restart any that dies, stop them on a signal."""
+    if os.name != "posix":  # fds handed to the workers (pass_fds)
+        raise SystemExit("--workers > 1 needs Linux, macOS or BSD")
     try:
-        _listener(host, port, reuse_port=False).close()
+        publics = public_sockets(host, port, workers)
     except OSError as e:
         raise SystemExit(f"cannot listen on {host}:{port}: {e}") from None
-    publics = [_listener(host, port, reuse_port=True) for _ in range(workers)]
-    privates = [_listener("127.0.0.1", 0, reuse_port=False) for _ in range(workers)]
+    privates = [_listener("127.0.0.1", 0) for _ in range(workers)]
     scheme = "https" if os.environ.get("CHAINLIT_SSL_CERT") else "http"
     urls = [f"{scheme}://127.0.0.1:{s.getsockname()[1]}" for s in privates]
 
@@ -140,6 +160,11 @@ def supervise(host: str, port: int, workers: int) -> int:
     def stop(*_: object) -> None:
         nonlocal stopping
         stopping = True
+
+    def pause(seconds: float) -> None:  # a stop signal ends it early
+        end = time.monotonic() + seconds
+        while not stopping and time.monotonic() < end:
+            time.sleep(min(0.1, max(0.0, end - time.monotonic())))
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -160,7 +185,9 @@ def supervise(host: str, port: int, workers: int) -> int:
                     log.error("chat worker %d keeps exiting (%s); stopping", i, p.returncode)
                     return 1
                 log.warning("chat worker %d exited (%s); restarting", i, p.returncode)
-                time.sleep(RESTART_BACKOFF_S[restarts[i]])
+                pause(RESTART_BACKOFF_S[restarts[i]])
+                if stopping:
+                    break
                 restarts[i] += 1
                 procs[i], started_at[i] = start(i), time.monotonic()
                 log.info("chat worker %d: pid %d, private address %s", i, procs[i].pid, urls[i])
@@ -169,9 +196,10 @@ def supervise(host: str, port: int, workers: int) -> int:
         for p in procs:
             if p.poll() is None:
                 p.terminate()
+        end = time.monotonic() + STOP_TIMEOUT_S  # one deadline for all, not one each
         for p in procs:
             try:
-                p.wait(timeout=15)
+                p.wait(timeout=max(0.1, end - time.monotonic()))
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
