@@ -5,7 +5,6 @@ Each command imports its layer lazily, which keeps `arbitrage status` quick.
 
 from __future__ import annotations
 
-import signal
 import time
 from typing import Annotated
 
@@ -56,8 +55,7 @@ def up(
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    services.on_stop_signals(_stop)
     try:
         if not no_worker:
             children.append(services.start_child("worker", services.worker_args(), settings, env))

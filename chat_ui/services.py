@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +86,17 @@ def wait_http(url: str, deadline_s: float, children: list[Child]) -> bool:
             pass
         time.sleep(0.25)
     return False
+
+
+def on_stop_signals(handler: Callable[..., None]) -> None:
+    """Ctrl-C, SIGTERM and a closed terminal (SIGHUP) all call `handler`.
+
+    The children run in their own sessions (start_new_session), so a closed terminal hangs
+    up only this process: dying of it would leave them running and holding the chat port.
+    """
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):  # no SIGHUP on Windows
+            signal.signal(getattr(signal, name), handler)
 
 
 def stop_children(children: list[Child], timeout: float = 15.0) -> None:
