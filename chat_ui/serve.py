@@ -32,6 +32,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -219,7 +220,8 @@ def run_worker(host: str, port: int, listen_fd: int, private_fd: int,
     _serve(app, host, port, sockets)
 
 
-def _watch_parent(orphaned: Any) -> None:
+def _watch_parent(orphaned: Callable[[], bool]) -> None:
+    """SIGTERM this worker once orphaned: a killed supervisor runs no `finally`."""
     import threading
 
     def watch() -> None:
