@@ -410,3 +410,25 @@ def test_claim_and_scout_bump_on_postgresql(pg_settings: Any) -> None:
         bumped = session.get(Deal, asin(7))
         assert bumped is not None and bumped.priority == BUMP_PRIORITY
         assert bumped.next_refresh_at == T0  # its lease lapsed into "due now", never later
+
+
+def test_offers_and_stats_prices_are_compared_on_one_basis() -> None:
+    """A stats Price Now 15 % above the stored offers one is the basis, not a move: offers
+    (6 tokens) are not re-bought at every stats-only refresh; a drop below it is a move."""
+    from types import SimpleNamespace
+
+    from workers.pipeline.processor import _offers_due
+
+    offers_at = T0 - timedelta(hours=1)
+
+    def stats(price: float) -> Any:
+        return SimpleNamespace(price_now=price, price_now_source="stats", profit=10, roi=30)
+
+    assert not _offers_due(stats(29.48), offers_at, 25.49, T0, "offers")
+    assert _offers_due(stats(23.0), offers_at, 25.49, T0, "offers")  # cheaper listing
+    assert _offers_due(stats(29.48), offers_at, 25.49, T0, "stats")  # same basis: a move
+    assert _offers_due(stats(29.48), T0 - timedelta(hours=25), 25.49, T0, "offers")  # aged
+    assert not policy.is_volatile(29.48, 25.49, None, None, old_source="stats",
+                                  new_source="offers")
+    assert policy.is_volatile(25.49, 29.48, None, None, old_source="stats",
+                              new_source="offers")

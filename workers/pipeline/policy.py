@@ -31,10 +31,31 @@ def tier(profit: float | None, roi: float | None, price_now: float | None) -> in
     return PROFITABLE
 
 
+def price_moved(old_price: float | None, new_price: float | None, *,
+                old_source: str | None = None, new_source: str | None = None) -> bool:
+    """Price Now moved >= 5 % since the previous fetch, judged on one basis.
+
+    An offers Price Now (the lowest used offer with shipping) is at most the stats one (the
+    lowest of the condition prices Keepa tracks) and, at the same instant, often 15-60 % below
+    it (about half the profitable sandbox deals). Across the two bases only a move against that
+    gap counts: stats below the stored offers price (a cheaper listing appeared), or offers
+    above the stored stats price. Comparing them plainly re-bought offers (6 tokens) at every
+    stats-only refresh of those deals: 29 % of the budget at 4 tokens/min.
+    """
+    if not old_price or not new_price:
+        return False
+    if old_source == new_source or old_source is None or new_source is None:
+        return abs(new_price - old_price) / old_price >= 0.05
+    if old_source == "offers":
+        return new_price <= old_price * 0.95
+    return new_price >= old_price * 1.05
+
+
 def is_volatile(old_price: float | None, new_price: float | None, old_rank: int | None,
-                new_rank: int | None) -> bool:
-    """Price moved >= 5 % or sales rank moved >= 30 % since the previous fetch."""
-    if old_price and new_price and abs(new_price - old_price) / old_price >= 0.05:
+                new_rank: int | None, *, old_source: str | None = None,
+                new_source: str | None = None) -> bool:
+    """Price moved >= 5 % (price_moved) or sales rank moved >= 30 % since the previous fetch."""
+    if price_moved(old_price, new_price, old_source=old_source, new_source=new_source):
         return True
     return bool(old_rank and new_rank and abs(new_rank - old_rank) / old_rank >= 0.30)
 

@@ -129,15 +129,17 @@ def _precheck(record: Any) -> bool:
 
 
 def _offers_due(record: Any, offers_at: datetime | None, old_price: float | None,
-                now: datetime) -> bool:
+                now: datetime, old_source: str | None = None) -> bool:
     """Buy offers for a pre-checked candidate unless its offers are fresh for its tier.
 
-    A price move of 5 % or more since the last fetch makes stored offers stale at once.
+    A price move of 5 % or more since the last fetch makes stored offers stale at once
+    (policy.price_moved: an offers price and a stats price are compared on one basis).
     """
     if offers_at is None:
         return True
     price = getattr(record, "price_now", None)
-    if policy.is_volatile(old_price, price, None, None):
+    if policy.price_moved(old_price, price, old_source=old_source,
+                          new_source=getattr(record, "price_now_source", None)):
         return True
     t = policy.tier(getattr(record, "profit", None), getattr(record, "roi", None), price)
     return now - offers_at >= OFFERS_FRESH.get(t, OFFERS_FRESH[policy.PROFITABLE])
@@ -304,7 +306,8 @@ def run_processor(client: ProductsClient, session: Session, clock: Clock, *, bat
     if not claimed:
         return result
     deals = {d.asin: d for d in claimed}
-    before = {d.asin: (d.price_now, d.sales_rank, d.offers_fetched_at) for d in claimed}
+    before = {d.asin: (d.price_now, d.sales_rank, d.offers_fetched_at, d.price_now_source)
+              for d in claimed}
     hist_at = _history_ages(session, list(deals))
     # stats-only refresh for deals analysed with history recently enough; full fetch otherwise
     light = {a for a, d in deals.items() if d.fetched_at is not None and a in hist_at
@@ -324,7 +327,7 @@ def run_processor(client: ProductsClient, session: Session, clock: Clock, *, bat
         merge_history_fields(records[asin], deals[asin])
 
     candidates = [a for a, rec in records.items() if _precheck(rec)
-                  and _offers_due(rec, before[a][2], before[a][0], now)]
+                  and _offers_due(rec, before[a][2], before[a][0], now, before[a][3])]
     with_offers: set[str] = set()
     for group, history in ((sorted(set(candidates) - light), True),
                            (sorted(set(candidates) & light), False)):
@@ -351,8 +354,10 @@ def run_processor(client: ProductsClient, session: Session, clock: Clock, *, bat
             else:
                 upsert(session, rec, now=now)
         price = getattr(rec, "price_now", None)
-        old_price, old_rank, old_offers_at = before[asin]
-        volatile = policy.is_volatile(old_price, price, old_rank, getattr(rec, "sales_rank", None))
+        old_price, old_rank, old_offers_at, old_source = before[asin]
+        volatile = policy.is_volatile(old_price, price, old_rank, getattr(rec, "sales_rank", None),
+                                      old_source=old_source,
+                                      new_source=getattr(rec, "price_now_source", None))
         t = policy.tier(getattr(rec, "profit", None), getattr(rec, "roi", None), price)
         marks.append({"k": asin, "fetched": now, "prio": t,
                       "offers_at": now if asin in with_offers else old_offers_at,
