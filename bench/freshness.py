@@ -30,17 +30,20 @@ Definitions (what a seller cares about is the deals their query can show, so):
   products every H hours at 1 token each (stats-only) needs C x 24 / H tokens/day; the JSON
   reports both, so a missed target says whether it was physically possible.
 
-Cost (measured on the shared 2-core machine, other helpers running): the simulation is
-CPU-bound on the sandbox. Every product's SeriesTable stays cached for the run (~2.4 GB per
-process at 15,000 products), so each history is generated once (~4 ms); a /deal/ candidate is
-evaluated once per Keepa re-crawl (~1.5 ms); deal rows are written by the processor's batch
-upsert (one executemany, was ~10 ms of SQLAlchemy statement building per deal). At 15,000
-products "ours" at 20 tokens/min costs ~55 s wall per simulated hour during the first hours
-(catalogue discovery: every history generated) and ~19 s per simulated hour after; the
-baseline ~6-10 s. One full-scale simulated day of all 4 runs takes ~15 min with --jobs 2; a
-full-scale week ~1 h per "ours" run. Smaller honest configurations: fewer days at 15,000
-products, or a proportional market (--products 3000 --rates 4,1 is 1/5 of 15,000 at 20 and 5
-tokens/min, held to the full-scale targets and labelled unverified in "targets").
+Cost (measured on the shared 2-core machine, load average 3-4 from other helpers): the
+simulation is CPU-bound on the sandbox and the pipeline's own SQL. Every product's SeriesTable
+stays cached for the run, so each history is generated once; a /deal/ candidate is evaluated
+once per Keepa re-crawl; deal rows are written by one executemany per batch; the processor's
+claim is one UPDATE ... RETURNING walking ix_deal_claim; batches under half a minute's refill
+wait for the next refill (the tail of small batches cost a request, a claim and an upsert each).
+At 15,000 products "ours" at 20 tokens/min costs ~83 s wall for the first 6 simulated hours
+(catalogue discovery: every history generated) and ~6.5 s per simulated hour after; the
+baseline ~2-3 s per simulated hour. `--products 15000 --days 1 --rates 20 --jobs 1` took
+4.4 min (ours 199 s, baseline 59 s); `--products 3000 --days 7 --rates 4,1 --jobs 1` 15 min. A
+full-scale week (`--products 15000 --days 7`, --jobs 2) should take ~20-30 min, the "ours" run
+at 20 tokens/min being the longest (~20 min at that load). Smaller honest configurations: fewer
+days at 15,000 products, or a proportional market (--products 3000 --rates 4,1 is 1/5 of 15,000
+at 20 and 5 tokens/min, held to the full-scale targets and labelled unverified in "targets").
 
 Prints ONE JSON document. Options: --days, --products, --rates (comma separated), --seed,
 --jobs, --quick (a few simulated hours on a small market: a smoke run).

@@ -47,5 +47,5 @@ def test_a_few_percent_of_deal_rows_are_profitable() -> None:
         product, _ = market.product(asin, stats=365)
         rec = analyse_product(product, now=now, validate=False)
         profitable += rec.profit is not None and rec.profit > 0
-    share = profitable / len(asins)  # measured 9 of 258 (3.5 %); 3 of 265 before deep dips
+    share = profitable / len(asins)  # measured 8 of 238 (3.4 %); ~1 % before deep dips
     assert 0.02 <= share <= 0.10, (profitable, len(asins))
