@@ -15,6 +15,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from tools.db import session_scope
+from tools.deals.analytics import seller_quality_score as quality
 from tools.keepa import SimClock
 from tools.keepa.budget import TokenBudget
 from tools.keepa.client import SyncKeepaClient
@@ -24,7 +25,7 @@ from tools.models import Deal, KeepaSeller
 from tools.settings import Settings
 from workers.pipeline.common import PENDING_PRIORITY, insert_pending, now_dt
 from workers.pipeline.processor import run_processor
-from workers.pipeline.sellers import SELLER_MAX_AGE, lookup_sellers, quality, seller_info
+from workers.pipeline.sellers import SELLER_MAX_AGE, lookup_sellers, seller_info
 
 START = 1_780_000_000.0
 N = 400

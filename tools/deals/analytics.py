@@ -86,6 +86,14 @@ def wilson_lower_bound(fraction: float, trials: int, z: float = WILSON_Z) -> flo
     return (centre - spread) / (1 + z2 / n)
 
 
+def seller_quality_score(info: SellerInfo | None) -> float | None:
+    """0-10 score (10 x the Wilson lower bound of a 0-500 rating): the "seller >= 5/10" scale."""
+    if info is None:
+        return None
+    low = wilson_lower_bound(info.rating / 500.0, info.rating_count)
+    return None if low is None else low * 10.0
+
+
 @dataclass(frozen=True, slots=True)
 class PriceNow:
     price: float  # dollars, price + shipping
@@ -585,10 +593,7 @@ def analyse_product(product: dict[str, Any], *, sellers: dict[str, SellerInfo] |
     elif not sellers or rec.seller_id not in sellers:
         missing["seller_quality"] = f"seller {rec.seller_id} not looked up yet"
     else:
-        info = sellers[rec.seller_id]
-        low = wilson_lower_bound(info.rating / 500.0, info.rating_count)
-        # stored as a 0-10 score (10 × the Wilson lower bound): the "seller >= 5/10" scale
-        rec.seller_quality = None if low is None else low * 10.0
+        rec.seller_quality = seller_quality_score(sellers[rec.seller_id])
         if rec.seller_quality is None:
             missing["seller_quality"] = "seller has no ratings"
     rec.trend = trend_direction(csv)

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
-from tools.deals.analytics import SellerInfo, wilson_lower_bound
+from tools.deals.analytics import SellerInfo, seller_quality_score
 from tools.keepa.errors import KeepaError
 from tools.models import KeepaSeller
 
@@ -38,14 +38,6 @@ def seller_info(rating_pct: int | None, rating_count: int | None) -> SellerInfo 
     if rating_pct is None or rating_count is None:
         return None
     return SellerInfo(rating=min(100, max(0, rating_pct)) * 5, rating_count=max(0, rating_count))
-
-
-def quality(info: SellerInfo | None) -> float | None:
-    """0-10 score: 10 x the Wilson lower bound, as tools.deals.analytics stores it."""
-    if info is None:
-        return None
-    low = wilson_lower_bound(info.rating / 500.0, info.rating_count)
-    return None if low is None else low * 10.0
 
 
 def _row(seller_id: str, obj: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
@@ -97,7 +89,7 @@ def apply_seller_quality(record: Any, sellers: dict[str, SellerInfo | None]) -> 
     if sid is None or sid not in sellers:
         return
     missing = dict(record.missing or {})
-    record.seller_quality = quality(sellers[sid])
+    record.seller_quality = seller_quality_score(sellers[sid])
     if record.seller_quality is None:
         missing["seller_quality"] = f"seller {sid} has no ratings on Keepa"
     else:
