@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import chainlit as cl
+from chainlit.server import app as chainlit_server
 from chainlit.types import ThreadDict
 
 from chat_ui import agent_bridge
@@ -22,6 +23,7 @@ from chat_ui.data_layer import make_data_layer
 from chat_ui.errors import user_message
 from chat_ui.profiles import BY_NAME, DEFAULT_PROFILE, admin_commands, chat_profiles, persona_for
 from chat_ui.turns import run_turn
+from chat_ui.upload_gate import install as install_upload_gate
 from chat_ui.uploads import UploadError, read_teaching_file
 from chat_ui.user_prefs import load_prefs, save_prefs, widgets
 from tools.db import migrate, session_scope
@@ -31,6 +33,7 @@ from tools.users import authenticate
 log = logging.getLogger("chat_ui")
 TEACH_COMMAND = "teach"
 REVIEW_TIMEOUT_S = 900
+install_upload_gate(chainlit_server)  # sellers cannot POST files either (only admins teach)
 
 
 # ---- startup, auth, data layer --------------------------------------------------------------

@@ -102,6 +102,27 @@ def test_regular_user_cannot_teach(chat_server: ChatServer, credentials: dict[st
     assert _db(chat_server).execute("SELECT count(*) FROM strategy").fetchone()[0] == before
 
 
+def test_only_an_admin_can_attach_a_file(chat_server: ChatServer,
+                                         credentials: dict[str, str]) -> None:
+    """A seller has no paperclip, and a file POSTed by hand is refused, not stored."""
+
+    async def upload_as(user: str) -> httpx.Response | dict:
+        client = ChatClient(chat_server.url, login(chat_server.url, user, credentials[user]))
+        await client.connect()
+        try:
+            return await client.upload("rules.txt", b"IF rank < 50k THEN buy under $4.")
+        except httpx.HTTPStatusError as err:
+            return err.response
+        finally:
+            await client.close()
+
+    refused = asyncio.run(upload_as("seller"))
+    assert isinstance(refused, httpx.Response) and refused.status_code == 403
+    assert "Only admins can attach files" in refused.json()["detail"]
+    accepted = asyncio.run(upload_as("admin"))
+    assert isinstance(accepted, dict) and accepted.get("id")
+
+
 def test_settings_are_saved_per_user(chat_server: ChatServer,
                                      credentials: dict[str, str]) -> None:
     token = login(chat_server.url, "seller", credentials["seller"])

@@ -1,0 +1,63 @@
+"""Only admins attach files: a seller's upload is refused before Chainlit stores it.
+
+Chainlit checks uploads against its global `spontaneous_file_upload` setting, not against the
+chat profile's override that hides the paperclip from sellers, so without this gate a seller
+could still POST /project/file and have the file written into the session's folder. Files the
+app itself asks for (`AskFileMessage`, named by `ask_parent_id`) stay allowed for everyone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qs
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+REFUSAL = ("Only admins can attach files (to teach a strategy). Ask Ava in words instead, "
+           "for example: 'which textbooks can I sell right now?'")
+
+
+def session_role(session_id: str) -> str | None:
+    """The role of the user of a session held by this process (None: no such session)."""
+    from chainlit.session import WebsocketSession
+
+    session = WebsocketSession.get_by_id(session_id)
+    if session is None or session.user is None:
+        return None
+    return str((session.user.metadata or {}).get("role", "user"))
+
+
+class AdminUploadGate:
+    """ASGI middleware inside Chainlit's app: 403 for a non-admin's spontaneous upload."""
+
+    def __init__(self, app: ASGIApp,
+                 role_of: Callable[[str], str | None] = session_role) -> None:
+        self.app = app
+        self.role_of = role_of
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and scope.get("method") == "POST"
+                and scope.get("path", "").endswith("/project/file")):
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            sid = (query.get("session_id") or [None])[0]
+            if sid and not query.get("ask_parent_id"):
+                role = self.role_of(sid)
+                if role is not None and role != "admin":
+                    await send({"type": "http.response.start", "status": 403,
+                                "headers": [(b"content-type", b"application/json")]})
+                    await send({"type": "http.response.body",
+                                "body": json.dumps({"detail": REFUSAL}).encode()})
+                    return
+        await self.app(scope, receive, send)
+
+
+def install(app: Any) -> None:
+    """Add the gate to Chainlit's FastAPI app once (before it starts serving)."""
+    if not any(m.cls is AdminUploadGate for m in app.user_middleware):
+        app.add_middleware(AdminUploadGate)
