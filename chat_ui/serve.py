@@ -206,11 +206,30 @@ def supervise(host: str, port: int, workers: int) -> int:
                 p.wait()
 
 
+def use_own_files_dir(index: int) -> Path:
+    """Keep this worker's session uploads under `.files/worker-<index>`.
+
+    Chainlit deletes its whole files directory when a process stops, and a session's folder
+    when that session expires (an hour after a disconnect). With one directory for all
+    workers, a restarted worker took the others' live uploads with it, and a session that
+    reconnected to another worker lost its new uploads when the old copy expired.
+    """
+    import chainlit.config
+    import chainlit.server
+
+    own = chainlit.config.FILES_DIRECTORY / f"worker-{index}"
+    own.mkdir(parents=True, exist_ok=True)
+    chainlit.config.FILES_DIRECTORY = own  # read by each session (chainlit/session.py)
+    chainlit.server.FILES_DIRECTORY = own  # removed at shutdown (chainlit/server.py)
+    return own
+
+
 def run_worker(host: str, port: int, listen_fd: int, private_fd: int,
-               siblings: list[str]) -> None:
+               siblings: list[str], index: int = 0) -> None:
     """One worker: the app on its share of the public port and on its private port."""
     sockets = [socket.socket(fileno=listen_fd), socket.socket(fileno=private_fd)]
     app = build_app(siblings)
+    use_own_files_dir(index)
     parent = os.getppid()
 
     def orphaned() -> bool:  # the supervisor was killed: do not keep the port
@@ -247,7 +266,7 @@ def main(argv: list[str] | None = None) -> None:
                         format="%(asctime)s - %(levelname)s - %(name)s - %(message)s")
     if args.listen_fd is not None:
         run_worker(args.host, args.port, args.listen_fd, args.private_fd,
-                   [s for s in args.siblings.split(",") if s])
+                   [s for s in args.siblings.split(",") if s], args.worker_index or 0)
     elif args.workers > 1:
         # migrate once here, not racing in every worker's startup hook
         from tools.db import migrate

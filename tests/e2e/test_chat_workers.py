@@ -117,3 +117,42 @@ def test_a_dropped_chat_that_reconnects_to_either_worker_resumes(
         outputs = [s.get("output") or "" for s in thread["steps"]]
         assert "Best textbook deals I can sell right now" in outputs
         assert answer.strip()
+
+
+def test_a_worker_restart_keeps_the_other_workers_uploads(two_workers: ChatServer,
+                                                          credentials: dict[str, str]) -> None:
+    """Chainlit empties its files directory when a process stops: each worker has its own."""
+    import signal
+    import time
+
+    token = login(two_workers.url, "admin", credentials["admin"])
+    workers = two_workers.workers_info()
+
+    async def fetch(client: ChatClient, url: str, file_id: str) -> httpx.Response:
+        async with httpx.AsyncClient(timeout=30) as http:
+            return await http.get(f"{url}/project/file/{file_id}",
+                                  params={"session_id": client.session_id},
+                                  headers={"Cookie": token, "x-arbitrage-forwarded": "1"})
+
+    async def go() -> tuple[int, bytes]:
+        client = ChatClient(two_workers.url, token)
+        await client.connect()
+        ref = await client.upload("rule.txt", TEACHING)
+        # the holder answers a request marked as forwarded; the other worker says 421
+        codes = [(await fetch(client, url, ref["id"])).status_code for _, url in workers]
+        assert sorted(codes) == [200, 421], codes
+        other_pid = workers[codes.index(421)][0]
+        os.kill(other_pid, signal.SIGTERM)  # a graceful stop runs Chainlit's shutdown
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            pids = [pid for pid, _ in two_workers.workers_info()]
+            if other_pid not in pids and len(pids) == 2:
+                break
+            await asyncio.sleep(0.2)
+        else:
+            raise AssertionError("the stopped worker was not restarted")
+        r = await fetch(client, workers[codes.index(200)][1], ref["id"])
+        await client.close()
+        return r.status_code, r.content
+
+    assert asyncio.run(go()) == (200, TEACHING)
