@@ -62,10 +62,22 @@ def test_price_now_from_stats_without_offers() -> None:
     rec = analyse_product(product(current={19: 2500, 20: 2100, 21: 2200, 2: 1900}), now=NOW)
     assert (rec.price_now, rec.condition, rec.price_now_source) == (21.00, "very_good", "stats")
     assert "seller" in rec.missing["seller_quality"]
-    # only the plain USED price: usable, but its condition is unknown
+    # only the plain USED price (no shipping in it): no Price Now, so no made-up profit
     rec = analyse_product(product(current={2: 1900}), now=NOW)
-    assert rec.price_now == 19.00 and rec.condition is None
-    assert "condition" in rec.missing
+    assert rec.price_now is None and rec.profit is None and rec.roi is None
+    assert "with shipping" in rec.missing["price_now"]
+
+
+def test_offers_without_live_order_never_price_a_past_offer() -> None:
+    """Keepa's `offers` keeps past listings; without liveOffersOrder an old $2 offer must not
+    become Price Now: the stats price (with shipping) is used instead."""
+    p = product(offers=[offer(200, 0, condition=4, seller="SOLD_LAST_YEAR"),
+                        offer(2500, 0, condition=4, seller="LIVE")],
+                current={21: 2599})
+    p["liveOffersOrder"] = None
+    rec = analyse_product(p, now=NOW)
+    assert (rec.price_now, rec.price_now_source) == (25.99, "stats")
+    assert "liveOffersOrder" in rec.missing["offers"]
 
 
 def test_no_used_offer_leaves_price_and_money_empty() -> None:

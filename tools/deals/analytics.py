@@ -97,7 +97,7 @@ def seller_quality_score(info: SellerInfo | None) -> float | None:
 @dataclass(frozen=True, slots=True)
 class PriceNow:
     price: float  # dollars, price + shipping
-    condition: str | None
+    condition: str
     source: str  # "offers" | "stats"
     seller_id: str | None = None
     is_fba: bool | None = None
@@ -107,7 +107,7 @@ def price_now_from_offers(offers: list[dict[str, Any]],
                           live_order: list[int] | None) -> PriceNow | None:
     """Lowest total (price + shipping) live used offer.
 
-    Live offers are those listed in `liveOffersOrder` (all offers when it is absent). An offer's
+    Live offers are those listed in `liveOffersOrder` (all offers when it is None). An offer's
     current price is the last triplet of its `offerCSV`. MFN offers with unknown shipping (-1)
     are rejected; FBA offers with unknown shipping count as free shipping.
     """
@@ -136,17 +136,14 @@ def price_now_from_offers(offers: list[dict[str, Any]],
 
 
 def price_now_from_stats(stats: dict[str, Any] | None) -> PriceNow | None:
-    """Fallback without offers: lowest `stats.current` used-by-condition (19-22, incl. shipping),
-    else the plain USED price (2) whose condition Keepa does not tell."""
-    best: tuple[int, str | None] | None = None
+    """Fallback without offers: lowest `stats.current` used-by-condition price (19-22), which
+    includes shipping. Never the plain USED price (2): it leaves shipping out, so a $3.99
+    shipping charge would be missing from the cost and show as profit."""
+    best: tuple[int, str] | None = None
     for idx, cond in STATS_CONDITIONS.items():
         v = s.stat_value(stats, "current", idx)
         if v and (best is None or v < best[0]):
             best = (v, cond)
-    if best is None:
-        v = s.stat_value(stats, "current", s.USED)
-        if v:
-            best = (v, None)
     return PriceNow(best[0] / 100.0, best[1], "stats") if best else None
 
 
@@ -476,9 +473,13 @@ def analyse_product(product: dict[str, Any], *, sellers: dict[str, SellerInfo] |
     rec.offers_fba = s.stat_scalar(stats, "offerCountFBA")
     rec.offers_fbm = s.stat_scalar(stats, "offerCountFBM")
     live = product.get("liveOffersOrder")
+    if offers is not None and not isinstance(live, list):
+        # `offers` also holds past offers; without Keepa's list of the live ones an old $2
+        # listing could pass for today's price: use the stats prices instead
+        missing["offers"] = "Keepa sent offers without liveOffersOrder; stats prices used"
+        offers = None
     if offers is not None:
-        idx = live if isinstance(live, list) else range(len(offers))
-        live_offers = [offers[i] for i in idx if isinstance(i, int) and 0 <= i < len(offers)]
+        live_offers = [offers[i] for i in live if isinstance(i, int) and 0 <= i < len(offers)]
         rec.amazon_offer = any(bool(o.get("isAmazon")) for o in live_offers)
         if rec.offers_used is None:
             rec.offers_used = sum(1 for o in live_offers if o.get("condition") in OFFER_CONDITIONS)
@@ -492,14 +493,13 @@ def analyse_product(product: dict[str, Any], *, sellers: dict[str, SellerInfo] |
             rec.amazon_offer = amazon_now[s.AMAZON] > 0
         pn = price_now_from_stats(stats)
         if pn is None:
-            missing["price_now"] = "no offers fetched and no used price in stats.current"
+            missing["price_now"] = ("no offers fetched and no used-by-condition price "
+                                    "(with shipping) in stats.current")
     if rec.amazon_offer is None:
         missing["amazon_offer"] = "Amazon's current price is unknown"
     if pn is not None:
         rec.price_now, rec.condition, rec.price_now_source = pn.price, pn.condition, pn.source
         rec.seller_id = pn.seller_id
-        if pn.condition is None:
-            missing["condition"] = "stats fallback: Keepa's plain used price has no condition"
     bb = (stats or {}).get("buyBoxStats")
     if isinstance(bb, dict):
         amazon = bb.get(AMAZON_SELLER_ID) or {}
