@@ -91,3 +91,37 @@ def test_other_inflight_reservations_are_kept_when_resyncing(budget: TokenBudget
     budget.acquire(50, "scout")  # still in flight
     budget.settle(_env(300, consumed=100, ts=T0 + 1), a.cost, purpose="processor")
     assert budget.snapshot()["balance"] == 250  # Keepa's 300 minus the scout's 50 in flight
+
+
+def test_a_reservation_that_is_never_settled_expires(budget: TokenBudget,
+                                                     clock: SimClock) -> None:
+    """A worker killed mid-call never settles; its tokens must not stay out of the balance."""
+    budget.sync(_env(400, ts=T0))
+    budget.acquire(100, "processor")  # the process dies here
+    budget.sync(_env(400, ts=T0 + 1))
+    assert budget.snapshot()["balance"] == 300  # still in flight: counted out
+    clock.advance(budget.reservation_ttl_ms / 1000 + 1)
+    budget.sync(_env(380, ts=clock.now()))
+    snap = budget.snapshot()
+    assert snap["inflight"] == 0 and snap["balance"] == 380  # Keepa's own number again
+
+
+def test_a_late_settle_of_an_expired_reservation_releases_nothing_twice(
+        budget: TokenBudget, clock: SimClock) -> None:
+    budget.sync(_env(400, ts=T0))
+    slow = budget.acquire(100, "processor")
+    clock.advance(300)
+    budget.acquire(50, "scout")  # still in flight when the slow one expires
+    clock.advance(budget.reservation_ttl_ms / 1000 - 299)
+    budget.settle(_env(300, consumed=100, ts=clock.now()), slow.cost, purpose="processor",
+                  reservation=slow.id)
+    assert budget.snapshot()["inflight"] == 50
+    assert budget.snapshot()["balance"] == 250  # Keepa's 300 minus the scout's 50
+
+
+def test_a_waiter_killed_while_waiting_is_not_shown_for_ever(budget: TokenBudget,
+                                                             clock: SimClock) -> None:
+    budget._start_wait("backfill", 10, 120.0)  # a process SIGKILLed inside acquire()
+    assert [w["purpose"] for w in budget.waiting_now()] == ["backfill"]
+    clock.advance(181)
+    assert budget.waiting_now() == []

@@ -164,3 +164,51 @@ def test_products_rejects_bad_arguments_before_spending() -> None:
     with pytest.raises(ValueError, match="offers"):
         sync.products(["B000000001"], offers=5)
     sync.close()
+
+
+async def test_a_cancelled_call_gives_its_reserved_tokens_back(redis_url: str) -> None:
+    """A chat turn stopped mid-lookup (or a task's time limit) must not leak its reservation
+    into the shared budget, where it would block every other caller."""
+    import asyncio
+
+    clock = SimClock(0)
+    budget = TokenBudget.from_url(redis_url, clock=clock)
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/token/":
+            return httpx.Response(200, json={**ENV, "tokensLeft": 500})
+        await asyncio.sleep(3600)  # Keepa hangs
+        raise AssertionError("unreachable")
+
+    client = _mock(handler, clock, budget=budget)
+    call = asyncio.create_task(client.products([f"B00000000{i}" for i in range(5)]))
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        if budget.snapshot().get("inflight"):
+            break
+    assert budget.snapshot()["inflight"] == 5
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    snap = budget.snapshot()
+    assert snap["inflight"] == 0 and snap["balance"] == 500
+
+
+async def test_a_bare_429_through_the_budget_backs_off_instead_of_looping(
+        redis_url: str) -> None:
+    """A 429 without Keepa's envelope (a proxy's) tells the budget nothing: wait anyway."""
+    clock = SimClock(0)
+    budget = TokenBudget.from_url(redis_url, clock=clock)
+    calls: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/token/":
+            return httpx.Response(200, json={**ENV, "tokensLeft": 500})
+        calls.append(clock.now())
+        if len(calls) <= 2:
+            return httpx.Response(429, text="Too Many Requests")
+        return httpx.Response(200, json={**ENV, "products": []})
+
+    await _mock(handler, clock, budget=budget).products(["B000000001"])
+    assert len(calls) == 3
+    assert calls[1] - calls[0] >= 5 and calls[2] - calls[1] >= 10

@@ -30,12 +30,30 @@ log = logging.getLogger(__name__)
 PURPOSES = ("scout", "processor", "refresher", "backfill", "chat", "other")
 MAX_POLL_S = 5.0
 
-# KEYS[1] state hash. ARGV: cost, now_ms, floor, resume, grace_ms
-# returns {granted 1/0, balance*1000, wait_ms, synced 1/0}
-_ACQUIRE = """
+# Reservations live in a sorted set scored by expiry ("<id>:<cost>"): a call whose process was
+# killed (or that never settled) stops counting as in flight once it expires, instead of
+# holding its tokens out of every later resync for good.
+_EXPIRE = """
+local function expire(st, zres, now)
+  local gone = redis.call('ZRANGEBYSCORE', zres, '-inf', now)
+  if #gone == 0 then return end
+  local total = 0
+  for _, m in ipairs(gone) do total = total + (tonumber(string.match(m, ':([^:]+)$')) or 0) end
+  redis.call('ZREMRANGEBYSCORE', zres, '-inf', now)
+  local inflight = (tonumber(redis.call('HGET', st, 'inflight')) or 0) - total
+  if inflight < 0 then inflight = 0 end
+  redis.call('HSET', st, 'inflight', inflight)
+  redis.call('HINCRBY', st, 'expired_reservations', #gone)
+end
+"""
+
+# KEYS[1] state hash, KEYS[2] reservations. ARGV: cost, now_ms, floor, resume, grace_ms,
+# reservation id, ttl_ms. Returns {granted 1/0, balance*1000, wait_ms, synced 1/0}
+_ACQUIRE = _EXPIRE + """
 local st = KEYS[1]
 local cost = tonumber(ARGV[1]); local now = tonumber(ARGV[2])
 local floor = tonumber(ARGV[3]); local resume = tonumber(ARGV[4]); local grace = tonumber(ARGV[5])
+expire(st, KEYS[2], now)
 local v = redis.call('HMGET', st, 'balance', 'rate', 'cap', 'next_refill', 'inflight', 'paused')
 if not v[1] then
   redis.call('HINCRBYFLOAT', st, 'unsynced_inflight', cost)
@@ -55,6 +73,7 @@ if paused == 0 and balance > floor then
   granted = 1
   balance = balance - cost
   inflight = inflight + cost
+  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[7]), ARGV[6] .. ':' .. ARGV[1])
   if balance <= floor then paused = 1 end
 else
   paused = 1
@@ -76,16 +95,20 @@ end
 return {granted, math.floor(balance * 1000), wait, 1}
 """
 
-# KEYS[1] state, KEYS[2] spend hash. ARGV: estimated, actual, has_env, tokensLeft, refillIn,
-# refillRate, server_ts, now_ms, purpose, was_synced
-_SETTLE = """
+# KEYS[1] state, KEYS[2] spend hash, KEYS[3] reservations. ARGV: estimated, actual, has_env,
+# tokensLeft, refillIn, refillRate, server_ts, now_ms, purpose, was_synced, reservation id
+_SETTLE = _EXPIRE + """
 local st = KEYS[1]
 local est = tonumber(ARGV[1]); local actual = tonumber(ARGV[2])
 local has_env = tonumber(ARGV[3]); local now = tonumber(ARGV[8])
+expire(st, KEYS[3], now)
 local v = redis.call('HMGET', st, 'balance', 'inflight', 'sync_ts', 'unsynced_inflight')
 local inflight = tonumber(v[2]) or 0
 if tonumber(ARGV[10]) == 1 then
-  inflight = inflight - est
+  -- a reservation that already expired was taken out of inflight then
+  if ARGV[11] == '' or redis.call('ZREM', KEYS[3], ARGV[11] .. ':' .. ARGV[1]) == 1 then
+    inflight = inflight - est
+  end
 else
   redis.call('HSET', st, 'unsynced_inflight', math.max(0, (tonumber(v[4]) or 0) - est))
 end
@@ -115,6 +138,7 @@ class Reservation:
     purpose: str
     waited_s: float
     synced: bool
+    id: str = ""
 
 
 class TokenBudget:
@@ -122,7 +146,7 @@ class TokenBudget:
 
     def __init__(self, client: redis.Redis, *, name: str = "default", floor: int = 50,
                  resume: int = 55, deadline_s: float = 900.0, clock: Clock | None = None,
-                 refill_grace_ms: int = 2000) -> None:
+                 refill_grace_ms: int = 2000, reservation_ttl_s: float = 600.0) -> None:
         if resume <= floor:
             raise ValueError("resume must be greater than floor")
         self.redis = client
@@ -131,9 +155,12 @@ class TokenBudget:
         self.deadline_s = deadline_s
         self.clock: Clock = clock or SystemClock()
         self.grace_ms = refill_grace_ms
+        # longer than any call holds its reservation (4 attempts of 60 s plus backoff)
+        self.reservation_ttl_ms = int(reservation_ttl_s * 1000)
         base = f"keepa:budget:{name}"
         self.k_state, self.k_spend = f"{base}:state", f"{base}:spend"
         self.k_waits, self.k_waiting = f"{base}:waits", f"{base}:waiting"
+        self.k_res = f"{base}:reservations"
         self._acquire = client.register_script(_ACQUIRE)
         self._settle = client.register_script(_SETTLE)
 
@@ -146,19 +173,21 @@ class TokenBudget:
     def _now_ms(self) -> int:
         return int(self.clock.now() * 1000)
 
-    def _try(self, cost: int) -> tuple[bool, float, float, bool]:
+    def _try(self, cost: int, res_id: str) -> tuple[bool, float, float, bool]:
         granted, bal, wait_ms, synced = self._acquire(
-            keys=[self.k_state],
-            args=[cost, self._now_ms(), self.floor, self.resume, self.grace_ms])
+            keys=[self.k_state, self.k_res],
+            args=[int(cost), self._now_ms(), self.floor, self.resume, self.grace_ms, res_id,
+                  self.reservation_ttl_ms])
         return bool(granted), int(bal) / 1000, int(wait_ms) / 1000, bool(synced)
 
     def is_synced(self) -> bool:
         return bool(self.redis.hexists(self.k_state, "balance"))
 
-    def _start_wait(self, purpose: str, cost: int) -> str:
+    def _start_wait(self, purpose: str, cost: int, limit: float) -> str:
         who = f"{purpose}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.redis.hset(self.k_waiting, who, json.dumps({"purpose": purpose, "cost": cost,
-                                                         "since": self.clock.now()}))
+                                                         "since": self.clock.now(),
+                                                         "deadline_s": limit}))
         return who
 
     def _end_wait(self, who: str, purpose: str, waited: float) -> None:
@@ -177,12 +206,13 @@ class TokenBudget:
 
         `deadline` is seconds of clock time; past it BudgetWaitTimeout says who waited how long.
         """
-        granted, bal, wait, synced = self._try(cost)
+        rid = uuid.uuid4().hex
+        granted, bal, wait, synced = self._try(cost, rid)
         if granted:
-            return Reservation(cost, purpose, 0.0, synced)
+            return Reservation(cost, purpose, 0.0, synced, rid)
         limit = self._deadline(deadline)
         start = self.clock.now()
-        who = self._start_wait(purpose, cost)
+        who = self._start_wait(purpose, cost, limit)
         log.info("keepa budget: %s waits %.0fs for %d tokens (balance %.0f, resume at %d)",
                  purpose, wait, cost, bal, self.resume)
         try:
@@ -191,21 +221,22 @@ class TokenBudget:
                 if waited + wait > limit:
                     raise self._timeout(purpose, cost, waited, limit, bal)
                 self.clock.sleep(min(max(wait, 0.05), MAX_POLL_S))
-                granted, bal, wait, synced = self._try(cost)
+                granted, bal, wait, synced = self._try(cost, rid)
                 if granted:
-                    return Reservation(cost, purpose, self.clock.now() - start, synced)
+                    return Reservation(cost, purpose, self.clock.now() - start, synced, rid)
         finally:
             self._end_wait(who, purpose, self.clock.now() - start)
 
     async def aacquire(self, cost: int, purpose: str = "other", deadline: float | None = None,
                        ) -> Reservation:
         """acquire() for async callers: Redis calls run in a thread, waiting uses clock.asleep."""
-        granted, bal, wait, synced = await asyncio.to_thread(self._try, cost)
+        rid = uuid.uuid4().hex
+        granted, bal, wait, synced = await asyncio.to_thread(self._try, cost, rid)
         if granted:
-            return Reservation(cost, purpose, 0.0, synced)
+            return Reservation(cost, purpose, 0.0, synced, rid)
         limit = self._deadline(deadline)
         start = self.clock.now()
-        who = await asyncio.to_thread(self._start_wait, purpose, cost)
+        who = await asyncio.to_thread(self._start_wait, purpose, cost, limit)
         log.info("keepa budget: %s waits %.0fs for %d tokens (balance %.0f, resume at %d)",
                  purpose, wait, cost, bal, self.resume)
         try:
@@ -214,9 +245,9 @@ class TokenBudget:
                 if waited + wait > limit:
                     raise self._timeout(purpose, cost, waited, limit, bal)
                 await self.clock.asleep(min(max(wait, 0.05), MAX_POLL_S))
-                granted, bal, wait, synced = await asyncio.to_thread(self._try, cost)
+                granted, bal, wait, synced = await asyncio.to_thread(self._try, cost, rid)
                 if granted:
-                    return Reservation(cost, purpose, self.clock.now() - start, synced)
+                    return Reservation(cost, purpose, self.clock.now() - start, synced, rid)
         finally:
             await asyncio.to_thread(self._end_wait, who, purpose, self.clock.now() - start)
 
@@ -228,20 +259,23 @@ class TokenBudget:
             waited_s=waited, purpose=purpose, cost=cost)
 
     def settle(self, envelope: TokenEnvelope | None, estimated: int, actual: int | None = None,
-               *, purpose: str = "other", synced: bool = True) -> float:
+               *, purpose: str = "other", synced: bool = True, reservation: str = "") -> float:
         """Release a reservation and resync with Keepa's envelope; returns the new balance.
 
         `actual` defaults to the envelope's tokensConsumed. Older envelopes (responses that
         arrive out of order) only correct the estimate, they never roll the balance back.
+        `reservation` is the Reservation's id (one that expired meanwhile is not released
+        twice).
         """
         if actual is None:
             actual = envelope.tokens_consumed if envelope else estimated
         env = envelope
-        args: list[Any] = [estimated, actual, 1 if env else 0,
+        args: list[Any] = [int(estimated), actual, 1 if env else 0,
                            env.tokens_left if env else 0, env.refill_in_ms if env else 0,
                            env.refill_rate if env else 0, env.timestamp_ms if env else 0,
-                           self._now_ms(), purpose, 1 if synced else 0]
-        return int(self._settle(keys=[self.k_state, self.k_spend], args=args)) / 1000
+                           self._now_ms(), purpose, 1 if synced else 0, reservation]
+        return int(self._settle(keys=[self.k_state, self.k_spend, self.k_res],
+                                args=args)) / 1000
 
     def sync(self, envelope: TokenEnvelope) -> float:
         """Adopt a free /token/ answer (no reservation to release)."""
@@ -261,13 +295,20 @@ class TokenBudget:
         return out
 
     def waiting_now(self) -> list[dict[str, Any]]:
+        """Who waits for tokens now. A waiter past its deadline (plus a minute) is a process
+        that was killed while waiting: it is forgotten, not shown as waiting for ever."""
         now = self.clock.now()
-        out = []
+        out, gone = [], []
         for who, v in self.redis.hgetall(self.k_waiting).items():
             info = json.loads(v)
             info["who"] = who.decode()
             info["waiting_s"] = round(now - float(info["since"]), 1)
+            if info["waiting_s"] > float(info.get("deadline_s", self.deadline_s)) + 60:
+                gone.append(who)
+                continue
             out.append(info)
+        if gone:
+            self.redis.hdel(self.k_waiting, *gone)
         return sorted(out, key=lambda w: -w["waiting_s"])
 
     def snapshot(self) -> dict[str, Any]:
@@ -296,4 +337,4 @@ class TokenBudget:
 
     def reset(self) -> None:
         """Forget all state (tests, or after changing API key)."""
-        self.redis.delete(self.k_state, self.k_spend, self.k_waits, self.k_waiting)
+        self.redis.delete(self.k_state, self.k_spend, self.k_waits, self.k_waiting, self.k_res)

@@ -156,23 +156,33 @@ class KeepaClient:
                 if self.budget is not None and res is not None:
                     consumed = env.tokens_consumed if env else 0
                     await asyncio.to_thread(self.budget.settle, env, estimate, consumed,
-                                            purpose=purpose, synced=res.synced)
+                                            purpose=purpose, synced=res.synced,
+                                            reservation=res.id)
                 if err.status != 429:
                     raise
                 if attempt >= self.max_429:
                     raise KeepaTokensExhausted(
                         f"Keepa kept answering 429 NOT_ENOUGH_TOKEN after {attempt + 1} tries",
                         status=429, envelope=err.envelope) from err
-                wait_s = (env.refill_in_ms / 1000 + 0.1) if env else 5.0
                 log.warning("keepa 429 on %s (%s): tokensLeft %s; waiting for the refill",
                             path, purpose, env.tokens_left if env else "?")
-                if self.budget is None:
-                    await self.clock.asleep(wait_s)
+                if self.budget is None or env is None:
+                    # with an envelope the budget now knows the balance and its acquire()
+                    # waits; without one (a proxy's bare 429) it would grant again at once
+                    await self.clock.asleep((env.refill_in_ms / 1000 + 0.1) if env
+                                            else min(60.0, 5.0 * 2 ** attempt))
                 continue
+            except BaseException:
+                # cancelled, a worker's time limit, a bug: release the reservation now, or
+                # it would hold its tokens out of the shared balance until it expires
+                if self.budget is not None and res is not None:
+                    self.budget.settle(None, estimate, 0, purpose=purpose, synced=res.synced,
+                                       reservation=res.id)
+                raise
             if self.budget is not None and res is not None:
                 await asyncio.to_thread(self.budget.settle, result.envelope, estimate,
                                         result.tokens_consumed, purpose=purpose,
-                                        synced=res.synced)
+                                        synced=res.synced, reservation=res.id)
             result.estimated = estimate
             return result
         raise AssertionError("unreachable")  # pragma: no cover
