@@ -222,6 +222,26 @@ def test_deal_pages_are_150(clock: SimClock) -> None:
     assert {d["asin"] for d in first["dr"]}.isdisjoint(d["asin"] for d in second["dr"])
 
 
+@pytest.mark.parametrize(("sort_type", "key"), [
+    (1, lambda d: d["creationDate"]),  # newest deal first: the scout's watermark relies on it
+    (4, lambda d: d["deltaPercent"][1][2]),  # biggest drop first
+])
+def test_deal_pages_are_sorted_across_pages(clock: SimClock, sort_type: int, key: Any) -> None:
+    """Keepa sorts the whole result, not each page: page 0 holds the top 150."""
+    big = SandboxMarket(n_products=3000, seed=1, clock=clock)
+    sel = {"priceTypes": [2], "dateRange": 1, "sortType": sort_type}
+    rows: list[dict[str, Any]] = []
+    for page in range(50):
+        dr = big.deals({**sel, "page": page})["dr"]
+        if not dr:
+            break
+        rows += dr
+    assert len(rows) > 300
+    values = [key(d) for d in rows]
+    assert values == sorted(values, reverse=True)
+    assert len({d["asin"] for d in rows}) == len(rows)
+
+
 def test_new_deals_appear_as_time_passes(market: SandboxMarket) -> None:
     sel = {"priceTypes": [2], "dateRange": 1, "isRangeEnabled": True,
            "deltaPercentRange": [25, 100]}

@@ -105,11 +105,12 @@ class _Entry:
 class _Scan:
     """One /deal/ candidate scan (a selection at a market minute), continued page by page."""
 
-    __slots__ = ("crawled", "idx", "lock", "matches", "n", "ready")
+    __slots__ = ("crawled", "idx", "lock", "matches", "n", "ready", "sorted")
 
     def __init__(self, idx: np.ndarray, crawled: np.ndarray) -> None:
         self.idx, self.crawled = idx, crawled
         self.n = 0
+        self.sorted = False  # matches in the selection's sort order (non-lazy orders)
         self.ready = 0  # candidates before this one have their histories generated
         self.matches: list[dict[str, Any]] = []
         self.lock = threading.Lock()
@@ -632,11 +633,7 @@ class SandboxMarket:
         for w in (30, 90, 180, 365):
             m = rank.t[1:] >= at - w * DAY
             drops[f"salesRankDrops{w}"] = int(((rank.v[1:] < rank.v[:-1]) & m).sum())
-        day = at // DAY - self.start_day
-        created = at
-        if np.isfinite(c.dip_period[i]) and (day - c.dip_phase[i]) % c.dip_period[i] < c.dip_len[i]:
-            pos = (day - c.dip_phase[i]) % c.dip_period[i]
-            created = max(self.t0, int((at // DAY - pos) * DAY))
+        created = int(self._creation_dates(np.array([i]), np.array([at]))[0])
         return {"asin": c.asins[i], "parentAsin": None, "title": c.title(i),
                 "rootCat": KINDS[k][1], "categories": [KINDS[k][2][int(c.leaf[i])][0]],
                 "lastUpdate": at, "creationDate": created, "current": cur, "avg": avg,
@@ -673,7 +670,15 @@ class SandboxMarket:
                 self._deal_scans[scan_key] = scan
                 while len(self._deal_scans) > 8:
                     self._deal_scans.popitem(last=False)
-        need = (page + 1) * 150
+        key = {1: lambda d: -d["creationDate"], 2: lambda d: -d["delta"][date_range][pt],
+               3: lambda d: d["current"][SALES] if d["current"][SALES] > 0 else 1 << 40,
+               4: lambda d: -d["deltaPercent"][date_range][pt]}.get(sort_type,
+                                                                    lambda d: -d["lastUpdate"])
+        # Keepa sorts the whole result. The candidates already come in the exact order of
+        # sortType 1 (creation date) and of the default (last update), so those pages are
+        # evaluated lazily; the other orders need every candidate evaluated once per scan.
+        lazy = sort_type not in (2, 3, 4)
+        need = (page + 1) * 150 if lazy else math.inf
         ranges = bool(selection.get("isRangeEnabled", False))
         with scan.lock:
             while len(scan.matches) < need and scan.n < len(scan.idx):
@@ -690,13 +695,12 @@ class SandboxMarket:
                 d = self._deal_cached(i, int(scan.crawled[i]))
                 if self._deal_matches(d, selection, pt, date_range, ranges):
                     scan.matches.append(d)
-            matches = scan.matches[page * 150:need]
-        key = {1: lambda d: -d["creationDate"], 2: lambda d: -d["delta"][date_range][pt],
-               3: lambda d: d["current"][SALES] if d["current"][SALES] > 0 else 1 << 40,
-               4: lambda d: -d["deltaPercent"][date_range][pt]}.get(sort_type,
-                                                                    lambda d: -d["lastUpdate"])
-        # pages follow the candidate order (stable, disjoint); each page is sorted exactly
-        dr = sorted(matches, key=key)
+            if not lazy and not scan.sorted:
+                scan.matches.sort(key=key)  # stable: ties keep the candidate order
+                scan.sorted = True
+            dr = scan.matches[page * 150:(page + 1) * 150]
+        if lazy:
+            dr = sorted(dr, key=key)  # ties within a creation date / minute
         cats: dict[int, int] = {}
         for d in dr:
             cats[d["rootCat"]] = cats.get(d["rootCat"], 0) + 1
@@ -731,9 +735,22 @@ class SandboxMarket:
             order = np.argsort(-(c.base_used[idx] * depth[idx]), kind="stable")
         elif sort_type == 4:
             order = np.argsort(-depth[idx], kind="stable")
+        elif sort_type == 1:  # newest deal first: exactly the dict's creationDate
+            order = np.argsort(-self._creation_dates(idx, crawled[idx]), kind="stable")
         else:
             order = np.argsort(-crawled[idx], kind="stable")
         return idx[order], crawled
+
+    def _creation_dates(self, idx: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """When each product's current deal appeared (Keepa minutes), seen at `at`: the start
+        of the day its price dip began, else the crawl itself."""
+        c = self.catalog
+        at = at.astype(np.int64)
+        period = c.dip_period[idx]
+        pos = np.mod((at // DAY - self.start_day) - c.dip_phase[idx], period)
+        dip = np.isfinite(period) & (pos < c.dip_len[idx])
+        start = np.where(dip, np.trunc((at // DAY - np.where(dip, pos, 0)) * DAY), 0)
+        return np.where(dip, np.maximum(self.t0, start.astype(np.int64)), at)
 
     @staticmethod
     def _deal_matches(d: dict[str, Any], sel: dict[str, Any], pt: int, dr: int,
