@@ -150,6 +150,15 @@ def test_factory_uses_sandbox_without_key_and_sync_wrapper_works() -> None:
         assert len(res.products) == 2 and res.tokens_consumed == 2
 
 
+def test_a_faster_sandbox_refills_the_budget_as_fast(redis_url: str) -> None:
+    """SANDBOX_SPEED=60 runs an hour a minute: the budget must expect its refills as often."""
+    settings = load_settings(sandbox_products=50, sandbox_speed=60.0)
+    client = make_keepa_client(settings)
+    assert client.budget is not None and client.budget.clock is client.clock
+    market = client._http._transport.app.state.market  # type: ignore[attr-defined]
+    assert client.clock is market.clock
+
+
 def test_factory_uses_live_keepa_with_key() -> None:
     settings = load_settings(keepa_api_key="secret", keepa_api_url="http://127.0.0.1:9")
     client = make_keepa_client(settings, budget=None)

@@ -78,12 +78,6 @@ def make_keepa_client(settings: Settings | None = None, *, purpose: str = "proce
     from tools.redis_embedded import RedisUnavailable
 
     settings = settings or get_settings()
-    if budget == "auto":
-        try:
-            budget = make_token_budget(settings, clock=clock)
-        except RedisUnavailable as err:
-            log.warning("Keepa token budget disabled (no Redis: %s)", err)
-            budget = None
     if settings.keepa_api_key:
         base, key = settings.keepa_api_url, settings.keepa_api_key
     elif settings.keepa_sandbox_url:
@@ -96,6 +90,12 @@ def make_keepa_client(settings: Settings | None = None, *, purpose: str = "proce
             transport = httpx.ASGITransport(app=create_app(market))
             clock = clock or market.clock
         base, key = SANDBOX_BASE, SANDBOX_KEY
+    if budget == "auto":  # on the market's clock too: a faster sandbox refills faster
+        try:
+            budget = make_token_budget(settings, clock=clock)
+        except RedisUnavailable as err:
+            log.warning("Keepa token budget disabled (no Redis: %s)", err)
+            budget = None
     return KeepaClient(api_key=key, base_url=base, domain_id=settings.keepa_domain_id,
                        budget=budget, purpose=purpose, transport=transport, clock=clock,
                        wait_deadline_s=settings.keepa_wait_deadline_s, **kwargs)
