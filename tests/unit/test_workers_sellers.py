@@ -83,13 +83,17 @@ def test_processor_scores_price_now_sellers_and_caches_them(sandbox: Sandbox) ->
         cached = session.exec(select(KeepaSeller)).all()
         assert {d.seller_id for d in with_offers} == {s.seller_id for s in cached}
         assert fetched == len(cached)
-        assert budget.spend_by_purpose()["processor-sellers"] == len(cached)
+        spend = budget.spend_by_purpose()
+        assert spend["processor-sellers"] == len(cached)
+        assert spend["processor"] == len(market.asins()) and "refresher" not in spend
 
         # a stats-only refresh 5 h later keeps the score while the offers are fresh
         offers_at = {d.asin: d.offers_fetched_at for d in with_offers}
         clock.advance(5 * 3600)
         _process_all(client, session, clock)
         session.expire_all()
+        spend = budget.spend_by_purpose()  # refreshes are booked apart from first fetches
+        assert spend["refresher"] > 0 and spend["processor"] == len(market.asins())
         stats_only = 0
         for asin, at in offers_at.items():
             deal = session.get(Deal, asin)

@@ -312,11 +312,15 @@ def run_processor(client: ProductsClient, session: Session, clock: Clock, *, bat
     # stats-only refresh for deals analysed with history recently enough; full fetch otherwise
     light = {a for a, d in deals.items() if d.fetched_at is not None and a in hist_at
              and now - hist_at[a] < history_max_age}
+    # spend is booked as "processor" for first fetches, "refresher" for deals fetched before
+    known = {a for a, d in deals.items() if d.fetched_at is not None}
     records: dict[str, Any] = {}
-    for group, history in ((sorted(set(deals) - light), True), (sorted(light), False)):
+    for group, history, purpose in ((sorted(set(deals) - known), True, "processor"),
+                                    (sorted(known - light), True, "refresher"),
+                                    (sorted(light), False, "refresher")):
         if not group:
             continue
-        res = client.products(group, stats=stats_days, history=history, purpose="processor")
+        res = client.products(group, stats=stats_days, history=history, purpose=purpose)
         result.tokens += int(getattr(res, "tokens_consumed", 0) or 0)
         records.update(_analyse_all(result, analyse, res.products, now, ""))
         for err in res.errors:
