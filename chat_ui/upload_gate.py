@@ -2,8 +2,10 @@
 
 Chainlit checks uploads against its global `spontaneous_file_upload` setting, not against the
 chat profile's override that hides the paperclip from sellers, so without this gate a seller
-could still POST /project/file and have the file written into the session's folder. Files the
-app itself asks for (`AskFileMessage`, named by `ask_parent_id`) stay allowed for everyone.
+could still POST /project/file and have the file written into the session's folder. The app
+never asks users for files (no `AskFileMessage`), so no `ask_parent_id` is an exception, and
+every `session_id` the query names is checked (Starlette reads the last of repeated values,
+parse_qs the first: a crafted query must not pass one and store under the other).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def session_role(session_id: str) -> str | None:
 
 
 class AdminUploadGate:
-    """ASGI middleware inside Chainlit's app: 403 for a non-admin's spontaneous upload."""
+    """ASGI middleware inside Chainlit's app: 403 for a non-admin's upload."""
 
     def __init__(self, app: ASGIApp,
                  role_of: Callable[[str], str | None] = session_role) -> None:
@@ -44,16 +46,15 @@ class AdminUploadGate:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (scope["type"] == "http" and scope.get("method") == "POST"
                 and scope.get("path", "").endswith("/project/file")):
-            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-            sid = (query.get("session_id") or [None])[0]
-            if sid and not query.get("ask_parent_id"):
-                role = self.role_of(sid)
-                if role is not None and role != "admin":
-                    await send({"type": "http.response.start", "status": 403,
-                                "headers": [(b"content-type", b"application/json")]})
-                    await send({"type": "http.response.body",
-                                "body": json.dumps({"detail": REFUSAL}).encode()})
-                    return
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"),
+                             keep_blank_values=True)
+            roles = {self.role_of(sid) for sid in query.get("session_id", [])}
+            if roles - {None, "admin"}:
+                await send({"type": "http.response.start", "status": 403,
+                            "headers": [(b"content-type", b"application/json")]})
+                await send({"type": "http.response.body",
+                            "body": json.dumps({"detail": REFUSAL}).encode()})
+                return
         await self.app(scope, receive, send)
 
 
