@@ -125,3 +125,16 @@ def test_a_waiter_killed_while_waiting_is_not_shown_for_ever(budget: TokenBudget
     assert [w["purpose"] for w in budget.waiting_now()] == ["backfill"]
     clock.advance(181)
     assert budget.waiting_now() == []
+
+
+def test_a_late_settle_without_envelope_credits_nothing_twice(budget: TokenBudget,
+                                                              clock: SimClock) -> None:
+    """Expired, then another process resynced from Keepa: the late settle must not add the
+    estimate back on top of Keepa's own number."""
+    budget.sync(_env(1000, ts=T0))
+    slow = budget.acquire(100, "processor")
+    clock.advance(budget.reservation_ttl_ms / 1000 + 1)
+    budget.sync(_env(900, ts=clock.now()))  # another process's answer
+    assert budget.settle(None, slow.cost, 0, purpose="processor", reservation=slow.id) == 900
+    budget.settle(None, slow.cost, 0, purpose="processor", reservation=slow.id)  # twice
+    assert budget.snapshot()["balance"] == 900

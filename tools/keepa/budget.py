@@ -104,10 +104,14 @@ local has_env = tonumber(ARGV[3]); local now = tonumber(ARGV[8])
 expire(st, KEYS[3], now)
 local v = redis.call('HMGET', st, 'balance', 'inflight', 'sync_ts', 'unsynced_inflight')
 local inflight = tonumber(v[2]) or 0
+local live = 1
 if tonumber(ARGV[10]) == 1 then
-  -- a reservation that already expired was taken out of inflight then
+  -- a reservation that already expired was taken out of inflight then, and a resync since
+  -- may already have put its tokens back: release and credit nothing twice
   if ARGV[11] == '' or redis.call('ZREM', KEYS[3], ARGV[11] .. ':' .. ARGV[1]) == 1 then
     inflight = inflight - est
+  else
+    live = 0
   end
 else
   redis.call('HSET', st, 'unsynced_inflight', math.max(0, (tonumber(v[4]) or 0) - est))
@@ -120,8 +124,10 @@ if has_env == 1 and tonumber(ARGV[7]) >= sync_ts then
   balance = tonumber(ARGV[4]) - inflight
   redis.call('HSET', st, 'rate', rate, 'cap', 60 * rate, 'next_refill', now + tonumber(ARGV[5]),
              'sync_ts', ARGV[7])
-elseif balance then
+elseif balance and live == 1 then
   balance = balance + est - actual
+elseif balance then
+  balance = balance - actual
 end
 if balance then redis.call('HSET', st, 'balance', balance) end
 redis.call('HSET', st, 'inflight', inflight)

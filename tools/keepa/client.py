@@ -173,7 +173,7 @@ class KeepaClient:
                                             else min(60.0, 5.0 * 2 ** attempt))
                 continue
             except BaseException:
-                # cancelled, a worker's time limit, a bug: release the reservation now, or
+                # cancelled (a stopped chat turn) or a bug: release the reservation now, or
                 # it would hold its tokens out of the shared balance until it expires
                 if self.budget is not None and res is not None:
                     self.budget.settle(None, estimate, 0, purpose=purpose, synced=res.synced,
