@@ -432,3 +432,36 @@ def test_offers_and_stats_prices_are_compared_on_one_basis() -> None:
                                   new_source="offers")
     assert policy.is_volatile(25.49, 29.48, None, None, old_source="stats",
                               new_source="offers")
+
+
+def test_a_deal_with_only_the_plain_used_price_gets_its_offers_bought(settings: Any) -> None:
+    """Stats with no used-by-condition price (only Keepa's plain used price, without shipping)
+    give no Price Now; the processor buys the offers instead of leaving the deal unpriced."""
+    from types import SimpleNamespace
+
+    from tests.unit.deal_builders import NOW, km, offer, product, sales_history
+    from workers.pipeline.common import insert_pending
+    from workers.pipeline.processor import run_processor
+
+    sales = [(km(2025, m, 10), 3000) for m in (2, 4, 6, 8, 10, 12)]
+    calls: list[int | None] = []
+
+    class Scripted:
+        def products(self, asins: list[str], **kw: Any) -> Any:
+            calls.append(kw.get("offers"))
+            p = product(asin=asins[0], **sales_history(sales), current={2: 900, 12: 3},
+                        offers=[offer(1500, 399, condition=4)] if kw.get("offers") else None)
+            return SimpleNamespace(products=[p], errors=[], missing=[], tokens_consumed=1)
+
+        def seller(self, ids: Any, **kw: Any) -> dict[str, Any]:
+            return {}
+
+    clock = SimClock(NOW.timestamp())
+    with session_scope() as session:
+        insert_pending(session, [{"asin": "0000000001"}], now=NOW, priority=PENDING_PRIORITY)
+        session.commit()
+        run_processor(Scripted(), session, clock, batch_size=10)
+        deal = session.get(Deal, "0000000001")
+        assert calls == [None, 20]  # stats first, then the offers
+        assert deal is not None and deal.price_now == pytest.approx(18.99)
+        assert deal.price_now_source == "offers" and deal.profit_default is not None

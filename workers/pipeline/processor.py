@@ -123,9 +123,18 @@ def claim_due(session: Session, now: datetime, n: int) -> list[Any]:
 
 
 def _precheck(record: Any) -> bool:
-    """Cheap profitability test on the stats-only analysis: worth buying offers for?"""
+    """Cheap profitability test on the stats-only analysis: worth buying offers for?
+
+    Without a used-by-condition price in the stats (the plain used price leaves shipping out
+    and is never Price Now) the offers are the only way to price a deal that has used offers
+    and a known sale price: buy them rather than leave it unpriced for good.
+    """
     profit = getattr(record, "profit", None)
-    return profit is not None and profit > 0
+    if profit is not None:
+        return profit > 0
+    return (getattr(record, "price_now", None) is None
+            and getattr(record, "list_at", None) is not None
+            and (getattr(record, "offers_used", None) or 0) > 0)
 
 
 def _offers_due(record: Any, offers_at: datetime | None, old_price: float | None,
