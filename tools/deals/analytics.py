@@ -373,6 +373,8 @@ class DealRecord:
     roi: float | None = None
     min_listing_price: float | None = None
     keepa_last_update: datetime | None = None
+    # Keepa's plain used price (no shipping): never Price Now, only a hint that offers exist
+    used_price_hint: float | None = None
     missing: dict[str, str] = field(default_factory=dict)
     # DealHistory
     used_price_history: dict[str, list[Any]] | None = None
@@ -492,6 +494,8 @@ def analyse_product(product: dict[str, Any], *, sellers: dict[str, SellerInfo] |
                 and amazon_now[s.AMAZON] != -2:
             rec.amazon_offer = amazon_now[s.AMAZON] > 0
         pn = price_now_from_stats(stats)
+        plain = s.stat_value(stats, "current", s.USED)
+        rec.used_price_hint = plain / 100.0 if plain and plain > 0 else None
         if pn is None:
             missing["price_now"] = ("no offers fetched and no used-by-condition price "
                                     "(with shipping) in stats.current")

@@ -125,16 +125,16 @@ def claim_due(session: Session, now: datetime, n: int) -> list[Any]:
 def _precheck(record: Any) -> bool:
     """Cheap profitability test on the stats-only analysis: worth buying offers for?
 
-    Without a used-by-condition price in the stats (the plain used price leaves shipping out
-    and is never Price Now) the offers are the only way to price a deal that has used offers
-    and a known sale price: buy them rather than leave it unpriced for good.
+    Without a used-by-condition price in the stats, only Keepa's plain used price (shipping
+    left out, so never Price Now) may say a used offer exists: when it is below the sale price,
+    the offers are the only way to price the deal; buy them rather than leave it unpriced.
     """
     profit = getattr(record, "profit", None)
     if profit is not None:
         return profit > 0
-    return (getattr(record, "price_now", None) is None
-            and getattr(record, "list_at", None) is not None
-            and (getattr(record, "offers_used", None) or 0) > 0)
+    hint, list_at = getattr(record, "used_price_hint", None), getattr(record, "list_at", None)
+    return (getattr(record, "price_now", None) is None and hint is not None
+            and list_at is not None and hint < list_at)
 
 
 def _offers_due(record: Any, offers_at: datetime | None, old_price: float | None,
