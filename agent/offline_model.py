@@ -218,7 +218,7 @@ class OfflineChatModel(BaseChatModel):
             name = res.name or ""
             data = _load(_text(res))
             if res.status == "error" or data is None:
-                parts.append(f"The {name or 'tool'} call failed: {_text(res)[:400]}")
+                parts.append(failure_text(name, _text(res)))
                 continue
             parts.append(self._write(key, name, data, _text(human), knowledge, renders_tables))
         return "\n\n".join(parts)
@@ -379,3 +379,23 @@ def _pipeline_text(d: dict[str, Any]) -> str:
             ok = "ok" if run.get("last_ok") else f"error: {run.get('last_error')}"
             lines.append(f"- {task}: last run {run.get('last_run')} ({ok})")
     return "\n".join(lines)
+
+
+_TOOL_TASKS = {"search_deals": "search the deals", "get_deal": "look that deal up",
+               "deal_advice": "judge that deal", "check_restriction": "check whether you can "
+               "sell it", "keepa_lookup": "look it up on Keepa",
+               "search_knowledge": "search the taught strategies",
+               "propose_knowledge": "extract strategies from that",
+               "set_deal_query": "change the deal query", "pipeline_status": "read the "
+               "pipeline status"}
+_ERROR_PREFIX = re.compile(r"^Error:\s*(?:[A-Z]\w*(?:Error|Exception|Unavailable|Timeout)\w*:\s*)?")
+
+
+def failure_text(tool_name: str, raw: str) -> str:
+    """A failed tool call in words for the user: what could not be done and why, without the
+    retry hint ToolNode writes for a model ("Fix the arguments or tell the user")."""
+    reason = _ERROR_PREFIX.sub("", raw.strip())
+    reason = reason.removesuffix("Fix the arguments or tell the user.").strip().rstrip(".")
+    task = _TOOL_TASKS.get(tool_name, f"run {tool_name or 'that tool'}")
+    return f"I couldn't {task}: {reason[:400]}."
+

@@ -132,6 +132,18 @@ async def test_offline_model_does_not_offer_admin_tools_to_a_user(
         assert get_deal_query(session)["currentRange"] == DEFAULT_SELECTION["currentRange"]
 
 
+async def test_a_failed_lookup_is_explained_to_the_seller_not_to_a_model(
+        settings: Settings, people: tuple[AgentContext, AgentContext]) -> None:
+    """No Redis for the gating check (the chat started without `arbitrage up`): the seller
+    reads what failed and what to do, not ToolNode's retry hint meant for a model."""
+    graph = build_graph(InMemorySaver(), retrieve=no_knowledge)
+    r = await run_turn(graph, "can I sell 0131103628?", thread_id="t", user=people[1])
+    assert r.tool_calls and r.tool_calls[0]["name"] == "check_restriction"
+    assert r.answer.startswith("I couldn't check whether you can sell it: ")
+    assert "arbitrage up" in r.answer
+    assert "Fix the arguments" not in r.answer and "Error:" not in r.answer
+
+
 async def test_knowledge_approval_interrupts_and_saves_only_the_approved(
         settings: Settings, people: tuple[AgentContext, AgentContext]) -> None:
     admin, _ = people
