@@ -306,6 +306,10 @@ class OfflineChatModel(BaseChatModel):
             yield chunk
 
 
+def _count(v: Any) -> str:
+    return f"{v:,}" if isinstance(v, int) else "n/a"
+
+
 def _deal_facts(d: dict[str, Any]) -> str:
     gated = {"restricted": "gated for you", "not_restricted": "you can sell it",
              "pending": "gating not checked yet"}.get(str(d.get("gated")))
@@ -314,10 +318,11 @@ def _deal_facts(d: dict[str, Any]) -> str:
              f"all-in cost {money(d.get('all_in_cost'))}",
              f"- Profit {money(d.get('profit'))}, ROI {pct(d.get('roi'))}, margin "
              f"{pct(d.get('margin'))}",
-             f"- Rank {d.get('sales_rank') or 'n/a'}, drops {d.get('rank_drops_30') or 0}/30d, "
+             f"- Rank {_count(d.get('sales_rank'))}, drops {d.get('rank_drops_30') or 0}/30d, "
              f"{d.get('rank_drops_365') or 0}/365d; {pct(d.get('percent_down'))} below the "
              "1-year average",
-             f"- Seasonality {d.get('seasonality') or 'n/a'}, Deal Trust "
+             f"- Seasonality {str(d.get('seasonality') or 'n/a').replace('_', '-')}, "
+             "Deal Trust "
              f"{pct(d.get('deal_trust'))}" + (", Amazon on the listing"
                                                if d.get("amazon_offer") else "")]
     if gated:

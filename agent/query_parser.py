@@ -112,7 +112,7 @@ drops sale sales price priced prices cost costs costing pay profit margin roi re
 looking check checked see seen keep money dollars bucks percent off down up out last past first
 step stop post rest note tone team meat mate tame steal slate tales stale lead dale said aids
 side dies eat tea ate seal lease ease there three were here hear heard live evil veil vile file
-life lift left felt
+life lift left felt market markets think doing going opinion general overall trend trends
 """
 _COMMON = frozenset(_COMMON_WORDS.split())
 _KNOWN = frozenset(_VOCAB) | _COMMON
@@ -713,7 +713,7 @@ _WHY = re.compile(r"^\s*(?:why|explain|teach me|how (?:do|does|should|can|come|t
 _WHAT_IS = re.compile(r"^\s*(?:what(?:'s| is| are)|who is|is it true)\b")
 _KNOWLEDGE = re.compile(
     r"\b(?:strateg(?:y|ies)|mental models?|lessons?|principles?|rule of thumb|counterfeit|"
-    r"what do you know|seasonality|concepts?|how to)\b")
+    r"what do you (?:know|think)|how is the market|seasonality|concepts?|how to)\b")
 _ADVICE = re.compile(
     r"\b(?:buy|purchase|worth|verdict|advice|advise|recommend|should i|would you|good deal|"
     r"pass|watch|thoughts?|opinion|think|take on|grab|pick up|flip)\b")

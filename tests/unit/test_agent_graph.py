@@ -144,6 +144,15 @@ async def test_a_failed_lookup_is_explained_to_the_seller_not_to_a_model(
     assert "Fix the arguments" not in r.answer and "Error:" not in r.answer
 
 
+async def test_deal_facts_read_like_the_rest_of_the_answers(
+        settings: Settings, people: tuple[AgentContext, AgentContext]) -> None:
+    seed(settings, make_deal("B0AAAAAAA1", seasonality="year_round"))
+    graph = build_graph(InMemorySaver(), retrieve=no_knowledge)
+    r = await run_turn(graph, "tell me about B0AAAAAAA1", thread_id="t", user=people[1])
+    assert "- Rank 45,000, drops 5/30d" in r.answer
+    assert "Seasonality year-round" in r.answer and "year_round" not in r.answer
+
+
 async def test_knowledge_approval_interrupts_and_saves_only_the_approved(
         settings: Settings, people: tuple[AgentContext, AgentContext]) -> None:
     admin, _ = people

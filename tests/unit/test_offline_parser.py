@@ -57,6 +57,9 @@ def test_find_asin(text: str, asin: str | None) -> None:
     ("teach: IF rank < 100k THEN buy", "propose_knowledge", None),
     ("https://example.com/article", "propose_knowledge", None),
     ("how is the pipeline doing?", "pipeline_status", None),
+    # "market" is a word, not a typo of the subject "marketing" (was a marketing-books search)
+    ("Errol, what do you think about the market?", "search_knowledge", "errol"),
+    ("how is the market doing?", "search_knowledge", None),
     ("hello", "greeting", None),
     ("purple monkey dishwasher", "unknown", None),
     ("Olivia, should I buy it?", "unknown", "olyvia"),
