@@ -16,6 +16,7 @@ import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -366,13 +367,27 @@ def _approval_text(d: dict[str, Any]) -> str:
     return text + "."
 
 
+def _ago(iso: Any, now: datetime | None = None) -> str:
+    """'17:34 UTC, 3 min ago' for an ISO time (what an admin reads at a glance)."""
+    try:
+        t = datetime.fromisoformat(str(iso))
+    except ValueError:
+        return "n/a"
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=UTC)
+    age = ((now or datetime.now(UTC)) - t).total_seconds()
+    when = (f"{age / 60:.0f} min ago" if age < 5400 else f"{age / 3600:.1f} h ago"
+            if age < 172_800 else f"{age / 86400:.1f} days ago")
+    return f"{t.astimezone(UTC):%Y-%m-%d %H:%M} UTC, {when}"
+
+
 def _pipeline_text(d: dict[str, Any]) -> str:
     deals = d.get("deals") or {}
     lines = [f"Deals: {d.get('total', 0)} (" + (", ".join(f"{k} {v}" for k, v in
                                                            sorted(deals.items())) or "none")
              + ")",
-             f"Freshness: newest update {d.get('newest_update') or 'n/a'}, oldest "
-             f"{d.get('oldest_update') or 'n/a'}"]
+             f"Freshness: newest update {_ago(d.get('newest_update'))}; oldest "
+             f"{_ago(d.get('oldest_update'))}"]
     tokens = d.get("tokens") or {}
     if "balance" in tokens:
         lines.append(f"Keepa tokens: {tokens['balance']} (refill {tokens.get('refill_rate')}"
@@ -382,7 +397,7 @@ def _pipeline_text(d: dict[str, Any]) -> str:
     for task, run in sorted((d.get("task_runs") or {}).items()):
         if isinstance(run, dict) and run:
             ok = "ok" if run.get("last_ok") else f"error: {run.get('last_error')}"
-            lines.append(f"- {task}: last run {run.get('last_run')} ({ok})")
+            lines.append(f"- {task}: last run {_ago(run.get('last_run'))} ({ok})")
     return "\n".join(lines)
 
 

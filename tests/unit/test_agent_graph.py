@@ -153,6 +153,18 @@ async def test_deal_facts_read_like_the_rest_of_the_answers(
     assert "Seasonality year-round" in r.answer and "year_round" not in r.answer
 
 
+async def test_pipeline_status_reads_as_ages_not_timestamps(
+        settings: Settings, people: tuple[AgentContext, AgentContext]) -> None:
+    import re
+
+    seed(settings, make_deal("B0AAAAAAA1"))
+    graph = build_graph(InMemorySaver(), retrieve=no_knowledge)
+    r = await run_turn(graph, "how is the pipeline doing?", thread_id="t", user=people[0])
+    assert "Deals: 1 (active 1)" in r.answer
+    assert re.search(r"newest update \d{4}-\d\d-\d\d \d\d:\d\d UTC, \d+ min ago", r.answer)
+    assert not re.search(r"T\d\d:\d\d:\d\d", r.answer)  # no raw ISO stamps
+
+
 async def test_knowledge_approval_interrupts_and_saves_only_the_approved(
         settings: Settings, people: tuple[AgentContext, AgentContext]) -> None:
     admin, _ = people
