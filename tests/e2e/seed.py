@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from tools.db import migrate, session_scope
 from tools.deals.money import MoneyInputs, compute_money
+from tools.keepa.sandbox.catalog import ordinal
 from tools.models import Deal, DealHistory, DealStatus, RestrictionStatus, Role, UserRestriction
 from tools.settings import Settings
 from tools.user_settings import UserSettings
@@ -83,7 +84,8 @@ def seed_deals(session: Session, n: int = 300, seed: int = 7) -> list[str]:
         if asin == KNOWN_ASIN:
             title, category = "The C Programming Language, 2nd Edition", "Computer Science"
         elif i % 3 == 0:
-            title, category = f"Organic Chemistry Principles, {i % 12 + 2}th Edition", "Textbooks"
+            title = f"Organic Chemistry Principles, {ordinal(i % 12 + 2)} Edition"
+            category = "Textbooks"
         else:
             title, category = f"Applied Statistics Handbook Volume {i}", "Textbooks"
         deal, history = _deal(asin, title, rng, now, category)

@@ -49,3 +49,18 @@ def test_a_few_percent_of_deal_rows_are_profitable() -> None:
         profitable += rec.profit is not None and rec.profit > 0
     share = profitable / len(asins)  # measured 8 of 238 (3.4 %); ~1 % before deep dips
     assert 0.02 <= share <= 0.10, (profitable, len(asins))
+
+
+def test_edition_titles_read_like_real_books() -> None:
+    """Sellers see these titles in the deal table: '2nd Edition', never '2th Edition'."""
+    import re
+
+    from tools.keepa.sandbox.catalog import build_catalog
+
+    catalog = build_catalog(2000, 42)
+    editions = [catalog.title(i) for i in range(2000) if "Edition" in catalog.title(i)]
+    assert len(editions) > 100
+    for title in editions:
+        assert re.search(r"\d(st|nd|rd|th) Edition", title), title
+        assert not re.search(r"(?<!1)[123]th Edition", title), title  # 2th, 3th, 21th
+        assert not re.search(r"1[123](st|nd|rd) Edition", title), title  # 11st, 12nd

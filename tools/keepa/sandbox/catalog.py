@@ -66,6 +66,12 @@ def _isbn10(digits: np.ndarray) -> str:
     return "".join(map(str, d)) + ("X" if check == 10 else str(check))
 
 
+def ordinal(n: int) -> str:
+    """2nd, 3rd, 11th, 12th, 13th, 21st: as a book's edition reads."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 @dataclass
 class Catalog:
     """Vectors of length n; row i is product i."""
@@ -122,7 +128,7 @@ class Catalog:
         r = np.random.default_rng([self.seed, i, 7])
         if kind == "textbook":
             return (f"{WORDS[r.integers(len(WORDS))]}: {WORDS[r.integers(len(WORDS))]} "
-                    f"Principles and Applications, {int(r.integers(2, 14))}th Edition")
+                    f"Principles and Applications, {ordinal(int(r.integers(2, 14)))} Edition")
         if kind == "exam_prep":
             exam = ["MCAT", "LSAT", "GRE", "NCLEX-RN", "CPA", "SAT", "GMAT"][r.integers(7)]
             return f"{exam} Prep {2023 + int(r.integers(0, 3))}: Practice Tests and Review"
