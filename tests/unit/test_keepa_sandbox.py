@@ -225,6 +225,8 @@ def test_deal_pages_are_150(clock: SimClock) -> None:
 @pytest.mark.parametrize(("sort_type", "key"), [
     (1, lambda d: d["creationDate"]),  # newest deal first: the scout's watermark relies on it
     (4, lambda d: d["deltaPercent"][1][2]),  # biggest drop first
+    (-4, lambda d: -d["deltaPercent"][1][2]),  # negative: inverted (smallest drop first)
+    (-3, lambda d: d["current"][3]),  # worst sales rank first
 ])
 def test_deal_pages_are_sorted_across_pages(clock: SimClock, sort_type: int, key: Any) -> None:
     """Keepa sorts the whole result, not each page: page 0 holds the top 150."""

@@ -670,14 +670,19 @@ class SandboxMarket:
                 self._deal_scans[scan_key] = scan
                 while len(self._deal_scans) > 8:
                     self._deal_scans.popitem(last=False)
+        def rank(d: dict[str, Any], sign: int) -> int:  # no rank: last either way
+            return sign * d["current"][SALES] if d["current"][SALES] > 0 else 1 << 40
+
         key = {1: lambda d: -d["creationDate"], 2: lambda d: -d["delta"][date_range][pt],
-               3: lambda d: d["current"][SALES] if d["current"][SALES] > 0 else 1 << 40,
-               4: lambda d: -d["deltaPercent"][date_range][pt]}.get(sort_type,
-                                                                    lambda d: -d["lastUpdate"])
+               3: lambda d: rank(d, 1), 4: lambda d: -d["deltaPercent"][date_range][pt],
+               # negative: the same order inverted
+               -2: lambda d: d["delta"][date_range][pt], -3: lambda d: rank(d, -1),
+               -4: lambda d: d["deltaPercent"][date_range][pt],
+               }.get(sort_type, lambda d: -d["lastUpdate"])
         # Keepa sorts the whole result. The candidates already come in the exact order of
         # sortType 1 (creation date) and of the default (last update), so those pages are
         # evaluated lazily; the other orders need every candidate evaluated once per scan.
-        lazy = sort_type not in (2, 3, 4)
+        lazy = abs(sort_type) not in (2, 3, 4)
         need = (page + 1) * 150 if lazy else math.inf
         ranges = bool(selection.get("isRangeEnabled", False))
         with scan.lock:
