@@ -244,6 +244,21 @@ def test_deal_pages_are_sorted_across_pages(clock: SimClock, sort_type: int, key
     assert len({d["asin"] for d in rows}) == len(rows)
 
 
+def test_a_later_scan_reusing_the_last_one_equals_a_fresh_market(clock: SimClock) -> None:
+    """A repeated selection re-evaluates only products re-crawled since its last scan; the
+    pages must be exactly what a market seeing the selection for the first time returns."""
+    sel = {"priceTypes": [2], "dateRange": 1, "sortType": 4}
+    day = clock.now() // 86400 * 86400  # the same market start for both
+    warm = SandboxMarket(n_products=3000, seed=1, clock=clock, start=day)
+    warm.deals(sel)
+    clock.advance(90 * 60)
+    fresh = SandboxMarket(n_products=3000, seed=1, clock=clock, start=day)
+    for page in (0, 3):
+        again, first = (m.deals({**sel, "page": page})["dr"] for m in (warm, fresh))
+        assert [d["asin"] for d in again] == [d["asin"] for d in first]
+        assert again == first
+
+
 def test_new_deals_appear_as_time_passes(market: SandboxMarket) -> None:
     sel = {"priceTypes": [2], "dateRange": 1, "isRangeEnabled": True,
            "deltaPercentRange": [25, 100]}

@@ -105,12 +105,17 @@ class _Entry:
 class _Scan:
     """One /deal/ candidate scan (a selection at a market minute), continued page by page."""
 
-    __slots__ = ("crawled", "idx", "lock", "matches", "n", "ready", "sorted")
+    __slots__ = ("crawled", "idx", "lock", "matches", "n", "prior", "ready", "seen", "sorted")
 
-    def __init__(self, idx: np.ndarray, crawled: np.ndarray) -> None:
+    def __init__(self, idx: np.ndarray, crawled: np.ndarray,
+                 prior: dict[int, tuple[int, dict[str, Any] | None]] | None = None) -> None:
         self.idx, self.crawled = idx, crawled
         self.n = 0
         self.sorted = False  # matches in the selection's sort order (non-lazy orders)
+        # candidate -> (crawl minute, its deal if it matched): a later scan of the same
+        # selection reuses what was not re-crawled since (`prior`, an earlier scan's `seen`)
+        self.seen: dict[int, tuple[int, dict[str, Any] | None]] = {}
+        self.prior = prior
         self.ready = 0  # candidates before this one have their histories generated
         self.matches: list[dict[str, Any]] = []
         self.lock = threading.Lock()
@@ -664,8 +669,10 @@ class SandboxMarket:
                                sort_keys=True, default=str), now)
         with self._lock:
             scan = self._deal_scans.get(scan_key)
+            prior = next((x.seen for k, x in reversed(self._deal_scans.items())
+                          if k[0] == scan_key[0]), None)
         if scan is None:
-            scan = _Scan(*self._deal_candidates(selection, now, pt, sort_type))
+            scan = _Scan(*self._deal_candidates(selection, now, pt, sort_type), prior=prior)
             with self._lock:
                 self._deal_scans[scan_key] = scan
                 while len(self._deal_scans) > 8:
@@ -686,20 +693,32 @@ class SandboxMarket:
         need = (page + 1) * 150 if lazy else math.inf
         ranges = bool(selection.get("isRangeEnabled", False))
         with scan.lock:
+            prior = scan.prior or {}
             while len(scan.matches) < need and scan.n < len(scan.idx):
                 if scan.n >= scan.ready:  # generate the next candidates' histories together
                     chunk = scan.idx[scan.n:scan.n + 64]
                     with self._lock:
                         todo = [int(i) for i in chunk
-                                if (int(i), int(scan.crawled[i])) not in self._deal_cache]
+                                if (int(i), int(scan.crawled[i])) not in self._deal_cache
+                                and prior.get(int(i), (-1,))[0] != int(scan.crawled[i])]
                     if todo:
                         self._entries(todo, int(scan.crawled[todo].max()))
                     scan.ready = scan.n + len(chunk)
                 i = int(scan.idx[scan.n])
+                at = int(scan.crawled[i])
                 scan.n += 1
-                d = self._deal_cached(i, int(scan.crawled[i]))
-                if self._deal_matches(d, selection, pt, date_range, ranges):
+                hit = prior.get(i)
+                if hit is not None and hit[0] == at:  # not re-crawled: the same deal
+                    d = hit[1]
+                else:
+                    d = self._deal_cached(i, at)
+                    if not self._deal_matches(d, selection, pt, date_range, ranges):
+                        d = None
+                scan.seen[i] = (at, d)
+                if d is not None:
                     scan.matches.append(d)
+            if scan.n >= len(scan.idx):
+                scan.prior = None  # evaluated: the earlier scan's results can go
             if not lazy and not scan.sorted:
                 scan.matches.sort(key=key)  # stable: ties keep the candidate order
                 scan.sorted = True
