@@ -107,6 +107,41 @@ def test_scout_sheds_load_without_losing_deals() -> None:
         assert checkpoints.get_watermark(session) == base
 
 
+def test_scout_takes_the_deepest_drops_first_and_lets_none_wait_for_ever() -> None:
+    """Load shedding keeps the most promising new deals (deepest price drop) for this run and
+    the processor claims them first; an hour of waiting counts like 10 points of drop."""
+    from workers.pipeline.scout import intake_order
+
+    base = to_keepa_minutes(T0.timestamp())
+    drops = {asin(i): (i * 37) % 101 for i in range(300)}
+    feed = Feed([(a, base - i) for i, a in enumerate(drops)])
+    plain = feed.deals
+
+    def deals(selection: dict[str, Any], *, purpose: str | None = None) -> Answer:
+        ans = plain(selection, purpose=purpose)
+        for r in ans.body["deals"]["dr"]:  # Keepa's deltaPercent[dateRange][priceType]
+            r["deltaPercent"] = [[0] * 36 for _ in range(4)]
+            r["deltaPercent"][1][2] = drops[r["asin"]]
+        return ans
+
+    feed.deals = deals  # type: ignore[method-assign]
+    clock = SimClock(T0.timestamp())
+    with session_scope() as session:
+        r = run_scout(feed, session, clock, max_new=100)
+        assert (r.inserted, r.backlog) == (100, 200)
+        taken = {d.asin: d.priority for d in session.exec(select(Deal)).all()}
+        assert min(drops[a] for a in taken) >= max(
+            drops[a] for a in drops if a not in taken)  # the 100 deepest drops
+        assert all(p == PENDING_PRIORITY + min(9, drops[a] // 10) for a, p in taken.items())
+        claimed = claim_due(session, T0, 10)
+        assert sorted((drops[c.asin] for c in claimed), reverse=True) == sorted(
+            drops.values(), reverse=True)[:10]
+    # a 5 % drop that has waited 10 h goes before a fresh 95 % drop
+    old = {"asin": "OLD", "drop": 5, "since": base - 600}
+    new = {"asin": "NEW", "drop": 95, "since": base}
+    assert [b["asin"] for b in intake_order([new, old], base)] == ["OLD", "NEW"]
+
+
 def test_scout_bumps_changed_known_deals_only() -> None:
     base = to_keepa_minutes(T0.timestamp())
     feed = Feed([(asin(i), base - 100 - i) for i in range(5)])

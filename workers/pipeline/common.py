@@ -54,6 +54,7 @@ def minutes_to_dt(minutes: int) -> datetime | None:
 def insert_pending(session: Session, rows: Iterable[dict[str, Any]], *, now: datetime,
                    priority: int) -> int:
     """Insert new ASINs as pending, due now; an ASIN that exists already is left untouched.
+    A row's own "priority" overrides `priority`.
 
     ON CONFLICT DO NOTHING makes this safe with several scouts/backfills at once: the primary
     key decides, so no duplicate row can ever appear. Returns how many rows were new.
@@ -68,7 +69,8 @@ def insert_pending(session: Session, rows: Iterable[dict[str, Any]], *, now: dat
         title = r.get("title")
         values.append({
             "asin": asin, "title": title if isinstance(title, str) else None,
-            "status": DealStatus.pending.value, "priority": priority,
+            "status": DealStatus.pending.value,
+            "priority": int(r.get("priority") or priority),
             "next_refresh_at": now, "last_seen_utc": now,
             "keepa_last_update": minutes_to_dt(row_update_minutes(r)),
             "created_at": now, "updated_at": now,

@@ -5,8 +5,9 @@ we last fetched them are bumped (due now, or earlier if they were overdue alread
 refresher's age boost counts from the due time, so a bump must never reset it). A watermark (Keepa
 minutes of the newest deal taken in, by creationDate, the sortType 1 order) never moves
 backward, and paging stops once rows are older than it. Load shedding: at most `max_new`
-inserts per run; the rest wait in a durable backlog (system_state) and are inserted first on
-the next runs: nothing is dropped silently. A run that hits `max_pages` before reaching the
+inserts per run, the deepest price drops first (an hour of waiting counts like 10 points of
+drop, so nothing waits for ever); the rest wait in a durable backlog (system_state) for the
+next runs: nothing is dropped silently. A run that hits `max_pages` before reaching the
 watermark leaves a cursor so the next run continues deeper instead of skipping.
 """
 
@@ -21,6 +22,7 @@ from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from tools.deal_query import get_deal_query, selection_page
+from tools.keepa.keepatime import to_keepa_minutes
 from tools.models import Deal
 from workers import checkpoints
 from workers.pipeline.common import (
@@ -39,6 +41,9 @@ from workers.pipeline.common import (
 log = logging.getLogger(__name__)
 CURSOR_KEY = "scout_cursor"
 MAX_BACKLOG = 50_000
+# intake order: the deepest price drops first (they hold the profitable deals), but each hour
+# in the backlog counts like 10 points of drop, so a shallow deal waits at most ~10 h more
+AGE_POINTS_PER_H = 10.0
 
 
 class DealsClient(Protocol):
@@ -67,6 +72,25 @@ def row_price_since(row: dict[str, Any], price_type: int) -> int:
         if isinstance(v, int | float) and v > 0:
             return int(v)
     return 0
+
+
+def drop_percent(row: dict[str, Any], selection: dict[str, Any]) -> int:
+    """How far the deal's price is below its average, in %, for the query's price type and
+    date range (Keepa's deltaPercent); 0 when unknown or a rise."""
+    try:
+        v = row["deltaPercent"][int(selection.get("dateRange", 1))][query_price_type(selection)]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return 0
+    return max(0, min(100, int(v))) if isinstance(v, int | float) else 0
+
+
+def intake_order(backlog: list[dict[str, Any]], now_min: int) -> list[dict[str, Any]]:
+    """The backlog, most promising first: drop % plus AGE_POINTS_PER_H per hour waited."""
+    def score(b: dict[str, Any]) -> float:
+        waited_h = max(0, now_min - int(b.get("since") or now_min)) / 60
+        return int(b.get("drop") or 0) + AGE_POINTS_PER_H * waited_h
+
+    return sorted(backlog, key=score, reverse=True)  # stable: ties stay oldest first
 
 
 def query_price_type(selection: dict[str, Any]) -> int:
@@ -160,17 +184,22 @@ def run_scout(client: DealsClient, session: Session, clock: Clock, *,
     backlog: list[dict[str, Any]] = list(checkpoints.get_state(
         session, checkpoints.SCOUT_BACKLOG_KEY, []) or [])
     queued = {b["asin"] for b in backlog}
+    now_min = to_keepa_minutes(clock.now())
     for asin, r in fresh.items():
         if asin not in known and asin not in queued:
             backlog.append({"asin": asin, "title": r.get("title"),
-                            "lastUpdate": row_update_minutes(r), "rootCat": r.get("rootCat")})
+                            "lastUpdate": row_update_minutes(r), "rootCat": r.get("rootCat"),
+                            "drop": drop_percent(r, sel), "since": now_min})
             queued.add(asin)
+    backlog = intake_order(backlog, now_min)
     take, rest = backlog[:max_new], backlog[max_new:]
+    for b in take:  # the processor, too, takes the deepest drops first among new deals
+        b["priority"] = PENDING_PRIORITY + min(9, int(b.get("drop") or 0) // 10)
     result.inserted = insert_pending(session, take, now=now, priority=PENDING_PRIORITY)
     if len(rest) > MAX_BACKLOG:  # never silent: say what was dropped
-        log.error("scout backlog over %d; dropping the %d oldest entries", MAX_BACKLOG,
-                  len(rest) - MAX_BACKLOG)
-        rest = rest[-MAX_BACKLOG:]
+        log.error("scout backlog over %d; dropping the %d least promising entries",
+                  MAX_BACKLOG, len(rest) - MAX_BACKLOG)
+        rest = rest[:MAX_BACKLOG]
     if rest:
         log.info("scout load shedding: inserted %d, %d wait for the next runs",
                  len(take), len(rest))
