@@ -140,6 +140,8 @@ def test_scout_takes_the_deepest_drops_first_and_lets_none_wait_for_ever() -> No
     old = {"asin": "OLD", "drop": 5, "since": base - 600}
     new = {"asin": "NEW", "drop": 95, "since": base}
     assert [b["asin"] for b in intake_order([new, old], base)] == ["OLD", "NEW"]
+    legacy = {"asin": "LEGACY"}  # queued by an earlier version: no drop, no since
+    assert intake_order([new, old, legacy], base)[0]["asin"] == "LEGACY"
 
 
 def test_scout_bumps_changed_known_deals_only() -> None:

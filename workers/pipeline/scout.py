@@ -87,7 +87,8 @@ def drop_percent(row: dict[str, Any], selection: dict[str, Any]) -> int:
 def intake_order(backlog: list[dict[str, Any]], now_min: int) -> list[dict[str, Any]]:
     """The backlog, most promising first: drop % plus AGE_POINTS_PER_H per hour waited."""
     def score(b: dict[str, Any]) -> float:
-        waited_h = max(0, now_min - int(b.get("since") or now_min)) / 60
+        # an entry queued before entries carried "since" has waited longest: it goes first
+        waited_h = max(0, now_min - int(b.get("since") or 0)) / 60
         return int(b.get("drop") or 0) + AGE_POINTS_PER_H * waited_h
 
     return sorted(backlog, key=score, reverse=True)  # stable: ties stay oldest first
