@@ -11,15 +11,11 @@ parse_qs the first: a crafted query must not pass one and store under the other)
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from chat_ui.session_router import ASGIApp, Receive, Scope, Send
 
 REFUSAL = ("Only admins can attach files (to teach a strategy). Ask Ava in words instead, "
            "for example: 'which textbooks can I sell right now?'")

@@ -589,12 +589,17 @@ class SandboxMarket:
 
     # ---- deals --------------------------------------------------------------------------------
 
-    def _deals_at(self, rows: list[tuple[int, int]]) -> list[dict[str, Any]]:
-        """The deal objects of (product, crawl minute) rows, histories generated together."""
+    def _generate_for_deals(self, rows: list[tuple[int, int]]) -> None:
+        """Generate, in one batch, the histories of the (product, crawl minute) rows whose deal
+        objects are not cached yet."""
         with self._lock:
             todo = [i for i, at in rows if (i, at) not in self._deal_cache]
         if todo:
             self._entries(todo, max(at for _, at in rows))
+
+    def _deals_at(self, rows: list[tuple[int, int]]) -> list[dict[str, Any]]:
+        """The deal objects of (product, crawl minute) rows."""
+        self._generate_for_deals(rows)
         return [self._deal_cached(i, at) for i, at in rows]
 
     def _deal_cached(self, i: int, at: int) -> dict[str, Any]:
@@ -710,12 +715,9 @@ class SandboxMarket:
             while len(scan.matches) < need and scan.n < len(scan.idx):
                 if scan.n >= scan.ready:  # generate the next candidates' histories together
                     chunk = scan.idx[scan.n:scan.n + 64]
-                    with self._lock:
-                        todo = [int(i) for i in chunk
-                                if (int(i), int(scan.crawled[i])) not in self._deal_cache
-                                and prior.get(int(i), (-1,))[0] != int(scan.crawled[i])]
-                    if todo:
-                        self._entries(todo, int(scan.crawled[todo].max()))
+                    self._generate_for_deals([
+                        (int(i), int(scan.crawled[i])) for i in chunk
+                        if prior.get(int(i), (-1,))[0] != int(scan.crawled[i])])
                     scan.ready = scan.n + len(chunk)
                 i = int(scan.idx[scan.n])
                 at = int(scan.crawled[i])
