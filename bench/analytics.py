@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from tools.deals.analytics import analyse_product  # noqa: E402
 from tools.keepa.sandbox.market import SandboxMarket  # noqa: E402
 
-FIXTURE = ROOT.parent / "shared" / "fixtures" / "keepa" / "product_B0D8W1YVBX.json"
+FIXTURE = ROOT / "tests" / "fixtures" / "keepa" / "product_B0D8W1YVBX.json"
 
 
 def rate(products: list[dict[str, Any]], repeat: int,

@@ -23,7 +23,7 @@ from tools.keepa import SimClock, parse_product, validate_product  # noqa: E402
 from tools.keepa.parsing import KeepaHistory  # noqa: E402
 from tools.keepa.sandbox import SandboxMarket  # noqa: E402
 
-FIXTURE = ROOT.parent / "shared" / "fixtures" / "keepa" / "product_B0D8W1YVBX.json"
+FIXTURE = ROOT / "tests" / "fixtures" / "keepa" / "product_B0D8W1YVBX.json"
 
 
 def _rate(products: list[dict[str, Any]], fn: Any, min_s: float = 1.5) -> float:

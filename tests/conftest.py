@@ -19,7 +19,7 @@ from tools.db import dispose_engines, migrate
 from tools.settings import Settings, get_settings, reset_settings_cache
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO.parent / "shared" / "fixtures" / "keepa"
+FIXTURES = REPO / "tests" / "fixtures" / "keepa"
 SCRUBBED = (
     "DATABASE_URL", "REDIS_URL", "KEEPA_API_KEY", "KEEPA_API_URL", "LLM_API_KEY",
     "OPENAI_API_KEY", "XAI_API_KEY", "LLM_BASE_URL", "LLM_MODEL", "SECRET_KEY", "CI",
