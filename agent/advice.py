@@ -1,7 +1,7 @@
 """Deterministic buy / pass / watch rules for one deal, per persona, and Ava's short verdict.
 
 The verdict must not depend on a network model: the same numbers always give the same call,
-offline or not (an LLM may rephrase the text, never flip the verdict). Rules follow DOMAIN.md:
+offline or not (an LLM may rephrase the text, never flip the verdict). Rules follow docs/domain.md:
 money first (no profit, no buy), gating (cannot list, cannot buy), Amazon on the listing,
 velocity from rank drops, and the taught lesson that a seasonal textbook is not rejected just for
 a high off-season rank (its yearly drops count instead).

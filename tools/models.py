@@ -32,7 +32,7 @@ class Role(StrEnum):
 
 
 class RestrictionStatus(IntEnum):
-    """Stored gating state per user, ASIN and condition (DOMAIN.md)."""
+    """Stored gating state per user, ASIN and condition (docs/domain.md "Gating")."""
 
     error = -1
     not_restricted = 0

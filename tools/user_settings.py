@@ -9,7 +9,7 @@ from tools.models import User
 
 
 class UserSettings(BaseModel):
-    """Policy defaults from DOMAIN.md; users change them in the chat settings panel."""
+    """Policy defaults (docs/domain.md "Money"); users change them in the chat settings panel."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -136,7 +136,7 @@ def test_fast_history_raw_series_and_unix_ms(keepa_fixtures: Path) -> None:
     minutes, cents = history.series("SALES")
     assert minutes.tolist() == product["csv"][3][0::2]
     assert cents.tolist() == product["csv"][3][1::2]
-    # DOMAIN.md: unix_ms = (keepa_minutes + 21564000) * 60000
+    # docs/domain.md "Time, prices and histories": unix_ms = (keepa_minutes + 21564000) * 60000
     assert history.unix_ms("SALES")[0] == (product["csv"][3][0] + 21_564_000) * 60_000
     assert history.series("COLLECTIBLE")[0].size == 0
     with pytest.raises(KeyError):

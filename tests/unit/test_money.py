@@ -1,4 +1,4 @@
-"""Money formulas (DOMAIN.md "Money") with the arithmetic written out, plus invariants."""
+"""Money formulas (docs/domain.md "Money") with the arithmetic written out, plus invariants."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Deal analytics: one Keepa product dict -> one `DealRecord` (pure; no I/O).
 
-Every metric follows DOMAIN.md "Deal analytics"; where a rule there leaves a choice open, the
+Every metric follows docs/domain.md "Deal analytics"; where a rule there leaves a choice open, the
 choice is written next to the code that makes it. Histories are read as numpy arrays
 (tools/deals/series.py says why not `keepa.parse_csv`); loops run only over events (offer drops
 that found no rank drop, the 12 months, the <= 100 offers), never over history points.
@@ -27,7 +27,7 @@ INFER_WINDOW_MIN = 240 * 60  # rank drop within 240 h of the offer-count drop
 LOOKAHEAD_MIN = 30 * s.MINUTES_PER_DAY  # else a better rank within 30 days counts
 YEAR_MIN = 365 * s.MINUTES_PER_DAY
 CHART_WINDOW_MIN = 2 * YEAR_MIN  # history kept for charts
-MAX_LIST_AT_CENTS = 150_000  # DOMAIN.md: anything over $1,500 is rejected
+MAX_LIST_AT_CENTS = 150_000  # docs/domain.md "Deal analytics": over $1,500 is rejected
 AMAZON_CAP = 0.90  # List at <= 90 % of the lowest Amazon new price
 
 
@@ -155,7 +155,8 @@ class InferredSales:
 
 
 def infer_sales(csv: list[Any] | s.Histories | None) -> InferredSales:
-    """DOMAIN.md inferred sales: a used offer-count drop followed by a sales-rank improvement.
+    """Inferred sales (docs/domain.md "Deal analytics"): a used offer-count drop followed by a
+    sales-rank improvement.
 
     - Offer drop: COUNT_USED falls between consecutive points (time t).
     - Confirmed when the rank improves (a rank point lower than the one before it) in
@@ -569,7 +570,7 @@ def analyse_product(product: dict[str, Any], *, sellers: dict[str, SellerInfo] |
         missing["seasonality"] = "no keyword hint and too few inferred sales to see a season"
 
     # --- List at ---------------------------------------------------------------------------
-    # Only the last 365 days of sales count (DOMAIN failure mode "ghost profit": an old peak
+    # Only the last 365 days of sales count (docs/domain.md failure mode "ghost profit": an old peak
     # price kept after the market moved).
     list_cents: float | None = None
     if r_prices.size == 0:

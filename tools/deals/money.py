@@ -1,4 +1,4 @@
-"""The money of a deal (DOMAIN.md "Money"), in dollars, as pure Python and as SQL.
+"""The money of a deal (docs/domain.md "Money"), in dollars, as pure Python and as SQL.
 
 Amazon's fees depend only on the product (stored once per deal); cost, profit, ROI, margin and
 Min. Listing depend on the asking user's settings. So the deal table stores the settings-free
@@ -7,7 +7,7 @@ shipping_included) and `money_sql` rebuilds the user's numbers inside the query:
 change never needs a Keepa re-fetch. `compute_money` (Python) and `money_sql` (SQL) implement
 the same formulas term by term; tests/unit/test_money_sql.py checks they agree.
 
-Formulas (DOMAIN.md):
+Formulas (docs/domain.md "Money"):
     All-in Cost = Price Now + Price Now × tax % + prep fee + inbound shipping
                   (inbound shipping left out when shipping is already included)
     Total AMZ fees = max(List at × referral %, referral minimum) + FBA fee + closing fee
@@ -27,7 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tools.user_settings import UserSettings
 
-DEFAULT_REFERRAL_PCT = 15.0  # DOMAIN.md: used when Keepa has no referralFeePercentage
+DEFAULT_REFERRAL_PCT = 15.0  # docs/domain.md "Money": when Keepa has no referralFeePercentage
 NON_MEDIA_REFERRAL_MIN = 0.30  # $ per item; Amazon's media categories have no minimum
 MEDIA_CLOSING_FEE = 1.80  # $ per media item (books, music, video, DVD)
 
@@ -46,7 +46,7 @@ MEDIA_BINDINGS = frozenset({
 GRAMS_PER_OZ = 28.349523125
 GRAMS_PER_LB = 453.59237
 MM_PER_INCH = 25.4
-DIM_DIVISOR = 139  # DOMAIN.md: dimensional weight (lb) = L × W × H (in) / 139
+DIM_DIVISOR = 139  # docs/domain.md "Money": dimensional weight (lb) = L × W × H (in) / 139
 
 # Amazon US FBA fulfillment fees, standard (non-apparel) items priced $10-$50, rate card
 # effective 5 Feb 2024 ("2024 US referral and FBA fee changes", Seller Central); Amazon kept
@@ -73,9 +73,10 @@ def estimate_fba_fee(length_mm: float | None, width_mm: float | None, height_mm:
                      weight_g: float | None) -> FbaEstimate | None:
     """FBA pick-and-pack estimate from package size and weight; None when an input is missing.
 
-    Size tiers follow DOMAIN.md (small standard ≤ 15×12×0.75 in and ≤ 16 oz; large standard
-    ≤ 18×14×8 in and ≤ 20 lb; anything larger is priced as large bulky up to 50 lb, beyond
-    which we do not guess). Dimensions are sorted so the longest side is compared with 15/18.
+    Size tiers follow docs/domain.md "Money" (small standard ≤ 15×12×0.75 in and ≤ 16 oz; large
+    standard ≤ 18×14×8 in and ≤ 20 lb; anything larger is priced as large bulky up to 50 lb,
+    beyond which we do not guess). Dimensions are sorted so the longest side is compared with
+    15/18.
     """
     dims = [length_mm, width_mm, height_mm]
     if any(d is None or d <= 0 for d in dims) or weight_g is None or weight_g <= 0:

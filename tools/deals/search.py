@@ -9,7 +9,7 @@ Rule for the user's saved thresholds: `min_roi`, `min_profit` and `hide_gated` f
 settings apply whenever the query does not set `min_roi`, `min_profit` or `gated` itself
 (pydantic's `model_fields_set` tells an explicit value from a default). Deals without a
 profit under the user's settings are hidden unless `include_unprofitable` is true
-(DOMAIN.md: they are kept, but hidden by default).
+(docs/domain.md "Money": they are kept, but hidden by default).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Token cost estimates made before a call (DOMAIN.md); `tokensConsumed` corrects them after."""
+"""Token cost estimates made before a call (docs/domain.md "Token costs"); the answer's
+`tokensConsumed` corrects them after."""
 
 from __future__ import annotations
 

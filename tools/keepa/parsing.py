@@ -35,7 +35,8 @@ CSV_NAMES: dict[int, str] = {i: name for i, name, _ in keepa.csv_indices}
 _TRIPLET = frozenset(i for i, name, _ in keepa.csv_indices if "SHIPPING" in name)
 _IS_FLOAT: dict[int, bool] = {i: isfloat for i, _, isfloat in keepa.csv_indices}
 _SLOT: dict[str, int] = {name: i for i, name, _ in keepa.csv_indices}
-KEEPA_EPOCH_OFFSET_MIN = 21_564_000  # DOMAIN.md: unix_ms = (keepa_minutes + 21564000) * 60000
+# docs/domain.md "Time, prices and histories": unix_ms = (keepa_minutes + 21564000) * 60000
+KEEPA_EPOCH_OFFSET_MIN = 21_564_000
 _KEEPA_EPOCH = np.datetime64("2011-01-01T00:00", "m")
 _INT = frozenset({int})
 _INT_OR_NONE = frozenset({int, type(None)})
@@ -233,7 +234,7 @@ class KeepaHistory(Mapping[str, Any]):
         return a[:, 0], values
 
     def unix_ms(self, key: str | int) -> np.ndarray:
-        """A series' times as unix milliseconds (DOMAIN.md formula, no datetime objects)."""
+        """A series' times as unix milliseconds (docs/domain.md formula, no datetime objects)."""
         return keepa_minutes_to_unix_ms(self.series(key)[0])
 
     def _compute(self, name: str) -> None:

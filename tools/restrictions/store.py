@@ -1,6 +1,6 @@
 """Stored restriction results, one row per user, ASIN and condition (idempotent upserts).
 
-Status values (DOMAIN.md): no row = pending, 0 = may list, 1 = restricted, -1 = error.
+Status values (docs/domain.md "Gating"): no row = pending, 0 = may list, 1 = restricted, -1 = error.
 - Restricted rows keep the reason code (APPROVAL_REQUIRED, NOT_ELIGIBLE, ...), Amazon's
   message and an approval URL (Amazon's link, else the default approval request page).
 - ASIN_NOT_FOUND is stored as status 1 with that reason code and no approval URL: the seller

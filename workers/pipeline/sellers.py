@@ -1,14 +1,14 @@
 """Seller quality: look up the Price Now sellers of freshly fetched offers on Keepa /seller/.
 
-DOMAIN.md scores a deal's seller by the Wilson lower bound of the winning seller's rating
-(the "optimal" preset asks for seller >= 5/10). Only an offers fetch names that seller, and
-Keepa charges 1 token per seller looked up, so answers are cached in `keepa_seller` and asked
-again only after SELLER_MAX_AGE (ratings move slowly); a seller Keepa does not know is cached
-as unknown too, so it is not paid for on every batch. The spend goes through the shared token
-budget under its own purpose ("processor-sellers").
+docs/domain.md "Deal analytics" scores a deal's seller by the Wilson lower bound of the winning
+seller's rating (the "optimal" preset asks for seller >= 5/10). Only an offers fetch names that
+seller, and Keepa charges 1 token per seller looked up, so answers are cached in `keepa_seller`
+and asked again only after SELLER_MAX_AGE (ratings move slowly); a seller Keepa does not know
+is cached as unknown too, so it is not paid for on every batch. The spend goes through the
+shared token budget under its own purpose ("processor-sellers").
 
 Keepa's `currentRating` is percent positive (0-100); analytics.SellerInfo takes the 0-500
-scale of DOMAIN.md, so the percent is multiplied by 5 (100 % -> 500 -> fraction 1.0).
+scale of docs/domain.md, so the percent is multiplied by 5 (100 % -> 500 -> fraction 1.0).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class SellersClient(Protocol):
 
 
 def seller_info(rating_pct: int | None, rating_count: int | None) -> SellerInfo | None:
-    """SellerInfo on DOMAIN.md's 0-500 scale from Keepa's percent, or None if unrated."""
+    """SellerInfo on docs/domain.md's 0-500 scale from Keepa's percent, or None if unrated."""
     if rating_pct is None or rating_count is None:
         return None
     return SellerInfo(rating=min(100, max(0, rating_pct)) * 5, rating_count=max(0, rating_count))

@@ -6,7 +6,7 @@ up to a horizon a month or two past the time asked for (extended when time gets 
 LRU-cached (12 bytes a point, ~30 KB a product; 1,000 by default). Time comes from an
 injected clock: wall time for `arbitrage sandbox serve`, a ScaledClock to run faster than real
 time, or a SimClock that `advance(minutes)` moves for simulations. Token accounting follows
-DOMAIN.md exactly.
+docs/domain.md "Token bucket" exactly.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Keepa's token bucket as the sandbox enforces it (DOMAIN.md, to the token).
+"""Keepa's token bucket as the sandbox enforces it (docs/domain.md "Token bucket", to the token).
 
 Refill happens on whole market minutes at `rate`; the bucket holds at most 60 x rate (older
 tokens expire); a request is served while the balance is positive, even if its cost takes the
