@@ -22,6 +22,7 @@ from chat_ui import agent_bridge
 from chat_ui.data_layer import make_data_layer
 from chat_ui.errors import user_message
 from chat_ui.profiles import BY_NAME, DEFAULT_PROFILE, admin_commands, chat_profiles, persona_for
+from chat_ui.serve import use_data_files_dir
 from chat_ui.turns import run_turn
 from chat_ui.upload_gate import install as install_upload_gate
 from chat_ui.uploads import UploadError, read_teaching_file
@@ -34,6 +35,7 @@ log = logging.getLogger("chat_ui")
 TEACH_COMMAND = "teach"
 REVIEW_TIMEOUT_S = 900
 install_upload_gate(chainlit_server)  # sellers cannot POST files either (only admins teach)
+use_data_files_dir(get_settings().data_dir)  # uploads under DATA_DIR, not in the code folder
 
 
 # ---- startup, auth, data layer --------------------------------------------------------------

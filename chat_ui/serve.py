@@ -206,8 +206,30 @@ def supervise(host: str, port: int, workers: int) -> int:
                 p.wait()
 
 
+def use_data_files_dir(data_dir: Path) -> Path:
+    """Keep Chainlit's session files under DATA_DIR/session_files, not in the code folder.
+
+    Chainlit puts them in `<app root>/.files` (chat_ui/.files here) and deletes that whole
+    directory when the server stops: every instance run from one checkout shared it, so
+    stopping one instance deleted the others' uploads, and their next upload failed (the
+    directory is not re-created). Each instance has its own DATA_DIR, so its own directory.
+    """
+    import chainlit.config
+    import chainlit.server
+
+    own = (data_dir / "session_files").resolve()
+    own.mkdir(parents=True, exist_ok=True)
+    in_code = chainlit.config.FILES_DIRECTORY
+    chainlit.config.FILES_DIRECTORY = own  # read by each session (chainlit/session.py)
+    chainlit.server.FILES_DIRECTORY = own  # removed at shutdown (chainlit/server.py)
+    if in_code != own:
+        with contextlib.suppress(OSError):  # the empty one chainlit.config made on import
+            in_code.rmdir()
+    return own
+
+
 def use_own_files_dir(index: int) -> Path:
-    """Keep this worker's session uploads under `.files/worker-<index>`.
+    """Keep this worker's session uploads under `session_files/worker-<index>`.
 
     Chainlit deletes its whole files directory when a process stops, and a session's folder
     when that session expires (an hour after a disconnect). With one directory for all
