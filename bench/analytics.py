@@ -1,7 +1,7 @@
 """Analytics throughput: Keepa product dict -> finished DealRecord (money included).
 
 Two workloads: the real long-history fixture (product_B0D8W1YVBX, ~600 KB of JSON) analysed
-repeatedly, and products from the Keepa sandbox market (tools/keepa/sandbox: 2 years of
+repeatedly, and products from the Keepa sandbox market (tools/sandbox/keepa: 2 years of
 synthetic history, stats-only and with 20 offers). Products are generated before timing; only
 `analyse_product` is timed. `validate=False` is the pipeline's path (the Keepa client already
 validated the answer); the validated rate is reported too. Wall and CPU rates are both given
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tools.deals.analytics import analyse_product  # noqa: E402
-from tools.keepa.sandbox.market import SandboxMarket  # noqa: E402
+from tools.sandbox.keepa.market import SandboxMarket  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "fixtures" / "keepa" / "product_B0D8W1YVBX.json"
 
@@ -72,7 +72,7 @@ def main() -> None:
                               **rate([fixture] * 50, args.repeat, fast),
                               "validated": rate([fixture] * 20, args.repeat, checked)},
         "sandbox": {
-            "source": "tools.keepa.sandbox.SandboxMarket (synthetic market, 2 years of history)",
+            "source": "tools.sandbox.keepa.SandboxMarket (synthetic market, 2 years of history)",
             "products": len(stats_only), "generate_seconds": round(gen_s, 1),
             "stats_only": rate(stats_only, args.repeat, fast),
             "with_offers": rate(with_offers, args.repeat, fast),

@@ -20,7 +20,7 @@ Definitions (what a seller cares about is the deals their query can show, so):
   (stale ones included: leaving them out would hide what a tight budget leaves behind).
 - time to the first 100 profitable deals: simulated hours from the start until 100 deals in
   the database have profit_default > 0 (policy-default money). The sandbox catalog gives a
-  quarter of its products occasional deep mispricings (tools/keepa/sandbox/catalog.py), so a
+  quarter of its products occasional deep mispricings (tools/sandbox/keepa/catalog.py), so a
   few percent of the deal query's rows are profitable at any time (was ~1 %: never 100).
 - seller_scored_deals: deals with a seller-quality score (the processor looks up the Price Now
   seller of every offers fetch on /seller/, 1 token each, cached 7 days; purpose
@@ -73,8 +73,8 @@ from tools.keepa.budget import TokenBudget
 from tools.keepa.client import SyncKeepaClient
 from tools.keepa.clock import SimClock
 from tools.keepa.factory import make_keepa_client
-from tools.keepa.sandbox.market import SandboxMarket
 from tools.models import Deal, DealStatus
+from tools.sandbox.keepa.market import SandboxMarket
 from tools.settings import load_settings
 from workers import checkpoints
 from workers.pipeline.common import deal_rows, now_dt, row_stamp

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from tools.keepa import SimClock, parse_product, validate_product  # noqa: E402
 from tools.keepa.parsing import KeepaHistory  # noqa: E402
-from tools.keepa.sandbox import SandboxMarket  # noqa: E402
+from tools.sandbox.keepa import SandboxMarket  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "fixtures" / "keepa" / "product_B0D8W1YVBX.json"
 

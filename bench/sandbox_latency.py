@@ -4,7 +4,7 @@ The target is the sandbox's answer as a caller sees it: `product_100_*` time one
 sending it to the last byte of the JSON body (no decoding), on a 20,000-product market:
 - `http_product_100_*`: against `arbitrage sandbox serve` in its own process over real HTTP
   (wall clock; that server freezes its start-up objects out of full GC passes, see
-  tools/keepa/sandbox/serve.py); measured first, on a machine otherwise idle;
+  tools/sandbox/keepa/serve.py); measured first, on a machine otherwise idle;
 - `product_100_*`: in-process over httpx's ASGI transport (the embedded default), after a
   gc.freeze() like the app's worker and chat processes do (--no-gc-freeze: without).
 `*client_product_100_*` are the same requests through the real KeepaClient (on other
@@ -49,8 +49,8 @@ import orjson
 
 from tools.keepa import KeepaClient, SimClock
 from tools.keepa.parsing import validate_products
-from tools.keepa.sandbox import SandboxMarket, create_app
-from tools.keepa.sandbox.catalog import build_catalog
+from tools.sandbox.keepa import SandboxMarket, create_app
+from tools.sandbox.keepa.catalog import build_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 N_PRODUCTS, SEED, N, N_HTTP = 20_000, 42, 20, 20

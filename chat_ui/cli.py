@@ -296,7 +296,7 @@ def sandbox_serve(
         help="also serve the restrictions sandbox (SP-API + LWA) on this port")] = None,
 ) -> None:
     """Serve the synthetic Keepa market over HTTP (point KEEPA_SANDBOX_URL at it)."""
-    from tools.keepa.sandbox.serve import build_market, serve
+    from tools.sandbox.keepa.serve import build_market, serve
 
     settings = load_settings_or_exit()
     market = build_market(products or settings.sandbox_products,
@@ -308,7 +308,7 @@ def sandbox_serve(
                   f"{speed or settings.sandbox_speed}x). Use it with "
                   f"KEEPA_SANDBOX_URL=http://{host}:{port}. Ctrl-C stops.")
     if restrictions_port:
-        from tools.restrictions.sandbox import serve_restrictions_sandbox
+        from tools.sandbox.spapi import serve_restrictions_sandbox
 
         serve_restrictions_sandbox(host, restrictions_port, background=True)
         console.print(f"Restrictions sandbox: [bold]http://{host}:{restrictions_port}[/bold] "

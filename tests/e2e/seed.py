@@ -14,8 +14,8 @@ from sqlmodel import Session
 
 from tools.db import migrate, session_scope
 from tools.deals.money import MoneyInputs, compute_money
-from tools.keepa.sandbox.catalog import ordinal
 from tools.models import Deal, DealHistory, DealStatus, RestrictionStatus, Role, UserRestriction
+from tools.sandbox.keepa.catalog import ordinal
 from tools.settings import Settings
 from tools.user_settings import UserSettings
 from tools.users import add_user

@@ -12,8 +12,8 @@ import multiprocessing as mp
 import pytest
 
 from tools.keepa.clock import ScaledClock
-from tools.keepa.sandbox import SandboxMarket
-from tools.keepa.sandbox.serve import serve_in_thread
+from tools.sandbox.keepa import SandboxMarket
+from tools.sandbox.keepa.serve import serve_in_thread
 
 pytestmark = pytest.mark.integration
 

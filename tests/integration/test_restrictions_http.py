@@ -23,17 +23,17 @@ from tools.restrictions import (
     check_restriction,
     check_restriction_sync,
     connect_account,
-    make_restrictions_sandbox_app,
     restrictions_progress,
     stored_results,
 )
 from tools.restrictions.lwa import clear_token_cache
-from tools.restrictions.sandbox import (
+from tools.sandbox.spapi import (
     BAD_REFRESH_TOKEN,
     SANDBOX_CLIENT_ID,
     SANDBOX_CLIENT_SECRET,
     SandboxConfig,
     SandboxState,
+    make_restrictions_sandbox_app,
     sandbox_reason,
 )
 from tools.settings import Settings, get_settings, reset_settings_cache

@@ -95,8 +95,8 @@ def deal_asins() -> list[str]:
 @pytest.fixture(scope="module")
 def served_market() -> Iterator[tuple[str, Any]]:
     """A frozen sandbox market served over HTTP, its cache warmed by the expected walk."""
-    from tools.keepa.sandbox.market import SandboxMarket
-    from tools.keepa.sandbox.serve import serve_in_thread
+    from tools.sandbox.keepa.market import SandboxMarket
+    from tools.sandbox.keepa.serve import serve_in_thread
 
     market = SandboxMarket(n_products=450, seed=7, refill_rate=1000,
                            clock=SimClock(T_MARKET))

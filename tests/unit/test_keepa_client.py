@@ -22,7 +22,7 @@ from tools.keepa import (
     TokenBudget,
     make_keepa_client,
 )
-from tools.keepa.sandbox import SandboxMarket, create_app
+from tools.sandbox.keepa import SandboxMarket, create_app
 from tools.settings import load_settings
 
 ENV = {"tokensLeft": 100, "refillIn": 30_000, "refillRate": 20, "timestamp": 1,

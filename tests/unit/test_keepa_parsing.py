@@ -107,7 +107,7 @@ def _same(a: Any, b: Any) -> bool:
 
 def _sandbox_products(n: int) -> list[dict[str, Any]]:
     from tools.keepa import SimClock
-    from tools.keepa.sandbox import SandboxMarket
+    from tools.sandbox.keepa import SandboxMarket
 
     market = SandboxMarket(n_products=200, seed=5, clock=SimClock(1_780_000_000.0))
     return [market.product(a, stats=90, buybox=True)[0] for a in market.asins()[:n]]

@@ -11,8 +11,8 @@ from tools.db import session_scope
 from tools.models import SystemState, utcnow
 from tools.restrictions import InvalidRequest, check_restriction_sync, restrictions_progress
 from tools.restrictions.progress import progress_key
-from tools.restrictions.sandbox import sandbox_reason
 from tools.restrictions.service import embedded_sandbox_app
+from tools.sandbox.spapi import sandbox_reason
 from tools.settings import Settings
 from tools.users import add_user
 

@@ -20,8 +20,8 @@ from tools.keepa import SimClock
 from tools.keepa.budget import TokenBudget
 from tools.keepa.client import SyncKeepaClient
 from tools.keepa.factory import make_keepa_client
-from tools.keepa.sandbox import SandboxMarket
 from tools.models import Deal, KeepaSeller
+from tools.sandbox.keepa import SandboxMarket
 from tools.settings import Settings
 from workers.pipeline.common import PENDING_PRIORITY, insert_pending, now_dt
 from workers.pipeline.processor import run_processor

@@ -1,4 +1,4 @@
-"""Keepa: async client, shared Redis token budget, parsing/validation and the sandbox market.
+"""Keepa: async client, shared Redis token budget, parsing/validation (sandbox: tools.sandbox).
 
 Products travel through the system as Keepa-JSON dicts (the `products[]` items of a /product/
 answer); `validate_product` guarantees their shape (cheaply; `model=True` adds keepa's pydantic

@@ -28,7 +28,7 @@ _lock = threading.Lock()
 
 def get_sandbox_market(settings: Settings | None = None, clock: Clock | None = None) -> Any:
     """The process-wide in-process SandboxMarket for these settings (created on first use)."""
-    from tools.keepa.sandbox import SandboxMarket
+    from tools.sandbox.keepa import SandboxMarket
 
     settings = settings or get_settings()
     key = (settings.sandbox_products, settings.sandbox_seed, settings.sandbox_refill_rate,
@@ -84,7 +84,7 @@ def make_keepa_client(settings: Settings | None = None, *, purpose: str = "proce
         base, key = settings.keepa_sandbox_url, SANDBOX_KEY
     else:
         if transport is None:
-            from tools.keepa.sandbox import create_app
+            from tools.sandbox.keepa import create_app
 
             market = market or get_sandbox_market(settings, clock)
             transport = httpx.ASGITransport(app=create_app(market))

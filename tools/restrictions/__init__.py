@@ -1,7 +1,7 @@
 """Amazon listing restrictions (gating): can this seller list this ASIN in this condition?
 
 SP-API client with Login with Amazon tokens, a Redis-shared rate limit, encrypted per-user
-credentials, stored results, a bulk checker, and a sandbox server speaking the same protocol.
+credentials, stored results and a bulk checker (the SP-API sandbox is tools.sandbox.spapi).
 
 Names are imported lazily (PEP 562) so the CLI can register `arbitrage restrictions` without
 paying for httpx, Redis and Starlette on every `arbitrage` start.
@@ -22,7 +22,6 @@ _EXPORTS = {
     "disconnect_account": "credentials",
     "NotConnected": "errors", "RateLimitTimeout": "errors", "ReconnectRequired": "errors",
     "RestrictionsError": "errors", "SpApiError": "errors",
-    "SandboxConfig": "sandbox", "make_restrictions_sandbox_app": "sandbox",
     "InvalidRequest": "service", "RestrictionChecker": "service",
     "check_restriction": "service", "check_restriction_sync": "service",
     "RestrictionResult": "store", "stored_results": "store",

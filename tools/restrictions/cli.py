@@ -195,7 +195,7 @@ def sandbox(
     seed: Annotated[int, typer.Option(help="changes which ASINs are restricted")] = 0,
 ) -> None:
     """Serve the restrictions sandbox (SP-API restrictions + LWA token endpoint) over HTTP."""
-    from tools.restrictions.sandbox import SandboxConfig, serve_restrictions_sandbox
+    from tools.sandbox.spapi import SandboxConfig, serve_restrictions_sandbox
 
     console.print(f"restrictions sandbox on http://{host}:{port} "
                   f"(point the app at it with SPAPI_ENDPOINT=http://{host}:{port})")

@@ -24,7 +24,6 @@ from redis.asyncio import Redis
 
 from tools.db import session_scope
 from tools.models import User
-from tools.restrictions import sandbox
 from tools.restrictions.client import SellerCredentials, SpApiClient
 from tools.restrictions.conditions import DEFAULT_CONDITION, to_condition_type
 from tools.restrictions.credentials import load_credentials, mark_reconnect_required
@@ -48,6 +47,7 @@ from tools.restrictions.store import (
     result_from_answer,
     upsert_result,
 )
+from tools.sandbox import spapi as sandbox
 from tools.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ import pytest
 from keepa.models import backend as keepa_models
 
 from tools.keepa import SimClock, to_keepa_minutes, validate_product
-from tools.keepa.sandbox import SandboxMarket, create_app
+from tools.sandbox.keepa import SandboxMarket, create_app
 
 START = 1_780_000_000.0  # a fixed market "now" so tests are reproducible
 
@@ -284,8 +284,8 @@ def test_seller_and_category_shapes(market: SandboxMarket, http: Any) -> None:
 def test_fast_stats_and_csv_equal_the_reference_definition(
         market: SandboxMarket, interval: int, days: int | None, buybox: bool) -> None:
     """product() uses SeriesTable (prefix integrals); compute_stats is the readable definition."""
-    from tools.keepa.sandbox.series import BUY_BOX_USED, USED_ACC
-    from tools.keepa.sandbox.stats import compute_stats
+    from tools.sandbox.keepa.series import BUY_BOX_USED, USED_ACC
+    from tools.sandbox.keepa.stats import compute_stats
 
     for _ in range(2):
         for i, asin in enumerate(market.asins()[:30]):

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tools.keepa.sandbox.catalog import BOOK_KINDS, PRICE_SEASON, SEASON, Catalog
+from tools.sandbox.keepa.catalog import BOOK_KINDS, PRICE_SEASON, SEASON, Catalog
 
 DAY = 1440  # minutes
 AMAZON, NEW, USED, SALES, LISTPRICE = 0, 1, 2, 3, 4

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from tools.keepa import SimClock
-from tools.keepa.sandbox import SandboxMarket
-from tools.keepa.sandbox.series import (
+from tools.sandbox.keepa import SandboxMarket
+from tools.sandbox.keepa.series import (
     COUNT_USED,
     DAY,
     N_SLOTS,

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from tools.keepa.sandbox.series import DAY, DT_BITS, N_SLOTS, SALES, WIDTH, Series
+from tools.sandbox.keepa.series import DAY, DT_BITS, N_SLOTS, SALES, WIDTH, Series
 
 N_TYPES = 36
 PRICE_TYPES = frozenset({0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27,

@@ -2,7 +2,7 @@
 
 With ordinary dips only (25-60 % off) about 1 % of rows beat a used book's fixed costs, so the
 freshness bench never reached "100 profitable deals"; a seeded minority of products gets deep
-mispricings now and then (tools.keepa.sandbox.catalog._deep_mispricings).
+mispricings now and then (tools.sandbox.keepa.catalog._deep_mispricings).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import numpy as np
 from tools.deal_query import DEFAULT_SELECTION, selection_page
 from tools.deals.analytics import analyse_product
 from tools.keepa import SimClock
-from tools.keepa.sandbox import SandboxMarket
-from tools.keepa.sandbox.catalog import DEEP_DEPTH, DEEP_SHARE, build_catalog
+from tools.sandbox.keepa import SandboxMarket
+from tools.sandbox.keepa.catalog import DEEP_DEPTH, DEEP_SHARE, build_catalog
 
 START = datetime(2026, 3, 2, tzinfo=UTC).timestamp()
 
@@ -55,7 +55,7 @@ def test_edition_titles_read_like_real_books() -> None:
     """Sellers see these titles in the deal table: '2nd Edition', never '2th Edition'."""
     import re
 
-    from tools.keepa.sandbox.catalog import build_catalog
+    from tools.sandbox.keepa.catalog import build_catalog
 
     catalog = build_catalog(2000, 42)
     editions = [catalog.title(i) for i in range(2000) if "Edition" in catalog.title(i)]

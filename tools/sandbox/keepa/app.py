@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tools.keepa.sandbox.market import SandboxError, SandboxMarket
+from tools.sandbox.keepa.market import SandboxError, SandboxMarket
 
 MAX_ASINS = 100
 

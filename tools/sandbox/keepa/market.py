@@ -22,7 +22,7 @@ import numpy as np
 
 from tools.keepa.clock import Clock, SimClock, SystemClock
 from tools.keepa.keepatime import to_keepa_minutes
-from tools.keepa.sandbox.catalog import (
+from tools.sandbox.keepa.catalog import (
     BOOK_KINDS,
     BOOKS_ROOT,
     KIND_NAMES,
@@ -31,7 +31,7 @@ from tools.keepa.sandbox.catalog import (
     Catalog,
     build_catalog,
 )
-from tools.keepa.sandbox.series import (
+from tools.sandbox.keepa.series import (
     AMAZON,
     BUY_BOX_SHIPPING,
     BUY_BOX_USED,
@@ -58,8 +58,8 @@ from tools.keepa.sandbox.series import (
     product_keys,
     uniform,
 )
-from tools.keepa.sandbox.stats import N_TYPES, SeriesTable
-from tools.keepa.sandbox.tokens import TokenBucket
+from tools.sandbox.keepa.stats import N_TYPES, SeriesTable
+from tools.sandbox.keepa.tokens import TokenBucket
 
 AMAZON_SELLER = "ATVPDKIKX0DER"
 N_SELLERS = 1500

@@ -11,8 +11,8 @@ from contextlib import contextmanager
 import uvicorn
 
 from tools.keepa.clock import ScaledClock, SystemClock
-from tools.keepa.sandbox.app import create_app
-from tools.keepa.sandbox.market import SandboxMarket
+from tools.sandbox.keepa.app import create_app
+from tools.sandbox.keepa.market import SandboxMarket
 
 
 def build_market(products: int, seed: int, refill_rate: int, speed: float) -> SandboxMarket:

@@ -1,0 +1,15 @@
+"""The simulated world: local stand-ins for the external services, speaking their protocols.
+
+The real clients (tools/keepa, tools/restrictions) run unchanged against these apps, in-process
+through httpx.ASGITransport (the embedded default, tests) or served over HTTP
+(`arbitrage sandbox serve`). Nothing outside the sandbox factories and tests imports them.
+
+- `keepa/`: a seeded synthetic Keepa market (`SandboxMarket`) and its Keepa-compatible app,
+  with Keepa's token bucket; what each request costs is in tools/keepa/costs.py.
+- `spapi/`: Amazon SP-API and Login with Amazon (listing restrictions today; FBA inventory,
+  orders and finances belong here too, as sibling modules of one SP-API app).
+
+One world, one time: every simulated service takes the same `Clock` (wall time by default, a
+ScaledClock to run faster than real time, a SimClock that simulations advance), so what the
+Keepa market shows and what SP-API reports stay on the same timeline.
+"""
