@@ -49,7 +49,7 @@ from tools.keepa.calibration import (
 )
 from tools.keepa.calibration.stats import COUNT_USED, Row
 from tools.keepa.clock import SimClock
-from tools.keepa.sandbox import SandboxMarket, create_app
+from tools.sandbox.keepa import SandboxMarket, create_app
 
 MARKET_START = datetime(2025, 4, 1, tzinfo=UTC)
 # stratum -> (first scan, days between scans, scans in the real sample)
