@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Literal
 
-from sqlalchemy import Engine, create_engine, event
-from sqlmodel import Session
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel
 
 from tools.settings import Settings, get_settings
 
@@ -65,6 +67,65 @@ def session_scope(settings: Settings | None = None) -> Iterator[Session]:
         except Exception:
             session.rollback()
             raise
+
+
+_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+_UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...], str], Any] = {}
+UPSERT_CHUNK = 500  # rows per executemany
+
+
+def _upsert_stmt(dialect: str, table: Table, columns: tuple[str, ...], key: tuple[str, ...],
+                 on_conflict: str) -> Any:
+    """One cached ON CONFLICT statement per (table, columns, key): built once, so SQLAlchemy
+    compiles it once (building `insert().values(row)` with `excluded[...]` per row cost ~10 ms
+    of column proxying per deal, more than fetching and analysing it)."""
+    cache_key = (dialect, table.name, columns, key, on_conflict)
+    stmt = _UPSERTS.get(cache_key)
+    if stmt is None:
+        ins = _INSERTS[dialect](table)
+        changed = [c for c in columns if c not in key]
+        if on_conflict == "update" and changed:
+            stmt = ins.on_conflict_do_update(index_elements=list(key),
+                                             set_={c: ins.excluded[c] for c in changed})
+        else:
+            stmt = ins.on_conflict_do_nothing(index_elements=list(key))
+        # psycopg reports -1 for an INSERT's rowcount unless SQLAlchemy is asked to keep it
+        stmt = stmt.execution_options(preserve_rowcount=True)
+        _UPSERTS[cache_key] = stmt
+    return stmt
+
+
+def upsert(session: Session, table: Table | type[SQLModel],
+           rows: Mapping[str, Any] | Iterable[Mapping[str, Any]], *,
+           key: Sequence[str] | None = None,
+           on_conflict: Literal["update", "nothing"] = "update") -> int:
+    """Insert rows; a row whose `key` (default: the primary key) exists already gets the row's
+    other columns written over it ("update"), or is left as stored ("nothing").
+
+    One `INSERT ... ON CONFLICT` (SQLite and PostgreSQL spell it alike), so concurrent writers
+    never race into duplicate-key errors and re-running is harmless. Columns a row does not
+    name are never touched on update. Rows are grouped by their column set, one executemany
+    each; the caller commits. Returns the rows the database reports as written.
+    """
+    tbl: Table = table if isinstance(table, Table) else table.__table__  # type: ignore[assignment]
+    batch = [rows] if isinstance(rows, Mapping) else list(rows)
+    if not batch:
+        return 0
+    dialect = session.get_bind().dialect.name
+    if dialect not in _INSERTS:
+        raise NotImplementedError(f"upsert supports sqlite and postgresql, not {dialect}")
+    keys = tuple(key) if key is not None else tuple(c.name for c in tbl.primary_key.columns)
+    groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+    for row in batch:
+        groups.setdefault(tuple(row), []).append(row)
+    conn = session.connection()
+    written = 0
+    for columns, group in groups.items():
+        stmt = _upsert_stmt(dialect, tbl, columns, keys, on_conflict)
+        for i in range(0, len(group), UPSERT_CHUNK):
+            result = conn.execute(stmt, group[i:i + UPSERT_CHUNK])
+            written += max(0, result.rowcount or 0)
+    return written
 
 
 def alembic_config(url: str):  # type: ignore[no-untyped-def]

@@ -1,12 +1,16 @@
-"""Database: migrations reach the newest schema, SQLite really runs in WAL mode."""
+"""Database: migrations reach the newest schema, SQLite really runs in WAL mode, and the one
+upsert behaves alike on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from sqlalchemy import inspect, text
+from sqlmodel import select
 
-from tools.db import current_revision, get_engine, head_revision, migrate, session_scope
-from tools.models import SystemState
+from tools.db import current_revision, get_engine, head_revision, migrate, session_scope, upsert
+from tools.models import Deal, SystemState, User, UserRestriction
 from tools.settings import Settings
 
 EXPECTED_TABLES = {"deal", "deal_history", "system_state", "user", "user_restriction",
@@ -48,3 +52,66 @@ def test_migrations_run_on_postgresql(pg_settings: Settings) -> None:
         session.add(SystemState(key="watermark", value={"t": 1}))
     with session_scope(pg_settings) as session:
         assert session.get(SystemState, "watermark").value == {"t": 1}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_db(request: pytest.FixtureRequest) -> Settings:
+    """The migrated database of each supported dialect."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("settings")  # type: ignore[no-any-return]
+    pg = request.getfixturevalue("pg_settings")
+    migrate(pg)
+    return pg  # type: ignore[no-any-return]
+
+
+def test_upsert_updates_only_the_columns_a_row_names(any_db: Settings) -> None:
+    with session_scope(any_db) as session:
+        assert upsert(session, Deal, [{"asin": "0000000001", "title": "Old", "priority": 7},
+                                      {"asin": "0000000002", "title": "Two"}]) == 2
+    with session_scope(any_db) as session:
+        upsert(session, Deal, {"asin": "0000000001", "title": "New", "price_now": 9.5})
+    with session_scope(any_db) as session:
+        deal = session.get(Deal, "0000000001")
+        assert deal is not None
+        assert (deal.title, deal.price_now, deal.priority) == ("New", 9.5, 7)
+        assert session.get(Deal, "0000000002").title == "Two"  # type: ignore[union-attr]
+        assert len(session.exec(select(Deal)).all()) == 2
+
+
+def test_upsert_with_nothing_on_conflict_keeps_the_stored_row(any_db: Settings) -> None:
+    with session_scope(any_db) as session:
+        upsert(session, Deal, {"asin": "0000000001", "title": "First"})
+    with session_scope(any_db) as session:
+        new = upsert(session, Deal, [{"asin": "0000000001", "title": "Second"},
+                                     {"asin": "0000000003", "title": "Third"}],
+                     on_conflict="nothing")
+    assert new == 1  # how many rows were new
+    with session_scope(any_db) as session:
+        assert session.get(Deal, "0000000001").title == "First"  # type: ignore[union-attr]
+        assert session.get(Deal, "0000000003").title == "Third"  # type: ignore[union-attr]
+
+
+def test_upsert_on_a_unique_key_other_than_the_primary_key(any_db: Settings) -> None:
+    with session_scope(any_db) as session:
+        user = User(name="ann", password_hash="x")
+        session.add(user)
+        session.flush()
+        uid = user.id
+    key = ("user_id", "asin", "condition")
+    row = {"user_id": uid, "asin": "0000000001", "condition": "used_good", "status": 1,
+           "reason_code": "APPROVAL_REQUIRED"}
+    with session_scope(any_db) as session:
+        upsert(session, UserRestriction, row, key=key)
+        upsert(session, UserRestriction, {**row, "status": 0, "reason_code": None}, key=key)
+        upsert(session, UserRestriction, {**row, "condition": "used_like_new"}, key=key)
+    with session_scope(any_db) as session:
+        rows = {r.condition: (r.status, r.reason_code)
+                for r in session.exec(select(UserRestriction)).all()}
+    assert rows == {"used_good": (0, None), "used_like_new": (1, "APPROVAL_REQUIRED")}
+
+
+def test_upsert_refuses_a_dialect_it_cannot_speak() -> None:
+    other = SimpleNamespace(get_bind=lambda: SimpleNamespace(dialect=SimpleNamespace(
+        name="mysql")))
+    with pytest.raises(NotImplementedError, match="sqlite and postgresql, not mysql"):
+        upsert(other, Deal, {"asin": "0000000001"})  # type: ignore[arg-type]

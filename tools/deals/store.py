@@ -1,7 +1,6 @@
 """Write a `DealRecord` into the deal and deal_history tables, idempotently.
 
-One statement per table: `INSERT ... ON CONFLICT (asin) DO UPDATE` via the dialect's own
-insert (SQLite and PostgreSQL spell it the same way in SQLAlchemy), so concurrent workers
+One `tools.db.upsert` per table (ON CONFLICT (asin) DO UPDATE), so concurrent workers
 re-processing the same ASIN never race into duplicate-key errors and re-running is harmless.
 The pipeline's own columns (priority, next_refresh_at, created_at, fetched_at...) are never
 touched here; the workers own them.
@@ -13,9 +12,9 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from tools.db import upsert
 from tools.deals import money as m
 from tools.deals.analytics import DealRecord
 from tools.models import Deal, DealHistory, DealStatus, utcnow
@@ -60,23 +59,8 @@ def history_row(record: DealRecord, *, now: datetime | None = None) -> dict[str,
     return row
 
 
-def _insert(session: Session, table: Any) -> Any:
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.insert(table)
-    if name == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"upsert supports sqlite and postgresql, not {name}")
-
-
-def _upsert(session: Session, table: Any, row: dict[str, Any]) -> None:
-    stmt = _insert(session, table).values(**row)
-    update = {k: stmt.excluded[k] for k in row if k != "asin"}
-    session.execute(stmt.on_conflict_do_update(index_elements=["asin"], set_=update))
-
-
 def upsert_deal(session: Session, record: DealRecord, *, now: datetime | None = None) -> None:
     """Insert or update the deal row and its history (keyed by ASIN); caller commits."""
     now = now or utcnow()
-    _upsert(session, Deal.__table__, deal_row(record, now=now))
-    _upsert(session, DealHistory.__table__, history_row(record, now=now))
+    upsert(session, Deal, deal_row(record, now=now))
+    upsert(session, DealHistory, history_row(record, now=now))

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from tools.db import upsert
 from tools.models import RestrictionStatus, UserCredential, UserRestriction, utcnow
 from tools.restrictions.client import RestrictionsAnswer
 
@@ -106,14 +106,7 @@ def upsert_result(session: Session, user_id: int, result: RestrictionResult) -> 
               "status": result.status, "reason_code": result.reason_code,
               "message": result.message, "approval_url": result.approval_url,
               "checked_at": result.checked_at or utcnow()}
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(UserRestriction).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["user_id", "asin", "condition"],
-        set_={k: stmt.excluded[k] for k in values if k not in ("user_id", "asin", "condition")},
-    )
-    session.exec(stmt)  # type: ignore[call-overload]
+    upsert(session, UserRestriction, values, key=("user_id", "asin", "condition"))
 
 
 def load_result(session: Session, user_id: int, asin: str,

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import insert as sa_insert
 from sqlmodel import Session
 
+from tools.db import upsert
 from tools.keepa.keepatime import keepa_minutes_to_unix
 from tools.models import Deal, DealStatus
 
@@ -76,21 +76,4 @@ def insert_pending(session: Session, rows: Iterable[dict[str, Any]], *, now: dat
             "created_at": now, "updated_at": now,
             "root_category_id": r.get("rootCat") if isinstance(r.get("rootCat"), int) else None,
         })
-    if not values:
-        return 0
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt: Any = pg_insert(Deal).on_conflict_do_nothing(index_elements=["asin"])
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as lite_insert
-
-        stmt = lite_insert(Deal).on_conflict_do_nothing(index_elements=["asin"])
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        stmt = sa_insert(Deal)
-    total = 0
-    for i in range(0, len(values), 500):
-        result = session.connection().execute(stmt, values[i:i + 500])
-        total += max(0, result.rowcount or 0)
-    return total
+    return upsert(session, Deal, values, on_conflict="nothing")

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col, select
 
+from tools.db import upsert
 from tools.models import Deal, DealHistory
 from workers.pipeline import policy
 from workers.pipeline.common import Clock, now_dt
@@ -189,48 +190,11 @@ def merge_history_fields(record: Any, deal: Any) -> Any:
     return record
 
 
-_UPSERTS: dict[tuple[str, str, tuple[str, ...]], Any] = {}
-
-
-def _upsert_stmt(dialect: str, table: Any, keys: tuple[str, ...]) -> Any:
-    """One cached ON CONFLICT statement per (table, columns): built and compiled once.
-
-    Building `insert(...).values(row)` with `excluded[...]` per row cost ~10 ms of SQLAlchemy
-    column proxying per deal, more than fetching and analysing it.
-    """
-    key = (dialect, table.name, keys)
-    stmt = _UPSERTS.get(key)
-    if stmt is None:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            ins: Any = pg_insert(table)
-        else:
-            from sqlalchemy.dialects.sqlite import insert as lite_insert
-
-            ins = lite_insert(table)
-        pk = [c.name for c in table.primary_key.columns]
-        stmt = ins.on_conflict_do_update(index_elements=pk,
-                                         set_={k: ins.excluded[k] for k in keys if k not in pk})
-        _UPSERTS[key] = stmt
-    return stmt
-
-
-def upsert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Idempotent batch upsert keyed by the primary key (one executemany per column set)."""
-    dialect = session.get_bind().dialect.name
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(tuple(row), []).append(row)
-    for keys, group in groups.items():
-        session.execute(_upsert_stmt(dialect, table, keys), group)
-
-
 def upsert_deal_row(session: Session, record: Any, *, now: datetime) -> None:
     """Upsert only the deal row (a stats-only refresh has no chart series to store)."""
     from tools.deals import deal_row
 
-    upsert_rows(session, Deal.__table__, [deal_row(record, now=now)])
+    upsert(session, Deal, deal_row(record, now=now))
 
 
 def upsert_records(session: Session, records: list[tuple[Any, bool]], *, now: datetime) -> None:
@@ -240,10 +204,9 @@ def upsert_records(session: Session, records: list[tuple[Any, bool]], *, now: da
     """
     from tools.deals.store import deal_row, history_row
 
-    upsert_rows(session, Deal.__table__, [deal_row(r, now=now) for r, _ in records])
-    hist = [history_row(r, now=now) for r, with_history in records if with_history]
-    if hist:
-        upsert_rows(session, DealHistory.__table__, hist)
+    upsert(session, Deal, [deal_row(r, now=now) for r, _ in records])
+    upsert(session, DealHistory,
+           [history_row(r, now=now) for r, with_history in records if with_history])
 
 
 def _history_ages(session: Session, asins: list[str]) -> dict[str, datetime]:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
+from tools.db import upsert
 from tools.deals.analytics import SellerInfo, seller_quality_score
 from tools.keepa.errors import KeepaError
 from tools.models import KeepaSeller
@@ -59,8 +60,6 @@ def lookup_sellers(client: SellersClient, session: Session, seller_ids: set[str]
     A failed /seller/ request is logged and leaves those sellers unscored for this batch: seller
     quality is an enrichment, it never sinks the deals it belongs to.
     """
-    from workers.pipeline.processor import upsert_rows
-
     ids = sorted(s for s in seller_ids if s)
     if not ids:
         return {}, 0
@@ -77,7 +76,7 @@ def lookup_sellers(client: SellersClient, session: Session, seller_ids: set[str]
             continue
         fresh += [_row(s, body.get(s), now) for s in chunk]
     if fresh:
-        upsert_rows(session, KeepaSeller.__table__, fresh)
+        upsert(session, KeepaSeller, fresh)
     out = {s: seller_info(r.rating_pct, r.rating_count) for s, r in cached.items()}
     out.update({r["seller_id"]: seller_info(r["rating_pct"], r["rating_count"]) for r in fresh})
     return out, len(fresh)
