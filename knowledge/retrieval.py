@@ -17,7 +17,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, select
 
-from knowledge.store import KINDS, KnowledgeEntry, _model, to_entry
+from knowledge.entries import KINDS, KnowledgeEntry, model_for, to_entry
 from knowledge.text import token_set, tokens
 from tools.models import MentalModel, Strategy
 
@@ -89,7 +89,7 @@ def _python_rank(session: Session, terms: list[str], limit: int,
     want = token_set(" ".join(terms))
     docs: list[tuple[str, int, frozenset[str]]] = []
     for k in ([kind] if kind else KINDS):
-        for row in session.exec(select(_model(k))):
+        for row in session.exec(select(model_for(k))):
             words = token_set(f"{getattr(row, 'title', '') or ''} {row.category} {row.text}")
             docs.append((k, int(row.id or 0), words))
     n = len(docs)
@@ -130,7 +130,7 @@ def _load(session: Session, ranked: Iterable[tuple[str, int, float]]) -> list[Kn
     rows: dict[tuple[str, int], Strategy | MentalModel] = {}
     for kind, wanted in ids.items():
         if wanted:
-            model = _model(kind)
+            model = model_for(kind)
             for row in session.exec(select(model).where(model.id.in_(wanted))):  # type: ignore[union-attr]
                 rows[(kind, int(row.id or 0))] = row
     hits = []

@@ -14,20 +14,16 @@ from typing import Any, Literal, Protocol
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from knowledge.entries import KINDS, Kind, KnowledgeEntry, KnowledgeError, model_for, to_entry
+from knowledge.retrieval import ranked_ids
 from knowledge.text import normalize_category, similarity
 from tools.models import MentalModel, Role, Strategy, utcnow
 
-Kind = Literal["strategy", "mental_model"]
-KINDS: tuple[Kind, ...] = ("strategy", "mental_model")
 DUPLICATE_THRESHOLD = 0.85
 MAX_TEXT = 4000
 MAX_TITLE = 200
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DUP_POOL = 40  # entries compared in full after the cheap overlap pre-filter
-
-
-class KnowledgeError(ValueError):
-    """Bad knowledge input (empty text, unknown kind, ...), with a message fit to show."""
 
 
 class PermissionDenied(PermissionError):
@@ -47,32 +43,6 @@ class SystemActor:
 
     name: str = "starter"
     role: Role = Role.admin
-
-
-@dataclass
-class KnowledgeEntry:
-    """A compact, typed view of one stored entry (what tools and prompts get)."""
-
-    kind: Kind
-    id: int
-    title: str | None
-    text: str
-    category: str
-    source: str
-    author: str | None
-    approved_by: str | None
-    approved_at: datetime | None
-
-    @property
-    def ref(self) -> str:
-        """A short stable reference like "S12" / "M3" for citing in answers and deleting."""
-        return f"{'S' if self.kind == 'strategy' else 'M'}{self.id}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"ref": self.ref, "kind": self.kind, "id": self.id, "title": self.title,
-                "text": self.text, "category": self.category, "source": self.source,
-                "author": self.author, "approved_by": self.approved_by,
-                "approved_at": self.approved_at.isoformat() if self.approved_at else None}
 
 
 @dataclass
@@ -105,22 +75,6 @@ def require_admin(actor: Actor | None) -> str:
     return str(actor.name)  # type: ignore[union-attr]
 
 
-def _model(kind: str) -> type[Strategy] | type[MentalModel]:
-    if kind == "strategy":
-        return Strategy
-    if kind == "mental_model":
-        return MentalModel
-    raise KnowledgeError(f"unknown knowledge kind {kind!r} (strategy or mental_model)")
-
-
-def to_entry(row: Strategy | MentalModel) -> KnowledgeEntry:
-    kind: Kind = "strategy" if isinstance(row, Strategy) else "mental_model"
-    return KnowledgeEntry(kind=kind, id=int(row.id or 0), title=getattr(row, "title", None),
-                          text=row.text, category=row.category, source=row.source,
-                          author=row.author, approved_by=row.approved_by,
-                          approved_at=row.approved_at)
-
-
 def _clean_text(text: str, what: str = "text", limit: int = MAX_TEXT) -> str:
     text = " ".join((text or "").split())
     if len(text) < 10:
@@ -133,9 +87,7 @@ def _clean_text(text: str, what: str = "text", limit: int = MAX_TEXT) -> str:
 def find_duplicate(session: Session, kind: Kind, text: str, title: str | None = None,
                    threshold: float = DUPLICATE_THRESHOLD) -> tuple[KnowledgeEntry, float] | None:
     """The most similar stored entry of this kind if it is at least `threshold` similar."""
-    from knowledge.retrieval import ranked_ids  # retrieval builds on this module
-
-    model = _model(kind)
+    model = model_for(kind)
     probe = f"{title or ''} {text}".strip()
     # the full-text index finds the few entries sharing the most words; only those are compared
     ids = ranked_ids(session, probe, kind, _DUP_POOL)
@@ -167,7 +119,7 @@ def _save(session: Session, kind: Kind, *, text: str, category: str | None, sour
         existing, score = dup
         if on_duplicate == "refuse":
             return SaveResult("duplicate", existing, score)
-        row = session.get(_model(kind), existing.id)
+        row = session.get(model_for(kind), existing.id)
         assert row is not None
         if len(text) > len(row.text):  # keep the more complete wording
             row.text = text
@@ -213,7 +165,7 @@ def list_knowledge(session: Session, kind: Kind | None = None, category: str | N
     """Entries newest first, optionally one kind and/or one category (readable by anyone)."""
     out: list[KnowledgeEntry] = []
     for k in ([kind] if kind else list(KINDS)):
-        model = _model(k)
+        model = model_for(k)
         stmt = select(model)
         if category:
             stmt = stmt.where(model.category == normalize_category(category))
@@ -225,7 +177,7 @@ def list_knowledge(session: Session, kind: Kind | None = None, category: str | N
 
 
 def get_entry(session: Session, kind: Kind, entry_id: int) -> KnowledgeEntry | None:
-    row = session.get(_model(kind), entry_id)
+    row = session.get(model_for(kind), entry_id)
     return to_entry(row) if row else None
 
 
@@ -240,7 +192,7 @@ def parse_ref(ref: str) -> tuple[Kind, int]:
 def delete_knowledge(session: Session, kind: Kind, entry_id: int, acting_user: Actor) -> bool:
     """Delete one entry (admin only); False when it does not exist."""
     require_admin(acting_user)
-    row = session.get(_model(kind), entry_id)
+    row = session.get(model_for(kind), entry_id)
     if row is None:
         return False
     session.delete(row)
@@ -249,5 +201,5 @@ def delete_knowledge(session: Session, kind: Kind, entry_id: int, acting_user: A
 
 
 def knowledge_counts(session: Session) -> dict[str, int]:
-    return {k: int(session.exec(select(func.count()).select_from(_model(k))).one())
+    return {k: int(session.exec(select(func.count()).select_from(model_for(k))).one())
             for k in KINDS}
