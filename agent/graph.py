@@ -24,12 +24,11 @@ from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from agent import knowledge_cache
 from agent.context import AgentContext
-from agent.offline_model import OfflineChatModel
+from agent.offline.model import OfflineChatModel
+from agent.offline.parser import persona_in
 from agent.personas import PERSONAS, persona
 from agent.prompts import system_prompt
-from agent.query_parser import persona_in
 from agent.state import AgentState
 from agent.tools import all_tools, tool_error_message, tools_for
 from tools.db import session_scope
@@ -93,14 +92,15 @@ def retrieve_knowledge(ctx: AgentContext, question: str, k: int = 4) -> list[dic
     """Knowledge for this turn (cached until the knowledge base changes); a broken knowledge
     store must not break the chat."""
     from knowledge import retrieve
+    from knowledge.cache import cached
 
     def load() -> list[dict[str, Any]]:
         with session_scope(ctx.settings) as session:
             return [h.as_dict() for h in retrieve(session, question, k=k)]
 
     try:
-        return knowledge_cache.cached((ctx.settings.database_url, ctx.settings.data_dir,
-                                       "q", question, k), load)
+        return cached((ctx.settings.database_url, ctx.settings.data_dir, "q", question, k),
+                      load)
     except Exception as err:
         log.warning("knowledge retrieval failed: %s", err)
         return []

@@ -132,8 +132,8 @@ class AsinArgs(BaseModel):
 
 
 def _detail(ctx: AgentContext, asin: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    from agent import knowledge_cache
     from knowledge import retrieve
+    from knowledge.cache import cached
     from knowledge.retrieval import deal_query
     from tools.deals.search import get_deal_detail
 
@@ -144,7 +144,7 @@ def _detail(ctx: AgentContext, asin: str) -> tuple[dict[str, Any], list[dict[str
                             "keepa_lookup to fetch it live.")
         full = _dump(detail)
         query = deal_query(full)  # deals in the same situation share their knowledge
-        hits = knowledge_cache.cached(
+        hits = cached(
             (ctx.settings.database_url, ctx.settings.data_dir, "deal", query, 3),
             lambda: [h.as_dict() for h in retrieve(session, query, k=3)])
     return full, hits
@@ -285,21 +285,22 @@ class SetDealQueryArgs(BaseModel):
     runtime: Annotated[Any, InjectedToolArg] = None
 
 
+# The tool keeps the admins' name "deal query": it is stored in every checkpointed thread and
+# chat step that used it, and a model reading an old thread would call a renamed tool in vain.
 @tool("set_deal_query", args_schema=SetDealQueryArgs, response_format="content_and_artifact")
 def set_deal_query(selection: dict[str, Any], runtime: ToolRuntime, merge: bool = True
                    ) -> tuple[str, dict[str, Any]]:
     """Admin only. Change the Keepa deal selection the scout and backfill use (validated;
     an invalid one is refused and the old one keeps working)."""
-    from tools.deal_query import DealQueryError, get_deal_query
-    from tools.deal_query import set_deal_query as _set
+    from tools.deal_selection import DealSelectionError, get_deal_selection, set_deal_selection
 
     ctx = context_of(runtime)
     require_admin(ctx, "changing the deal query")
     with session_scope(ctx.settings) as session:
-        base = get_deal_query(session) if merge else {}
+        base = get_deal_selection(session) if merge else {}
         try:
-            stored = _set(session, {**base, **selection})
-        except DealQueryError as err:
+            stored = set_deal_selection(session, {**base, **selection})
+        except DealSelectionError as err:
             raise ToolError(f"{err}. Nothing was changed.") from None
     return _json({"stored": stored}), stored
 
@@ -330,7 +331,7 @@ def pipeline_status(runtime: ToolRuntime) -> tuple[str, dict[str, Any]]:
     from sqlalchemy import func
     from sqlmodel import select
 
-    from tools.deal_query import get_deal_query
+    from tools.deal_selection import get_deal_selection
     from tools.models import Deal, SystemState
 
     ctx = context_of(runtime)
@@ -342,7 +343,7 @@ def pipeline_status(runtime: ToolRuntime) -> tuple[str, dict[str, Any]]:
                                              func.min(Deal.updated_at))).one()
         runs = {row.key.removeprefix("task:"): row.value for row in session.exec(
             select(SystemState).where(SystemState.key.startswith("task:"))).all()}
-        selection = get_deal_query(session)
+        selection = get_deal_selection(session)
     data = {"deals": counts, "total": sum(counts.values()),
             "newest_update": newest.isoformat() if newest else None,
             "oldest_update": oldest.isoformat() if oldest else None,

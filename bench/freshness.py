@@ -9,7 +9,7 @@ fetches WITH offers for every queued deal in chunks of 20, first in first out, n
 and no scheduled refreshes. Each (rate, design) runs in its own process (2 at a time).
 
 Definitions (what a seller cares about is the deals their query can show, so):
-- catalogue: the distinct ASINs the admin's deal query (tools.deal_query.DEFAULT_SELECTION:
+- catalogue: the distinct ASINs the admin's deal query (tools.deal_selection.DEFAULT_SELECTION:
   used books, rank <= 3M, $3-$1,500, at or below the week's average) returned from /deal/
   during the simulated week, to either design at the same rate (union). Products that never
   match the query are not a seller's concern; products that match are, even if they matched
@@ -68,7 +68,7 @@ from sqlalchemy import update
 from sqlmodel import Session, SQLModel, col, select
 
 from tools.db import make_engine
-from tools.deal_query import DEFAULT_SELECTION, selection_page
+from tools.deal_selection import DEFAULT_SELECTION, selection_page
 from tools.keepa.budget import TokenBudget
 from tools.keepa.client import SyncKeepaClient
 from tools.keepa.clock import SimClock

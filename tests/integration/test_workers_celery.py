@@ -25,7 +25,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from tools.db import dispose_engines, session_scope
-from tools.deal_query import DEFAULT_SELECTION, selection_page, set_deal_query
+from tools.deal_selection import DEFAULT_SELECTION, selection_page, set_deal_selection
 from tools.keepa.clock import SimClock
 from tools.models import Deal, DealStatus, SystemState, utcnow
 from tools.settings import Settings
@@ -159,7 +159,7 @@ def test_kill9_mid_backfill_resumes_from_checkpoint(settings: Settings, redis_ur
     pages = expected_pages(market)
     assert len(pages) >= 3
     with session_scope() as session:
-        set_deal_query(session, SELECTION)
+        set_deal_selection(session, SELECTION)
     env = worker_env(settings, redis_url, KEEPA_SANDBOX_URL=url, BACKFILL_PAGE_PAUSE_S="2")
     app = sender(redis_url)
 
@@ -192,7 +192,7 @@ def test_two_workers_never_double_insert(settings: Settings, redis_url: str, tmp
     url, market = served_market
     pages = expected_pages(market)
     with session_scope() as session:
-        set_deal_query(session, SELECTION)
+        set_deal_selection(session, SELECTION)
     env = worker_env(settings, redis_url, KEEPA_SANDBOX_URL=url, SCOUT_MAX_NEW="10000")
     app = sender(redis_url)
     with celery_worker(env, tmp_path / "a.log", "a"), celery_worker(env, tmp_path / "b.log", "b"):

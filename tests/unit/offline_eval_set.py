@@ -1,7 +1,7 @@
 """Evaluation set for the offline model's question parser: natural deal questions (varied
 wording, typos, combinations) and the exact `DealQuery.filters()` expected for each.
 
-Conventions the expectations follow (documented in agent/query_parser.py):
+Conventions the expectations follow (documented in agent/offline/parser.py):
 - "textbooks" -> seasonality "textbook"; subject words / authors / quoted words -> text (lower
   case); shelf names (medical, law, cookbooks, ...) -> Amazon's books sub-category name.
 - "that I can sell" / "ungated" / "not gated" -> gated "only_ungated"; "hide/exclude/no gated"

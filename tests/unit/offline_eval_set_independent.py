@@ -1,6 +1,6 @@
 """Independent evaluation set for the offline model's question parser.
 
-Written blind by a second person (without reading agent/query_parser.py or
+Written blind by a second person (without reading the parser, then agent/query_parser.py, or
 tests/unit/offline_eval_set.py) to catch a parser overfit to its author's own questions. Only
 *conventions* were aligned afterwards with the first set (see its docstring): "textbooks" ->
 seasonality "textbook"; subject words / authors -> lower-case text; shelf names (medical,

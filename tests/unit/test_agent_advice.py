@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from agent.advice import ava_advice, ava_verdict, verdict_for
+from agent.advice import ava_advice, ava_verdict
+from agent.offline.verdicts import verdict_for
 from agent.tools import UserRateLimiter
 
 GOOD: dict[str, Any] = dict(

@@ -15,7 +15,7 @@ from agent.personas import PERSONAS
 from agent.runner import ask_once, resume_turn, run_turn, stream_turn
 from tests.unit.agent_helpers import add_user, call, make_deal, say, scripted, seed
 from tools.db import session_scope
-from tools.deal_query import DEFAULT_SELECTION, get_deal_query
+from tools.deal_selection import DEFAULT_SELECTION, get_deal_selection
 from tools.models import MentalModel, Role, Strategy
 from tools.settings import Settings
 
@@ -119,7 +119,7 @@ async def test_a_non_admin_cannot_run_admin_tools_even_when_the_model_is_talked_
     with session_scope(settings) as session:
         assert session.exec(select(Strategy)).all() == []
         assert session.exec(select(MentalModel)).all() == []
-        assert get_deal_query(session)["currentRange"] == DEFAULT_SELECTION["currentRange"]
+        assert get_deal_selection(session)["currentRange"] == DEFAULT_SELECTION["currentRange"]
 
 
 async def test_offline_model_does_not_offer_admin_tools_to_a_user(
@@ -129,7 +129,7 @@ async def test_offline_model_does_not_offer_admin_tools_to_a_user(
                        "price under $40", thread_id="t", user=people[1])
     assert r.tool_calls == [] and "admin" in r.answer
     with session_scope(settings) as session:
-        assert get_deal_query(session)["currentRange"] == DEFAULT_SELECTION["currentRange"]
+        assert get_deal_selection(session)["currentRange"] == DEFAULT_SELECTION["currentRange"]
 
 
 async def test_a_failed_lookup_is_explained_to_the_seller_not_to_a_model(

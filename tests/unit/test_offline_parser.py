@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.query_parser import find_asin, parse_deal_query, parse_question
+from agent.offline.parser import find_asin, parse_filters, parse_question
 from tests.unit.offline_eval_set import EVAL_SET
 
 
@@ -20,7 +20,7 @@ def test_eval_set_is_big_enough_and_valid() -> None:
 def test_offline_parser_scores_at_least_90_percent(capsys: pytest.CaptureFixture[str]) -> None:
     misses = []
     for question, expected in EVAL_SET:
-        got = parse_deal_query(question).filters()
+        got = parse_filters(question).filters()
         want = {k: (float(v) if isinstance(v, int) and not isinstance(v, bool)
                     and k.endswith(("price", "roi", "profit", "margin", "down")) else v)
                 for k, v in expected.items()}

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from agent.query_parser import parse_deal_query, parse_question
+from agent.offline.parser import parse_filters, parse_question
 from tests.unit.offline_eval_set import EVAL_SET
 from tests.unit.offline_eval_set_independent import INDEPENDENT_ID_SET, INDEPENDENT_SET
 from tools.deals.query import DealQuery
@@ -32,7 +32,7 @@ def test_offline_parser_scores_at_least_90_percent_on_the_independent_set(
         capsys: pytest.CaptureFixture[str]) -> None:
     misses: list[tuple[str, object, object]] = []
     for question, expected in INDEPENDENT_SET:
-        got = parse_deal_query(question).filters()
+        got = parse_filters(question).filters()
         if got != _want(expected):
             misses.append((question, _want(expected), got))
     for question, intent, asin in INDEPENDENT_ID_SET:
@@ -68,7 +68,7 @@ def test_search_questions_are_routed_to_search() -> None:
     ("summer reading books", {"seasonality": "summer"}),
 ])
 def test_paging_authors_and_title_words(question: str, expected: dict[str, Any]) -> None:
-    assert parse_deal_query(question).filters() == _want(expected)
+    assert parse_filters(question).filters() == _want(expected)
 
 
 def test_a_paging_request_alone_is_still_a_search() -> None:
@@ -78,9 +78,9 @@ def test_a_paging_request_alone_is_still_a_search() -> None:
 
 
 def test_a_percent_range_is_not_paging() -> None:
-    assert parse_deal_query("deals 20-50% off").offset == 0
+    assert parse_filters("deals 20-50% off").offset == 0
 
 
 def test_a_percent_off_range_keeps_its_lower_bound() -> None:
-    assert parse_deal_query("deals 20-50% off").min_percent_down == 20
-    assert parse_deal_query("books 30 to 60% below average").min_percent_down == 30
+    assert parse_filters("deals 20-50% off").min_percent_down == 20
+    assert parse_filters("books 30 to 60% below average").min_percent_down == 30

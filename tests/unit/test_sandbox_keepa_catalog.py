@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from tools.deal_query import DEFAULT_SELECTION, selection_page
+from tools.deal_selection import DEFAULT_SELECTION, selection_page
 from tools.deals.analytics import analyse_product
 from tools.keepa import SimClock
 from tools.sandbox.keepa import SandboxMarket

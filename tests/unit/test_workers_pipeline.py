@@ -14,7 +14,12 @@ import pytest
 from sqlmodel import Session, select
 
 from tools.db import session_scope
-from tools.deal_query import DEFAULT_SELECTION, DealQueryError, get_deal_query, set_deal_query
+from tools.deal_selection import (
+    DEFAULT_SELECTION,
+    DealSelectionError,
+    get_deal_selection,
+    set_deal_selection,
+)
 from tools.keepa.clock import SimClock
 from tools.keepa.keepatime import to_keepa_minutes
 from tools.models import Deal, DealStatus
@@ -61,22 +66,22 @@ def count(session: Session, status: DealStatus | None = None) -> int:
     return len(session.exec(q).all())
 
 
-def test_deal_query_defaults_to_used_books_and_rejects_bad_input() -> None:
+def test_deal_selection_defaults_to_used_books_and_rejects_bad_input() -> None:
     with session_scope() as session:
-        q = get_deal_query(session)
+        q = get_deal_selection(session)
         assert q["includeCategories"] == [283155] and q["priceTypes"] == [2]
         assert q["domainId"] == 1
-        with pytest.raises(DealQueryError, match="priceTypes"):
-            set_deal_query(session, {**DEFAULT_SELECTION, "priceTypes": [2, 1]})
-        with pytest.raises(DealQueryError, match="bogus"):
-            set_deal_query(session, {**DEFAULT_SELECTION, "bogus": 1})
-        with pytest.raises(DealQueryError, match="salesRankRange"):
-            set_deal_query(session, {**DEFAULT_SELECTION, "salesRankRange": [10, 1]})
-        assert get_deal_query(session) == q  # nothing stored by the failed attempts
-        set_deal_query(session, {**DEFAULT_SELECTION, "salesRankRange": [1, 500_000],
+        with pytest.raises(DealSelectionError, match="priceTypes"):
+            set_deal_selection(session, {**DEFAULT_SELECTION, "priceTypes": [2, 1]})
+        with pytest.raises(DealSelectionError, match="bogus"):
+            set_deal_selection(session, {**DEFAULT_SELECTION, "bogus": 1})
+        with pytest.raises(DealSelectionError, match="salesRankRange"):
+            set_deal_selection(session, {**DEFAULT_SELECTION, "salesRankRange": [10, 1]})
+        assert get_deal_selection(session) == q  # nothing stored by the failed attempts
+        set_deal_selection(session, {**DEFAULT_SELECTION, "salesRankRange": [1, 500_000],
                                  "page": 7})
     with session_scope() as session:
-        stored = get_deal_query(session)
+        stored = get_deal_selection(session)
         assert stored["salesRankRange"] == [1, 500_000] and "page" not in stored
 
 

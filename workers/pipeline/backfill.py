@@ -1,4 +1,4 @@
-"""Backfill: walk every page of the deal query once, inserting what the scout never saw.
+"""Backfill: walk every page of the deal selection once, inserting what the scout never saw.
 
 The page checkpoint lives in system_state and is written in the same transaction as that
 page's rows, so after a crash or kill -9 the walk resumes exactly where it stopped: a page is
@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from tools.deal_query import get_deal_query, selection_page
+from tools.deal_selection import get_deal_selection, selection_page
 from workers import checkpoints
 from workers.pipeline.common import (
     BACKFILL_PRIORITY,
@@ -26,7 +26,7 @@ from workers.pipeline.common import (
     insert_pending,
     now_dt,
 )
-from workers.pipeline.scout import DealsClient, _bump_known, query_price_type
+from workers.pipeline.scout import DealsClient, _bump_known, selection_price_type
 
 log = logging.getLogger(__name__)
 Progress = Callable[[dict[str, Any]], None]
@@ -59,9 +59,9 @@ def run_backfill(client: DealsClient, session: Session, clock: Clock, *,
                  pause: Callable[[], None] | None = None) -> BackfillResult:
     """Walk pages from the checkpoint until a short page (the end) or `max_pages` this run."""
     state = checkpoints.get_backfill(session)
-    sel = get_deal_query(session)
+    sel = get_deal_selection(session)
     if state.get("selection") not in (None, sel):
-        log.info("deal query changed since the last backfill; starting from page 0")
+        log.info("deal selection changed since the last backfill; starting from page 0")
         state = {"next_page": 0, "done": False, "pages_done": 0, "rows": 0}
     page = int(state["next_page"])
     result = BackfillResult(start_page=page, next_page=page, done=bool(state.get("done")))
@@ -75,7 +75,7 @@ def run_backfill(client: DealsClient, session: Session, clock: Clock, *,
         rows = deal_rows(client.deals(selection_page(sel, page), purpose="backfill").body)
         now = now_dt(clock)
         fresh = {str(r["asin"]).upper(): r for r in rows}
-        _, known = _bump_known(session, fresh, now, query_price_type(sel))
+        _, known = _bump_known(session, fresh, now, selection_price_type(sel))
         result.inserted += insert_pending(
             session, [r for a, r in fresh.items() if a not in known], now=now,
             priority=BACKFILL_PRIORITY)

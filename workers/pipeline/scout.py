@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
-from tools.deal_query import get_deal_query, selection_page
+from tools.deal_selection import get_deal_selection, selection_page
 from tools.keepa.keepatime import to_keepa_minutes
 from tools.models import Deal
 from workers import checkpoints
@@ -75,10 +75,10 @@ def row_price_since(row: dict[str, Any], price_type: int) -> int:
 
 
 def drop_percent(row: dict[str, Any], selection: dict[str, Any]) -> int:
-    """How far the deal's price is below its average, in %, for the query's price type and
+    """How far the deal's price is below its average, in %, for the selection's price type and
     date range (Keepa's deltaPercent); 0 when unknown or a rise."""
     try:
-        v = row["deltaPercent"][int(selection.get("dateRange", 1))][query_price_type(selection)]
+        v = row["deltaPercent"][int(selection.get("dateRange", 1))][selection_price_type(selection)]
     except (KeyError, IndexError, TypeError, ValueError):
         return 0
     return max(0, min(100, int(v))) if isinstance(v, int | float) else 0
@@ -94,8 +94,8 @@ def intake_order(backlog: list[dict[str, Any]], now_min: int) -> list[dict[str, 
     return sorted(backlog, key=score, reverse=True)  # stable: ties stay oldest first
 
 
-def query_price_type(selection: dict[str, Any]) -> int:
-    """The deal query's price type (csv index; Keepa takes exactly one): used (2) by default."""
+def selection_price_type(selection: dict[str, Any]) -> int:
+    """The selection's price type (csv index; Keepa takes exactly one): used (2) by default."""
     types = selection.get("priceTypes") or [2]
     return int(types[0] if isinstance(types, list) else types)
 
@@ -151,7 +151,7 @@ def run_scout(client: DealsClient, session: Session, clock: Clock, *,
               max_pages: int = 10) -> ScoutResult:
     """One scout run; commits its writes (new rows, bumps, backlog, watermark) at the end."""
     now = now_dt(clock)
-    sel = selection or get_deal_query(session)
+    sel = selection or get_deal_selection(session)
     newest_first = sel.get("sortType", 1) == 1
     watermark = checkpoints.get_watermark(session)
     cursor = checkpoints.get_state(session, CURSOR_KEY, None)
@@ -178,7 +178,7 @@ def run_scout(client: DealsClient, session: Session, clock: Clock, *,
             finished = True
             break
     result.seen = len(fresh)
-    bumped, known = _bump_known(session, fresh, now, query_price_type(sel))
+    bumped, known = _bump_known(session, fresh, now, selection_price_type(sel))
     result.bumped = bumped
 
     # load shedding: backlog (oldest first) then this run's new ASINs, at most max_new

@@ -4,7 +4,8 @@ Every persona turn retrieves knowledge for the question, and every deal verdict 
 situation; the knowledge base changes rarely (an admin approves an entry) while the same
 questions and deal profiles come back all day. Writes through the ORM in this process (the
 chat's approval, `arbitrage teach`, the store) clear the cache when they commit; writes by
-another process are seen after at most TTL_S seconds.
+another process are seen after at most TTL_S seconds. It lives with the knowledge it caches
+(the agent is one caller): its invalidation listens for Strategy and MentalModel writes.
 """
 
 from __future__ import annotations

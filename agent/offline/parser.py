@@ -22,10 +22,14 @@ too (``text``); describing words ("expensive", "safest") are not.
 
 Paging: "results 21 to 30", "page 3" (uses the asked page size) and "skip the first 20" set
 ``offset`` (and ``limit`` for an explicit range).
+
+One function here also runs with a real model: `persona_in`, the router's typo-tolerant reading
+of a persona's name ("Olivia, ..."), which needs this parser's normalizer.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -34,6 +38,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 from rapidfuzz import fuzz, process
 
+from agent.personas import ALIASES
 from tools.deals.query import DealQuery
 
 Intent = Literal[
@@ -41,13 +46,6 @@ Intent = Literal[
     "search_knowledge", "propose_knowledge", "set_deal_query", "pipeline_status", "greeting",
     "unknown",
 ]
-
-PERSONAS: tuple[str, ...] = ("ava", "olyvia", "joel", "evelyn", "errol")
-_PERSONA_ALIASES = {
-    "ava": "ava", "olyvia": "olyvia", "joel": "joel", "evelyn": "evelyn", "errol": "errol",
-    "cfo": "olyvia", "flipper": "joel", "professor": "evelyn", "prof": "evelyn", "quant": "errol",
-}
-
 
 @dataclass
 class ParsedQuestion:
@@ -424,7 +422,7 @@ bestselling bestseller selling moving flipping decent solid safe risky gift gift
 amazing awesome excellent fantastic wonderful worthwhile underpriced overpriced undervalued
 discounted
 """
-_NOT_TITLE = frozenset(_NOT_TITLE_WORDS.split()) | frozenset(_PERSONA_ALIASES)
+_NOT_TITLE = frozenset(_NOT_TITLE_WORDS.split()) | frozenset(ALIASES)
 # paging: "results 21 to 30", "page 3", "skip the first 20"
 _RESULTS_RANGE = re.compile(r"\b(?:results?|deals|items|books|rows|numbers?|#|nos?\.?)\s*(\d{1,4})"
                             r"\s*(?:to|-|through|thru)\s*#?(\d{1,4})\b(?!\s*%|\.\d)")
@@ -703,7 +701,7 @@ def build_query(fields: dict[str, Any], notes: list[str]) -> DealQuery:
 # ---------------------------------------------------------------------------------------------
 # persona and intent
 
-_PERSONA_RE = re.compile(r"\b(" + "|".join(_PERSONA_ALIASES) + r")\b")
+_PERSONA_RE = re.compile(r"\b(" + "|".join(ALIASES) + r")\b")
 _DEAL_WORDS = re.compile(
     r"\b(deals|books|textbooks?|items|listings|products|titles|inventory|asins|"
     r"anything|stuff|ones|copies|sells?|selling|buy|sourcing|picks|flips|opportunities)"
@@ -736,14 +734,14 @@ _FIELD_KEYS_THAT_ARE_FILTERS = set(DealQuery.model_fields) - {"limit", "offset"}
 def detect_persona(norm: str) -> str | None:
     """A persona named or addressed in the (normalized) message, e.g. 'Joel, would you buy?'."""
     m = _PERSONA_RE.search(norm)
-    return _PERSONA_ALIASES[m.group(1)] if m else None
+    return ALIASES[m.group(1)] if m else None
 
 
 def _strip_persona(norm: str) -> str:
-    t = re.sub(r"^\s*(?:hey |hi |ok |so )?(?:ask )?(?:the )?(" + "|".join(_PERSONA_ALIASES)
+    t = re.sub(r"^\s*(?:hey |hi |ok |so )?(?:ask )?(?:the )?(" + "|".join(ALIASES)
                + r")\b[,:!]?", " ", norm)
     t = re.sub(r"\b(?:ask|and|what (?:would|does|do)|according to)\s+(?:the\s+)?("
-               + "|".join(_PERSONA_ALIASES) + r")\b", " ", t)
+               + "|".join(ALIASES) + r")\b", " ", t)
     return t
 
 
@@ -803,8 +801,9 @@ def parse_question(text: str, *, last_asin: str | None = None) -> ParsedQuestion
     return ParsedQuestion("unknown", persona=persona, text=raw)
 
 
-def parse_deal_query(text: str) -> DealQuery:
-    """Only the filters of a message (the evaluation set scores this)."""
+def parse_filters(text: str) -> DealQuery:
+    """Only the search filters of a message, whatever its intent (the evaluation set scores
+    this)."""
     _, raw_wo = find_asin(text.strip())
     norm = _normalize(raw_wo)
     persona = detect_persona(norm)
@@ -816,3 +815,36 @@ def parse_deal_query(text: str) -> DealQuery:
 def persona_in(text: str) -> str | None:
     """The persona a raw message names or addresses ("Joel, ...", "ask the CFO"), if any."""
     return detect_persona(_normalize(text))
+
+
+# ---------------------------------------------------------------------------------------------
+# the admin's deal selection (set_deal_query)
+
+_JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+
+
+def parse_selection(text: str) -> dict[str, Any] | None:
+    """A Keepa selection change from a JSON object in the message, or from plain filters
+    ("price under $40 and rank under 500k" -> currentRange / salesRankRange in cents)."""
+    m = _JSON_OBJECT.search(text)
+    if m:
+        try:
+            data = json.loads(m.group(0))
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+    q = parse_question(text.split("query", 1)[-1] if "query" in text else text)
+    fields = dict(q.query.filters()) if q.query else {}
+    if not fields:
+        fields = parse_filters(text).filters()
+    sel: dict[str, Any] = {}
+    if "min_price" in fields or "max_price" in fields:
+        sel["currentRange"] = [round(fields.get("min_price", 0) * 100),
+                               round(fields.get("max_price", 10_000) * 100)]
+    if "max_rank" in fields:
+        sel["salesRankRange"] = [1, int(fields["max_rank"])]
+    if "min_percent_down" in fields:
+        sel["deltaPercentRange"] = [int(fields["min_percent_down"]), 100]
+    if fields.get("amazon_offer") is False:
+        sel["mustNotHaveAmazonOffer"] = True
+    return sel or None

@@ -1,9 +1,9 @@
 """The offline model: a deterministic `BaseChatModel` that needs no network.
 
-It reads the last human message with the question parser and makes the same tool call an LLM
-would make; after the tool results arrive it writes the answer from them, the retrieved
-knowledge and the persona's templates. When it does not understand, it says so plainly, and
-every answer says it comes from the offline model.
+It reads the last human message with the question parser (parser.py) and makes the same tool
+call an LLM would make; after the tool results arrive it writes the answer from them, the
+retrieved knowledge and the persona's templates (templates.py). When it does not understand,
+it says so plainly, and every answer says it comes from the offline model.
 
 The persona, the turn's knowledge and whether the client draws deal tables itself come as invoke
 kwargs (`persona=`, `knowledge=`, `renders_tables=`) from the graph's persona node;
@@ -16,7 +16,6 @@ import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -35,14 +34,13 @@ from langchain_core.messages import (
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from agent import personas as P
-from agent.advice import money, pct
-from agent.query_parser import ParsedQuestion, find_asin, parse_question
+from agent import personas
+from agent.offline import templates as T
+from agent.offline.parser import ParsedQuestion, find_asin, parse_question, parse_selection
 
 MODEL_NAME = "offline"
 EXAMPLES = ('"textbooks under $30 with ROI over 40 %"', '"nursing books that I can sell, rank '
             'under 200k"', '"should I buy 0134685997?"', '"Joel, what sells fastest?"')
-_JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 
 
 def _text(msg: BaseMessage) -> str:
@@ -88,34 +86,6 @@ def last_asin(messages: Sequence[BaseMessage]) -> str | None:
     return None
 
 
-# ---- selection changes for set_deal_query (offline) -----------------------------------------
-
-def selection_from_text(text: str) -> dict[str, Any] | None:
-    """A Keepa selection change from a JSON object in the message, or from plain filters
-    ("price under $40 and rank under 500k" -> currentRange / salesRankRange in cents)."""
-    m = _JSON_OBJECT.search(text)
-    if m:
-        data = _load(m.group(0))
-        return data if isinstance(data, dict) else None
-    q = parse_question(text.split("query", 1)[-1] if "query" in text else text)
-    fields = dict(q.query.filters()) if q.query else {}
-    if not fields:
-        from agent.query_parser import parse_deal_query
-
-        fields = parse_deal_query(text).filters()
-    sel: dict[str, Any] = {}
-    if "min_price" in fields or "max_price" in fields:
-        sel["currentRange"] = [round(fields.get("min_price", 0) * 100),
-                               round(fields.get("max_price", 10_000) * 100)]
-    if "max_rank" in fields:
-        sel["salesRankRange"] = [1, int(fields["max_rank"])]
-    if "min_percent_down" in fields:
-        sel["deltaPercentRange"] = [int(fields["min_percent_down"]), 100]
-    if fields.get("amazon_offer") is False:
-        sel["mustNotHaveAmazonOffer"] = True
-    return sel or None
-
-
 class OfflineChatModel(BaseChatModel):
     """Deterministic tool-calling chat model for the embedded default and for tests."""
 
@@ -146,7 +116,7 @@ class OfflineChatModel(BaseChatModel):
         knowledge = list(knowledge or [])
         h = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
         if h < 0:
-            return self._say(P.persona(key).greeting)
+            return self._say(personas.persona(key).greeting)
         turn = messages[h + 1:]
         results = [m for m in turn if isinstance(m, ToolMessage)]
         if results:
@@ -156,7 +126,7 @@ class OfflineChatModel(BaseChatModel):
         return self._plan(key, parsed, knowledge)
 
     def _say(self, text: str) -> AIMessage:
-        return AIMessage(content=f"{text}\n\n{P.OFFLINE_NOTE}",
+        return AIMessage(content=f"{text}\n\n{T.OFFLINE_NOTE}",
                          response_metadata={"model_name": MODEL_NAME})
 
     def _call(self, name: str, args: dict[str, Any]) -> AIMessage | None:
@@ -185,7 +155,7 @@ class OfflineChatModel(BaseChatModel):
             call = self._call("propose_knowledge", {"url_or_text": body or q.text})
         elif q.intent == "set_deal_query":
             admin_only = True
-            sel = selection_from_text(q.text)
+            sel = parse_selection(q.text)
             if sel is None and "set_deal_query" in self.tool_names:
                 return self._say("Tell me what the scout should look for, e.g. \"set the deal "
                                  "query: price $5 to $40, rank under 500k\" or paste the Keepa "
@@ -200,7 +170,7 @@ class OfflineChatModel(BaseChatModel):
             return self._say("That is an admin task (teaching, the deal query, the pipeline), "
                              "and you are not signed in as an admin, so I can't do it.")
         if q.intent == "greeting":
-            return self._say(f"{P.persona(key).greeting}\n\nTry: " + "; ".join(EXAMPLES))
+            return self._say(f"{personas.persona(key).greeting}\n\nTry: " + "; ".join(EXAMPLES))
         if q.intent in ("search_deals", "get_deal", "deal_advice", "check_restriction",
                         "keepa_lookup", "search_knowledge"):
             return self._say(f"I understood a {q.intent.replace('_', ' ')} request, but that "
@@ -219,7 +189,7 @@ class OfflineChatModel(BaseChatModel):
             name = res.name or ""
             data = _load(_text(res))
             if res.status == "error" or data is None:
-                parts.append(failure_text(name, _text(res)))
+                parts.append(T.failure_text(name, _text(res)))
                 continue
             parts.append(self._write(key, name, data, _text(human), knowledge, renders_tables))
         return "\n\n".join(parts)
@@ -228,29 +198,27 @@ class OfflineChatModel(BaseChatModel):
                knowledge: list[dict[str, Any]], renders_tables: bool = False) -> str:
         if name == "search_deals":
             notes = _parse_notes(question)
-            text = P.search_answer(key, data, knowledge, table=not renders_tables)
+            text = T.search_answer(key, data, knowledge, table=not renders_tables)
             return text + (f"\n\nNote: {'; '.join(notes)}." if notes else "")
         if name == "deal_advice":
             kn = list(data.get("knowledge") or []) + knowledge
             if key == "ava":
                 return str(data.get("text"))
-            return P.deal_take(key, data.get("deal") or {}, kn)
+            return T.deal_take(key, data.get("deal") or {}, kn)
         if name in ("get_deal", "keepa_lookup"):
             if key != "ava":
-                return P.deal_take(key, data, knowledge)
-            return _deal_facts(data)
+                return T.deal_take(key, data, knowledge)
+            return T.deal_facts(data)
         if name == "check_restriction":
-            return _restriction_text(data)
+            return T.restriction_text(data)
         if name == "search_knowledge":
-            return P.knowledge_answer(key, question, data.get("hits") or [])
+            return T.knowledge_answer(key, question, data.get("hits") or [])
         if name == "propose_knowledge":
-            return _approval_text(data)
+            return T.approval_text(data)
         if name == "set_deal_query":
-            sel = data.get("stored") or {}
-            return ("Stored the new deal query; the scout uses it from its next run:\n"
-                    f"```json\n{json.dumps(sel, indent=1)}\n```")
+            return T.selection_text(data)
         if name == "pipeline_status":
-            return _pipeline_text(data)
+            return T.pipeline_text(data)
         return f"{name}: {json.dumps(data)[:800]}"
 
     # ---- BaseChatModel plumbing -------------------------------------------------------------
@@ -305,117 +273,3 @@ class OfflineChatModel(BaseChatModel):
             if run_manager:
                 await run_manager.on_llm_new_token(str(chunk.message.content), chunk=chunk)
             yield chunk
-
-
-def _count(v: Any) -> str:
-    return f"{v:,}" if isinstance(v, int) else "n/a"
-
-
-def _deal_facts(d: dict[str, Any]) -> str:
-    gated = {"restricted": "gated for you", "not_restricted": "you can sell it",
-             "pending": "gating not checked yet"}.get(str(d.get("gated")))
-    lines = [f"**{d.get('title') or d.get('asin')}** ({d.get('asin')})",
-             f"- Price now {money(d.get('price_now'))}, list at {money(d.get('list_at'))}, "
-             f"all-in cost {money(d.get('all_in_cost'))}",
-             f"- Profit {money(d.get('profit'))}, ROI {pct(d.get('roi'))}, margin "
-             f"{pct(d.get('margin'))}",
-             f"- Rank {_count(d.get('sales_rank'))}, drops {d.get('rank_drops_30') or 0}/30d, "
-             f"{d.get('rank_drops_365') or 0}/365d; {pct(d.get('percent_down'))} below the "
-             "1-year average",
-             f"- Seasonality {str(d.get('seasonality') or 'n/a').replace('_', '-')}, "
-             "Deal Trust "
-             f"{pct(d.get('deal_trust'))}" + (", Amazon on the listing"
-                                               if d.get("amazon_offer") else "")]
-    if gated:
-        lines.append(f"- Gating: {gated}")
-    missing = d.get("missing") or {}
-    if missing:
-        lines.append("- Missing: " + "; ".join(f"{k} ({v})" for k, v in list(missing.items())[:3]))
-    lines.append("Ask \"should I buy it?\" for a verdict.")
-    return "\n".join(lines)
-
-
-def _restriction_text(d: dict[str, Any]) -> str:
-    state = d.get("state")
-    asin = d.get("asin")
-    cond = str(d.get("condition") or "").replace("_", " ")
-    if state == "allowed":
-        return f"Good news: you can list {asin} ({cond}). No approval needed."
-    if state == "restricted":
-        url = d.get("approval_url")
-        return (f"{asin} is gated for you ({cond}): {d.get('reason_code')}. "
-                + (f"Request approval: {url}" if url else str(d.get("message") or "")))
-    if state == "asin_not_found":
-        return f"Amazon does not know {asin} in this marketplace."
-    if state in ("not_connected", "reconnect_required"):
-        why = d.get("message") or "connect your Amazon seller account first"
-        return f"I can't check {asin}: {why}."
-    return f"The gating check for {asin} failed: {d.get('message') or state}."
-
-
-def _approval_text(d: dict[str, Any]) -> str:
-    if d.get("status") == "awaiting_approval":
-        return f"{d.get('candidates')} candidates are waiting for your approval."
-    saved, refs = d.get("saved", 0), d.get("refs") or []
-    text = (f"Saved {saved} new knowledge entr{'y' if saved == 1 else 'ies'}"
-            + (f" ({', '.join(refs)})" if refs else "")
-            + f"; rejected {d.get('rejected', 0)}")
-    if d.get("duplicates"):
-        text += f"; {d['duplicates']} duplicated what I already knew"
-    if d.get("invalid"):
-        text += f"; {d['invalid']} could not be saved"
-    return text + "."
-
-
-def _ago(iso: Any, now: datetime | None = None) -> str:
-    """'17:34 UTC, 3 min ago' for an ISO time (what an admin reads at a glance)."""
-    try:
-        t = datetime.fromisoformat(str(iso))
-    except ValueError:
-        return "n/a"
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=UTC)
-    age = ((now or datetime.now(UTC)) - t).total_seconds()
-    when = (f"{age / 60:.0f} min ago" if age < 5400 else f"{age / 3600:.1f} h ago"
-            if age < 172_800 else f"{age / 86400:.1f} days ago")
-    return f"{t.astimezone(UTC):%Y-%m-%d %H:%M} UTC, {when}"
-
-
-def _pipeline_text(d: dict[str, Any]) -> str:
-    deals = d.get("deals") or {}
-    lines = [f"Deals: {d.get('total', 0)} (" + (", ".join(f"{k} {v}" for k, v in
-                                                           sorted(deals.items())) or "none")
-             + ")",
-             f"Freshness: newest update {_ago(d.get('newest_update'))}; oldest "
-             f"{_ago(d.get('oldest_update'))}"]
-    tokens = d.get("tokens") or {}
-    if "balance" in tokens:
-        lines.append(f"Keepa tokens: {tokens['balance']} (refill {tokens.get('refill_rate')}"
-                     "/min)")
-    else:
-        lines.append(f"Keepa tokens: {tokens.get('unavailable') or 'not synced yet'}")
-    for task, run in sorted((d.get("task_runs") or {}).items()):
-        if isinstance(run, dict) and run:
-            ok = "ok" if run.get("last_ok") else f"error: {run.get('last_error')}"
-            lines.append(f"- {task}: last run {_ago(run.get('last_run'))} ({ok})")
-    return "\n".join(lines)
-
-
-_TOOL_TASKS = {"search_deals": "search the deals", "get_deal": "look that deal up",
-               "deal_advice": "judge that deal", "check_restriction": "check whether you can "
-               "sell it", "keepa_lookup": "look it up on Keepa",
-               "search_knowledge": "search the taught strategies",
-               "propose_knowledge": "extract strategies from that",
-               "set_deal_query": "change the deal query", "pipeline_status": "read the "
-               "pipeline status"}
-_ERROR_PREFIX = re.compile(r"^Error:\s*(?:[A-Z]\w*(?:Error|Exception|Unavailable|Timeout)\w*:\s*)?")
-
-
-def failure_text(tool_name: str, raw: str) -> str:
-    """A failed tool call in words for the user: what could not be done and why, without the
-    retry hint ToolNode writes for a model ("Fix the arguments or tell the user")."""
-    reason = _ERROR_PREFIX.sub("", raw.strip())
-    reason = reason.removesuffix("Fix the arguments or tell the user.").strip().rstrip(".")
-    task = _TOOL_TASKS.get(tool_name, f"run {tool_name or 'that tool'}")
-    return f"I couldn't {task}: {reason[:400]}."
-

@@ -1,10 +1,13 @@
-"""The admin's Keepa deal query: the `/deal/` `selection` the scout and backfill walk.
+"""The admin's deal selection: the Keepa `/deal/` `selection` the scout and backfill walk.
 
-Stored in `system_state` under "deal_query" so admins can change what the workers discover
-without a restart. The workers (scout, backfill) and the agent's `set_deal_query` tool both go
-through these functions, which is why they live in tools/ (agent code may not import workers).
-Validation rejects unknown keys and out-of-range values with a message naming the field, and a
-bad selection is never stored (the previous one keeps working).
+Admins call it "the deal query" (the chat tool `set_deal_query`, `arbitrage backfill`'s help);
+in code it is the deal *selection*, apart from the deal search's filters (tools/deals) and the
+offline parser's reading of a question (agent/offline/parser.py). Stored in `system_state` so
+admins can change what the workers discover without a restart. The workers (scout, backfill)
+and the agent's `set_deal_query` tool both go through these functions, which is why they live in
+tools/ (agent code may not import workers). Validation rejects unknown keys and out-of-range
+values with a message naming the field, and a bad selection is never stored (the previous one
+keeps working).
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from sqlmodel import Session
 from tools.models import SystemState, utcnow
 from tools.settings import KEEPA_DOMAINS
 
-DEAL_QUERY_KEY = "deal_query"
+# the row existing databases hold the selection in (the admin-facing name, kept as stored)
+DEAL_SELECTION_KEY = "deal_query"
 BOOKS_ROOT = 283155
 INT32_MAX = 2_147_483_647
 
@@ -38,8 +42,8 @@ DEFAULT_SELECTION: dict[str, Any] = {
 }
 
 
-class DealQueryError(ValueError):
-    """The deal query is invalid; the message names the field and what is allowed."""
+class DealSelectionError(ValueError):
+    """The deal selection is invalid; the message names the field and what is allowed."""
 
 
 def _range(v: list[int] | None, name: str) -> list[int] | None:
@@ -110,36 +114,36 @@ class DealSelection(BaseModel):
 
 
 def validate_selection(selection: dict[str, Any]) -> dict[str, Any]:
-    """Return the normalised selection (no `page`, no unset keys) or raise DealQueryError."""
+    """Return the normalised selection (no `page`, no unset keys) or raise DealSelectionError."""
     if not isinstance(selection, dict):
-        raise DealQueryError("the deal query must be a JSON object (Keepa /deal/ selection)")
+        raise DealSelectionError("the deal query must be a JSON object (Keepa /deal/ selection)")
     try:
         model = DealSelection.model_validate(selection)
     except ValidationError as err:
         first = err.errors()[0]
         loc = ".".join(str(p) for p in first.get("loc") or ()) or "selection"
         msg = str(first.get("msg", "invalid")).removeprefix("Value error, ")
-        raise DealQueryError(f"deal query field {loc}: {msg}") from None
+        raise DealSelectionError(f"deal query field {loc}: {msg}") from None
     data = model.model_dump(exclude_none=True)
     data.pop("page", None)
     return data
 
 
-def get_deal_query(session: Session) -> dict[str, Any]:
+def get_deal_selection(session: Session) -> dict[str, Any]:
     """The stored selection, or the books default when none was set (or it became invalid)."""
-    row = session.get(SystemState, DEAL_QUERY_KEY)
+    row = session.get(SystemState, DEAL_SELECTION_KEY)
     if row and isinstance(row.value, dict):
         try:
             return validate_selection(row.value)
-        except DealQueryError:
+        except DealSelectionError:
             pass
     return validate_selection(dict(DEFAULT_SELECTION))
 
 
-def set_deal_query(session: Session, selection: dict[str, Any]) -> dict[str, Any]:
+def set_deal_selection(session: Session, selection: dict[str, Any]) -> dict[str, Any]:
     """Validate and store the selection (flushes; the caller's session commits)."""
     clean = validate_selection(selection)
-    row = session.get(SystemState, DEAL_QUERY_KEY) or SystemState(key=DEAL_QUERY_KEY)
+    row = session.get(SystemState, DEAL_SELECTION_KEY) or SystemState(key=DEAL_SELECTION_KEY)
     row.value = clean
     row.updated_at = utcnow()
     session.add(row)
