@@ -1,7 +1,8 @@
 """The Chainlit app: login, Ava and the mentors, streamed answers with steps, tables and charts.
 
-Handlers stay thin: who is asking (user row, role, persona) and what they configured is read
-here, the graph does the work (chat_ui/agent_bridge.py), chat_ui/turns.py renders the stream.
+Handlers stay thin: who is asking (the user row, read again every turn: chat_ui/auth.py),
+their persona and what they configured is read here, the graph does the work
+(chat_ui/agent_bridge.py), chat_ui/turns.py renders the stream.
 Chainlit's thread id is the LangGraph thread id, so a resumed chat continues the same graph
 thread; history is kept by the SQLAlchemy data layer on the app's own database.
 """
@@ -15,27 +16,53 @@ from pathlib import Path
 from typing import Any
 
 import chainlit as cl
+from chainlit.config import config as chainlit_config
 from chainlit.server import app as chainlit_server
 from chainlit.types import ThreadDict
+from fastapi import Request, Response
 
 from chat_ui import agent_bridge
+from chat_ui.auth import (
+    Account,
+    LoginThrottled,
+    account_by_name,
+    account_for_token_async,
+    check_password,
+    session_token,
+    sign_out,
+    token_from_cookie_header,
+)
 from chat_ui.data_layer import make_data_layer
 from chat_ui.errors import user_message
+from chat_ui.http_guard import install as install_http_guard
+from chat_ui.http_guard import login_attempt
 from chat_ui.profiles import BY_NAME, DEFAULT_PROFILE, admin_commands, chat_profiles, persona_for
 from chat_ui.serve import use_data_files_dir
 from chat_ui.turns import run_turn
 from chat_ui.upload_gate import install as install_upload_gate
 from chat_ui.uploads import UploadError, read_teaching_file
 from chat_ui.user_prefs import load_prefs, save_prefs, widgets
-from tools.db import migrate, session_scope
+from tools.db import migrate
+from tools.private_files import private_umask
 from tools.settings import Settings, get_settings
-from tools.users import authenticate
 
 log = logging.getLogger("chat_ui")
 TEACH_COMMAND = "teach"
 REVIEW_TIMEOUT_S = 900
+SESSION_ENDED = ("Your sign-in has ended (signed out, password or role changed, or the account "
+                 "was disabled). Reload the page and sign in again.")
+
+
+def _allowed_origins() -> list[str]:
+    return get_settings().origins(port=chainlit_config.run.port, host=chainlit_config.run.host)
+
+
+private_umask()  # `chainlit run chat_ui/app.py` too: uploads and history files stay private
+# a login lasts SESSION_LIFETIME_HOURS (the token's expiry and the cookie's max-age)
+chainlit_config.project.user_session_timeout = get_settings().session_lifetime_s
 install_upload_gate(chainlit_server)  # sellers cannot POST files either (only admins teach)
 use_data_files_dir(get_settings().data_dir)  # uploads under DATA_DIR, not in the code folder
+install_http_guard(chainlit_server, _allowed_origins)  # outermost: origins, sessions, headers
 
 
 # ---- startup, auth, data layer --------------------------------------------------------------
@@ -65,37 +92,58 @@ def _data_layer() -> Any:
     return make_data_layer(get_settings())
 
 
-def _check_password(username: str, password: str) -> cl.User | None:
-    with session_scope() as session:
-        user = authenticate(session, username, password)
-        if not user:
-            return None
-        return cl.User(identifier=user.name, display_name=user.name,
-                       metadata={"role": user.role.value, "id": user.id})
-
-
 @cl.password_auth_callback
 async def auth(username: str, password: str) -> cl.User | None:
-    # argon2 takes tens of milliseconds: keep it off the event loop other sessions stream on
-    return await asyncio.to_thread(_check_password, username, password)
+    attempt = login_attempt.get()
+    try:
+        # argon2 takes tens of milliseconds: keep it off the event loop other sessions use
+        return await asyncio.to_thread(check_password, username, password,
+                                       attempt.address if attempt else None)
+    except LoginThrottled as err:
+        if attempt is not None:  # the guard answers 429 with Retry-After
+            attempt.retry_after, attempt.message = err.retry_after, err.message
+        return None
 
 
-def _current_user() -> tuple[str, str, int | None]:
-    user = cl.user_session.get("user")
-    if user is None:
-        return "anonymous", "user", None
-    meta = user.metadata or {}
-    return user.identifier, str(meta.get("role", "user")), meta.get("id")
+@cl.on_logout
+async def logout(request: Request, response: Response) -> dict[str, bool]:
+    """Signing out ends the account's sessions everywhere, not only this browser's cookie."""
+    token = token_from_cookie_header(request.headers.get("cookie"))
+    await asyncio.to_thread(sign_out, token)
+    return {"success": True}
 
 
-def _is_admin() -> bool:
-    return _current_user()[1] == "admin"
+async def _account() -> Account | None:
+    """The signed-in account as the users table says now; None once the session has ended.
+
+    Chainlit checks the token only when the socket connects: a session open before a
+    password or role change, a disable or a sign-out would otherwise keep acting.
+    """
+    return await account_for_token_async(session_token(cl.context.session))
+
+
+async def _end_session() -> None:
+    """Tell the user, then drop the socket: its reconnect is refused until they sign in."""
+    from chainlit.server import sio
+
+    session = cl.context.session
+    await cl.Message(content=SESSION_ENDED, author="Sign-in").send()
+    session.to_clear = True  # as the client's clear_session: not restorable on reconnect
+    await sio.disconnect(session.socket_id)
+
+
+async def _require_account() -> Account | None:
+    account = await _account()
+    if account is None:
+        await _end_session()
+    return account
 
 
 @cl.set_chat_profiles
 async def _profiles(current_user: cl.User | None, language: str | None = None) -> list[Any]:
-    role = (current_user.metadata or {}).get("role") if current_user else None
-    return chat_profiles(is_admin=role == "admin")
+    account = (await asyncio.to_thread(account_by_name, current_user.identifier)
+               if current_user else None)
+    return chat_profiles(is_admin=bool(account and account.is_admin))
 
 
 # ---- session start / resume -----------------------------------------------------------------
@@ -116,13 +164,16 @@ def mode_banner(settings: Settings) -> str | None:
     return "Heads-up: " + "; ".join(notes) + "."
 
 
-async def _setup_session() -> None:
-    name, role, _ = _current_user()
-    prefs = await asyncio.to_thread(load_prefs, name)
+async def _setup_session() -> bool:
+    account = await _require_account()
+    if account is None:
+        return False
+    prefs = await asyncio.to_thread(load_prefs, account.name)
     cl.user_session.set("prefs", prefs.model_dump())
     await cl.ChatSettings(widgets(prefs)).send()
-    if role == "admin":
+    if account.is_admin:
         await cl.context.emitter.set_commands(admin_commands())
+    return True
 
 
 def _profile_name() -> str:
@@ -132,7 +183,8 @@ def _profile_name() -> str:
 
 @cl.on_chat_start
 async def start() -> None:
-    await _setup_session()
+    if not await _setup_session():
+        return
     person = BY_NAME[_profile_name()]
     role = "your deal analyst" if person.name == "Ava" else person.title
     lines = [f"Hi, I'm **{person.name}**, {role}. {person.description}"]
@@ -150,9 +202,11 @@ async def resume(thread: ThreadDict) -> None:
 
 @cl.on_settings_update
 async def settings_update(values: dict[str, Any]) -> None:
-    name, _, _ = _current_user()
+    account = await _require_account()
+    if account is None:
+        return
     try:
-        prefs = await asyncio.to_thread(save_prefs, name, values)
+        prefs = await asyncio.to_thread(save_prefs, account.name, values)
     except ValueError as e:
         await cl.Message(content=f"Settings not saved: {e}", author="Settings").send()
         return
@@ -195,9 +249,11 @@ async def review_candidates(value: Any) -> Any:
     candidates = value.get("candidates", []) if isinstance(value, dict) else list(value or [])
     decisions: list[bool] = []
     bulk: str | None = None
-    if not _is_admin():
-        return {"decisions": [False] * len(candidates)}
     for i, cand in enumerate(candidates):
+        account = await _account()  # a review can take minutes: the role may change meanwhile
+        if account is None or not account.is_admin:
+            decisions += [False] * (len(candidates) - i)
+            break
         if bulk is None:
             actions = [
                 cl.Action(name="approve", label="Approve", payload={"d": "approve"},
@@ -250,7 +306,10 @@ async def _confirm_teaching(results: list[tuple[str, Any]], answer: str) -> None
 
 @cl.on_message
 async def on_message(message: cl.Message) -> None:
-    name, role, user_id = _current_user()
+    account = await _require_account()
+    if account is None:
+        return
+    name, role, user_id = account.name, account.role, account.id
     person = BY_NAME[_profile_name()]
     persona = persona_for(person.name)
     text = message.content

@@ -10,6 +10,7 @@ parse_qs the first: a crafted query must not pass one and store under the other)
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -22,13 +23,17 @@ REFUSAL = ("Only admins can attach files (to teach a strategy). Ask Ava in words
 
 
 def session_role(session_id: str) -> str | None:
-    """The role of the user of a session held by this process (None: no such session)."""
+    """The current role (users table) of a session held by this process; None when there is
+    no such session. A session whose sign-in has ended counts as a seller's: refused."""
     from chainlit.session import WebsocketSession
+
+    from chat_ui.auth import account_for_token, session_token
 
     session = WebsocketSession.get_by_id(session_id)
     if session is None or session.user is None:
         return None
-    return str((session.user.metadata or {}).get("role", "user"))
+    account = account_for_token(session_token(session))
+    return account.role if account else "user"
 
 
 class AdminUploadGate:
@@ -44,7 +49,9 @@ class AdminUploadGate:
                 and scope.get("path", "").endswith("/project/file")):
             query = parse_qs(scope.get("query_string", b"").decode("latin-1"),
                              keep_blank_values=True)
-            roles = {self.role_of(sid) for sid in query.get("session_id", [])}
+            # a database read per named session: off the event loop
+            roles = {await asyncio.to_thread(self.role_of, sid)
+                     for sid in query.get("session_id", [])}
             if roles - {None, "admin"}:
                 await send({"type": "http.response.start", "status": 403,
                             "headers": [(b"content-type", b"application/json")]})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from functools import wraps
 from typing import Annotated, Any, TypeVar
 
@@ -44,6 +45,15 @@ def friendly_errors(*errors: type[Exception]) -> Callable[[F], F]:
     return decorate
 
 
+def warn_secret_flags(**given: str | None) -> None:
+    """Secrets typed as flags stay in the shell history and the process list: say so."""
+    flags = [f"--{name.replace('_', '-')}" for name, value in given.items() if value]
+    if flags:
+        err_console.print(f"[yellow]warning: {', '.join(flags)} on the command line ends up in "
+                          "your shell history and is visible to other processes; leave it "
+                          "out to be prompted, or pipe it on standard input[/yellow]")
+
+
 users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 
 
@@ -71,6 +81,7 @@ def users_add(
     from tools.models import Role
     from tools.users import add_user
 
+    warn_secret_flags(password=password)
     settings = load_settings_or_exit()
     migrate(settings)
     pw = password or _prompt_password()
@@ -87,10 +98,11 @@ def users_list() -> None:
 
     settings = load_settings_or_exit()
     migrate(settings)
-    table = Table("name", "role", "seller id", "created")
+    table = Table("name", "role", "state", "seller id", "created")
     with session_scope(settings) as session:
         for u in list_users(session):
-            table.add_row(u.name, u.role.value, u.seller_id or "-", f"{u.created_at:%Y-%m-%d}")
+            table.add_row(u.name, u.role.value, "disabled" if u.disabled else "active",
+                          u.seller_id or "-", f"{u.created_at:%Y-%m-%d}")
     console.print(table)
 
 
@@ -100,13 +112,66 @@ def users_passwd(
     name: str,
     password: Annotated[str | None, typer.Option(help="else prompted (or read from stdin)")] = None,
 ) -> None:
-    """Set a user's password."""
+    """Set a user's password; the user's signed-in sessions end."""
     from tools.db import migrate, session_scope
     from tools.users import set_password
 
+    warn_secret_flags(password=password)
     settings = load_settings_or_exit()
     migrate(settings)
     pw = password or _prompt_password()
     with session_scope(settings) as session:
         set_password(session, name, pw)
-    console.print(f"password changed for [bold]{name}[/bold]")
+    console.print(f"password changed for [bold]{name}[/bold]; their sessions are signed out")
+
+
+class RoleName(StrEnum):
+    admin = "admin"
+    user = "user"
+
+
+@users_app.command("role")
+@friendly_errors(UserError)
+def users_role(
+    name: str,
+    role: Annotated[RoleName, typer.Argument(help="admin or user")],
+) -> None:
+    """Make a user an admin or a seller; their signed-in sessions end (the role applies at
+    once)."""
+    from tools.db import migrate, session_scope
+    from tools.models import Role
+    from tools.users import set_role
+
+    settings = load_settings_or_exit()
+    migrate(settings)
+    with session_scope(settings) as session:
+        set_role(session, name, Role(role.value))
+    console.print(f"[bold]{name}[/bold] is now {role.value}; their sessions are signed out")
+
+
+@users_app.command("disable")
+@friendly_errors(UserError)
+def users_disable(name: str) -> None:
+    """Disable an account: it cannot sign in and its open sessions end at once."""
+    from tools.db import migrate, session_scope
+    from tools.users import set_disabled
+
+    settings = load_settings_or_exit()
+    migrate(settings)
+    with session_scope(settings) as session:
+        set_disabled(session, name, True)
+    console.print(f"[bold]{name}[/bold] is disabled; their sessions are signed out")
+
+
+@users_app.command("enable")
+@friendly_errors(UserError)
+def users_enable(name: str) -> None:
+    """Let a disabled account sign in again."""
+    from tools.db import migrate, session_scope
+    from tools.users import set_disabled
+
+    settings = load_settings_or_exit()
+    migrate(settings)
+    with session_scope(settings) as session:
+        set_disabled(session, name, False)
+    console.print(f"[bold]{name}[/bold] can sign in again")

@@ -10,10 +10,15 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tools.private_files import create_private, private_dir
+
+_DAY = 24 * 3600.0
+MIN_SECRET_KEY = 32
 KEEPA_DOMAINS = {"US": 1, "GB": 2, "DE": 3, "FR": 4, "JP": 5, "CA": 6, "IT": 8, "ES": 9,
                  "IN": 10, "MX": 11, "BR": 12}
 
@@ -24,7 +29,8 @@ class SettingsError(RuntimeError):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True,
+        allow_inf_nan=False,  # SPAPI_RATE_PER_S=inf would switch throttling off
     )
 
     data_dir: Path = Field(default=Path("./data"))
@@ -34,28 +40,28 @@ class Settings(BaseSettings):
     keepa_api_key: str | None = None
     keepa_api_url: str = "https://api.keepa.com"
     keepa_domain: str = "US"
-    keepa_token_floor: int = Field(default=50, ge=0)
-    keepa_token_resume: int = Field(default=55, ge=1)
-    keepa_wait_deadline_s: float = Field(default=900.0, gt=0)
+    keepa_token_floor: int = Field(default=50, ge=0, le=100_000)
+    keepa_token_resume: int = Field(default=55, ge=1, le=100_000)
+    keepa_wait_deadline_s: float = Field(default=900.0, ge=1, le=7 * _DAY)
     sandbox_products: int = Field(default=20_000, ge=10, le=500_000)
     sandbox_seed: int = 42
-    sandbox_refill_rate: int = Field(default=20, ge=1)
-    sandbox_speed: float = Field(default=1.0, gt=0)  # market minutes per wall minute
+    sandbox_refill_rate: int = Field(default=20, ge=1, le=100_000)
+    sandbox_speed: float = Field(default=1.0, ge=0.01, le=100_000)  # market minutes per wall minute
     keepa_sandbox_url: str | None = None  # a served sandbox (`arbitrage sandbox serve`)
 
     # workers (issue 5): schedules in seconds, limits that protect the token budget
-    scout_interval_s: float = Field(default=180.0, gt=0)
+    scout_interval_s: float = Field(default=180.0, ge=10, le=_DAY)
     scout_on_start: bool = True  # a worker start scouts at once (a fresh install fills fast)
     scout_max_new: int = Field(default=200, ge=1, le=10_000)
     scout_max_pages: int = Field(default=10, ge=1, le=1_000)
-    processor_interval_s: float = Field(default=30.0, gt=0)
+    processor_interval_s: float = Field(default=30.0, ge=1, le=_DAY)
     processor_max_batch: int = Field(default=100, ge=1, le=100)
-    refresher_interval_s: float = Field(default=600.0, gt=0)
-    janitor_interval_s: float = Field(default=4 * 3600.0, gt=0)
-    janitor_unseen_hours: float = Field(default=72.0, gt=0)
-    janitor_ingestion_window_hours: float = Field(default=6.0, gt=0)
-    backfill_lock_ttl_s: float = Field(default=120.0, ge=1)
-    backfill_page_pause_s: float = Field(default=1.0, ge=0)
+    refresher_interval_s: float = Field(default=600.0, ge=10, le=_DAY)
+    janitor_interval_s: float = Field(default=4 * 3600.0, ge=60, le=7 * _DAY)
+    janitor_unseen_hours: float = Field(default=72.0, ge=1, le=24 * 365)
+    janitor_ingestion_window_hours: float = Field(default=6.0, ge=0.1, le=24 * 30)
+    backfill_lock_ttl_s: float = Field(default=120.0, ge=1, le=_DAY)
+    backfill_page_pause_s: float = Field(default=1.0, ge=0, le=3600)
 
     llm_api_key: str | None = Field(
         default=None,
@@ -63,7 +69,7 @@ class Settings(BaseSettings):
     )
     llm_base_url: str | None = None
     llm_model: str | None = None
-    llm_timeout_s: float = Field(default=60.0, gt=0)
+    llm_timeout_s: float = Field(default=60.0, ge=1, le=3600)
 
     spapi_client_id: str | None = None
     spapi_client_secret: str | None = None
@@ -72,17 +78,20 @@ class Settings(BaseSettings):
     spapi_endpoint: str = "https://sellingpartnerapi-na.amazon.com"
     spapi_lwa_url: str = "https://api.amazon.com/auth/o2/token"
     spapi_marketplace_id: str = "ATVPDKIKX0DER"
-    spapi_rate_per_s: float = Field(default=5.0, gt=0)
-    spapi_burst: int = Field(default=10, ge=1)
-    spapi_rate_wait_deadline_s: float = Field(default=120.0, gt=0)
+    spapi_rate_per_s: float = Field(default=5.0, ge=0.01, le=1000)
+    spapi_burst: int = Field(default=10, ge=1, le=10_000)
+    spapi_rate_wait_deadline_s: float = Field(default=120.0, ge=1, le=_DAY)
     spapi_max_attempts: int = Field(default=5, ge=1, le=20)
-    spapi_retry_base_s: float = Field(default=0.5, ge=0)
-    spapi_retry_max_s: float = Field(default=20.0, ge=0)
-    spapi_timeout_s: float = Field(default=20.0, gt=0)
-    restrictions_interval_s: float = Field(default=120.0, gt=0)  # beat: keep gating current
+    spapi_retry_base_s: float = Field(default=0.5, ge=0, le=600)
+    spapi_retry_max_s: float = Field(default=20.0, ge=0, le=3600)
+    spapi_timeout_s: float = Field(default=20.0, ge=1, le=600)
+    restrictions_interval_s: float = Field(default=120.0, ge=10, le=_DAY)  # keep gating current
     restrictions_per_run: int = Field(default=200, ge=1, le=10_000)  # deals per user per tick
 
     secret_key: str | None = None
+    # chat sign-in: how long a login lasts, and the URL(s) browsers open the app at
+    session_lifetime_hours: float = Field(default=12.0, ge=0.1, le=24 * 30)
+    allowed_origins: str | None = None  # comma separated; default: the local chat URLs
     chainlit_port: int = Field(default=8000, ge=1, le=65535)
     chainlit_host: str = "127.0.0.1"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -118,6 +127,22 @@ class Settings(BaseSettings):
         if v and not v.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return v.rstrip("/") if v else v
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_secret(cls, v: str | None) -> str | None:
+        if v is not None and len(v) < MIN_SECRET_KEY:
+            raise ValueError(f"must be at least {MIN_SECRET_KEY} characters (it protects stored "
+                             "credentials and sign-in sessions); leave it unset to have one "
+                             "generated into DATA_DIR")
+        return v
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        return ",".join(normalize_origin(o) for o in v.split(",") if o.strip())
 
     @model_validator(mode="after")
     def _resume_above_floor(self) -> Settings:
@@ -162,9 +187,29 @@ class Settings(BaseSettings):
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
 
+    def origins(self, port: int | None = None, host: str | None = None) -> list[str]:
+        """Origins (scheme://host[:port]) a browser may use the chat from.
+
+        ALLOWED_ORIGINS when set; else the chat's own local URLs on `port` (default
+        CHAINLIT_PORT) and, when it binds one address, `host`. Behind a proxy or on another
+        host, set it to the URL users open (https://arbitrage.example.com).
+        """
+        if self.allowed_origins:
+            return self.allowed_origins.split(",")
+        port = port or self.chainlit_port
+        host = host or self.chainlit_host
+        hosts = {"127.0.0.1", "localhost", "[::1]"}
+        if host not in ("0.0.0.0", "::", "127.0.0.1", "localhost", "::1", ""):
+            hosts.add(f"[{host}]" if ":" in host else host)
+        return sorted(f"{scheme}://{h}:{port}" for h in hosts for scheme in ("http", "https"))
+
+    @property
+    def session_lifetime_s(self) -> int:
+        return int(self.session_lifetime_hours * 3600)
+
     def ensure_dirs(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
+        private_dir(self.log_dir)
 
     def resolved_secret_key(self) -> str:
         """The key for encrypting stored credentials.
@@ -177,9 +222,25 @@ class Settings(BaseSettings):
         self.ensure_dirs()
         path = self.data_dir / "secret.key"
         if not path.exists():
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            create_private(path, secrets.token_urlsafe(48))  # a racing process's key wins
         return path.read_text().strip()
+
+
+def normalize_origin(value: str) -> str:
+    """`scheme://host[:port]` as browsers send it in the Origin header (no default port)."""
+    text = value.strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{text!r} is not an http:// or https:// origin")
+    if parts.path or parts.query or parts.fragment or parts.username:
+        raise ValueError(f"{text!r}: an origin is scheme://host[:port], without a path")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{text!r} has an invalid port") from None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    default = 443 if parts.scheme == "https" else 80
+    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
 
 
 def _one_line(err: ValidationError) -> str:
@@ -196,6 +257,10 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as err:
         raise SettingsError(_one_line(err)) from None
+    except UnicodeDecodeError as err:
+        raise SettingsError(f"Invalid settings file .env: not UTF-8 text (byte "
+                            f"0x{err.object[err.start]:02x} at offset {err.start}); save it "
+                            "as UTF-8") from None
 
 
 @lru_cache(maxsize=1)

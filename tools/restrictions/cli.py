@@ -12,7 +12,13 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from tools.cli import console, err_console, friendly_errors, load_settings_or_exit
+from tools.cli import (
+    console,
+    err_console,
+    friendly_errors,
+    load_settings_or_exit,
+    warn_secret_flags,
+)
 
 restrictions_app = typer.Typer(help="Amazon listing restrictions (gating) per seller.",
                                no_args_is_help=True)
@@ -124,6 +130,7 @@ def connect(
     from tools.restrictions.credentials import connect_account
     from tools.restrictions.lwa import clear_token_cache
 
+    warn_secret_flags(refresh_token=refresh_token, client_secret=client_secret)
     settings = load_settings_or_exit()
     migrate(settings)
     token = refresh_token or _read_secret("Refresh token", True)
