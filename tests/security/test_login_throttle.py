@@ -6,6 +6,7 @@ and an unknown name was answered in 7 ms against 300 ms for a real one.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import httpx
@@ -82,7 +83,7 @@ def test_one_address_guessing_many_names_is_locked(redis_url: str) -> None:
 def test_waits_grow_and_stop_at_the_cap() -> None:
     waits = [lock_seconds(n, ACCOUNT_FREE) for n in range(1, 40)]
     assert waits[:ACCOUNT_FREE - 1] == [0.0] * (ACCOUNT_FREE - 1)
-    assert all(b >= a for a, b in zip(waits, waits[1:], strict=False))
+    assert all(b >= a for a, b in itertools.pairwise(waits))
     assert waits[-1] == 15 * 60
 
 
