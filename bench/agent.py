@@ -197,7 +197,9 @@ def main() -> None:
     ap.add_argument("--deals", type=int, default=100_000)
     ap.add_argument("--turns", type=int, default=300)
     args = ap.parse_args()
-    print(json.dumps(asyncio.run(run(args.deals, args.turns))))
+    out = asyncio.run(run(args.deals, args.turns))
+    print(json.dumps(out))
+    sys.exit(0 if out["ok"] else 1)
 
 
 if __name__ == "__main__":

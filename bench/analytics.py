@@ -84,6 +84,7 @@ def main() -> None:
     out["meets_target_cpu"] = min(out["sandbox"]["stats_only"]["per_s_cpu"],  # type: ignore[index]
                                   out["sandbox"]["with_offers"]["per_s_cpu"]) >= 500  # type: ignore[index]
     print(json.dumps(out, indent=2))
+    sys.exit(0 if out["meets_target_cpu"] else 1)
 
 
 if __name__ == "__main__":

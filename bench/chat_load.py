@@ -257,6 +257,7 @@ def main() -> None:
                                         and main_mode["p95_s"] is not None
                                         and main_mode["p95_s"] < 1.5)})
     print(json.dumps(result, indent=2))
+    sys.exit(0 if result["meets_target"] else 1)
 
 
 if __name__ == "__main__":

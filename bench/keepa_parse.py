@@ -66,7 +66,9 @@ def main() -> None:
         "long_fixture_json_kb": round(FIXTURE.stat().st_size / 1024, 1),
         "targets": {"long_fixture_products_per_s": 50, "sandbox_products_per_s": 500},
     }
+    out["meets_target"] = all(out[k] >= v for k, v in out["targets"].items())  # type: ignore[operator]
     print(json.dumps(out))
+    sys.exit(0 if out["meets_target"] else 1)
 
 
 if __name__ == "__main__":

@@ -214,6 +214,7 @@ def main() -> None:
         "worst_extra_p95_ms": worst_extra,
         "target_p95_ms": 50, "meets_target": worst < 50,
     }, indent=2))
+    sys.exit(0 if worst < 50 else 1)
 
 
 if __name__ == "__main__":

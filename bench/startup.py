@@ -68,14 +68,18 @@ def main() -> None:
     finally:
         os.killpg(up.pid, signal.SIGINT)
         up.wait(timeout=60)
+    rss_mb = round(rss / 2**20, 1)
+    met = healthy_s is not None and healthy_s <= 30 and rss_mb <= 1536
     print(json.dumps({
         "bench": "startup",
         "healthy_after_s": round(healthy_s, 2) if healthy_s else None,
-        "idle_rss_mb_all_processes": round(rss / 2**20, 1),
+        "idle_rss_mb_all_processes": rss_mb,
         "target_healthy_s": 30,
         "target_rss_mb": 1536,
+        "meets_target": met,
         "parts": {k: v.get("ok") for k, v in status.get("parts", {}).items()},
     }))
+    sys.exit(0 if met else 1)
 
 
 if __name__ == "__main__":
