@@ -105,7 +105,7 @@ def test_processor_scores_price_now_sellers_and_caches_them(sandbox: Sandbox) ->
 
 def test_seller_lookups_are_cached_until_they_age(sandbox: Sandbox) -> None:
     client, clock, budget = sandbox.client, sandbox.clock, sandbox.budget
-    ids = {s["sellerId"] for s in sandbox.market._sellers[:3]} | {"AUNKNOWNSELLER1"}
+    ids = {s["sellerId"] for s in sandbox.market._sellers.records[:3]} | {"AUNKNOWNSELLER1"}
     with session_scope() as session:
         now = now_dt(clock)
         first, n1 = lookup_sellers(client, session, ids, now)

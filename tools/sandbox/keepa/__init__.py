@@ -1,6 +1,8 @@
-"""A Keepa-compatible sandbox: seeded synthetic market + HTTP app with Keepa's token rules."""
+"""The Keepa sandbox: a seeded synthetic market and an HTTP app with Keepa's token rules."""
 
 from tools.sandbox.keepa.app import create_app
-from tools.sandbox.keepa.market import AMAZON_SELLER, SandboxError, SandboxMarket
+from tools.sandbox.keepa.core import SandboxError
+from tools.sandbox.keepa.market import SandboxMarket
+from tools.sandbox.keepa.sellers import AMAZON_SELLER
 
 __all__ = ["AMAZON_SELLER", "SandboxError", "SandboxMarket", "create_app"]

@@ -18,7 +18,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tools.sandbox.keepa.market import SandboxError, SandboxMarket
+from tools.keepa import costs
+from tools.sandbox.keepa.core import SandboxError
+from tools.sandbox.keepa.market import SandboxMarket
 
 MAX_ASINS = 100
 
@@ -91,19 +93,19 @@ def create_app(market: SandboxMarket) -> Starlette:
         return {"products": products}, cost
 
     def _deal(params: dict[str, str]) -> tuple[dict[str, Any], int]:
-        return {"deals": market.deals(_selection(params))}, 5
+        return {"deals": market.deals(_selection(params))}, costs.deal_charge()
 
     def _query(params: dict[str, str]) -> tuple[dict[str, Any], int]:
         asins, total = market.query(_selection(params))
-        return {"asinList": asins, "totalResults": total}, 10 + -(-len(asins) // 100)
+        return {"asinList": asins, "totalResults": total}, costs.finder_charge(len(asins))
 
     def _seller(params: dict[str, str]) -> tuple[dict[str, Any], int]:
         ids = [s for s in (params.get("seller") or "").split(",") if s.strip()]
         if not ids or len(ids) > 100:
             raise SandboxError(400, "seller must list 1 to 100 seller ids")
         sellers = {sid: s for sid in ids if (s := market.seller(sid.strip())) is not None}
-        per = 10 if _int(params, "storefront", 0) == 1 else 1
-        return {"sellers": sellers}, per * len(ids)
+        storefront = _int(params, "storefront", 0) == 1
+        return {"sellers": sellers}, costs.seller_charge(len(ids), storefront)
 
     def _category(params: dict[str, str]) -> tuple[dict[str, Any], int]:
         raw = params.get("category") or ""
@@ -114,7 +116,7 @@ def create_app(market: SandboxMarket) -> Starlette:
         if not ids:
             raise SandboxError(400, "category is required")
         cats = {str(c): obj for c in ids if (obj := market.category(c)) is not None}
-        return {"categories": cats, "categoryParents": {}}, len(ids)
+        return {"categories": cats, "categoryParents": {}}, costs.category_charge(len(ids))
 
     handlers = {"product": _product, "deal": _deal, "query": _query, "seller": _seller,
                 "category": _category}
