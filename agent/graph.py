@@ -130,10 +130,11 @@ def _persona_node(key: str, models: Models, retrieve: Callable[..., list[dict[st
         prompt = [SystemMessage(system_prompt(key, user_name=ctx.user_name, role=ctx.role,
                                               knowledge=knowledge,
                                               renders_tables=ctx.renders_tables)), *messages]
-        kwargs = ({"persona": key, "knowledge": knowledge,
-                   "renders_tables": ctx.renders_tables}
-                  if isinstance(model, OfflineChatModel) else {})
-        response = await model.ainvoke(prompt, **kwargs)
+        if isinstance(model, OfflineChatModel):
+            response = await model.ainvoke(prompt, persona=key, knowledge=knowledge,
+                                           renders_tables=ctx.renders_tables)
+        else:
+            response = await model.ainvoke(prompt)
         if isinstance(response, AIMessage) and not response.name:
             response.name = key
         update["messages"] = [response]

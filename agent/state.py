@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, NotRequired, TypedDict
+from typing import Annotated, Any, NotRequired, TypedDict, cast
 
 from langchain_core.messages import AnyMessage, ToolMessage
 from langgraph.graph.message import Messages, add_messages
@@ -15,7 +15,8 @@ def add_compact_messages(left: Messages, right: Messages) -> list[AnyMessage]:
     read only the compact content. Without this every checkpoint of a thread re-serializes
     (and every turn re-loads) all the chart series the conversation ever showed.
     """
-    merged = add_messages(left, right)
+    # add_messages turns every item into a message; its return annotation is its input type
+    merged = cast("list[AnyMessage]", add_messages(left, right))
     return [m.model_copy(update={"artifact": None})
             if isinstance(m, ToolMessage) and m.artifact is not None else m
             for m in merged]

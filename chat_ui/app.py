@@ -18,6 +18,7 @@ from typing import Any
 import chainlit as cl
 from chainlit.config import config as chainlit_config
 from chainlit.server import app as chainlit_server
+from chainlit.session import WebsocketSession
 from chainlit.types import ThreadDict
 from fastapi import Request, Response
 
@@ -127,6 +128,8 @@ async def _end_session() -> None:
     from chainlit.server import sio
 
     session = cl.context.session
+    if not isinstance(session, WebsocketSession):  # only a socket has a session to end
+        return
     await cl.Message(content=SESSION_ENDED, author="Sign-in").send()
     session.to_clear = True  # as the client's clear_session: not restorable on reconnect
     await sio.disconnect(session.socket_id)

@@ -6,13 +6,16 @@ Each command imports its layer lazily, which keeps `arbitrage status` quick.
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from tools.cli import console, err_console, load_settings_or_exit, users_app
 from tools.restrictions.cli import restrictions_app
+
+if TYPE_CHECKING:
+    from rich.progress import ProgressColumn
 
 app = typer.Typer(help="Agent Arbitrage: deals, gating and mentors for Amazon sellers.",
                   pretty_exceptions_show_locals=False,
@@ -125,7 +128,7 @@ def status(
         raise typer.Exit(1)
 
 
-def _render_pipeline(p: dict, db_ready: bool = True) -> None:  # type: ignore[type-arg]
+def _render_pipeline(p: dict[str, Any], db_ready: bool = True) -> None:
     """Render workers.status.gather() (data only there; presentation only here)."""
     tok = p.get("tokens") or {}
     if "error" in tok:
@@ -235,7 +238,7 @@ def backfill(
         with Progress(*columns, console=console) as progress:
             bar = progress.add_task("backfill", total=pages, page=0, rows=0, new=0)
 
-            def on_page(state: dict) -> None:  # type: ignore[type-arg]
+            def on_page(state: dict[str, Any]) -> None:
                 progress.update(bar, advance=1, page=state["next_page"], rows=state["rows"],
                                 new=state["inserted"])
 
@@ -254,7 +257,8 @@ def backfill(
                   + (" (complete)" if result["done"] else ""))
 
 
-def _backfill_enqueued(pages: int | None, restart: bool, columns: tuple) -> None:  # type: ignore[type-arg]
+def _backfill_enqueued(pages: int | None, restart: bool,
+                       columns: tuple[str | ProgressColumn, ...]) -> None:
     from rich.progress import Progress
 
     from tools.db import session_scope

@@ -267,8 +267,8 @@ class ArbitrageDataLayer(SQLAlchemyDataLayer):
             for step in thread.get("steps", []):
                 step["metadata"] = _decode(step.get("metadata"), {})
                 step["generation"] = _decode(step.get("generation"), None)
-            for element in thread.get("elements", []):
-                element["props"] = _decode(element.get("props"), {})  # type: ignore[typeddict-item]
+            for element in thread.get("elements") or []:
+                element["props"] = _decode(element.get("props"), {})
         return threads
 
 

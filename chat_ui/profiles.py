@@ -14,6 +14,7 @@ from chainlit.config import (
     FeaturesSettings,
     SpontaneousFileUploadFeature,
 )
+from chainlit.types import CommandDict
 
 DEFAULT_PROFILE = "Ava"
 
@@ -109,10 +110,10 @@ def chat_profiles(is_admin: bool) -> list[cl.ChatProfile]:
     ]
 
 
-def admin_commands() -> list[dict[str, object]]:
+def admin_commands() -> list[CommandDict]:
     """Commands shown only to admins (Chainlit's command menu in the composer)."""
     return [
         {"id": "teach", "icon": "graduation-cap", "description":
             "Teach a strategy: paste a URL or text, or attach a .txt/.md/.pdf file",
-         "button": True, "persistent": False},
+         "button": True, "persistent": False, "selected": False},
     ]

@@ -103,6 +103,7 @@ def _series(raw: Any) -> tuple[list[str], list[float]]:
     """{"t": [unix ms or s], "v": [...]} or [[t, v], ...] -> (ISO times, values), gaps dropped."""
     if not raw:
         return [], []
+    pairs: Iterable[tuple[Any, Any]]
     if isinstance(raw, Mapping):
         pairs = zip(raw.get("t") or [], raw.get("v") or [], strict=False)
     else:

@@ -146,7 +146,7 @@ class TurnRenderer:
         elif not self.message.content.strip() and self.final_text:
             self.message.content = self.final_text
         if self.message.content or self.elements:
-            self.message.elements = self.elements  # type: ignore[assignment]
+            self.message.elements = self.elements
             await self.message.send()
         return self.message
 

@@ -12,7 +12,7 @@ import sys
 import typer
 from rich.panel import Panel
 from rich.table import Table
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from knowledge.extraction import Candidate, approve, extract, mark_duplicates, summarize
 from knowledge.sources import SourceError, SourceText, load_source
@@ -29,7 +29,7 @@ def _admin(session: Session, name: str | None) -> User:
         if not is_admin(user):
             raise PermissionDenied(f"{name} is not an admin; only admins can teach")
         return user
-    first = session.exec(select(User).where(User.role == Role.admin).order_by(User.id)).first()
+    first = session.exec(select(User).where(User.role == Role.admin).order_by(col(User.id))).first()
     if first is None:
         raise KnowledgeError("there is no admin yet: run `arbitrage up` once or "
                              "`arbitrage users add NAME --admin`")

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from sqlmodel import Session, select
+from sqlmodel.sql.expression import SelectOfScalar
+
 from tools.models import MentalModel, Strategy
 
 Kind = Literal["strategy", "mental_model"]
@@ -52,6 +55,17 @@ def model_for(kind: str) -> type[Strategy] | type[MentalModel]:
     if kind == "mental_model":
         return MentalModel
     raise KnowledgeError(f"unknown knowledge kind {kind!r} (strategy or mental_model)")
+
+
+def select_rows(kind: str) -> SelectOfScalar[Strategy] | SelectOfScalar[MentalModel]:
+    """`select(model_for(kind))` typed per table (a select over the union of the two types
+    its rows as plain SQLModel)."""
+    return select(Strategy) if model_for(kind) is Strategy else select(MentalModel)
+
+
+def get_row(session: Session, kind: str, entry_id: int) -> Strategy | MentalModel | None:
+    return (session.get(Strategy, entry_id) if model_for(kind) is Strategy
+            else session.get(MentalModel, entry_id))
 
 
 def to_entry(row: Strategy | MentalModel) -> KnowledgeEntry:

@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlmodel import Session
@@ -29,7 +29,9 @@ from knowledge.store import (
 from knowledge.text import guess_category, normalize_category, similarity
 
 if TYPE_CHECKING:
+    from langchain_core.language_models import LanguageModelInput
     from langchain_core.language_models.chat_models import BaseChatModel
+    from langchain_core.runnables import Runnable
 
 log = logging.getLogger(__name__)
 
@@ -220,16 +222,15 @@ def _chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
     return chunks
 
 
-def _structured(model: BaseChatModel):  # type: ignore[no-untyped-def]
-    kwargs = {}
+def _structured(model: BaseChatModel) -> Runnable[LanguageModelInput, dict[str, Any] | BaseModel]:
     try:  # function calling is what OpenAI, xAI and most local servers all support
         from langchain_openai.chat_models.base import BaseChatOpenAI
 
         if isinstance(model, BaseChatOpenAI):
-            kwargs["method"] = "function_calling"
+            return model.with_structured_output(ExtractedKnowledge, method="function_calling")
     except ImportError:  # pragma: no cover - langchain-openai is a dependency
         pass
-    return model.with_structured_output(ExtractedKnowledge, **kwargs)
+    return model.with_structured_output(ExtractedKnowledge)
 
 
 def llm_extract(text: str, source: str, model: BaseChatModel) -> list[Candidate]:

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy import text as sql
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlmodel import Session, select
+from sqlmodel import Session, col
 
-from knowledge.entries import KINDS, KnowledgeEntry, model_for, to_entry
+from knowledge.entries import KINDS, KnowledgeEntry, model_for, select_rows, to_entry
 from knowledge.text import token_set, tokens
 from tools.models import MentalModel, Strategy
 
@@ -89,7 +89,7 @@ def _python_rank(session: Session, terms: list[str], limit: int,
     want = token_set(" ".join(terms))
     docs: list[tuple[str, int, frozenset[str]]] = []
     for k in ([kind] if kind else KINDS):
-        for row in session.exec(select(model_for(k))):
+        for row in session.exec(select_rows(k)):
             words = token_set(f"{getattr(row, 'title', '') or ''} {row.category} {row.text}")
             docs.append((k, int(row.id or 0), words))
     n = len(docs)
@@ -131,13 +131,13 @@ def _load(session: Session, ranked: Iterable[tuple[str, int, float]]) -> list[Kn
     for kind, wanted in ids.items():
         if wanted:
             model = model_for(kind)
-            for row in session.exec(select(model).where(model.id.in_(wanted))):  # type: ignore[union-attr]
+            for row in session.exec(select_rows(kind).where(col(model.id).in_(wanted))):
                 rows[(kind, int(row.id or 0))] = row
     hits = []
-    for kind, rid, score in ranked:
-        row = rows.get((kind, rid))
-        if row is not None:
-            hits.append(KnowledgeHit(**to_entry(row).__dict__, score=round(score, 4)))
+    for hit_kind, rid, score in ranked:
+        hit = rows.get((hit_kind, rid))
+        if hit is not None:
+            hits.append(KnowledgeHit(**to_entry(hit).__dict__, score=round(score, 4)))
     return hits
 
 

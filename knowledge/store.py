@@ -7,14 +7,24 @@ save so the base stays small and retrieval stays sharp.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from knowledge.entries import KINDS, Kind, KnowledgeEntry, KnowledgeError, model_for, to_entry
+from knowledge.entries import (
+    KINDS,
+    Kind,
+    KnowledgeEntry,
+    KnowledgeError,
+    get_row,
+    model_for,
+    select_rows,
+    to_entry,
+)
 from knowledge.retrieval import ranked_ids
 from knowledge.text import normalize_category, similarity
 from tools.models import MentalModel, Role, Strategy, utcnow
@@ -91,7 +101,8 @@ def find_duplicate(session: Session, kind: Kind, text: str, title: str | None = 
     probe = f"{title or ''} {text}".strip()
     # the full-text index finds the few entries sharing the most words; only those are compared
     ids = ranked_ids(session, probe, kind, _DUP_POOL)
-    rows = list(session.exec(select(model).where(model.id.in_(ids)))) if ids else []  # type: ignore[union-attr]
+    rows: Sequence[Strategy | MentalModel] = (
+        session.exec(select_rows(kind).where(col(model.id).in_(ids))).all() if ids else [])
     best: tuple[KnowledgeEntry, float] | None = None
     for row in rows:
         score = max(similarity(text, row.text), similarity(probe, _probe_of(row)))
@@ -119,7 +130,7 @@ def _save(session: Session, kind: Kind, *, text: str, category: str | None, sour
         existing, score = dup
         if on_duplicate == "refuse":
             return SaveResult("duplicate", existing, score)
-        row = session.get(model_for(kind), existing.id)
+        row = get_row(session, kind, existing.id)
         assert row is not None
         if len(text) > len(row.text):  # keep the more complete wording
             row.text = text
@@ -166,10 +177,10 @@ def list_knowledge(session: Session, kind: Kind | None = None, category: str | N
     out: list[KnowledgeEntry] = []
     for k in ([kind] if kind else list(KINDS)):
         model = model_for(k)
-        stmt = select(model)
+        stmt = select_rows(k)
         if category:
             stmt = stmt.where(model.category == normalize_category(category))
-        stmt = stmt.order_by(model.created_at.desc(), model.id.desc())  # type: ignore[union-attr]
+        stmt = stmt.order_by(col(model.created_at).desc(), col(model.id).desc())
         stmt = stmt.limit(offset + limit)
         out.extend(to_entry(r) for r in session.exec(stmt))
     out.sort(key=lambda e: (e.approved_at or _EPOCH, e.id), reverse=True)
@@ -177,7 +188,7 @@ def list_knowledge(session: Session, kind: Kind | None = None, category: str | N
 
 
 def get_entry(session: Session, kind: Kind, entry_id: int) -> KnowledgeEntry | None:
-    row = session.get(model_for(kind), entry_id)
+    row = get_row(session, kind, entry_id)
     return to_entry(row) if row else None
 
 
@@ -192,7 +203,7 @@ def parse_ref(ref: str) -> tuple[Kind, int]:
 def delete_knowledge(session: Session, kind: Kind, entry_id: int, acting_user: Actor) -> bool:
     """Delete one entry (admin only); False when it does not exist."""
     require_admin(acting_user)
-    row = session.get(model_for(kind), entry_id)
+    row = get_row(session, kind, entry_id)
     if row is None:
         return False
     session.delete(row)

@@ -63,7 +63,8 @@ def _prompt_password(confirm: bool = True) -> str:
         if not line:
             raise typer.BadParameter("no password given on standard input")
         return line
-    return typer.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+    return password
 
 
 from tools.users import UserError  # noqa: E402

@@ -6,19 +6,25 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session, SQLModel
 
 from tools.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     # WAL lets readers run beside the one writer; busy_timeout turns "database is locked"
     # into a short wait instead of an error under concurrent workers.
     cur = dbapi_conn.cursor()
@@ -69,20 +75,20 @@ def session_scope(settings: Settings | None = None) -> Iterator[Session]:
             raise
 
 
-_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-_UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...], str], Any] = {}
+UPSERT_DIALECTS = ("sqlite", "postgresql")
+_UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...], str], Insert] = {}
 UPSERT_CHUNK = 500  # rows per executemany
 
 
 def _upsert_stmt(dialect: str, table: Table, columns: tuple[str, ...], key: tuple[str, ...],
-                 on_conflict: str) -> Any:
+                 on_conflict: str) -> Insert:
     """One cached ON CONFLICT statement per (table, columns, key): built once, so SQLAlchemy
     compiles it once (building `insert().values(row)` with `excluded[...]` per row cost ~10 ms
     of column proxying per deal, more than fetching and analysing it)."""
     cache_key = (dialect, table.name, columns, key, on_conflict)
     stmt = _UPSERTS.get(cache_key)
     if stmt is None:
-        ins = _INSERTS[dialect](table)
+        ins = sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)
         changed = [c for c in columns if c not in key]
         if on_conflict == "update" and changed:
             stmt = ins.on_conflict_do_update(index_elements=list(key),
@@ -93,6 +99,14 @@ def _upsert_stmt(dialect: str, table: Table, columns: tuple[str, ...], key: tupl
         stmt = stmt.execution_options(preserve_rowcount=True)
         _UPSERTS[cache_key] = stmt
     return stmt
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a `table=True` model, for SQLAlchemy Core statements."""
+    table = model.__table__  # type: ignore[attr-defined]  # SQLModel's typing omits __table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table
 
 
 def upsert(session: Session, table: Table | type[SQLModel],
@@ -107,12 +121,12 @@ def upsert(session: Session, table: Table | type[SQLModel],
     name are never touched on update. Rows are grouped by their column set, one executemany
     each; the caller commits. Returns the rows the database reports as written.
     """
-    tbl: Table = table if isinstance(table, Table) else table.__table__  # type: ignore[assignment]
+    tbl = table if isinstance(table, Table) else table_of(table)
     batch = [rows] if isinstance(rows, Mapping) else list(rows)
     if not batch:
         return 0
     dialect = session.get_bind().dialect.name
-    if dialect not in _INSERTS:
+    if dialect not in UPSERT_DIALECTS:
         raise NotImplementedError(f"upsert supports sqlite and postgresql, not {dialect}")
     keys = tuple(key) if key is not None else tuple(c.name for c in tbl.primary_key.columns)
     groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
@@ -128,7 +142,7 @@ def upsert(session: Session, table: Table | type[SQLModel],
     return written
 
 
-def alembic_config(url: str):  # type: ignore[no-untyped-def]
+def alembic_config(url: str) -> Config:
     from alembic.config import Config
 
     cfg = Config()

@@ -46,7 +46,7 @@ def lock_seconds(failures: int, free: int) -> float:
     """How long `failures` consecutive failures lock for (0 below the free allowance)."""
     if failures < free:
         return 0.0
-    return min(LOCK_MAX_S, LOCK_BASE_S * 2 ** (failures - free))
+    return min(LOCK_MAX_S, LOCK_BASE_S * 2.0 ** (failures - free))
 
 
 def address_key(address: str | None) -> str:
@@ -150,7 +150,7 @@ class LoginThrottle:
                 with client.pipeline(transaction=False) as pipe:
                     for key, _ in keys:
                         pipe.pttl(key + ":lock")
-                    ttls = pipe.execute()
+                    ttls: list[int] = pipe.execute()
                 return max([0.0] + [t / 1000 for t in ttls if t and t > 0])
             except redis.RedisError as err:
                 self._warn(f"Redis error: {err}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tools.models import SystemState, utcnow
 
@@ -85,10 +85,10 @@ def record_run(session: Session, task: str, *, now: datetime, ok: bool,
 
 def task_runs(session: Session) -> dict[str, dict[str, Any]]:
     rows = session.exec(select(SystemState).where(
-        SystemState.key.startswith(TASK_PREFIX))).all()  # type: ignore[attr-defined]
-    out = {t: {} for t in TASKS}
+        col(SystemState.key).startswith(TASK_PREFIX))).all()
+    out: dict[str, dict[str, Any]] = {t: {} for t in TASKS}
     for row in rows:
-        out[row.key[len(TASK_PREFIX):]] = dict(row.value or {})
+        out[row.key[len(TASK_PREFIX):]] = dict(row.value) if isinstance(row.value, dict) else {}
     return out
 
 

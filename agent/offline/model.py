@@ -100,7 +100,7 @@ class OfflineChatModel(BaseChatModel):
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_name": MODEL_NAME, "persona": self.persona}
 
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> OfflineChatModel:  # type: ignore[override]
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> OfflineChatModel:
         names = []
         for t in tools:
             name = getattr(t, "name", None) or convert_to_openai_tool(t)["function"]["name"]

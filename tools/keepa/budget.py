@@ -136,6 +136,11 @@ return math.floor((balance or 0) * 1000)
 """
 
 
+def _text(reply: bytes | str) -> str:
+    """redis-py types replies as bytes | str; this client never sets decode_responses."""
+    return reply.decode() if isinstance(reply, bytes) else reply
+
+
 @dataclass(frozen=True)
 class Reservation:
     """What acquire() granted: settle() needs the estimate back to correct it."""
@@ -291,12 +296,12 @@ class TokenBudget:
 
     def spend_by_purpose(self) -> dict[str, int]:
         raw = self.redis.hgetall(self.k_spend)
-        return {k.decode(): int(v) for k, v in raw.items()}
+        return {_text(k): int(v) for k, v in raw.items()}
 
     def waits(self) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
         for k, v in self.redis.hgetall(self.k_waits).items():
-            purpose, _, what = k.decode().rpartition(":")
+            purpose, _, what = _text(k).rpartition(":")
             out.setdefault(purpose, {})[what] = float(v)
         return out
 
@@ -307,7 +312,7 @@ class TokenBudget:
         out, gone = [], []
         for who, v in self.redis.hgetall(self.k_waiting).items():
             info = json.loads(v)
-            info["who"] = who.decode()
+            info["who"] = _text(who)
             info["waiting_s"] = round(now - float(info["since"]), 1)
             if info["waiting_s"] > float(info.get("deadline_s", self.deadline_s)) + 60:
                 gone.append(who)
@@ -319,7 +324,7 @@ class TokenBudget:
 
     def snapshot(self) -> dict[str, Any]:
         """The budget as `arbitrage status` shows it (balance refilled to now, not stored)."""
-        raw = {k.decode(): v.decode() for k, v in self.redis.hgetall(self.k_state).items()}
+        raw = {_text(k): _text(v) for k, v in self.redis.hgetall(self.k_state).items()}
         now = self._now_ms()
         snap: dict[str, Any] = {"synced": "balance" in raw, "floor": self.floor,
                                 "resume": self.resume}

@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -34,6 +34,7 @@ from tools.keepa.errors import (
 from tools.keepa.parsing import validate_products
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 MAX_ASINS = 100
 RETRYABLE = (httpx.TimeoutException, httpx.TransportError, KeepaServerError)
@@ -294,7 +295,7 @@ class SyncKeepaClient:
     def budget(self) -> TokenBudget | None:
         return self._client.budget
 
-    def _run(self, coro: Any) -> Any:
+    def _run(self, coro: Coroutine[Any, Any, _T]) -> _T:
         return self._loop.run_until_complete(coro)
 
     def token_status(self) -> TokenEnvelope:

@@ -23,6 +23,7 @@ from typing import Any
 
 import keepa
 import numpy as np
+import numpy.typing as npt
 import orjson
 from keepa.models import backend as keepa_models
 from keepa.utils import _parse_stats  # the package's own stats parser (used by Keepa.query)
@@ -197,8 +198,8 @@ def validate_product(product: object, *, require_history: bool = True,
     return product
 
 
-def keepa_minutes_to_unix_ms(minutes: Any) -> Any:
-    """Keepa minutes -> unix milliseconds, vectorized (scalars and arrays)."""
+def keepa_minutes_to_unix_ms(minutes: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """Keepa minutes -> unix milliseconds, vectorized (scalars give a 0-d array)."""
     return (np.asarray(minutes, dtype=np.int64) + KEEPA_EPOCH_OFFSET_MIN) * 60_000
 
 
@@ -304,10 +305,11 @@ class ParsedProduct:
         if not raw_stats:
             return {}
         try:
-            return _parse_stats(raw_stats, self._to_datetime)
+            parsed: dict[str, Any] = _parse_stats(raw_stats, self._to_datetime)
         except (IndexError, ValueError, TypeError) as err:
             raise MalformedProduct(self.asin, "stats", f"keepa stats parsing failed: {err}"
                                    ) from None
+        return parsed
 
     def __repr__(self) -> str:
         return f"ParsedProduct(asin={self.asin!r})"

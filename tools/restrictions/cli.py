@@ -154,8 +154,8 @@ def connect(
 def show(name: str) -> None:
     """A user's connection (secrets masked) and last bulk check progress."""
     from tools.db import migrate, session_scope
-    from tools.restrictions.bulk import restrictions_progress
     from tools.restrictions.credentials import credential_view
+    from tools.restrictions.progress import restrictions_progress
 
     settings = load_settings_or_exit()
     migrate(settings)

@@ -102,7 +102,8 @@ class LwaTokenProvider:
         if not raw:
             return None
         try:
-            data = json.loads(decrypt(raw.decode(), self.secret_key))
+            text = raw.decode() if isinstance(raw, bytes) else raw  # no decode_responses
+            data = json.loads(decrypt(text, self.secret_key))
             entry = (str(data["t"]), float(data["e"]))
         except (DecryptionError, ValueError, KeyError):
             return None

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col, select
 
-from tools.db import upsert
+from tools.db import table_of, upsert
 from tools.models import Deal, DealHistory
 from workers.pipeline import policy
 from workers.pipeline.common import Clock, now_dt
@@ -112,7 +112,7 @@ def claim_due(session: Session, now: datetime, n: int) -> list[Any]:
     """
     if n <= 0:
         return []
-    deal = Deal.__table__
+    deal = table_of(Deal)
     due = or_(deal.c.next_refresh_at.is_(None), deal.c.next_refresh_at <= now)
     pick = (select(deal.c.asin).where(due)
             .order_by(deal.c.priority.desc(), deal.c.next_refresh_at.asc()).limit(n)

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, or_, update
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam, or_, select, update
+from sqlmodel import Session, col
 
 from tools.models import Deal, DealStatus
 from workers.pipeline import policy
@@ -35,9 +35,13 @@ def run_refresher(session: Session, clock: Clock, *, stale_after_h: float = 48.0
                   ) -> RefresherResult:
     now = now_dt(clock)
     result = RefresherResult()
-    rows = session.exec(
-        select(Deal.asin, Deal.profit_default, Deal.roi_default, Deal.price_now,
-               Deal.fetched_at, Deal.next_refresh_at, Deal.priority)
+    # seven columns: past sqlmodel's typed select() (four), so SQLAlchemy's select on the
+    # session's connection, after the flush session.exec would have done (autoflush)
+    session.flush()
+    rows = session.connection().execute(
+        select(col(Deal.asin), col(Deal.profit_default), col(Deal.roi_default),
+               col(Deal.price_now), col(Deal.fetched_at), col(Deal.next_refresh_at),
+               col(Deal.priority))
         .where(col(Deal.status) != DealStatus.pending)
         .where(col(Deal.priority) < PENDING_PRIORITY)
         .where(or_(col(Deal.next_refresh_at).is_(None), col(Deal.next_refresh_at) <= now,

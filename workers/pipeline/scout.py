@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
+from tools.db import table_of
 from tools.deal_selection import get_deal_selection, selection_page
 from tools.keepa.keepatime import to_keepa_minutes
 from tools.models import Deal
@@ -111,7 +112,7 @@ def _bump_known(session: Session, rows: dict[str, dict[str, Any]], now: datetime
     past a day behind them. Reads five columns and writes one executemany per chunk (loading
     and flushing whole Deal objects cost about a third of a scout run in the bench).
     """
-    deal = Deal.__table__
+    deal = table_of(Deal)
     known: set[str] = set()
     bumped = 0
     asins = list(rows)
