@@ -256,7 +256,7 @@ async def open_checkpointer(settings: Settings | None = None) -> AsyncIterator[A
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
         settings.ensure_dirs()
-        path = (settings.data_dir / "checkpoints.db").resolve()
+        path = settings.checkpoints_path.resolve()
         async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
             await saver.setup()  # WAL; then commits without an fsync each (see docstring)
             await saver.conn.execute("PRAGMA synchronous=NORMAL")

@@ -3,6 +3,10 @@
 `run_turn` returns the answer with the tool calls and results of that turn; `stream_turn`
 yields the same turn as events (answer tokens, tool calls, tool results, an interrupt);
 `resume_turn` answers an interrupt (the admin's knowledge approval).
+
+Each turn first checks that the caller owns the thread (agent/checkpoints.py: the thread's
+state names its owner), and after it only the thread's latest checkpoint is kept.
+`forget_thread` deletes a thread's checkpoints (a deleted chat).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 from langgraph.types import Command
 
+from agent.checkpoints import check_owner, forget, keep_latest
 from agent.context import AgentContext
 from agent.personas import PERSONAS
 from tools.models import User
@@ -128,9 +133,11 @@ async def run_turn(graph: Any, text: str, *, thread_id: str,
                    persona: str | None = None) -> TurnResult:
     """Ask one question in a thread and wait for the answer (or an interrupt)."""
     ctx = make_context(user, check_persona(persona))
+    owner = await check_owner(graph.checkpointer, thread_id, ctx)
     human = HumanMessage(content=text)
-    out = await graph.ainvoke({"messages": [human]}, _config(thread_id), context=ctx,
+    out = await graph.ainvoke({"messages": [human], **owner}, _config(thread_id), context=ctx,
                               durability=DURABILITY)
+    await keep_latest(graph.checkpointer, thread_id)
     # the final values are the thread's state: no second checkpoint read to collect the turn
     return _result(out, out.get("__interrupt__"), thread_id, human.id)
 
@@ -140,8 +147,10 @@ async def resume_turn(graph: Any, decision: Any, *, thread_id: str,
                       persona: str | None = None) -> TurnResult:
     """Answer the pending interrupt (e.g. knowledge approval) and finish the turn."""
     ctx = make_context(user, check_persona(persona))
+    await check_owner(graph.checkpointer, thread_id, ctx)
     await graph.ainvoke(Command(resume=decision), _config(thread_id), context=ctx,
                         durability=DURABILITY)
+    await keep_latest(graph.checkpointer, thread_id)
     return await _collect(graph, thread_id, None)
 
 
@@ -151,8 +160,10 @@ async def stream_turn(graph: Any, text: str | None, *, thread_id: str,
     """The turn as events: answer tokens as they come, tool calls and results, an interrupt,
     and finally `done` with the TurnResult. Pass `resume=` (and text=None) to continue."""
     ctx = make_context(user, check_persona(persona))
+    owner = await check_owner(graph.checkpointer, thread_id, ctx)
     human = HumanMessage(content=text) if text is not None else None
-    payload: Any = {"messages": [human]} if human is not None else Command(resume=resume)
+    payload: Any = ({"messages": [human], **owner} if human is not None
+                    else Command(resume=resume))
     # the turn as it streams by, so a new turn's result needs no checkpoint read at the end
     seen: dict[str, Any] = {"messages": [human] if human is not None else []}
     interrupts: list[Any] = []
@@ -184,10 +195,16 @@ async def stream_turn(graph: Any, text: str | None, *, thread_id: str,
                     yield TurnEvent("tool_result", {"name": m.name, "id": m.tool_call_id,
                                                     "data": _result_data(m),
                                                     "artifact": m.artifact})
+    await keep_latest(graph.checkpointer, thread_id)
     if human is None:
         yield TurnEvent("done", await _collect(graph, thread_id, None))
     else:
         yield TurnEvent("done", _result(seen, interrupts, thread_id, human.id))
+
+
+async def forget_thread(graph: Any, thread_id: str) -> None:
+    """Delete every checkpoint of a thread: its history can not be resumed by anyone."""
+    await forget(graph.checkpointer, thread_id)
 
 
 async def ask_once(text: str, *, persona: str | None = None, user_name: str | None = None,

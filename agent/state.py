@@ -26,9 +26,11 @@ class AgentState(TypedDict):
     """`messages`: the conversation (tool artifacts dropped, see above). `persona`: who answers
     this turn (set by the router). `knowledge`: entries retrieved for this turn, shared by the
     persona's model calls. `pending_knowledge`: extracted candidates waiting for the admin's
-    approval (the approval node interrupts on it)."""
+    approval (the approval node interrupts on it). `owner`: the signed-in user the thread
+    belongs to (agent/checkpoints.py; no other user's turn runs in it)."""
 
     messages: Annotated[list[AnyMessage], add_compact_messages]
     persona: NotRequired[str]
     knowledge: NotRequired[list[dict[str, Any]]]
     pending_knowledge: NotRequired[dict[str, Any] | None]
+    owner: NotRequired[str]

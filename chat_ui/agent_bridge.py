@@ -40,6 +40,13 @@ async def close_graph() -> None:
     _graph, _stack = None, None
 
 
+async def forget_thread(thread_id: str) -> None:
+    """Delete a chat's agent checkpoints (the chat was deleted: nobody may resume them)."""
+    from agent.runner import forget_thread as forget
+
+    await forget(await get_graph(), thread_id)
+
+
 def make_context(*, user_id: int | None, user_name: str, role: str,
                  persona: str | None) -> Any:
     """The agent's run context (user id, role, persona) for this turn.

@@ -38,6 +38,7 @@ from chat_ui.errors import user_message
 from chat_ui.http_guard import install as install_http_guard
 from chat_ui.http_guard import login_attempt
 from chat_ui.profiles import BY_NAME, DEFAULT_PROFILE, admin_commands, chat_profiles, persona_for
+from chat_ui.request_gate import install as install_request_gate
 from chat_ui.serve import use_data_files_dir
 from chat_ui.turns import run_turn
 from chat_ui.upload_gate import install as install_upload_gate
@@ -62,6 +63,7 @@ private_umask()  # `chainlit run chat_ui/app.py` too: uploads and history files 
 # a login lasts SESSION_LIFETIME_HOURS (the token's expiry and the cookie's max-age)
 chainlit_config.project.user_session_timeout = get_settings().session_lifetime_s
 install_upload_gate(chainlit_server)  # sellers cannot POST files either (only admins teach)
+install_request_gate(chainlit_server)  # history writes over HTTP only into the caller's threads
 use_data_files_dir(get_settings().data_dir)  # uploads under DATA_DIR, not in the code folder
 install_http_guard(chainlit_server, _allowed_origins)  # outermost: origins, sessions, headers
 
@@ -90,7 +92,7 @@ async def _shutdown() -> None:
 
 @cl.data_layer
 def _data_layer() -> Any:
-    return make_data_layer(get_settings())
+    return make_data_layer(get_settings(), forget_thread=agent_bridge.forget_thread)
 
 
 @cl.password_auth_callback
@@ -316,6 +318,13 @@ async def on_message(message: cl.Message) -> None:
     person = BY_NAME[_profile_name()]
     persona = persona_for(person.name)
     text = message.content
+    limit = get_settings().max_message_chars
+    if len(text) > limit:  # refused before anything reads it (the data layer stores the cap)
+        hint = (" To teach from a longer text, attach it as a .txt, .md or .pdf file."
+                if role == "admin" else " Please send a shorter question.")
+        await cl.Message(content=f"Messages are limited to {limit:,} characters (yours has "
+                                 f"{len(text):,}).{hint}", author=person.name).send()
+        return
     try:
         teach = message.command == TEACH_COMMAND or (
             role == "admin" and any(getattr(e, "path", None) for e in message.elements or []))

@@ -100,18 +100,19 @@ def status(
     """One screen: database, Redis, worker, chat, Keepa, LLM, SP-API and deals."""
     import json
 
-    from tools.status import collect, deal_counts
+    from tools.status import chat_storage, collect, deal_counts
 
     settings = load_settings_or_exit()
     parts = collect(settings)
     counts = deal_counts(settings)
+    storage = chat_storage(settings)
     from workers.status import gather
 
     pipeline = gather(settings)
     if as_json:
         print(json.dumps({"parts": {p.name: {"ok": p.ok, "detail": p.detail, **p.extra}
                                     for p in parts},
-                          "deals": counts, "pipeline": pipeline,
+                          "deals": counts, "pipeline": pipeline, "chat_storage": storage,
                           "logs": str(settings.log_dir.resolve())}, default=str))
     else:
         table = Table("part", "state", "detail", title="Agent Arbitrage status")
@@ -123,9 +124,28 @@ def status(
                                    or "none yet") + f" (total {total})")
         db_ready = next((p.ok for p in parts if p.name == "database"), False)
         _render_pipeline(pipeline, db_ready)
+        console.print("Chat storage: " + _storage_line(storage))
         console.print(f"Logs: {settings.log_dir.resolve()}")
     if not all(p.ok for p in parts):
         raise typer.Exit(1)
+
+
+def _size(n: int) -> str:
+    for unit, step in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= step:
+            return f"{n / step:.1f} {unit}"
+    return f"{n} B"
+
+
+def _storage_line(storage: dict[str, dict[str, int]], top: int = 10) -> str:
+    """Per user, biggest first: "ann 1.2 MB (3 chats), bob 20.0 KB (1 chat)"."""
+    if not storage:
+        return "no chats yet"
+    items = list(storage.items())
+    bits = [f"{who} {_size(v['history_bytes'] + v['agent_bytes'])} ({v['chats']} chat"
+            f"{'' if v['chats'] == 1 else 's'})" for who, v in items[:top]]
+    more = f", and {len(items) - top} more users" if len(items) > top else ""
+    return ", ".join(bits) + more
 
 
 def _render_pipeline(p: dict[str, Any], db_ready: bool = True) -> None:

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import quote, urlsplit
 
 import chainlit as cl
 from chainlit.element import Element, ElementSize, ElementType
@@ -49,9 +50,19 @@ def gated_label(value: Any) -> str:
     return "unknown"
 
 
+def https_url(value: Any) -> str | None:
+    """`value` when it is an https:// link with a host, else None: the table's links are
+    clicked by sellers, so a `javascript:` or `data:` URL in a row must never become one."""
+    if not isinstance(value, str):
+        return None
+    parsed = urlsplit(value.strip())
+    return value.strip() if parsed.scheme.lower() == "https" and parsed.hostname else None
+
+
 def deal_row(deal: Mapping[str, Any]) -> dict[str, Any]:
-    """One table row: the columns of the deal table, links included."""
+    """One table row: the columns of the deal table, links included (https only)."""
     asin = str(deal.get("asin", ""))
+    quoted = quote(asin, safe="")
     gated = deal.get("gated")
     if gated is None:
         gated = _first(deal, "restriction_status", "restricted", "gated_status")
@@ -65,8 +76,8 @@ def deal_row(deal: Mapping[str, Any]) -> dict[str, Any]:
         "sales_rank": _first(deal, "sales_rank", "rank"),
         "drops": _first(deal, "rank_drops_90", "drops_90", "drops", "rank_drops_30"),
         "gated": gated_label(gated),
-        "amazon_url": _first(deal, "amazon_url") or AMAZON_URL.format(asin=asin),
-        "keepa_url": _first(deal, "keepa_url") or KEEPA_URL.format(asin=asin),
+        "amazon_url": https_url(deal.get("amazon_url")) or AMAZON_URL.format(asin=quoted),
+        "keepa_url": https_url(deal.get("keepa_url")) or KEEPA_URL.format(asin=quoted),
     }
 
 

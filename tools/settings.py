@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     # chat sign-in: how long a login lasts, and the URL(s) browsers open the app at
     session_lifetime_hours: float = Field(default=12.0, ge=0.1, le=24 * 30)
     allowed_origins: str | None = None  # comma separated; default: the local chat URLs
+    # a chat message longer than this is refused, and not stored (one seller's disk use)
+    max_message_chars: int = Field(default=8_000, ge=100, le=1_000_000)
     chainlit_port: int = Field(default=8000, ge=1, le=65535)
     chainlit_host: str = "127.0.0.1"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -182,6 +184,11 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.sqlalchemy_url.startswith("sqlite")
+
+    @property
+    def checkpoints_path(self) -> Path:
+        """The agent's SQLite checkpoint file (on PostgreSQL they live in the database)."""
+        return self.data_dir / "checkpoints.db"
 
     @property
     def log_dir(self) -> Path:

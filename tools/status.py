@@ -122,3 +122,88 @@ def restriction_checks(settings: Settings) -> str:
     except Exception:  # status must report, not crash
         return ""
     return f"; checks: {line}" if line else ""
+
+
+# ---- chat storage per user ------------------------------------------------------------------
+
+# Chainlit's history: what each row keeps, per thread (the same SQL on SQLite and PostgreSQL)
+_HISTORY_SQL = (
+    """SELECT "threadId", sum(length(coalesce("input", '')) + length(coalesce("output", ''))
+       + length(coalesce(CAST("metadata" AS TEXT), ''))) FROM steps GROUP BY "threadId" """,
+    """SELECT "threadId", sum(length(coalesce("props", '')) + length(coalesce("url", '')))
+       FROM elements GROUP BY "threadId" """,
+    """SELECT "threadId", sum(length(coalesce("comment", '')) + 8) FROM feedbacks
+       GROUP BY "threadId" """,
+)
+_SQLITE_CHECKPOINTS_SQL = (
+    "SELECT thread_id, sum(length(checkpoint) + length(metadata)) FROM checkpoints "
+    "GROUP BY thread_id",
+    "SELECT thread_id, sum(length(value)) FROM writes GROUP BY thread_id",
+)
+_PG_CHECKPOINTS_SQL = (
+    "SELECT thread_id, sum(pg_column_size(checkpoint) + pg_column_size(metadata)) "
+    "FROM checkpoints GROUP BY thread_id",
+    "SELECT thread_id, sum(pg_column_size(blob)) FROM checkpoint_blobs GROUP BY thread_id",
+    "SELECT thread_id, sum(pg_column_size(blob)) FROM checkpoint_writes GROUP BY thread_id",
+)
+NO_CHAT = "(no chat)"
+
+
+def _add(into: dict[str, int], rows: Any) -> None:
+    for thread_id, size in rows:
+        into[str(thread_id)] = into.get(str(thread_id), 0) + int(size or 0)
+
+
+def _checkpoint_bytes(settings: Settings) -> dict[str, int]:
+    """The agent's checkpoints per thread (SQLite file in DATA_DIR, or PostgreSQL tables)."""
+    import sqlite3
+
+    out: dict[str, int] = {}
+    if settings.is_sqlite:
+        path = settings.checkpoints_path
+        if not path.exists():
+            return out
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            for sql in _SQLITE_CHECKPOINTS_SQL:
+                try:
+                    _add(out, conn.execute(sql).fetchall())
+                except sqlite3.OperationalError:  # the agent has not created its tables yet
+                    return out
+        return out
+    with get_engine(settings).connect() as conn:
+        for sql in _PG_CHECKPOINTS_SQL:
+            try:
+                _add(out, conn.execute(text(sql)).fetchall())
+            except ProgrammingError:
+                conn.rollback()
+    return out
+
+
+def chat_storage(settings: Settings) -> dict[str, dict[str, int]]:
+    """Bytes of chat history each user keeps, biggest first: {user: {"chats", "history_bytes",
+    "agent_bytes"}}. History is Chainlit's messages, elements and feedback; agent bytes are the
+    checkpoints of the user's threads. Checkpoints of no chat (`arbitrage ask`) count under
+    "(no chat)". Raises nothing: an unreadable part counts as empty."""
+    history: dict[str, int] = {}
+    owners: dict[str, str] = {}
+    try:
+        with get_engine(settings).connect() as conn:
+            for thread_id, who in conn.execute(text('SELECT "id", "userIdentifier" FROM threads')):
+                owners[str(thread_id)] = str(who or NO_CHAT)
+            for sql in _HISTORY_SQL:
+                _add(history, conn.execute(text(sql)).fetchall())
+    except (OperationalError, ProgrammingError):  # no chat tables yet
+        pass
+    try:
+        agent = _checkpoint_bytes(settings)
+    except Exception:  # status must report, not crash
+        agent = {}
+    out: dict[str, dict[str, int]] = {}
+    for thread_id in set(owners) | set(history) | set(agent):
+        who = owners.get(thread_id, NO_CHAT)
+        row = out.setdefault(who, {"chats": 0, "history_bytes": 0, "agent_bytes": 0})
+        row["chats"] += 1 if thread_id in owners else 0
+        row["history_bytes"] += history.get(thread_id, 0)
+        row["agent_bytes"] += agent.get(thread_id, 0)
+    return dict(sorted(out.items(), key=lambda kv: -(kv[1]["history_bytes"]
+                                                     + kv[1]["agent_bytes"])))

@@ -10,6 +10,14 @@ export default function DealTable() {
   const money = (v) => (v === null || v === undefined ? "–" : "$" + Number(v).toFixed(2));
   const pct = (v) => (v === null || v === undefined ? "–" : Number(v).toFixed(0) + "%");
   const num = (v) => (v === null || v === undefined ? "–" : Number(v).toLocaleString("en-US"));
+  // Only https links are rendered: props could carry a javascript: or data: URL otherwise.
+  const https = (u) => (typeof u === "string" && /^https:\/\/[^\s/]/i.test(u.trim()) ? u.trim() : null);
+  const link = (u, label) => {
+    const href = https(u);
+    return href
+      ? <a href={href} target="_blank" rel="noopener noreferrer" className="underline">{label}</a>
+      : <span>{label}</span>;
+  };
   const gated = (g) => {
     if (g === "restricted") return <Badge variant="destructive">gated</Badge>;
     if (g === "ok") return <Badge variant="secondary">ok to sell</Badge>;
@@ -41,9 +49,9 @@ export default function DealTable() {
                 <div title={r.title}>{r.title || r.asin}</div>
                 <div className="text-xs text-muted-foreground whitespace-nowrap">
                   {r.asin} ·{" "}
-                  <a href={r.amazon_url} target="_blank" rel="noreferrer" className="underline">Amazon</a>
+                  {link(r.amazon_url, "Amazon")}
                   {" · "}
-                  <a href={r.keepa_url} target="_blank" rel="noreferrer" className="underline">Keepa</a>
+                  {link(r.keepa_url, "Keepa")}
                 </div>
               </TableCell>
               <TableCell className="text-right whitespace-nowrap">{money(r.price_now)}</TableCell>
