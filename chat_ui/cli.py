@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from tools.cli import console, err_console, load_settings_or_exit, users_app
+from tools.private_files import private_umask
 from tools.restrictions.cli import restrictions_app
 
 if TYPE_CHECKING:
@@ -22,6 +23,13 @@ app = typer.Typer(help="Agent Arbitrage: deals, gating and mentors for Amazon se
                   no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(restrictions_app, name="restrictions")
+
+
+@app.callback()
+def _every_command() -> None:
+    # before any command creates a file: the database, logs, keys and Redis files are the
+    # owner's alone, also in the processes `up` starts (they inherit the umask)
+    private_umask()
 
 
 @app.command()

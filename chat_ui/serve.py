@@ -274,6 +274,9 @@ def _watch_parent(orphaned: Callable[[], bool]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from tools.private_files import private_umask
+
+    private_umask()  # session files, history and logs: the owner's alone
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--host", default=os.environ.get("CHAINLIT_HOST", "127.0.0.1"))
     ap.add_argument("--port", type=int, default=int(os.environ.get("CHAINLIT_PORT", "8000")))

