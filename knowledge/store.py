@@ -43,8 +43,11 @@ class PermissionDenied(PermissionError):
 class Actor(Protocol):
     """Anything with a name and a role: a tools.models.User or the agent's run context."""
 
-    name: str
-    role: Any
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def role(self) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -79,10 +82,10 @@ def is_admin(actor: Actor | None) -> bool:
 
 def require_admin(actor: Actor | None) -> str:
     """The actor's name if it is an admin; PermissionDenied otherwise."""
-    if not is_admin(actor):
+    if actor is None or not is_admin(actor):
         who = getattr(actor, "name", None) or "anonymous"
         raise PermissionDenied(f"only admins can change the knowledge base ({who} is not one)")
-    return str(actor.name)  # type: ignore[union-attr]
+    return str(actor.name)
 
 
 def _clean_text(text: str, what: str = "text", limit: int = MAX_TEXT) -> str:

@@ -104,6 +104,7 @@ def seed_all(settings: Settings, n_deals: int = 300) -> None:
         session.flush()
         rng = random.Random(11)
         for user in users:  # what the restriction worker would have found: ~1 in 10 gated
+            assert user.id is not None  # flushed above
             for asin in asins:
                 gated = rng.random() < 0.1 and asin != KNOWN_ASIN
                 session.add(UserRestriction(

@@ -46,9 +46,11 @@ def test_start_reuse_across_processes_and_stop(settings) -> None:
 
 def test_data_survives_a_restart(settings) -> None:
     url, owner = ensure_redis(settings)
+    assert owner is not None, "this test's data dir starts its own server"
     redis.Redis.from_url(url).set("queued-task", "keep me")
     owner.stop()
     url2, owner2 = ensure_redis(settings)
+    assert owner2 is not None
     try:
         assert redis.Redis.from_url(url2).get("queued-task") == b"keep me"
     finally:

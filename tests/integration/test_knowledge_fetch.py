@@ -43,7 +43,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         type(self).hits.append((self.path, self.headers.get("Host", "")))
-        port = self.server.server_address[1]
+        assert isinstance(self.server, ThreadingHTTPServer)
+        port = self.server.server_port
         if self.path == "/page":
             self._send(200, "text/html; charset=utf-8", PAGE)
         elif self.path == "/to-metadata":

@@ -53,7 +53,8 @@ class Sandbox:
 
 
 def asins_with(reason: str | None, n: int = 1, start: int = 0) -> list[str]:
-    out, i = [], start
+    out: list[str] = []
+    i = start
     while len(out) < n:
         asin = f"B{i:09d}"
         if sandbox_reason(asin) == reason:
@@ -329,6 +330,7 @@ def test_beat_keeps_every_sellers_gating_current(sandbox: Sandbox, user_id: int,
     now = utcnow()
     with session_scope() as session:
         second = add_user(session, "seller2", "password123").id
+        assert second is not None
         for i, asin in enumerate(("B0BEATNEW1", "B0BEATNEW2", "B0BEATOLD3")):
             session.add(Deal(asin=asin, status=DealStatus.active,
                              created_at=now - timedelta(hours=i)))

@@ -150,7 +150,8 @@ def test_janitor_waits_then_scout_and_processor_fill_deals(settings: Settings, r
         assert runs["scout"]["last_ok"] and runs["processor"]["last_ok"]
         assert checkpoints.get_watermark(session) > 0
         row = session.get(SystemState, "task:janitor")
-        assert row is not None and row.value["last_info"]["skipped"]
+        assert row is not None and isinstance(row.value, dict)
+        assert row.value["last_info"]["skipped"]
 
 
 def test_kill9_mid_backfill_resumes_from_checkpoint(settings: Settings, redis_url: str,

@@ -16,6 +16,7 @@ import pytest
 import socketio
 
 from chat_ui.http_guard import HttpGuard
+from chat_ui.session_router import Message
 from tests.e2e.harness import ChatServer, login
 
 EVIL = "http://evil.example"
@@ -77,13 +78,13 @@ def test_pages_and_api_answers_carry_security_headers(chat: ChatServer) -> None:
         assert "strict-transport-security" not in r.headers  # plain HTTP: no HSTS
 
 
-async def _call(guard: HttpGuard, scope: dict[str, Any]) -> list[dict[str, Any]]:
-    sent: list[dict[str, Any]] = []
+async def _call(guard: HttpGuard, scope: dict[str, Any]) -> list[Message]:
+    sent: list[Message] = []
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     await guard(scope, receive, send)

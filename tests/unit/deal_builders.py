@@ -6,8 +6,9 @@ formula can be checked against a value computed by hand in the test.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from tools.deals.series import datetime_to_keepa_minutes
 
@@ -24,7 +25,7 @@ def km(year: int, month: int, day: int, hour: int = 12) -> int:
     return datetime_to_keepa_minutes(datetime(year, month, day, hour, tzinfo=UTC))
 
 
-def flat(points: list[tuple[int, ...]]) -> list[int]:
+def flat(points: Sequence[tuple[int, ...]]) -> list[int]:
     return [int(x) for p in points for x in p]
 
 
@@ -89,9 +90,17 @@ def product(asin: str = "0000000001", *, title: str = "A Plain Book", binding: s
     return p
 
 
+class SalesHistory(TypedDict):
+    """`product()`'s history arguments, so `product(**sales_history(...))` is type-checked."""
+
+    used: list[tuple[int, int]]
+    rank: list[tuple[int, int]]
+    count_used: list[tuple[int, int]]
+
+
 def sales_history(sales: list[tuple[int, int]], *, base_rank: int = 400_000,
                   sold_rank: int = 90_000, rank_delay: int = HOUR,
-                  next_price_gap: int = 500) -> dict[str, list[tuple[int, int]]]:
+                  next_price_gap: int = 500) -> SalesHistory:
     """Histories with one confirmed inferred sale per (time, price):
 
     an hour before t the lowest used price is `price`; at t the used count drops 3 -> 2 and the

@@ -105,9 +105,10 @@ async def test_bad_tool_arguments_become_an_error_the_model_recovers_from(
 async def test_a_non_admin_cannot_run_admin_tools_even_when_the_model_is_talked_into_it(
         settings: Settings, people: tuple[AgentContext, AgentContext]) -> None:
     _, user = people
-    attempts = [("propose_knowledge", {"url_or_text": TEACH_TEXT}),
-                ("set_deal_query", {"selection": {"currentRange": [100, 200]}}),
-                ("pipeline_status", {})]
+    attempts: list[tuple[str, dict[str, Any]]] = [
+        ("propose_knowledge", {"url_or_text": TEACH_TEXT}),
+        ("set_deal_query", {"selection": {"currentRange": [100, 200]}}),
+        ("pipeline_status", {})]
     for i, (name, args) in enumerate(attempts):
         model = scripted(call(name, args), say("I could not."))
         graph = build_graph(InMemorySaver(), models={"*": model}, retrieve=no_knowledge)
@@ -182,7 +183,8 @@ async def test_knowledge_approval_interrupts_and_saves_only_the_approved(
     assert done.tool_results[-1]["saved"] == 1
     assert done.tool_results[-1]["rejected"] == len(candidates) - 1
     with session_scope(settings) as session:
-        rows = [*session.exec(select(Strategy)).all(), *session.exec(select(MentalModel)).all()]
+        rows: list[Strategy | MentalModel] = [*session.exec(select(Strategy)).all(),
+                                              *session.exec(select(MentalModel)).all()]
     assert len(rows) == 1 and rows[0].approved_by == "boss"
     assert rows[0].text.split()[:3] == candidates[0]["text"].split()[:3]
 

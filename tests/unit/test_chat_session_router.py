@@ -6,7 +6,13 @@ import asyncio
 import json
 from typing import Any
 
-from chat_ui.session_router import FORWARDED_HEADER, SessionRouter, has_session, session_id_of
+from chat_ui.session_router import (
+    FORWARDED_HEADER,
+    Message,
+    SessionRouter,
+    has_session,
+    session_id_of,
+)
 
 
 def _scope(path: str, query: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None,
@@ -16,12 +22,12 @@ def _scope(path: str, query: bytes = b"", headers: list[tuple[bytes, bytes]] | N
 
 
 def _call(router: SessionRouter, scope: dict[str, Any], body: bytes) -> tuple[int, bytes]:
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": body, "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     asyncio.run(router(scope, receive, send))
@@ -80,7 +86,7 @@ def _chunked(router: SessionRouter, scope: dict[str, Any],
     the messages the app received."""
     pending = list(chunks or [])
     received: list[dict[str, Any]] = []
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
     async def receive() -> dict[str, Any]:
         assert chunks is not None, "the body was read"
@@ -93,7 +99,7 @@ def _chunked(router: SessionRouter, scope: dict[str, Any],
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     router.app = app

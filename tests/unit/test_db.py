@@ -30,7 +30,8 @@ def test_migrations_create_every_table_on_a_fresh_sqlite(settings: Settings) -> 
 def test_sqlite_runs_in_wal_mode_with_busy_timeout(settings: Settings) -> None:
     with get_engine(settings).connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+        timeout = conn.execute(text("PRAGMA busy_timeout")).scalar()
+        assert timeout is not None and timeout >= 5000
     assert (settings.data_dir / "arbitrage.db").exists()
 
 
@@ -51,7 +52,8 @@ def test_migrations_run_on_postgresql(pg_settings: Settings) -> None:
     with session_scope(pg_settings) as session:
         session.add(SystemState(key="watermark", value={"t": 1}))
     with session_scope(pg_settings) as session:
-        assert session.get(SystemState, "watermark").value == {"t": 1}
+        row = session.get(SystemState, "watermark")
+        assert row is not None and row.value == {"t": 1}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -6,6 +6,7 @@ import copy
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
@@ -34,11 +35,10 @@ SALES = [(km(2023, 3, 1), 9000), (km(2025, 1, 10), 3000), (km(2025, 8, 20), 4000
          (km(2025, 9, 5), 4000), (km(2025, 10, 10), 2000)]
 
 
-def seasonal_book(**kw: object) -> dict:
-    h = sales_history(SALES)
-    base = dict(current={21: 1500, 3: 90_000, 12: 3, 11: 5}, avg180={0: 6000})
-    base.update(kw)
-    return product(**h, **base)  # type: ignore[arg-type]
+def seasonal_book(current: dict[int, int] | None = None) -> dict[str, Any]:
+    if current is None:
+        current = {21: 1500, 3: 90_000, 12: 3, 11: 5}
+    return product(**sales_history(SALES), current=current, avg180={0: 6000})
 
 
 def test_price_now_lowest_total_used_offer() -> None:
@@ -271,7 +271,7 @@ def test_fba_fee_estimated_without_keepa_fee_and_non_media_minimum() -> None:
 
 def test_bad_products_are_rejected_with_the_field_named() -> None:
     with pytest.raises(DealInputError, match="asin"):
-        analyse_product({"asin": 5})  # type: ignore[dict-item]
+        analyse_product({"asin": 5})
     short = product(current={21: 1000})
     short["csv"] = short["csv"][:10]
     with pytest.raises(DealInputError, match="csv"):

@@ -41,7 +41,7 @@ def test_upsert_is_idempotent_and_updates_in_place(settings: Settings) -> None:
         deal = session.exec(select(Deal)).one()
         assert deal.price_now == 12.0 and deal.priority == 7
         hist = session.exec(select(DealHistory)).one()
-        assert [s["price"] for s in hist.inferred_sales] == [30.0, 50.0]
+        assert [s["price"] for s in hist.inferred_sales or []] == [30.0, 50.0]
         assert hist.used_price is not None and len(hist.used_price["t"]) == 4
 
 

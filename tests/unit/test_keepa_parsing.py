@@ -14,6 +14,7 @@ import pytest
 from keepa.models import backend as keepa_models
 
 from tools.keepa import MalformedProduct, parse_product, validate_product, validate_products
+from tools.keepa.parsing import KeepaHistory
 
 FIXTURES = ("product_B0D8W1YVBX.json", "product_B0F7XPYCSJ.json")
 
@@ -110,7 +111,8 @@ def _sandbox_products(n: int) -> list[dict[str, Any]]:
     from tools.sandbox.keepa import SandboxMarket
 
     market = SandboxMarket(n_products=200, seed=5, clock=SimClock(1_780_000_000.0))
-    return [market.product(a, stats=90, buybox=True)[0] for a in market.asins()[:n]]
+    found = market.products(market.asins()[:n], stats=90, buybox=True)
+    return [hit[0] for hit in found if hit is not None]
 
 
 @pytest.mark.parametrize("to_datetime", [True, False])
@@ -133,6 +135,7 @@ def test_fast_history_equals_keepa_parse_csv(keepa_fixtures: Path, to_datetime: 
 def test_fast_history_raw_series_and_unix_ms(keepa_fixtures: Path) -> None:
     product = _load(keepa_fixtures, "product_B0F7XPYCSJ.json")["products"][0]
     history = parse_product(product).history
+    assert isinstance(history, KeepaHistory)
     minutes, cents = history.series("SALES")
     assert minutes.tolist() == product["csv"][3][0::2]
     assert cents.tolist() == product["csv"][3][1::2]

@@ -173,7 +173,8 @@ def test_approve_by_index_and_duplicates_marked(session: Session, admin: User) -
                   "time.", "pricing", "pasted", admin)
     cands = mark_duplicates(session, offline_extract(ARTICLE))
     dup = [c for c in cands if c.duplicate_of]
-    assert len(dup) == 1 and "buy box" in dup[0].text and dup[0].duplicate_of.startswith("S")
+    assert len(dup) == 1 and "buy box" in dup[0].text
+    assert dup[0].duplicate_of is not None and dup[0].duplicate_of.startswith("S")
     results = approve(session, cands, {0: True}, admin)
     assert results[0].status == "saved"
     assert all(r.status == "rejected" for r in results[1:])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from langchain_openai import ChatOpenAI
+from pydantic import SecretStr
 
 from tools.llm import make_chat_model
 from tools.settings import Settings
@@ -21,7 +22,7 @@ def test_openai_defaults_and_temperatures(settings: Settings) -> None:
         model = make_chat_model(purpose, s)  # type: ignore[arg-type]
         assert isinstance(model, ChatOpenAI)
         assert model.model_name == "gpt-4o-mini"
-        assert model.openai_api_key is not None
+        assert isinstance(model.openai_api_key, SecretStr)
         assert model.openai_api_key.get_secret_value() == "sk-test"
         assert model.request_timeout == 12.0 and model.max_retries == 2
         temps[purpose] = model.temperature

@@ -21,7 +21,7 @@ def test_add_list_and_change_password(settings) -> None:
     assert "sam" in listing.output and "ada" in listing.output and "admin" in listing.output
     with session_scope(settings) as s:
         sam = get_user(s, "sam")
-        assert sam.role == Role.user
+        assert sam is not None and sam.role == Role.user
         assert "correct-horse" not in sam.password_hash
         assert authenticate(s, "sam", "correct-horse")
         assert authenticate(s, "sam", "wrong-password") is None
@@ -57,4 +57,5 @@ def test_first_admin_created_once(settings) -> None:
     assert pw and len(pw) >= 12
     with session_scope(settings) as s:
         assert ensure_first_admin(s) is None
-        assert authenticate(s, "admin", pw).role == Role.admin
+        admin = authenticate(s, "admin", pw)
+        assert admin is not None and admin.role == Role.admin

@@ -191,8 +191,10 @@ def test_scout_bumps_on_a_price_change_not_on_a_mere_recrawl() -> None:
                  "currentSince": [*since[:2], base - 600, *since[3:]]},
                 {"asin": asin(2), "lastUpdate": base + 50,  # price moved after our fetch
                  "currentSince": [*since[:2], base + 40, *since[3:]]}]
-        feed.deals = lambda selection, purpose=None: Answer(  # type: ignore[method-assign]
-            {"deals": {"dr": rows if selection["page"] == 0 else []}})
+        def one_page(selection: dict[str, Any], *, purpose: str | None = None) -> Answer:
+            return Answer({"deals": {"dr": rows if selection["page"] == 0 else []}})
+
+        feed.deals = one_page  # type: ignore[method-assign]
         r = run_scout(feed, session, clock)
         assert r.bumped == 1
         session.expire_all()

@@ -96,10 +96,10 @@ def test_processor_scores_price_now_sellers_and_caches_them(sandbox: Sandbox) ->
         assert spend["refresher"] > 0 and spend["processor"] == len(market.asins())
         stats_only = 0
         for asin, at in offers_at.items():
-            deal = session.get(Deal, asin)
-            assert deal is not None and deal.fetched_at == now_dt(clock)
-            assert deal.seller_quality is not None and deal.seller_id is not None
-            stats_only += deal.offers_fetched_at == at and deal.price_now_source == "stats"
+            row = session.get(Deal, asin)
+            assert row is not None and row.fetched_at == now_dt(clock)
+            assert row.seller_quality is not None and row.seller_id is not None
+            stats_only += row.offers_fetched_at == at and row.price_now_source == "stats"
         assert stats_only >= 1
 
 
