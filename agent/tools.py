@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.advice import ava_advice
 from agent.context import AgentContext
 from tools.db import session_scope
-from tools.deals.query import DealQuery
+from tools.deals.search import DealSearch
 from tools.models import User
 
 SUMMARY_KEYS = ("asin", "title", "price_now", "list_at", "all_in_cost", "profit", "roi", "margin",
@@ -85,16 +85,16 @@ def _dump(model: BaseModel) -> dict[str, Any]:
 
 # ---- deals --------------------------------------------------------------------------------
 
-class SearchDealsArgs(DealQuery):
-    """The DealQuery fields (all optional); `runtime` is injected, never sent by the model."""
+class SearchDealsArgs(DealSearch):
+    """The DealSearch fields (all optional); `runtime` is injected, never sent by the model."""
 
     runtime: Annotated[Any, InjectedToolArg] = None
 
 
-def query_from_args(args: dict[str, Any]) -> DealQuery:
+def query_from_args(args: dict[str, Any]) -> DealSearch:
     """Only what the caller set: unset fields stay unset, so the user's saved thresholds apply."""
-    fields = DealQuery.model_fields
-    return DealQuery(**{k: v for k, v in args.items()
+    fields = DealSearch.model_fields
+    return DealSearch(**{k: v for k, v in args.items()
                         if k in fields and v != fields[k].default})
 
 

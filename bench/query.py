@@ -33,8 +33,7 @@ from sqlmodel import Session, select
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tools.db import dispose_engines, get_engine, migrate
-from tools.deals.query import DealQuery
-from tools.deals.search import search_deals
+from tools.deals.search import DealSearch, search_deals
 from tools.models import Deal, User, UserRestriction
 from tools.settings import Settings
 
@@ -183,7 +182,7 @@ def main() -> None:
             for name, spec in {**QUERIES, **EXTRA_QUERIES}.items():
                 if only and name not in only:
                     continue
-                query = DealQuery.model_validate(spec)
+                query = DealSearch.model_validate(spec)
                 search_deals(session, query, user)  # warm the page cache once
                 times, cpu, total = [], [], 0
                 for _ in range(args.runs):

@@ -43,7 +43,7 @@ _DEAL_MONEY_INPUTS = ("status", "price_now", "list_at", "amz_fees", "shipping_in
 
 # ROI sort keys at a few fixed-cost levels (migration 0006). A user's ROI order is the order of
 # net / (price + K), K = the user's fixed costs / (1 + tax), so an index on
-# net / (price + level) near the user's K gives tight, provable bounds (tools/deals/search.py).
+# net / (price + level) near the user's K gives tight, provable bounds (tools/deals/search/).
 # Each level is (K for rows without shipping included, K for rows whose price includes
 # shipping: about the prep fee's share). Expression indexes, not stored columns: no writer can
 # leave them stale. The SQL text must stay what search.py puts in its queries (same tokens).
@@ -62,11 +62,96 @@ def roi_level_index(level: tuple[float, float]) -> str:
     return f"ix_deal_roi_k{round(level[0] * 10)}"
 
 
-class Deal(SQLModel, table=True):
+class DealListingFields(SQLModel):
+    """What a search result row shows of a deal.
+
+    The deal's fields are declared once, in this class and the two below (the pattern of the
+    FastAPI/SQLModel template: shared base models -> the table and the read models). The
+    table `Deal` and the read models of tools/deals/search/models.py inherit them; column
+    lists are derived from them; analytics' fast `DealRecord` is held to them by a test.
+    """
+
+    asin: str = Field(primary_key=True, max_length=10)
+    title: str | None = Field(default=None, sa_type=Text)
+    author: str | None = None
+    category: str | None = None
+    condition: str | None = None
+    price_now: float | None = None
+    price_now_source: str | None = None  # "offers" | "stats"
+    list_at: float | None = None
+    amz_fees: float | None = None  # referral + FBA + closing fee at List at: no user setting
+    sales_rank: int | None = None
+    rank_drops_30: int | None = None
+    rank_drops_90: int | None = None
+    rank_drops_365: int | None = None
+    percent_down: float | None = None
+    avg_1yr: float | None = None
+    seasonality: str | None = None
+    peak_months: str | None = None  # comma separated month numbers, e.g. "8,9,1"
+    deal_trust: float | None = None
+    seller_quality: float | None = None  # 0-10: 10 × Wilson lower bound of the rating
+    amazon_offer: bool | None = None
+    trend: str | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DealDetailFields(DealListingFields):
+    """What the detail of one deal shows besides its listing fields."""
+
+    binding: str | None = None
+    category_path: str | None = Field(default=None, sa_type=Text)
+    publication_year: int | None = None
+    image_url: str | None = None
+    status: DealStatus = Field(default=DealStatus.pending, max_length=10)
+    # market state
+    offers_used: int | None = None
+    offers_new: int | None = None
+    offers_fba: int | None = None
+    offers_fbm: int | None = None
+    buy_box_amazon_share: float | None = None
+    amazon_new_low: float | None = None
+    rank_drops_180: int | None = None
+    # analytics
+    inferred_sales_count: int | None = None
+    offer_drops_count: int | None = None
+    seller_id: str | None = None
+    trough_months: str | None = None
+    expected_trough_price: float | None = None
+    # money inputs (settings independent)
+    referral_pct: float | None = None
+    referral_min: float | None = None
+    fba_fee: float | None = None
+    fba_fee_source: str | None = None  # "keepa" | "estimate" (size tier and weight)
+    closing_fee: float | None = None
+    keepa_last_update: datetime | None = None
+    missing: dict[str, str] | None = Field(default=None, sa_type=JSON)  # field -> reason
+
+
+class DealFields(DealDetailFields):
+    """Every analysed field of a deal: the detail's, and those only SQL and the pipeline read."""
+
+    root_category_id: int | None = None
+    shipping_included: bool = False
+    peak_mask: int | None = None  # bit (m - 1) set per peak month m: "in peak now" in SQL
+
+
+class DealMoney(SQLModel):
+    """Money that depends on a user's settings: the read models carry it under the asking
+    user's settings, DealRecord under the analysis settings, and the table stores it under
+    the policy defaults as `<name>_default` (DEFAULT_MONEY_COLUMNS)."""
+
+    all_in_cost: float | None = None
+    profit: float | None = None
+    roi: float | None = None
+    margin: float | None = None
+    min_listing_price: float | None = None
+
+
+class Deal(DealFields, table=True):
     __tablename__ = "deal"
     __table_args__ = (
         Index("ix_deal_status_priority_due", "status", "priority", "next_refresh_at"),
-        # Deal search (tools/deals/search.py) walks these in sort order and stops early:
+        # Deal search (tools/deals/search/) walks these in sort order and stops early:
         # money sorts on the stored default money plus every per-user money input and the
         # common filters (covering: no row reads); plain sorts on (column, asin) in the ORDER
         # BY's direction. Hand-written in migration 0005 (kept equal here).
@@ -90,74 +175,24 @@ class Deal(SQLModel, table=True):
         Index("ix_deal_claim", text("priority DESC"), "next_refresh_at"),
     )
 
-    asin: str = Field(primary_key=True, max_length=10)
-    title: str | None = Field(default=None, sa_column=Column(Text))
-    author: str | None = None
-    binding: str | None = None
-    category: str | None = None
-    root_category_id: int | None = None
-    category_path: str | None = Field(default=None, sa_column=Column(Text))
-    publication_year: int | None = None
-    image_url: str | None = None
-
-    # market state
-    condition: str | None = None
-    price_now: float | None = None
-    price_now_source: str | None = None  # "offers" | "stats"
-    shipping_included: bool = False
-    sales_rank: int | None = None
-    rank_drops_30: int | None = None
-    rank_drops_90: int | None = None
-    rank_drops_180: int | None = None
-    rank_drops_365: int | None = None
-    offers_used: int | None = None
-    offers_new: int | None = None
-    offers_fba: int | None = None
-    offers_fbm: int | None = None
-    amazon_offer: bool | None = None
-    buy_box_amazon_share: float | None = None
-    amazon_new_low: float | None = None
-
-    # analytics
-    avg_1yr: float | None = None
-    percent_down: float | None = None
-    inferred_sales_count: int | None = None
-    offer_drops_count: int | None = None
-    deal_trust: float | None = None
-    seller_id: str | None = None
-    seller_quality: float | None = None
-    trend: str | None = None
-    peak_months: str | None = None  # comma separated month numbers, e.g. "8,9,1"
-    trough_months: str | None = None
-    peak_mask: int | None = None  # bit (m - 1) set per peak month m: "in peak now" in SQL
-    seasonality: str | None = None
-    list_at: float | None = None
-    expected_trough_price: float | None = None
-
-    # money inputs (settings independent) and defaults-based results
-    referral_pct: float | None = None
-    referral_min: float | None = None
-    fba_fee: float | None = None
-    fba_fee_source: str | None = None  # "keepa" | "estimate" (size tier and weight)
-    closing_fee: float | None = None
-    amz_fees: float | None = None
+    # DealMoney under the policy defaults, for fast default sorting (DEFAULT_MONEY_COLUMNS)
     all_in_cost_default: float | None = None
     profit_default: float | None = None
     margin_default: float | None = None
     roi_default: float | None = None
     min_listing_price_default: float | None = None
-    missing: dict | None = Field(default=None, sa_column=Column(JSON))  # field -> reason
 
     # pipeline bookkeeping
-    status: DealStatus = Field(default=DealStatus.pending, max_length=10)
     priority: int = 0
     next_refresh_at: datetime | None = None
     last_seen_utc: datetime = Field(default_factory=utcnow)
-    keepa_last_update: datetime | None = None
     fetched_at: datetime | None = None  # last successful Keepa product fetch: "age" starts here
     offers_fetched_at: datetime | None = None  # last fetch that included offers (6 tokens/page)
     created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+
+
+# DealMoney field -> the table's column holding it under the policy defaults
+DEFAULT_MONEY_COLUMNS = {name: f"{name}_default" for name in DealMoney.model_fields}
 
 
 class DealHistory(SQLModel, table=True):

@@ -1,4 +1,4 @@
-"""Natural language -> `DealQuery` (and intent, ASIN, persona) for the offline model.
+"""Natural language -> `DealSearch` (and intent, ASIN, persona) for the offline model.
 
 The offline model must turn the common deal questions into the same tool calls an LLM would
 make, with no network. This is a rule-based parser: numbers are normalized ("200k", "1,000,000",
@@ -39,7 +39,7 @@ from pydantic import ValidationError
 from rapidfuzz import fuzz, process
 
 from agent.personas import ALIASES
-from tools.deals.query import DealQuery
+from tools.deals.search import DealSearch
 
 Intent = Literal[
     "search_deals", "get_deal", "deal_advice", "check_restriction", "keepa_lookup",
@@ -52,7 +52,7 @@ class ParsedQuestion:
     """What the offline model understood from one message."""
 
     intent: Intent
-    query: DealQuery | None = None
+    query: DealSearch | None = None
     asin: str | None = None
     persona: str | None = None
     text: str = ""
@@ -301,7 +301,7 @@ _SELLS_EVERY = re.compile(r"(?:sells?|selling|moves?)\s+(?:at least\s+)?(daily|w
                           r"every (?:day|week|month))")
 
 _PCT_DOWN_PATS = [
-    # a range such as "20-50% off": DealQuery keeps only the lower bound, the real filter
+    # a range such as "20-50% off": DealSearch keeps only the lower bound, the real filter
     re.compile(rf"{_N}\s*%?\s*(?:-|–|to)\s*{_N}%\s*(?:below|under|off|down|discount(?:ed)?)\b"),
     re.compile(rf"(?:{_GT}\s*)?{_N}%\s*\+?\s*(?:or more\s+)?(?:below|under|off|less than|beneath|"
                r"cheaper than|down from|lower than|down on)\s+(?:the\s+|their\s+|its\s+|a\s+)?"
@@ -679,12 +679,12 @@ def _parse_fields(raw: str, norm: str) -> _Acc:
     return acc
 
 
-def build_query(fields: dict[str, Any], notes: list[str]) -> DealQuery:
-    """A valid DealQuery from parsed fields, dropping (and noting) any value it rejects."""
+def build_query(fields: dict[str, Any], notes: list[str]) -> DealSearch:
+    """A valid DealSearch from parsed fields, dropping (and noting) any value it rejects."""
     fields = {k: v for k, v in fields.items() if not k.startswith("_")}
     for _ in range(len(fields) + 1):
         try:
-            return DealQuery(**fields)
+            return DealSearch(**fields)
         except ValidationError as err:
             first = err.errors()[0]
             loc = first.get("loc") or ()
@@ -695,7 +695,7 @@ def build_query(fields: dict[str, Any], notes: list[str]) -> DealQuery:
             if bad is None:
                 break
             notes.append(f"ignored {bad}={fields.pop(bad)!r}: {first.get('msg', 'invalid')}")
-    return DealQuery()
+    return DealSearch()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -728,7 +728,7 @@ _PIPELINE = re.compile(r"\b(?:pipeline|ingestion|token balance|tokens? left|work
 _GREETING = re.compile(r"^\s*(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks|"
                        r"thank you|help|what can you do|who are you)"
                        r"(?:\s+(?:there|again|everyone|all))?[\s!.?,]*$")
-_FIELD_KEYS_THAT_ARE_FILTERS = set(DealQuery.model_fields) - {"limit", "offset"}
+_FIELD_KEYS_THAT_ARE_FILTERS = set(DealSearch.model_fields) - {"limit", "offset"}
 
 
 def detect_persona(norm: str) -> str | None:
@@ -801,7 +801,7 @@ def parse_question(text: str, *, last_asin: str | None = None) -> ParsedQuestion
     return ParsedQuestion("unknown", persona=persona, text=raw)
 
 
-def parse_filters(text: str) -> DealQuery:
+def parse_filters(text: str) -> DealSearch:
     """Only the search filters of a message, whatever its intent (the evaluation set scores
     this)."""
     _, raw_wo = find_asin(text.strip())

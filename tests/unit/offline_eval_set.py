@@ -1,5 +1,5 @@
 """Evaluation set for the offline model's question parser: natural deal questions (varied
-wording, typos, combinations) and the exact `DealQuery.filters()` expected for each.
+wording, typos, combinations) and the exact `DealSearch.filters()` expected for each.
 
 Conventions the expectations follow (documented in agent/offline/parser.py):
 - "textbooks" -> seasonality "textbook"; subject words / authors / quoted words -> text (lower

@@ -7,7 +7,7 @@ seasonality "textbook"; subject words / authors -> lower-case text; shelf names 
 computers/programming, ...) -> Amazon's books sub-category; a question naming one ASIN/ISBN is a
 single-deal request (intent + identifier), not a search. Wording was not changed.
 
-`INDEPENDENT_SET`: (question, expected `DealQuery.filters()`), default values never listed.
+`INDEPENDENT_SET`: (question, expected `DealSearch.filters()`), default values never listed.
 `INDEPENDENT_ID_SET`: (question, expected intent, expected ASIN) for identifier questions.
 """
 

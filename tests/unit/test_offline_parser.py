@@ -9,12 +9,12 @@ from tests.unit.offline_eval_set import EVAL_SET
 
 
 def test_eval_set_is_big_enough_and_valid() -> None:
-    from tools.deals.query import DealQuery
+    from tools.deals.search import DealSearch
 
     assert len(EVAL_SET) >= 80
     assert len({q for q, _ in EVAL_SET}) == len(EVAL_SET)
     for _, expected in EVAL_SET:
-        DealQuery(**expected)  # every expectation is itself a valid query
+        DealSearch(**expected)  # every expectation is itself a valid query
 
 
 def test_offline_parser_scores_at_least_90_percent(capsys: pytest.CaptureFixture[str]) -> None:

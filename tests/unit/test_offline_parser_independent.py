@@ -9,13 +9,13 @@ import pytest
 from agent.offline.parser import parse_filters, parse_question
 from tests.unit.offline_eval_set import EVAL_SET
 from tests.unit.offline_eval_set_independent import INDEPENDENT_ID_SET, INDEPENDENT_SET
-from tools.deals.query import DealQuery
+from tools.deals.search import DealSearch
 
 _FLOAT_SUFFIXES = ("price", "roi", "profit", "margin", "down")
 
 
 def _want(expected: dict[str, Any]) -> dict[str, Any]:
-    """Expected filters with money/percent ints as floats, as DealQuery stores them."""
+    """Expected filters with money/percent ints as floats, as DealSearch stores them."""
     return {k: (float(v) if isinstance(v, int) and not isinstance(v, bool)
                 and k.endswith(_FLOAT_SUFFIXES) else v) for k, v in expected.items()}
 
@@ -25,7 +25,7 @@ def test_independent_set_is_valid_and_new() -> None:
     questions = [q for q, _ in INDEPENDENT_SET] + [q for q, _, _ in INDEPENDENT_ID_SET]
     assert len(set(questions)) == len(questions)
     for _, expected in INDEPENDENT_SET:
-        DealQuery(**expected)  # every expectation is itself a valid query
+        DealSearch(**expected)  # every expectation is itself a valid query
 
 
 def test_offline_parser_scores_at_least_90_percent_on_the_independent_set(

@@ -21,12 +21,12 @@ from sqlmodel import Session
 
 from tools.db import get_engine
 from tools.deals import (
-    DealQuery,
-    DealQueryError,
+    DealSearch,
+    DealSearchError,
     get_deal_detail,
-    parse_deal_query,
     search_deals,
     upsert_deal,
+    validate_search,
 )
 from tools.deals import money as m
 from tools.deals.analytics import DealRecord
@@ -84,11 +84,11 @@ def _user(s: Session, name: str, **settings: object) -> User:
 
 
 def _asins(s: Session, user: User | None = None, **q: object) -> list[str]:
-    return [d.asin[0] for d in search_deals(s, DealQuery(**q), user, now=NOW).items]  # type: ignore[arg-type]
+    return [d.asin[0] for d in search_deals(s, DealSearch(**q), user, now=NOW).items]  # type: ignore[arg-type]
 
 
 def test_default_hides_unprofitable_and_sorts_by_roi(session: Session) -> None:
-    result = search_deals(session, DealQuery(), None, now=NOW)
+    result = search_deals(session, DealSearch(), None, now=NOW)
     assert [d.asin[0] for d in result.items] == ["A", "C"] and result.total == 2
     a = result.items[0]
     assert a.all_in_cost == pytest.approx(17.24) and a.amz_fees == pytest.approx(14.30)
@@ -101,7 +101,7 @@ def test_default_hides_unprofitable_and_sorts_by_roi(session: Session) -> None:
 
 def test_money_filters_use_the_users_own_settings(session: Session) -> None:
     lean = _user(session, "lean", **LEAN)
-    result = search_deals(session, DealQuery(), lean, now=NOW)
+    result = search_deals(session, DealSearch(), lean, now=NOW)
     assert [d.asin[0] for d in result.items] == ["A", "C", "B"]  # B is profitable for them
     b = result.items[2]
     assert b.profit == pytest.approx(50 - 30 - 12.80) and b.roi == pytest.approx(24.0)
@@ -114,7 +114,7 @@ def test_money_filters_use_the_users_own_settings(session: Session) -> None:
 
 def test_saved_thresholds_apply_unless_the_query_sets_them(session: Session) -> None:
     picky = _user(session, "picky", min_roi=50.0)
-    result = search_deals(session, DealQuery(), picky, now=NOW)
+    result = search_deals(session, DealSearch(), picky, now=NOW)
     assert [d.asin[0] for d in result.items] == ["A"]  # C's 32.9 % is under the saved 50 %
     assert result.applied["min_roi"] == 50.0
     assert _asins(session, picky, min_roi=10) == ["A", "C"]  # an explicit value wins
@@ -127,7 +127,7 @@ def test_gated_filters_for_the_asking_user(session: Session) -> None:
                                 approval_url="https://example.test/approve/A000000001"))
     session.add(UserRestriction(user_id=user.id, asin="C000000003", status=0))  # type: ignore[arg-type]
     session.commit()
-    result = search_deals(session, DealQuery(), user, now=NOW)
+    result = search_deals(session, DealSearch(), user, now=NOW)
     assert {d.asin[0]: d.gated for d in result.items} == {"A": "restricted", "C": "not_restricted"}
     assert _asins(session, user, gated="exclude") == ["C"]
     assert _asins(session, user, gated="only_ungated") == ["C"]
@@ -140,8 +140,8 @@ def test_gated_filters_for_the_asking_user(session: Session) -> None:
     session.commit()
     assert _asins(session, hider) == ["C"]
     assert _asins(session, hider, gated="include") == ["A", "C"]
-    with pytest.raises(DealQueryError, match="signed-in user"):
-        search_deals(session, DealQuery(gated="exclude"), None)
+    with pytest.raises(DealSearchError, match="signed-in user"):
+        search_deals(session, DealSearch(gated="exclude"), None)
 
 
 def test_text_category_and_attribute_filters(session: Session) -> None:
@@ -163,7 +163,7 @@ def test_text_category_and_attribute_filters(session: Session) -> None:
 
 def test_peak_season_filters(session: Session) -> None:
     assert _asins(session, in_peak_now=True) == ["A"]  # NOW is August
-    december = search_deals(session, DealQuery(in_peak_now=True, include_unprofitable=True),
+    december = search_deals(session, DealSearch(in_peak_now=True, include_unprofitable=True),
                             None, now=datetime(2025, 12, 1, tzinfo=UTC))
     assert [d.asin[0] for d in december.items] == ["B"]
     assert _asins(session, peak_month=1) == ["A"]
@@ -176,21 +176,21 @@ def test_sorts_and_paging(session: Session) -> None:
     assert _asins(session, sort="percent_down") == ["A", "C"]
     assert _asins(session, sort="newest") == ["A", "C"]
     assert _asins(session, sort="margin") == ["A", "C"]
-    page = search_deals(session, DealQuery(limit=1, offset=1), None, now=NOW)
+    page = search_deals(session, DealSearch(limit=1, offset=1), None, now=NOW)
     assert [d.asin[0] for d in page.items] == ["C"] and page.total == 2
 
 
 def test_bad_queries_say_what_is_allowed() -> None:
-    with pytest.raises(DealQueryError) as err:
-        parse_deal_query({"bogus": 1})
+    with pytest.raises(DealSearchError) as err:
+        validate_search({"bogus": 1})
     assert "unknown field 'bogus'" in str(err.value) and "min_roi" in str(err.value)
-    with pytest.raises(DealQueryError, match="'roi'"):
-        parse_deal_query({"sort": "price"})
-    with pytest.raises(DealQueryError, match="less than or equal to 100"):
-        parse_deal_query({"limit": 1000})
-    with pytest.raises(DealQueryError, match="must not exceed"):
-        parse_deal_query({"min_price": 20, "max_price": 10})
-    assert parse_deal_query({"min_roi": 20}).min_roi == 20
+    with pytest.raises(DealSearchError, match="'roi'"):
+        validate_search({"sort": "price"})
+    with pytest.raises(DealSearchError, match="less than or equal to 100"):
+        validate_search({"limit": 1000})
+    with pytest.raises(DealSearchError, match="must not exceed"):
+        validate_search({"min_price": 20, "max_price": 10})
+    assert validate_search({"min_roi": 20}).min_roi == 20
 
 
 def test_deal_detail_with_users_money_history_and_gating(session: Session) -> None:
@@ -212,7 +212,7 @@ def test_deal_detail_with_users_money_history_and_gating(session: Session) -> No
     no_list = get_deal_detail(session, "D000000004", None)
     assert no_list is not None and no_list.profit is None and "List at" in no_list.missing["profit"]
     assert get_deal_detail(session, "Z999999999", None) is None
-    with pytest.raises(DealQueryError, match="not an ASIN"):
+    with pytest.raises(DealSearchError, match="not an ASIN"):
         get_deal_detail(session, "1; DROP TABLE deal", None)
 
 
@@ -233,7 +233,7 @@ def test_money_filters_match_python_for_random_settings(settings: Settings) -> N
                   "inbound_shipping": rng.uniform(0, 30)}
             user = _user(s, f"u{k}", **us)
             min_roi = rng.uniform(-50, 150)
-            got = {d.asin for d in search_deals(s, DealQuery(min_roi=min_roi, limit=100), user,
+            got = {d.asin for d in search_deals(s, DealSearch(min_roi=min_roi, limit=100), user,
                                                 now=NOW).items}
             want = set()
             for rec in recs:
@@ -244,9 +244,9 @@ def test_money_filters_match_python_for_random_settings(settings: Settings) -> N
 
 
 def test_text_search_uses_fts_and_follows_updates(session: Session) -> None:
-    from tools.deals import search as search_mod
+    from tools.deals.search.filters import has_fts
 
-    assert search_mod._has_fts(session)  # SQLite after migration 0004
+    assert has_fts(session)  # SQLite after migration 0004
     upsert_deal(session, _rec("A000000001", 10, 60, title="Gray's Anatomy", author="Gray",
                               category_path="Books > Medical Books"), now=NOW)
     session.commit()
@@ -258,9 +258,9 @@ def test_text_search_uses_fts_and_follows_updates(session: Session) -> None:
 
 def test_like_fallback_without_fts_gives_the_same_answers(
         session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tools.deals import search as search_mod
+    from tools.deals.search import planner
 
-    monkeypatch.setattr(search_mod, "_has_fts", lambda _s: False)  # e.g. PostgreSQL
+    monkeypatch.setattr(planner, "has_fts", lambda _s: False)  # e.g. PostgreSQL
     assert _asins(session, text="biology") == ["A"]
     assert _asins(session, text="SMITH") == ["C"]
     assert _asins(session, text="' OR 1=1 --") == []

@@ -11,18 +11,35 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from tools.db import get_engine
-from tools.deals import DealQuery, search_deals, upsert_deal
-from tools.deals import search as search_mod
+from tools.deals import DealSearch, search_deals, upsert_deal
+from tools.deals import money as m
 from tools.deals.analytics import DealRecord
+from tools.deals.search import bounds, planner
+from tools.deals.search.filters import D, effective_thresholds, has_fts, order_by, where_terms
 from tools.models import User, UserRestriction
 from tools.settings import Settings
 from tools.user_settings import UserSettings, load_user_settings
 
 NOW = datetime(2025, 8, 15, 12, tzinfo=UTC)
 SEASONS = ("textbook", "exam_prep", "holiday", "summer", "year_round")
+
+
+def reference_page(session: Session, query: DealSearch, user: User | None,
+                   now: datetime) -> tuple[list[str], int]:
+    """The straightforward search (one ORDER BY over every match, exact count): what the fast
+    path must equal."""
+    settings = load_user_settings(user)
+    money = m.money_sql(settings)
+    where = where_terms(query, effective_thresholds(query, settings), money, user, now,
+                        settings, fts=has_fts(session), prefilter=False)
+    page = (select(D.c.asin).where(*where).order_by(*order_by(query, money))
+            .limit(query.limit).offset(query.offset))
+    total = session.execute(select(func.count()).select_from(D).where(*where)).scalar_one()
+    return list(session.execute(page).scalars()), int(total)
 
 
 def _fill(s: Session, n: int, rng: random.Random) -> None:
@@ -65,7 +82,7 @@ def test_fast_search_equals_straightforward_query_on_postgresql(
 
 def _check_equal(settings: Settings, seed: int, monkeypatch: pytest.MonkeyPatch,
                  examples: int) -> None:
-    monkeypatch.setattr(search_mod, "TOTAL_CAP", 40)  # small enough to exercise the cap
+    monkeypatch.setattr(planner, "TOTAL_CAP", 40)  # small enough to exercise the cap
     rng = random.Random(seed)
     with Session(get_engine(settings)) as s:
         _fill(s, 220, rng)
@@ -99,18 +116,13 @@ def _check_equal(settings: Settings, seed: int, monkeypatch: pytest.MonkeyPatch,
         def check(tax: float, prep: float, ship: float, min_roi: float | None,
                   drive_max: int, q: dict[str, object]) -> None:
             # both plans of a text/category search: sort the word matches, or walk an index
-            monkeypatch.setattr(search_mod, "FTS_DRIVE_MAX", drive_max)
+            monkeypatch.setattr(planner, "FTS_DRIVE_MAX", drive_max)
             user.settings = {"tax_pct": tax, "prep_fee": prep, "inbound_shipping": ship,
                              "min_roi": min_roi}
-            query = DealQuery(**q)  # type: ignore[arg-type]
+            query = DealSearch(**q)  # type: ignore[arg-type]
             got = search_deals(s, query, user, now=NOW)
-            us = load_user_settings(user)
-            eff = search_mod._effective(query, us)
-            from tools.deals import money as m
-
-            want, total = search_mod._reference_page(
-                s, query, eff, m.money_sql(us), user, NOW, us, search_mod._has_fts(s))
-            assert [d.asin for d in got.items] == want, (q, us)
+            want, total = reference_page(s, query, user, NOW)
+            assert [d.asin for d in got.items] == want, (q, load_user_settings(user))
             cap = max(40, query.offset + query.limit)
             if total > cap:
                 assert got.total_capped and got.total == cap
@@ -124,8 +136,6 @@ def test_bounds_are_necessary_for_random_rows() -> None:
     """Direct check of the three bounds: a row whose user value reaches the floor always has
     a stored default value at or above the bound."""
     rng = random.Random(5)
-    from tools.deals import money as m
-
     d = UserSettings()
     for _ in range(3000):
         us = UserSettings(tax_pct=rng.uniform(0, 30), prep_fee=rng.choice([0, rng.uniform(0, 50)]),
@@ -135,13 +145,13 @@ def test_bounds_are_necessary_for_random_rows() -> None:
                                rng.random() < 0.3)
         mu, md = m.compute_money(inputs, us), m.compute_money(inputs, d)
         if mu.roi is not None and mu.roi >= 0:
-            b = search_mod.default_roi_floor(us, mu.roi)
+            b = bounds.default_roi_floor(us, mu.roi)
             assert b is None or md.roi >= b  # type: ignore[operator]
         if mu.profit is not None:
-            b = search_mod.default_profit_floor(us, mu.profit, 500.0)
+            b = bounds.default_profit_floor(us, mu.profit, 500.0)
             assert b is None or md.profit >= b  # type: ignore[operator]
         if mu.margin is not None:
-            b = search_mod.default_margin_floor(us, mu.margin)
+            b = bounds.default_margin_floor(us, mu.margin)
             assert b is None or md.margin >= b  # type: ignore[operator]
 
 
@@ -149,14 +159,13 @@ def test_roi_level_bound_is_necessary_for_random_rows() -> None:
     """A row whose user ROI value (net / cost) reaches the floor always has its level key (the
     expression index's value, computed like SQL does) at or above the level bound."""
     rng = random.Random(11)
-    from tools.deals import money as m
     from tools.models import ROI_LEVELS
 
     checked = 0
     for _ in range(4000):
         us = UserSettings(tax_pct=rng.uniform(0, 30), prep_fee=rng.uniform(0.01, 20),
                           inbound_shipping=rng.choice([0, rng.uniform(0, 30)]))
-        choice = search_mod.roi_level_choice(us)
+        choice = bounds.roi_level_choice(us)
         assert choice is not None
         level, r_min, r_max = choice
         assert level in ROI_LEVELS
@@ -171,7 +180,7 @@ def test_roi_level_bound_is_necessary_for_random_rows() -> None:
         key = net / (price + level[1 if incl else 0])
         for floor in (value, value - abs(value) * rng.random(), -rng.random()):
             if value >= floor:
-                assert key >= search_mod.roi_level_floor(us, r_min, r_max, floor)
+                assert key >= bounds.roi_level_floor(us, r_min, r_max, floor)
                 checked += 1
     assert checked > 4000
 

@@ -16,8 +16,8 @@ from sqlalchemy import event, insert
 from sqlmodel import Session
 
 from tools.db import get_engine
-from tools.deals import DealQuery, search_deals
-from tools.deals import search as search_mod
+from tools.deals import DealSearch, search_deals
+from tools.deals.search import planner
 from tools.models import Deal, User, UserRestriction
 from tools.settings import Settings
 
@@ -96,7 +96,7 @@ def _run(settings: Settings, user_id: int, spec: dict[str, Any]
                 return 0
 
             raw.set_progress_handler(tick, 1000)
-            search_deals(s, DealQuery.model_validate(spec), user, now=NOW)
+            search_deals(s, DealSearch.model_validate(spec), user, now=NOW)
             raw.set_progress_handler(None, 0)
             event.remove(engine, "before_cursor_execute", log)
             plans = [(sql, [str(r[3]) for r in s.connection().exec_driver_sql(
@@ -149,7 +149,7 @@ def test_few_word_matches_sort_those_rows_directly(big: tuple[Settings, int],
     assert pages and all("NOT INDEXED" in sql and not any("ix_deal" in p for p in plan)
                          for sql, plan in pages), pages
     # walking the index instead (words "not selective") reads all of it: fewer than a page match
-    monkeypatch.setattr(search_mod, "FTS_DRIVE_MAX", 0)
+    monkeypatch.setattr(planner, "FTS_DRIVE_MAX", 0)
     walk_steps, walk_plans = _run(settings, user_id, spec)
     assert any("INDEXED BY ix_deal_profit_cover" in sql for sql, _ in walk_plans)
     assert steps < walk_steps, (steps, walk_steps)
@@ -163,6 +163,6 @@ def test_a_rare_seasonality_is_read_from_its_index_not_by_walking_every_deal(
     settings, user_id = big
     spec = {"seasonality": "exam_prep", "in_peak_now": True}
     steps, _ = _run(settings, user_id, spec)
-    monkeypatch.setattr(search_mod, "FTS_DRIVE_MAX", -1)  # never "few": the old index walk
+    monkeypatch.setattr(planner, "FTS_DRIVE_MAX", -1)  # never "few": the old index walk
     walk_steps, _ = _run(settings, user_id, spec)
     assert steps * 5 < walk_steps, (steps, walk_steps)

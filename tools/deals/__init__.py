@@ -7,20 +7,20 @@ Public API (import from here or from the submodules):
 """
 
 from tools.deals.analytics import DealInputError, DealRecord, SellerInfo, analyse_product
-from tools.deals.query import DealQuery
 from tools.deals.search import (
     DealDetail,
-    DealQueryError,
+    DealSearch,
+    DealSearchError,
     DealSummary,
     SearchResult,
     get_deal_detail,
-    parse_deal_query,
     search_deals,
+    validate_search,
 )
 from tools.deals.store import deal_row, history_row, upsert_deal
 
 __all__ = [
-    "DealDetail", "DealInputError", "DealQuery", "DealQueryError", "DealRecord", "DealSummary",
+    "DealDetail", "DealInputError", "DealRecord", "DealSearch", "DealSearchError", "DealSummary",
     "SearchResult", "SellerInfo", "analyse_product", "deal_row", "get_deal_detail",
-    "history_row", "parse_deal_query", "search_deals", "upsert_deal",
+    "history_row", "search_deals", "upsert_deal", "validate_search",
 ]

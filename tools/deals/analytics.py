@@ -316,6 +316,9 @@ def trend_direction(csv: list[Any] | s.Histories | None) -> str | None:
 class DealRecord:
     """Every Deal column analytics can fill, the DealHistory series, and why fields are empty.
 
+    A slotted dataclass, not a model (analytics fills thousands a second); its fields are held
+    to tools.models.DealFields and DealMoney by tests/unit/test_deal_fields.py.
+
     Money fields (all_in_cost ... min_listing_price) are under the `settings` passed to
     `analyse_product`; `tools.deals.store.deal_row` stores the policy-default version.
     """

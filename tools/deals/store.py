@@ -17,17 +17,13 @@ from sqlmodel import Session
 from tools.db import upsert
 from tools.deals import money as m
 from tools.deals.analytics import DealRecord
-from tools.models import Deal, DealHistory, DealStatus, utcnow
+from tools.models import DEFAULT_MONEY_COLUMNS, Deal, DealHistory, DealStatus, utcnow
 from tools.user_settings import DEFAULT_SETTINGS
 
 _DEAL_COLUMNS = frozenset(Deal.__table__.c.keys())
 _HISTORY_FIELDS = {"used_price_history": "used_price", "sales_rank_history": "sales_rank",
                    "amazon_price_history": "amazon_price", "new_price_history": "new_price",
                    "inferred_sales": "inferred_sales"}
-# record money fields -> the policy-default columns (users' own numbers are computed in SQL)
-_DEFAULT_MONEY = {"all_in_cost": "all_in_cost_default", "profit": "profit_default",
-                  "margin": "margin_default", "roi": "roi_default",
-                  "min_listing_price": "min_listing_price_default"}
 
 
 def deal_row(record: DealRecord, *, now: datetime | None = None) -> dict[str, Any]:
@@ -43,7 +39,7 @@ def deal_row(record: DealRecord, *, now: datetime | None = None) -> dict[str, An
             row[f.name] = getattr(record, f.name)
     money = m.compute_money(record.money_inputs(), DEFAULT_SETTINGS)
     row["amz_fees"] = money.amz_fees
-    for attr, column in _DEFAULT_MONEY.items():
+    for attr, column in DEFAULT_MONEY_COLUMNS.items():
         row[column] = getattr(money, attr)
     row["missing"] = dict(record.missing) or None
     row["status"] = DealStatus.active.value

@@ -2,7 +2,7 @@
 
 SQLite: an external-content FTS5 table over deal(title, author, category_path), kept in sync by
 triggers (an upsert's DO UPDATE fires the update trigger), so deal search's text and category
-filters read a few index pages instead of every row (tools/deals/search.py). PostgreSQL: the
+filters read a few index pages instead of every row (tools/deals/search/). PostgreSQL: the
 search uses ILIKE; nothing to create here.
 
 Revision ID: 0004

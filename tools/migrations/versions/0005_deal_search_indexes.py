@@ -1,6 +1,6 @@
 """deal search indexes that let a search stop early (hand-written, idempotent)
 
-Deal search (tools/deals/search.py) walks an index in sort order and stops after offset + limit
+Deal search (tools/deals/search/) walks an index in sort order and stops after offset + limit
 matches instead of computing every matching row. Money sorts walk the stored policy-default
 money (roi/profit/margin_default first, then every per-user money input, so no table reads);
 plain sorts walk (column, asin) in the ORDER BY's direction; max(price_now) bounds the profit

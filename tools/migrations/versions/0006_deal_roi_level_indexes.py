@@ -1,7 +1,7 @@
 """deal ROI keys at fixed-cost levels: expression indexes for exact, tight ROI sort windows
 
 A user's ROI order is the order of (List at − fees) / (price + K) with K = fixed costs /
-(1 + tax). Deal search (tools/deals/search.py) walks the index whose level is nearest the
+(1 + tax). Deal search (tools/deals/search/) walks the index whose level is nearest the
 user's K; the bounds that keep the result exact are proven there. Expressions over the stored
 inputs, so they can never be stale. Same text as tools/models.py `roi_level_sql` (hand-written
 here so the migration stays fixed when the models change). IF [NOT] EXISTS: a later

@@ -1,8 +1,8 @@
 """deal (seasonality, peak_mask): "exam prep in season now" answered from the index alone
 
 Deal search probes how many deals have the asked seasonality and peak month before choosing
-its plan (tools/deals/search.py `_season_match_count`); with peak_mask in the index the probe
-reads no table rows. Replaces the single-column seasonality index.
+its plan (tools/deals/search/planner.py `_season_match_count`); with peak_mask in the index
+the probe reads no table rows. Replaces the single-column seasonality index.
 
 Revision ID: 0007
 Revises: 0006
