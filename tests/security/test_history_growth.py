@@ -75,6 +75,7 @@ def test_status_shows_each_users_chat_storage(settings: Settings) -> None:
         http_context()
         for name, uid, turns in (("ann", 1, 3), ("bob", 2, 1)):
             user = await layer.create_user(User(identifier=name, metadata={}))
+            assert user is not None
             await layer.update_thread(f"chat-{name}", user_id=user.id)
             await layer.create_step({"id": f"step-{name}", "threadId": f"chat-{name}",
                                      "name": name, "type": "user_message", "streaming": False,

@@ -51,6 +51,7 @@ def test_deleting_a_chat_deletes_its_history_and_nobody_else_resumes_it(
                                     forget_thread=lambda t: forget_thread(graph, t))
             http_context()
             user = await layer.create_user(User(identifier="ann", metadata={}))
+            assert user is not None
             thread = str(uuid.uuid4())
             await layer.update_thread(thread, name="Ann's chat", user_id=user.id)
             await run_turn(graph, SECRET, thread_id=thread, user=ann)
@@ -89,7 +90,7 @@ def test_a_deleted_chat_opened_by_id_has_no_history(
     server = chat
     seller, other_user = (login(server.url, *make_user()) for _ in range(2))
 
-    async def go() -> tuple[int, list[str]]:
+    async def go() -> tuple[int, list[bytes]]:
         client = ChatClient(server.url, seller, chat_profile="Ava")
         await client.connect()
         await client.send(SECRET)

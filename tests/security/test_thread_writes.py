@@ -111,7 +111,8 @@ def test_data_layer_refuses_writes_into_another_users_thread(settings: Settings)
         await layer.close()
         assert thread is not None and bob_thread is not None
         assert [s["id"] for s in bob_thread["steps"]] == [ids["bob_step"]]
-        assert bob_thread["steps"][0]["feedback"]["id"] == own  # his own writes still work
+        feedback = bob_thread["steps"][0]["feedback"]
+        assert feedback is not None and feedback["id"] == own  # his own writes still work
         return dict(thread), ids, refused
 
     thread, ids, refused = asyncio.run(go())
