@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
+from tools.backup.cli import backup_command, restore_command
 from tools.cli import console, err_console, load_settings_or_exit, users_app
 from tools.private_files import private_umask
 from tools.restrictions.cli import restrictions_app
@@ -23,6 +24,8 @@ app = typer.Typer(help="Agent Arbitrage: deals, gating and mentors for Amazon se
                   no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(restrictions_app, name="restrictions")
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 
 @app.callback()
@@ -45,12 +48,18 @@ def up(
     from tools.db import migrate, session_scope
     from tools.logs import setup_logging
     from tools.redis_embedded import ensure_redis
+    from tools.runstate import RestoreInProgress, announce
     from tools.users import ensure_first_admin
 
     settings = load_settings_or_exit()
     if port:
         settings = settings.model_copy(update={"chainlit_port": port})
     started = time.monotonic()
+    try:
+        presence = announce(settings, "up")  # `restore` refuses while this (or a child) lives
+    except RestoreInProgress as err:
+        err_console.print(f"[red]{err}[/red]")
+        raise typer.Exit(1) from None
     log_path = setup_logging("up", settings)
     migrate(settings)
     with session_scope(settings) as session:
@@ -67,14 +76,17 @@ def up(
         stopping = True
 
     services.on_stop_signals(_stop)
+    lock = (presence.fd,)  # children hold the app lock too, should this process be killed
     try:
         if not no_worker:
-            children.append(services.start_child("worker", services.worker_args(), settings, env))
+            children.append(services.start_child("worker", services.worker_args(), settings, env,
+                                                 lock))
             children.append(services.start_child("beat", services.beat_args(settings), settings,
-                                                 env))
+                                                 env, lock))
         children.append(services.start_child("chat", services.chainlit_args(settings, workers),
-                                             settings, env))
+                                             settings, env, lock))
         chat_url = f"http://{settings.chainlit_host}:{settings.chainlit_port}"
+        presence.update(chat_url=chat_url, children={c.name: c.proc.pid for c in children})
         if not services.wait_http(chat_url, 120, children):
             dead = [c.name for c in children if c.proc.poll() is not None]
             err_console.print(f"[red]start-up failed ({', '.join(dead) or 'chat timeout'}); "
@@ -98,6 +110,7 @@ def up(
         services.stop_children(children)
         if owner:
             owner.stop()
+        presence.close()
         console.print("stopped")
 
 
@@ -205,14 +218,17 @@ def worker(
 
     from tools.db import migrate
     from tools.redis_embedded import RedisUnavailable, redis_url
+    from tools.runstate import RestoreInProgress, announce
 
     settings = load_settings_or_exit()
     try:
         url = redis_url(settings)
-    except RedisUnavailable as err:
+        presence = announce(settings, "worker", queues=queues)
+    except (RedisUnavailable, RestoreInProgress) as err:
         err_console.print(f"[red]{err}[/red]")
         raise typer.Exit(1) from None
     migrate(settings)
+    presence.keep_across_exec()  # Celery (same pid) holds the app lock from here on
     os.environ["REDIS_URL"] = url
     os.execv(sys.executable, [sys.executable, "-m", "celery", "-A", "workers.celery_app",
                               "worker", "--loglevel=INFO", f"--concurrency={concurrency}",
@@ -226,11 +242,13 @@ def beat() -> None:
 
     from chat_ui.services import beat_args
     from tools.redis_embedded import RedisUnavailable, redis_url
+    from tools.runstate import RestoreInProgress, announce
 
     settings = load_settings_or_exit()
     try:
         os.environ["REDIS_URL"] = redis_url(settings)
-    except RedisUnavailable as err:
+        announce(settings, "beat").keep_across_exec()
+    except (RedisUnavailable, RestoreInProgress) as err:
         err_console.print(f"[red]{err}[/red]")
         raise typer.Exit(1) from None
     settings.ensure_dirs()

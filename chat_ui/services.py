@@ -47,11 +47,13 @@ class Child:
     proc: subprocess.Popen[bytes]
 
 
-def start_child(name: str, args: list[str], settings: Settings, env: dict[str, str]) -> Child:
+def start_child(name: str, args: list[str], settings: Settings, env: dict[str, str],
+                pass_fds: tuple[int, ...] = ()) -> Child:
+    """Start a child in its own session; `pass_fds` it keeps open (e.g. the app lock)."""
     settings.ensure_dirs()
     out = open(settings.log_dir / f"{name}.out", "ab")  # noqa: SIM115  (owned by the child)
     proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            start_new_session=True, pass_fds=pass_fds)
     return Child(name, proc)
 
 

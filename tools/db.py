@@ -48,9 +48,14 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
+_made: list[Engine] = []
+
+
 @lru_cache(maxsize=8)
 def _engine_for(url: str) -> Engine:
-    return make_engine(url)
+    engine = make_engine(url)
+    _made.append(engine)
+    return engine
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
@@ -59,8 +64,11 @@ def get_engine(settings: Settings | None = None) -> Engine:
 
 
 def dispose_engines() -> None:
-    """Forget cached engines (tests switch DATABASE_URL between cases)."""
+    """Close and forget cached engines (tests switch DATABASE_URL between cases; a restore
+    must not find this process's idle connections still open in the database)."""
     _engine_for.cache_clear()
+    while _made:
+        _made.pop().dispose()
 
 
 @contextmanager
@@ -152,12 +160,44 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(settings: Settings | None = None) -> None:
-    """Bring the schema to the newest revision; safe to call on every start."""
+    """Bring the schema to the newest revision; safe to call on every start.
+
+    Serialised across processes: a fresh deployment starts the chat and N workers at once,
+    and two concurrent upgrades would both try to create the same tables.
+    """
     from alembic import command
 
     settings = settings or get_settings()
     settings.ensure_dirs()
-    command.upgrade(alembic_config(settings.sqlalchemy_url), "head")
+    with _migration_lock(settings):
+        command.upgrade(alembic_config(settings.sqlalchemy_url), "head")
+
+
+_PG_MIGRATION_LOCK = 0x4172_6269  # any fixed key; "Arbi"
+
+
+@contextmanager
+def _migration_lock(settings: Settings) -> Iterator[None]:
+    """PostgreSQL: an advisory lock (every machine); SQLite: a file lock in DATA_DIR/run."""
+    if settings.is_sqlite:
+        import fcntl
+
+        run = settings.data_dir / "run"
+        run.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(run / "migrate.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            yield
+        return
+    from sqlalchemy import text
+
+    with get_engine(settings).connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK})
+            conn.commit()
 
 
 def current_revision(settings: Settings | None = None) -> str | None:

@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     restrictions_interval_s: float = Field(default=120.0, ge=10, le=_DAY)  # keep gating current
     restrictions_per_run: int = Field(default=200, ge=1, le=10_000)  # deals per user per tick
 
+    # backups (issue 20): `arbitrage backup` / `restore`, and a nightly backup from beat
+    backup_dir: Path | None = None  # default DATA_DIR/backups
+    backup_keep: int = Field(default=7, ge=0, le=1000)  # nightly backups kept; 0 = none made
+    backup_hour: int = Field(default=3, ge=0, le=23)  # UTC hour of the nightly backup
+
     secret_key: str | None = None
     # chat sign-in: how long a login lasts, and the URL(s) browsers open the app at
     session_lifetime_hours: float = Field(default=12.0, ge=0.1, le=24 * 30)
@@ -213,6 +218,10 @@ class Settings(BaseSettings):
     @property
     def session_lifetime_s(self) -> int:
         return int(self.session_lifetime_hours * 3600)
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
 
     def ensure_dirs(self) -> None:
         """DATA_DIR and its logs exist and are the owner's alone (older installs made 0755

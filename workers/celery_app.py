@@ -8,6 +8,7 @@ Queues keep short tasks from waiting behind long ones: `scout` (discovery), `pro
 from __future__ import annotations
 
 from celery import Celery
+from celery.schedules import crontab
 from kombu import Queue
 
 from tools.private_files import private_umask
@@ -33,10 +34,20 @@ def pipeline_schedule() -> dict[str, dict[str, object]]:
             for name, every in entries.items()}
 
 
+def backup_schedule() -> dict[str, dict[str, object]]:
+    """The nightly backup (workers/backup.py) at BACKUP_HOUR UTC; none when BACKUP_KEEP=0."""
+    s = get_settings()
+    if s.backup_keep == 0:
+        return {}
+    return {"backup": {"task": "workers.backup.nightly",
+                       "schedule": crontab(minute=17, hour=s.backup_hour),
+                       "options": {"expires": 6 * 3600.0}}}
+
+
 def make_celery() -> Celery:
     url = redis_url(get_settings())
     app = Celery("arbitrage", broker=url, backend=url,
-                 include=["workers.tasks", "workers.restrictions"])
+                 include=["workers.tasks", "workers.restrictions", "workers.backup"])
     app.conf.update(
         task_queues=[Queue(q) for q in QUEUES],
         task_default_queue="maintenance",
@@ -48,6 +59,7 @@ def make_celery() -> Celery:
             "workers.tasks.janitor": {"queue": "maintenance"},
             "workers.tasks.backfill": {"queue": "backfill"},
             "workers.restrictions.*": {"queue": "restrictions"},
+            "workers.backup.*": {"queue": "maintenance"},
         },
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -61,6 +73,7 @@ def make_celery() -> Celery:
             "restrictions": {"task": "workers.restrictions.check_restrictions_for_all_users",
                              "schedule": get_settings().restrictions_interval_s,
                              "options": {"expires": get_settings().restrictions_interval_s}},
+            **backup_schedule(),
         },
     )
     return app
