@@ -182,9 +182,9 @@ def _migration_lock(settings: Settings) -> Iterator[None]:
     if settings.is_sqlite:
         import fcntl
 
-        run = settings.data_dir / "run"
-        run.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with open(run / "migrate.lock", "w") as fh:
+        from tools.private_files import private_dir
+
+        with open(private_dir(settings.data_dir / "run") / "migrate.lock", "w") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             yield
         return

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tools.private_files import private_dir
 from tools.settings import Settings
 
 LOCK_NAME = "app.lock"
@@ -39,9 +40,7 @@ class RestoreInProgress(RuntimeError):
 
 
 def run_dir(settings: Settings) -> Path:
-    path = settings.data_dir / "run"
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+    return private_dir(settings.data_dir / "run")
 
 
 def _proc_start(pid: int) -> str | None:

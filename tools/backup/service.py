@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from tools.backup import archive, postgres, sqlite
 from tools.backup.archive import BackupError, read_manifest
 from tools.db import dispose_engines, migrate
+from tools.private_files import private_dir
 from tools.runstate import announce, exclusive
 from tools.settings import Settings
 
@@ -59,8 +60,7 @@ def _key_file(settings: Settings) -> Path:
 
 def _destination(settings: Settings, path: Path | None, kind: str) -> Path:
     if path is None:
-        path = settings.backups_dir
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = private_dir(settings.backups_dir)
     if path.is_dir():
         path = path / backup_name(kind)
     if path.exists():
