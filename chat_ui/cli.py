@@ -211,6 +211,9 @@ def worker(
     queues: Annotated[str, typer.Option("-Q", "--queues", help="comma separated queues")] = (
         "scout,processor,maintenance,restrictions,backfill"),
     concurrency: Annotated[int, typer.Option(help="worker processes")] = 2,
+    name: Annotated[str, typer.Option(
+        "--name", "-n", help="Celery node name; unique per worker on one machine "
+                             "(%h is the host name)")] = "arbitrage@%h",
 ) -> None:
     """Run a Celery worker (needs REDIS_URL or a running `arbitrage up`)."""
     import os
@@ -232,7 +235,7 @@ def worker(
     os.environ["REDIS_URL"] = url
     os.execv(sys.executable, [sys.executable, "-m", "celery", "-A", "workers.celery_app",
                               "worker", "--loglevel=INFO", f"--concurrency={concurrency}",
-                              "-Q", queues, "-n", "arbitrage@%h"])
+                              "-Q", queues, "-n", name])
 
 
 @app.command()

@@ -24,7 +24,8 @@ from tools.db import alembic_config, get_engine, head_revision, migrate
 from tools.security import encrypt, hash_password
 from tools.settings import Settings, get_settings, reset_settings_cache
 
-pytestmark = [pytest.mark.integration, pytest.mark.no_template_db]
+pytestmark = [pytest.mark.integration, pytest.mark.no_template_db,
+              pytest.mark.filterwarnings("ignore:Skipped unsupported reflection")]
 
 _SCRIPTS = ScriptDirectory.from_config(alembic_config("sqlite://"))
 EARLIER = [r.revision for r in reversed(list(_SCRIPTS.walk_revisions()))][:-1]
