@@ -47,6 +47,7 @@ def _storage(settings: Settings) -> Any:
 def _populate(settings: Settings, n_deals: int = 3000) -> dict[str, Any]:
     """What a working install holds: an admin, a seller with SP-API credentials, a taught
     strategy, deals, a chat thread with a chart file, and the agent's checkpoint."""
+    from langchain_core.runnables import RunnableConfig
     from langgraph.checkpoint.base import empty_checkpoint
     from langgraph.checkpoint.sqlite import SqliteSaver
 
@@ -57,6 +58,7 @@ def _populate(settings: Settings, n_deals: int = 3000) -> dict[str, Any]:
     with session_scope(settings) as s:
         admin = add_user(s, "boss", "boss-password-1", Role.admin)
         seller = add_user(s, "sam", "sam-password-1")
+        assert seller.id is not None
         connect_account(s, settings, seller.id, "A2EXAMPLE123", "Atzr|refresh-token-value")
         save_strategy(s, "Skip textbooks whose rank climbs above 2,000,000 in summer.",
                       "sourcing", None, admin)
@@ -68,7 +70,7 @@ def _populate(settings: Settings, n_deals: int = 3000) -> dict[str, Any]:
             [{"a": f"B{i:09d}", "t": f"Calculus edition {i}"} for i in range(n_deals)])
     history = asyncio.run(write_and_resume(settings))
     asyncio.run(_storage(settings).upload_file(FILE_KEY, b"notes", "text/plain"))  # an upload
-    config = {"configurable": {"thread_id": "t-1", "checkpoint_ns": ""}}
+    config: RunnableConfig = {"configurable": {"thread_id": "t-1", "checkpoint_ns": ""}}
     with SqliteSaver.from_conn_string(str(settings.data_dir / "checkpoints.db")) as saver:
         saver.put(config, empty_checkpoint(), {"source": "input", "step": 0}, {})
     return {"history": history, "seller_id": seller.id}
@@ -242,20 +244,20 @@ def test_restore_refuses_a_bad_file_and_keeps_the_data(settings: Settings, tmp_p
         add_user(s, "keeper", "keeper-password-1")
     good = create_backup(settings, tmp_path).path
     manifest = (b'{"format": 1, "database": "sqlite", "revision": "%s", "counts": {}}')
+    head = (head_revision() or "").encode()
     bad = tmp_path / f"{case}.tar.gz"
     if case == "not-a-backup":
         bad.write_bytes(b"hello")
         expected = "not a readable backup"
     elif case == "escaping-entry":
-        _tar_with(bad, {"manifest.json": manifest % head_revision().encode(),
+        _tar_with(bad, {"manifest.json": manifest % head,
                         "chat_files/../../escaped.txt": b"x"})
         expected = "refusing to restore"
     elif case == "truncated":
         bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
         expected = "damaged"
     elif case == "other-db":
-        _tar_with(bad, {"manifest.json": manifest.replace(b"sqlite", b"postgresql")
-                        % head_revision().encode()})
+        _tar_with(bad, {"manifest.json": manifest.replace(b"sqlite", b"postgresql") % head})
         expected = "DATABASE_URL points to sqlite"
     else:
         _tar_with(bad, {"manifest.json": manifest % b"9999"})
@@ -297,7 +299,8 @@ def test_nightly_backups_keep_the_newest(settings: Settings, tmp_path: Path,
     left = sorted(p.name for p in s.backups_dir.iterdir())
     assert left == sorted([manual.name, Path(made[1]).name, Path(made[2]).name])
     entry = backup_schedule()["backup"]
-    assert entry["task"] == "workers.backup.nightly" and entry["schedule"].hour == {4}
+    schedule = entry["schedule"]
+    assert entry["task"] == "workers.backup.nightly" and getattr(schedule, "hour", None) == {4}
     monkeypatch.setenv("BACKUP_KEEP", "0")
     reset_settings_cache()
     assert "off" in nightly_backup(get_settings())["skipped"]

@@ -18,7 +18,7 @@ import typer
 import yaml
 
 from chat_ui.cli import app
-from tools.settings import Settings
+from tools.settings import Settings, SettingsError, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -55,7 +55,10 @@ def _check_settings(env: dict[str, str], where: str) -> None:
     unknown = sorted(set(env) - set(SETTINGS) - NOT_SETTINGS)
     assert not unknown, f"{where}: unknown settings {unknown} (typo, or removed from Settings?)"
     values = {SETTINGS[k]: v for k, v in env.items() if k in SETTINGS}
-    Settings(_env_file=None, **values)  # type: ignore[call-arg]  (raises on an invalid value)
+    try:
+        load_settings(**values)
+    except SettingsError as err:
+        pytest.fail(f"{where}: {err}")
 
 
 def _check_command(argv: list[str], where: str) -> None:
@@ -142,6 +145,11 @@ def _unit_lines(path: Path) -> Iterator[tuple[str, str]]:
             yield key.strip(), value.strip()
 
 
+def _assignments(text: str) -> dict[str, str]:
+    """`A=1 "B=two words"` (systemd's Environment=, Docker's ENV) as a dict."""
+    return {k: v for k, _, v in (a.partition("=") for a in shlex.split(text))}
+
+
 def _specifiers(value: str) -> str:
     """systemd's %i (instance) and %% (a literal %)."""
     return value.replace("%%", "\0").replace("%i", "1").replace("\0", "%")
@@ -153,7 +161,7 @@ def test_systemd_units_run_real_commands_with_known_settings(unit: str) -> None:
     execs = []
     for key, value in _unit_lines(SYSTEMD / unit):
         if key == "Environment":
-            env.update(a.split("=", 1) for a in shlex.split(_specifiers(value)))
+            env.update(_assignments(_specifiers(value)))
         elif key == "EnvironmentFile":
             assert value.lstrip("-") == "/etc/arbitrage/arbitrage.env"
         elif key == "ExecStart":
@@ -170,7 +178,7 @@ def test_the_dockerfile_runs_a_real_command_and_sets_known_settings() -> None:
     [cmd] = re.findall(r"^CMD (\[.*\])$", text, re.M)
     _check_command(yaml.safe_load(cmd), "Dockerfile CMD")
     env_lines = re.findall(r"^ENV (.*)$", text, re.M)
-    env = dict(a.split("=", 1) for line in env_lines for a in shlex.split(line))
+    env = {k: v for line in env_lines for k, v in _assignments(line).items()}
     _check_settings({k: v for k, v in env.items() if not k.startswith("PIP_")}, "Dockerfile ENV")
     for copied in re.findall(r"^COPY (.*) \./$", text, re.M):
         for name in copied.split():
@@ -183,7 +191,7 @@ def test_the_proxies_reach_the_port_the_chat_listens_on() -> None:
     assert f"{port}" in chat["expose"]
     assert re.search(rf"dynamic a chat {port}\b", (DEPLOY / "Caddyfile").read_text())
     unit = dict(_unit_lines(SYSTEMD / "arbitrage-chat.service"))
-    vps_env = dict(a.split("=", 1) for a in shlex.split(unit["Environment"]))
+    vps_env = _assignments(unit["Environment"])
     assert re.search(rf"reverse_proxy 127\.0\.0\.1:{vps_env['CHAINLIT_PORT']}\b",
                      (SYSTEMD / "Caddyfile").read_text())
 

@@ -27,6 +27,7 @@ TOOL_HELP = ("install the PostgreSQL client tools (Debian/Ubuntu: apt install po
 def conn_env(url: str) -> dict[str, str]:
     u = make_url(url)
     env = dict(os.environ)
+    value: object
     for var, value in (("PGHOST", u.host), ("PGPORT", u.port), ("PGUSER", u.username),
                        ("PGPASSWORD", u.password), ("PGDATABASE", u.database)):
         if value is not None:

@@ -57,11 +57,12 @@ def revision(path: Path) -> str | None:
     """The Alembic revision stored in a database file (None before the first migration)."""
     conn = sqlite3.connect(path)
     try:
-        return conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
-    except (sqlite3.DatabaseError, TypeError):
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.DatabaseError:
         return None
     finally:
         conn.close()
+    return str(row[0]) if row else None
 
 
 def install(copy: Path, target: Path) -> None:
