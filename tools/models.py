@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
@@ -202,11 +203,12 @@ class DealHistory(SQLModel, table=True):
 
     asin: str = Field(primary_key=True, max_length=10, foreign_key="deal.asin", ondelete="CASCADE")
     # each series is {"t": [unix seconds...], "v": [values...]}
-    used_price: dict | None = Field(default=None, sa_column=Column(JSON))
-    sales_rank: dict | None = Field(default=None, sa_column=Column(JSON))
-    amazon_price: dict | None = Field(default=None, sa_column=Column(JSON))
-    new_price: dict | None = Field(default=None, sa_column=Column(JSON))
-    inferred_sales: list | None = Field(default=None, sa_column=Column(JSON))  # [{"t", "price"}]
+    used_price: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    sales_rank: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    amazon_price: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    new_price: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    inferred_sales: list[dict[str, Any]] | None = Field(  # [{"t", "price"}]
+        default=None, sa_column=Column(JSON))
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -214,7 +216,8 @@ class SystemState(SQLModel, table=True):
     __tablename__ = "system_state"
 
     key: str = Field(primary_key=True, max_length=100)
-    value: dict | list | str | int | float | None = Field(default=None, sa_column=Column(JSON))
+    value: dict[str, Any] | list[Any] | str | int | float | None = Field(
+        default=None, sa_column=Column(JSON))
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -243,7 +246,7 @@ class User(SQLModel, table=True):
     password_hash: str
     role: Role = Field(default=Role.user, max_length=10)
     seller_id: str | None = None
-    settings: dict | None = Field(default=None, sa_column=Column(JSON))
+    settings: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
     # sign-in sessions carry this number; bumping it ends them all (tools/users.py)
     token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from tools.db import get_engine
+from tools.db import get_engine, table_of
 from tools.deals import money as m
 from tools.deals.analytics import DealRecord
 from tools.deals.store import upsert_deal
@@ -47,7 +47,7 @@ def test_sql_money_matches_python_money(settings: Settings) -> None:
         by_asin = {r.asin: r for r in records}
         for us in cases:
             e = m.money_sql(us)
-            t = Deal.__table__
+            t = table_of(Deal)
             rows = session.execute(select(
                 t.c.asin, e.all_in_cost, e.amz_fees, e.profit, e.margin, e.roi,
                 e.min_listing_price)).all()

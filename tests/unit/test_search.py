@@ -210,7 +210,8 @@ def test_deal_detail_with_users_money_history_and_gating(session: Session) -> No
     assert detail.gated == "restricted" and detail.restriction_reason == "APPROVAL_REQUIRED"
     assert detail.approval_url == "https://example.test/approve"
     no_list = get_deal_detail(session, "D000000004", None)
-    assert no_list is not None and no_list.profit is None and "List at" in no_list.missing["profit"]
+    assert no_list is not None and no_list.profit is None and no_list.missing is not None
+    assert "List at" in no_list.missing["profit"]
     assert get_deal_detail(session, "Z999999999", None) is None
     with pytest.raises(DealSearchError, match="not an ASIN"):
         get_deal_detail(session, "1; DROP TABLE deal", None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from tools.db import get_engine
+from tools.db import get_engine, table_of
 from tools.deals import DealSearch, search_deals, upsert_deal
 from tools.deals import money as m
 from tools.deals.analytics import DealRecord
@@ -188,14 +189,14 @@ def test_roi_level_bound_is_necessary_for_random_rows() -> None:
 def test_roi_sort_walks_the_level_index(settings: Settings) -> None:
     """The ROI key in queries is the indexed expression (migration 0006), so SQLite reads it
     in order instead of sorting every row."""
-    from sqlalchemy import literal_column, select
+    from sqlalchemy import ColumnClause, literal_column, select
 
     from tools.models import ROI_LEVELS, Deal, roi_level_sql
 
     with Session(get_engine(settings)) as s:
         for level in ROI_LEVELS:
-            key = literal_column(roi_level_sql(level))
-            stmt = select(Deal.__table__.c.asin).order_by(key.desc()).limit(5)
+            key: ColumnClause[Any] = literal_column(roi_level_sql(level))
+            stmt = select(table_of(Deal).c.asin).order_by(key.desc()).limit(5)
             sql = str(stmt.compile(s.get_bind(), compile_kwargs={"literal_binds": True}))
             plan = " ".join(str(r[-1]) for r in s.connection().exec_driver_sql(
                 "EXPLAIN QUERY PLAN " + sql))

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import event, insert
 from sqlmodel import Session
 
-from tools.db import get_engine
+from tools.db import get_engine, table_of
 from tools.deals import DealSearch, search_deals
 from tools.deals.search import planner
 from tools.models import Deal, User, UserRestriction
@@ -60,14 +60,14 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, in
             "updated_at": NOW})
     engine = get_engine(settings)
     with engine.begin() as conn:
-        conn.execute(insert(Deal.__table__), rows)
+        conn.execute(insert(table_of(Deal)), rows)
     with Session(engine) as s:
         user = User(name="p", password_hash="x", settings={"tax_pct": 8.0, "prep_fee": 1.5,
                                                            "inbound_shipping": 2.5})
         s.add(user)
         s.commit()
         s.refresh(user)
-        s.execute(insert(UserRestriction.__table__), [
+        s.execute(insert(table_of(UserRestriction)), [
             {"user_id": user.id, "asin": f"P{i:09d}", "condition": "used_very_good",
              "status": 1 if i % 7 == 0 else 0, "checked_at": NOW} for i in range(0, N, 3)])
         s.commit()
@@ -89,6 +89,7 @@ def _run(settings: Settings, user_id: int, spec: dict[str, Any]
         with Session(engine) as s:
             user = s.get(User, user_id)
             raw = s.connection().connection.driver_connection
+            assert raw is not None
             steps = [0]
 
             def tick() -> int:

@@ -235,9 +235,10 @@ def money_sql(settings: UserSettings, table: Any = None) -> MoneySQL:
     exactly like the Python None. Plain arithmetic and CASE: SQLite and PostgreSQL alike.
     """
     if table is None:
+        from tools.db import table_of
         from tools.models import Deal
 
-        table = Deal.__table__
+        table = table_of(Deal)
     c = table.c
 
     def num(x: float) -> ColumnElement[Any]:

@@ -14,13 +14,13 @@ from typing import Any
 
 from sqlmodel import Session
 
-from tools.db import upsert
+from tools.db import table_of, upsert
 from tools.deals import money as m
 from tools.deals.analytics import DealRecord
 from tools.models import DEFAULT_MONEY_COLUMNS, Deal, DealHistory, DealStatus, utcnow
 from tools.user_settings import DEFAULT_SETTINGS
 
-_DEAL_COLUMNS = frozenset(Deal.__table__.c.keys())
+_DEAL_COLUMNS = frozenset(table_of(Deal).c.keys())
 _HISTORY_FIELDS = {"used_price_history": "used_price", "sales_rank_history": "sales_rank",
                    "amazon_price_history": "amazon_price", "new_price_history": "new_price",
                    "inferred_sales": "inferred_sales"}

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from tools.db import table_of
 from tools.deals import money as m
 from tools.deals.search.filters import (
     D,
@@ -34,7 +35,7 @@ from tools.deals.search.planner import plan_page
 from tools.models import DealHistory, RestrictionStatus, User, utcnow
 from tools.user_settings import load_user_settings
 
-H = DealHistory.__table__
+H = table_of(DealHistory)
 # what compute_money derives for a detail: the user's money and the fees it used
 _MONEY_RESULTS = (*USER_MONEY, "amz_fees")
 

@@ -241,7 +241,8 @@ def plan_page(session: Session, query: DealSearch, eff: dict[str, Any], money: m
     fts = has_fts(session)
     match = fts_match(query) if fts else None
     words = isinstance(match, BinaryExpression)
-    few_words = words and _fts_match_count(session, match, FTS_DRIVE_MAX) <= FTS_DRIVE_MAX
+    few_words = (words and match is not None
+                 and _fts_match_count(session, match, FTS_DRIVE_MAX) <= FTS_DRIVE_MAX)
     few_season = (not words and query.seasonality is not None and
                   _season_match_count(session, query, now, FTS_DRIVE_MAX) <= FTS_DRIVE_MAX)
     asins, where = _page_asins(session, query, eff, money, user, now, settings, fts,
