@@ -3,7 +3,7 @@
 What runs with a real model (and with the offline one):
 
 - context.py   AgentContext: who asks, role, persona, settings (the run context, not state)
-- state.py     AgentState: the thread's messages plus this turn's persona and knowledge
+- state.py     AgentState: the thread's messages plus this turn's persona, knowledge, steps left
 - personas.py  the personas as data: names, aliases, voices, greetings
 - prompts.py   the system prompt: voice + house rules + user + retrieved knowledge
 - tools.py     the LangChain tools over tools/ and knowledge/

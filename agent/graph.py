@@ -5,7 +5,9 @@ Each turn: the router picks the persona (named in the message > the chat profile
 persona node retrieves knowledge for the question and calls its model with the tools its
 caller may use; tool calls run in the ToolNode (errors become messages the model can fix) and
 come back to the same persona. `propose_knowledge` parks candidates in the state, and the
-approval node interrupts for the admin's decisions before anything is saved.
+approval node interrupts for the admin's decisions before anything is saved. A model that keeps
+calling tools gets TURN_STEPS steps: then its persona says politely that it could not finish,
+and the thread stays ready for the next question.
 """
 
 from __future__ import annotations
@@ -38,6 +40,13 @@ log = logging.getLogger(__name__)
 
 PERSONA_KEYS = tuple(PERSONAS)
 ModelFactory = Callable[[str, Settings], BaseChatModel]
+
+# Steps one run of the graph may take: the router, then about 11 tool rounds (LangGraph's own
+# default is 10,007: a model stuck in a loop would make thousands of paid calls first).
+TURN_STEPS = 25
+OUT_OF_STEPS = ("Sorry, I could not finish this one: it needed more lookups than one turn "
+                "allows. Ask me a narrower question (one ASIN, or fewer filters) and I will "
+                "try again.")
 
 
 def default_model_factory(key: str, settings: Settings) -> BaseChatModel:
@@ -135,6 +144,12 @@ def _persona_node(key: str, models: Models, retrieve: Callable[..., list[dict[st
                                            renders_tables=ctx.renders_tables)
         else:
             response = await model.ainvoke(prompt)
+        if isinstance(response, AIMessage) and response.tool_calls and not _room_for_tools(
+                state, response):
+            log.warning("%s ran out of steps with %d tool calls pending; answering instead",
+                        key, len(response.tool_calls))
+            response = AIMessage(id=response.id, content=OUT_OF_STEPS,
+                                 response_metadata=response.response_metadata)
         if isinstance(response, AIMessage) and not response.name:
             response.name = key
         update["messages"] = [response]
@@ -142,6 +157,14 @@ def _persona_node(key: str, models: Models, retrieve: Callable[..., list[dict[st
 
     node.__name__ = key
     return node
+
+
+def _room_for_tools(state: AgentState, response: AIMessage) -> bool:
+    """Whether the run has the steps for this tool round: the tools and this persona again
+    (react-agent's check), plus the approval step when knowledge is proposed. Without them
+    LangGraph would end the turn with GraphRecursionError, its tool calls unanswered."""
+    needed = 2 + any(c["name"] == "propose_knowledge" for c in response.tool_calls)
+    return state.get("remaining_steps", needed) >= needed
 
 
 def _after_persona(state: AgentState) -> str:
@@ -233,7 +256,7 @@ def build_graph(checkpointer: Any = None, *,
     g.add_conditional_edges("tools", _after_tools, [*PERSONA_KEYS, "approve_knowledge"])
     g.add_conditional_edges("approve_knowledge", lambda s: s.get("persona") or "ava",
                             list(PERSONA_KEYS))
-    return g.compile(checkpointer=checkpointer)
+    return g.compile(checkpointer=checkpointer).with_config(recursion_limit=TURN_STEPS)
 
 
 def _pg_conninfo(url: str) -> str:

@@ -6,6 +6,7 @@ from typing import Annotated, Any, NotRequired, TypedDict, cast
 
 from langchain_core.messages import AnyMessage, ToolMessage
 from langgraph.graph.message import Messages, add_messages
+from langgraph.managed import RemainingSteps
 
 
 def add_compact_messages(left: Messages, right: Messages) -> list[AnyMessage]:
@@ -27,10 +28,13 @@ class AgentState(TypedDict):
     this turn (set by the router). `knowledge`: entries retrieved for this turn, shared by the
     persona's model calls. `pending_knowledge`: extracted candidates waiting for the admin's
     approval (the approval node interrupts on it). `owner`: the signed-in user the thread
-    belongs to (agent/checkpoints.py; no other user's turn runs in it)."""
+    belongs to (agent/checkpoints.py; no other user's turn runs in it). `remaining_steps`: the
+    steps this run has left before LangGraph's recursion limit (managed by LangGraph, never
+    stored), so a persona answers instead of starting a tool round it could not finish."""
 
     messages: Annotated[list[AnyMessage], add_compact_messages]
     persona: NotRequired[str]
     knowledge: NotRequired[list[dict[str, Any]]]
     pending_knowledge: NotRequired[dict[str, Any] | None]
     owner: NotRequired[str]
+    remaining_steps: NotRequired[RemainingSteps]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
@@ -45,6 +47,30 @@ class ScriptedModel(BaseChatModel):
         msg = self.script.pop(0)
         msg = msg.model_copy(update={"response_metadata": {"model_name": "scripted"}})
         return ChatResult(generations=[ChatGeneration(message=msg)])
+
+
+class LoopingModel(FakeMessagesListChatModel):
+    """Gives its responses in a circle: a model stuck calling tools. Each answer is a new
+    message with new tool call ids, as a real model's would be (the fake hands back the same
+    object, which the thread would merge into the earlier one by its id). Past `max_calls` it
+    fails the test instead of looping on (LangGraph's own step limit is 10,007)."""
+
+    max_calls: int = 100
+    calls: int = 0
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> LoopingModel:  # type: ignore[override]
+        return self
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: Any = None, **kwargs: Any) -> ChatResult:
+        self.calls += 1
+        if self.calls > self.max_calls:
+            raise AssertionError(f"the graph let the model loop {self.max_calls} times")
+        msg = super()._generate(messages, stop, run_manager, **kwargs).generations[0].message
+        calls = [{**c, "id": f"call_{uuid.uuid4().hex[:12]}"}
+                 for c in getattr(msg, "tool_calls", [])]
+        fresh = AIMessage(content=msg.content, tool_calls=calls)
+        return ChatResult(generations=[ChatGeneration(message=fresh)])
 
 
 def call(name: str, args: dict[str, Any], call_id: str = "c1") -> AIMessage:

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from sqlmodel import select
 
@@ -13,7 +14,15 @@ from agent.context import AgentContext
 from agent.graph import build_graph, open_graph
 from agent.personas import PERSONAS
 from agent.runner import ask_once, resume_turn, run_turn, stream_turn
-from tests.unit.agent_helpers import add_user, call, make_deal, say, scripted, seed
+from tests.unit.agent_helpers import (
+    LoopingModel,
+    add_user,
+    call,
+    make_deal,
+    say,
+    scripted,
+    seed,
+)
 from tools.db import session_scope
 from tools.deal_selection import DEFAULT_SELECTION, get_deal_selection
 from tools.models import MentalModel, Role, Strategy
@@ -100,6 +109,41 @@ async def test_bad_tool_arguments_become_an_error_the_model_recovers_from(
     assert "max_price" in first["error"] and "colour" in first["error"]
     assert "is not an ASIN" in second["error"]
     assert third["total"] == 1
+
+
+def _unanswered_tool_calls(history: list[BaseMessage]) -> list[str]:
+    """Tool calls not followed by their results (a chat API rejects such a thread)."""
+    missing = []
+    for i, m in enumerate(history):
+        if isinstance(m, AIMessage) and m.tool_calls:
+            after = history[i + 1:i + 1 + len(m.tool_calls)]
+            answered = {t.tool_call_id for t in after if isinstance(t, ToolMessage)}
+            missing += [c["id"] for c in m.tool_calls if c["id"] not in answered]
+    return missing
+
+
+async def test_a_model_that_calls_tools_for_ever_gets_a_polite_answer_and_the_thread_goes_on(
+        settings: Settings, people: tuple[AgentContext, AgentContext]) -> None:
+    seed(settings, make_deal("B0AAAAAAA1"))
+    saver = InMemorySaver()
+    stuck = LoopingModel(responses=[call("get_deal", {"asin": "B0AAAAAAA1"})])
+    graph = build_graph(saver, models={"*": stuck}, retrieve=no_knowledge)
+    r = await run_turn(graph, "tell me everything about B0AAAAAAA1", thread_id="t",
+                       user=people[1])
+    assert len(r.tool_calls) >= 5 and all(res["asin"] == "B0AAAAAAA1" for res in r.tool_results)
+    assert r.answer.startswith("Sorry, I could not finish this one")
+    events = [e async for e in stream_turn(graph, "and B0AAAAAAA1 again?", thread_id="s",
+                                           user=people[1])]
+    assert events[-1].kind == "done" and events[-1].data.answer == r.answer
+
+    helpful = scripted(say("It is $20.00 now."))
+    graph = build_graph(saver, models={"*": helpful}, retrieve=no_knowledge)
+    r = await run_turn(graph, "just the price then", thread_id="t", user=people[1])
+    assert r.answer == "It is $20.00 now."
+    history = helpful.seen[0]
+    assert [m.content for m in history if isinstance(m, AIMessage) and not m.tool_calls] == [
+        events[-1].data.answer]  # the polite answer is the previous turn's last word
+    assert _unanswered_tool_calls(history) == []
 
 
 async def test_a_non_admin_cannot_run_admin_tools_even_when_the_model_is_talked_into_it(
