@@ -554,17 +554,17 @@ def _parse_text_and_category(acc: _Acc, raw: str) -> None:
     for m in _QUOTED.finditer(raw):
         words.append(m.group(1).strip().lower())
     for m in _AUTHOR.finditer(raw):
-        name = m.group(1)
-        if name.split()[0].lower() not in _NOT_AUTHOR:
-            words.append(name.lower())
+        author = m.group(1)
+        if author.split()[0].lower() not in _NOT_AUTHOR:
+            words.append(author.lower())
     for m in _AUTHOR_LOWER.finditer(raw.lower()):
-        name: list[str] = []
+        author_words: list[str] = []
         for w in m.group(1).split():
             if w in _KNOWN or w in _NOT_AUTHOR or w in _MONTHS:
                 break
-            name.append(w)
-        if name and not any(" ".join(name) in x for x in words):
-            words.append(" ".join(name))
+            author_words.append(w)
+        if author_words and not any(" ".join(author_words) in x for x in words):
+            words.append(" ".join(author_words))
     words.extend(_title_words(acc.text))
     explicit = _CATEGORY_EXPLICIT.search(acc.text)
     if explicit:
@@ -657,16 +657,16 @@ def _parse_fields(raw: str, norm: str) -> _Acc:
 
     best: tuple[int, str] | None = None
     for rx, key in _SORTS:
-        m = rx.search(acc.text)
-        if m and (best is None or m.start() < best[0]):
-            best = (m.start(), key)
+        found = rx.search(acc.text)
+        if found and (best is None or found.start() < best[0]):
+            best = (found.start(), key)
     if best:
         acc.set("sort", best[1])
         acc.take(re.compile(r"(?:sort(?:ed)?|order(?:ed)?)\s+by"))
     for rx in _LIMIT_PATS:
-        m = rx.search(acc.text)
-        if m:
-            n = int(m.group(1))
+        found = rx.search(acc.text)
+        if found:
+            n = int(found.group(1))
             if 1 <= n <= 100:
                 acc.set("limit", n)
                 break
@@ -834,9 +834,8 @@ def parse_selection(text: str) -> dict[str, Any] | None:
             return None
         return data if isinstance(data, dict) else None
     q = parse_question(text.split("query", 1)[-1] if "query" in text else text)
-    fields = dict(q.query.filters()) if q.query else {}
-    if not fields:
-        fields = parse_filters(text).filters()
+    query = q.query if q.query is not None and q.query.filters() else parse_filters(text)
+    fields: dict[str, Any] = dict(query.filters())
     sel: dict[str, Any] = {}
     if "min_price" in fields or "max_price" in fields:
         sel["currentRange"] = [round(fields.get("min_price", 0) * 100),

@@ -118,7 +118,7 @@ def _unanswered_tool_calls(history: list[BaseMessage]) -> list[str]:
         if isinstance(m, AIMessage) and m.tool_calls:
             after = history[i + 1:i + 1 + len(m.tool_calls)]
             answered = {t.tool_call_id for t in after if isinstance(t, ToolMessage)}
-            missing += [c["id"] for c in m.tool_calls if c["id"] not in answered]
+            missing += [str(c["id"]) for c in m.tool_calls if c["id"] not in answered]
     return missing
 
 
