@@ -252,7 +252,7 @@ def test_money_through_analytics() -> None:
     assert rec.profit == pytest.approx(6.21)
     assert rec.roi == pytest.approx(6.21 / 22.49 * 100)
     assert rec.margin == pytest.approx(6.21 / 40 * 100)
-    assert rec.min_listing_price == pytest.approx((22.49 + 3.50) / 0.75)
+    assert rec.min_listing_price == pytest.approx((22.49 + 3.50 + 1.80) / 0.75)  # + closing
     assert rec.referral_min == 0.0 and rec.closing_fee == 1.80 and rec.fba_fee_source == "keepa"
 
 

@@ -39,8 +39,8 @@ def test_book_money_end_to_end() -> None:
     assert money.profit == pytest.approx(0.96)
     assert money.margin == pytest.approx(0.96 / 40 * 100)  # 2.4 %
     assert money.roi == pytest.approx(0.96 / 27.74 * 100)  # 3.4607 %
-    # Min. Listing: (27.74 + 3.50) / (1 − 0.10 − 0.15) = 31.24 / 0.75 = 41.6533
-    assert money.min_listing_price == pytest.approx(31.24 / 0.75)
+    # Min. Listing: (27.74 + 3.50 + 1.80) / (1 − 0.10 − 0.15) = 33.04 / 0.75 = 44.0533
+    assert money.min_listing_price == pytest.approx(33.04 / 0.75)
     assert money.missing == {}
 
 
@@ -51,10 +51,10 @@ def test_settings_change_money_without_refetch() -> None:
     assert lean.all_in_cost == pytest.approx(20.0)
     assert lean.profit == pytest.approx(8.70)
     assert lean.roi == pytest.approx(43.5)
-    # markup 20 %: (20 + 3.5) / (1 − 0.20 − 0.15) = 23.5 / 0.65
+    # markup 20 %: (20 + 3.5 + 1.8) / (1 − 0.20 − 0.15) = 25.3 / 0.65
     marked = m.compute_money(inputs, UserSettings(tax_pct=0, prep_fee=0, inbound_shipping=0,
                                                   markup_pct=20))
-    assert marked.min_listing_price == pytest.approx(23.5 / 0.65)
+    assert marked.min_listing_price == pytest.approx(25.3 / 0.65)
 
 
 def test_missing_inputs_leave_money_empty_with_reasons() -> None:
@@ -170,14 +170,16 @@ def test_more_tax_never_raises_profit(inputs: m.MoneyInputs, settings: UserSetti
 
 
 @given(money_inputs, user_settings)
-def test_listing_at_min_listing_price_covers_cost_fba_and_referral(
+def test_listing_at_min_listing_price_covers_cost_fees_and_markup(
         inputs: m.MoneyInputs, settings: UserSettings) -> None:
     money = m.compute_money(inputs, settings)
     mlp = money.min_listing_price
     if mlp is None:
         assert settings.markup_pct + (inputs.referral_pct or 0) >= 100
         return
-    # at the Min. Listing Price, what is left after referral % and markup pays cost + FBA
+    # at the Min. Listing Price, what is left after referral % and markup pays cost, FBA and
+    # the media closing fee
     pct = inputs.referral_pct or 0
     left = mlp * (1 - settings.markup_pct / 100 - pct / 100)
-    assert left == pytest.approx(money.all_in_cost + inputs.fba_fee, rel=1e-9)  # type: ignore[operator]
+    closing = inputs.closing_fee or 0.0
+    assert left == pytest.approx(money.all_in_cost + inputs.fba_fee + closing, rel=1e-9)  # type: ignore[operator]

@@ -13,7 +13,7 @@ Formulas (docs/domain.md "Money"):
     Total AMZ fees = max(List at × referral %, referral minimum) + FBA fee + closing fee
     Profit = List at − All-in Cost − Total AMZ fees
     Margin = Profit / List at × 100          ROI = Profit / All-in Cost × 100
-    Min. Listing Price = (All-in Cost + FBA fee) / (1 − markup − referral %)
+    Min. Listing Price = (All-in Cost + FBA fee + closing fee) / (1 − markup − referral %)
 """
 
 from __future__ import annotations
@@ -143,11 +143,12 @@ def roi(profit_: float, cost: float) -> float | None:
     return profit_ * 100.0 / cost if cost > 0 else None
 
 
-def min_listing_price(cost: float, fba_fee: float, referral_pct: float,
-                      markup_pct: float) -> float | None:
-    """(All-in + FBA fee) / (1 − markup − referral %); None when markup + referral ≥ 100 %."""
+def min_listing_price(cost: float, fba_fee: float, referral_pct: float, markup_pct: float,
+                      closing_fee: float = 0.0) -> float | None:
+    """(All-in + FBA fee + media closing fee) / (1 − markup − referral %): the lowest price that
+    pays them all plus the markup; None when markup + referral ≥ 100 %."""
     denom = 1.0 - markup_pct / 100.0 - referral_pct / 100.0
-    return (cost + fba_fee) / denom if denom > 0 else None
+    return (cost + fba_fee + closing_fee) / denom if denom > 0 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +200,7 @@ def compute_money(inputs: MoneyInputs, settings: UserSettings) -> Money:
         prof = profit(inputs.list_at, cost, fees)
     mlp = None
     if cost is not None and inputs.fba_fee is not None:
-        mlp = min_listing_price(cost, inputs.fba_fee, pct, settings.markup_pct)
+        mlp = min_listing_price(cost, inputs.fba_fee, pct, settings.markup_pct, closing)
         if mlp is None:
             missing["min_listing_price"] = "markup + referral fee reach 100 %"
     else:
@@ -255,6 +256,7 @@ def money_sql(settings: UserSettings, table: Any = None) -> MoneySQL:
     margin_e = case((list_at > 0, prof * num(100.0) / list_at), else_=None)
     roi_e = case((cost > 0, prof * num(100.0) / cost), else_=None)
     denom = num(1.0) - num(settings.markup_pct / 100.0) - pct / num(100.0)
-    mlp = case((denom > 0, (cost + c.fba_fee) / denom), else_=None)
+    closing = func.coalesce(c.closing_fee, num(0.0))
+    mlp = case((denom > 0, (cost + c.fba_fee + closing) / denom), else_=None)
     return MoneySQL(all_in_cost=cost, amz_fees=fees, net=net, profit=prof, margin=margin_e,
                     roi=roi_e, min_listing_price=mlp)
