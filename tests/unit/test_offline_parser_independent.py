@@ -44,8 +44,8 @@ def test_offline_parser_scores_at_least_90_percent_on_the_independent_set(
     with capsys.disabled():
         print(f"\noffline parser, independent set: {total - len(misses)}/{total} "
               f"exactly right ({score:.1%})")
-        for q, want, got in misses:
-            print(f"  MISS {q!r}\n     want {want}\n     got  {got}")
+        for q, wanted, found in misses:
+            print(f"  MISS {q!r}\n     want {wanted}\n     got  {found}")
     assert score >= 0.90
 
 
