@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 SERVICES = ("pypi", "osv")
 TIMEOUT_S = 15  # per advisory request
@@ -23,7 +24,7 @@ UNREACHABLE = ("connection", "timed out", "timeout", "name or service not known"
                "max retries", "temporary failure", "network is unreachable", "ssl")
 
 
-def run_pip_audit(lock: Path, service: str) -> tuple[dict | None, str]:  # type: ignore[type-arg]
+def run_pip_audit(lock: Path, service: str) -> tuple[dict[str, Any] | None, str]:
     """pip-audit's JSON report (None when it produced none) and its error output."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report.json"
@@ -38,7 +39,7 @@ def run_pip_audit(lock: Path, service: str) -> tuple[dict | None, str]:  # type:
             return None, proc.stderr
 
 
-def summarize(report: dict) -> tuple[list[str], int, int]:  # type: ignore[type-arg]
+def summarize(report: dict[str, Any]) -> tuple[list[str], int, int]:
     """(one line per known vulnerability, packages audited, packages in the lock)."""
     deps = report.get("dependencies", [])
     audited = [d for d in deps if "skip_reason" not in d]

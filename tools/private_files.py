@@ -75,7 +75,7 @@ def replace_private(path: Path, text: str) -> None:
         raise
 
 
-APP_SUBDIRS = ("logs", "redis", "session_files")
+APP_SUBDIRS = ("logs", "redis", "session_files", "chat_files", "backups")
 
 
 def _owner_only(p: Path) -> bool:
