@@ -126,7 +126,11 @@ def announce(settings: Settings, role: str, **info: Any) -> Presence:
 
 
 def processes(settings: Settings) -> list[dict[str, Any]]:
-    """Records of the app processes alive on this machine (dead ones are removed)."""
+    """Records of the app processes alive on this machine (dead ones are removed).
+
+    When a parent died without cleaning up (`kill -9` of `up`), its children may live on and
+    hold the lock: they are listed from its record, which stays until they are gone too.
+    """
     alive = []
     for path in sorted(run_dir(settings).glob("*-*.json")):
         try:
@@ -136,7 +140,12 @@ def processes(settings: Settings) -> list[dict[str, Any]]:
             continue
         if pid_alive(pid, rec.get("proc_start")):
             alive.append(rec)
-        else:
+            continue
+        orphans = [{"role": name, "pid": child, "parent": f"{rec.get('role')} (pid {pid})"}
+                   for name, child in (rec.get("children") or {}).items()
+                   if isinstance(child, int) and pid_alive(child)]
+        alive.extend(orphans)
+        if not orphans:
             with contextlib.suppress(OSError):
                 path.unlink()
     return alive
@@ -145,7 +154,11 @@ def processes(settings: Settings) -> list[dict[str, Any]]:
 def describe(records: list[dict[str, Any]]) -> str:
     if not records:
         return "an app process (no record says which)"
-    return ", ".join(f"{r.get('role', '?')} (pid {r.get('pid')})" for r in records)
+    return ", ".join(f"{r.get('role', '?')} (pid {r.get('pid')}"
+                     + (f", started by {r['parent']}, which died" if r.get("parent") else "")
+                     + ")" for r in records)
+
+
 
 
 @contextlib.contextmanager
