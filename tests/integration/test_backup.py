@@ -235,7 +235,7 @@ def _tar_with(path: Path, entries: dict[str, bytes]) -> Path:
 
 
 @pytest.mark.parametrize("case", ["not-a-backup", "escaping-entry", "truncated", "other-db",
-                                  "newer-schema"])
+                                  "newer-schema", "bad-manifest"])
 def test_restore_refuses_a_bad_file_and_keeps_the_data(settings: Settings, tmp_path: Path,
                                                        case: str) -> None:
     with session_scope(settings) as s:
@@ -259,9 +259,12 @@ def test_restore_refuses_a_bad_file_and_keeps_the_data(settings: Settings, tmp_p
     elif case == "other-db":
         _tar_with(bad, {"manifest.json": manifest.replace(b"sqlite", b"postgresql") % head})
         expected = "DATABASE_URL points to sqlite"
-    else:
+    elif case == "newer-schema":
         _tar_with(bad, {"manifest.json": manifest % b"9999"})
         expected = "newer than this version"
+    else:
+        _tar_with(bad, {"manifest.json": manifest.replace(b"{}", b"[1]") % head})
+        expected = "not an Agent Arbitrage backup (bad manifest)"
     r = runner.invoke(app, ["restore", str(bad), "--yes"])
     assert r.exit_code == 1
     assert expected in _flat(r.output)
@@ -315,6 +318,16 @@ def test_the_nightly_task_shows_in_status(settings: Settings, redis_url: str) ->
     assert Path(result["path"]).is_file()
     task = gather(settings)["tasks"]["backup"]
     assert task["last_ok"] is True
+
+
+@pytest.mark.postgres
+def test_postgres_backup_without_pg_dump_says_what_to_install(
+        pg_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no client tools here
+    r = runner.invoke(app, ["backup", str(tmp_path)])
+    assert r.exit_code == 1
+    assert "pg_dump not found: install the PostgreSQL client tools" in _flat(r.output)
+    assert list(tmp_path.glob("*.tar.gz*")) == []  # no half-written backup left
 
 
 @pytest.mark.postgres

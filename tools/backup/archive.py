@@ -107,6 +107,13 @@ def read_manifest(path: Path) -> dict[str, Any]:
     if manifest["format"] != FORMAT:
         raise BackupError(f"{path} has backup format {manifest['format']}; this version "
                           f"reads format {FORMAT} (restore it with the version that made it)")
+    counts = manifest.get("counts")
+    if (manifest.get("database") not in ("sqlite", "postgresql")
+            or not isinstance(counts, dict)
+            or not all(isinstance(k, str) and isinstance(v, int) for k, v in counts.items())
+            or not isinstance(manifest.get("revision"), str | None)
+            or not isinstance(manifest.get("created_at", ""), str)):
+        raise BackupError(f"{path} is not an Agent Arbitrage backup (bad manifest)")
     return manifest
 
 

@@ -74,7 +74,7 @@ def restore_command(
         raise typer.Exit(1) from None
     target = (settings.data_dir.resolve() if settings.is_sqlite
               else "the PostgreSQL database in DATABASE_URL")
-    console.print(f"Backup of {m.get('created_at', '?')[:19]} from {m.get('host', '?')} "
+    console.print(f"Backup of {str(m.get('created_at', '?'))[:19]} from {m.get('host', '?')} "
                   f"(schema {m.get('revision')}): {_summary({**m['counts'], **_checkpoints(m)})}")
     if not yes and not typer.confirm(f"Replace the data in {target} with it?"):
         raise typer.Exit(1)
