@@ -433,6 +433,263 @@ def _image_url(product: dict[str, Any]) -> str | None:
     return f"https://m.media-amazon.com/images/I/{name}" if name else None
 
 
+Fields = dict[str, Any]  # DealRecord field -> value, as one section computed it
+Missing = dict[str, str]  # DealRecord field -> why it stays empty
+PERCENT_DOWN_MISSING = "needs both 1yr. Avg. and Price Now"
+
+
+def percent_down(avg_1yr: float | None, price_now: float | None) -> float | None:
+    """How far Price Now is below the 1yr. Avg., in percent (0 when above); None without both."""
+    if avg_1yr and price_now is not None:
+        return max(0.0, (avg_1yr - price_now) / avg_1yr * 100.0)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _PricedSales:
+    """The inferred sales that have a known price: all of them, and the last 365 days'."""
+
+    times: np.ndarray
+    prices: np.ndarray
+    months: np.ndarray
+    recent_prices: np.ndarray
+    recent_months: np.ndarray
+
+
+def _describe(product: dict[str, Any]) -> Fields:
+    """What the product is: title, author, category path, image, Keepa's last update."""
+    tree = product.get("categoryTree") or []
+    names = [c.get("name") for c in tree if isinstance(c, dict) and c.get("name")]
+    root = product.get("rootCategory")
+    last_update = product.get("lastUpdate")
+    return {"asin": product["asin"], "title": product.get("title"),
+            "author": product.get("author"), "binding": product.get("binding"),
+            "category": names[0] if names else None,
+            "root_category_id": root if isinstance(root, int) else None,
+            "category_path": " > ".join(names) if names else None,
+            "publication_year": _publication_year(product.get("publicationDate")),
+            "image_url": _image_url(product),
+            "keepa_last_update": s.keepa_minutes_to_datetime(last_update)
+            if isinstance(last_update, int) and last_update > 0 else None}
+
+
+def _live_offers_state(offers: list[dict[str, Any]], live: list[Any],
+                       offers_used: int | None) -> tuple[Fields, Missing, PriceNow | None]:
+    """Amazon on the listing, used offers and Price Now from the live offers."""
+    live_offers = [offers[i] for i in live if isinstance(i, int) and 0 <= i < len(offers)]
+    fields: Fields = {"amazon_offer": any(bool(o.get("isAmazon")) for o in live_offers)}
+    if offers_used is None:
+        fields["offers_used"] = sum(1 for o in live_offers
+                                    if o.get("condition") in OFFER_CONDITIONS)
+    pn = price_now_from_offers(offers, live)
+    missing = {} if pn else {"price_now": "no live used offer with a known total price"}
+    return fields, missing, pn
+
+
+def _stats_state(stats: dict[str, Any] | None) -> tuple[Fields, Missing, PriceNow | None]:
+    """Amazon on the listing and Price Now from the stats alone (no offers fetched)."""
+    fields: Fields = {}
+    amazon_now = (stats or {}).get("current") or []
+    if len(amazon_now) > s.AMAZON and isinstance(amazon_now[s.AMAZON], int) \
+            and amazon_now[s.AMAZON] != -2:
+        fields["amazon_offer"] = amazon_now[s.AMAZON] > 0
+    plain = s.stat_value(stats, "current", s.USED)
+    fields["used_price_hint"] = plain / 100.0 if plain and plain > 0 else None
+    pn = price_now_from_stats(stats)
+    missing = {} if pn else {"price_now": "no offers fetched and no used-by-condition price "
+                                          "(with shipping) in stats.current"}
+    return fields, missing, pn
+
+
+def _market_state(product: dict[str, Any], stats: dict[str, Any] | None,
+                  offers: list[dict[str, Any]] | None) -> tuple[Fields, Missing]:
+    """Rank, drops, offer counts, Amazon's presence and lowest price, Price Now."""
+    missing: Missing = {"stats": "product fetched without stats"} if stats is None else {}
+    fields: Fields = {"sales_rank": s.stat_value(stats, "current", s.SALES),
+                      "offers_used": s.stat_value(stats, "current", s.COUNT_USED),
+                      "offers_new": s.stat_value(stats, "current", s.COUNT_NEW),
+                      "offers_fba": s.stat_scalar(stats, "offerCountFBA"),
+                      "offers_fbm": s.stat_scalar(stats, "offerCountFBM")}
+    for days in (30, 90, 180, 365):
+        fields[f"rank_drops_{days}"] = s.stat_scalar(stats, f"salesRankDrops{days}")
+    live = product.get("liveOffersOrder")
+    if offers is not None and not isinstance(live, list):
+        # `offers` also holds past offers; without Keepa's list of the live ones an old $2
+        # listing could pass for today's price: use the stats prices instead
+        missing["offers"] = "Keepa sent offers without liveOffersOrder; stats prices used"
+        offers = None
+    if offers is not None:
+        found, why, pn = _live_offers_state(offers, live, fields["offers_used"])
+    else:
+        found, why, pn = _stats_state(stats)
+    fields.update(found)
+    missing.update(why)
+    if fields.get("amazon_offer") is None:
+        missing["amazon_offer"] = "Amazon's current price is unknown"
+    if pn is not None:
+        fields.update(price_now=pn.price, condition=pn.condition, price_now_source=pn.source,
+                      seller_id=pn.seller_id)
+    bb = (stats or {}).get("buyBoxStats")
+    if isinstance(bb, dict):
+        amazon = bb.get(AMAZON_SELLER_ID) or {}
+        share = amazon.get("percentageWon", 0.0) if isinstance(amazon, dict) else 0.0
+        fields["buy_box_amazon_share"] = float(share or 0.0)
+    else:
+        missing["buy_box_amazon_share"] = "no buy box statistics in the Keepa answer"
+    lows = [v for v in (s.stat_value(stats, k, s.AMAZON) for k in ("current", "avg180", "avg365"))
+            if v]
+    fields["amazon_new_low"] = min(lows) / 100.0 if lows else None
+    return fields, missing
+
+
+def _inferred_sales(csv: s.Histories | None, now_min: int
+                    ) -> tuple[Fields, Missing, _PricedSales]:
+    """Inferred sales: counts, Deal Trust, the chart list and the 1yr. Avg."""
+    fields: Fields = {}
+    missing: Missing = {}
+    if csv is None:  # unknown, not zero: no history was fetched
+        sales = InferredSales(np.empty(0, np.int64), np.empty(0, float), 0)
+        for name in ("inferred_sales", "inferred_sales_count", "offer_drops_count",
+                     "deal_trust"):
+            missing[name] = "product fetched without history"
+    else:
+        sales = infer_sales(csv)
+        fields.update(inferred_sales_count=int(sales.times.size),
+                      offer_drops_count=sales.offer_drops)
+        if sales.offer_drops:
+            fields["deal_trust"] = sales.times.size / sales.offer_drops * 100.0
+        else:
+            missing["deal_trust"] = "no used offer-count drops in the history"
+    priced = ~np.isnan(sales.prices)
+    p_times, p_prices = sales.times[priced], sales.prices[priced]
+    p_months = s.keepa_minutes_to_month(p_times)
+    # the chart list covers the chart window; counts and averages use every sale
+    shown = p_times >= now_min - CHART_WINDOW_MIN
+    fields["inferred_sales"] = [{"t": t, "price": p} for t, p in zip(
+        s.keepa_minutes_to_unix_ms(p_times[shown]).tolist(),
+        np.round(p_prices[shown] / 100.0, 2).tolist(), strict=True)]
+    recent = (p_times >= now_min - YEAR_MIN) & (p_times <= now_min)
+    priced_sales = _PricedSales(p_times, p_prices, p_months, p_prices[recent], p_months[recent])
+    if priced_sales.recent_prices.size:
+        r_prices = priced_sales.recent_prices
+        fields["avg_1yr"] = float(r_prices.sum()) / r_prices.size / 100.0
+    else:
+        missing["avg_1yr"] = "no inferred sale with a known price in the last 365 days"
+    return fields, missing, priced_sales
+
+
+def _seasonality(sales: _PricedSales, described: Fields, media: bool
+                 ) -> tuple[Fields, Missing, SeasonalMonths | None]:
+    """Peak and trough months, the expected trough price and the seasonality label."""
+    fields: Fields = {}
+    missing: Missing = {}
+    months = seasonal_months(sales.months, sales.prices)
+    if months is None:
+        reason = "fewer than 3 priced inferred sales spread over 2+ months"
+        missing["peak_months"] = missing["trough_months"] = reason
+        missing["expected_trough_price"] = "no trough month known"
+    else:
+        trough = sales.prices[_in_months(sales.months, _mask(months.trough) or 0)]
+        fields.update(peak_months=_months_csv(months.peak),
+                      trough_months=_months_csv(months.trough), peak_mask=_mask(months.peak),
+                      expected_trough_price=_median(trough) / 100.0)
+    hint = keyword_hint(described["title"], described["category_path"], described["binding"])
+    fields["seasonality"] = seasonality_label(hint, months, media)
+    if fields["seasonality"] is None:
+        missing["seasonality"] = "no keyword hint and too few inferred sales to see a season"
+    return fields, missing, months
+
+
+def _list_at(sales: _PricedSales, months: SeasonalMonths | None, peak_mask: int | None,
+             amazon_new_low: float | None) -> tuple[Fields, Missing]:
+    """List at: the expected sale price from the last 365 days of sales only (docs/domain.md
+    failure mode "ghost profit": an old peak price kept after the market moved)."""
+    r_prices = sales.recent_prices
+    missing: Missing = {}
+    list_cents: float | None = None
+    if r_prices.size == 0:
+        missing["list_at"] = "no inferred sale with a known price in the last 365 days"
+    elif r_prices.size < 3:
+        list_cents = _median(r_prices)
+    else:
+        pool = r_prices
+        if months is not None:
+            in_peak = _in_months(sales.recent_months, peak_mask or 0)
+            if in_peak.any():
+                pool = r_prices[in_peak]
+        list_cents = mode_price(pool)
+    if list_cents is not None and amazon_new_low:
+        list_cents = min(list_cents, amazon_cap_cents(amazon_new_low))
+    if list_cents is not None and list_cents > MAX_LIST_AT_CENTS:
+        missing["list_at"] = f"expected sale price ${list_cents / 100:.2f} is over $1,500: rejected"
+        list_cents = None
+    return {"list_at": round(list_cents) / 100.0 if list_cents is not None else None}, missing
+
+
+def _seller_and_trend(seller_id: str | None, has_price: bool,
+                      sellers: dict[str, SellerInfo] | None,
+                      csv: s.Histories | None) -> tuple[Fields, Missing]:
+    """The Price Now seller's quality score and the used price's direction."""
+    fields: Fields = {"trend": trend_direction(csv)}
+    missing: Missing = {}
+    if seller_id is None:
+        missing["seller_quality"] = ("Price Now comes from stats: the seller is unknown"
+                                     if has_price else "no Price Now seller")
+    elif not sellers or seller_id not in sellers:
+        missing["seller_quality"] = f"seller {seller_id} not looked up yet"
+    else:
+        fields["seller_quality"] = seller_quality_score(sellers[seller_id])
+        if fields["seller_quality"] is None:
+            missing["seller_quality"] = "seller has no ratings"
+    if fields["trend"] is None:
+        missing["trend"] = "fewer than 3 distinct used prices in the history"
+    return fields, missing
+
+
+def _fees_and_money(product: dict[str, Any], media: bool, known: Fields,
+                    settings: UserSettings) -> tuple[Fields, Missing]:
+    """Fee inputs (Keepa's referral % and FBA fee, else estimates) and the money under
+    `settings`; the money's missing reasons never replace an earlier section's."""
+    pct = product.get("referralFeePercentage")
+    fields: Fields = {
+        "referral_pct": float(pct) if isinstance(pct, int | float) and pct > 0
+        else m.DEFAULT_REFERRAL_PCT,
+        "referral_min": 0.0 if media else m.NON_MEDIA_REFERRAL_MIN,
+        "closing_fee": m.MEDIA_CLOSING_FEE if media else 0.0}
+    missing: Missing = {}
+    fba = product.get("fbaFees")
+    pick = fba.get("pickAndPackFee") if isinstance(fba, dict) else None
+    if isinstance(pick, int) and pick > 0:
+        fields.update(fba_fee=pick / 100.0, fba_fee_source="keepa")
+    else:
+        est = m.estimate_fba_fee(product.get("packageLength"), product.get("packageWidth"),
+                                 product.get("packageHeight"), product.get("packageWeight"))
+        if est is None:
+            missing["fba_fee"] = "Keepa has no FBA fee and package size/weight are unknown"
+        else:
+            fields.update(fba_fee=est.fee, fba_fee_source="estimate")
+    money = m.compute_money(m.MoneyInputs(
+        known.get("price_now"), known.get("list_at"), fields["referral_pct"],
+        fields["referral_min"], fields.get("fba_fee"), fields["closing_fee"],
+        known.get("shipping_included", False)), settings)
+    fields.update(all_in_cost=money.all_in_cost, amz_fees=money.amz_fees, profit=money.profit,
+                  margin=money.margin, roi=money.roi, min_listing_price=money.min_listing_price)
+    for name, reason in money.missing.items():
+        missing.setdefault(name, reason)
+    return fields, missing
+
+
+def _chart_data(csv: s.Histories | None, now_min: int) -> Fields:
+    """The DealHistory series over the chart window (none without history)."""
+    if csv is None:
+        return {}
+    since = now_min - CHART_WINDOW_MIN
+    return {"used_price_history": s.chart_series(csv, s.USED, since),
+            "sales_rank_history": s.chart_series(csv, s.SALES, since, cents=False),
+            "amazon_price_history": s.chart_series(csv, s.AMAZON, since),
+            "new_price_history": s.chart_series(csv, s.NEW, since)}
+
+
 def analyse_product(product: dict[str, Any], *, sellers: dict[str, SellerInfo] | None = None,
                     now: datetime | None = None, settings: UserSettings | None = None,
                     validate: bool = True) -> DealRecord:
@@ -442,201 +699,38 @@ def analyse_product(product: dict[str, Any], *, sellers: dict[str, SellerInfo] |
     seller; `now` anchors the 365-day windows (default: current UTC time); `settings` prices the
     money fields (default: the policy defaults). `validate=False` skips the shape check for
     callers that already validated the product (e.g. the Keepa client).
+
+    Each section returns its fields and why any of them stays empty; a later section's reason
+    never replaces an earlier one's.
     """
     if validate:
         product = _validate(product)
-    settings = settings or UserSettings()
     now_min = s.datetime_to_keepa_minutes(now or datetime.now(UTC))
     raw_csv = product.get("csv")
     csv = s.Histories(raw_csv) if raw_csv is not None else None
     stats = product.get("stats") if isinstance(product.get("stats"), dict) else None
     offers = product.get("offers") if isinstance(product.get("offers"), list) else None
-    missing: dict[str, str] = {}
-    tree = product.get("categoryTree") or []
-    names = [c.get("name") for c in tree if isinstance(c, dict) and c.get("name")]
-    binding = product.get("binding")
-    root = product.get("rootCategory") if isinstance(product.get("rootCategory"), int) else None
-    media = m.is_media(root, binding)
-    rec = DealRecord(
-        asin=product["asin"], title=product.get("title"), author=product.get("author"),
-        binding=binding, category=names[0] if names else None, root_category_id=root,
-        category_path=" > ".join(names) if names else None,
-        publication_year=_publication_year(product.get("publicationDate")),
-        image_url=_image_url(product),
-    )
-    last_update = product.get("lastUpdate")
-    if isinstance(last_update, int) and last_update > 0:
-        rec.keepa_last_update = s.keepa_minutes_to_datetime(last_update)
+    fields = _describe(product)
+    media = m.is_media(fields["root_category_id"], fields["binding"])
+    missing: Missing = {}
 
-    # --- market state -------------------------------------------------------------------
-    if stats is None:
-        missing["stats"] = "product fetched without stats"
-    rec.sales_rank = s.stat_value(stats, "current", s.SALES)
-    for days in (30, 90, 180, 365):
-        setattr(rec, f"rank_drops_{days}", s.stat_scalar(stats, f"salesRankDrops{days}"))
-    rec.offers_used = s.stat_value(stats, "current", s.COUNT_USED)
-    rec.offers_new = s.stat_value(stats, "current", s.COUNT_NEW)
-    rec.offers_fba = s.stat_scalar(stats, "offerCountFBA")
-    rec.offers_fbm = s.stat_scalar(stats, "offerCountFBM")
-    live = product.get("liveOffersOrder")
-    if offers is not None and not isinstance(live, list):
-        # `offers` also holds past offers; without Keepa's list of the live ones an old $2
-        # listing could pass for today's price: use the stats prices instead
-        missing["offers"] = "Keepa sent offers without liveOffersOrder; stats prices used"
-        offers = None
-    if offers is not None:
-        live_offers = [offers[i] for i in live if isinstance(i, int) and 0 <= i < len(offers)]
-        rec.amazon_offer = any(bool(o.get("isAmazon")) for o in live_offers)
-        if rec.offers_used is None:
-            rec.offers_used = sum(1 for o in live_offers if o.get("condition") in OFFER_CONDITIONS)
-        pn = price_now_from_offers(offers, live)
-        if pn is None:
-            missing["price_now"] = "no live used offer with a known total price"
-    else:
-        amazon_now = (stats or {}).get("current") or []
-        if len(amazon_now) > s.AMAZON and isinstance(amazon_now[s.AMAZON], int) \
-                and amazon_now[s.AMAZON] != -2:
-            rec.amazon_offer = amazon_now[s.AMAZON] > 0
-        pn = price_now_from_stats(stats)
-        plain = s.stat_value(stats, "current", s.USED)
-        rec.used_price_hint = plain / 100.0 if plain and plain > 0 else None
-        if pn is None:
-            missing["price_now"] = ("no offers fetched and no used-by-condition price "
-                                    "(with shipping) in stats.current")
-    if rec.amazon_offer is None:
-        missing["amazon_offer"] = "Amazon's current price is unknown"
-    if pn is not None:
-        rec.price_now, rec.condition, rec.price_now_source = pn.price, pn.condition, pn.source
-        rec.seller_id = pn.seller_id
-    bb = (stats or {}).get("buyBoxStats")
-    if isinstance(bb, dict):
-        amazon = bb.get(AMAZON_SELLER_ID) or {}
-        share = amazon.get("percentageWon", 0.0) if isinstance(amazon, dict) else 0.0
-        rec.buy_box_amazon_share = float(share or 0.0)
-    else:
-        missing["buy_box_amazon_share"] = "no buy box statistics in the Keepa answer"
-    lows = [v for v in (s.stat_value(stats, k, s.AMAZON) for k in ("current", "avg180", "avg365"))
-            if v]
-    rec.amazon_new_low = min(lows) / 100.0 if lows else None
+    def add(found: Fields, why: Missing) -> None:
+        fields.update(found)
+        for name, reason in why.items():
+            missing.setdefault(name, reason)
 
-    # --- inferred sales ---------------------------------------------------------------------
-    if csv is None:
-        missing["inferred_sales"] = "product fetched without history"
-        sales = InferredSales(np.empty(0, np.int64), np.empty(0, float), 0)
-    else:
-        sales = infer_sales(csv)
-    if csv is None:  # unknown, not zero: no history was fetched
-        for name in ("inferred_sales_count", "offer_drops_count", "deal_trust"):
-            missing[name] = "product fetched without history"
-    else:
-        rec.inferred_sales_count = int(sales.times.size)
-        rec.offer_drops_count = sales.offer_drops
-    if csv is not None and sales.offer_drops:
-        rec.deal_trust = sales.times.size / sales.offer_drops * 100.0
-    elif csv is not None:
-        missing["deal_trust"] = "no used offer-count drops in the history"
-    priced = ~np.isnan(sales.prices)
-    p_times, p_prices = sales.times[priced], sales.prices[priced]
-    p_months = s.keepa_minutes_to_month(p_times)
-    # the chart list covers the chart window; counts and averages above use every sale
-    shown = p_times >= now_min - CHART_WINDOW_MIN
-    rec.inferred_sales = [{"t": t, "price": p} for t, p in zip(
-        s.keepa_minutes_to_unix_ms(p_times[shown]).tolist(),
-        np.round(p_prices[shown] / 100.0, 2).tolist(), strict=True)]
-    recent = (p_times >= now_min - YEAR_MIN) & (p_times <= now_min)
-    r_prices, r_months = p_prices[recent], p_months[recent]
-    if r_prices.size:
-        rec.avg_1yr = float(r_prices.sum()) / r_prices.size / 100.0
-    else:
-        missing["avg_1yr"] = "no inferred sale with a known price in the last 365 days"
-    if rec.avg_1yr and rec.price_now is not None:
-        rec.percent_down = max(0.0, (rec.avg_1yr - rec.price_now) / rec.avg_1yr * 100.0)
-    elif "avg_1yr" in missing or rec.price_now is None:
-        missing["percent_down"] = "needs both 1yr. Avg. and Price Now"
-
-    # --- seasonality -----------------------------------------------------------------------
-    months = seasonal_months(p_months, p_prices)
-    if months is None:
-        reason = "fewer than 3 priced inferred sales spread over 2+ months"
-        missing["peak_months"] = missing["trough_months"] = reason
-    else:
-        rec.peak_months, rec.trough_months = (_months_csv(months.peak),
-                                              _months_csv(months.trough))
-        rec.peak_mask = _mask(months.peak)
-        trough_prices = p_prices[_in_months(p_months, _mask(months.trough) or 0)]
-        rec.expected_trough_price = _median(trough_prices) / 100.0
-    if rec.expected_trough_price is None:
-        missing["expected_trough_price"] = "no trough month known"
-    hint = keyword_hint(rec.title, rec.category_path, binding)
-    rec.seasonality = seasonality_label(hint, months, media)
-    if rec.seasonality is None:
-        missing["seasonality"] = "no keyword hint and too few inferred sales to see a season"
-
-    # --- List at ---------------------------------------------------------------------------
-    # Only the last 365 days of sales count (docs/domain.md failure mode "ghost profit": an old peak
-    # price kept after the market moved).
-    list_cents: float | None = None
-    if r_prices.size == 0:
-        missing["list_at"] = "no inferred sale with a known price in the last 365 days"
-    elif r_prices.size < 3:
-        list_cents = _median(r_prices)
-    else:
-        pool = r_prices
-        if months is not None:
-            in_peak = _in_months(r_months, rec.peak_mask or 0)
-            if in_peak.any():
-                pool = r_prices[in_peak]
-        list_cents = mode_price(pool)
-    if list_cents is not None and rec.amazon_new_low:
-        list_cents = min(list_cents, amazon_cap_cents(rec.amazon_new_low))
-    if list_cents is not None and list_cents > MAX_LIST_AT_CENTS:
-        missing["list_at"] = f"expected sale price ${list_cents / 100:.2f} is over $1,500: rejected"
-        list_cents = None
-    rec.list_at = round(list_cents) / 100.0 if list_cents is not None else None
-
-    # --- seller quality, trend ---------------------------------------------------------------
-    if rec.seller_id is None:
-        missing["seller_quality"] = ("Price Now comes from stats: the seller is unknown"
-                                     if pn is not None else "no Price Now seller")
-    elif not sellers or rec.seller_id not in sellers:
-        missing["seller_quality"] = f"seller {rec.seller_id} not looked up yet"
-    else:
-        rec.seller_quality = seller_quality_score(sellers[rec.seller_id])
-        if rec.seller_quality is None:
-            missing["seller_quality"] = "seller has no ratings"
-    rec.trend = trend_direction(csv)
-    if rec.trend is None:
-        missing["trend"] = "fewer than 3 distinct used prices in the history"
-
-    # --- money -----------------------------------------------------------------------------
-    pct = product.get("referralFeePercentage")
-    rec.referral_pct = float(pct) if isinstance(pct, int | float) and pct > 0 \
-        else m.DEFAULT_REFERRAL_PCT
-    rec.referral_min = 0.0 if media else m.NON_MEDIA_REFERRAL_MIN
-    rec.closing_fee = m.MEDIA_CLOSING_FEE if media else 0.0
-    fba = product.get("fbaFees")
-    pick = fba.get("pickAndPackFee") if isinstance(fba, dict) else None
-    if isinstance(pick, int) and pick > 0:
-        rec.fba_fee, rec.fba_fee_source = pick / 100.0, "keepa"
-    else:
-        est = m.estimate_fba_fee(product.get("packageLength"), product.get("packageWidth"),
-                                 product.get("packageHeight"), product.get("packageWeight"))
-        if est is None:
-            missing["fba_fee"] = "Keepa has no FBA fee and package size/weight are unknown"
-        else:
-            rec.fba_fee, rec.fba_fee_source = est.fee, "estimate"
-    money = m.compute_money(rec.money_inputs(), settings)
-    rec.all_in_cost, rec.amz_fees, rec.profit = money.all_in_cost, money.amz_fees, money.profit
-    rec.margin, rec.roi, rec.min_listing_price = money.margin, money.roi, money.min_listing_price
-    for name, reason in money.missing.items():
-        missing.setdefault(name, reason)
-
-    # --- chart history -----------------------------------------------------------------------
-    if csv is not None:
-        since = now_min - CHART_WINDOW_MIN
-        rec.used_price_history = s.chart_series(csv, s.USED, since)
-        rec.sales_rank_history = s.chart_series(csv, s.SALES, since, cents=False)
-        rec.amazon_price_history = s.chart_series(csv, s.AMAZON, since)
-        rec.new_price_history = s.chart_series(csv, s.NEW, since)
-    rec.missing = missing
-    return rec
+    add(*_market_state(product, stats, offers))
+    found, why, sales = _inferred_sales(csv, now_min)
+    add(found, why)
+    fields["percent_down"] = percent_down(fields.get("avg_1yr"), fields.get("price_now"))
+    if fields["percent_down"] is None and ("avg_1yr" in missing
+                                           or fields.get("price_now") is None):
+        missing["percent_down"] = PERCENT_DOWN_MISSING
+    found, why, months = _seasonality(sales, fields, media)
+    add(found, why)
+    add(*_list_at(sales, months, fields.get("peak_mask"), fields.get("amazon_new_low")))
+    add(*_seller_and_trend(fields.get("seller_id"), fields.get("price_now") is not None,
+                           sellers, csv))
+    add(*_fees_and_money(product, media, fields, settings or UserSettings()))
+    fields.update(_chart_data(csv, now_min))
+    return DealRecord(**fields, missing=missing)

@@ -162,7 +162,7 @@ def merge_history_fields(record: Any, deal: Any) -> Any:
     claims "no history" for a deal whose history was analysed before.
     """
     from tools.deals import money as m
-    from tools.deals.analytics import amazon_cap_cents
+    from tools.deals.analytics import PERCENT_DOWN_MISSING, amazon_cap_cents, percent_down
     from tools.user_settings import DEFAULT_SETTINGS
 
     for name in HISTORY_FIELDS:
@@ -175,12 +175,9 @@ def merge_history_fields(record: Any, deal: Any) -> Any:
                if k not in HISTORY_FIELDS and k not in MONEY_FIELDS and k != "inferred_sales"}
     old = deal.missing or {}
     missing.update({k: v for k, v in old.items() if k in HISTORY_FIELDS})
-    if record.avg_1yr and record.price_now is not None:
-        record.percent_down = max(0.0, (record.avg_1yr - record.price_now) / record.avg_1yr
-                                  * 100.0)
-    else:
-        record.percent_down = None
-        missing["percent_down"] = "needs both 1yr. Avg. and Price Now"
+    record.percent_down = percent_down(record.avg_1yr, record.price_now)
+    if record.percent_down is None:
+        missing["percent_down"] = PERCENT_DOWN_MISSING
     money = m.compute_money(record.money_inputs(), DEFAULT_SETTINGS)
     for name in ("all_in_cost", "amz_fees", "profit", "margin", "roi", "min_listing_price"):
         setattr(record, name, getattr(money, name))

@@ -209,6 +209,22 @@ def where_terms(query: DealSearch, eff: dict[str, Any], money: m.MoneySQL, user:
     result set, it only lets SQL skip rows by index)."""
     c = D.c
     where: list[ColumnElement[bool]] = [c.status.in_(VISIBLE_STATUSES)]
+    where += _word_terms(query, fts)
+    if query.min_price is not None:
+        where.append(c.price_now >= query.min_price)
+    if query.max_price is not None:
+        where.append(c.price_now <= query.max_price)
+    where += _money_terms(query, eff, money, settings, prefilter)
+    where += _market_terms(query, now)
+    where += _gating_terms(eff, user)
+    return where
+
+
+def _word_terms(query: DealSearch, fts: bool) -> list[ColumnElement[bool]]:
+    """Title/author words and the category: FTS5 prefix matches on SQLite with migration
+    0004, else ILIKE."""
+    c = D.c
+    where: list[ColumnElement[bool]] = []
     if fts and (query.text or query.category):
         # SQLite with migration 0004: words match word prefixes in title/author/category path
         where.append(_fts_filter(query))  # type: ignore[arg-type]
@@ -221,15 +237,21 @@ def where_terms(query: DealSearch, eff: dict[str, Any], money: m.MoneySQL, user:
         pattern = _like(query.category)
         where.append(or_(c.category_path.ilike(pattern, escape="\\"),
                          c.category.ilike(pattern, escape="\\")))
-    if query.min_price is not None:
-        where.append(c.price_now >= query.min_price)
-    if query.max_price is not None:
-        where.append(c.price_now <= query.max_price)
-    # Money filters in multiplied-out form (net = List at − fees, cost > 0 always):
-    #   ROI >= r  <=>  net >= cost × (1 + r/100);  Profit >= x  <=>  net >= cost + x;
-    #   Margin >= g  <=>  net − cost >= List at × g/100 (List at > 0).
-    # Same sets as comparing money.roi / money.profit / money.margin, with the cost computed
-    # once instead of three times per row: this halves the per-row work of a search.
+    return where
+
+
+def _money_terms(query: DealSearch, eff: dict[str, Any], money: m.MoneySQL,
+                 settings: UserSettings, prefilter: bool) -> list[ColumnElement[bool]]:
+    """ROI, profit and margin bounds under the user's settings, and "profitable only".
+
+    Written multiplied out (net = List at − fees, cost > 0 always):
+      ROI >= r  <=>  net >= cost × (1 + r/100);  Profit >= x  <=>  net >= cost + x;
+      Margin >= g  <=>  net − cost >= List at × g/100 (List at > 0).
+    Same sets as comparing money.roi / money.profit / money.margin, with the cost computed
+    once instead of three times per row: this halves the per-row work of a search.
+    """
+    c = D.c
+    where: list[ColumnElement[bool]] = []
     net, cost = money.net, money.all_in_cost
     min_roi, min_profit = eff["min_roi"], eff["min_profit"]
     if min_roi is not None:
@@ -248,14 +270,20 @@ def where_terms(query: DealSearch, eff: dict[str, Any], money: m.MoneySQL, user:
                                                         and min_profit > 0)
     if not query.include_unprofitable and not implied:
         where.append(net > cost)  # Profit > 0
-    floors = [v for v in (eff["min_roi"],) if v is not None]
-    if not query.include_unprofitable or (eff["min_profit"] is not None
-                                          and eff["min_profit"] > 0):
+    floors = [v for v in (min_roi,) if v is not None]
+    if not query.include_unprofitable or (min_profit is not None and min_profit > 0):
         floors.append(0.0)  # profit > 0 <=> ROI > 0
     if prefilter and floors:
         bound = default_roi_floor(settings, max(floors))
         if bound is not None:
             where.append(c.roi_default >= bound)
+    return where
+
+
+def _market_terms(query: DealSearch, now: datetime) -> list[ColumnElement[bool]]:
+    """Rank, drops, season, percent down, Amazon, condition and freshness filters."""
+    c = D.c
+    where: list[ColumnElement[bool]] = []
     if query.max_rank is not None:
         where.append(c.sales_rank <= query.max_rank)
     for days in (30, 90, 365):
@@ -264,10 +292,9 @@ def where_terms(query: DealSearch, eff: dict[str, Any], money: m.MoneySQL, user:
             where.append(c[f"rank_drops_{days}"] >= value)
     if query.seasonality is not None:
         where.append(c.seasonality == query.seasonality)
-    if query.in_peak_now:
-        where.append(c.peak_mask.op("&")(1 << (now.month - 1)) != 0)
-    if query.peak_month is not None:
-        where.append(c.peak_mask.op("&")(1 << (query.peak_month - 1)) != 0)
+    for month in ([now.month] if query.in_peak_now else []) + (
+            [query.peak_month] if query.peak_month is not None else []):
+        where.append(c.peak_mask.op("&")(1 << (month - 1)) != 0)
     if query.min_percent_down is not None:
         where.append(c.percent_down >= query.min_percent_down)
     if query.amazon_offer is not None:
@@ -276,13 +303,19 @@ def where_terms(query: DealSearch, eff: dict[str, Any], money: m.MoneySQL, user:
         where.append(c.condition == query.condition)
     if query.updated_within_hours is not None:
         where.append(c.updated_at >= now - timedelta(hours=query.updated_within_hours))
-    if eff["gated"] != "include":
-        if user is None or user.id is None:
-            raise DealSearchError(f"gated='{eff['gated']}' needs a signed-in user (gating is per "
-                                 "seller); use gated='include' without one")
-        where.append(~_checked(user.id, RestrictionStatus.restricted))
-        if eff["gated"] == "only_ungated":  # checked for this user and not restricted
-            where.append(_checked(user.id, RestrictionStatus.not_restricted))
+    return where
+
+
+def _gating_terms(eff: dict[str, Any], user: User | None) -> list[ColumnElement[bool]]:
+    """Hide deals gated for this user, or keep only those checked and not restricted."""
+    if eff["gated"] == "include":
+        return []
+    if user is None or user.id is None:
+        raise DealSearchError(f"gated='{eff['gated']}' needs a signed-in user (gating is per "
+                              "seller); use gated='include' without one")
+    where = [~_checked(user.id, RestrictionStatus.restricted)]
+    if eff["gated"] == "only_ungated":  # checked for this user and not restricted
+        where.append(_checked(user.id, RestrictionStatus.not_restricted))
     return where
 
 
