@@ -517,8 +517,7 @@ def _market_state(product: dict[str, Any], stats: dict[str, Any] | None,
         # `offers` also holds past offers; without Keepa's list of the live ones an old $2
         # listing could pass for today's price: use the stats prices instead
         missing["offers"] = "Keepa sent offers without liveOffersOrder; stats prices used"
-        offers = None
-    if offers is not None:
+    if offers is not None and isinstance(live, list):
         found, why, pn = _live_offers_state(offers, live, fields["offers_used"])
     else:
         found, why, pn = _stats_state(stats)

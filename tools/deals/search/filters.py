@@ -175,7 +175,7 @@ def fts_match(query: DealSearch) -> ColumnElement[bool] | None:
         parts.append("category_path : (" + " AND ".join(terms) + ")")
     if not parts:
         return None
-    return literal_column("deal_fts").op("MATCH")(" AND ".join(parts))  # type: ignore[no-any-return]
+    return literal_column("deal_fts").op("MATCH")(" AND ".join(parts))
 
 
 def _like(word: str) -> str:
