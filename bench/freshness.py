@@ -67,11 +67,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import update
 from sqlmodel import Session, SQLModel, col, select
 
+from tools.clock import SimClock
 from tools.db import make_engine
 from tools.deal_selection import DEFAULT_SELECTION, selection_page
 from tools.keepa.budget import TokenBudget
 from tools.keepa.client import SyncKeepaClient
-from tools.keepa.clock import SimClock
 from tools.keepa.factory import make_keepa_client
 from tools.models import Deal, DealStatus
 from tools.sandbox.keepa.market import SandboxMarket

@@ -19,7 +19,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.keepa import SimClock, parse_product, validate_product  # noqa: E402
+from tools.clock import SimClock  # noqa: E402
+from tools.keepa import parse_product, validate_product  # noqa: E402
 from tools.keepa.parsing import KeepaHistory  # noqa: E402
 from tools.sandbox.keepa import SandboxMarket  # noqa: E402
 

@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 import numpy as np
 
+from tools.clock import SimClock
 from tools.keepa.calibration import (
     Stratum,
     compare,
@@ -48,7 +49,6 @@ from tools.keepa.calibration import (
     strata,
 )
 from tools.keepa.calibration.stats import COUNT_USED, Row
-from tools.keepa.clock import SimClock
 from tools.sandbox.keepa import SandboxMarket, create_app
 
 MARKET_START = datetime(2025, 4, 1, tzinfo=UTC)

@@ -48,7 +48,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 import orjson
 
-from tools.keepa import KeepaClient, SimClock
+from tools.clock import SimClock
+from tools.keepa import KeepaClient
 from tools.keepa.parsing import validate_products
 from tools.sandbox.keepa import SandboxMarket, create_app
 from tools.sandbox.keepa.catalog import build_catalog

@@ -71,7 +71,7 @@ def keepa_client() -> Any:
 
 def clock_of(client: Any) -> Any:
     """The Keepa client's clock (market time for the sandbox), else wall time."""
-    from tools.keepa.clock import SystemClock
+    from tools.clock import SystemClock
 
     inner = getattr(client, "client", client)
     return getattr(inner, "clock", None) or SystemClock()

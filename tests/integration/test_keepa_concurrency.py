@@ -11,7 +11,7 @@ import multiprocessing as mp
 
 import pytest
 
-from tools.keepa.clock import ScaledClock
+from tools.clock import ScaledClock
 from tools.sandbox.keepa import SandboxMarket
 from tools.sandbox.keepa.serve import serve_in_thread
 

@@ -24,9 +24,9 @@ from celery import Celery
 from sqlalchemy import func
 from sqlmodel import select
 
+from tools.clock import SimClock
 from tools.db import dispose_engines, session_scope
 from tools.deal_selection import DEFAULT_SELECTION, selection_page, set_deal_selection
-from tools.keepa.clock import SimClock
 from tools.models import Deal, DealStatus, SystemState, utcnow
 from tools.settings import Settings
 from workers import checkpoints

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tools.keepa import BudgetWaitTimeout, SimClock, TokenBudget, TokenEnvelope
+from tools.clock import SimClock
+from tools.keepa import BudgetWaitTimeout, TokenBudget, TokenEnvelope
 
 T0 = 1_780_000_000.0
 

@@ -107,7 +107,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _sandbox_products(n: int) -> list[dict[str, Any]]:
-    from tools.keepa import SimClock
+    from tools.clock import SimClock
     from tools.sandbox.keepa import SandboxMarket
 
     market = SandboxMarket(n_products=200, seed=5, clock=SimClock(1_780_000_000.0))

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from tools.clock import SimClock
 from tools.db import session_scope
 from tools.deal_selection import (
     DEFAULT_SELECTION,
@@ -20,7 +21,6 @@ from tools.deal_selection import (
     get_deal_selection,
     set_deal_selection,
 )
-from tools.keepa.clock import SimClock
 from tools.keepa.keepatime import to_keepa_minutes
 from tools.models import Deal, DealStatus
 from workers import checkpoints

@@ -14,9 +14,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, col, select
 
+from tools.clock import SimClock
 from tools.db import session_scope
 from tools.deals.analytics import seller_quality_score as quality
-from tools.keepa import SimClock
 from tools.keepa.budget import TokenBudget
 from tools.keepa.client import SyncKeepaClient
 from tools.keepa.factory import make_keepa_client

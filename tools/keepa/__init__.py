@@ -7,7 +7,6 @@ model), `parse_product` adds keepa's parsed views, computed lazily with numpy.
 
 from tools.keepa.budget import PURPOSES, Reservation, TokenBudget
 from tools.keepa.client import KeepaClient, KeepaResult, ProductsResult, SyncKeepaClient
-from tools.keepa.clock import Clock, ScaledClock, SimClock, SystemClock
 from tools.keepa.costs import (
     estimate_deal_cost,
     estimate_finder_cost,
@@ -44,12 +43,12 @@ from tools.keepa.parsing import (
 )
 
 __all__ = [
-    "PURPOSES", "BudgetWaitTimeout", "Clock", "KeepaClient", "KeepaError", "KeepaHistory",
+    "PURPOSES", "BudgetWaitTimeout", "KeepaClient", "KeepaError", "KeepaHistory",
     "KeepaNotFound",
     "KeepaPaymentRequired", "KeepaRequestRejected", "KeepaResult", "KeepaServerError",
     "KeepaTokensExhausted", "KeepaTransportError", "MalformedProduct", "ParsedProduct",
-    "ProductsResult", "Reservation", "ScaledClock", "SimClock", "SyncKeepaClient",
-    "SystemClock", "TokenBudget", "TokenEnvelope", "estimate_deal_cost", "estimate_finder_cost",
+    "ProductsResult", "Reservation", "SyncKeepaClient",
+    "TokenBudget", "TokenEnvelope", "estimate_deal_cost", "estimate_finder_cost",
     "estimate_product_cost", "estimate_seller_cost", "get_sandbox_market",
     "keepa_minutes_to_unix", "keepa_minutes_to_unix_ms", "make_keepa_client",
     "make_sync_keepa_client",

@@ -21,7 +21,7 @@ from typing import Any
 
 import redis
 
-from tools.keepa.clock import Clock, SystemClock
+from tools.clock import Clock, SystemClock
 from tools.keepa.envelope import TokenEnvelope
 from tools.keepa.errors import BudgetWaitTimeout
 

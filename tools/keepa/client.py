@@ -19,9 +19,9 @@ import httpx
 import orjson
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from tools.clock import Clock, SystemClock
 from tools.keepa import costs
 from tools.keepa.budget import TokenBudget
-from tools.keepa.clock import Clock, SystemClock
 from tools.keepa.envelope import TokenEnvelope
 from tools.keepa.errors import (
     KeepaError,

@@ -13,9 +13,9 @@ from typing import Any, Literal
 
 import httpx
 
+from tools.clock import Clock, ScaledClock, SystemClock
 from tools.keepa.budget import TokenBudget
 from tools.keepa.client import KeepaClient, SyncKeepaClient
-from tools.keepa.clock import Clock, ScaledClock, SystemClock
 from tools.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)

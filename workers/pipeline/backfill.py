@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlmodel import Session
 
+from tools.clock import Clock
 from tools.deal_selection import get_deal_selection, selection_page
 from workers import checkpoints
 from workers.pipeline.common import (
     BACKFILL_PRIORITY,
     DEALS_PER_PAGE,
-    Clock,
     deal_rows,
     insert_pending,
     now_dt,

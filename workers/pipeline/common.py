@@ -1,13 +1,14 @@
-"""Small pieces shared by the pipeline stages: clocks, deal rows, idempotent inserts."""
+"""Small pieces shared by the pipeline stages: deal rows, times, idempotent inserts."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlmodel import Session
 
+from tools.clock import Clock
 from tools.db import upsert
 from tools.keepa.keepatime import keepa_minutes_to_unix
 from tools.models import Deal, DealStatus
@@ -16,12 +17,6 @@ PENDING_PRIORITY = 100  # never fetched: discovery first (coverage)
 BACKFILL_PRIORITY = 90  # history found by backfill: right after the scout's fresh finds
 BUMP_PRIORITY = 8  # scout saw a change on a known deal: ahead of routine refreshes
 DEALS_PER_PAGE = 150
-
-
-class Clock(Protocol):
-    """tools.keepa.clock.Clock: seconds since the epoch (simulated in the bench)."""
-
-    def now(self) -> float: ...
 
 
 def now_dt(clock: Clock) -> datetime:

@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col
 
+from tools.clock import Clock
 from tools.models import Deal
 from workers import checkpoints
-from workers.pipeline.common import Clock, now_dt
+from workers.pipeline.common import now_dt
 
 log = logging.getLogger(__name__)
 INGESTION_TASKS = ("scout", "processor")

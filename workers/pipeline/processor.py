@@ -25,10 +25,11 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col, select
 
+from tools.clock import Clock
 from tools.db import table_of, upsert
 from tools.models import Deal, DealHistory
 from workers.pipeline import policy
-from workers.pipeline.common import Clock, now_dt
+from workers.pipeline.common import now_dt
 from workers.pipeline.sellers import apply_seller_quality, lookup_sellers
 
 log = logging.getLogger(__name__)

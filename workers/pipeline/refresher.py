@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select, update
 from sqlmodel import Session, col
 
+from tools.clock import Clock
 from tools.models import Deal, DealStatus
 from workers.pipeline import policy
-from workers.pipeline.common import PENDING_PRIORITY, Clock, now_dt
+from workers.pipeline.common import PENDING_PRIORITY, now_dt
 
 
 @dataclass

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
+from tools.clock import Clock
 from tools.db import table_of
 from tools.deal_selection import get_deal_selection, selection_page
 from tools.keepa.keepatime import to_keepa_minutes
@@ -30,7 +31,6 @@ from workers.pipeline.common import (
     BUMP_PRIORITY,
     DEALS_PER_PAGE,
     PENDING_PRIORITY,
-    Clock,
     deal_rows,
     insert_pending,
     minutes_to_dt,

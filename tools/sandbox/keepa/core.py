@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from tools.keepa.clock import Clock, SimClock, SystemClock
+from tools.clock import Clock, SimClock, SystemClock
 from tools.keepa.keepatime import to_keepa_minutes
 from tools.sandbox.keepa.catalog import BOOKS_ROOT, KINDS, Catalog, build_catalog
 from tools.sandbox.keepa.series import (

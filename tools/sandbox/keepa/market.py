@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tools.keepa.clock import Clock
+from tools.clock import Clock
 from tools.sandbox.keepa.categories import category
 from tools.sandbox.keepa.core import MarketCore
 from tools.sandbox.keepa.deals import Deals

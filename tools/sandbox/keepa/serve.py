@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import uvicorn
 
-from tools.keepa.clock import ScaledClock, SystemClock
+from tools.clock import ScaledClock, SystemClock
 from tools.sandbox.keepa.app import create_app
 from tools.sandbox.keepa.market import SandboxMarket
 

@@ -11,7 +11,7 @@ import math
 import threading
 from typing import Any
 
-from tools.keepa.clock import Clock
+from tools.clock import Clock
 
 
 class TokenBucket:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tools.keepa import SimClock
+from tools.clock import SimClock
 from tools.sandbox.keepa import SandboxMarket, create_app
 
 START = 1_780_000_000.0  # a fixed market "now" so tests are reproducible

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from keepa.models import backend as keepa_models
 
-from tools.keepa import SimClock
+from tools.clock import SimClock
 from tools.sandbox.keepa import SandboxMarket
 
 

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from tools.clock import SimClock
 from tools.deal_selection import DEFAULT_SELECTION, selection_page
 from tools.deals.analytics import analyse_product
-from tools.keepa import SimClock
 from tools.sandbox.keepa import SandboxMarket
 from tools.sandbox.keepa.catalog import DEEP_DEPTH, DEEP_SHARE, build_catalog
 

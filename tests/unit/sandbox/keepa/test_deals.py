@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from keepa.models import backend as keepa_models
 
-from tools.keepa import SimClock, to_keepa_minutes
+from tools.clock import SimClock
+from tools.keepa import to_keepa_minutes
 from tools.sandbox.keepa import SandboxMarket
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.keepa import SimClock
+from tools.clock import SimClock
 from tools.sandbox.keepa import SandboxMarket
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tools.keepa import SimClock
+from tools.clock import SimClock
 from tools.sandbox.keepa import SandboxMarket
 from tools.sandbox.keepa.series import (
     COUNT_USED,

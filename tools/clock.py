@@ -1,4 +1,5 @@
-"""Clocks shared by the token budget and the sandbox market.
+"""Time as one injected dependency: the Keepa token budget, the workers' pipeline and the
+simulated world (tools/sandbox) all read the same `Clock`.
 
 Injecting the clock lets simulations run a market week in seconds and lets tests wait out a
 429 without sleeping in wall time. Times are seconds since the Unix epoch (floats).
