@@ -70,7 +70,7 @@ from sqlmodel import Session, SQLModel, col, select
 from tools.clock import SimClock
 from tools.db import make_engine
 from tools.deal_selection import DEFAULT_SELECTION, selection_page
-from tools.keepa.budget import TokenBudget
+from tools.keepa.budget import KeepaPurpose, TokenBudget
 from tools.keepa.client import SyncKeepaClient
 from tools.keepa.factory import make_keepa_client
 from tools.models import Deal, DealStatus
@@ -127,7 +127,7 @@ class Sim:
         self.name, self.t0 = name, time.monotonic()
         self.seen: set[str] = set()  # ASINs /deal/ returned to this design (the catalogue)
 
-    def deals(self, selection: dict[str, Any], *, purpose: str | None = None) -> Any:
+    def deals(self, selection: dict[str, Any], *, purpose: KeepaPurpose | None = None) -> Any:
         """client.deals, remembering every ASIN the deal query returned."""
         res = self.client.deals(selection, purpose=purpose)
         self.seen.update(r["asin"] for r in deal_rows(res.body))

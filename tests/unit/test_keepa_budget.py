@@ -43,10 +43,10 @@ def test_spends_into_deficit_then_waits_only_to_resume_mark(budget: TokenBudget,
 def test_below_floor_blocks_until_resume(budget: TokenBudget, clock: SimClock) -> None:
     budget.sync(_env(60))
     assert budget.acquire(10, "scout").waited_s == 0  # 60 > 50: go, balance 50
-    res = budget.acquire(1, "chat")  # 50 is not above the floor: wait for 55
+    res = budget.acquire(1, "agent")  # 50 is not above the floor: wait for 55
     assert res.waited_s == pytest.approx(60, abs=1)
     waits = budget.snapshot()["waits"]
-    assert waits["chat"]["count"] == 1 and waits["chat"]["seconds"] == pytest.approx(60, abs=1)
+    assert waits["agent"]["count"] == 1 and waits["agent"]["seconds"] == pytest.approx(60, abs=1)
 
 
 def test_deadline_gives_typed_timeout_naming_the_waiter(budget: TokenBudget) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tools.clock import SimClock
 from tools.keepa import (
     KeepaClient,
     KeepaNotFound,
@@ -17,7 +18,6 @@ from tools.keepa import (
     KeepaServerError,
     KeepaTokensExhausted,
     KeepaTransportError,
-    SimClock,
     SyncKeepaClient,
     TokenBudget,
     make_keepa_client,

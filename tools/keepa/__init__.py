@@ -5,7 +5,7 @@ answer); `validate_product` guarantees their shape (cheaply; `model=True` adds k
 model), `parse_product` adds keepa's parsed views, computed lazily with numpy.
 """
 
-from tools.keepa.budget import PURPOSES, Reservation, TokenBudget
+from tools.keepa.budget import PURPOSES, KeepaPurpose, Reservation, TokenBudget
 from tools.keepa.client import KeepaClient, KeepaResult, ProductsResult, SyncKeepaClient
 from tools.keepa.costs import (
     estimate_deal_cost,
@@ -43,15 +43,39 @@ from tools.keepa.parsing import (
 )
 
 __all__ = [
-    "PURPOSES", "BudgetWaitTimeout", "KeepaClient", "KeepaError", "KeepaHistory",
+    "PURPOSES",
+    "BudgetWaitTimeout",
+    "KeepaClient",
+    "KeepaError",
+    "KeepaHistory",
     "KeepaNotFound",
-    "KeepaPaymentRequired", "KeepaRequestRejected", "KeepaResult", "KeepaServerError",
-    "KeepaTokensExhausted", "KeepaTransportError", "MalformedProduct", "ParsedProduct",
-    "ProductsResult", "Reservation", "SyncKeepaClient",
-    "TokenBudget", "TokenEnvelope", "estimate_deal_cost", "estimate_finder_cost",
-    "estimate_product_cost", "estimate_seller_cost", "get_sandbox_market",
-    "keepa_minutes_to_unix", "keepa_minutes_to_unix_ms", "make_keepa_client",
+    "KeepaPaymentRequired",
+    "KeepaPurpose",
+    "KeepaRequestRejected",
+    "KeepaResult",
+    "KeepaServerError",
+    "KeepaTokensExhausted",
+    "KeepaTransportError",
+    "MalformedProduct",
+    "ParsedProduct",
+    "ProductsResult",
+    "Reservation",
+    "SyncKeepaClient",
+    "TokenBudget",
+    "TokenEnvelope",
+    "estimate_deal_cost",
+    "estimate_finder_cost",
+    "estimate_product_cost",
+    "estimate_seller_cost",
+    "get_sandbox_market",
+    "keepa_minutes_to_unix",
+    "keepa_minutes_to_unix_ms",
+    "make_keepa_client",
     "make_sync_keepa_client",
-    "make_token_budget", "parse_product", "parse_products", "to_keepa_minutes",
-    "validate_product", "validate_products",
+    "make_token_budget",
+    "parse_product",
+    "parse_products",
+    "to_keepa_minutes",
+    "validate_product",
+    "validate_products",
 ]

@@ -17,7 +17,7 @@ import logging
 import os
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 import redis
 
@@ -27,7 +27,20 @@ from tools.keepa.errors import BudgetWaitTimeout
 
 log = logging.getLogger(__name__)
 
-PURPOSES = ("scout", "processor", "refresher", "backfill", "chat", "other")
+# Who spends tokens: spend and waits are booked per purpose (`arbitrage status`). Exactly what
+# callers pass; tests/unit/test_keepa_budget.py fails on a purpose passed anywhere that is not
+# listed here (and on one listed here that nothing passes any more).
+KeepaPurpose = Literal[
+    "scout",  # /deal/ pages: discovery of new deals
+    "processor",  # first fetch of a deal's product (stats + history)
+    "processor-offers",  # offers of the deals that pass the profitability pre-check
+    "processor-sellers",  # /seller/ ratings of the sellers those offers came from
+    "refresher",  # re-fetches of deals fetched before
+    "backfill",  # /deal/ pages walked by `arbitrage backfill`
+    "agent",  # live lookups the chat agent makes for a user
+    "other",  # /token/ syncs and callers that say nothing
+]
+PURPOSES: tuple[KeepaPurpose, ...] = get_args(KeepaPurpose)
 MAX_POLL_S = 5.0
 
 # Reservations live in a sorted set scored by expiry ("<id>:<cost>"): a call whose process was
@@ -146,7 +159,7 @@ class Reservation:
     """What acquire() granted: settle() needs the estimate back to correct it."""
 
     cost: int
-    purpose: str
+    purpose: KeepaPurpose
     waited_s: float
     synced: bool
     id: str = ""
@@ -194,14 +207,14 @@ class TokenBudget:
     def is_synced(self) -> bool:
         return bool(self.redis.hexists(self.k_state, "balance"))
 
-    def _start_wait(self, purpose: str, cost: int, limit: float) -> str:
+    def _start_wait(self, purpose: KeepaPurpose, cost: int, limit: float) -> str:
         who = f"{purpose}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.redis.hset(self.k_waiting, who, json.dumps({"purpose": purpose, "cost": cost,
                                                          "since": self.clock.now(),
                                                          "deadline_s": limit}))
         return who
 
-    def _end_wait(self, who: str, purpose: str, waited: float) -> None:
+    def _end_wait(self, who: str, purpose: KeepaPurpose, waited: float) -> None:
         pipe = self.redis.pipeline()
         pipe.hdel(self.k_waiting, who)
         pipe.hincrbyfloat(self.k_waits, f"{purpose}:seconds", waited)
@@ -211,7 +224,7 @@ class TokenBudget:
     def _deadline(self, deadline: float | None) -> float:
         return self.deadline_s if deadline is None else deadline
 
-    def acquire(self, cost: int, purpose: str = "other", deadline: float | None = None,
+    def acquire(self, cost: int, purpose: KeepaPurpose = "other", deadline: float | None = None,
                 ) -> Reservation:
         """Reserve `cost` tokens, blocking (clock.sleep) while the bucket is below the floor.
 
@@ -238,8 +251,8 @@ class TokenBudget:
         finally:
             self._end_wait(who, purpose, self.clock.now() - start)
 
-    async def aacquire(self, cost: int, purpose: str = "other", deadline: float | None = None,
-                       ) -> Reservation:
+    async def aacquire(self, cost: int, purpose: KeepaPurpose = "other",
+                       deadline: float | None = None) -> Reservation:
         """acquire() for async callers: Redis calls run in a thread, waiting uses clock.asleep."""
         rid = uuid.uuid4().hex
         granted, bal, wait, synced = await asyncio.to_thread(self._try, cost, rid)
@@ -262,7 +275,7 @@ class TokenBudget:
         finally:
             await asyncio.to_thread(self._end_wait, who, purpose, self.clock.now() - start)
 
-    def _timeout(self, purpose: str, cost: int, waited: float, limit: float,
+    def _timeout(self, purpose: KeepaPurpose, cost: int, waited: float, limit: float,
                  bal: float) -> BudgetWaitTimeout:
         return BudgetWaitTimeout(
             f"Keepa token budget: {purpose} waited {waited:.0f}s for {cost} tokens and the "
@@ -270,7 +283,8 @@ class TokenBudget:
             waited_s=waited, purpose=purpose, cost=cost)
 
     def settle(self, envelope: TokenEnvelope | None, estimated: int, actual: int | None = None,
-               *, purpose: str = "other", synced: bool = True, reservation: str = "") -> float:
+               *, purpose: KeepaPurpose = "other", synced: bool = True,
+               reservation: str = "") -> float:
         """Release a reservation and resync with Keepa's envelope; returns the new balance.
 
         `actual` defaults to the envelope's tokensConsumed. Older envelopes (responses that

@@ -21,7 +21,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from tools.clock import Clock, SystemClock
 from tools.keepa import costs
-from tools.keepa.budget import TokenBudget
+from tools.keepa.budget import KeepaPurpose, TokenBudget
 from tools.keepa.envelope import TokenEnvelope
 from tools.keepa.errors import (
     KeepaError,
@@ -76,7 +76,8 @@ class KeepaClient:
 
     def __init__(self, *, api_key: str, base_url: str = "https://api.keepa.com",
                  domain_id: int = 1, budget: TokenBudget | None = None,
-                 purpose: str = "processor", transport: httpx.AsyncBaseTransport | None = None,
+                 purpose: KeepaPurpose = "processor",
+                 transport: httpx.AsyncBaseTransport | None = None,
                  timeout_s: float = 60.0, clock: Clock | None = None, max_attempts: int = 4,
                  max_429: int = 6, wait_deadline_s: float | None = None,
                  backoff_s: float = 0.5, validate_model: bool = False) -> None:
@@ -141,7 +142,7 @@ class KeepaClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _call(self, path: str, params: dict[str, Any], *, estimate: int,
-                    purpose: str | None) -> KeepaResult:
+                    purpose: KeepaPurpose | None) -> KeepaResult:
         """Budgeted request: reserve, send, settle; 429 -> resync and wait, bounded."""
         purpose = purpose or self.purpose
         if self.budget is not None and not await asyncio.to_thread(self.budget.is_synced):
@@ -202,7 +203,7 @@ class KeepaClient:
     async def products(self, asins: Sequence[str] | str, *, stats: int | None = 365,
                        history: bool = True, offers: int | None = None, buybox: bool = False,
                        rating: bool = False, update: int | None = None, days: int | None = None,
-                       purpose: str | None = None, expected_offers: int | None = None,
+                       purpose: KeepaPurpose | None = None, expected_offers: int | None = None,
                        ) -> ProductsResult:
         """`/product/` for up to 100 ASINs; bad products come back as errors, not exceptions."""
         asin_list = [asins] if isinstance(asins, str) else list(dict.fromkeys(asins))
@@ -239,14 +240,14 @@ class KeepaClient:
                               tokens_consumed=result.tokens_consumed,
                               missing=[a for a in asin_list if a not in seen])
 
-    async def deals(self, selection: dict[str, Any], *, purpose: str | None = None,
+    async def deals(self, selection: dict[str, Any], *, purpose: KeepaPurpose | None = None,
                     ) -> KeepaResult:
         """`/deal/` page (up to 150 deals, 5 tokens); body['deals']['dr'] holds them."""
         sel = {"domainId": self.domain_id, "page": 0, **selection}
         return await self._call("/deal/", {"selection": json.dumps(sel)},
                                 estimate=costs.estimate_deal_cost(), purpose=purpose)
 
-    async def query(self, selection: dict[str, Any], *, purpose: str | None = None,
+    async def query(self, selection: dict[str, Any], *, purpose: KeepaPurpose | None = None,
                     ) -> KeepaResult:
         """Product finder `/query/`; body['asinList'] and body['totalResults']."""
         per_page = int(selection.get("perPage", 50))
@@ -255,7 +256,7 @@ class KeepaClient:
                                 estimate=costs.estimate_finder_cost(per_page), purpose=purpose)
 
     async def seller(self, seller_ids: Iterable[str] | str, *, storefront: bool = False,
-                     purpose: str | None = None) -> dict[str, dict[str, Any]]:
+                     purpose: KeepaPurpose | None = None) -> dict[str, dict[str, Any]]:
         """`/seller/` objects keyed by seller id (1 token each)."""
         ids = [seller_ids] if isinstance(seller_ids, str) else list(dict.fromkeys(seller_ids))
         if not ids:
@@ -269,7 +270,7 @@ class KeepaClient:
         return dict(result.body.get("sellers") or {})
 
     async def category(self, ids: Iterable[int] | int, *, parents: bool = False,
-                       purpose: str | None = None) -> dict[str, dict[str, Any]]:
+                       purpose: KeepaPurpose | None = None) -> dict[str, dict[str, Any]]:
         """`/category/` objects keyed by category id (as strings, like Keepa's JSON)."""
         id_list = [ids] if isinstance(ids, int) else list(ids)
         params = {"domain": self.domain_id, "category": ",".join(str(i) for i in id_list),

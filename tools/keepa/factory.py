@@ -14,7 +14,7 @@ from typing import Any, Literal
 import httpx
 
 from tools.clock import Clock, ScaledClock, SystemClock
-from tools.keepa.budget import TokenBudget
+from tools.keepa.budget import KeepaPurpose, TokenBudget
 from tools.keepa.client import KeepaClient, SyncKeepaClient
 from tools.settings import Settings, get_settings
 
@@ -65,7 +65,7 @@ def make_token_budget(settings: Settings | None = None, *, url: str | None = Non
                                 deadline_s=settings.keepa_wait_deadline_s, clock=clock)
 
 
-def make_keepa_client(settings: Settings | None = None, *, purpose: str = "processor",
+def make_keepa_client(settings: Settings | None = None, *, purpose: KeepaPurpose = "processor",
                       budget: TokenBudget | Literal["auto"] | None = "auto",
                       market: Any = None, clock: Clock | None = None,
                       transport: httpx.AsyncBaseTransport | None = None,

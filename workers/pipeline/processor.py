@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 
 from tools.clock import Clock
 from tools.db import table_of, upsert
+from tools.keepa.budget import KeepaPurpose
 from tools.models import Deal, DealHistory
 from workers.pipeline import policy
 from workers.pipeline.common import now_dt
@@ -285,9 +286,10 @@ def run_processor(client: ProductsClient, session: Session, clock: Clock, *, bat
     # spend is booked as "processor" for first fetches, "refresher" for deals fetched before
     known = {a for a, d in deals.items() if d.fetched_at is not None}
     records: dict[str, Any] = {}
-    for group, history, purpose in ((sorted(set(deals) - known), True, "processor"),
-                                    (sorted(known - light), True, "refresher"),
-                                    (sorted(light), False, "refresher")):
+    groups: list[tuple[list[str], bool, KeepaPurpose]] = [
+        (sorted(set(deals) - known), True, "processor"), (sorted(known - light), True, "refresher"),
+        (sorted(light), False, "refresher")]
+    for group, history, purpose in groups:
         if not group:
             continue
         res = client.products(group, stats=stats_days, history=history, purpose=purpose)

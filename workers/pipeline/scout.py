@@ -24,6 +24,7 @@ from sqlmodel import Session
 from tools.clock import Clock
 from tools.db import table_of
 from tools.deal_selection import get_deal_selection, selection_page
+from tools.keepa.budget import KeepaPurpose
 from tools.keepa.keepatime import to_keepa_minutes
 from tools.models import Deal
 from workers import checkpoints
@@ -48,7 +49,8 @@ AGE_POINTS_PER_H = 10.0
 
 
 class DealsClient(Protocol):
-    def deals(self, selection: dict[str, Any], *, purpose: str | None = None) -> Any: ...
+    def deals(self, selection: dict[str, Any], *, purpose: KeepaPurpose | None = None,
+              ) -> Any: ...
 
 
 @dataclass

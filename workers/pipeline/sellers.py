@@ -21,17 +21,19 @@ from sqlmodel import Session, col, select
 
 from tools.db import upsert
 from tools.deals.analytics import SellerInfo, seller_quality_score
+from tools.keepa.budget import KeepaPurpose
 from tools.keepa.errors import KeepaError
 from tools.models import KeepaSeller
 
 log = logging.getLogger(__name__)
 SELLER_MAX_AGE = timedelta(days=7)
 SELLERS_PER_REQUEST = 100  # Keepa's limit for one /seller/ request
-PURPOSE = "processor-sellers"
+PURPOSE: KeepaPurpose = "processor-sellers"
 
 
 class SellersClient(Protocol):
-    def seller(self, seller_ids: list[str], *, purpose: str | None = None) -> dict[str, Any]: ...
+    def seller(self, seller_ids: list[str], *, purpose: KeepaPurpose | None = None,
+               ) -> dict[str, Any]: ...
 
 
 def seller_info(rating_pct: int | None, rating_count: int | None) -> SellerInfo | None:
