@@ -49,7 +49,7 @@ import httpx
 import orjson
 
 from tools.clock import SimClock
-from tools.keepa import KeepaClient
+from tools.keepa.client import KeepaClient
 from tools.keepa.parsing import validate_products
 from tools.sandbox.keepa import SandboxMarket, create_app
 from tools.sandbox.keepa.catalog import build_catalog

@@ -25,7 +25,8 @@ FLOOR, RESUME = 50, 55
 
 def _worker(url: str, redis_url: str, spec: tuple[float, float, float], asins: list[str],
             purpose: str) -> tuple[int, int]:
-    from tools.keepa import KeepaClient, TokenBudget
+    from tools.keepa.budget import TokenBudget
+    from tools.keepa.client import KeepaClient
 
     clock = ScaledClock(*spec)
     budget = TokenBudget.from_url(redis_url, name="concurrency", clock=clock, floor=FLOOR,
@@ -60,7 +61,7 @@ def test_eight_processes_share_the_budget_without_429(redis_url: str) -> None:
     assert results == [(per, per)] * PROCS
     assert market.tokens.rejected == 0
     assert market.tokens.min_seen >= FLOOR - BATCH
-    from tools.keepa import TokenBudget
+    from tools.keepa.budget import TokenBudget
 
     waits = TokenBudget.from_url(redis_url, name="concurrency").waits()
     assert sum(w.get("count", 0) for w in waits.values()) > 0  # the processes really queued

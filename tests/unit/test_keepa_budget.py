@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tools.clock import SimClock
-from tools.keepa import BudgetWaitTimeout, TokenBudget, TokenEnvelope
+from tools.keepa.budget import TokenBudget
+from tools.keepa.envelope import TokenEnvelope
+from tools.keepa.errors import BudgetWaitTimeout
 
 T0 = 1_780_000_000.0
 

@@ -10,18 +10,17 @@ import httpx
 import pytest
 
 from tools.clock import SimClock
-from tools.keepa import (
-    KeepaClient,
+from tools.keepa.budget import TokenBudget
+from tools.keepa.client import KeepaClient, SyncKeepaClient
+from tools.keepa.errors import (
     KeepaNotFound,
     KeepaPaymentRequired,
     KeepaRequestRejected,
     KeepaServerError,
     KeepaTokensExhausted,
     KeepaTransportError,
-    SyncKeepaClient,
-    TokenBudget,
-    make_keepa_client,
 )
+from tools.keepa.factory import make_keepa_client
 from tools.sandbox.keepa import SandboxMarket, create_app
 from tools.settings import load_settings
 

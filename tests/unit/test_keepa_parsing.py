@@ -1,4 +1,4 @@
-"""Real Keepa answers parse; malformed products give typed errors and never sink a batch."""
+"""Real Keepa answers validate; malformed products give typed errors and never sink a batch."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import keepa
-import numpy as np
-import pandas as pd
 import pytest
 from keepa.models import backend as keepa_models
 
-from tools.keepa import MalformedProduct, parse_product, validate_product, validate_products
-from tools.keepa.parsing import KeepaHistory
+from tools.keepa.errors import MalformedProduct
+from tools.keepa.parsing import validate_product, validate_products
 
 FIXTURES = ("product_B0D8W1YVBX.json", "product_B0F7XPYCSJ.json")
 
@@ -24,18 +22,13 @@ def _load(keepa_fixtures: Path, name: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("name", FIXTURES)
-def test_real_fixtures_validate_and_parse(keepa_fixtures: Path, name: str) -> None:
+def test_real_fixtures_validate(keepa_fixtures: Path, name: str) -> None:
     body = _load(keepa_fixtures, name)
     keepa_models.Response.model_validate(body)
     product = body["products"][0]
-    parsed = parse_product(product)
-    assert parsed.asin == name.removeprefix("product_").removesuffix(".json")
-    assert parsed.raw is product
-    # keepa's parsed views: dollars and datetimes
-    sales = product["csv"][3]
-    assert len(parsed.history["SALES"]) == len(sales) // 2
-    assert parsed.history["SALES"][-1] == sales[-1]
-    assert parsed.stats["current"]["NEW"] == pytest.approx(product["stats"]["current"][1] / 100)
+    assert validate_product(product) is product
+    assert validate_product(product, model=True) is product
+    assert product["asin"] == name.removeprefix("product_").removesuffix(".json")
 
 
 def _product(keepa_fixtures: Path) -> dict[str, Any]:
@@ -62,7 +55,7 @@ def test_malformed_product_names_asin_and_field(keepa_fixtures: Path, mutate: An
     product = _product(keepa_fixtures)
     mutate(product)
     with pytest.raises(MalformedProduct) as info:
-        parse_product(product)
+        validate_product(product)
     assert info.value.asin == "B0F7XPYCSJ"
     assert info.value.field == field
     assert "B0F7XPYCSJ" in str(info.value)
@@ -96,54 +89,6 @@ def test_type_errors_caught_by_structural_check_and_keepa_backend_model(
     with pytest.raises(MalformedProduct) as info:
         validate_product(product, model=True)
     assert info.value.field == "isAdultProduct"
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, pd.DataFrame):
-        return a.equals(b) and a.index.equals(b.index)
-    a, b = np.asarray(a), np.asarray(b)
-    return a.dtype == b.dtype and a.shape == b.shape and bool(
-        np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
-
-
-def _sandbox_products(n: int) -> list[dict[str, Any]]:
-    from tools.clock import SimClock
-    from tools.sandbox.keepa import SandboxMarket
-
-    market = SandboxMarket(n_products=200, seed=5, clock=SimClock(1_780_000_000.0))
-    found = market.products(market.asins()[:n], stats=90, buybox=True)
-    return [hit[0] for hit in found if hit is not None]
-
-
-@pytest.mark.parametrize("to_datetime", [True, False])
-def test_fast_history_equals_keepa_parse_csv(keepa_fixtures: Path, to_datetime: bool) -> None:
-    """The lazy numpy history gives exactly keepa.parse_csv's keys, values, times and frames."""
-    products = [_load(keepa_fixtures, n)["products"][0] for n in FIXTURES]
-    products += _sandbox_products(12)
-    for product in products:
-        fast = parse_product(product, to_datetime=to_datetime).history
-        ref = keepa.parse_csv(product["csv"], to_datetime)
-        assert set(fast) == set(ref) and len(fast) == len(ref)
-        for key in ref:
-            assert key in fast
-            assert _same(fast[key], ref[key]), (product["asin"], key)
-        slow = parse_product(product, to_datetime=to_datetime, keepa_parse=True, model=True)
-        assert set(slow.history) == set(ref)
-        assert parse_product(product, to_datetime=to_datetime).stats == slow.stats
-
-
-def test_fast_history_raw_series_and_unix_ms(keepa_fixtures: Path) -> None:
-    product = _load(keepa_fixtures, "product_B0F7XPYCSJ.json")["products"][0]
-    history = parse_product(product).history
-    assert isinstance(history, KeepaHistory)
-    minutes, cents = history.series("SALES")
-    assert minutes.tolist() == product["csv"][3][0::2]
-    assert cents.tolist() == product["csv"][3][1::2]
-    # docs/domain.md "Time, prices and histories": unix_ms = (keepa_minutes + 21564000) * 60000
-    assert history.unix_ms("SALES")[0] == (product["csv"][3][0] + 21_564_000) * 60_000
-    assert history.series("COLLECTIBLE")[0].size == 0
-    with pytest.raises(KeyError):
-        history["COLLECTIBLE"]
 
 
 def test_batch_keeps_good_products_and_reports_bad_ones(keepa_fixtures: Path) -> None:

@@ -24,7 +24,7 @@ from tools.keepa.calibration import (
     strata,
 )
 from tools.keepa.calibration.compare import close, compare_one
-from tools.keepa.keepatime import KEEPA_EPOCH_OFFSET_MIN
+from tools.keepa.conventions import KEEPA_EPOCH_OFFSET_MIN
 
 BOOKS, TOYS = 283155, 165793011
 M0 = 7_000_000  # Keepa minute of page 0; page 1 is two minutes later

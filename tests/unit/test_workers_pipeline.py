@@ -21,7 +21,7 @@ from tools.deal_selection import (
     get_deal_selection,
     set_deal_selection,
 )
-from tools.keepa.keepatime import to_keepa_minutes
+from tools.keepa.conventions import to_keepa_minutes
 from tools.models import Deal, DealStatus
 from workers import checkpoints
 from workers.pipeline import policy

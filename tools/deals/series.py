@@ -4,57 +4,38 @@ Why not `keepa.parse_csv`: it builds a pandas DataFrame for every one of the 36 
 converts every timestamp to `datetime`, which alone costs milliseconds per product (the 500
 products/s target leaves 2 ms for everything), and it adds a shipping of -1 ("unknown") to the
 price. We only need a handful of series, as integer cents over integer Keepa minutes, so we read
-the flat `[t, v, t, v, ...]` arrays straight into numpy. The index constants still come from the
-keepa package (`keepa.csv_indices`), so the meaning of each slot has one source of truth.
+the flat `[t, v, t, v, ...]` arrays straight into numpy. The slot numbers and Keepa time come
+from tools/keepa/conventions.py, their one source of truth.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-import keepa
 import numpy as np
 
-CSV_INDEX: dict[str, int] = {name: idx for idx, name, _ in keepa.csv_indices}
-AMAZON = CSV_INDEX["AMAZON"]
-NEW = CSV_INDEX["NEW"]
-USED = CSV_INDEX["USED"]
-SALES = CSV_INDEX["SALES"]
-COUNT_NEW = CSV_INDEX["COUNT_NEW"]
-COUNT_USED = CSV_INDEX["COUNT_USED"]
-USED_LIKE_NEW = CSV_INDEX["USED_NEW_SHIPPING"]
-USED_VERY_GOOD = CSV_INDEX["USED_VERY_GOOD_SHIPPING"]
-USED_GOOD = CSV_INDEX["USED_GOOD_SHIPPING"]
-USED_ACCEPTABLE = CSV_INDEX["USED_ACCEPTABLE_SHIPPING"]
+from tools.keepa import conventions as kc
 
-# docs/domain.md "Time, prices and histories": unix_ms = (keepa_minutes + 21564000) * 60000
-KEEPA_EPOCH_OFFSET_MIN = 21_564_000
-MINUTES_PER_DAY = 24 * 60
+CSV_INDEX = kc.CSV_INDEX
+AMAZON = kc.AMAZON
+NEW = kc.NEW
+USED = kc.USED
+SALES = kc.SALES
+COUNT_NEW = kc.COUNT_NEW
+COUNT_USED = kc.COUNT_USED
+USED_LIKE_NEW = kc.USED_NEW_SHIPPING
+USED_VERY_GOOD = kc.USED_VERY_GOOD_SHIPPING
+USED_GOOD = kc.USED_GOOD_SHIPPING
+USED_ACCEPTABLE = kc.USED_ACCEPTABLE_SHIPPING
+
+KEEPA_EPOCH_OFFSET_MIN = kc.KEEPA_EPOCH_OFFSET_MIN
+MINUTES_PER_DAY = kc.MINUTES_PER_DAY
+keepa_minutes_to_unix_ms = kc.keepa_minutes_to_unix_ms
+keepa_minutes_to_datetime = kc.keepa_minutes_to_datetime
+datetime_to_keepa_minutes = kc.datetime_to_keepa_minutes
+keepa_minutes_to_month = kc.keepa_minutes_to_month
 
 _EMPTY = np.empty(0, dtype=np.int64)
-
-
-def keepa_minutes_to_unix_ms(minutes: int | np.ndarray) -> Any:
-    """Keepa minutes -> unix milliseconds (works on scalars and arrays)."""
-    return (np.asarray(minutes, dtype=np.int64) + KEEPA_EPOCH_OFFSET_MIN) * 60_000
-
-
-def keepa_minutes_to_datetime(minutes: int) -> datetime:
-    return datetime.fromtimestamp((int(minutes) + KEEPA_EPOCH_OFFSET_MIN) * 60, tz=UTC)
-
-
-def datetime_to_keepa_minutes(when: datetime) -> int:
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return int(when.timestamp() // 60) - KEEPA_EPOCH_OFFSET_MIN
-
-
-def keepa_minutes_to_month(minutes: np.ndarray) -> np.ndarray:
-    """Calendar month (1..12, UTC) of each Keepa-minute timestamp, vectorised."""
-    unix_min = np.asarray(minutes, dtype=np.int64) + KEEPA_EPOCH_OFFSET_MIN
-    months = unix_min.astype("datetime64[m]").astype("datetime64[M]").astype(np.int64)
-    return months % 12 + 1
 
 
 class Histories:

@@ -1,81 +1,15 @@
-"""Keepa: async client, shared Redis token budget, parsing/validation (sandbox: tools.sandbox).
+"""Keepa, the real service: its conventions, token costs, the client and the shared budget.
 
-Products travel through the system as Keepa-JSON dicts (the `products[]` items of a /product/
-answer); `validate_product` guarantees their shape (cheaply; `model=True` adds keepa's pydantic
-model), `parse_product` adds keepa's parsed views, computed lazily with numpy.
+- conventions.py: Keepa time (minutes since 2011) and the csv history slots;
+- costs.py: what each call costs (what Keepa charges; what the client reserves beforehand);
+- client.py: the async client (and its blocking wrapper) with retries and 429 handling;
+- budget.py: the token bucket every process shares through Redis, spend booked by purpose;
+- envelope.py, errors.py: the token envelope of every answer, the typed errors;
+- parsing.py: validation of the products an answer carries (Keepa-JSON dicts travel through
+  the system as they come; consumers read series with tools/deals/series.py);
+- factory.py: clients from settings (api.keepa.com, or the sandbox of tools/sandbox/keepa);
+- calibration/: statistics of the real market the sandbox is compared with.
+
+Nothing is re-exported here: importing tools.keepa.conventions (the deal analytics, the
+sandbox) must not load the client's HTTP and Redis stack.
 """
-
-from tools.keepa.budget import PURPOSES, KeepaPurpose, Reservation, TokenBudget
-from tools.keepa.client import KeepaClient, KeepaResult, ProductsResult, SyncKeepaClient
-from tools.keepa.costs import (
-    estimate_deal_cost,
-    estimate_finder_cost,
-    estimate_product_cost,
-    estimate_seller_cost,
-)
-from tools.keepa.envelope import TokenEnvelope
-from tools.keepa.errors import (
-    BudgetWaitTimeout,
-    KeepaError,
-    KeepaNotFound,
-    KeepaPaymentRequired,
-    KeepaRequestRejected,
-    KeepaServerError,
-    KeepaTokensExhausted,
-    KeepaTransportError,
-    MalformedProduct,
-)
-from tools.keepa.factory import (
-    get_sandbox_market,
-    make_keepa_client,
-    make_sync_keepa_client,
-    make_token_budget,
-)
-from tools.keepa.keepatime import keepa_minutes_to_unix, to_keepa_minutes
-from tools.keepa.parsing import (
-    KeepaHistory,
-    ParsedProduct,
-    keepa_minutes_to_unix_ms,
-    parse_product,
-    parse_products,
-    validate_product,
-    validate_products,
-)
-
-__all__ = [
-    "PURPOSES",
-    "BudgetWaitTimeout",
-    "KeepaClient",
-    "KeepaError",
-    "KeepaHistory",
-    "KeepaNotFound",
-    "KeepaPaymentRequired",
-    "KeepaPurpose",
-    "KeepaRequestRejected",
-    "KeepaResult",
-    "KeepaServerError",
-    "KeepaTokensExhausted",
-    "KeepaTransportError",
-    "MalformedProduct",
-    "ParsedProduct",
-    "ProductsResult",
-    "Reservation",
-    "SyncKeepaClient",
-    "TokenBudget",
-    "TokenEnvelope",
-    "estimate_deal_cost",
-    "estimate_finder_cost",
-    "estimate_product_cost",
-    "estimate_seller_cost",
-    "get_sandbox_market",
-    "keepa_minutes_to_unix",
-    "keepa_minutes_to_unix_ms",
-    "make_keepa_client",
-    "make_sync_keepa_client",
-    "make_token_budget",
-    "parse_product",
-    "parse_products",
-    "to_keepa_minutes",
-    "validate_product",
-    "validate_products",
-]

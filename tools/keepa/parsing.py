@@ -1,44 +1,29 @@
-"""Validate Keepa product dicts, then parse them with the `keepa` package's definitions.
+"""Validate Keepa product dicts before anything indexes into them.
 
-`keepa.parse_csv` indexes all 36 history slots and assumes well-formed pairs/triplets, so a short
-or null-laden `csv` would crash a whole batch with IndexError. We check the shape first and turn
-every defect into a `MalformedProduct` naming the ASIN and field; batches keep the good products.
+A short or null-laden `csv` would crash consumers (and `keepa.parse_csv`, which indexes all 36
+history slots and assumes well-formed pairs/triplets) with IndexError for a whole batch. We
+check the shape first and turn every defect into a `MalformedProduct` naming the ASIN and
+field; batches keep the good products.
 
-Speed (issue 3: >= 500 sandbox products/s, >= 50/s for a 600 KB history, one core): the
-structural check runs at C speed (`set(map(type, series))`); the keepa package's pydantic backend
-model is ~1.5 ms per product, so it is opt-in (`model=True`, the fidelity tests).
-`keepa.parse_csv` builds a pandas DataFrame and a datetime array for all 36 series (~0.3 ms
-each, 10x the processor's budget), so `ParsedProduct.history` is a lazy mapping with the same
-keys and values, computed with numpy only for the series actually read (`df_*` still builds
-keepa's DataFrame on access). A test keeps both paths equal on the real fixtures and sandbox.
+Speed (>= 500 sandbox products/s, >= 50/s for a 600 KB history, one core: bench/keepa_parse.py):
+the structural check runs at C speed (`set(map(type, series))`); the keepa package's pydantic
+backend model is ~1.5 ms per product, so it is opt-in (`model=True`, the fidelity tests).
+Consumers then read the series they need as numpy arrays (tools/deals/series.py).
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Iterable, Iterator, Mapping
-from functools import cached_property
+from collections.abc import Iterable
 from itertools import chain
 from typing import Any
 
-import keepa
-import numpy as np
-import numpy.typing as npt
 import orjson
 from keepa.models import backend as keepa_models
-from keepa.utils import _parse_stats  # the package's own stats parser (used by Keepa.query)
 from pydantic import ValidationError
 
+from tools.keepa.conventions import CSV_NAMES, CSV_SLOTS, TRIPLET_SLOTS
 from tools.keepa.errors import MalformedProduct
 
-CSV_SLOTS = len(keepa.csv_indices)  # 36
-CSV_NAMES: dict[int, str] = {i: name for i, name, _ in keepa.csv_indices}
-_TRIPLET = frozenset(i for i, name, _ in keepa.csv_indices if "SHIPPING" in name)
-_IS_FLOAT: dict[int, bool] = {i: isfloat for i, _, isfloat in keepa.csv_indices}
-_SLOT: dict[str, int] = {name: i for i, name, _ in keepa.csv_indices}
-# docs/domain.md "Time, prices and histories": unix_ms = (keepa_minutes + 21564000) * 60000
-KEEPA_EPOCH_OFFSET_MIN = 21_564_000
-_KEEPA_EPOCH = np.datetime64("2011-01-01T00:00", "m")
 _INT = frozenset({int})
 _INT_OR_NONE = frozenset({int, type(None)})
 _LIST = frozenset({list})
@@ -85,7 +70,7 @@ def _check_csv(asin: str | None, csv: object) -> None:
         if not isinstance(series, list):
             raise MalformedProduct(asin, _csv_name(idx), f"must be a list or null, got "
                                                          f"{type(series).__name__}")
-        step = 3 if idx in _TRIPLET else 2
+        step = 3 if idx in TRIPLET_SLOTS else 2
         if len(series) % step:
             raise MalformedProduct(asin, _csv_name(idx),
                                    f"length {len(series)} is not a multiple of {step}")
@@ -198,147 +183,6 @@ def validate_product(product: object, *, require_history: bool = True,
     return product
 
 
-def keepa_minutes_to_unix_ms(minutes: npt.ArrayLike) -> npt.NDArray[np.int64]:
-    """Keepa minutes -> unix milliseconds, vectorized (scalars give a 0-d array)."""
-    return (np.asarray(minutes, dtype=np.int64) + KEEPA_EPOCH_OFFSET_MIN) * 60_000
-
-
-def _slot(key: str | int) -> int:
-    if isinstance(key, int):
-        return key
-    return _SLOT[key]
-
-
-class KeepaHistory(Mapping[str, Any]):
-    """`keepa.parse_csv(csv, to_datetime)` as a lazy mapping: same keys, same values.
-
-    `KEY` (prices in dollars, NaN when out of stock, like keepa), `KEY_time` and `df_KEY` are
-    computed on first access of that series only. `series(KEY)` gives the raw integers:
-    (Keepa minutes, values in cents with shipping added for *_SHIPPING types, as keepa does).
-    """
-
-    def __init__(self, csv: list[list[int] | None], to_datetime: bool = True) -> None:
-        self._csv = csv
-        self._to_datetime = to_datetime
-        self._names = [name for i, name, _ in keepa.csv_indices if csv[i]]
-        self._cache: dict[str, Any] = {}
-
-    def series(self, key: str | int) -> tuple[np.ndarray, np.ndarray]:
-        """(keepa_minutes, values) int64 arrays of one series (empty if absent)."""
-        idx = _slot(key)
-        raw = self._csv[idx]
-        if not raw:
-            empty = np.empty(0, dtype=np.int64)
-            return empty, empty
-        a = np.asarray(raw, dtype=np.int64).reshape(-1, 3 if idx in _TRIPLET else 2)
-        values = a[:, 1] + a[:, 2] if idx in _TRIPLET else a[:, 1]
-        return a[:, 0], values
-
-    def unix_ms(self, key: str | int) -> np.ndarray:
-        """A series' times as unix milliseconds (docs/domain.md formula, no datetime objects)."""
-        return keepa_minutes_to_unix_ms(self.series(key)[0])
-
-    def _compute(self, name: str) -> None:
-        idx = _SLOT[name]
-        minutes, values = self.series(idx)
-        if _IS_FLOAT[idx]:  # keepa: cents -> dollars, negative (no offer) -> NaN; RATING x10
-            nan = values < 0
-            values = values.astype(float) / 100
-            values[nan] = np.nan
-            if name == "RATING":
-                values *= 10
-        times = minutes.astype("timedelta64[m]") + _KEEPA_EPOCH
-        self._cache[name] = values
-        self._cache[f"{name}_time"] = times.astype(_dt.datetime) if self._to_datetime else times
-
-    def __getitem__(self, key: str) -> Any:
-        hit = self._cache.get(key)
-        if hit is not None:
-            return hit
-        if key.startswith("df_") and key[3:] in self._names:
-            import pandas as pd
-
-            name = key[3:]
-            df = pd.DataFrame({"value": self[name]}, index=self[f"{name}_time"])
-            self._cache[key] = df
-            return df
-        name = key[:-5] if key.endswith("_time") else key
-        if name not in self._names:
-            raise KeyError(key)
-        self._compute(name)
-        return self._cache[key]
-
-    def __iter__(self) -> Iterator[str]:
-        for name in self._names:
-            yield f"{name}_time"
-            yield name
-            yield f"df_{name}"
-
-    def __len__(self) -> int:
-        return 3 * len(self._names)
-
-    def __contains__(self, key: object) -> bool:
-        if not isinstance(key, str):
-            return False
-        name = key[3:] if key.startswith("df_") else key[:-5] if key.endswith("_time") else key
-        return name in self._names
-
-
-class ParsedProduct:
-    """A validated product plus keepa's parsed views of it, computed lazily.
-
-    `history`: keepa.parse_csv's mapping (lazy, numpy; `keepa_parse=True` in parse_product gives
-    the package's own eager dict); `stats`: keepa's stats parser output (dollars, datetimes),
-    computed on first access.
-    """
-
-    def __init__(self, asin: str, raw: dict[str, Any], history: Mapping[str, Any],
-                 to_datetime: bool = True) -> None:
-        self.asin = asin
-        self.raw = raw
-        self.history = history
-        self._to_datetime = to_datetime
-
-    @cached_property
-    def stats(self) -> dict[str, Any]:
-        raw_stats = self.raw.get("stats")
-        if not raw_stats:
-            return {}
-        try:
-            parsed: dict[str, Any] = _parse_stats(raw_stats, self._to_datetime)
-        except (IndexError, ValueError, TypeError) as err:
-            raise MalformedProduct(self.asin, "stats", f"keepa stats parsing failed: {err}"
-                                   ) from None
-        return parsed
-
-    def __repr__(self) -> str:
-        return f"ParsedProduct(asin={self.asin!r})"
-
-
-def parse_product(product: object, *, to_datetime: bool = True, require_history: bool = True,
-                  require_stats: bool = True, model: bool = False,
-                  keepa_parse: bool = False) -> ParsedProduct:
-    """Validate then parse one product (lazy numpy history; `keepa_parse=True`: keepa.parse_csv).
-
-    `model=True` adds the keepa backend-model validation (see validate_product).
-    """
-    raw = validate_product(product, require_history=require_history,
-                           require_stats=require_stats, model=model)
-    asin = raw["asin"]
-    csv = raw.get("csv")
-    history: Mapping[str, Any]
-    if not csv:
-        history = {}
-    elif keepa_parse:
-        try:
-            history = keepa.parse_csv(csv, to_datetime)
-        except (IndexError, ValueError, TypeError) as err:  # defensive: shape checked above
-            raise MalformedProduct(asin, "csv", f"keepa.parse_csv failed: {err}") from None
-    else:
-        history = KeepaHistory(csv, to_datetime)
-    return ParsedProduct(asin=asin, raw=raw, history=history, to_datetime=to_datetime)
-
-
 def validate_products(products: Iterable[object], *, require_history: bool = True,
                       require_stats: bool = True, model: bool = False,
                       ) -> tuple[list[dict[str, Any]], list[MalformedProduct]]:
@@ -349,21 +193,6 @@ def validate_products(products: Iterable[object], *, require_history: bool = Tru
         try:
             good.append(validate_product(p, require_history=require_history,
                                          require_stats=require_stats, model=model))
-        except MalformedProduct as err:
-            errors.append(err)
-    return good, errors
-
-
-def parse_products(products: Iterable[object], *, to_datetime: bool = True,
-                   model: bool = False, keepa_parse: bool = False,
-                   ) -> tuple[list[ParsedProduct], list[MalformedProduct]]:
-    """parse_product over a batch, collecting errors instead of raising."""
-    good: list[ParsedProduct] = []
-    errors: list[MalformedProduct] = []
-    for p in products:
-        try:
-            good.append(parse_product(p, to_datetime=to_datetime, model=model,
-                                      keepa_parse=keepa_parse))
         except MalformedProduct as err:
             errors.append(err)
     return good, errors

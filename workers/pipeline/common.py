@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from tools.clock import Clock
 from tools.db import upsert
-from tools.keepa.keepatime import keepa_minutes_to_unix
+from tools.keepa.conventions import keepa_minutes_to_unix
 from tools.models import Deal, DealStatus
 
 PENDING_PRIORITY = 100  # never fetched: discovery first (coverage)

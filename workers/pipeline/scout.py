@@ -25,7 +25,7 @@ from tools.clock import Clock
 from tools.db import table_of
 from tools.deal_selection import get_deal_selection, selection_page
 from tools.keepa.budget import KeepaPurpose
-from tools.keepa.keepatime import to_keepa_minutes
+from tools.keepa.conventions import to_keepa_minutes
 from tools.models import Deal
 from workers import checkpoints
 from workers.pipeline.common import (

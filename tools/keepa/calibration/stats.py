@@ -14,13 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from tools.keepa.keepatime import KEEPA_EPOCH_OFFSET_MIN
+from tools.keepa import conventions as kc
+from tools.keepa.conventions import KEEPA_EPOCH_OFFSET_MIN
 
 BOOKS_ROOT = 283155
 QUANTILES = (10, 25, 50, 75, 90)
-# csv indexes (Keepa's price types)
-AMAZON, USED, SALES, COUNT_USED = 0, 2, 3, 12
-USED_SHIPPING = (19, 20, 21, 22)  # USED_LIKE_NEW / VERY_GOOD / GOOD / ACCEPTABLE _SHIPPING
+# csv indexes (Keepa's price types, tools/keepa/conventions.py)
+AMAZON, USED, SALES, COUNT_USED = kc.AMAZON, kc.USED, kc.SALES, kc.COUNT_USED
+USED_SHIPPING = (kc.USED_NEW_SHIPPING, kc.USED_VERY_GOOD_SHIPPING, kc.USED_GOOD_SHIPPING,
+                 kc.USED_ACCEPTABLE_SHIPPING)
 WINDOWS = ("day", "week", "month", "90d")  # deal window index 0..3
 NINETY = 3
 # rank bands of current[3]: [lo, hi)

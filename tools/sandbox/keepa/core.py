@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from tools.clock import Clock, SimClock, SystemClock
-from tools.keepa.keepatime import to_keepa_minutes
+from tools.keepa.conventions import to_keepa_minutes
 from tools.sandbox.keepa.catalog import BOOKS_ROOT, KINDS, Catalog, build_catalog
 from tools.sandbox.keepa.series import (
     DAY,

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from tools.keepa.conventions import CSV_INDEX
 from tools.sandbox.keepa.core import GEN_CHUNK, SLOT_IDS, MarketCore, SandboxError
 from tools.sandbox.keepa.series import N_SLOTS
 from tools.sandbox.keepa.stats import SeriesTable
@@ -22,9 +23,6 @@ class ProductFinder:
 
     def query(self, selection: dict[str, Any]) -> tuple[list[str], int]:
         """Product finder: (asinList page, totalResults among scanned products)."""
-        import keepa
-
-        names = {name: idx for idx, name, _ in keepa.csv_indices}
         per_page = max(50, int(selection.get("perPage", 50)))
         page = int(selection.get("page", 0))
         now = self.market.now_min()
@@ -43,8 +41,8 @@ class ProductFinder:
             if stat.startswith("salesRankDrops") and not type_name:
                 filters.append((stat, None, op, float(val)))
             elif stat in ("current", "avg30", "avg90", "avg180", "avg365") and \
-                    type_name in names:
-                filters.append((stat, names[type_name], op, float(val)))
+                    type_name in CSV_INDEX:
+                filters.append((stat, CSV_INDEX[type_name], op, float(val)))
             else:
                 raise SandboxError(400, f"unsupported product finder filter {key!r}")
         hits: list[str] = []

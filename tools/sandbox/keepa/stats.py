@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from tools.keepa import conventions as kc
 from tools.sandbox.keepa.series import DAY, DT_BITS, N_SLOTS, SALES, WIDTH, Series
 
-N_TYPES = 36
-PRICE_TYPES = frozenset({0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27,
-                         28, 29, 30, 31, 32, 33})
+N_TYPES = kc.CSV_SLOTS
+PRICE_TYPES = kc.PRICE_SLOTS  # the types with out-of-stock percentages
 WINDOWS = (30, 90, 180, 365)
 
 

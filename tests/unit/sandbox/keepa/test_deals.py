@@ -8,7 +8,7 @@ import pytest
 from keepa.models import backend as keepa_models
 
 from tools.clock import SimClock
-from tools.keepa import to_keepa_minutes
+from tools.keepa.conventions import to_keepa_minutes
 from tools.sandbox.keepa import SandboxMarket
 
 

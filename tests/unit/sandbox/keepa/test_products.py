@@ -10,7 +10,7 @@ import keepa
 import pytest
 from keepa.models import backend as keepa_models
 
-from tools.keepa import validate_product
+from tools.keepa.parsing import validate_product
 from tools.sandbox.keepa import SandboxMarket
 
 
