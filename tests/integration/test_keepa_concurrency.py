@@ -12,6 +12,8 @@ import multiprocessing as mp
 import pytest
 
 from tools.clock import ScaledClock
+from tools.keepa.budget import PURPOSES, KeepaPurpose, TokenBudget
+from tools.keepa.client import KeepaClient  # imported before the fork: workers start at once
 from tools.sandbox.keepa import SandboxMarket
 from tools.sandbox.keepa.serve import serve_in_thread
 
@@ -24,10 +26,7 @@ FLOOR, RESUME = 50, 55
 
 
 def _worker(url: str, redis_url: str, spec: tuple[float, float, float], asins: list[str],
-            purpose: str) -> tuple[int, int]:
-    from tools.keepa.budget import TokenBudget
-    from tools.keepa.client import KeepaClient
-
+            purpose: KeepaPurpose) -> tuple[int, int]:
     clock = ScaledClock(*spec)
     budget = TokenBudget.from_url(redis_url, name="concurrency", clock=clock, floor=FLOOR,
                                   resume=RESUME, deadline_s=600)
@@ -55,14 +54,13 @@ def test_eight_processes_share_the_budget_without_429(redis_url: str) -> None:
     # fork the workers before the server thread starts (fast start, no inherited threads)
     with mp.get_context("fork").Pool(PROCS) as pool, serve_in_thread(market) as url:
         jobs = [pool.apply_async(_worker, (url, redis_url, clock.spec(),
-                                           asins[p * per:(p + 1) * per], f"proc{p}"))
+                                           asins[p * per:(p + 1) * per],
+                                           PURPOSES[p % len(PURPOSES)]))
                 for p in range(PROCS)]
         results = [job.get(timeout=120) for job in jobs]
     assert results == [(per, per)] * PROCS
     assert market.tokens.rejected == 0
     assert market.tokens.min_seen >= FLOOR - BATCH
-    from tools.keepa.budget import TokenBudget
-
     waits = TokenBudget.from_url(redis_url, name="concurrency").waits()
     assert sum(w.get("count", 0) for w in waits.values()) > 0  # the processes really queued
     assert market.tokens.consumed == PROCS * per
