@@ -27,6 +27,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from agent.context import AgentContext
+from agent.history import trim_update
 from agent.offline.model import OfflineChatModel
 from agent.offline.parser import persona_in
 from agent.personas import PERSONAS, persona
@@ -116,13 +117,16 @@ def retrieve_knowledge(ctx: AgentContext, question: str, k: int = 4) -> list[dic
 
 
 def route(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    """Pick this turn's persona: named in the message > chosen chat profile > Ava."""
+    """Pick this turn's persona: named in the message > chosen chat profile > Ava; and drop
+    the oldest turns beyond CHAT_HISTORY_TOKENS (agent/history.py)."""
     ctx = _ctx(runtime)
-    last = state["messages"][-1] if state.get("messages") else None
+    messages = list(state.get("messages") or [])
+    last = messages[-1] if messages else None
     named = persona_in(_text(last)) if isinstance(last, HumanMessage) else None
     chosen = (ctx.persona or "").lower()
     key = named or (chosen if chosen in PERSONAS else "ava")
-    return {"persona": key, "knowledge": [], "pending_knowledge": None}
+    return {"persona": key, "knowledge": [], "pending_knowledge": None,
+            **trim_update(messages, ctx.settings.chat_history_tokens)}
 
 
 def _persona_node(key: str, models: Models, retrieve: Callable[..., list[dict[str, Any]]]

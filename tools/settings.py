@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     allowed_origins: str | None = None  # comma separated; default: the local chat URLs
     # a chat message longer than this is refused, and not stored (one seller's disk use)
     max_message_chars: int = Field(default=8_000, ge=100, le=1_000_000)
+    # the conversation a thread keeps for the model, in ~tokens (older turns are dropped)
+    chat_history_tokens: int = Field(default=8_000, ge=500, le=1_000_000)
     chainlit_port: int = Field(default=8000, ge=1, le=65535)
     chainlit_host: str = "127.0.0.1"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

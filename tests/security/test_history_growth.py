@@ -38,24 +38,32 @@ def test_stored_size_per_turn_does_not_grow_with_the_conversation(settings: Sett
     from agent.graph import open_graph
     from agent.runner import run_turn
 
-    ctx = AgentContext(user_id=1, user_name="ann", settings=settings)
+    # a small history budget, so the test reaches it in a few turns (the default is 8,000)
+    small = Settings(data_dir=settings.data_dir, chat_history_tokens=2_000)
+    ctx = AgentContext(user_id=1, user_name="ann", settings=small)
     turns = 30
 
-    async def go() -> list[int]:
+    async def go() -> tuple[list[int], list[str]]:
         sizes = []
-        async with open_graph(settings) as graph:
+        async with open_graph(small) as graph:
             for i in range(turns):
-                await run_turn(graph, QUESTIONS[i % len(QUESTIONS)], thread_id="t-growth",
-                               user=ctx)
-                sizes.append(_thread_bytes(settings.data_dir / "checkpoints.db", "t-growth"))
-        return sizes
+                await run_turn(graph, f"{i}: {QUESTIONS[i % len(QUESTIONS)]}",
+                               thread_id="t-growth", user=ctx)
+                sizes.append(_thread_bytes(small.checkpoints_path, "t-growth"))
+            snap = await graph.aget_state({"configurable": {"thread_id": "t-growth"}})
+        kept = snap.values["messages"]
+        assert kept[0].type == "human", "the kept history starts at a question"
+        return sizes, [str(m.content) for m in kept if m.type == "human"]
 
-    sizes = asyncio.run(go())
+    sizes, questions = asyncio.run(go())
     added = [b - a for a, b in zip([0, *sizes], sizes, strict=False)]
     early, late = max(added[1:6]), max(added[-5:])
     # a turn costs about its own size: the 30th no more than the 2nd-6th (it used to cost the
     # whole conversation again, ~15x as much by then)
     assert late <= 2 * early, f"turn cost grew from {early:,} to {late:,} bytes"
+    # and the thread stops growing once its history reaches the budget
+    assert sizes[-1] <= 1.1 * sizes[19], f"{sizes[19]:,} B after 20 turns, {sizes[-1]:,} after 30"
+    assert questions[-1].startswith(f"{turns - 1}: ") and not questions[0].startswith("0: ")
 
 
 def test_status_shows_each_users_chat_storage(settings: Settings) -> None:
