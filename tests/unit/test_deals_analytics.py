@@ -272,10 +272,10 @@ def test_fba_fee_estimated_without_keepa_fee_and_non_media_minimum() -> None:
 def test_bad_products_are_rejected_with_the_field_named() -> None:
     with pytest.raises(DealInputError, match="asin"):
         analyse_product({"asin": 5})
-    short = product(current={21: 1000})
-    short["csv"] = short["csv"][:10]
+    ragged = product(current={21: 1000})
+    ragged["csv"][3] = [1, 2, 3]
     with pytest.raises(DealInputError, match="csv"):
-        analyse_product(short)
+        analyse_product(ragged)
 
 
 def _fixture(path: Path) -> dict:

@@ -85,7 +85,7 @@ async def test_unreachable_raises_transport_error() -> None:
 async def test_batch_with_a_malformed_product_returns_results_and_errors(
         keepa_fixtures: Path) -> None:
     good = json.loads((keepa_fixtures / "product_B0F7XPYCSJ.json").read_text())["products"][0]
-    bad = {**good, "asin": "B0BADBADBA", "csv": good["csv"][:12]}
+    bad = {**good, "asin": "B0BADBADBA", "csv": "not a list"}
 
     def handler(request: httpx.Request) -> httpx.Response:
         assert request.url.params["asin"] == "B0F7XPYCSJ,B0BADBADBA,B0MISSING1"

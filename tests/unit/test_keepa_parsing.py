@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import keepa
 import pytest
 from keepa.models import backend as keepa_models
 
+from tests.unit.deal_builders import NOW
+from tools.deals.analytics import analyse_product
 from tools.keepa.errors import MalformedProduct
 from tools.keepa.parsing import validate_product, validate_products
 
@@ -36,7 +37,7 @@ def _product(keepa_fixtures: Path) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("mutate", "field"), [
-    (lambda p: p.update(csv=p["csv"][:20]), "csv"),
+    (lambda p: p.update(csv={"3": [1, 2]}), "csv"),
     (lambda p: p.pop("stats"), "stats"),
     (lambda p: p.update(stats=None), "stats"),
     (lambda p: p["stats"].update(current=None), "stats.current"),
@@ -61,12 +62,24 @@ def test_malformed_product_names_asin_and_field(keepa_fixtures: Path, mutate: An
     assert "B0F7XPYCSJ" in str(info.value)
 
 
-def test_short_csv_would_crash_keepa_but_is_a_typed_error(keepa_fixtures: Path) -> None:
+def test_older_narrower_csv_is_accepted_and_its_missing_slots_are_empty(
+        keepa_fixtures: Path) -> None:
+    """Keepa's 2025 answers carried a 34-wide csv: it validates (and is still checked slot by
+    slot), and the analytics read the slots it lacks as empty histories."""
     product = _product(keepa_fixtures)
-    product["csv"] = product["csv"][:30]
-    with pytest.raises(IndexError):
-        keepa.parse_csv(product["csv"])
-    with pytest.raises(MalformedProduct, match="has 30 entries, needs 36"):
+    product["csv"] = product["csv"][:34]
+    assert validate_product(product) is product
+    record = analyse_product(product, now=NOW)
+    assert record.sales_rank_history is not None  # slot 3 is still read
+    product["csv"][3] = [7554664, None]
+    with pytest.raises(MalformedProduct, match=r"csv\[3\] \(SALES\)"):
+        validate_product(product)
+
+
+def test_ragged_csv_is_a_typed_error(keepa_fixtures: Path) -> None:
+    product = _product(keepa_fixtures)
+    product["csv"][3] = product["csv"][3][:-1]
+    with pytest.raises(MalformedProduct, match="not a multiple of 2"):
         validate_product(product)
 
 
@@ -95,7 +108,7 @@ def test_batch_keeps_good_products_and_reports_bad_ones(keepa_fixtures: Path) ->
     good = _product(keepa_fixtures)
     short = _product(keepa_fixtures)
     short["asin"] = "B000SHORT1"
-    short["csv"] = short["csv"][:10]
+    short["csv"] = "junk"
     nameless = {"csv": None}
     ok, errors = validate_products([good, short, nameless, "junk"])
     assert [p["asin"] for p in ok] == ["B0F7XPYCSJ"]

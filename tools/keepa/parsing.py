@@ -1,9 +1,11 @@
 """Validate Keepa product dicts before anything indexes into them.
 
-A short or null-laden `csv` would crash consumers (and `keepa.parse_csv`, which indexes all 36
+A null-laden or ragged `csv` would crash consumers (and `keepa.parse_csv`, which indexes all 36
 history slots and assumes well-formed pairs/triplets) with IndexError for a whole batch. We
 check the shape first and turn every defect into a `MalformedProduct` naming the ASIN and
-field; batches keep the good products.
+field; batches keep the good products. A `csv` narrower than 36 is Keepa's older width (its
+2025 answers were 34 wide): accepted, the slots it lacks are empty, as for the stats arrays
+(consumers read slots through tools/deals/series.py, which treats an absent slot as null).
 
 Speed (>= 500 sandbox products/s, >= 50/s for a 600 KB history, one core: bench/keepa_parse.py):
 the structural check runs at C speed (`set(map(type, series))`); the keepa package's pydantic
@@ -61,9 +63,7 @@ def _all_ints(series: list[Any]) -> bool:
 def _check_csv(asin: str | None, csv: object) -> None:
     if not isinstance(csv, list):
         raise MalformedProduct(asin, "csv", f"must be a list, got {type(csv).__name__}")
-    if len(csv) < CSV_SLOTS:
-        raise MalformedProduct(asin, "csv", f"has {len(csv)} entries, needs {CSV_SLOTS}")
-    for idx in range(CSV_SLOTS):
+    for idx in range(min(len(csv), CSV_SLOTS)):
         series = csv[idx]
         if series is None:
             continue
