@@ -218,7 +218,8 @@ def _median(values: np.ndarray) -> float:
 
 def _in_months(months: np.ndarray, mask: int) -> np.ndarray:
     """Which entries fall in the months of a 12-bit mask (bit m-1 = month m)."""
-    return (np.left_shift(1, months - 1) & mask) != 0
+    found: np.ndarray = (np.left_shift(1, months - 1) & mask) != 0
+    return found
 
 
 def seasonal_months(months: np.ndarray, prices: np.ndarray) -> SeasonalMonths | None:
@@ -459,7 +460,7 @@ class _PricedSales:
 def _describe(product: dict[str, Any]) -> Fields:
     """What the product is: title, author, category path, image, Keepa's last update."""
     tree = product.get("categoryTree") or []
-    names = [c.get("name") for c in tree if isinstance(c, dict) and c.get("name")]
+    names = [str(c["name"]) for c in tree if isinstance(c, dict) and c.get("name")]
     root = product.get("rootCategory")
     last_update = product.get("lastUpdate")
     return {"asin": product["asin"], "title": product.get("title"),

@@ -72,8 +72,7 @@ def value_at(times: np.ndarray, values: np.ndarray, when: np.ndarray, *,
     """Value in effect at each `when` (last point at or before it), -1 where there is none."""
     if times.size == 0:
         return np.full(np.shape(when), -1, dtype=np.int64)
-    side = "left" if strictly_before else "right"
-    k = np.searchsorted(times, when, side=side) - 1
+    k = np.searchsorted(times, when, side="left" if strictly_before else "right") - 1
     out = values[np.clip(k, 0, None)]
     return np.where(k >= 0, out, -1)
 

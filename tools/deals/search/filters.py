@@ -34,13 +34,14 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import BinaryExpression, ColumnElement
 from sqlmodel import Session
 
+from tools.db import table_of
 from tools.deals import money as m
 from tools.deals.search.bounds import default_roi_floor
 from tools.models import Deal, DealStatus, RestrictionStatus, User, UserRestriction
 from tools.user_settings import UserSettings
 
-D = Deal.__table__
-R = UserRestriction.__table__
+D = table_of(Deal)
+R = table_of(UserRestriction)
 VISIBLE_STATUSES = (DealStatus.active.value, DealStatus.stale.value)
 
 SeasonalityLabel = Literal["textbook", "exam_prep", "holiday", "summer", "year_round"]
