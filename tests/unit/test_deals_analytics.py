@@ -57,6 +57,21 @@ def test_price_now_lowest_total_used_offer() -> None:
     assert rec.seller_id == "FBA_LIKE_NEW"
 
 
+def test_price_now_skips_offers_that_cannot_be_bought_and_prefers_the_better_condition(
+        ) -> None:
+    scam = offer(800, 0, condition=4, seller="SCAM")
+    scam["isScam"] = True
+    unshippable = offer(900, 0, condition=4, seller="NO_SHIP")
+    unshippable["isShippable"] = False
+    offers = [scam, unshippable,
+              offer(1500, 399, condition=5, seller="ACCEPTABLE"),  # 18.99
+              offer(1500, 399, condition=3, seller="VERY_GOOD"),  # 18.99, better condition
+              offer(1600, 299, condition=4, seller="GOOD")]  # 18.99, listed last
+    rec = analyse_product(product(offers=offers, live=[0, 1, 2, 3, 4],
+                                  current={21: 900}), now=NOW)
+    assert (rec.price_now, rec.condition, rec.seller_id) == (18.99, "very_good", "VERY_GOOD")
+
+
 def test_price_now_from_stats_without_offers() -> None:
     # lowest of the used-by-condition current prices (incl. shipping): 21.00 very good
     rec = analyse_product(product(current={19: 2500, 20: 2100, 21: 2200, 2: 1900}), now=NOW)

@@ -105,14 +105,15 @@ class PriceNow:
 
 def price_now_from_offers(offers: list[dict[str, Any]],
                           live_order: list[int] | None) -> PriceNow | None:
-    """Lowest total (price + shipping) live used offer.
+    """Lowest total (price + shipping) live used offer; on a tie, the better condition.
 
     Live offers are those listed in `liveOffersOrder` (all offers when it is None). An offer's
-    current price is the last triplet of its `offerCSV`. MFN offers with unknown shipping (-1)
-    are rejected; FBA offers with unknown shipping count as free shipping.
+    current price is the last triplet of its `offerCSV`. Offers Keepa flags `isScam` or
+    `isShippable: false` cannot be bought. MFN offers with unknown shipping (-1) are rejected;
+    FBA offers with unknown shipping count as free shipping.
     """
     indices = live_order if isinstance(live_order, list) else range(len(offers))
-    best: tuple[int, PriceNow] | None = None
+    best: tuple[int, int, PriceNow] | None = None  # (total, condition code: lower is better)
     for i in indices:
         if not isinstance(i, int) or not 0 <= i < len(offers):
             continue
@@ -120,6 +121,8 @@ def price_now_from_offers(offers: list[dict[str, Any]],
         cond = OFFER_CONDITIONS.get(offer.get("condition"))  # type: ignore[arg-type]
         ocsv = offer.get("offerCSV") or []
         if cond is None or len(ocsv) < 3:
+            continue
+        if offer.get("isScam") is True or offer.get("isShippable") is False:
             continue
         price, ship = ocsv[-2], ocsv[-1]
         if price is None or price <= 0:
@@ -130,9 +133,10 @@ def price_now_from_offers(offers: list[dict[str, Any]],
                 continue
             ship = 0
         total = int(price) + int(ship)
-        if best is None or total < best[0]:
-            best = (total, PriceNow(total / 100.0, cond, "offers", offer.get("sellerId"), fba))
-    return best[1] if best else None
+        rank = (total, int(offer["condition"]))
+        if best is None or rank < best[:2]:
+            best = (*rank, PriceNow(total / 100.0, cond, "offers", offer.get("sellerId"), fba))
+    return best[2] if best else None
 
 
 def price_now_from_stats(stats: dict[str, Any] | None) -> PriceNow | None:
