@@ -334,3 +334,23 @@ def test_list_at_never_exceeds_the_amazon_cap(prices: list[int], amazon_new: int
     if rec.list_at is not None:
         assert rec.list_at <= 0.9 * amazon_new / 100 + 0.005
         assert rec.list_at <= 1500
+
+
+def test_skipping_a_cheaper_scam_offer_is_said_in_missing() -> None:
+    scam = offer(199, 0, condition=2, seller="SCAM")
+    scam["isScam"] = True
+    far = offer(250, 0, condition=3, seller="NO_SHIP")
+    far["isShippable"] = False
+    rec = analyse_product(product(offers=[scam, far, offer(2464, 0, condition=4, seller="OK")],
+                                  current={21: 2464}), now=NOW)
+    assert (rec.price_now, rec.seller_id) == (24.64, "OK")
+    assert "$1.99" in rec.missing["offers"] and "scam" in rec.missing["offers"]
+    # nothing but a scam offer: no Price Now (so no profit), and the reason says why
+    rec = analyse_product(product(offers=[scam], current={}), now=NOW)
+    assert rec.price_now is None and rec.profit is None
+    assert "scam" in rec.missing["offers"]
+    # a scam offer dearer than Price Now changes nothing, so nothing is said
+    scam["offerCSV"] = [scam["offerCSV"][0], 9900, 0]
+    rec = analyse_product(product(offers=[scam, offer(2464, 0)], current={}), now=NOW)
+    assert rec.price_now == 24.64 and "offers" not in rec.missing
+

@@ -103,26 +103,31 @@ class PriceNow:
     is_fba: bool | None = None
 
 
-def price_now_from_offers(offers: list[dict[str, Any]],
-                          live_order: list[int] | None) -> PriceNow | None:
-    """Lowest total (price + shipping) live used offer; on a tie, the better condition.
+def untrusted_offer(offer: dict[str, Any]) -> bool:
+    """Keepa marks an offer `isScam` (a live scam listing, often absurdly cheap) or
+    `isShippable: false` (it cannot reach a US buyer): neither can be bought, so neither is
+    Price Now (docs/domain.md "Deal analytics")."""
+    return bool(offer.get("isScam")) or offer.get("isShippable") is False
+
+
+def price_now_from_offers(offers: list[dict[str, Any]], live_order: list[int] | None, *,
+                          skip_untrusted: bool = True) -> PriceNow | None:
+    """Lowest total (price + shipping) live used offer; on equal totals the better condition.
 
     Live offers are those listed in `liveOffersOrder` (all offers when it is None). An offer's
-    current price is the last triplet of its `offerCSV`. Offers Keepa flags `isScam` or
-    `isShippable: false` cannot be bought. MFN offers with unknown shipping (-1) are rejected;
-    FBA offers with unknown shipping count as free shipping.
+    current price is the last triplet of its `offerCSV`. MFN offers with unknown shipping (-1)
+    are rejected; FBA offers with unknown shipping count as free shipping. Scam and unshippable
+    offers are skipped unless `skip_untrusted=False` (to tell whether skipping moved the price).
     """
     indices = live_order if isinstance(live_order, list) else range(len(offers))
-    best: tuple[int, int, PriceNow] | None = None  # (total, condition code: lower is better)
+    best: tuple[int, int, PriceNow] | None = None
     for i in indices:
         if not isinstance(i, int) or not 0 <= i < len(offers):
             continue
         offer = offers[i]
         cond = OFFER_CONDITIONS.get(offer.get("condition"))  # type: ignore[arg-type]
         ocsv = offer.get("offerCSV") or []
-        if cond is None or len(ocsv) < 3:
-            continue
-        if offer.get("isScam") is True or offer.get("isShippable") is False:
+        if cond is None or len(ocsv) < 3 or (skip_untrusted and untrusted_offer(offer)):
             continue
         price, ship = ocsv[-2], ocsv[-1]
         if price is None or price <= 0:
@@ -133,9 +138,11 @@ def price_now_from_offers(offers: list[dict[str, Any]],
                 continue
             ship = 0
         total = int(price) + int(ship)
-        rank = (total, int(offer["condition"]))
-        if best is None or rank < best[:2]:
-            best = (*rank, PriceNow(total / 100.0, cond, "offers", offer.get("sellerId"), fba))
+        # a lower condition code is a better condition (2 like new ... 5 acceptable)
+        rank = int(offer["condition"])
+        if best is None or (total, rank) < best[:2]:
+            best = (total, rank, PriceNow(total / 100.0, cond, "offers", offer.get("sellerId"),
+                                          fba))
     return best[2] if best else None
 
 
@@ -487,7 +494,11 @@ def _live_offers_state(offers: list[dict[str, Any]], live: list[Any],
         fields["offers_used"] = sum(1 for o in live_offers
                                     if o.get("condition") in OFFER_CONDITIONS)
     pn = price_now_from_offers(offers, live)
-    missing = {} if pn else {"price_now": "no live used offer with a known total price"}
+    missing: Missing = {} if pn else {"price_now": "no live used offer with a known total price"}
+    raw = price_now_from_offers(offers, live, skip_untrusted=False)
+    if raw is not None and (pn is None or raw.price < pn.price):
+        missing["offers"] = (f"a ${raw.price:.2f} used offer Keepa marks as a scam or not "
+                             "shippable was skipped for Price Now")
     return fields, missing, pn
 
 
