@@ -2,8 +2,8 @@
 
 Asks the in-process sandbox (SandboxMarket behind its Keepa-compatible app, httpx ASGI
 transport, a SimClock) the three requests of the calibration file
-(tools/keepa/calibration/README.md) and computes every statistic of the file on its answers
-with the same code and definitions (tools.keepa.calibration), then compares sandbox vs real:
+(tools/sandbox/calibration/README.md) and computes every statistic of the file on its answers
+with the same code and definitions (tools.sandbox.calibration), then compares sandbox vs real:
 
 - when: the real captures' months, as many scans as the real sample pooled. broad: one scan
   on 2025-04-15; arbitrage_deep: 15 scans every 3 days from 2025-04-16 (page 0 each);
@@ -14,7 +14,7 @@ with the same code and definitions (tools.keepa.calibration), then compares sand
 - offers: /product/ with offers=20, stats=90, history=0 for --offer-products used books that
   have offers, drawn (seeded) from the last arbitrage scan's rows with a used offer count > 0
   (the real sample is the books the arbitrage projects looked at more closely).
-- tolerance: see tools/keepa/calibration/compare.py (also printed under "tolerance").
+- tolerance: see tools/sandbox/calibration/compare.py (also printed under "tolerance").
 
 Prints ONE JSON document: per stratum and statistic {sandbox, real, pass, counted}, offers,
 product_rank_drops, the scans taken, and a summary ("passed/compared statistics"). Exits 1
@@ -39,7 +39,7 @@ import httpx
 import numpy as np
 
 from tools.clock import SimClock
-from tools.keepa.calibration import (
+from tools.sandbox.calibration import (
     Stratum,
     compare,
     deal_stats,
@@ -48,7 +48,7 @@ from tools.keepa.calibration import (
     product_rank_drops,
     strata,
 )
-from tools.keepa.calibration.stats import COUNT_USED, Row
+from tools.sandbox.calibration.stats import COUNT_USED, Row
 from tools.sandbox.keepa import SandboxMarket, create_app
 
 MARKET_START = datetime(2025, 4, 1, tzinfo=UTC)

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tools.keepa.calibration import (
+from tools.sandbox.calibration import (
     compare,
     deal_stats,
     live_flags,
@@ -23,8 +23,8 @@ from tools.keepa.calibration import (
     scan_rows,
     strata,
 )
-from tools.keepa.calibration.compare import close, compare_one
 from tools.keepa.conventions import KEEPA_EPOCH_OFFSET_MIN
+from tools.sandbox.calibration.compare import close, compare_one
 
 BOOKS, TOYS = 283155, 165793011
 M0 = 7_000_000  # Keepa minute of page 0; page 1 is two minutes later

@@ -7,8 +7,8 @@ each is defined), the computation of those statistics from raw /deal/ and /produ
 answers; a real capture could be fed the same way.
 """
 
-from tools.keepa.calibration.compare import compare
-from tools.keepa.calibration.stats import (
+from tools.sandbox.calibration.compare import compare
+from tools.sandbox.calibration.stats import (
     deal_stats,
     live_flags,
     offer_stats,
@@ -16,7 +16,7 @@ from tools.keepa.calibration.stats import (
     profit_usd,
     scan_rows,
 )
-from tools.keepa.calibration.strata import Stratum, load_calibration, strata
+from tools.sandbox.calibration.strata import Stratum, load_calibration, strata
 
 __all__ = ["Stratum", "compare", "deal_stats", "live_flags", "load_calibration",
            "offer_stats", "product_rank_drops", "profit_usd", "scan_rows", "strata"]

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tools.keepa.calibration.stats import NINETY, USED, Row, scan_rows, window_value
+from tools.sandbox.calibration.stats import NINETY, USED, Row, scan_rows, window_value
 
 CALIBRATION_FILE = Path(__file__).with_name("keepa_used_books.json")
 DEEP_MIN_DP = 67  # arbitrage_deep: rows with a 90-day USED deltaPercent >= 67

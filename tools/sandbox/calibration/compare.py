@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tools.keepa.calibration.stats import QUANTILES
+from tools.sandbox.calibration.stats import QUANTILES
 
 FACTOR = 1.5
 SHARE_POINTS = 5.0
