@@ -53,11 +53,23 @@ NOUNS = ["House", "Road", "Secret", "Daughter", "Storm", "Light", "Island", "Pro
 PRODUCTS = {"toys": "Puzzle 1000 Pieces", "electronics": "USB-C Charging Cable",
             "home": "Ceramic Vase", "beauty": "Hydrating Face Serum"}
 # deep mispricings: share of products that get them, their depth (fraction off), length (days)
-DEEP_SHARE = 0.25
-DEEP_DEPTH = (0.6, 0.85)
-DEEP_LEN_DAYS = (3.0, 10.0)
-AUTHORS = ["Smith", "Garcia", "Chen", "Johnson", "Patel", "Nguyen", "Miller", "Okafor",
-           "Rossi", "Kowalski", "Haddad", "Larsen"]
+DEEP_SHARE = 0.6
+DEEP_DEPTH = (0.4, 0.8)
+DEEP_LEN_DAYS = (7.0, 40.0)
+DEEP_PERIOD_DAYS = (90.0, 240.0)
+FIRST_NAMES = ["Mary", "James", "Linda", "Robert", "Wei", "Priya", "Carlos", "Anna", "David",
+               "Fatima", "John", "Elena", "Michael", "Sarah", "Kenji", "Laura"]
+LAST_NAMES = ["Smith", "Garcia", "Chen", "Johnson", "Patel", "Nguyen", "Miller", "Okafor",
+              "Rossi", "Kowalski", "Haddad", "Larsen", "Campbell", "Stewart", "Hewitt", "Mankiw"]
+TEXTBOOK_FORMS = ["{s}: Concepts and Connections", "{s}: A Modern Approach",
+                  "{s}: Principles and Practice", "Introduction to {s}", "Fundamentals of {s}",
+                  "{a}'s {s}", "{s}: An Applied Approach", "Essentials of {s}"]
+NONFICTION = ["The Long Road Home", "A People's History", "The Quiet Economy", "Deep Work",
+              "The Art of Saving", "Small Habits", "The River Kings", "Founding Letters"]
+SUBTITLES = ["A Memoir", "How Ordinary People Changed History", "Lessons from a Life in Business",
+             "The Untold Story", "A Practical Guide"]
+BOOK_SUBCATEGORIES = [1000, 2, 3, 4, 5, 9, 10, 48, 173507, 465600, 4992, 8975347011,
+                      69766, 4736, 75, 227, 266162]
 
 
 def _isbn10(digits: np.ndarray) -> str:
@@ -97,6 +109,7 @@ class Catalog:
     crawl_phase: np.ndarray  # hours
     weight_g: np.ndarray
     dims_mm: np.ndarray  # (n, 3) length, width, height
+    ranked: np.ndarray  # bool: False = Keepa shows no sales rank for it
 
     @property
     def index(self) -> dict[str, int]:
@@ -127,72 +140,109 @@ class Catalog:
         kind = KIND_NAMES[self.kind[i]]
         r = np.random.default_rng([self.seed, i, 7])
         if kind == "textbook":
-            return (f"{WORDS[r.integers(len(WORDS))]}: {WORDS[r.integers(len(WORDS))]} "
-                    f"Principles and Applications, {ordinal(int(r.integers(2, 14)))} Edition")
+            subject = WORDS[r.integers(len(WORDS))]
+            edition = f", {ordinal(int(r.integers(2, 14)))} Edition" if r.random() < 0.8 else ""
+            form = TEXTBOOK_FORMS[r.integers(len(TEXTBOOK_FORMS))]
+            return form.format(s=subject, a=LAST_NAMES[self._author_ix(i)[1]]) + edition
         if kind == "exam_prep":
             exam = ["MCAT", "LSAT", "GRE", "NCLEX-RN", "CPA", "SAT", "GMAT"][r.integers(7)]
-            return f"{exam} Prep {2023 + int(r.integers(0, 3))}: Practice Tests and Review"
-        if kind in ("fiction", "nonfiction"):
-            return f"{FICTION[r.integers(len(FICTION))]} {NOUNS[r.integers(len(NOUNS))]}" + (
-                "" if kind == "fiction" else f": A {WORDS[r.integers(len(WORDS))]} Story")
+            return f"{exam} Prep {2021 + int(r.integers(0, 5))}: Practice Tests and Review"
+        if kind == "fiction":
+            return f"{FICTION[r.integers(len(FICTION))]} {NOUNS[r.integers(len(NOUNS))]}"
+        if kind == "nonfiction":
+            topic = NONFICTION[r.integers(len(NONFICTION))]
+            return f"{topic}: {SUBTITLES[r.integers(len(SUBTITLES))]}"
         return f"{PRODUCTS[kind]} Model {int(r.integers(100, 999))}"
+
+    def _author_ix(self, i: int) -> tuple[int, int]:
+        r = np.random.default_rng([self.seed, i, 8])
+        return int(r.integers(len(FIRST_NAMES))), int(r.integers(len(LAST_NAMES)))
 
     def author(self, i: int) -> str | None:
         if self.kind[i] not in BOOK_KINDS:
             return None
-        r = np.random.default_rng([self.seed, i, 8])
-        return f"{'ABCDEFGHJKLMNPRSTW'[r.integers(18)]}. {AUTHORS[r.integers(len(AUTHORS))]}"
+        first, last = self._author_ix(i)
+        return f"{FIRST_NAMES[first]} {LAST_NAMES[last]}"
+
+    def categories(self, i: int) -> list[int]:
+        """Product i's category ids: its leaf, and for books a few related subject nodes
+        (Keepa lists 1-20 per product)."""
+        leaf = KINDS[int(self.kind[i])][2][int(self.leaf[i])][0]
+        if self.kind[i] not in BOOK_KINDS:
+            return [leaf]
+        r = np.random.default_rng([self.seed, i, 9])
+        extra = r.choice(BOOK_SUBCATEGORIES, size=int(r.integers(0, 7)), replace=False)
+        return [leaf, *(int(x) for x in extra if int(x) != leaf)]
 
 
 def _deep_mispricings(seed: int, n: int, period: np.ndarray, length: np.ndarray,
-                      depth: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Give DEEP_SHARE of products occasional deep mispricings (the deals arbitrage lives on).
+                      depth: np.ndarray, base_used: np.ndarray, book: np.ndarray,
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Give some books long stretches of deep underpricing (the deals arbitrage lives on).
 
-    Ordinary dips (25-60 % off) rarely beat the fixed costs of a used book (tax, prep, inbound
-    shipping, referral, FBA and closing fees), so with them alone about 1 % of deal-query rows
-    were profitable. A minority of listings gets deeply underpriced now and then (a seller
-    clearing stock, a wrong edition or condition, a repricer gone wrong) for days at a time:
-    with these, a few percent of the rows are profitable at any moment (measured with the
-    policy-default money: 3.8-4.1 % of ~4,000 rows at 15,000 products, seed 42, days 0/3/6), mostly
-    the higher-priced books and textbooks. Drawn from their own seeded stream, so every other
-    parameter of the catalog is unchanged.
+    Real arbitrage deals are mostly long-lived low prices: a used copy listed at 50-80 % under
+    the 90-day average that stays there for weeks (the week window rarely shows the drop, the
+    90-day window always does). Ordinary dips (8-35 % off, a few days) never beat the fixed
+    costs of a used book. So DEEP_SHARE of the books worth more than ~$25 get such stretches
+    every few months. Drawn from their own seeded stream, so the other parameters are unchanged.
     """
     rng = np.random.default_rng([seed, 0xDEE9])
-    deep = rng.random(n) < DEEP_SHARE
-    period = np.where(deep & ~np.isfinite(period), rng.uniform(12, 60, n), period)
+    deep = (rng.random(n) < DEEP_SHARE) & book & (base_used >= 3000)
+    period = np.where(deep, rng.uniform(*DEEP_PERIOD_DAYS, n), period)
     length = np.where(deep, rng.uniform(*DEEP_LEN_DAYS, n), length)
     depth = np.where(deep, rng.uniform(*DEEP_DEPTH, n), depth)
     return period, length, depth
 
 
 def build_catalog(n: int, seed: int) -> Catalog:
-    """Draw every product's parameters; ~10 ms for 20,000 products."""
+    """Draw every product's parameters; ~10 ms for 20,000 products.
+
+    Calibrated against real Keepa answers for used books (tools/sandbox/calibration): most
+    used books are cheap ($2-$10) and slow (a sale every few months, rank in the millions),
+    textbooks dearer; ranks have a long tail with no cap pile-up and ~7 % of books have no
+    rank at all; a few used offers each (median ~6); popular products are re-crawled hourly,
+    slow ones every day or two.
+    """
     rng = np.random.default_rng([seed, 0xCA7A])
     shares = np.array([k[4] for k in KINDS])
     kind = rng.choice(len(KINDS), size=n, p=shares / shares.sum())
     leaf = rng.integers(0, 2, size=n) % np.array([len(k[2]) for k in KINDS])[kind]
     book = np.isin(kind, list(BOOK_KINDS))
-    textbook = kind == 0
-    # used prices: textbooks $25-$150, other books $5-$30, other goods $10-$60
-    base_used = np.where(textbook, rng.lognormal(np.log(5500), 0.5, n),
-                         np.where(book, rng.lognormal(np.log(1300), 0.5, n),
+    textbook = (kind == 0) | (kind == 1)
+    # used prices: textbooks and exam prep median ~$35, other books ~$5, other goods ~$25
+    base_used = np.where(textbook, rng.lognormal(np.log(3500), 0.8, n),
+                         np.where(book, rng.lognormal(np.log(520), 0.7, n),
                                   rng.lognormal(np.log(2500), 0.4, n)))
-    base_used = np.clip(base_used, 400, 40000).astype(np.int64)
+    base_used = np.clip(base_used, 150, 40000).astype(np.int64)
     new_mult = rng.uniform(1.4, 2.6, n)
-    has_amazon = rng.random(n) < np.where(book, 0.3, 0.5)
     list_price = (base_used * new_mult * rng.uniform(1.1, 1.5, n)).astype(np.int64)
-    velocity = rng.lognormal(np.log(0.15), 1.2, n).clip(0.003, 15)
-    rank_low = np.clip(60_000 / (velocity + 0.02) * rng.uniform(0.5, 1.5, n), 50, 3_000_000)
-    rank_high = np.clip(rank_low * rng.uniform(4, 15, n), 1000, 8_000_000)
-    used_count = np.where(book, rng.integers(2, 40, n), rng.integers(0, 6, n))
-    dip_prone = rng.random(n) < 0.45
+    # sales per day: most books sell a few times a year; textbooks more often
+    velocity = np.where(textbook, rng.lognormal(np.log(0.03), 1.3, n),
+                        rng.lognormal(np.log(0.01), 1.4, n)).clip(0.0005, 15)
+    # the rank a sale lifts the product to, and the slow-selling level it sinks back to
+    rank_low = np.clip(110_000 / velocity ** 0.6 * rng.uniform(0.6, 1.4, n), 50, 12_000_000)
+    ceiling = rng.lognormal(np.log(3_500_000), 0.5, n).clip(1_200_000, 20_000_000)
+    rank_high = np.clip(np.minimum(rank_low * rng.uniform(3, 8, n), ceiling), 1000, None)
+    ranked = ~book | (rng.random(n) >= 0.07)  # ~7 % of books carry no sales rank
+    used_count = np.where(book, rng.lognormal(np.log(6), 0.75, n).clip(1, 60).astype(np.int64),
+                          rng.integers(0, 6, n))
+    dip_prone = rng.random(n) < 0.6
     dip_period = np.where(dip_prone, rng.uniform(12, 60, n), np.inf)
-    dip_phase = rng.uniform(0, 60, n)
+    dip_phase = rng.uniform(0, 240, n)
     dip_len = rng.uniform(1.0, 5.0, n)
-    dip_depth = rng.uniform(0.25, 0.6, n)
-    dip_period, dip_len, dip_depth = _deep_mispricings(seed, n, dip_period, dip_len, dip_depth)
-    crawl_h = rng.choice([1.0, 2.0, 4.0, 6.0, 12.0, 24.0, 48.0], size=n,
-                         p=[0.05, 0.1, 0.2, 0.2, 0.2, 0.15, 0.1])
+    dip_depth = rng.uniform(0.08, 0.35, n)
+    dip_period, dip_len, dip_depth = _deep_mispricings(seed, n, dip_period, dip_len, dip_depth,
+                                                       base_used, book)
+    deep = dip_depth >= DEEP_DEPTH[0]
+    # sellers who underprice for weeks are mostly alone on the listing, rarely next to Amazon
+    used_count = np.where(deep & book, np.maximum(1, (used_count * 0.6).astype(np.int64)),
+                          used_count)
+    has_amazon = rng.random(n) < np.where(deep, 0.3, np.where(book, 0.45, 0.5))
+    velocity = np.where(deep, velocity * 0.5, velocity)  # they sell slowly: that is why
+    fast = velocity > 0.02
+    crawl_h = np.where(fast, rng.choice([1.0, 2.0, 3.0, 4.0, 6.0], size=n,
+                                        p=[0.25, 0.3, 0.2, 0.15, 0.1]),
+                       rng.choice([6.0, 12.0, 24.0, 48.0], size=n, p=[0.2, 0.3, 0.3, 0.2]))
     crawl_phase = rng.uniform(0, 48, n)
     weight_g = np.where(textbook, rng.integers(600, 2500, n),
                         np.where(book, rng.integers(150, 700, n), rng.integers(50, 3000, n)))
@@ -219,4 +269,4 @@ def build_catalog(n: int, seed: int) -> Catalog:
                    velocity=velocity, rank_low=rank_low, rank_high=rank_high,
                    used_count=used_count, dip_period=dip_period, dip_phase=dip_phase,
                    dip_len=dip_len, dip_depth=dip_depth, crawl_h=crawl_h,
-                   crawl_phase=crawl_phase, weight_g=weight_g, dims_mm=dims)
+                   crawl_phase=crawl_phase, weight_g=weight_g, dims_mm=dims, ranked=ranked)

@@ -121,6 +121,13 @@ class MarketCore:
         phase = math.fmod(float(self.catalog.crawl_phase[i]) * 60, period)
         return int(math.floor((now - phase) / period) * period + phase)
 
+    def first_crawl_after(self, i: int, t: int) -> int:
+        """Keepa minute of product i's first background refresh at or after minute `t`
+        (when Keepa sees a change that happened at `t`)."""
+        period = float(self.catalog.crawl_h[i]) * 60
+        phase = math.fmod(float(self.catalog.crawl_phase[i]) * 60, period)
+        return int(math.ceil((t - phase) / period) * period + phase)
+
     def crawl_times(self, now: int) -> np.ndarray:
         """Keepa minute of each product's last background refresh (vectorized)."""
         period = self.catalog.crawl_h * 60

@@ -35,7 +35,9 @@ from tools.sandbox.keepa.stats import N_TYPES
 
 DEAL_INTERVALS = (2, 7, 30, 90)  # day (Keepa uses 48 h), week, month, 90 days
 _DEAL_DAYS = np.array(DEAL_INTERVALS)
-RECENT_MIN = 12 * 60  # /deal/ only lists products updated in the last 12 h
+# /deal/ lists products updated in the last day: real answers hold rows 15-21 h old
+# (tools/sandbox/calibration, stratum "broad"), so Keepa's window is not 12 h as once assumed
+RECENT_MIN = 24 * 60
 MAX_SCANS = 8  # candidate scans kept (selections x market minutes)
 DEAL_CACHE_PER_PRODUCT = 8  # deal objects kept per cached product history
 
@@ -85,8 +87,8 @@ class Deals:
             page = int(selection.get("page", 0))
             price_types = selection.get("priceTypes") or [0]
             pt = int(price_types[0] if isinstance(price_types, list) else price_types)
-            date_range = int(selection.get("dateRange", 1))
-            sort_type = int(selection.get("sortType", 1))
+            date_range = int(selection.get("dateRange", 0))  # Keepa's default: the day window
+            sort_type = int(selection.get("sortType", 0))
         except (TypeError, ValueError) as err:
             raise SandboxError(400, f"invalid deal selection: {err}") from None
         if not 0 <= date_range <= 3 or not 0 <= pt < N_TYPES or page < 0:
@@ -112,11 +114,13 @@ class Deals:
                # negative: the same order inverted
                -2: lambda d: d["delta"][date_range][pt], -3: lambda d: rank(d, -1),
                -4: lambda d: d["deltaPercent"][date_range][pt],
-               }.get(sort_type, lambda d: -d["lastUpdate"])
-        # Keepa sorts the whole result. The candidates already come in the exact order of
-        # sortType 1 (creation date) and of the default (last update), so those pages are
-        # evaluated lazily; the other orders need every candidate evaluated once per scan.
-        lazy = abs(sort_type) not in (2, 3, 4)
+               }.get(sort_type, lambda d: d["lastUpdate"])
+        # Keepa sorts the whole result. The candidates already come in the exact order of the
+        # default (0: Keepa's own order, which real answers show as the least recently updated
+        # first), so those pages are evaluated lazily; the other orders (a deal's creation date
+        # is when its current price was set: in its history) need every candidate evaluated
+        # once per scan.
+        lazy = sort_type not in (1, 2, 3, 4, -2, -3, -4)
         need = (page + 1) * 150 if lazy else math.inf
         ranges = bool(selection.get("isRangeEnabled", False))
         with scan.lock:
@@ -147,13 +151,15 @@ class Deals:
                 scan.matches.sort(key=lambda m: m[0])  # stable: ties keep candidate order
                 scan.sorted = True
             rows = scan.matches[page * 150:(page + 1) * 150]
+            # category counts cover the whole result (what is evaluated of it, for the lazy
+            # default order), not the page
+            roots = self.market.catalog.root()[[i for _, i, _ in scan.matches]]
+            ids, counts = np.unique(roots, return_counts=True)
+            cats = dict(zip(ids.tolist(), counts.tolist(), strict=True))
         if lazy:
-            rows = sorted(rows, key=lambda m: m[0])  # ties within a creation date / minute
+            rows = sorted(rows, key=lambda m: m[0])  # ties within one update minute
         dr = self._deals_at([(i, at) for _, i, at in rows])
-        cats: dict[int, int] = {}
-        for d in dr:
-            cats[d["rootCat"]] = cats.get(d["rootCat"], 0) + 1
-        return {"dr": dr, "drDateIndex": [0, 0, 0, 0],
+        return {"dr": dr, "drDateIndex": [], "dealsCached": False,
                 "categoryIds": list(cats), "categoryNames": [ROOT_NAMES[x] for x in cats],
                 "categoryCount": list(cats.values())}
 
@@ -184,29 +190,18 @@ class Deals:
             order = np.argsort(-(c.base_used[idx] * depth[idx]), kind="stable")
         elif sort_type == 4:
             order = np.argsort(-depth[idx], kind="stable")
-        elif sort_type == 1:  # newest deal first: exactly the dict's creationDate
-            order = np.argsort(-self.creation_dates(idx, crawled[idx]), kind="stable")
-        else:
+        elif sort_type == 1:  # newest deal first: most recently crawled candidates first
             order = np.argsort(-crawled[idx], kind="stable")
+        else:  # Keepa's own order: least recently updated first (exact: lastUpdate = crawl)
+            order = np.argsort(crawled[idx], kind="stable")
         return idx[order], crawled
-
-    def creation_dates(self, idx: np.ndarray, at: np.ndarray) -> np.ndarray:
-        """When each product's current deal appeared (Keepa minutes), seen at `at`: the start
-        of the day its price dip began, else the crawl itself."""
-        c = self.market.catalog
-        at = at.astype(np.int64)
-        period = c.dip_period[idx]
-        pos = np.mod((at // DAY - self.market.start_day) - c.dip_phase[idx], period)
-        dip = np.isfinite(period) & (pos < c.dip_len[idx])
-        start = np.where(dip, np.trunc((at // DAY - np.where(dip, pos, 0)) * DAY), 0)
-        return np.where(dip, np.maximum(self.market.t0, start.astype(np.int64)), at)
 
     @staticmethod
     def _deal_matches(d: dict[str, Any], sel: dict[str, Any], pt: int, dr: int,
                       ranges: bool) -> bool:
         cur = d["current"][pt]
-        if cur < 0:
-            return False
+        if cur < 0 or d["delta"][dr][pt] <= 0:
+            return False  # Keepa lists only prices that dropped in the requested window
         if sel.get("isFilterEnabled"):
             if sel.get("mustNotHaveAmazonOffer") and d["current"][AMAZON] > 0:
                 return False
@@ -296,12 +291,18 @@ class Deals:
         for w in (30, 90, 180, 365):
             m = rank.t[1:] >= at - w * DAY
             drops[f"salesRankDrops{w}"] = int(((rank.v[1:] < rank.v[:-1]) & m).sum())
-        created = int(self.creation_dates(np.array([i]), np.array([at]))[0])
+        if rank.v[-1:].tolist() == [-1] and len(rank.v) <= 1:
+            drops = dict.fromkeys(drops, -1)  # no rank history: Keepa reports -1
+        # a deal is as old as its current used price, as Keepa saw it: at the first crawl
+        # after the change (else: the crawl that listed it)
+        created = self.market.first_crawl_after(i, since[USED]) if since[USED] > 0 else at
+        created = min(created, at)
         return {"asin": c.asins[i], "parentAsin": None, "title": c.title(i),
-                "rootCat": KINDS[k][1], "categories": [KINDS[k][2][int(c.leaf[i])][0]],
+                "rootCat": KINDS[k][1], "categories": c.categories(i),
                 "lastUpdate": at, "creationDate": created, "current": cur, "avg": avg,
                 "delta": delta, "deltaPercent": dpct, "deltaLast": last, "currentSince": since,
                 "image": [ord(ch) for ch in "sandbox.jpg"], "lightningEnd": 0,
+                "lightningStart": 0, "backInStock": False, "dateIntervalIndex": 0, "flags": 0,
                 "warehouseCondition": 0, "warehouseConditionComment": None, "minRating": -1,
                 **drops}
 

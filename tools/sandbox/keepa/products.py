@@ -117,12 +117,9 @@ class Products:
                 offer_list, stat_extra = offers_of(market.seed, self.sellers, i, cur,
                                                    entries[p].used_ship, at_p, offers)
                 product["offers"] = offer_list
-                product["liveOffersOrder"] = sorted(
-                    range(len(offer_list)),
-                    key=lambda j, ol=offer_list: ol[j]["offerCSV"][-2] + max(
-                        0, ol[j]["offerCSV"][-1]))
+                product["liveOffersOrder"] = stat_extra.pop("liveOffersOrder", [])
                 product["offersSuccessful"] = True
-                found = len(offer_list)
+                found = len(product["liveOffersOrder"])  # Keepa charges the live ones
                 last_seen = self._offers_seen.get(i)
                 fresh = last_seen is not None and now - last_seen < costs.OFFERS_FRESH_MIN
                 self._offers_seen[i] = now
@@ -209,7 +206,7 @@ class Products:
             "asin": asin, "author": c.author(i), "availabilityAmazon": -1,
             "binding": KINDS[k][3], "brand": None if book else "Sandbox Goods",
             "buyBoxEligibleOfferCounts": [1, 0, 0, 0, 0, 0, 0, 0],
-            "buyBoxSellerIdHistory": None, "categories": [leaf_id],
+            "buyBoxSellerIdHistory": None, "categories": c.categories(i),
             "categoryTree": [{"catId": root, "name": ROOT_NAMES[root]},
                              {"catId": leaf_id, "name": leaf_name}],
             "color": None, "coupon": None, "csv": None,

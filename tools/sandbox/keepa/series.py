@@ -16,7 +16,7 @@ The market, per product:
 - lowest used price: re-priced every week or so and at every sale, lower inside the catalog's
   deal dips; the acceptable-condition offer is the one that moves at every sale, the better
   conditions only re-price weekly, and USED is the lowest of them;
-- sales rank: after each sale's drop it climbs 2.5 %/hour up to the catalog's rank_high; a
+- sales rank: after each sale's drop it climbs 0.2 % an hour up to the catalog's rank_high; a
   drop is always at least 2 % below the rank shown before it, so salesRankDrops count sales
   (merged when two sales fall between the same two observations, as on Keepa);
 - new / Amazon / buy box / new offer count: weekly change points; reviews and rating monthly.
@@ -55,7 +55,7 @@ DT_BITS = 23  # minutes since the market's t0 in a key: 2**23 min = 5,825 days
 DT_MASK = (1 << DT_BITS) - 1
 MAX_SPAN = DT_MASK - 10 * DAY  # keys also hold a few events just past the horizon
 
-RANK_DRIFT = 0.025  # rank climbs 2.5 % per hour after a sale
+RANK_DRIFT = 0.002  # rank climbs 0.2 % of its post-sale level an hour (x2.4 in a month)
 RANK_STEP = 0.98  # a sale's rank drop is at least 2 % below the rank shown before it
 
 # hash streams (one per kind of random draw)
@@ -341,7 +341,9 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
     l_own, l_j, leave_dt = _process(keys, S_LEAVE, np.full(n_p, 20.0 * DAY), span)
     back_dt = leave_dt + np.floor(-np.log(uniform(keys[l_own], S_BACK, l_j)) * 10 * DAY
                                   ).astype(np.int64)
-    r_own, _, r_dt = _process(keys, S_REPRICE, np.full(n_p, 7.0 * DAY), span)
+    # re-prices: repricers move a book's lowest used price every 1.5-5 days on average
+    rp_mean = (1.5 + 3.5 * uniform(keys, S_REPRICE, np.full(n_p, 1 << 30, dtype=np.int64))) * DAY
+    r_own, _, r_dt = _process(keys, S_REPRICE, rp_mean, span)
     stock = (cat.used_count[ids].astype(np.int64)
              + np.ceil(rate * SEASON[kind].max(axis=1) * 8).astype(np.int64) + 1)
     t0_key = np.arange(n_p, dtype=np.int64) << (DT_BITS + 3)
@@ -375,7 +377,7 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
     pk_keys = keys[p_own]
     z_acc, z_new = _noise2(pk_keys, S_UNOISE, p_dt)
     z_vg, z_good = _noise2(pk_keys, S_CNOISE, p_dt)
-    noise = 1 + 0.08 * z_acc
+    noise = 1 + 0.10 * z_acc
     day_rel = (p_day + t0 // DAY - start_day).astype(np.float64)
     period = cat.dip_period[ids][p_own]
     finite = np.isfinite(period)
@@ -415,7 +417,7 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
     z_new, _ = _noise2(nk, S_NEW, n_j)
     new = (np.round(new_base[n_own] * (1 + 0.05 * z_new) / 10) * 10 - 1).astype(np.int64)
     u_cnew, u_amz, u_off = _uniforms(nk, S_CNEW, n_j, 3)
-    count_new = 1 + np.floor(u_cnew * 24).astype(np.int64)
+    count_new = 1 + np.floor(u_cnew * 4).astype(np.int64)
     amz = np.round(new_base[n_own] * (0.95 + 0.1 * u_amz) / 10) * 10 - 1
     amz = np.where(u_off < 0.2, -1, amz).astype(np.int64)
     has_amz = cat.has_amazon[ids][n_own]
@@ -493,6 +495,7 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
     else:
         rank = high[rk_own]
     rank = np.maximum(1, rank).astype(np.int64)
+    rank = np.where(cat.ranked[ids][rk_own], rank, -1)  # some books carry no rank at all
 
     # ---- reviews and rating: monthly
     n_months = -(-span // (30 * DAY))
