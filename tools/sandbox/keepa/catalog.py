@@ -53,10 +53,14 @@ NOUNS = ["House", "Road", "Secret", "Daughter", "Storm", "Light", "Island", "Pro
 PRODUCTS = {"toys": "Puzzle 1000 Pieces", "electronics": "USB-C Charging Cable",
             "home": "Ceramic Vase", "beauty": "Hydrating Face Serum"}
 # deep mispricings: share of products that get them, their depth (fraction off), length (days)
-DEEP_SHARE = 0.6
+DEEP_SHARE = 0.3
 DEEP_DEPTH = (0.4, 0.8)
 DEEP_LEN_DAYS = (7.0, 40.0)
 DEEP_PERIOD_DAYS = (90.0, 240.0)
+SPIKE_SHARE = 0.35
+SPIKE_RISE = (1.5, 3.5)  # fraction above the ordinary price
+SPIKE_LEN_DAYS = (20.0, 60.0)
+SPIKE_PERIOD_DAYS = (150.0, 300.0)
 FIRST_NAMES = ["Mary", "James", "Linda", "Robert", "Wei", "Priya", "Carlos", "Anna", "David",
                "Fatima", "John", "Elena", "Michael", "Sarah", "Kenji", "Laura"]
 LAST_NAMES = ["Smith", "Garcia", "Chen", "Johnson", "Patel", "Nguyen", "Miller", "Okafor",
@@ -124,9 +128,20 @@ class Catalog:
         return np.array([k[1] for k in KINDS])[self.kind]
 
     def in_dip(self, day: float | np.ndarray) -> np.ndarray:
-        """Whether each product is inside a deal dip at market day `day` (vectorized)."""
+        """Whether each product is inside a price episode (a dip, or a scarcity spike when
+        its depth is negative) at market day `day` (vectorized)."""
         pos = np.mod(day - self.dip_phase, self.dip_period)
         return np.isfinite(self.dip_period) & (pos < self.dip_len)
+
+    def below_average(self, day: float | np.ndarray, window: float = 90.0) -> np.ndarray:
+        """Whether each product's price can sit well below its `window`-day average at day
+        `day`: inside a dip, or within `window` days after a scarcity spike ended."""
+        pos = np.mod(day - self.dip_phase, self.dip_period)
+        finite = np.isfinite(self.dip_period)
+        dip = finite & (self.dip_depth > 0) & (pos < self.dip_len)
+        after_spike = (finite & (self.dip_depth < 0) & (pos >= self.dip_len)
+                       & (pos < self.dip_len + window))
+        return dip | after_spike
 
     def title(self, i: int) -> str:
         """Product i's title (memoized: a seeded generator per call cost ~0.3 ms)."""
@@ -191,6 +206,12 @@ def _deep_mispricings(seed: int, n: int, period: np.ndarray, length: np.ndarray,
     period = np.where(deep, rng.uniform(*DEEP_PERIOD_DAYS, n), period)
     length = np.where(deep, rng.uniform(*DEEP_LEN_DAYS, n), length)
     depth = np.where(deep, rng.uniform(*DEEP_DEPTH, n), depth)
+    # scarcity spikes: the cheap copies sell out and the used price sits 2.5-4.5x higher for
+    # weeks; afterwards the 90-day average flatters today's (ordinary) price
+    spike = (rng.random(n) < SPIKE_SHARE) & book & (base_used >= 1500) & ~deep
+    period = np.where(spike, rng.uniform(*SPIKE_PERIOD_DAYS, n), period)
+    length = np.where(spike, rng.uniform(*SPIKE_LEN_DAYS, n), length)
+    depth = np.where(spike, -rng.uniform(*SPIKE_RISE, n), depth)
     return period, length, depth
 
 
@@ -233,11 +254,11 @@ def build_catalog(n: int, seed: int) -> Catalog:
     dip_depth = rng.uniform(0.08, 0.35, n)
     dip_period, dip_len, dip_depth = _deep_mispricings(seed, n, dip_period, dip_len, dip_depth,
                                                        base_used, book)
-    deep = dip_depth >= DEEP_DEPTH[0]
+    deep = (dip_depth >= DEEP_DEPTH[0]) | (dip_depth < 0)
     # sellers who underprice for weeks are mostly alone on the listing, rarely next to Amazon
     used_count = np.where(deep & book, np.maximum(1, (used_count * 0.6).astype(np.int64)),
                           used_count)
-    has_amazon = rng.random(n) < np.where(deep, 0.3, np.where(book, 0.45, 0.5))
+    has_amazon = rng.random(n) < np.where(deep, 0.2, np.where(book, 0.45, 0.5))
     velocity = np.where(deep, velocity * 0.5, velocity)  # they sell slowly: that is why
     fast = velocity > 0.02
     crawl_h = np.where(fast, rng.choice([1.0, 2.0, 3.0, 4.0, 6.0], size=n,

@@ -181,9 +181,9 @@ class Deals:
         dpr = selection.get("deltaPercentRange") if ranges else None
         if dpr and dpr[0] >= 10 and pt in (USED, USED_ACC, USED_GOOD, USED_VG, USED_NEW):
             day = (crawled // DAY) - self.market.start_day
-            cand &= c.in_dip(day.astype(float))  # used-price drops come from dips
+            cand &= c.below_average(day.astype(float))  # dips, or the weeks after a spike
         idx = np.nonzero(cand)[0]
-        depth = np.where(np.isfinite(c.dip_period), c.dip_depth, 0)
+        depth = np.where(np.isfinite(c.dip_period), np.abs(c.dip_depth), 0)
         if sort_type == 3:
             order = np.argsort(c.rank_low[idx], kind="stable")
         elif sort_type == 2:

@@ -377,7 +377,7 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
     pk_keys = keys[p_own]
     z_acc, z_new = _noise2(pk_keys, S_UNOISE, p_dt)
     z_vg, z_good = _noise2(pk_keys, S_CNOISE, p_dt)
-    noise = 1 + 0.10 * z_acc
+    noise = 1 + 0.08 * z_acc
     day_rel = (p_day + t0 // DAY - start_day).astype(np.float64)
     period = cat.dip_period[ids][p_own]
     finite = np.isfinite(period)

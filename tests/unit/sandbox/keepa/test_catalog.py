@@ -15,7 +15,7 @@ from tools.clock import SimClock
 from tools.deal_selection import DEFAULT_SELECTION, selection_page
 from tools.deals.analytics import analyse_product
 from tools.sandbox.keepa import SandboxMarket
-from tools.sandbox.keepa.catalog import DEEP_DEPTH, DEEP_SHARE, build_catalog
+from tools.sandbox.keepa.catalog import DEEP_DEPTH, DEEP_SHARE, SPIKE_RISE, build_catalog
 
 START = datetime(2026, 3, 2, tzinfo=UTC).timestamp()
 
@@ -26,7 +26,12 @@ def test_deep_mispricings_are_a_seeded_minority() -> None:
     deep = np.isfinite(a.dip_period) & (a.dip_depth >= DEEP_DEPTH[0])
     eligible = a.is_book() & (a.base_used >= 3000)  # books worth underpricing
     assert abs(deep[eligible].mean() - DEEP_SHARE) < 0.05 and not deep[~eligible].any()
-    assert a.dip_depth.max() <= DEEP_DEPTH[1] and a.dip_depth.min() >= 0.08
+    assert a.dip_depth.max() <= DEEP_DEPTH[1]
+    spikes = a.dip_depth < 0  # scarcity spikes: the price sits 2.5-4.5x higher for weeks
+    assert spikes.any() and a.is_book()[spikes].all() and not (deep & spikes).any()
+    assert (-a.dip_depth[spikes] >= SPIKE_RISE[0]).all()
+    assert (-a.dip_depth[spikes] <= SPIKE_RISE[1]).all()
+    assert a.dip_depth[~spikes].min() >= 0.08
     dipping = np.isfinite(a.dip_period)
     assert (a.dip_len[dipping] < a.dip_period[dipping]).all()  # a dip ends before the next
     assert a.asins[:100] == b.asins[:100]
