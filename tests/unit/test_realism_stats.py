@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tools.keepa.conventions import KEEPA_EPOCH_OFFSET_MIN
 from tools.sandbox.calibration import (
     compare,
     deal_stats,
@@ -23,7 +24,6 @@ from tools.sandbox.calibration import (
     scan_rows,
     strata,
 )
-from tools.keepa.conventions import KEEPA_EPOCH_OFFSET_MIN
 from tools.sandbox.calibration.compare import close, compare_one
 
 BOOKS, TOYS = 283155, 165793011
