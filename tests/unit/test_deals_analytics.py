@@ -354,3 +354,13 @@ def test_skipping_a_cheaper_scam_offer_is_said_in_missing() -> None:
     rec = analyse_product(product(offers=[scam, offer(2464, 0)], current={}), now=NOW)
     assert rec.price_now == 24.64 and "offers" not in rec.missing
 
+
+def test_list_at_ignores_a_rare_high_sale() -> None:
+    """One $499.83 sale made its month the peak and the List at, against a $194 average."""
+    sales = [(km(2025, m, 10), p) for m, p in ((1, 18_900), (2, 19_500), (3, 19_000),
+                                               (5, 19_900), (6, 19_400), (8, 18_800),
+                                               (9, 19_600), (10, 19_200), (11, 19_400))]
+    sales.append((km(2025, 4, 10), 49_983))
+    rec = analyse_product(product(**sales_history(sales), current={21: 10_000}), now=NOW)
+    assert rec.peak_months == "4"  # the rare sale's month still shows as the peak
+    assert rec.list_at is not None and 188.0 <= rec.list_at <= 199.0

@@ -630,9 +630,13 @@ def _list_at(sales: _PricedSales, months: SeasonalMonths | None, peak_mask: int 
         pool = r_prices
         if months is not None:
             in_peak = _in_months(sales.recent_months, peak_mask or 0)
-            if in_peak.any():
+            # a peak season needs repeated sales: one rare high sale can make its month the
+            # "peak" and become List at by itself ($499.83 against a $194 1yr. Avg.)
+            if np.count_nonzero(in_peak) >= 3:
                 pool = r_prices[in_peak]
-        list_cents = mode_price(pool)
+        # and no List at above the price two of the year's sales reached (the lower 90th
+        # percentile is at most the second-highest sale)
+        list_cents = min(mode_price(pool), float(np.percentile(r_prices, 90, method="lower")))
     if list_cents is not None and amazon_new_low:
         list_cents = min(list_cents, amazon_cap_cents(amazon_new_low))
     if list_cents is not None and list_cents > MAX_LIST_AT_CENTS:
