@@ -31,7 +31,8 @@ REPRESENTATIONS = {("tools.deals.search.models.DealSummary", "peak_months"),
 STORE_WRITES = {"status", "updated_at"}
 # the record carries these besides the deal's fields: the DealHistory series and a hint
 RECORD_ONLY = {"used_price_hint", "used_price_history", "sales_rank_history",
-               "amazon_price_history", "new_price_history", "inferred_sales"}
+               "amazon_price_history", "new_price_history", "inferred_sales",
+               "inferred_sales_30", "inferred_sales_90", "inferred_sales_365"}
 
 
 def _declarations() -> dict[str, list[str]]:

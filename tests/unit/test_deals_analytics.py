@@ -16,6 +16,7 @@ from tests.unit.deal_builders import (
     DAY,
     HOUR,
     NOW,
+    NOW_MIN,
     km,
     offer,
     product,
@@ -353,6 +354,95 @@ def test_skipping_a_cheaper_scam_offer_is_said_in_missing() -> None:
     scam["offerCSV"] = [scam["offerCSV"][0], 9900, 0]
     rec = analyse_product(product(offers=[scam, offer(2464, 0)], current={}), now=NOW)
     assert rec.price_now == 24.64 and "offers" not in rec.missing
+
+
+
+def _series(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """One history from points given out of order (later points win at the same minute)."""
+    return sorted(dict(points).items())
+
+
+def test_one_rank_improvement_confirms_one_offer_drop() -> None:
+    """Three sellers leave within hours (5 -> 4 -> 3 -> 2 offers) and the rank improves once:
+    one sale, not three, so Deal Trust is 1/3 and can never pass 100 %."""
+    t = km(2025, 6, 1)
+    count = [(t - DAY, 5), (t, 4), (t + 2 * HOUR, 3), (t + 5 * HOUR, 2)]
+    rank = [(t - DAY, 400_000), (t + 6 * HOUR, 90_000), (t + 3 * DAY, 400_000)]
+    rec = analyse_product(product(count_used=count, rank=rank, used=[(t - DAY, 2500)]), now=NOW)
+    assert (rec.inferred_sales_count, rec.offer_drops_count) == (1, 3)
+    assert rec.deal_trust == pytest.approx(100 / 3)
+
+
+def test_a_rank_wiggle_is_not_a_sale() -> None:
+    """An improvement is a real drop against the rank's own level: 400,000 -> 392,000 (2 %)
+    after an offer drop is noise; 400,000 -> 370,000 (7.5 %) is a sale."""
+    t = km(2025, 6, 1)
+    count = [(t - DAY, 3), (t, 2)]
+    for better, sales in ((392_000, 0), (370_000, 1)):
+        rank = [(t - DAY, 400_000), (t + HOUR, better), (t + 2 * DAY, 400_000)]
+        rec = analyse_product(product(count_used=count, rank=rank, used=[(t - DAY, 2500)]),
+                              now=NOW)
+        assert rec.inferred_sales_count == sales
+
+
+def test_without_offer_count_drops_sales_come_from_rank_drops() -> None:
+    """A book whose used offer count has no drops on record (0 inferred against Keepa's 56):
+    each real rank drop is a sale, and `missing` says where the count came from."""
+    start = km(2025, 1, 6)
+    rank: list[tuple[int, int]] = [(start - DAY, 300_000)]
+    for week in range(50):  # one sale a week: the rank falls to 80,000 and decays
+        t = start + week * 7 * DAY
+        rank += [(t, 80_000), (t + 2 * DAY, 250_000), (t + 5 * DAY, 306_000),
+                 (t + 6 * DAY, 300_000)]  # a 2 % wiggle: no sale
+    used = [(start - DAY, 1500)]
+    for count in (None, [(start - DAY, 4), (NOW_MIN - DAY, 4)]):
+        rec = analyse_product(product(rank=_series(rank), used=used, count_used=count,
+                                      drops=(4, 13, 26, 50)), now=NOW)
+        assert rec.inferred_sales_365 == 50 and rec.inferred_sales_count == 50
+        assert "rank drops" in rec.missing["inferred_sales_count"]
+        assert rec.deal_trust is None and rec.avg_1yr == pytest.approx(15.0)
+
+
+def _noisy_year(n_sales: int) -> dict[str, list[tuple[int, int]]]:
+    """A year of `n_sales` real sales (an offer drop and a rank fall to 60,000, decaying back
+    to 300,000) plus what inflated the old counts: a second seller leaving the day after each
+    sale, a seller withdrawing between sales with no sale, and daily rank wiggles of 2 %."""
+    start, gap = km(2025, 1, 5), 360 // n_sales * DAY
+    count: list[tuple[int, int]] = []
+    rank: list[tuple[int, int]] = [(start - DAY, 300_000)]
+    used: list[tuple[int, int]] = [(start - DAY, 2000)]
+    for k in range(n_sales):
+        t = start + k * gap
+        count += [(t - HOUR, 5), (t, 4), (t + DAY, 3), (t + 3 * DAY, 5),  # sale + a seller out
+                  (t + gap // 2, 4), (t + gap // 2 + DAY, 5)]  # a withdrawal, no sale
+        rank += [(t + HOUR, 60_000), (t + 2 * DAY, 200_000), (t + 4 * DAY, 300_000)]
+        rank += [(t + d * DAY + 12 * HOUR, 294_000 if d % 2 else 300_000)
+                 for d in range(5, gap // DAY)]
+    return {"count_used": _series(count), "rank": _series(rank), "used": used}
+
+
+@pytest.mark.parametrize("n_sales", [5, 9, 17, 30])
+def test_inferred_sales_agree_with_keepa_rank_drops_within_1_5x(n_sales: int) -> None:
+    """Real data had 30/17, 18/9, 15/8 inferred/Keepa: ~2x where Keepa sees steady sales."""
+    rec = analyse_product(product(**_noisy_year(n_sales), drops=(0, 0, 0, n_sales)), now=NOW)
+    assert rec.rank_drops_365 == n_sales
+    assert rec.inferred_sales_365 is not None
+    assert n_sales / 1.5 <= rec.inferred_sales_365 <= n_sales * 1.5
+    assert rec.inferred_sales_count == rec.inferred_sales_365  # the old count was 3x
+    assert rec.deal_trust is not None and rec.deal_trust <= 100.0
+
+
+def test_inferred_sales_by_window() -> None:
+    sales = [(km(2025, 12, 20), 2000), (km(2025, 11, 20), 2100), (km(2025, 10, 5), 2200),
+             (km(2025, 3, 1), 2300), (km(2024, 6, 1), 2400)]
+    rec = analyse_product(product(**sales_history(sales)), now=NOW)
+    assert (rec.inferred_sales_30, rec.inferred_sales_90, rec.inferred_sales_365,
+            rec.inferred_sales_count) == (1, 3, 4, 5)
+    p = product(**sales_history(sales))
+    p["csv"] = None
+    rec = analyse_product(p, now=NOW)
+    assert rec.inferred_sales_365 is None and "without history" in rec.missing[
+        "inferred_sales_365"]
 
 
 def test_list_at_ignores_a_rare_high_sale() -> None:

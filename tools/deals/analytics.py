@@ -25,6 +25,10 @@ from tools.user_settings import UserSettings
 
 INFER_WINDOW_MIN = 240 * 60  # rank drop within 240 h of the offer-count drop
 LOOKAHEAD_MIN = 30 * s.MINUTES_PER_DAY  # else a better rank within 30 days counts
+# a rank improvement is a fall of at least 5 % from the rank before it, not any decrease:
+# small wiggles counted as sales put inferred sales at ~2x Keepa's salesRankDrops365
+RANK_IMPROVEMENT = 0.05
+SALES_WINDOWS = (30, 90, 365)  # days: inferred sales counted beside Keepa's rank drops
 YEAR_MIN = 365 * s.MINUTES_PER_DAY
 CHART_WINDOW_MIN = 2 * YEAR_MIN  # history kept for charts
 MAX_LIST_AT_CENTS = 150_000  # docs/domain.md "Deal analytics": over $1,500 is rejected
@@ -160,57 +164,80 @@ def price_now_from_stats(stats: dict[str, Any] | None) -> PriceNow | None:
 
 @dataclass(frozen=True, slots=True)
 class InferredSales:
-    times: np.ndarray  # Keepa minutes of the offer-count drop that sold
+    times: np.ndarray  # Keepa minutes of each sale (the offer-count drop, or the rank drop)
     prices: np.ndarray  # cents (float), NaN where the used price was unknown
     offer_drops: int
+    from_rank: bool = False  # no offer-count drops on record: sales are the rank drops
+
+
+def rank_improvements(csv: list[Any] | s.Histories | None
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rank points that are a real improvement: at least RANK_IMPROVEMENT better than the rank
+    just before (a relative step, so a 0.25 % wiggle at rank 400,000 is not a sale while a
+    fall to 90,000 is). Returns (times, ranks) of the improvements and the known ranks."""
+    rt, rv = s.pairs(csv, s.SALES)
+    keep = rv > 0
+    rt, rv = rt[keep], rv[keep]
+    if rt.size < 2:
+        return rt[:0], rv[:0], rt, rv
+    better = np.flatnonzero(rv[1:] <= rv[:-1] * (1.0 - RANK_IMPROVEMENT)) + 1
+    return rt[better], rv[better], rt, rv
 
 
 def infer_sales(csv: list[Any] | s.Histories | None) -> InferredSales:
-    """Inferred sales (docs/domain.md "Deal analytics"): a used offer-count drop followed by a
-    sales-rank improvement.
+    """Inferred sales (docs/domain.md "Deal analytics"): a used offer-count drop confirmed by
+    a real sales-rank improvement (see `rank_improvements`).
 
     - Offer drop: COUNT_USED falls between consecutive points (time t).
-    - Confirmed when the rank improves (a rank point lower than the one before it) in
-      [t, t + 240 h]; Keepa often logs the count and the rank at the same minute, so t counts.
-    - Else look ahead 30 days: any rank in [t, t + 30 d] better than the rank in effect just
-      before t also counts.
+    - Confirmed by the first improvement in [t, t + 240 h] that no earlier offer drop took:
+      one improvement is one sale, so it confirms one offer drop (before, one improvement
+      confirmed every drop in its window and sales came out ~2x Keepa's rank drops).
+      Keepa often logs the count and the rank at the same minute, so t counts.
+    - Else look ahead 30 days: the first improvement left unused by those 240 h matches in
+      [t, t + 30 d] to a rank at least RANK_IMPROVEMENT better than the rank just before t.
+    - No offer-count drop anywhere in the history (the series is empty or never falls), yet
+      the rank improves: the offer-count signal is missing, not the sales, so each rank
+      improvement is a sale (`from_rank`).
     - Sale price: the lowest used price (USED) in effect just *before* t, because the offer
       that sold is the one that vanished at t (the value at t is the next-cheapest offer);
       when nothing precedes t, the value at t.
     """
-    empty = InferredSales(np.empty(0, np.int64), np.empty(0, float), 0)
     ct, cv = s.pairs(csv, s.COUNT_USED)
     keep = cv >= 0
     ct, cv = ct[keep], cv[keep]
-    if ct.size < 2:
-        return empty
-    td = ct[np.flatnonzero(cv[1:] < cv[:-1]) + 1]
+    td = ct[np.flatnonzero(cv[1:] < cv[:-1]) + 1] if ct.size >= 2 else ct[:0]
+    it, iv, rt, rv = rank_improvements(csv)
     if td.size == 0:
-        return empty
-    rt, rv = s.pairs(csv, s.SALES)
-    keep = rv > 0
-    rt, rv = rt[keep], rv[keep]
-    sold = np.zeros(td.size, dtype=bool)
-    if rt.size:
-        improved_t = rt[1:][rv[1:] < rv[:-1]]
-        if improved_t.size:
-            j = np.searchsorted(improved_t, td, side="left")
-            hit = improved_t[np.minimum(j, improved_t.size - 1)]
-            sold = (j < improved_t.size) & (hit <= td + INFER_WINDOW_MIN)
-        rest = np.flatnonzero(~sold)
-        if rest.size:
-            before_k = np.searchsorted(rt, td[rest], side="left") - 1
-            end_k = np.searchsorted(rt, td[rest] + LOOKAHEAD_MIN, side="right")
-            # one iteration per unconfirmed offer drop (an event), not per history point
-            for i, kb, ke in zip(rest.tolist(), before_k.tolist(), end_k.tolist(), strict=True):
-                if kb >= 0 and ke > kb + 1 and rv[kb + 1:ke].min() < rv[kb]:
-                    sold[i] = True
-    times = td[sold]
+        times, from_rank = it, it.size > 0
+    else:
+        from_rank = False
+        sold = np.zeros(td.size, dtype=bool)
+        used = [False] * it.size
+        start = np.searchsorted(it, td, side="left").tolist()
+        soon = np.searchsorted(it, td + INFER_WINDOW_MIN, side="right").tolist()
+        late = np.searchsorted(it, td + LOOKAHEAD_MIN, side="right").tolist()
+        limit = (s.value_at(rt, rv, td, strictly_before=True) * (1.0 - RANK_IMPROVEMENT)).tolist()
+        ranks = iv.tolist()
+        # one iteration per offer drop (an event), not per history point; the 240 h matches
+        # go first so a drop's 30-day look-ahead never takes the improvement of a later sale
+        for i in range(td.size):
+            for k in range(start[i], soon[i]):
+                if not used[k]:
+                    used[k] = sold[i] = True
+                    break
+        for i in np.flatnonzero(~sold).tolist():
+            if limit[i] <= 0:  # no rank before the drop to beat
+                continue
+            for k in range(start[i], late[i]):
+                if not used[k] and ranks[k] <= limit[i]:
+                    used[k] = sold[i] = True
+                    break
+        times = td[sold]
     ut, uv = s.pairs(csv, s.USED)
     price = s.value_at(ut, uv, times, strictly_before=True)
     price = np.where(price > 0, price, s.value_at(ut, uv, times))
     prices = np.where(price > 0, price.astype(float), np.nan)
-    return InferredSales(times, prices, int(td.size))
+    return InferredSales(times, prices, int(td.size), bool(from_rank))
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,6 +392,10 @@ class DealRecord:
     avg_1yr: float | None = None
     percent_down: float | None = None
     inferred_sales_count: int | None = None
+    # inferred sales in the last 30/90/365 days, beside Keepa's rank_drops_30/90/365
+    inferred_sales_30: int | None = None
+    inferred_sales_90: int | None = None
+    inferred_sales_365: int | None = None
     offer_drops_count: int | None = None
     deal_trust: float | None = None
     seller_id: str | None = None
@@ -565,16 +596,23 @@ def _inferred_sales(csv: s.Histories | None, now_min: int
     if csv is None:  # unknown, not zero: no history was fetched
         sales = InferredSales(np.empty(0, np.int64), np.empty(0, float), 0)
         for name in ("inferred_sales", "inferred_sales_count", "offer_drops_count",
-                     "deal_trust"):
+                     "deal_trust", *(f"inferred_sales_{d}" for d in SALES_WINDOWS)):
             missing[name] = "product fetched without history"
     else:
         sales = infer_sales(csv)
         fields.update(inferred_sales_count=int(sales.times.size),
                       offer_drops_count=sales.offer_drops)
+        for days in SALES_WINDOWS:
+            fields[f"inferred_sales_{days}"] = int(np.count_nonzero(
+                (sales.times > now_min - days * s.MINUTES_PER_DAY) & (sales.times <= now_min)))
         if sales.offer_drops:
             fields["deal_trust"] = sales.times.size / sales.offer_drops * 100.0
         else:
             missing["deal_trust"] = "no used offer-count drops in the history"
+        if sales.from_rank:
+            missing["inferred_sales_count"] = (
+                "the used offer count has no drops on record: sales inferred from sales-rank "
+                "drops alone")
     priced = ~np.isnan(sales.prices)
     p_times, p_prices = sales.times[priced], sales.prices[priced]
     p_months = s.keepa_minutes_to_month(p_times)
