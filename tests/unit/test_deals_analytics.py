@@ -17,6 +17,7 @@ from tests.unit.deal_builders import (
     HOUR,
     NOW,
     NOW_MIN,
+    SalesHistory,
     km,
     offer,
     product,
@@ -403,7 +404,7 @@ def test_without_offer_count_drops_sales_come_from_rank_drops() -> None:
         assert rec.deal_trust is None and rec.avg_1yr == pytest.approx(15.0)
 
 
-def _noisy_year(n_sales: int) -> dict[str, list[tuple[int, int]]]:
+def _noisy_year(n_sales: int) -> SalesHistory:
     """A year of `n_sales` real sales (an offer drop and a rank fall to 60,000, decaying back
     to 300,000) plus what inflated the old counts: a second seller leaving the day after each
     sale, a seller withdrawing between sales with no sale, and daily rank wiggles of 2 %."""
