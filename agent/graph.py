@@ -12,6 +12,7 @@ and the thread stays ready for the next question.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -40,6 +41,8 @@ from tools.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 PERSONA_KEYS = tuple(PERSONAS)
+# Reading a persona's name takes milliseconds; past this the turn goes on without it.
+ROUTE_TIMEOUT_S = 2.0
 ModelFactory = Callable[[str, Settings], BaseChatModel]
 
 # Steps one run of the graph may take: the router, then about 11 tool rounds (LangGraph's own
@@ -116,13 +119,24 @@ def retrieve_knowledge(ctx: AgentContext, question: str, k: int = 4) -> list[dic
         return []
 
 
-def route(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+async def _named_persona(text: str) -> str | None:
+    """persona_in off the event loop and under a deadline: it runs on every message, with a
+    real model too, and the loop serves every other chat session."""
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(persona_in, text), ROUTE_TIMEOUT_S)
+    except TimeoutError:
+        log.warning("router: no persona read within %.1f s; using the chat profile's",
+                    ROUTE_TIMEOUT_S)
+        return None
+
+
+async def route(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Pick this turn's persona: named in the message > chosen chat profile > Ava; and drop
     the oldest turns beyond CHAT_HISTORY_TOKENS (agent/history.py)."""
     ctx = _ctx(runtime)
     messages = list(state.get("messages") or [])
     last = messages[-1] if messages else None
-    named = persona_in(_text(last)) if isinstance(last, HumanMessage) else None
+    named = await _named_persona(_text(last)) if isinstance(last, HumanMessage) else None
     chosen = (ctx.persona or "").lower()
     key = named or (chosen if chosen in PERSONAS else "ava")
     return {"persona": key, "knowledge": [], "pending_knowledge": None,

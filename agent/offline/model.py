@@ -8,11 +8,17 @@ it says so plainly, and every answer says it comes from the offline model.
 The persona, the turn's knowledge and whether the client draws deal tables itself come as invoke
 kwargs (`persona=`, `knowledge=`, `renders_tables=`) from the graph's persona node;
 `bind_tools` returns a copy that knows which tools it may call.
+
+On the async path (the chat) the model thinks in a worker thread under a deadline: the event
+loop every other chat session streams on never waits for one message's parse, and a parse that
+overruns ends in a plain answer instead of a hung turn.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -36,9 +42,22 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from agent import personas
 from agent.offline import templates as T
-from agent.offline.parser import ParsedQuestion, find_asin, parse_question, parse_selection
+from agent.offline.parser import (
+    ParsedQuestion,
+    clip,
+    find_asin,
+    parse_question,
+    parse_selection,
+)
+
+log = logging.getLogger(__name__)
 
 MODEL_NAME = "offline"
+# A parse takes milliseconds (agent/offline/parser.py bounds it); this only catches a machine
+# so loaded, or a message so odd, that the turn would otherwise seem to hang.
+THINK_TIMEOUT_S = 5.0
+TIMEOUT_TEXT = ("I could not read that message in time, so I stopped. Please ask one short "
+                "question, for example: ")
 EXAMPLES = ('"textbooks under $30 with ROI over 40 %"', '"nursing books that I can sell, rank '
             'under 200k"', '"should I buy 0134685997?"', '"Joel, what sells fastest?"')
 
@@ -80,7 +99,7 @@ def last_asin(messages: Sequence[BaseMessage]) -> str | None:
                 if isinstance(items, list) and items and isinstance(items[0], dict):
                     return items[0].get("asin")
         if isinstance(msg, HumanMessage):
-            asin, _ = find_asin(_text(msg))
+            asin, _ = find_asin(clip(_text(msg))[0])
             if asin:
                 return asin
     return None
@@ -91,6 +110,7 @@ class OfflineChatModel(BaseChatModel):
 
     persona: str = "ava"
     tool_names: tuple[str, ...] = ()
+    think_timeout_s: float = THINK_TIMEOUT_S
 
     @property
     def _llm_type(self) -> str:
@@ -231,10 +251,23 @@ class OfflineChatModel(BaseChatModel):
                            renders_tables=bool(kwargs.get("renders_tables")))
         return ChatResult(generations=[ChatGeneration(message=msg)])
 
+    async def _arespond(self, messages: Sequence[BaseMessage], **kwargs: Any) -> AIMessage:
+        """respond() in a worker thread, within `think_timeout_s` (see the module docstring)."""
+        call = asyncio.to_thread(self.respond, messages, persona=kwargs.get("persona"),
+                                 knowledge=kwargs.get("knowledge"),
+                                 renders_tables=bool(kwargs.get("renders_tables")))
+        try:
+            return await asyncio.wait_for(call, self.think_timeout_s)
+        except TimeoutError:
+            log.warning("offline model: no answer within %.1f s; the user was told",
+                        self.think_timeout_s)
+            return self._say(TIMEOUT_TEXT + "; ".join(EXAMPLES) + ".")
+
     async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                          run_manager: AsyncCallbackManagerForLLMRun | None = None,
                          **kwargs: Any) -> ChatResult:
-        return self._generate(messages, stop, None, **kwargs)
+        msg = await self._arespond(messages, **kwargs)
+        return ChatResult(generations=[ChatGeneration(message=msg)])
 
     def _chunks(self, msg: AIMessage) -> Iterator[ChatGenerationChunk]:
         if msg.tool_calls:
@@ -266,9 +299,7 @@ class OfflineChatModel(BaseChatModel):
     async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                        run_manager: AsyncCallbackManagerForLLMRun | None = None,
                        **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
-        msg = self.respond(messages, persona=kwargs.get("persona"),
-                           knowledge=kwargs.get("knowledge"),
-                           renders_tables=bool(kwargs.get("renders_tables")))
+        msg = await self._arespond(messages, **kwargs)
         for chunk in self._chunks(msg):
             if run_manager:
                 await run_manager.on_llm_new_token(str(chunk.message.content), chunk=chunk)

@@ -119,10 +119,15 @@ for _w in _VOCAB:
     _ANAGRAMS.setdefault("".join(sorted(_w)), _w)
 
 
+# fuzz.ratio >= 80 needs the longer word within 1.5x the shorter's length: a longer word can
+# never be a typo of the vocabulary, and comparing it would cost time proportional to its length
+_MAX_TYPO_LEN = 2 * max(map(len, _VOCAB))
+
+
 @lru_cache(maxsize=4096)
 def _correct(word: str) -> str:
     """The vocabulary word a typo most likely meant, or the word itself."""
-    if len(word) < 4 or word in _KNOWN or not word.isalpha():
+    if len(word) < 4 or len(word) > _MAX_TYPO_LEN or word in _KNOWN or not word.isalpha():
         return word
     swapped = _ANAGRAMS.get("".join(sorted(word)))
     if swapped:
@@ -130,6 +135,26 @@ def _correct(word: str) -> str:
     cutoff = 85 if len(word) <= 5 else 80
     hit = process.extractOne(word, _VOCAB, scorer=fuzz.ratio, score_cutoff=cutoff)
     return hit[0] if hit else word
+
+
+# ---------------------------------------------------------------------------------------------
+# how much of a message is read
+
+# A deal question is a sentence or two (the evaluation sets' longest is under 100 characters).
+# The parser reads this much of a message, whatever its length: every pattern below is linear
+# in what it reads, and with this bound one parse costs a few milliseconds of CPU at worst.
+MAX_PARSE_CHARS = 1_000
+CLIPPED_NOTE = f"I read only the first {MAX_PARSE_CHARS:,} characters of your message"
+
+
+def clip(text: str) -> tuple[str, bool]:
+    """The part of a message the parser reads (cut at a blank, so no number is cut in two),
+    and whether anything was left out."""
+    if len(text) <= MAX_PARSE_CHARS:
+        return text, False
+    head = text[:MAX_PARSE_CHARS]
+    blank = max(head.rfind(" "), head.rfind("\n"), head.rfind("\t"))
+    return (head[:blank] if blank > MAX_PARSE_CHARS // 2 else head), True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,6 +200,11 @@ def find_asin(text: str) -> tuple[str | None, str]:
 # ---------------------------------------------------------------------------------------------
 # normalization
 
+# A number as the patterns read it: never starts inside a digit run (so a run of digits is
+# tried once, not once per digit: that made a 2,000-digit message cost seconds) and has at most
+# 12 integer digits (a longer run is not a number anyone asks about, and float() of it is inf).
+_N = r"(?<!\d)(\d{1,12}+(?!\d)(?:\.\d+)?)"
+
 _WORD_NUMS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
@@ -194,13 +224,13 @@ def _normalize(text: str) -> str:
     t = _NUM_WORD_RE.sub(lambda m: str(_WORD_NUMS[m.group(1)]), t)
     for _ in range(3):
         t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)
-    t = re.sub(r"(\d+(?:\.\d+)?)\s*k\b", lambda m: str(int(float(m.group(1)) * 1000)), t)
-    t = re.sub(r"(\d+(?:\.\d+)?)\s*(?:m|mil|million)\b",
+    t = re.sub(_N + r"\s*k\b", lambda m: str(int(float(m.group(1)) * 1000)), t)
+    t = re.sub(_N + r"\s*(?:m|mil|million)\b",
                lambda m: str(int(float(m.group(1)) * 1_000_000)), t)
     t = re.sub(r"\s*(?:percent|pct|per cent)\b", "%", t)
     t = re.sub(r"(\d)\s+%", r"\1%", t)
     t = re.sub(r"\$\s+(\d)", r"$\1", t)
-    t = re.sub(r"(?<![\d$])(\d+(?:\.\d+)?)\s*(?:dollars?|bucks|usd)\b", r"$\1", t)
+    t = re.sub(r"(?<![\d$])(\d++(?:\.\d+)?)\s*(?:dollars?|bucks|usd)\b", r"$\1", t)
     t = re.sub(r"\br\.?o\.?i\.?\b", "roi", t)
     t = re.sub(r"return on investment|\breturns?\b(?! policy)", "roi", t)
     t = re.sub(r"\bb\.?s\.?r\.?\b", "rank", t)
@@ -211,13 +241,13 @@ def _normalize(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # patterns (applied to normalized text; each match is blanked so later patterns skip it)
 
-_N = r"(\d+(?:\.\d+)?)"
 _MONEY = r"\$?" + _N
 _LT = (r"(?:under|below|less than|lower than|cheaper than|at most|max(?:imum)?|no more than|"
        r"not more than|up to|<=?|beneath|within|fewer than|not over|not above|sub-?|tops)")
 _GT = (r"(?:over|above|more than|greater than|higher than|at least|min(?:imum)?|>=?|no less than|"
        r"not less than|exceeding|in excess of|north of|better than|upwards of|starting at)")
-_FILL = r"(?:\s+(?:of|is|at|be|should|must|needs?|to|has|that|a|an|are|it's|its|of|:|=|around))*"
+# each word once: "of" was listed twice, so "price of of of ... of" could be read 2^n ways
+_FILL = r"(?:\s+(?:of|is|at|be|should|must|needs?|to|has|that|a|an|are|it's|its|:|=|around))*"
 _MORE = r"(?:\s*\+|\s+or (?:more|better|higher|above|greater|up)|\s+plus|\s+and up)"
 _LESS = r"(?:\s+or (?:less|lower|under|below|cheaper)|\s+and (?:under|below|less)|\s+max)"
 
@@ -244,15 +274,9 @@ def _num(s: str) -> float:
     return float(s.replace("$", "").replace(",", ""))
 
 
-def _metric(acc: _Acc, kw: str, unit: str, lo_key: str, hi_key: str,
-            as_int: bool = False) -> None:
-    """Bounds for one metric: 'KW over N', 'at least N KW', 'N+ KW', 'KW between A and B'."""
-    u = unit
-
-    def val(s: str) -> float | int:
-        v = _num(s)
-        return int(v) if as_int else v
-
+@lru_cache(maxsize=16)
+def _metric_patterns(kw: str, u: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """One metric's patterns, compiled once (not looked up in re's cache on every message)."""
     uo = f"(?:{u})?" if u else ""
     pats: list[tuple[str, str]] = [
         (rf"(?:max(?:imum)?|at most|highest|top)\s+{kw}{_FILL}\s*{u}{_N}{uo}", "hi"),
@@ -269,8 +293,19 @@ def _metric(acc: _Acc, kw: str, unit: str, lo_key: str, hi_key: str,
         (rf"{kw}{_FILL}\s*{u}{_N}{uo}{_LESS}", "hi"),
         (rf"{kw}{_FILL}\s*{u}{_N}{uo}{_MORE}?", "lo"),
     ]
-    for pat, kind in pats:
-        for m in acc.take(re.compile(pat)):
+    return tuple((re.compile(pat), kind) for pat, kind in pats)
+
+
+def _metric(acc: _Acc, kw: str, unit: str, lo_key: str, hi_key: str,
+            as_int: bool = False) -> None:
+    """Bounds for one metric: 'KW over N', 'at least N KW', 'N+ KW', 'KW between A and B'."""
+
+    def val(s: str) -> float | int:
+        v = _num(s)
+        return int(v) if as_int else v
+
+    for rx, kind in _metric_patterns(kw, unit):
+        for m in acc.take(rx):
             if kind == "range":
                 acc.set(lo_key, val(m.group(1)))
                 acc.set(hi_key, val(m.group(2)))
@@ -281,7 +316,9 @@ def _metric(acc: _Acc, kw: str, unit: str, lo_key: str, hi_key: str,
 
 
 _RANK_KW = r"(?:sales\s+)?(?:rank(?:ed|ing|s)?)"
-_WINDOW = (r"(?:\s*/\s*|\s+(?:in|over|per|a|an|every|each|within|during|the|last|past))*\s*"
+# "/" items take no trailing \s* (the next item or the final \s* reads it): with it, each blank
+# between two slashes could go to either side and "5 drops / / / ... x" took 2^n steps
+_WINDOW = (r"(?:\s*/|\s+(?:in|over|per|a|an|every|each|within|during|the|last|past))*\s*"
            r"(30 days|month|90 days|3 months|quarter|year|365 days|12 months|week)")
 _WINDOW_FIELD = {"30 days": ("min_drops_30", 1), "month": ("min_drops_30", 1),
                  "week": ("min_drops_30", 4), "90 days": ("min_drops_90", 1),
@@ -314,7 +351,7 @@ _PCT_DOWN_PATS = [
 
 _UPDATED = re.compile(r"(?:updated|added|refreshed|found|seen|listed|changed|new)\s+"
                       r"(?:(?:in|within|over|during|from)\s+)?(?:the\s+)?(?:last|past)\s+"
-                      r"(\d+)?\s*(hours?|hrs?|h|days?|weeks?)\b")
+                      r"(\d{1,6}+)?(?!\d)\s*(hours?|hrs?|h|days?|weeks?)\b")
 _UPDATED_TODAY = re.compile(r"(?:updated|added|refreshed|found|listed|new)\s+today")
 
 _UNPROFITABLE = re.compile(
@@ -382,7 +419,9 @@ _IN_PEAK = re.compile(
 
 _CATEGORY_EXPLICIT = re.compile(
     r"in (?:the )?([a-z][a-z &',-]{2,40}?) (?:category|section|department|shelf)"
-    r"|categor(?:y|ies)\s*(?:is|=|:)?\s*\"?([a-z][a-z &',-]{2,40}?)\"?(?=[,.?!]| and | with |\s*$)")
+    # possessive blanks: "\s*(?:is)?\s*" could split a long blank run n^2 ways
+    r"|categor(?:y|ies)\s*+(?:(?:is|=|:)\s*+)?\"?([a-z][a-z &',-]{2,40}?)\"?"
+    r"(?=[,.?!]| and | with |\s*$)")
 _CATEGORIES = [
     (re.compile(r"\bmedical\b|\bmedicine\b"), "Medical Books"),
     (re.compile(r"\blaw\b|\blegal\b"), "Law"),
@@ -498,7 +537,8 @@ def _parse_drops(acc: _Acc) -> None:
 def _parse_price(acc: _Acc) -> None:
     kw = r"(?:price[ds]?|costs?|costing|priced|buy price|buy cost)"
     _metric(acc, kw, r"\$?", "min_price", "max_price")
-    rng = re.compile(rf"(?:between|from)?\s*\$?{_N}\s*(?:and|to|-)\s*\$?{_N}(?!\s*%)"
+    # no leading \s*: tried at every blank of a long blanked run it cost O(n^2)
+    rng = re.compile(rf"(?:(?:between|from)\s*)?\$?{_N}\s*(?:and|to|-)\s*\$?{_N}(?!\s*%)"
                      r"(?=\s|$|[,.?!])")
     for m in re.finditer(rng, acc.text):
         if "$" in m.group(0) or re.match(r"\s*between", m.group(0)):
@@ -746,9 +786,15 @@ def _strip_persona(norm: str) -> str:
 
 
 def parse_question(text: str, *, last_asin: str | None = None) -> ParsedQuestion:
-    """Understand one user message; `last_asin` resolves 'this one' from earlier in the thread."""
+    """Understand one user message; `last_asin` resolves 'this one' from earlier in the thread.
+
+    Only the first MAX_PARSE_CHARS are read (a note says so); the returned `text` is the whole
+    message, and a teaching request is recognized anywhere in it (a pasted article can be long).
+    """
     raw = text.strip()
-    asin, raw_wo = find_asin(raw)
+    head, clipped = clip(raw)
+    notes = [CLIPPED_NOTE] if clipped else []
+    asin, raw_wo = find_asin(head)
     norm = _normalize(raw_wo)
     persona = detect_persona(norm)
     body = _strip_persona(norm) if persona else norm
@@ -779,10 +825,11 @@ def parse_question(text: str, *, last_asin: str | None = None) -> ParsedQuestion
     if _WHY.search(low):
         return ParsedQuestion("search_knowledge", persona=persona, text=raw)
     acc = _parse_fields(raw_wo, body)
+    acc.notes[:0] = notes
     has_filters = any(k in _FIELD_KEYS_THAT_ARE_FILTERS for k in acc.fields)
     if not has_filters and refers_back and _ADVICE.search(low):
         return ParsedQuestion("unknown", persona=persona, text=raw,
-                              notes=["which deal? give me its ASIN or ISBN"])
+                              notes=["which deal? give me its ASIN or ISBN", *notes])
     weak = {"text", "category", "seasonality"}  # words a concept question also contains
     if _KNOWLEDGE.search(low) and not (set(acc.fields) - weak):
         return ParsedQuestion("search_knowledge", persona=persona, text=raw)
@@ -798,13 +845,13 @@ def parse_question(text: str, *, last_asin: str | None = None) -> ParsedQuestion
         return ParsedQuestion("search_knowledge", persona=persona, text=raw)
     if _GREETING.search(low) or not low:
         return ParsedQuestion("greeting", persona=persona, text=raw)
-    return ParsedQuestion("unknown", persona=persona, text=raw)
+    return ParsedQuestion("unknown", persona=persona, text=raw, notes=notes)
 
 
 def parse_filters(text: str) -> DealSearch:
     """Only the search filters of a message, whatever its intent (the evaluation set scores
     this)."""
-    _, raw_wo = find_asin(text.strip())
+    _, raw_wo = find_asin(clip(text.strip())[0])
     norm = _normalize(raw_wo)
     persona = detect_persona(norm)
     body = _strip_persona(norm) if persona else norm
@@ -813,24 +860,22 @@ def parse_filters(text: str) -> DealSearch:
 
 
 def persona_in(text: str) -> str | None:
-    """The persona a raw message names or addresses ("Joel, ...", "ask the CFO"), if any."""
-    return detect_persona(_normalize(text))
+    """The persona a raw message names or addresses ("Joel, ...", "ask the CFO"), if any (in
+    the part of the message the parser reads)."""
+    return detect_persona(_normalize(clip(text)[0]))
 
 
 # ---------------------------------------------------------------------------------------------
 # the admin's deal selection (set_deal_query)
 
-_JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
-
-
 def parse_selection(text: str) -> dict[str, Any] | None:
     """A Keepa selection change from a JSON object in the message, or from plain filters
     ("price under $40 and rank under 500k" -> currentRange / salesRankRange in cents)."""
-    m = _JSON_OBJECT.search(text)
-    if m:
+    start, end = text.find("{"), text.rfind("}")  # r"\{.*\}" retried .* at every "{"
+    if 0 <= start < end:
         try:
-            data = json.loads(m.group(0))
-        except ValueError:
+            data = json.loads(text[start:end + 1])
+        except (ValueError, RecursionError):  # "{[[[[...]]]]}" nests deeper than json allows
             return None
         return data if isinstance(data, dict) else None
     q = parse_question(text.split("query", 1)[-1] if "query" in text else text)
