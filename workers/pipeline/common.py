@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -11,12 +12,15 @@ from sqlmodel import Session
 from tools.clock import Clock
 from tools.db import upsert
 from tools.keepa.conventions import keepa_minutes_to_unix
+from tools.keepa.errors import MalformedProduct
+from tools.keepa.parsing import validate_deal_row
 from tools.models import Deal, DealStatus
 
 PENDING_PRIORITY = 100  # never fetched: discovery first (coverage)
 BACKFILL_PRIORITY = 90  # history found by backfill: right after the scout's fresh finds
 BUMP_PRIORITY = 8  # scout saw a change on a known deal: ahead of routine refreshes
 DEALS_PER_PAGE = 150
+log = logging.getLogger(__name__)
 
 
 def now_dt(clock: Clock) -> datetime:
@@ -24,10 +28,17 @@ def now_dt(clock: Clock) -> datetime:
 
 
 def deal_rows(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """The `deals.dr` list of a /deal/ answer (rows without an ASIN are dropped)."""
+    """The `deals.dr` list of a /deal/ answer. A row without a valid ASIN, or with numbers no
+    Keepa answer holds, is left out and logged by field; the page's other rows are kept."""
     deals = body.get("deals") or {}
     rows = deals.get("dr") if isinstance(deals, dict) else None
-    return [r for r in (rows or []) if isinstance(r, dict) and r.get("asin")]
+    good: list[dict[str, Any]] = []
+    for row in rows or []:
+        try:
+            good.append(validate_deal_row(row))
+        except MalformedProduct as err:
+            log.warning("skipped a /deal/ row: %s", err)
+    return good
 
 
 def row_update_minutes(row: dict[str, Any]) -> int:

@@ -232,7 +232,10 @@ def _fail(session: Session, asin: str, now: datetime, reason: dict[str, Any]) ->
     if deal is None:
         return
     deal.next_refresh_at = now + FAILURE_BACKOFF
-    deal.missing = {**(deal.missing or {}), "keepa": str(reason.get("reason") or reason)}
+    why = str(reason.get("reason") or reason)
+    if reason.get("field"):  # a malformed product: which of its fields, as the error said
+        why = f"field {reason['field']!r} {why}"
+    deal.missing = {**(deal.missing or {}), "keepa": why}
     session.add(deal)
 
 
