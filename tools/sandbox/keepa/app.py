@@ -82,11 +82,12 @@ def create_app(market: SandboxMarket) -> Starlette:
             raise SandboxError(400, "offers must be between 20 and 100")
         stats = _int(params, "stats")
         history = _int(params, "history", 1) != 0
-        kw = {"stats": stats, "history": history, "offers": offers,
-              "buybox": _int(params, "buybox", 0) == 1, "rating": _int(params, "rating", 0) == 1,
-              "update": _int(params, "update"), "days": _int(params, "days")}
+        found = market.products(  # arrays: csv as numpy, orjson writes it
+            asins, stats=stats, history=history, offers=offers,
+            buybox=_int(params, "buybox", 0) == 1, rating=_int(params, "rating", 0) == 1,
+            update=_int(params, "update"), days=_int(params, "days"), arrays=True)
         products, cost = [], 0
-        for res in market.products(asins, arrays=True, **kw):  # csv as numpy: orjson writes it
+        for res in found:
             if res is not None:
                 products.append(res[0])
                 cost += res[1]

@@ -125,13 +125,15 @@ class Catalog:
         return np.isin(self.kind, list(BOOK_KINDS))
 
     def root(self) -> np.ndarray:
-        return np.array([k[1] for k in KINDS])[self.kind]
+        roots: np.ndarray = np.array([k[1] for k in KINDS])[self.kind]
+        return roots
 
     def in_dip(self, day: float | np.ndarray) -> np.ndarray:
         """Whether each product is inside a price episode (a dip, or a scarcity spike when
         its depth is negative) at market day `day` (vectorized)."""
         pos = np.mod(day - self.dip_phase, self.dip_period)
-        return np.isfinite(self.dip_period) & (pos < self.dip_len)
+        inside: np.ndarray = np.isfinite(self.dip_period) & (pos < self.dip_len)
+        return inside
 
     def below_average(self, day: float | np.ndarray, window: float = 90.0) -> np.ndarray:
         """Whether each product's price can sit well below its `window`-day average at day
@@ -141,7 +143,8 @@ class Catalog:
         dip = finite & (self.dip_depth > 0) & (pos < self.dip_len)
         after_spike = (finite & (self.dip_depth < 0) & (pos >= self.dip_len)
                        & (pos < self.dip_len + window))
-        return dip | after_spike
+        below: np.ndarray = dip | after_spike
+        return below
 
     def title(self, i: int) -> str:
         """Product i's title (memoized: a seeded generator per call cost ~0.3 ms)."""

@@ -132,7 +132,8 @@ class MarketCore:
         """Keepa minute of each product's last background refresh (vectorized)."""
         period = self.catalog.crawl_h * 60
         phase = np.mod(self.catalog.crawl_phase * 60, period)
-        return (np.floor((now - phase) / period) * period + phase).astype(np.int64)
+        crawled: np.ndarray = (np.floor((now - phase) / period) * period + phase).astype(np.int64)
+        return crawled
 
     # ---- product histories --------------------------------------------------------------
 

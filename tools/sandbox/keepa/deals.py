@@ -12,6 +12,7 @@ import json
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -109,12 +110,14 @@ class Deals:
         def rank(d: dict[str, Any], sign: int) -> int:  # no rank: last either way
             return sign * d["current"][SALES] if d["current"][SALES] > 0 else 1 << 40
 
-        key = {1: lambda d: -d["creationDate"], 2: lambda d: -d["delta"][date_range][pt],
-               3: lambda d: rank(d, 1), 4: lambda d: -d["deltaPercent"][date_range][pt],
-               # negative: the same order inverted
-               -2: lambda d: d["delta"][date_range][pt], -3: lambda d: rank(d, -1),
-               -4: lambda d: d["deltaPercent"][date_range][pt],
-               }.get(sort_type, lambda d: d["lastUpdate"])
+        keys: dict[int, Callable[[dict[str, Any]], Any]] = {
+            1: lambda d: -d["creationDate"], 2: lambda d: -d["delta"][date_range][pt],
+            3: lambda d: rank(d, 1), 4: lambda d: -d["deltaPercent"][date_range][pt],
+            # negative: the same order inverted
+            -2: lambda d: d["delta"][date_range][pt], -3: lambda d: rank(d, -1),
+            -4: lambda d: d["deltaPercent"][date_range][pt],
+            0: lambda d: d["lastUpdate"]}  # 0 and any other: Keepa's own order
+        key = keys.get(sort_type, keys[0])
         # Keepa sorts the whole result. The candidates already come in the exact order of the
         # default (0: Keepa's own order, which real answers show as the least recently updated
         # first), so those pages are evaluated lazily; the other orders (a deal's creation date

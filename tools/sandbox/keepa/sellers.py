@@ -37,6 +37,7 @@ class Sellers:
         """Keepa's seller object, or None for a seller the market does not know."""
         t0 = self.market.t0
         now = self.market.now_min()
+        s: dict[str, Any] | None
         if seller_id == AMAZON_SELLER:
             s = {"sellerId": AMAZON_SELLER, "sellerName": "Amazon.com", "rating": 100,
                  "count": 0, "fba": True}

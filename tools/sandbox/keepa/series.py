@@ -197,7 +197,8 @@ def _seg_cumsum(x: np.ndarray, owner: np.ndarray, starts: np.ndarray,
     base = np.zeros(len(counts), dtype=c.dtype)
     nz = counts > 0
     base[nz] = c[starts[nz]] - x[starts[nz]]
-    return c - base[owner]
+    out: np.ndarray = c - base[owner]
+    return out
 
 
 def _process(keys: np.ndarray, stream: int, mean: np.ndarray, span: int,
@@ -267,7 +268,7 @@ class SeasonTable:
     def day_of(self, kind: np.ndarray, c: np.ndarray) -> np.ndarray:
         """max{d : cum[kind, d] <= c}, like searchsorted(cum[kind], c, 'right') - 1."""
         cell = np.minimum((c * self.CELLS).astype(np.int64), self.inv.shape[1] - 1)
-        d = self.inv[kind, cell]
+        d: np.ndarray = self.inv[kind, cell]
         d += c >= self.cum[kind, np.minimum(d + 1, self.cum.shape[1] - 1)]
         return d
 
@@ -349,10 +350,10 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
     t0_key = np.arange(n_p, dtype=np.int64) << (DT_BITS + 3)
     ev = [t0_key, t0_key | 5]  # t0: the initial stock (type 0) and a price point (type 5)
     # types sort within a minute: stock, sale, arrival, leave, back, re-price, after-sale price
-    for typ, own, dt in ((1, s_own, sale_dt), (2, s_own, arr_dt), (3, l_own, leave_dt),
-                         (4, l_own, back_dt), (5, r_own, r_dt), (6, s_own, sale_dt + 1)):
+    for code, own, dt in ((1, s_own, sale_dt), (2, s_own, arr_dt), (3, l_own, leave_dt),
+                          (4, l_own, back_dt), (5, r_own, r_dt), (6, s_own, sale_dt + 1)):
         m = dt < span
-        ev.append((own[m] << (DT_BITS + 3)) | (dt[m] << 3) | typ)
+        ev.append((own[m] << (DT_BITS + 3)) | (dt[m] << 3) | code)
     evk = np.sort(np.concatenate(ev))
     typ = evk & 7
     e_own = evk >> (DT_BITS + 3)
@@ -393,7 +394,7 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
     # better conditions re-price only at re-price points; carried to the others (t0 is one)
     last_rp = np.maximum.accumulate(np.where(reprice, np.arange(len(p_dt)), 0))
     lowest = np.where(acc >= 0, acc, np.int64(1) << 40)
-    cond_rows: dict[int, tuple[np.ndarray, ...]] = {}
+    cond_rows: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
     for c_i, (idx, prob) in enumerate(COND_PRESENT.items()):
         present = uniform(keys, S_COND, np.full(n_p, c_i, dtype=np.int64)) < prob
         cn = 1 + 0.08 * (z_new, z_vg, z_good)[c_i]
@@ -531,8 +532,8 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
     first_p, first_n, first_m = firsts(p_own), firsts(n_own), firsts(m_own)
     n_ship = np.zeros(len(n_dt), dtype=np.int64)
     fba = (new * 1.02).astype(np.int64)
-    rows: dict[int, tuple[np.ndarray, ...]] = {}
-    for idx, own, dt, v, ship, first, where in (
+    rows: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = {}
+    for idx, own, dt, v, ship, first_of, where in (
             (AMAZON, n_own, n_dt, amz, None, first_n, None),
             (NEW, n_own, n_dt, new, None, first_n, None),
             (USED, p_own, p_dt, used, None, first_p, None),
@@ -543,7 +544,7 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
             (BUY_BOX_SHIPPING, n_own, n_dt, new, n_ship, first_n, None),
             *((c, p_own, p_dt, price, ship, first_p, here)
               for c, (price, ship, here) in cond_rows.items())):
-        k = changes(v, first, where)
+        k = changes(v, first_of, where)
         rows[idx] = (own[k], dt[k], v[k], None if ship is None else ship[k])
     rows[SALES] = (*_compress(rk_own, rk_dt, rank)[:3], None)
     rows[COUNT_USED] = (c_own, c_dt, count, None)

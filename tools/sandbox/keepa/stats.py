@@ -19,6 +19,7 @@ from tools.sandbox.keepa.series import DAY, DT_BITS, N_SLOTS, SALES, WIDTH, Seri
 N_TYPES = kc.CSV_SLOTS
 PRICE_TYPES = kc.PRICE_SLOTS  # the types with out-of-stock percentages
 WINDOWS = (30, 90, 180, 365)
+_Ints = Sequence[int] | np.ndarray  # a row of per-type values: a list, or a numpy row (arrays=True)
 
 
 def _window(t: np.ndarray, v: np.ndarray, now: int, days: np.ndarray,
@@ -74,8 +75,9 @@ def compute_stats(series: dict[int, Series], now: int, interval_days: int,
     """`series` must already be cut at `now`; `extra` supplies offer/buy-box fields."""
     days = np.array([*WINDOWS, interval_days])
     cur = [-1] * N_TYPES
-    avgs = {w: [-1] * N_TYPES for w in (*WINDOWS, "interval")}
-    oos = {w: [-1] * N_TYPES for w in (*WINDOWS, "interval")}
+    keys: tuple[int | str, ...] = (*WINDOWS, "interval")
+    avgs = {w: [-1] * N_TYPES for w in keys}
+    oos = {w: [-1] * N_TYPES for w in keys}
     at_start = [-1] * N_TYPES
     mins: list[list[int] | None] = [None] * N_TYPES
     maxs: list[list[int] | None] = [None] * N_TYPES
@@ -88,7 +90,7 @@ def compute_stats(series: dict[int, Series], now: int, interval_days: int,
         v = s.total()
         cur[idx] = int(v[-1])
         avg, oo, st = _window(s.t, v, now, days)
-        for j, w in enumerate((*WINDOWS, "interval")):
+        for j, w in enumerate(keys):
             avgs[w][idx] = int(avg[j])
             if idx in PRICE_TYPES:
                 oos[w][idx] = int(oo[j])
@@ -102,13 +104,12 @@ def compute_stats(series: dict[int, Series], now: int, interval_days: int,
             continue
         dec = (rank.v[1:] < rank.v[:-1]) & (rank.v[1:] >= 0) & (rank.v[:-1] >= 0)
         drops.append(int((dec & (rank.t[1:] >= now - w * DAY)).sum()))
-    keys = (*WINDOWS, "interval")
     return _assemble(cur, [avgs[w] for w in keys], [oos[w] for w in keys], at_start, mins,
                      maxs, min_i, max_i, drops, extra)
 
 
-def _assemble(cur: Sequence[int], avgs: Sequence[Sequence[int]], oos: Sequence[Sequence[int]],
-              at_start: Sequence[int], mins: list[Any], maxs: list[Any], min_i: list[Any],
+def _assemble(cur: _Ints, avgs: Sequence[_Ints], oos: Sequence[_Ints], at_start: _Ints,
+              mins: list[Any], maxs: list[Any], min_i: list[Any],
               max_i: list[Any], drops: Sequence[int], extra: dict[str, Any],
               lowest: tuple[Any, Any] | None = None, total: int | None = None,
               ) -> dict[str, Any]:
@@ -245,8 +246,8 @@ class SeriesTable:
         if all(x.csv_flat is not None for x in tables):  # else built when needed
             n_csv = np.array([len(x.csv_flat) for x in tables])  # type: ignore[arg-type]
             c_off = np.cumsum(n_csv) - n_csv
-            d["csv_flat"] = np.concatenate([x.csv_flat for x in tables])  # type: ignore[misc]
-            d["cstart"] = np.concatenate([x.cstart + o  # type: ignore[operator]
+            d["csv_flat"] = np.concatenate([x.csv_flat for x in tables])
+            d["cstart"] = np.concatenate([x.cstart + o
                                           for x, o in zip(tables, c_off, strict=True)])
         start = np.concatenate([x.start + o for x, o in zip(tables, off, strict=True)])
         return cls(np.concatenate([x.t for x in tables]), np.concatenate([x.raw for x in tables]),
@@ -280,7 +281,9 @@ class SeriesTable:
 
     def _seg(self, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Index of the point of row `rows` holding time x (before the row's start: none)."""
-        return np.searchsorted(self.key, (rows << DT_BITS) + (x - self.t0), side="right") - 1
+        k: np.ndarray = np.searchsorted(self.key, (rows << DT_BITS) + (x - self.t0),
+                                        side="right") - 1
+        return k
 
     def view(self, rows: np.ndarray, at: np.ndarray, days: int | None,
              ) -> tuple[np.ndarray, np.ndarray]:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from keepa.models import backend as keepa_models
 
+from tests.unit.sandbox.keepa.helpers import known_product
 from tools.clock import SimClock
 from tools.sandbox.keepa import SandboxMarket
 
@@ -77,11 +78,14 @@ def test_error_statuses(http: Any, market: SandboxMarket) -> None:
 
 
 def test_seller_and_category_shapes(market: SandboxMarket, http: Any) -> None:
-    product, _ = market.product(market.asins()[3], offers=20)
+    product = known_product(market, market.asins()[3], offers=20)
     seller_id = next(o["sellerId"] for o in product["offers"] if not o["isAmazon"])
     body = http.get("/seller/", seller=seller_id).json()
     model = keepa_models.Response.model_validate(body)
+    assert model.sellers is not None
     seller = model.sellers[seller_id]
+    assert seller is not None
+    assert seller.currentRating is not None and seller.currentRatingCount is not None
     assert 0 <= seller.currentRating <= 100 and seller.currentRatingCount >= 0
     cats = http.get("/category/", category="283155").json()["categories"]
     assert cats["283155"]["name"] == "Books"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.unit.sandbox.keepa.helpers import known_product
 from tools.clock import SimClock
 from tools.sandbox.keepa import SandboxMarket
 
@@ -18,7 +19,7 @@ def test_same_seed_same_market(clock: SimClock) -> None:
 def test_mostly_books_with_textbooks(market: SandboxMarket) -> None:
     books = market.catalog.is_book().mean()
     assert 0.8 < books < 0.95
-    titles = [market.product(a)[0]["title"] for a in market.asins()[:60]]
+    titles = [known_product(market, a)["title"] for a in market.asins()[:60]]
     assert any("Edition" in t for t in titles)
 
 
@@ -26,9 +27,9 @@ def test_market_clock_moves_prices_and_sales(market: SandboxMarket) -> None:
     fast = int(max(range(market.catalog.n), key=lambda i: market.catalog.velocity[i]))
     asin = market.asins()[fast]
     now = market.now_min()
-    before, _ = market.product(asin, stats=30, update=0)
+    before = known_product(market, asin, stats=30, update=0)
     market.advance(3 * 24 * 60)
-    after, _ = market.product(asin, stats=30, update=0)
+    after = known_product(market, asin, stats=30, update=0)
     assert after["lastUpdate"] - before["lastUpdate"] == 3 * 24 * 60
     assert market.sales_between(asin, now, now + 3 * 1440) > 0
     assert len(after["csv"][3]) > len(before["csv"][3])

@@ -10,6 +10,7 @@ import keepa
 import pytest
 from keepa.models import backend as keepa_models
 
+from tests.unit.sandbox.keepa.helpers import known_product
 from tools.keepa.parsing import validate_product
 from tools.sandbox.keepa import SandboxMarket
 
@@ -24,9 +25,10 @@ def test_products_have_keepa_shape_and_validate_like_fixtures(
     real_extra = set(keepa_models.Product.model_validate(real).model_extra or {})
     asins = market.asins()[:40]
     body = http.get("/product/", asin=",".join(asins), stats=365, offers=20).json()
-    response = keepa_models.Response.model_validate(body)
-    assert len(response.products) == 40
-    for raw, model in zip(body["products"], response.products, strict=True):
+    models = keepa_models.Response.model_validate(body).products
+    assert models is not None and len(models) == 40
+    for raw, model in zip(body["products"], models, strict=True):
+        assert model is not None
         validate_product(raw)
         assert set(raw) - set(real) <= {"offers"}, "keys Keepa never sends"
         assert set(model.model_extra or {}) <= real_extra
@@ -44,7 +46,7 @@ def test_products_have_keepa_shape_and_validate_like_fixtures(
 
 def test_stats_follow_the_history(market: SandboxMarket) -> None:
     ranked = next(a for i, a in enumerate(market.asins()) if market.catalog.ranked[i])
-    product, _ = market.product(ranked, stats=365)
+    product = known_product(market, ranked, stats=365)
     csv, stats = product["csv"], product["stats"]
     assert stats["current"][2] == csv[2][-1]  # lowest used price now
     assert stats["current"][3] == csv[3][-1]  # sales rank now
@@ -68,7 +70,7 @@ def test_fast_stats_and_csv_equal_the_reference_definition(
 
     for _ in range(2):
         for i, asin in enumerate(market.asins()[:30]):
-            product, _ = market.product(asin, stats=interval, days=days, buybox=buybox,
+            product = known_product(market, asin, stats=interval, days=days, buybox=buybox,
                                         update=0)
             at = product["lastUpdate"]
             view = market._view(i, at, days)
