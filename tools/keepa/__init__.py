@@ -7,8 +7,7 @@
 - envelope.py, errors.py: the token envelope of every answer, the typed errors;
 - parsing.py: validation of the products an answer carries (Keepa-JSON dicts travel through
   the system as they come; consumers read series with tools/deals/series.py);
-- factory.py: clients from settings (api.keepa.com, or the sandbox of tools/sandbox/keepa);
-- calibration/: statistics of the real market the sandbox is compared with.
+- factory.py: clients from settings (api.keepa.com, or the sandbox of tools/sandbox/keepa).
 
 Nothing is re-exported here: importing tools.keepa.conventions (the deal analytics, the
 sandbox) must not load the client's HTTP and Redis stack.
