@@ -11,7 +11,8 @@ import re
 import secrets
 from functools import lru_cache
 
-from sqlmodel import Session, select
+from sqlalchemy import false
+from sqlmodel import Session, col, select
 
 from tools.models import Role, User
 from tools.security import hash_password, verify_password
@@ -74,7 +75,7 @@ def set_password(session: Session, name: str, password: str) -> User:
 
 def _other_active_admins(session: Session, user: User) -> int:
     rows = session.exec(select(User).where(User.role == Role.admin, User.id != user.id,
-                                           User.disabled == False))  # noqa: E712
+                                           col(User.disabled) == false()))
     return len(list(rows))
 
 

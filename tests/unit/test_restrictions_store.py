@@ -16,6 +16,8 @@ from tools.restrictions.store import (
 from tools.settings import Settings
 from tools.users import add_user
 
+APPROVE_PATH = "/hz/approvalrequest/restrictions/approve?asin=0131103628"
+
 
 def test_parse_joins_relative_links_and_skips_other_marketplaces() -> None:
     body = {"restrictions": [
@@ -23,14 +25,14 @@ def test_parse_joins_relative_links_and_skips_other_marketplaces() -> None:
                                                           "message": "UK only"}]},
         {"marketplaceId": "ATVPDKIKX0DER", "conditionType": "used_good", "reasons": [{
             "reasonCode": "APPROVAL_REQUIRED", "message": "Need approval",
-            "links": [{"resource": "/hz/approvalrequest/restrictions/approve?asin=0131103628",
+            "links": [{"resource": APPROVE_PATH,
                        "verb": "GET", "title": "Request Approval via Seller Central.",
                        "type": "text/html"}]}]},
     ]}
     answer = parse_answer("0131103628", "used_good", body, "ATVPDKIKX0DER")
     assert answer.reasons == [RestrictionReason(
         "APPROVAL_REQUIRED", "Need approval",
-        "https://sellercentral.amazon.com/hz/approvalrequest/restrictions/approve?asin=0131103628")]
+        "https://sellercentral.amazon.com" + APPROVE_PATH)]
 
 
 def test_most_blocking_reason_wins_and_not_found_has_no_approval_link() -> None:
