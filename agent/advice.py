@@ -17,8 +17,21 @@ from typing import Any, Literal
 
 Verdict = Literal["buy", "pass", "watch"]
 SEASONAL = ("textbook", "exam_prep", "holiday", "summer")
-MONTH_NAMES = ("", "January", "February", "March", "April", "May", "June", "July", "August",
-               "September", "October", "November", "December")
+MONTH_NAMES = (
+    "",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 BUY_ROI = 30.0
 BUY_PROFIT = 10.0
@@ -35,8 +48,12 @@ class Advice:
     cited: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "reasons": self.reasons, "text": self.text,
-                "cited": self.cited}
+        return {
+            "verdict": self.verdict,
+            "reasons": self.reasons,
+            "text": self.text,
+            "cited": self.cited,
+        }
 
 
 def num(deal: Mapping[str, Any], key: str) -> float | None:
@@ -92,17 +109,21 @@ def ava_verdict(deal: Mapping[str, Any]) -> tuple[Verdict, list[str]]:
         return "watch", [f"Deal Trust is only {pct(trust)}: the sale prices are shaky"]
     if (roi or 0) >= BUY_ROI and profit >= BUY_PROFIT and velocity_ok(deal):
         reasons.append(f"{money(profit)} profit at {pct(roi)} ROI")
-        reasons.append("it sells steadily" if not is_seasonal(deal)
-                       else "its season brings the sales")
+        reasons.append(
+            "it sells steadily" if not is_seasonal(deal) else "its season brings the sales"
+        )
         return "buy", reasons
     if not velocity_ok(deal):
         return "watch", ["too few rank drops to trust it will sell soon"]
-    return "watch", [f"{money(profit)} profit at {pct(roi)} ROI is below our "
-                     f"{BUY_ROI:.0f} % / {money(BUY_PROFIT)} bar"]
+    return "watch", [
+        f"{money(profit)} profit at {pct(roi)} ROI is below our "
+        f"{BUY_ROI:.0f} % / {money(BUY_PROFIT)} bar"
+    ]
 
 
-def fit_words(sentences: Sequence[str], lo: int = 50, hi: int = 80,
-              fillers: Sequence[str] = ()) -> str:
+def fit_words(
+    sentences: Sequence[str], lo: int = 50, hi: int = 80, fillers: Sequence[str] = ()
+) -> str:
     """Join whole sentences into lo..hi words: core sentences first, fillers only if short."""
     out: list[str] = []
     count = 0
@@ -122,16 +143,20 @@ def ava_advice(deal: Mapping[str, Any], knowledge: Sequence[Mapping[str, Any]] =
     verdict, reasons = ava_verdict(deal)
     title = str(deal.get("title") or deal.get("asin") or "this item")
     short = title if len(title) <= 50 else title[:47].rstrip() + "..."
-    s = [f"{verdict.capitalize()}: {short} ({deal.get('asin')}).",
-         f"Reason: {'; '.join(reasons)}."]
+    s = [f"{verdict.capitalize()}: {short} ({deal.get('asin')}).", f"Reason: {'; '.join(reasons)}."]
     if deal.get("profit") is not None:
-        s.append(f"All-in cost {money(num(deal, 'all_in_cost'))}, list at "
-                 f"{money(num(deal, 'list_at'))}, profit {money(num(deal, 'profit'))}, "
-                 f"ROI {pct(num(deal, 'roi'))}, margin {pct(num(deal, 'margin'))}.")
+        s.append(
+            f"All-in cost {money(num(deal, 'all_in_cost'))}, list at "
+            f"{money(num(deal, 'list_at'))}, profit {money(num(deal, 'profit'))}, "
+            f"ROI {pct(num(deal, 'roi'))}, margin {pct(num(deal, 'margin'))}."
+        )
     rank = deal.get("sales_rank")
-    s.append(f"Rank {rank:,} with {deal.get('rank_drops_30') or 0} drops in 30 days and "
-             f"{deal.get('rank_drops_365') or 0} in a year." if isinstance(rank, int)
-             else f"{deal.get('rank_drops_30') or 0} rank drops in 30 days.")
+    s.append(
+        f"Rank {rank:,} with {deal.get('rank_drops_30') or 0} drops in 30 days and "
+        f"{deal.get('rank_drops_365') or 0} in a year."
+        if isinstance(rank, int)
+        else f"{deal.get('rank_drops_30') or 0} rank drops in 30 days."
+    )
     cited: list[str] = []
     for k in knowledge[:1]:
         text = str(k.get("text") or "")
@@ -141,8 +166,9 @@ def ava_advice(deal: Mapping[str, Any], knowledge: Sequence[Mapping[str, Any]] =
         cited.append(str(k.get("ref")))
     fillers = []
     if is_seasonal(deal):
-        fillers.append(f"It is {deal.get('seasonality')} seasonal; peaks in "
-                       f"{months(deal.get('peak_months'))}.")
+        fillers.append(
+            f"It is {deal.get('seasonality')} seasonal; peaks in {months(deal.get('peak_months'))}."
+        )
     if deal.get("percent_down") is not None:
         fillers.append(f"It is {pct(num(deal, 'percent_down'))} below its 1-year average.")
     if deal.get("deal_trust") is not None:

@@ -43,8 +43,9 @@ async def check_owner(saver: Any, thread_id: str, ctx: AgentContext) -> dict[str
         values = (saved.checkpoint.get("channel_values") or {}) if saved else {}
         recorded = values.get(OWNER)
         if recorded is not None and recorded != owner:
-            raise ThreadNotYours("This conversation belongs to another account: start a new "
-                                 "chat instead.")
+            raise ThreadNotYours(
+                "This conversation belongs to another account: start a new chat instead."
+            )
     return {} if owner is None else {OWNER: owner}
 
 

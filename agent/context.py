@@ -40,11 +40,13 @@ class AgentContext:
         return self.user_name
 
     @classmethod
-    def for_user(cls, user: User | None, *, persona: str | None = None,
-                 settings: Settings | None = None) -> AgentContext:
+    def for_user(
+        cls, user: User | None, *, persona: str | None = None, settings: Settings | None = None
+    ) -> AgentContext:
         settings = settings or get_settings()
         if user is None:
             return cls(persona=persona, settings=settings)
         role = getattr(user.role, "value", user.role)
-        return cls(user_id=user.id, user_name=user.name, role=str(role), persona=persona,
-                   settings=settings)
+        return cls(
+            user_id=user.id, user_name=user.name, role=str(role), persona=persona, settings=settings
+        )

@@ -48,9 +48,11 @@ ModelFactory = Callable[[str, Settings], BaseChatModel]
 # Steps one run of the graph may take: the router, then about 11 tool rounds (LangGraph's own
 # default is 10,007: a model stuck in a loop would make thousands of paid calls first).
 TURN_STEPS = 25
-OUT_OF_STEPS = ("Sorry, I could not finish this one: it needed more lookups than one turn "
-                "allows. Ask me a narrower question (one ASIN, or fewer filters) and I will "
-                "try again.")
+OUT_OF_STEPS = (
+    "Sorry, I could not finish this one: it needed more lookups than one turn "
+    "allows. Ask me a narrower question (one ASIN, or fewer filters) and I will "
+    "try again."
+)
 
 
 def default_model_factory(key: str, settings: Settings) -> BaseChatModel:
@@ -97,8 +99,11 @@ def _ctx(runtime: Runtime[AgentContext] | None) -> AgentContext:
 
 def _text(msg: Any) -> str:
     c = getattr(msg, "content", "")
-    return c if isinstance(c, str) else " ".join(
-        p.get("text", "") if isinstance(p, dict) else str(p) for p in c)
+    return (
+        c
+        if isinstance(c, str)
+        else " ".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in c)
+    )
 
 
 def retrieve_knowledge(ctx: AgentContext, question: str, k: int = 4) -> list[dict[str, Any]]:
@@ -112,8 +117,7 @@ def retrieve_knowledge(ctx: AgentContext, question: str, k: int = 4) -> list[dic
             return [h.as_dict() for h in retrieve(session, question, k=k)]
 
     try:
-        return cached((ctx.settings.database_url, ctx.settings.data_dir, "q", question, k),
-                      load)
+        return cached((ctx.settings.database_url, ctx.settings.data_dir, "q", question, k), load)
     except Exception as err:
         log.warning("knowledge retrieval failed: %s", err)
         return []
@@ -125,8 +129,9 @@ async def _named_persona(text: str) -> str | None:
     try:
         return await asyncio.wait_for(asyncio.to_thread(persona_in, text), ROUTE_TIMEOUT_S)
     except TimeoutError:
-        log.warning("router: no persona read within %.1f s; using the chat profile's",
-                    ROUTE_TIMEOUT_S)
+        log.warning(
+            "router: no persona read within %.1f s; using the chat profile's", ROUTE_TIMEOUT_S
+        )
         return None
 
 
@@ -139,12 +144,17 @@ async def route(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, 
     named = await _named_persona(_text(last)) if isinstance(last, HumanMessage) else None
     chosen = (ctx.persona or "").lower()
     key = named or (chosen if chosen in PERSONAS else "ava")
-    return {"persona": key, "knowledge": [], "pending_knowledge": None,
-            **trim_update(messages, ctx.settings.chat_history_tokens)}
+    return {
+        "persona": key,
+        "knowledge": [],
+        "pending_knowledge": None,
+        **trim_update(messages, ctx.settings.chat_history_tokens),
+    }
 
 
-def _persona_node(key: str, models: Models, retrieve: Callable[..., list[dict[str, Any]]]
-                  ) -> Callable[..., Any]:
+def _persona_node(
+    key: str, models: Models, retrieve: Callable[..., list[dict[str, Any]]]
+) -> Callable[..., Any]:
     async def node(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         ctx = _ctx(runtime)
         messages = list(state["messages"])
@@ -154,20 +164,37 @@ def _persona_node(key: str, models: Models, retrieve: Callable[..., list[dict[st
             knowledge = retrieve(ctx, _text(messages[-1]))
             update["knowledge"] = knowledge
         model = models.bound(key, ctx)
-        prompt = [SystemMessage(system_prompt(key, user_name=ctx.user_name, role=ctx.role,
-                                              knowledge=knowledge,
-                                              renders_tables=ctx.renders_tables)), *messages]
+        prompt = [
+            SystemMessage(
+                system_prompt(
+                    key,
+                    user_name=ctx.user_name,
+                    role=ctx.role,
+                    knowledge=knowledge,
+                    renders_tables=ctx.renders_tables,
+                )
+            ),
+            *messages,
+        ]
         if isinstance(model, OfflineChatModel):
-            response = await model.ainvoke(prompt, persona=key, knowledge=knowledge,
-                                           renders_tables=ctx.renders_tables)
+            response = await model.ainvoke(
+                prompt, persona=key, knowledge=knowledge, renders_tables=ctx.renders_tables
+            )
         else:
             response = await model.ainvoke(prompt)
-        if isinstance(response, AIMessage) and response.tool_calls and not _room_for_tools(
-                state, response):
-            log.warning("%s ran out of steps with %d tool calls pending; answering instead",
-                        key, len(response.tool_calls))
-            response = AIMessage(id=response.id, content=OUT_OF_STEPS,
-                                 response_metadata=response.response_metadata)
+        if (
+            isinstance(response, AIMessage)
+            and response.tool_calls
+            and not _room_for_tools(state, response)
+        ):
+            log.warning(
+                "%s ran out of steps with %d tool calls pending; answering instead",
+                key,
+                len(response.tool_calls),
+            )
+            response = AIMessage(
+                id=response.id, content=OUT_OF_STEPS, response_metadata=response.response_metadata
+            )
         if isinstance(response, AIMessage) and not response.name:
             response.name = key
         update["messages"] = [response]
@@ -234,16 +261,25 @@ def approve_knowledge(state: AgentState, runtime: Runtime[AgentContext]) -> dict
     cands = [Candidate.model_validate(c) for c in pending.get("candidates") or []]
 
     def reply(payload: dict[str, Any]) -> dict[str, Any]:
-        msg = ToolMessage(content=json.dumps(payload), tool_call_id=pending.get("tool_call_id",
-                                                                               "propose"),
-                          name="propose_knowledge", id=pending.get("message_id"))
+        msg = ToolMessage(
+            content=json.dumps(payload),
+            tool_call_id=pending.get("tool_call_id", "propose"),
+            name="propose_knowledge",
+            id=pending.get("message_id"),
+        )
         return {"pending_knowledge": None, "messages": [msg]}
 
     if not ctx.is_admin:  # defence in depth: the tool already refused non-admins
         return reply({"status": "refused", "error": "only admins can teach"})
-    decision = interrupt({"type": "knowledge_approval", "source": pending.get("source"),
-                          "method": pending.get("method"), "note": pending.get("note"),
-                          "candidates": pending.get("candidates") or []})
+    decision = interrupt(
+        {
+            "type": "knowledge_approval",
+            "source": pending.get("source"),
+            "method": pending.get("method"),
+            "note": pending.get("note"),
+            "candidates": pending.get("candidates") or [],
+        }
+    )
     try:
         flags = _decisions(decision, len(cands))
     except (ValueError, TypeError) as err:
@@ -251,13 +287,24 @@ def approve_knowledge(state: AgentState, runtime: Runtime[AgentContext]) -> dict
     with session_scope(ctx.settings) as session:
         results = approve(session, cands, flags, ctx)
         s = summarize(results)
-    return reply({"status": "done", "saved": s.saved + s.merged, "refs": s.refs,
-                  "rejected": s.rejected, "duplicates": s.duplicates, "invalid": s.invalid})
+    return reply(
+        {
+            "status": "done",
+            "saved": s.saved + s.merged,
+            "refs": s.refs,
+            "rejected": s.rejected,
+            "duplicates": s.duplicates,
+            "invalid": s.invalid,
+        }
+    )
 
 
-def build_graph(checkpointer: Any = None, *,
-                models: Mapping[str, BaseChatModel] | ModelFactory | None = None,
-                retrieve: Callable[..., list[dict[str, Any]]] | None = None) -> Any:
+def build_graph(
+    checkpointer: Any = None,
+    *,
+    models: Mapping[str, BaseChatModel] | ModelFactory | None = None,
+    retrieve: Callable[..., list[dict[str, Any]]] | None = None,
+) -> Any:
     """Compile the graph. `models`: a {persona: model} map ("*" for all) or a factory; by
     default ChatOpenAI when configured, else the offline model."""
     registry = Models(models)
@@ -272,15 +319,16 @@ def build_graph(checkpointer: Any = None, *,
     g.add_edge(START, "router")
     g.add_conditional_edges("router", lambda s: s["persona"], list(PERSONA_KEYS))
     g.add_conditional_edges("tools", _after_tools, [*PERSONA_KEYS, "approve_knowledge"])
-    g.add_conditional_edges("approve_knowledge", lambda s: s.get("persona") or "ava",
-                            list(PERSONA_KEYS))
+    g.add_conditional_edges(
+        "approve_knowledge", lambda s: s.get("persona") or "ava", list(PERSONA_KEYS)
+    )
     return g.compile(checkpointer=checkpointer).with_config(recursion_limit=TURN_STEPS)
 
 
 def _pg_conninfo(url: str) -> str:
     for prefix in ("postgresql+psycopg://", "postgresql+psycopg2://"):
         if url.startswith(prefix):
-            return "postgresql://" + url[len(prefix):]
+            return "postgresql://" + url[len(prefix) :]
     return url
 
 
@@ -306,7 +354,8 @@ async def open_checkpointer(settings: Settings | None = None) -> AsyncIterator[A
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
         async with AsyncPostgresSaver.from_conn_string(
-                _pg_conninfo(settings.sqlalchemy_url)) as saver:
+            _pg_conninfo(settings.sqlalchemy_url)
+        ) as saver:
             await saver.setup()
             yield saver
 

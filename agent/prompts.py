@@ -31,15 +31,25 @@ def knowledge_block(knowledge: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-TABLES_SHOWN = ("The chat shows every search_deals result as a table under your answer: do not "
-                "repeat it as a table; say how many matched and name the best pick with its "
-                "numbers.")
+TABLES_SHOWN = (
+    "The chat shows every search_deals result as a table under your answer: do not "
+    "repeat it as a table; say how many matched and name the best pick with its "
+    "numbers."
+)
 
 
-def system_prompt(key: str, *, user_name: str, role: str,
-                  knowledge: Sequence[Mapping[str, Any]], renders_tables: bool = False) -> str:
+def system_prompt(
+    key: str,
+    *,
+    user_name: str,
+    role: str,
+    knowledge: Sequence[Mapping[str, Any]],
+    renders_tables: bool = False,
+) -> str:
     """The whole system message for one persona and one user."""
     p = persona(key)
     tables = f"\n{TABLES_SHOWN}" if renders_tables else ""
-    return (f"{p.voice}\n\n{RULES}{tables}\n\nYou are talking to {user_name} (role: {role})."
-            f"\n\n{knowledge_block(knowledge)}")
+    return (
+        f"{p.voice}\n\n{RULES}{tables}\n\nYou are talking to {user_name} (role: {role})."
+        f"\n\n{knowledge_block(knowledge)}"
+    )

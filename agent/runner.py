@@ -92,8 +92,9 @@ def _result_data(msg: ToolMessage) -> Any:
     return data
 
 
-def _result(values: dict[str, Any], interrupts: Any, thread_id: str,
-            turn_start_id: str | None) -> TurnResult:
+def _result(
+    values: dict[str, Any], interrupts: Any, thread_id: str, turn_start_id: str | None
+) -> TurnResult:
     """The TurnResult from the thread's values after a turn (the turn starts at the human
     message `turn_start_id`, or at the last human message when None)."""
     messages = list(values.get("messages") or [])
@@ -101,12 +102,17 @@ def _result(values: dict[str, Any], interrupts: Any, thread_id: str,
     for i, m in enumerate(messages):
         if isinstance(m, HumanMessage) and (turn_start_id is None or m.id == turn_start_id):
             start = i
-    turn = messages[start + 1:]
-    calls = [{"name": c["name"], "args": c["args"]} for m in turn if isinstance(m, AIMessage)
-             for c in m.tool_calls]
+    turn = messages[start + 1 :]
+    calls = [
+        {"name": c["name"], "args": c["args"]}
+        for m in turn
+        if isinstance(m, AIMessage)
+        for c in m.tool_calls
+    ]
     results = [_result_data(m) for m in turn if isinstance(m, ToolMessage)]
-    answer_msg = next((m for m in reversed(turn) if isinstance(m, AIMessage)
-                       and not m.tool_calls), None)
+    answer_msg = next(
+        (m for m in reversed(turn) if isinstance(m, AIMessage) and not m.tool_calls), None
+    )
     model = ""
     for m in reversed(turn):
         if isinstance(m, AIMessage):
@@ -116,60 +122,86 @@ def _result(values: dict[str, Any], interrupts: Any, thread_id: str,
                 break
     pending = [getattr(i, "value", i) for i in interrupts or ()]
     answer = "" if answer_msg is None or pending else str(answer_msg.content)
-    return TurnResult(answer=answer, persona=str(values.get("persona") or "ava"),
-                      model=model, tool_calls=calls, tool_results=results,
-                      interrupt=pending[0] if pending else None, thread_id=thread_id)
+    return TurnResult(
+        answer=answer,
+        persona=str(values.get("persona") or "ava"),
+        model=model,
+        tool_calls=calls,
+        tool_results=results,
+        interrupt=pending[0] if pending else None,
+        thread_id=thread_id,
+    )
 
 
 async def _collect(graph: Any, thread_id: str, turn_start_id: str | None) -> TurnResult:
     """The TurnResult read back from the checkpoint (a resumed turn began before the resume)."""
     snap = await graph.aget_state(_config(thread_id))
-    return _result(snap.values or {}, getattr(snap, "interrupts", ()), thread_id,
-                   turn_start_id)
+    return _result(snap.values or {}, getattr(snap, "interrupts", ()), thread_id, turn_start_id)
 
 
-async def run_turn(graph: Any, text: str, *, thread_id: str,
-                   user: AgentContext | User | None = None,
-                   persona: str | None = None) -> TurnResult:
+async def run_turn(
+    graph: Any,
+    text: str,
+    *,
+    thread_id: str,
+    user: AgentContext | User | None = None,
+    persona: str | None = None,
+) -> TurnResult:
     """Ask one question in a thread and wait for the answer (or an interrupt)."""
     ctx = make_context(user, check_persona(persona))
     owner = await check_owner(graph.checkpointer, thread_id, ctx)
     human = HumanMessage(content=text)
-    out = await graph.ainvoke({"messages": [human], **owner}, _config(thread_id), context=ctx,
-                              durability=DURABILITY)
+    out = await graph.ainvoke(
+        {"messages": [human], **owner}, _config(thread_id), context=ctx, durability=DURABILITY
+    )
     await keep_latest(graph.checkpointer, thread_id)
     # the final values are the thread's state: no second checkpoint read to collect the turn
     return _result(out, out.get("__interrupt__"), thread_id, human.id)
 
 
-async def resume_turn(graph: Any, decision: Any, *, thread_id: str,
-                      user: AgentContext | User | None = None,
-                      persona: str | None = None) -> TurnResult:
+async def resume_turn(
+    graph: Any,
+    decision: Any,
+    *,
+    thread_id: str,
+    user: AgentContext | User | None = None,
+    persona: str | None = None,
+) -> TurnResult:
     """Answer the pending interrupt (e.g. knowledge approval) and finish the turn."""
     ctx = make_context(user, check_persona(persona))
     await check_owner(graph.checkpointer, thread_id, ctx)
-    await graph.ainvoke(Command(resume=decision), _config(thread_id), context=ctx,
-                        durability=DURABILITY)
+    await graph.ainvoke(
+        Command(resume=decision), _config(thread_id), context=ctx, durability=DURABILITY
+    )
     await keep_latest(graph.checkpointer, thread_id)
     return await _collect(graph, thread_id, None)
 
 
-async def stream_turn(graph: Any, text: str | None, *, thread_id: str,
-                      user: AgentContext | User | None = None, persona: str | None = None,
-                      resume: Any = None) -> AsyncIterator[TurnEvent]:
+async def stream_turn(
+    graph: Any,
+    text: str | None,
+    *,
+    thread_id: str,
+    user: AgentContext | User | None = None,
+    persona: str | None = None,
+    resume: Any = None,
+) -> AsyncIterator[TurnEvent]:
     """The turn as events: answer tokens as they come, tool calls and results, an interrupt,
     and finally `done` with the TurnResult. Pass `resume=` (and text=None) to continue."""
     ctx = make_context(user, check_persona(persona))
     owner = await check_owner(graph.checkpointer, thread_id, ctx)
     human = HumanMessage(content=text) if text is not None else None
-    payload: Any = ({"messages": [human], **owner} if human is not None
-                    else Command(resume=resume))
+    payload: Any = {"messages": [human], **owner} if human is not None else Command(resume=resume)
     # the turn as it streams by, so a new turn's result needs no checkpoint read at the end
     seen: dict[str, Any] = {"messages": [human] if human is not None else []}
     interrupts: list[Any] = []
-    async for mode, chunk in graph.astream(payload, _config(thread_id), context=ctx,
-                                           stream_mode=["messages", "updates"],
-                                           durability=DURABILITY):
+    async for mode, chunk in graph.astream(
+        payload,
+        _config(thread_id),
+        context=ctx,
+        stream_mode=["messages", "updates"],
+        durability=DURABILITY,
+    ):
         if mode == "messages":
             msg, meta = chunk
             node = meta.get("langgraph_node")
@@ -189,12 +221,19 @@ async def stream_turn(graph: Any, text: str | None, *, thread_id: str,
             for m in new:
                 if isinstance(m, AIMessage) and m.tool_calls:
                     for c in m.tool_calls:
-                        yield TurnEvent("tool_call", {"name": c["name"], "args": c["args"],
-                                                      "id": c["id"]}, node)
+                        yield TurnEvent(
+                            "tool_call", {"name": c["name"], "args": c["args"], "id": c["id"]}, node
+                        )
                 elif isinstance(m, ToolMessage):
-                    yield TurnEvent("tool_result", {"name": m.name, "id": m.tool_call_id,
-                                                    "data": _result_data(m),
-                                                    "artifact": m.artifact})
+                    yield TurnEvent(
+                        "tool_result",
+                        {
+                            "name": m.name,
+                            "id": m.tool_call_id,
+                            "data": _result_data(m),
+                            "artifact": m.artifact,
+                        },
+                    )
     await keep_latest(graph.checkpointer, thread_id)
     if human is None:
         yield TurnEvent("done", await _collect(graph, thread_id, None))
@@ -207,8 +246,14 @@ async def forget_thread(graph: Any, thread_id: str) -> None:
     await forget(graph.checkpointer, thread_id)
 
 
-async def ask_once(text: str, *, persona: str | None = None, user_name: str | None = None,
-                   settings: Any = None, thread_id: str | None = None) -> TurnResult:
+async def ask_once(
+    text: str,
+    *,
+    persona: str | None = None,
+    user_name: str | None = None,
+    settings: Any = None,
+    thread_id: str | None = None,
+) -> TurnResult:
     """One question through the real graph with its checkpointer (what `arbitrage ask` runs)."""
     import uuid
 
@@ -227,5 +272,6 @@ async def ask_once(text: str, *, persona: str | None = None, user_name: str | No
                 raise ValueError(f"no user named {user_name!r} (see `arbitrage users list`)")
             ctx = AgentContext.for_user(user, settings=settings)
     async with open_graph(settings) as graph:
-        return await run_turn(graph, text, thread_id=thread_id or f"cli-{uuid.uuid4().hex}",
-                              user=ctx, persona=persona)
+        return await run_turn(
+            graph, text, thread_id=thread_id or f"cli-{uuid.uuid4().hex}", user=ctx, persona=persona
+        )

@@ -18,9 +18,12 @@ def add_compact_messages(left: Messages, right: Messages) -> list[AnyMessage]:
     """
     # add_messages turns every item into a message; its return annotation is its input type
     merged = cast("list[AnyMessage]", add_messages(left, right))
-    return [m.model_copy(update={"artifact": None})
-            if isinstance(m, ToolMessage) and m.artifact is not None else m
-            for m in merged]
+    return [
+        m.model_copy(update={"artifact": None})
+        if isinstance(m, ToolMessage) and m.artifact is not None
+        else m
+        for m in merged
+    ]
 
 
 class AgentState(TypedDict):

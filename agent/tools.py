@@ -27,14 +27,46 @@ from tools.db import session_scope
 from tools.deals.search import DealSearch
 from tools.models import User
 
-SUMMARY_KEYS = ("asin", "title", "price_now", "list_at", "all_in_cost", "profit", "roi", "margin",
-                "sales_rank", "rank_drops_30", "rank_drops_90", "rank_drops_365", "percent_down",
-                "avg_1yr", "seasonality", "peak_months", "deal_trust", "amazon_offer", "gated",
-                "trend")
-DETAIL_KEYS = (*SUMMARY_KEYS, "author", "category", "condition", "amz_fees", "min_listing_price",
-               "trough_months", "expected_trough_price", "inferred_sales_count", "offers_used",
-               "seller_quality", "restriction_reason", "approval_url", "missing", "updated_at",
-               "keepa_last_update")
+SUMMARY_KEYS = (
+    "asin",
+    "title",
+    "price_now",
+    "list_at",
+    "all_in_cost",
+    "profit",
+    "roi",
+    "margin",
+    "sales_rank",
+    "rank_drops_30",
+    "rank_drops_90",
+    "rank_drops_365",
+    "percent_down",
+    "avg_1yr",
+    "seasonality",
+    "peak_months",
+    "deal_trust",
+    "amazon_offer",
+    "gated",
+    "trend",
+)
+DETAIL_KEYS = (
+    *SUMMARY_KEYS,
+    "author",
+    "category",
+    "condition",
+    "amz_fees",
+    "min_listing_price",
+    "trough_months",
+    "expected_trough_price",
+    "inferred_sales_count",
+    "offers_used",
+    "seller_quality",
+    "restriction_reason",
+    "approval_url",
+    "missing",
+    "updated_at",
+    "keepa_last_update",
+)
 _ASIN = re.compile(r"^[A-Z0-9]{10}$")
 
 
@@ -49,15 +81,19 @@ def context_of(runtime: ToolRuntime | None) -> AgentContext:
 
 def require_admin(ctx: AgentContext, what: str) -> None:
     if not ctx.is_admin:
-        raise ToolError(f"Refused: {what} is for admins only, and {ctx.user_name} is not an "
-                        "admin. Tell the user an admin has to do this; do not retry.")
+        raise ToolError(
+            f"Refused: {what} is for admins only, and {ctx.user_name} is not an "
+            "admin. Tell the user an admin has to do this; do not retry."
+        )
 
 
 def _asin(value: str) -> str:
     asin = (value or "").strip().upper().replace("-", "")
     if not _ASIN.match(asin):
-        raise ToolError(f"'{value}' is not an ASIN: give 10 letters/digits, e.g. B0CXYZ1234 or "
-                        "an ISBN-10 like 0134685997")
+        raise ToolError(
+            f"'{value}' is not an ASIN: give 10 letters/digits, e.g. B0CXYZ1234 or "
+            "an ISBN-10 like 0134685997"
+        )
     return asin
 
 
@@ -85,6 +121,7 @@ def _dump(model: BaseModel) -> dict[str, Any]:
 
 # ---- deals --------------------------------------------------------------------------------
 
+
 class SearchDealsArgs(DealSearch):
     """The DealSearch fields (all optional); `runtime` is injected, never sent by the model."""
 
@@ -94,8 +131,7 @@ class SearchDealsArgs(DealSearch):
 def query_from_args(args: dict[str, Any]) -> DealSearch:
     """Only what the caller set: unset fields stay unset, so the user's saved thresholds apply."""
     fields = DealSearch.model_fields
-    return DealSearch(**{k: v for k, v in args.items()
-                        if k in fields and v != fields[k].default})
+    return DealSearch(**{k: v for k, v in args.items() if k in fields and v != fields[k].default})
 
 
 @tool("search_deals", args_schema=SearchDealsArgs, response_format="content_and_artifact")
@@ -116,9 +152,13 @@ def search_deals(runtime: ToolRuntime, **filters: Any) -> tuple[str, dict[str, A
             note = "gating not applied: it is per seller, and no seller is signed in"
         result = _search(session, query, user)
     full = _dump(result)
-    content = {"total": result.total, "total_capped": result.total_capped,  # "1000+"
-               "query": result.query, "applied": result.applied,
-               "items": [_compact(d, SUMMARY_KEYS) for d in full["items"]]}
+    content = {
+        "total": result.total,
+        "total_capped": result.total_capped,  # "1000+"
+        "query": result.query,
+        "applied": result.applied,
+        "items": [_compact(d, SUMMARY_KEYS) for d in full["items"]],
+    }
     if note:
         content["note"] = full["note"] = note
     return _json(content), full
@@ -140,13 +180,16 @@ def _detail(ctx: AgentContext, asin: str) -> tuple[dict[str, Any], list[dict[str
     with session_scope(ctx.settings) as session:
         detail = get_deal_detail(session, asin, _user(session, ctx))
         if detail is None:
-            raise ToolError(f"No deal with ASIN {asin} in the database. Check the ASIN, or use "
-                            "keepa_lookup to fetch it live.")
+            raise ToolError(
+                f"No deal with ASIN {asin} in the database. Check the ASIN, or use "
+                "keepa_lookup to fetch it live."
+            )
         full = _dump(detail)
         query = deal_query(full)  # deals in the same situation share their knowledge
         hits = cached(
             (ctx.settings.database_url, ctx.settings.data_dir, "deal", query, 3),
-            lambda: [h.as_dict() for h in retrieve(session, query, k=3)])
+            lambda: [h.as_dict() for h in retrieve(session, query, k=3)],
+        )
     return full, hits
 
 
@@ -166,20 +209,26 @@ def deal_advice(asin: str, runtime: ToolRuntime) -> tuple[str, dict[str, Any]]:
     ctx = context_of(runtime)
     full, hits = _detail(ctx, _asin(asin))
     advice = ava_advice(full, hits)
-    content = {**advice.as_dict(), "asin": full["asin"], "deal": _compact(full, DETAIL_KEYS),
-               "knowledge": [{k: h[k] for k in ("ref", "kind", "title", "text")} for h in hits]}
+    content = {
+        **advice.as_dict(),
+        "asin": full["asin"],
+        "deal": _compact(full, DETAIL_KEYS),
+        "knowledge": [{k: h[k] for k in ("ref", "kind", "title", "text")} for h in hits],
+    }
     return _json(content), {"detail": full, "advice": advice.as_dict(), "knowledge": hits}
 
 
 class RestrictionArgs(AsinArgs):
-    condition: str = Field(default="used_very_good",
-                           description="used_like_new, used_very_good, used_good, "
-                                       "used_acceptable or new_new")
+    condition: str = Field(
+        default="used_very_good",
+        description="used_like_new, used_very_good, used_good, used_acceptable or new_new",
+    )
 
 
 @tool("check_restriction", args_schema=RestrictionArgs, response_format="content_and_artifact")
-async def check_restriction(asin: str, runtime: ToolRuntime,
-                            condition: str = "used_very_good") -> tuple[str, dict[str, Any]]:
+async def check_restriction(
+    asin: str, runtime: ToolRuntime, condition: str = "used_very_good"
+) -> tuple[str, dict[str, Any]]:
     """Can this user list the ASIN on Amazon in this condition (gating)? Returns the state
     (allowed, restricted, ...), Amazon's reason code and the approval link."""
     from tools.restrictions.service import InvalidRequest
@@ -198,6 +247,7 @@ async def check_restriction(asin: str, runtime: ToolRuntime,
 
 # ---- knowledge ----------------------------------------------------------------------------
 
+
 class KnowledgeArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -207,8 +257,9 @@ class KnowledgeArgs(BaseModel):
 
 
 @tool("search_knowledge", args_schema=KnowledgeArgs, response_format="content_and_artifact")
-def search_knowledge(query: str, runtime: ToolRuntime, k: int = 4
-                     ) -> tuple[str, list[dict[str, Any]]]:
+def search_knowledge(
+    query: str, runtime: ToolRuntime, k: int = 4
+) -> tuple[str, list[dict[str, Any]]]:
     """Taught strategies (IF ... THEN rules) and mental models (concepts) relevant to a
     question, best first, with references like S3 / M1 to cite."""
     from knowledge import retrieve
@@ -216,17 +267,20 @@ def search_knowledge(query: str, runtime: ToolRuntime, k: int = 4
     ctx = context_of(runtime)
     with session_scope(ctx.settings) as session:
         hits = [h.as_dict() for h in retrieve(session, query, k=k)]
-    compact = [{x: h[x] for x in ("ref", "kind", "title", "text", "category") if h.get(x)}
-               for h in hits]
+    compact = [
+        {x: h[x] for x in ("ref", "kind", "title", "text", "category") if h.get(x)} for h in hits
+    ]
     return _json({"hits": compact}), hits
 
 
 class ProposeArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url_or_text: str = Field(min_length=10, max_length=100_000,
-                             description="an http(s) link (article, YouTube video) or the "
-                                         "pasted text to learn from")
+    url_or_text: str = Field(
+        min_length=10,
+        max_length=100_000,
+        description="an http(s) link (article, YouTube video) or the pasted text to learn from",
+    )
     runtime: Annotated[Any, InjectedToolArg] = None
 
 
@@ -260,36 +314,50 @@ def propose_knowledge(url_or_text: str, runtime: ToolRuntime) -> Command:
         candidates = mark_duplicates(session, extraction.candidates)
     call_id = runtime.tool_call_id or "propose"
     if not candidates:
-        raise ToolError("Found nothing teachable in that source (no rules or concepts). Try "
-                        "another link or paste the key passage.")
-    pending = {"source": source.source, "method": extraction.method, "note": extraction.note,
-               "candidates": [c.model_dump() for c in candidates],
-               "tool_call_id": call_id, "message_id": f"propose-{call_id}"}
+        raise ToolError(
+            "Found nothing teachable in that source (no rules or concepts). Try "
+            "another link or paste the key passage."
+        )
+    pending = {
+        "source": source.source,
+        "method": extraction.method,
+        "note": extraction.note,
+        "candidates": [c.model_dump() for c in candidates],
+        "tool_call_id": call_id,
+        "message_id": f"propose-{call_id}",
+    }
     msg = ToolMessage(
         content=_json({"status": "awaiting_approval", "candidates": len(candidates)}),
-        tool_call_id=call_id, name="propose_knowledge", id=pending["message_id"])
+        tool_call_id=call_id,
+        name="propose_knowledge",
+        id=pending["message_id"],
+    )
     return Command(update={"pending_knowledge": pending, "messages": [msg]})
 
 
 # ---- admin: pipeline ----------------------------------------------------------------------
 
+
 class SetDealQueryArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     selection: dict[str, Any] = Field(
-        description="Keepa /deal/ selection keys, e.g. {\"currentRange\": [500, 3000], "
-                    "\"salesRankRange\": [1, 500000], \"includeCategories\": [283155], "
-                    "\"deltaPercentRange\": [20, 100], \"priceTypes\": [2]}; ranges in cents")
-    merge: bool = Field(default=True, description="merge into the stored selection (True) or "
-                                                  "replace it (False)")
+        description='Keepa /deal/ selection keys, e.g. {"currentRange": [500, 3000], '
+        '"salesRankRange": [1, 500000], "includeCategories": [283155], '
+        '"deltaPercentRange": [20, 100], "priceTypes": [2]}; ranges in cents'
+    )
+    merge: bool = Field(
+        default=True, description="merge into the stored selection (True) or replace it (False)"
+    )
     runtime: Annotated[Any, InjectedToolArg] = None
 
 
 # The tool keeps the admins' name "deal query": it is stored in every checkpointed thread and
 # chat step that used it, and a model reading an old thread would call a renamed tool in vain.
 @tool("set_deal_query", args_schema=SetDealQueryArgs, response_format="content_and_artifact")
-def set_deal_query(selection: dict[str, Any], runtime: ToolRuntime, merge: bool = True
-                   ) -> tuple[str, dict[str, Any]]:
+def set_deal_query(
+    selection: dict[str, Any], runtime: ToolRuntime, merge: bool = True
+) -> tuple[str, dict[str, Any]]:
     """Admin only. Change the Keepa deal selection the scout and backfill use (validated;
     an invalid one is refused and the old one keeps working)."""
     from tools.deal_selection import DealSelectionError, get_deal_selection, set_deal_selection
@@ -318,8 +386,19 @@ def _token_snapshot(ctx: AgentContext) -> dict[str, Any] | None:
 
         budget = TokenBudget.from_url(redis_url(ctx.settings))
         snap = budget.snapshot()
-        return {k: snap[k] for k in ("synced", "balance", "refill_rate", "refill_in_s", "paused",
-                                     "floor", "resume") if k in snap}
+        return {
+            k: snap[k]
+            for k in (
+                "synced",
+                "balance",
+                "refill_rate",
+                "refill_in_s",
+                "paused",
+                "floor",
+                "resume",
+            )
+            if k in snap
+        }
     except Exception as err:  # Redis down or budget not synced yet: say so, don't fail
         return {"unavailable": f"{type(err).__name__}: {str(err)[:120]}"}
 
@@ -337,21 +416,34 @@ def pipeline_status(runtime: ToolRuntime) -> tuple[str, dict[str, Any]]:
     ctx = context_of(runtime)
     require_admin(ctx, "the pipeline status")
     with session_scope(ctx.settings) as session:
-        counts = {str(getattr(s, "value", s)): int(n) for s, n in session.exec(
-            select(Deal.status, func.count()).group_by(Deal.status)).all()}
-        newest, oldest = session.exec(select(func.max(Deal.updated_at),
-                                             func.min(Deal.updated_at))).one()
-        runs = {row.key.removeprefix("task:"): row.value for row in session.exec(
-            select(SystemState).where(SystemState.key.startswith("task:"))).all()}
+        counts = {
+            str(getattr(s, "value", s)): int(n)
+            for s, n in session.exec(select(Deal.status, func.count()).group_by(Deal.status)).all()
+        }
+        newest, oldest = session.exec(
+            select(func.max(Deal.updated_at), func.min(Deal.updated_at))
+        ).one()
+        runs = {
+            row.key.removeprefix("task:"): row.value
+            for row in session.exec(
+                select(SystemState).where(SystemState.key.startswith("task:"))
+            ).all()
+        }
         selection = get_deal_selection(session)
-    data = {"deals": counts, "total": sum(counts.values()),
-            "newest_update": newest.isoformat() if newest else None,
-            "oldest_update": oldest.isoformat() if oldest else None,
-            "tokens": _token_snapshot(ctx), "task_runs": runs, "deal_query": selection}
+    data = {
+        "deals": counts,
+        "total": sum(counts.values()),
+        "newest_update": newest.isoformat() if newest else None,
+        "oldest_update": oldest.isoformat() if oldest else None,
+        "tokens": _token_snapshot(ctx),
+        "task_runs": runs,
+        "deal_query": selection,
+    }
     return _json(data), data
 
 
 # ---- Keepa live refresh -------------------------------------------------------------------
+
 
 class UserRateLimiter:
     """At most `limit` calls per user per `window_s` seconds (in-process, sliding window)."""
@@ -377,13 +469,15 @@ KEEPA_TOOL_WAIT_S = 20.0
 
 
 class KeepaLookupArgs(AsinArgs):
-    offers: bool = Field(default=True, description="also fetch live offers (more tokens, "
-                                                   "exact Price Now)")
+    offers: bool = Field(
+        default=True, description="also fetch live offers (more tokens, exact Price Now)"
+    )
 
 
 @tool("keepa_lookup", args_schema=KeepaLookupArgs, response_format="content_and_artifact")
-async def keepa_lookup(asin: str, runtime: ToolRuntime, offers: bool = True
-                       ) -> tuple[str, dict[str, Any]]:
+async def keepa_lookup(
+    asin: str, runtime: ToolRuntime, offers: bool = True
+) -> tuple[str, dict[str, Any]]:
     """Fetch one ASIN live from Keepa now (spends tokens from the shared budget; limited per
     user), re-run the analytics, store it, and return the fresh numbers."""
     import asyncio
@@ -398,17 +492,22 @@ async def keepa_lookup(asin: str, runtime: ToolRuntime, offers: bool = True
     code = _asin(asin)
     wait = KEEPA_LIMITER.check(str(ctx.user_id if ctx.user_id is not None else ctx.user_name))
     if wait:
-        raise ToolError(f"Live Keepa lookups are limited to {KEEPA_LIMITER.limit} per "
-                        f"{KEEPA_LIMITER.window_s / 60:.0f} minutes per user; try again in "
-                        f"{wait:.0f} s, or use get_deal for the stored numbers.")
+        raise ToolError(
+            f"Live Keepa lookups are limited to {KEEPA_LIMITER.limit} per "
+            f"{KEEPA_LIMITER.window_s / 60:.0f} minutes per user; try again in "
+            f"{wait:.0f} s, or use get_deal for the stored numbers."
+        )
     settings = ctx.settings.model_copy(update={"keepa_wait_deadline_s": KEEPA_TOOL_WAIT_S})
     try:
         async with make_keepa_client(settings, purpose="agent") as client:
-            res = await client.products([code], stats=365, history=True,
-                                        offers=20 if offers else None, purpose="agent")
+            res = await client.products(
+                [code], stats=365, history=True, offers=20 if offers else None, purpose="agent"
+            )
     except KeepaTokensExhausted:
-        raise ToolError("Keepa tokens are low right now (the workers have priority); try "
-                        "again in a few minutes, or use get_deal for the stored numbers.") from None
+        raise ToolError(
+            "Keepa tokens are low right now (the workers have priority); try "
+            "again in a few minutes, or use get_deal for the stored numbers."
+        ) from None
     except KeepaError as err:
         raise ToolError(f"Keepa error: {err}") from None
     if not res.products:
@@ -426,12 +525,18 @@ async def keepa_lookup(asin: str, runtime: ToolRuntime, offers: bool = True
         return _dump(detail)
 
     full = await asyncio.to_thread(store)
-    content = {**_compact(full, DETAIL_KEYS), "tokens_consumed": res.tokens_consumed,
-               "live": True}
+    content = {**_compact(full, DETAIL_KEYS), "tokens_consumed": res.tokens_consumed, "live": True}
     return _json(content), full
 
-USER_TOOLS: list[BaseTool] = [search_deals, get_deal, deal_advice, check_restriction,
-                              keepa_lookup, search_knowledge]
+
+USER_TOOLS: list[BaseTool] = [
+    search_deals,
+    get_deal,
+    deal_advice,
+    check_restriction,
+    keepa_lookup,
+    search_knowledge,
+]
 ADMIN_TOOLS: list[BaseTool] = [propose_knowledge, set_deal_query, pipeline_status]
 ADMIN_TOOL_NAMES = frozenset(t.name for t in ADMIN_TOOLS)
 

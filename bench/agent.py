@@ -86,8 +86,9 @@ class Timer(BaseCallbackHandler):
         wall, cpu = self.start.pop(run_id, (time.perf_counter(), time.thread_time()))
         return time.perf_counter() - wall, time.thread_time() - cpu
 
-    def on_chat_model_start(self, serialized: Any, messages: Any, *, run_id: UUID,
-                            **kw: Any) -> None:
+    def on_chat_model_start(
+        self, serialized: Any, messages: Any, *, run_id: UUID, **kw: Any
+    ) -> None:
         self._begin(run_id)
 
     def on_llm_end(self, response: Any, *, run_id: UUID, **kw: Any) -> None:
@@ -95,8 +96,7 @@ class Timer(BaseCallbackHandler):
         self.model += wall
         self.model_cpu += cpu
 
-    def on_tool_start(self, serialized: Any, input_str: str, *, run_id: UUID,
-                      **kw: Any) -> None:
+    def on_tool_start(self, serialized: Any, input_str: str, *, run_id: UUID, **kw: Any) -> None:
         self._begin(run_id)
 
     def on_tool_end(self, output: Any, *, run_id: UUID, **kw: Any) -> None:
@@ -151,8 +151,9 @@ async def run(n_deals: int, turns: int) -> dict[str, Any]:
             timer = Timer()
             config = {"configurable": {"thread_id": f"bench-{i}"}, "callbacks": [timer]}
             start, cpu = time.perf_counter(), time.process_time()
-            out = await graph.ainvoke({"messages": [HumanMessage(q)]}, config, context=ctx,
-                                      durability=DURABILITY)
+            out = await graph.ainvoke(
+                {"messages": [HumanMessage(q)]}, config, context=ctx, durability=DURABILITY
+            )
             took = time.perf_counter() - start
             took_cpu = time.process_time() - cpu
             spent_retrieving, retrieving_cpu = sum(retrieval), sum(retrieval_cpu)
@@ -166,26 +167,38 @@ async def run(n_deals: int, turns: int) -> dict[str, Any]:
             tools_t.append(timer.tools)
             retrieval_t.append(spent_retrieving)
             overhead.append(max(0.0, took - timer.spent - spent_retrieving))
-            overhead_cpu.append(max(0.0, took_cpu - timer.model_cpu - timer.tools_cpu
-                                    - retrieving_cpu))
-            kind = "verdict/detail" if "{asin}" in QUESTIONS[i % len(QUESTIONS)] else (
-                "knowledge" if "strategy" in q else "search")
+            overhead_cpu.append(
+                max(0.0, took_cpu - timer.model_cpu - timer.tools_cpu - retrieving_cpu)
+            )
+            kind = (
+                "verdict/detail"
+                if "{asin}" in QUESTIONS[i % len(QUESTIONS)]
+                else ("knowledge" if "strategy" in q else "search")
+            )
             by_kind.setdefault(kind, []).append(took)
     dispose_engines()
     shutil.rmtree(data, ignore_errors=True)  # a 100k-deal database per run
     return {
-        "bench": "agent_offline_turn", "deals": n_deals, "turns": len(totals),
-        "checkpointer": "AsyncSqliteSaver", "fill_s": round(fill_s, 1),
-        "turn_ms": {"p50": pct(totals, 0.5), "p95": pct(totals, 0.95),
-                    "max": pct(totals, 1.0), "mean": round(statistics.mean(totals) * 1000, 2)},
+        "bench": "agent_offline_turn",
+        "deals": n_deals,
+        "turns": len(totals),
+        "checkpointer": "AsyncSqliteSaver",
+        "fill_s": round(fill_s, 1),
+        "turn_ms": {
+            "p50": pct(totals, 0.5),
+            "p95": pct(totals, 0.95),
+            "max": pct(totals, 1.0),
+            "mean": round(statistics.mean(totals) * 1000, 2),
+        },
         "note": "one new thread per turn; graph overhead = turn - model - tools - retrieval "
-                "(wall clock: includes waiting for a core on a busy machine; cpu: the "
-                "process's CPU time for the turn minus the model's, tools' and retrieval's)",
+        "(wall clock: includes waiting for a core on a busy machine; cpu: the "
+        "process's CPU time for the turn minus the model's, tools' and retrieval's)",
         "graph_overhead_ms": {"p50": pct(overhead, 0.5), "p95": pct(overhead, 0.95)},
-        "graph_overhead_cpu_ms": {"p50": pct(overhead_cpu, 0.5),
-                                  "p95": pct(overhead_cpu, 0.95)},
-        "split_ms": {name: {"p50": pct(v, 0.5), "p95": pct(v, 0.95)} for name, v in
-                     (("tools", tools_t), ("model", model_t), ("retrieval", retrieval_t))},
+        "graph_overhead_cpu_ms": {"p50": pct(overhead_cpu, 0.5), "p95": pct(overhead_cpu, 0.95)},
+        "split_ms": {
+            name: {"p50": pct(v, 0.5), "p95": pct(v, 0.95)}
+            for name, v in (("tools", tools_t), ("model", model_t), ("retrieval", retrieval_t))
+        },
         "by_kind_p95_ms": {k: pct(v, 0.95) for k, v in sorted(by_kind.items())},
         "targets": {"turn_p95_ms": 150, "graph_overhead_ms": 20},
         "ok": pct(totals, 0.95) < 150 and pct(overhead, 0.95) < 20,

@@ -30,8 +30,9 @@ from tools.sandbox.keepa.market import SandboxMarket  # noqa: E402
 FIXTURE = ROOT / "tests" / "fixtures" / "keepa" / "product_B0D8W1YVBX.json"
 
 
-def rate(products: list[dict[str, Any]], repeat: int,
-         fn: Callable[[dict[str, Any]], object]) -> dict[str, float]:
+def rate(
+    products: list[dict[str, Any]], repeat: int, fn: Callable[[dict[str, Any]], object]
+) -> dict[str, float]:
     """Best-of-`repeat` products/second, wall and CPU."""
     for p in products[:10]:
         fn(p)  # warm up imports and caches
@@ -54,11 +55,13 @@ def main() -> None:
 
     fixture = json.loads(FIXTURE.read_text())["products"][0]
     market = SandboxMarket(n_products=max(args.products, 200), seed=11)
-    asins = market.asins()[:args.products]
+    asins = market.asins()[: args.products]
     t = time.perf_counter()
     stats_only = [market.product(a, stats=365, history=True)[0] for a in asins]
-    with_offers = [market.product(a, stats=365, history=True, offers=20)[0]
-                   for a in asins[: max(1, args.products // 4)]]
+    with_offers = [
+        market.product(a, stats=365, history=True, offers=20)[0]
+        for a in asins[: max(1, args.products // 4)]
+    ]
     gen_s = time.perf_counter() - t
     fast: Callable[[dict[str, Any]], object] = lambda p: analyse_product(p, validate=False)  # noqa: E731
     checked: Callable[[dict[str, Any]], object] = lambda p: analyse_product(p)  # noqa: E731
@@ -67,13 +70,18 @@ def main() -> None:
     profitable = sum(1 for r in sample if r.profit is not None and r.profit > 0)
     out = {
         "benchmark": "deal analytics (history -> DealRecord incl. money)",
-        "cpu_count": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2),
-        "real_long_fixture": {"asin": fixture["asin"], "json_kb": FIXTURE.stat().st_size // 1024,
-                              **rate([fixture] * 50, args.repeat, fast),
-                              "validated": rate([fixture] * 20, args.repeat, checked)},
+        "cpu_count": os.cpu_count(),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "real_long_fixture": {
+            "asin": fixture["asin"],
+            "json_kb": FIXTURE.stat().st_size // 1024,
+            **rate([fixture] * 50, args.repeat, fast),
+            "validated": rate([fixture] * 20, args.repeat, checked),
+        },
         "sandbox": {
             "source": "tools.sandbox.keepa.SandboxMarket (synthetic market, 2 years of history)",
-            "products": len(stats_only), "generate_seconds": round(gen_s, 1),
+            "products": len(stats_only),
+            "generate_seconds": round(gen_s, 1),
             "stats_only": rate(stats_only, args.repeat, fast),
             "with_offers": rate(with_offers, args.repeat, fast),
             "stats_only_validated": rate(stats_only[:300], args.repeat, checked),
@@ -81,8 +89,13 @@ def main() -> None:
         },
         "target_per_s_one_core": 500,
     }
-    out["meets_target_cpu"] = min(out["sandbox"]["stats_only"]["per_s_cpu"],  # type: ignore[index]
-                                  out["sandbox"]["with_offers"]["per_s_cpu"]) >= 500  # type: ignore[index]
+    out["meets_target_cpu"] = (
+        min(
+            out["sandbox"]["stats_only"]["per_s_cpu"],  # type: ignore[index]
+            out["sandbox"]["with_offers"]["per_s_cpu"],
+        )
+        >= 500
+    )  # type: ignore[index]
     print(json.dumps(out, indent=2))
     sys.exit(0 if out["meets_target_cpu"] else 1)
 

@@ -85,9 +85,13 @@ def main() -> None:
             _load_fill()(get_engine(source), args.deals)
             with sqlite3.connect(source.data_dir / "checkpoints.db") as conn:  # agent memory
                 conn.execute("CREATE TABLE IF NOT EXISTS checkpoints (thread_id, blob)")
-                conn.executemany("INSERT INTO checkpoints VALUES (?, ?)",
-                                 [(f"t{i}", (f"turn {i}: best deals under $30 " * 64).encode())
-                                  for i in range(5_000)])
+                conn.executemany(
+                    "INSERT INTO checkpoints VALUES (?, ?)",
+                    [
+                        (f"t{i}", (f"turn {i}: best deals under $30 " * 64).encode())
+                        for i in range(5_000)
+                    ],
+                )
         fill_s = time.perf_counter() - t
         writer = Writer(source)
         writer.start()
@@ -109,12 +113,16 @@ def main() -> None:
         counts_match = restored.counts == result.manifest["counts"]
         db_mb = (source.data_dir / "arbitrage.db").stat().st_size / 1e6
         report = {
-            "benchmark": "backup and restore under writes", "database": "sqlite (file, WAL)",
-            "deals": result.manifest["counts"]["deal"], "cpu_count": os.cpu_count(),
-            "load_avg_1m": round(os.getloadavg()[0], 2), "fill_seconds": round(fill_s, 1),
+            "benchmark": "backup and restore under writes",
+            "database": "sqlite (file, WAL)",
+            "deals": result.manifest["counts"]["deal"],
+            "cpu_count": os.cpu_count(),
+            "load_avg_1m": round(os.getloadavg()[0], 2),
+            "fill_seconds": round(fill_s, 1),
             "database_mb": round(db_mb, 1),
             "archive_mb": round(result.path.stat().st_size / 1e6, 1),
-            "backup_seconds": round(t1 - t0, 2), "restore_seconds": round(restore_s, 2),
+            "backup_seconds": round(t1 - t0, 2),
+            "restore_seconds": round(restore_s, 2),
             "writer_commits_per_s_before": writer.rate(t0 - 3.0, t0),
             "writer_commits_per_s_during": writer.rate(t0, t1),
             "writer_longest_commit_s_during": round(longest, 3),

@@ -76,9 +76,16 @@ class TurnRecord:
     ended_at: float  # time.perf_counter()
 
 
-async def session(client: ChatClient, idx: int, turns: int, latencies: list[float],
-                  errors: list[str], think: tuple[float, float], rng: random.Random,
-                  records: list[TurnRecord]) -> None:
+async def session(
+    client: ChatClient,
+    idx: int,
+    turns: int,
+    latencies: list[float],
+    errors: list[str],
+    think: tuple[float, float],
+    rng: random.Random,
+    records: list[TurnRecord],
+) -> None:
     try:
         for t in range(turns):
             if think[1] > 0:
@@ -94,8 +101,9 @@ async def session(client: ChatClient, idx: int, turns: int, latencies: list[floa
         errors.append(f"session {idx}: {type(e).__name__}: {e}")
 
 
-async def _open(url: str, cookie: str, idx: int, errors: list[str],
-                retries: list[str]) -> ChatClient | None:
+async def _open(
+    url: str, cookie: str, idx: int, errors: list[str], retries: list[str]
+) -> ChatClient | None:
     """Open one chat; a failed socket connect is retried twice, as the browser's socket.io
     client reconnects by itself (each retry is reported; a third failure is an error)."""
     for attempt in range(3):
@@ -138,26 +146,43 @@ def process_cpu_s(pid: int | None) -> float | None:
         return None
 
 
-async def run_mode(url: str, cookies: list[str], turns: int, think: tuple[float, float],
-                   seed: int, server_pid: int | None = None,
-                   trace: Path | None = None) -> dict[str, object]:
+async def run_mode(
+    url: str,
+    cookies: list[str],
+    turns: int,
+    think: tuple[float, float],
+    seed: int,
+    server_pid: int | None = None,
+    trace: Path | None = None,
+) -> dict[str, object]:
     """One timed window: open every chat first, then all sessions ask their questions."""
     errors: list[str] = []
     retries: list[str] = []
     opened = time.perf_counter()
-    clients = await asyncio.gather(*(_open(url, c, i, errors, retries)
-                                     for i, c in enumerate(cookies)))
+    clients = await asyncio.gather(
+        *(_open(url, c, i, errors, retries) for i, c in enumerate(cookies))
+    )
     open_s = time.perf_counter() - opened
     latencies: list[float] = []
     records: list[TurnRecord] = []
     server_cpu, own_cpu = process_cpu_s(server_pid), time.process_time()
     started = time.perf_counter()
-    await asyncio.gather(*(session(c, i, turns, latencies, errors, think,
-                                   random.Random(seed * 1000 + i), records)
-                           for i, c in enumerate(clients) if c is not None))
+    await asyncio.gather(
+        *(
+            session(c, i, turns, latencies, errors, think, random.Random(seed * 1000 + i), records)
+            for i, c in enumerate(clients)
+            if c is not None
+        )
+    )
     wall = time.perf_counter() - started
-    rows = [{**asdict(r), "latency_s": round(r.latency_s, 3),
-             "ended_at": round(r.ended_at - started, 2)} for r in records]
+    rows = [
+        {
+            **asdict(r),
+            "latency_s": round(r.latency_s, 3),
+            "ended_at": round(r.ended_at - started, 2),
+        }
+        for r in records
+    ]
     if trace is not None:
         with trace.open("a") as f:
             f.writelines(json.dumps({**row, "think_s": list(think)}) + "\n" for row in rows)
@@ -171,21 +196,28 @@ async def run_mode(url: str, cookies: list[str], turns: int, think: tuple[float,
             except Exception as e:
                 errors.append(f"session {i} close: {type(e).__name__}: {e}")
     return {
-        "think_s": list(think), "turns_ok": len(latencies), "errors": len(errors),
+        "think_s": list(think),
+        "turns_ok": len(latencies),
+        "errors": len(errors),
         "error_samples": errors[:5],
         "p50_s": round(statistics.median(latencies), 3) if latencies else None,
         "p95_s": round(pct(latencies, 95), 3) if latencies else None,
         "max_s": round(max(latencies), 3) if latencies else None,
         "wall_s": round(wall, 2),
         "turns_per_s": round(len(latencies) / wall, 2) if wall else None,
-        "server_cpu_ms_per_turn": (round((server_cpu_after - server_cpu) / n_ok * 1000, 1)
-                                   if server_cpu is not None and server_cpu_after is not None
-                                   else None),
+        "server_cpu_ms_per_turn": (
+            round((server_cpu_after - server_cpu) / n_ok * 1000, 1)
+            if server_cpu is not None and server_cpu_after is not None
+            else None
+        ),
         "loadgen_cpu_ms_per_turn": round(own_cpu / n_ok * 1000, 1),
-        "p95_by_question_s": {q: round(pct([r.latency_s for r in records if r.question == q],
-                                           95), 3) for q in QUESTIONS},
+        "p95_by_question_s": {
+            q: round(pct([r.latency_s for r in records if r.question == q], 95), 3)
+            for q in QUESTIONS
+        },
         "slowest_turns": sorted(rows, key=lambda row: -float(row["latency_s"]))[:5],
-        "open_chats_s": round(open_s, 2), "connect_retries": len(retries),
+        "open_chats_s": round(open_s, 2),
+        "connect_retries": len(retries),
         "retry_samples": retries[:3],
     }
 
@@ -197,9 +229,16 @@ async def _warm(url: str, cookie: str) -> None:
     await client.close()
 
 
-async def run(url: str, sessions: int, turns: int, modes: dict[str, tuple[float, float]],
-              seed: int = 7, server_pid: int | None = None, workers: int = 1,
-              trace: Path | None = None) -> dict[str, object]:
+async def run(
+    url: str,
+    sessions: int,
+    turns: int,
+    modes: dict[str, tuple[float, float]],
+    seed: int = 7,
+    server_pid: int | None = None,
+    workers: int = 1,
+    trace: Path | None = None,
+) -> dict[str, object]:
     user, (password, _role) = "seller", USERS["seller"]
     login_started = time.perf_counter()
     cookies = [await alogin(url, user, password) for _ in range(sessions)]  # 50 browsers
@@ -207,13 +246,18 @@ async def run(url: str, sessions: int, turns: int, modes: dict[str, tuple[float,
     # warm-up: the first turn fills a process's caches (imports, SQL compilation); two chats
     # per worker at once, so every worker most likely gets one (connections land at random)
     await asyncio.gather(*(_warm(url, cookies[0]) for _ in range(2 * workers)))
-    out: dict[str, object] = {"sessions": sessions, "turns_per_session": turns,
-                              "logins_s": round(login_s, 2)}
+    out: dict[str, object] = {
+        "sessions": sessions,
+        "turns_per_session": turns,
+        "logins_s": round(login_s, 2),
+    }
     for name, think in modes.items():
         load_before = [round(x, 2) for x in os.getloadavg()]
         out[name] = await run_mode(url, cookies, turns, think, seed, server_pid, trace)
         out[name]["load_avg_before_after"] = [  # type: ignore[index]
-            load_before, [round(x, 2) for x in os.getloadavg()]]
+            load_before,
+            [round(x, 2) for x in os.getloadavg()],
+        ]
     return out
 
 
@@ -227,9 +271,13 @@ def main() -> None:
     ap.add_argument("--mode", choices=("both", "think", "back_to_back"), default="both")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--workers", type=int, default=1, help="chat server processes")
-    ap.add_argument("--launcher", choices=("serve", "chainlit"), default="serve",
-                    help="serve: python -m chat_ui.serve (what `arbitrage up` runs); "
-                         "chainlit: `chainlit run chat_ui/app.py` (one process)")
+    ap.add_argument(
+        "--launcher",
+        choices=("serve", "chainlit"),
+        default="serve",
+        help="serve: python -m chat_ui.serve (what `arbitrage up` runs); "
+        "chainlit: `chainlit run chat_ui/app.py` (one process)",
+    )
     ap.add_argument("--trace", type=Path, help="append one JSON line per answered turn")
     args = ap.parse_args()
     modes: dict[str, tuple[float, float]] = {}
@@ -244,18 +292,38 @@ def main() -> None:
         server = ChatServer(data_dir=data, launcher=args.launcher, workers=args.workers).start()
         try:
             pid = server.proc.pid if server.proc else None
-            result = asyncio.run(run(server.url, args.sessions, args.turns, modes, args.seed,
-                                     pid, args.workers, args.trace))
+            result = asyncio.run(
+                run(
+                    server.url,
+                    args.sessions,
+                    args.turns,
+                    modes,
+                    args.seed,
+                    pid,
+                    args.workers,
+                    args.trace,
+                )
+            )
         finally:
             server.stop()
     main_mode = result.get("think") or result.get("back_to_back")
     assert isinstance(main_mode, dict)
-    result.update({"model": "offline", "database": "sqlite", "deals": args.deals,
-                   "chat_workers": args.workers, "launcher": args.launcher,
-                   "target": "mode 'think': p95 < 1.5 s and 0 errors",
-                   "meets_target": bool("think" in result and main_mode["errors"] == 0
-                                        and main_mode["p95_s"] is not None
-                                        and main_mode["p95_s"] < 1.5)})
+    result.update(
+        {
+            "model": "offline",
+            "database": "sqlite",
+            "deals": args.deals,
+            "chat_workers": args.workers,
+            "launcher": args.launcher,
+            "target": "mode 'think': p95 < 1.5 s and 0 errors",
+            "meets_target": bool(
+                "think" in result
+                and main_mode["errors"] == 0
+                and main_mode["p95_s"] is not None
+                and main_mode["p95_s"] < 1.5
+            ),
+        }
+    )
     print(json.dumps(result, indent=2))
     sys.exit(0 if result["meets_target"] else 1)
 

@@ -103,23 +103,35 @@ def scout_interval_s(rate: int) -> float:
 
 
 class Sim:
-    def __init__(self, rate: int, products: int, seed: int, redis_url: str, work: Path,
-                 name: str) -> None:
+    def __init__(
+        self, rate: int, products: int, seed: int, redis_url: str, work: Path, name: str
+    ) -> None:
         self.clock = SimClock(START)
         # Every product's SeriesTable stays cached for the whole run (~160 KB each, ~2.4 GB
         # at 15,000 products per process): rebuilding histories dominated the bench's CPU.
-        self.market = SandboxMarket(n_products=products, seed=seed, refill_rate=rate,
-                                    clock=self.clock, cache_size=products + 1)
+        self.market = SandboxMarket(
+            n_products=products,
+            seed=seed,
+            refill_rate=rate,
+            clock=self.clock,
+            cache_size=products + 1,
+        )
         self.rate = rate
-        settings = load_settings(data_dir=work / name, redis_url=redis_url,
-                                 sandbox_products=products, sandbox_refill_rate=rate,
-                                 keepa_wait_deadline_s=24 * 3600)
-        budget = TokenBudget.from_url(redis_url, name=f"bench-{name}", clock=self.clock,
-                                      deadline_s=24 * 3600)
+        settings = load_settings(
+            data_dir=work / name,
+            redis_url=redis_url,
+            sandbox_products=products,
+            sandbox_refill_rate=rate,
+            keepa_wait_deadline_s=24 * 3600,
+        )
+        budget = TokenBudget.from_url(
+            redis_url, name=f"bench-{name}", clock=self.clock, deadline_s=24 * 3600
+        )
         budget.reset()
         self.budget = budget
-        self.client = SyncKeepaClient(make_keepa_client(settings, budget=budget,
-                                                        market=self.market, clock=self.clock))
+        self.client = SyncKeepaClient(
+            make_keepa_client(settings, budget=budget, market=self.market, clock=self.clock)
+        )
         (work / name).mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(f"sqlite:///{work / name / 'bench.db'}")
         SQLModel.metadata.create_all(self.engine)
@@ -138,8 +150,9 @@ class Sim:
 
     def check_first_100(self, session: Session) -> None:
         if self.first_100_h is None:
-            n = len(session.exec(select(Deal.asin).where(col(Deal.profit_default) > 0)
-                                 .limit(100)).all())
+            n = len(
+                session.exec(select(Deal.asin).where(col(Deal.profit_default) > 0).limit(100)).all()
+            )
             if n >= 100:
                 self.first_100_h = round((self.clock.now() - START) / 3600, 2)
 
@@ -149,23 +162,36 @@ class Sim:
         the deals a tight budget leaves behind (and the baseline never marks any)."""
         end = now_dt(self.clock)
         with self.session() as s:
-            rows = s.exec(select(Deal.asin, Deal.fetched_at, Deal.status)
-                          .where(col(Deal.status) != DealStatus.pending)).all()
-            profitable = len(s.exec(select(Deal.asin).where(col(Deal.profit_default) > 0))
-                             .all())
-            seller_scored = len(s.exec(select(Deal.asin)
-                                       .where(col(Deal.seller_quality).is_not(None))).all())
-        ages = [(end - f.replace(tzinfo=UTC) if f.tzinfo is None else end - f).total_seconds()
-                / 3600 for _, f, _ in rows if f is not None]
+            rows = s.exec(
+                select(Deal.asin, Deal.fetched_at, Deal.status).where(
+                    col(Deal.status) != DealStatus.pending
+                )
+            ).all()
+            profitable = len(s.exec(select(Deal.asin).where(col(Deal.profit_default) > 0)).all())
+            seller_scored = len(
+                s.exec(select(Deal.asin).where(col(Deal.seller_quality).is_not(None))).all()
+            )
+        ages = [
+            (end - f.replace(tzinfo=UTC) if f.tzinfo is None else end - f).total_seconds() / 3600
+            for _, f, _ in rows
+            if f is not None
+        ]
         active = [a for a, _, st in rows if st == DealStatus.active]
         spend = self.budget.spend_by_purpose()
-        return {"tokens_by_purpose": spend, "tokens_total": sum(spend.values()),
-                "active_deals": len(active), "stale_deals": len(rows) - len(active),
-                "profitable_deals": profitable, "seller_scored_deals": seller_scored,
-                "median_age_h": _r(percentile(ages, 50)), "p95_age_h": _r(percentile(ages, 95)),
-                "max_age_h": _r(max(ages) if ages else None),
-                "first_100_profitable_h": self.first_100_h,
-                "_active": sorted(a for a, _, _ in rows), "_seen": sorted(self.seen)}
+        return {
+            "tokens_by_purpose": spend,
+            "tokens_total": sum(spend.values()),
+            "active_deals": len(active),
+            "stale_deals": len(rows) - len(active),
+            "profitable_deals": profitable,
+            "seller_scored_deals": seller_scored,
+            "median_age_h": _r(percentile(ages, 50)),
+            "p95_age_h": _r(percentile(ages, 95)),
+            "max_age_h": _r(max(ages) if ages else None),
+            "first_100_profitable_h": self.first_100_h,
+            "_active": sorted(a for a, _, _ in rows),
+            "_seen": sorted(self.seen),
+        }
 
 
 def progress(sim: Sim, last: list[float]) -> None:
@@ -173,8 +199,11 @@ def progress(sim: Sim, last: list[float]) -> None:
     t = sim.clock.now() - START
     if t - last[0] >= 6 * 3600:
         last[0] = t
-        print(f"{sim.name}: {t / 3600:.0f} h simulated, {time.monotonic() - sim.t0:.0f} s wall",
-              file=sys.stderr, flush=True)
+        print(
+            f"{sim.name}: {t / 3600:.0f} h simulated, {time.monotonic() - sim.t0:.0f} s wall",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _r(v: float | None) -> float | None:
@@ -229,8 +258,9 @@ def run_baseline(sim: Sim, minutes: int) -> None:
         progress(sim, last)
         high, page = mark, 0
         while page < 10:
-            rows = deal_rows(sim.deals(selection_page(DEFAULT_SELECTION, page),
-                                              purpose="scout").body)
+            rows = deal_rows(
+                sim.deals(selection_page(DEFAULT_SELECTION, page), purpose="scout").body
+            )
             stop = False
             for r in rows:
                 stamp = row_stamp(r)
@@ -253,19 +283,26 @@ def run_baseline(sim: Sim, minutes: int) -> None:
             now = now_dt(sim.clock)
             with sim.session() as s:
                 # the processor's batch writer: the same rows as upsert_deal, one executemany
-                upsert_records(s, [(analyse_product(p, now=now, validate=False), True)
-                                   for p in res.products], now=now)
-                s.execute(update(Deal).where(col(Deal.asin).in_([p["asin"]
-                                                                 for p in res.products]))
-                          .values(fetched_at=now).execution_options(synchronize_session=False))
+                upsert_records(
+                    s,
+                    [(analyse_product(p, now=now, validate=False), True) for p in res.products],
+                    now=now,
+                )
+                s.execute(
+                    update(Deal)
+                    .where(col(Deal.asin).in_([p["asin"] for p in res.products]))
+                    .values(fetched_at=now)
+                    .execution_options(synchronize_session=False)
+                )
                 s.commit()
                 sim.check_first_100(s)
         if sim.clock.now() < minute_end:
             sim.clock.advance(minute_end - sim.clock.now())
 
 
-def run_one(rate: int, design: str, products: int, seed: int, minutes: int, redis_url: str,
-            work: str) -> dict[str, Any]:
+def run_one(
+    rate: int, design: str, products: int, seed: int, minutes: int, redis_url: str, work: str
+) -> dict[str, Any]:
     """One (rate, design) simulation in its own process; returns its report."""
     logging.basicConfig(level=logging.ERROR)
     counter = Count429()
@@ -275,8 +312,7 @@ def run_one(rate: int, design: str, products: int, seed: int, minutes: int, redi
     sim = Sim(rate, products, seed, redis_url, Path(work), f"{design}-{rate}")
     try:
         (run_ours if design == "ours" else run_baseline)(sim, minutes)
-        return {**sim.report(), "http_429": counter.n,
-                "wall_s": round(time.monotonic() - t0, 1)}
+        return {**sim.report(), "http_429": counter.n, "wall_s": round(time.monotonic() - t0, 1)}
     finally:
         sim.client.close()
         logging.getLogger("tools.keepa.client").removeHandler(counter)
@@ -285,22 +321,32 @@ def run_one(rate: int, design: str, products: int, seed: int, minutes: int, redi
 def budget_arithmetic(rate: int, catalogue: int) -> dict[str, Any]:
     """What the refill rate pays for against what the age targets need (1 token/product)."""
     per_day = rate * 1440
-    return {"tokens_per_day": per_day,
-            "stats_refreshes_per_day_needed_8h": catalogue * 3,
-            "stats_refreshes_per_day_needed_24h": catalogue,
-            "stats_refreshes_per_day_needed_72h": round(catalogue / 3),
-            "best_uniform_refresh_interval_h": (round(24 * catalogue / per_day, 1)
-                                                if per_day else None)}
+    return {
+        "tokens_per_day": per_day,
+        "stats_refreshes_per_day_needed_8h": catalogue * 3,
+        "stats_refreshes_per_day_needed_24h": catalogue,
+        "stats_refreshes_per_day_needed_72h": round(catalogue / 3),
+        "best_uniform_refresh_interval_h": (
+            round(24 * catalogue / per_day, 1) if per_day else None
+        ),
+    }
 
 
-TARGETS = {20: {"coverage_pct_min": 95.0, "median_age_h_max": 8.0, "p95_age_h_max": 24.0,
-                "http_429_max": 0},
-           5: {"p95_age_h_max": 72.0}}
+TARGETS = {
+    20: {
+        "coverage_pct_min": 95.0,
+        "median_age_h_max": 8.0,
+        "p95_age_h_max": 24.0,
+        "http_429_max": 0,
+    },
+    5: {"p95_age_h_max": 72.0},
+}
 P95_VS_BASELINE = 3.0  # our p95 age at least 3x lower than the baseline's
 
 
-def check_targets(out: dict[str, Any], full_days: float = 7.0,
-                  full_products: int = 15_000) -> dict[str, Any]:
+def check_targets(
+    out: dict[str, Any], full_days: float = 7.0, full_products: int = 15_000
+) -> dict[str, Any]:
     """Pass/fail per target; anything measured on a smaller or shorter run is 'unverified'.
 
     A shorter run measures ages after fewer days (not the steady state after a week), a
@@ -316,17 +362,23 @@ def check_targets(out: dict[str, Any], full_days: float = 7.0,
         equivalent = round(rate * full_products / out["products"])
         checks: dict[str, Any] = {"equivalent_full_scale_rate": equivalent}
         limits = TARGETS.get(equivalent, {})
-        measured = {"coverage_pct_min": o["coverage_pct"], "median_age_h_max": o["median_age_h"],
-                    "p95_age_h_max": o["p95_age_h"], "http_429_max": o["http_429"]}
+        measured = {
+            "coverage_pct_min": o["coverage_pct"],
+            "median_age_h_max": o["median_age_h"],
+            "p95_age_h_max": o["p95_age_h"],
+            "http_429_max": o["http_429"],
+        }
         for name, limit in limits.items():
             v = measured[name]
             ok = v is not None and (v >= limit if name.endswith("_min") else v <= limit)
-            checks[name] = {"target": limit, "measured": v, "met": ok,
-                            "verified": full}
+            checks[name] = {"target": limit, "measured": v, "met": ok, "verified": full}
         ratio = (b["p95_age_h"] / o["p95_age_h"]) if o["p95_age_h"] and b["p95_age_h"] else None
         checks["p95_baseline_over_ours_min"] = {
-            "target": P95_VS_BASELINE, "measured": None if ratio is None else round(ratio, 2),
-            "met": ratio is not None and ratio >= P95_VS_BASELINE, "verified": full}
+            "target": P95_VS_BASELINE,
+            "measured": None if ratio is None else round(ratio, 2),
+            "met": ratio is not None and ratio >= P95_VS_BASELINE,
+            "verified": full,
+        }
         res[key] = checks
     return res
 
@@ -338,27 +390,34 @@ def main() -> None:
     ap.add_argument("--rates", default="20,5")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--quick", action="store_true",
-                    help="smoke run: 600 products, 6 simulated hours")
+    ap.add_argument(
+        "--quick", action="store_true", help="smoke run: 600 products, 6 simulated hours"
+    )
     args = ap.parse_args()
     if args.quick:
         args.products, args.days = min(args.products, 600), min(args.days, 0.25)
-    out = run_bench(args.days, args.products, [int(r) for r in args.rates.split(",")],
-                    args.seed, args.jobs)
+    out = run_bench(
+        args.days, args.products, [int(r) for r in args.rates.split(",")], args.seed, args.jobs
+    )
     out["command"] = "python " + " ".join(sys.argv)
     out["targets"] = check_targets(out)
     print(json.dumps(out, indent=1))
     # only a full-scale week can miss a target; a shorter or smaller run only reports
-    missed = [f"{run}.{name}" for run, checks in out["targets"].items() if isinstance(checks, dict)
-              for name, c in checks.items()
-              if isinstance(c, dict) and c.get("verified") and not c.get("met")]
+    missed = [
+        f"{run}.{name}"
+        for run, checks in out["targets"].items()
+        if isinstance(checks, dict)
+        for name, c in checks.items()
+        if isinstance(c, dict) and c.get("verified") and not c.get("met")
+    ]
     if missed:
         print("missed: " + ", ".join(missed), file=sys.stderr)
         sys.exit(1)
 
 
-def run_bench(days: float, products: int, rates: list[int], seed: int = 42,
-              jobs: int = 2) -> dict[str, Any]:
+def run_bench(
+    days: float, products: int, rates: list[int], seed: int = 42, jobs: int = 2
+) -> dict[str, Any]:
     """Every (rate, design) simulation, then catalogue coverage and ours/baseline ratios."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
@@ -374,13 +433,20 @@ def run_bench(days: float, products: int, rates: list[int], seed: int = 42,
         try:
             keys = [(rate, design) for rate in rates for design in ("ours", "baseline")]
             if jobs <= 1:  # in this process (tests, profiling)
-                results = {k: run_one(*k, products, seed, minutes, server.connection_url, tmp)
-                           for k in keys}
+                results = {
+                    k: run_one(*k, products, seed, minutes, server.connection_url, tmp)
+                    for k in keys
+                }
             else:
-                with ProcessPoolExecutor(max_workers=jobs,
-                                         mp_context=mp.get_context("spawn")) as pool:
-                    futs = {k: pool.submit(run_one, *k, products, seed, minutes,
-                                           server.connection_url, tmp) for k in keys}
+                with ProcessPoolExecutor(
+                    max_workers=jobs, mp_context=mp.get_context("spawn")
+                ) as pool:
+                    futs = {
+                        k: pool.submit(
+                            run_one, *k, products, seed, minutes, server.connection_url, tmp
+                        )
+                        for k in keys
+                    }
                     results = {k: f.result() for k, f in futs.items()}
         finally:
             server.stop()
@@ -391,12 +457,16 @@ def run_bench(days: float, products: int, rates: list[int], seed: int = 42,
             covered = len(set(r.pop("_active")) & catalogue)
             r["covered"] = covered
             r["coverage_pct"] = round(100 * covered / max(1, len(catalogue)), 2)
-        res: dict[str, Any] = {"catalogue": len(catalogue),
-                               "budget": budget_arithmetic(rate, len(catalogue)),
-                               "ours": o, "baseline": b}
+        res: dict[str, Any] = {
+            "catalogue": len(catalogue),
+            "budget": budget_arithmetic(rate, len(catalogue)),
+            "ours": o,
+            "baseline": b,
+        }
         res["ratios_ours_over_baseline"] = {
             k: (round(o[k] / b[k], 3) if o.get(k) and b.get(k) else None)
-            for k in ("coverage_pct", "median_age_h", "p95_age_h", "first_100_profitable_h")}
+            for k in ("coverage_pct", "median_age_h", "p95_age_h", "first_100_profitable_h")
+        }
         out["runs"][f"{rate}_tokens_per_min"] = res
     out["wall_s"] = round(time.monotonic() - started, 1)
     return out

@@ -53,9 +53,11 @@ from tools.sandbox.keepa import SandboxMarket, create_app
 
 MARKET_START = datetime(2025, 4, 1, tzinfo=UTC)
 # stratum -> (first scan, days between scans, scans in the real sample)
-SCHEDULE = {"broad": (datetime(2025, 4, 15, 12, tzinfo=UTC), 1, 1),
-            "arbitrage_deep": (datetime(2025, 4, 16, 12, tzinfo=UTC), 3, 15),
-            "arbitrage": (datetime(2025, 9, 10, 12, tzinfo=UTC), 2, 4)}
+SCHEDULE = {
+    "broad": (datetime(2025, 4, 15, 12, tzinfo=UTC), 1, 1),
+    "arbitrage_deep": (datetime(2025, 4, 16, 12, tzinfo=UTC), 3, 15),
+    "arbitrage": (datetime(2025, 9, 10, 12, tzinfo=UTC), 2, 4),
+}
 PAGE_SIZE = 150
 MAX_PAGES = 200  # a scan deeper than 30,000 deals is a sandbox bug, not a market
 
@@ -85,30 +87,48 @@ async def scan(http: httpx.AsyncClient, stratum: Stratum) -> list[dict[str, Any]
 
 def _offer_sample(rows: list[Row], n: int, seed: int) -> list[str]:
     """n ASINs of used books with offers (COUNT_USED > 0) among the rows, seeded."""
-    asins = sorted({r["asin"] for r, _ in rows
-                    if len(r["current"]) > COUNT_USED and r["current"][COUNT_USED] > 0})
+    asins = sorted(
+        {
+            r["asin"]
+            for r, _ in rows
+            if len(r["current"]) > COUNT_USED and r["current"][COUNT_USED] > 0
+        }
+    )
     rng = np.random.default_rng([seed, 0x0FF])
-    return [asins[k] for k in sorted(rng.choice(len(asins), min(n, len(asins)),
-                                                replace=False))]
+    return [asins[k] for k in sorted(rng.choice(len(asins), min(n, len(asins)), replace=False))]
 
 
-async def run(products: int, seed: int, offer_products: int, scans: dict[str, int],
-              ) -> dict[str, Any]:
+async def run(
+    products: int,
+    seed: int,
+    offer_products: int,
+    scans: dict[str, int],
+) -> dict[str, Any]:
     cal = load_calibration()
     requests = strata(cal)
     clock = SimClock(MARKET_START.timestamp())
-    market = SandboxMarket(n_products=products, seed=seed, clock=clock,
-                           initial_tokens=10**12, cache_size=min(products + 1, 6000))
+    market = SandboxMarket(
+        n_products=products,
+        seed=seed,
+        clock=clock,
+        initial_tokens=10**12,
+        cache_size=min(products + 1, 6000),
+    )
     market.tokens.cap = 10**12
-    events = sorted((first + timedelta(days=every * k), name)
-                    for name, (first, every, _) in SCHEDULE.items()
-                    for k in range(scans[name]))
+    events = sorted(
+        (first + timedelta(days=every * k), name)
+        for name, (first, every, _) in SCHEDULE.items()
+        for k in range(scans[name])
+    )
     rows: dict[str, list[Row]] = {name: [] for name in requests}
     taken: dict[str, list[dict[str, Any]]] = {name: [] for name in requests}
     last_arbitrage: list[Row] = []
     t_start = time.perf_counter()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(market)),
-                                 base_url="http://sandbox", timeout=600) as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(market)),
+        base_url="http://sandbox",
+        timeout=600,
+    ) as http:
         for when, name in events:
             clock.advance(when.timestamp() - clock.now())
             t = time.perf_counter()
@@ -117,24 +137,50 @@ async def run(products: int, seed: int, offer_products: int, scans: dict[str, in
             rows[name] += got
             if name == "arbitrage":
                 last_arbitrage = got
-            taken[name].append({"at": when.isoformat(), "pages": len(pages),
-                                "deals": sum(len(p["deals"]["dr"]) for p in pages),
-                                "rows": len(got), "s": round(time.perf_counter() - t, 1)})
+            taken[name].append(
+                {
+                    "at": when.isoformat(),
+                    "pages": len(pages),
+                    "deals": sum(len(p["deals"]["dr"]) for p in pages),
+                    "rows": len(got),
+                    "s": round(time.perf_counter() - t, 1),
+                }
+            )
         sample = _offer_sample(last_arbitrage, offer_products, seed)
-        answer = await _get(http, "/product/", {"asin": ",".join(sample), "offers": 20,
-                                                "stats": 90, "history": 0}) if sample else {}
+        answer = (
+            await _get(
+                http,
+                "/product/",
+                {"asin": ",".join(sample), "offers": 20, "stats": 90, "history": 0},
+            )
+            if sample
+            else {}
+        )
     prods = answer.get("products", [])
-    sandbox = {"strata": {name: deal_stats(r) for name, r in rows.items()},
-               "offers": offer_stats(prods), "product_rank_drops": product_rank_drops(prods)}
+    sandbox = {
+        "strata": {name: deal_stats(r) for name, r in rows.items()},
+        "offers": offer_stats(prods),
+        "product_rank_drops": product_rank_drops(prods),
+    }
     report = compare(sandbox, cal)
-    return {"bench": "market_realism", "summary": report.pop("summary"),
-            "passed": report.pop("passed"), "compared": report.pop("compared"),
-            "not_counted": report.pop("not_counted"), "failed": report.pop("failed"),
-            "failed_not_counted": report.pop("failed_not_counted"),
-            "market": {"products": products, "seed": seed, "start": MARKET_START.isoformat(),
-                       "scans": taken, "offer_products": len(prods),
-                       "wall_s": round(time.perf_counter() - t_start, 1)},
-            **report}
+    return {
+        "bench": "market_realism",
+        "summary": report.pop("summary"),
+        "passed": report.pop("passed"),
+        "compared": report.pop("compared"),
+        "not_counted": report.pop("not_counted"),
+        "failed": report.pop("failed"),
+        "failed_not_counted": report.pop("failed_not_counted"),
+        "market": {
+            "products": products,
+            "seed": seed,
+            "start": MARKET_START.isoformat(),
+            "scans": taken,
+            "offer_products": len(prods),
+            "wall_s": round(time.perf_counter() - t_start, 1),
+        },
+        **report,
+    }
 
 
 def _scans(raw: str) -> dict[str, int]:
@@ -148,10 +194,18 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--products", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--offer-products", type=int, default=40,
-                    help="products fetched with offers (the real sample has 16)")
-    ap.add_argument("--scans", type=_scans, default=_scans("1,4,15"),
-                    help="scans per stratum: broad,arbitrage,deep (default: the real sample's)")
+    ap.add_argument(
+        "--offer-products",
+        type=int,
+        default=40,
+        help="products fetched with offers (the real sample has 16)",
+    )
+    ap.add_argument(
+        "--scans",
+        type=_scans,
+        default=_scans("1,4,15"),
+        help="scans per stratum: broad,arbitrage,deep (default: the real sample's)",
+    )
     ap.add_argument("--json-out", type=Path, help="also write the JSON document here")
     ap.add_argument("--no-fail", action="store_true", help="exit 0 even when statistics fail")
     args = ap.parse_args()

@@ -94,45 +94,68 @@ class _Raw:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
 
-    async def products(self, asins: list[str], stats: int, history: bool = True,
-                       ) -> tuple[float, float, float]:
+    async def products(
+        self,
+        asins: list[str],
+        stats: int,
+        history: bool = True,
+    ) -> tuple[float, float, float]:
         t, c = time.perf_counter(), time.process_time()
-        r = await self.http.get("/product/", params={
-            "key": "k", "domain": 1, "asin": ",".join(asins), "stats": stats,
-            "history": int(history)})
+        r = await self.http.get(
+            "/product/",
+            params={
+                "key": "k",
+                "domain": 1,
+                "asin": ",".join(asins),
+                "stats": stats,
+                "history": int(history),
+            },
+        )
         wall, cpu = time.perf_counter() - t, time.process_time() - c
         if r.status_code != 200 or r.content.count(b'"asin":') != len(asins):
             raise RuntimeError(f"HTTP {r.status_code}: {r.content[:200]!r}")
-        server = int(r.content[r.content.rindex(b'"processingTimeInMs":') + 21:].split(
-            b",")[0].split(b"}")[0])
+        server = int(
+            r.content[r.content.rindex(b'"processingTimeInMs":') + 21 :]
+            .split(b",")[0]
+            .split(b"}")[0]
+        )
         return wall, cpu, server / 1000
 
 
 def _summary(prefix: str, rows: list[tuple[float, float, float]]) -> dict[str, float]:
     wall, cpu, server = ([r[i] for r in rows] for i in range(3))
-    return {f"{prefix}_p50_ms": _pct(wall, 0.5), f"{prefix}_p95_ms": _pct(wall, 0.95),
-            f"{prefix}_cpu_p95_ms": _pct(cpu, 0.95), f"{prefix}_server_p95_ms": _pct(server, 0.95)}
+    return {
+        f"{prefix}_p50_ms": _pct(wall, 0.5),
+        f"{prefix}_p95_ms": _pct(wall, 0.95),
+        f"{prefix}_cpu_p95_ms": _pct(cpu, 0.95),
+        f"{prefix}_server_p95_ms": _pct(server, 0.95),
+    }
 
 
 Fetch = Callable[..., Awaitable[tuple[float, float, float]]]
 
 
-async def _cases(fetch: Fetch, asins: list[str], n: int, later: Any = None,
-                 ) -> dict[str, list[tuple[float, float, float]]]:
+async def _cases(
+    fetch: Fetch,
+    asins: list[str],
+    n: int,
+    later: Any = None,
+) -> dict[str, list[tuple[float, float, float]]]:
     """cold/cached with history, cached after `later()` moved the clock, then stats-only, on
     n disjoint 100-ASIN batches each (asins[:n * 100] and asins[5000:5000 + n * 100])."""
     out: dict[str, list[tuple[float, float, float]]] = {"cold": [], "cached": []}
     for k in range(n):
-        batch = asins[k * 100:(k + 1) * 100]
+        batch = asins[k * 100 : (k + 1) * 100]
         out["cold"].append(await fetch(batch, stats=365))
         out["cached"].append(await fetch(batch, stats=365))
     if later is not None:
         later()
-        out["cached_later"] = [await fetch(asins[k * 100:(k + 1) * 100], stats=365)
-                               for k in range(n)]
+        out["cached_later"] = [
+            await fetch(asins[k * 100 : (k + 1) * 100], stats=365) for k in range(n)
+        ]
     out["stats_only_cold"], out["stats_only_cached"] = [], []
     for k in range(n):
-        other = asins[5000 + k * 100:5100 + k * 100]
+        other = asins[5000 + k * 100 : 5100 + k * 100]
         out["stats_only_cold"].append(await fetch(other, stats=365, history=False))
         out["stats_only_cached"].append(await fetch(other, stats=365, history=False))
     return out
@@ -148,8 +171,14 @@ def _client_fetch(client: KeepaClient) -> Fetch:
     return lambda batch, **kw: _timed(client, batch, **kw)
 
 
-async def _both(http: httpx.AsyncClient, client: KeepaClient, asins: list[str], n: int,
-                prefix: str, later: Any = None) -> dict[str, Any]:
+async def _both(
+    http: httpx.AsyncClient,
+    client: KeepaClient,
+    asins: list[str],
+    n: int,
+    prefix: str,
+    later: Any = None,
+) -> dict[str, Any]:
     """The raw answer cases on asins[:10_000], then through KeepaClient on asins[10_000:]
     (each product cold in exactly one case)."""
     out: dict[str, Any] = {}
@@ -164,9 +193,23 @@ async def _http(asins: list[str]) -> dict[str, Any]:
     """The same cases against `arbitrage sandbox serve` (its own process, wall clock)."""
     port = _free_port()
     proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/arbitrage"), "sandbox", "serve", "--port", str(port),
-         "--products", str(N_PRODUCTS), "--seed", str(SEED), "--refill-rate", "1000000"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            str(ROOT / ".venv/bin/arbitrage"),
+            "sandbox",
+            "serve",
+            "--port",
+            str(port),
+            "--products",
+            str(N_PRODUCTS),
+            "--seed",
+            str(SEED),
+            "--refill-rate",
+            "1000000",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base) as http:
@@ -176,8 +219,9 @@ async def _http(asins: list[str]) -> dict[str, Any]:
                     break
                 except httpx.TransportError:
                     if proc.poll() is not None:
-                        raise RuntimeError(proc.stderr.read().decode() if proc.stderr
-                                           else "server exited") from None
+                        raise RuntimeError(
+                            proc.stderr.read().decode() if proc.stderr else "server exited"
+                        ) from None
                     await asyncio.sleep(0.1)
             client = KeepaClient(api_key="k", base_url=base)
             await client.products(asins[-100:], stats=365)  # warm-up
@@ -202,13 +246,15 @@ async def main(http: bool, freeze: bool) -> None:
     clock = SimClock(1_780_000_000.0)
     # the cache holds every product requested (cached_later needs them; the default 1,000
     # would have evicted the first batches)
-    market = SandboxMarket(n_products=N_PRODUCTS, seed=SEED, clock=clock, initial_tokens=10**9,
-                           cache_size=N_PRODUCTS)
+    market = SandboxMarket(
+        n_products=N_PRODUCTS, seed=SEED, clock=clock, initial_tokens=10**9, cache_size=N_PRODUCTS
+    )
     build_s = time.perf_counter() - t
     market.tokens.cap = 10**9
     app = create_app(market)
-    client = KeepaClient(api_key="k", base_url="http://sandbox",
-                         transport=httpx.ASGITransport(app=app))
+    client = KeepaClient(
+        api_key="k", base_url="http://sandbox", transport=httpx.ASGITransport(app=app)
+    )
     raw = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox")
     asins = market.asins()
     await client.products(asins[-100:], stats=365)  # warm-up (other products)
@@ -218,8 +264,14 @@ async def main(http: bool, freeze: bool) -> None:
     timer = _GcTimer()
     gc.callbacks.append(timer)
     # the clock moves once per _cases call: the second (client) pass starts an hour later
-    out.update({"market_build_s": round(build_s, 3), "products": N_PRODUCTS,
-                "requests_per_case": N, "gc_frozen": freeze})
+    out.update(
+        {
+            "market_build_s": round(build_s, 3),
+            "products": N_PRODUCTS,
+            "requests_per_case": N,
+            "gc_frozen": freeze,
+        }
+    )
     out.update(await _both(raw, client, asins, N, "", later=lambda: clock.advance(61 * 60)))
     gc.callbacks.remove(timer)
     out["gc_full_collections"] = timer.full
@@ -227,10 +279,13 @@ async def main(http: bool, freeze: bool) -> None:
     await raw.aclose()
 
     # the client's share: decode + validate one 100-product answer with history
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(market)),
-                                 base_url="http://sandbox") as raw_http:
-        resp = await raw_http.get("/product/", params={
-            "key": "k", "domain": 1, "asin": ",".join(asins[:100]), "stats": 365})
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(market)), base_url="http://sandbox"
+    ) as raw_http:
+        resp = await raw_http.get(
+            "/product/",
+            params={"key": "k", "domain": 1, "asin": ",".join(asins[:100]), "stats": 365},
+        )
     body = resp.content
     dec = []
     for _ in range(5):
@@ -245,12 +300,17 @@ async def main(http: bool, freeze: bool) -> None:
     for a in asins[10_000:10_500]:
         market.product(a, stats=365, history=False)
     out["python_product_stats_only_cold_ms"] = round((time.perf_counter() - t) / 500 * 1000, 3)
-    out["python_product_stats_only_cold_cpu_ms"] = round(
-        (time.process_time() - c) / 500 * 1000, 3)
+    out["python_product_stats_only_cold_cpu_ms"] = round((time.process_time() - c) / 500 * 1000, 3)
     cpu = time.process_time()
     deal_ms = []
-    sel = {"priceTypes": [2], "dateRange": 1, "sortType": 4, "isRangeEnabled": True,
-           "deltaPercentRange": [20, 100], "includeCategories": [283155]}
+    sel = {
+        "priceTypes": [2],
+        "dateRange": 1,
+        "sortType": 4,
+        "isRangeEnabled": True,
+        "deltaPercentRange": [20, 100],
+        "includeCategories": [283155],
+    }
     for _ in range(3):
         t = time.perf_counter()
         deals = await client.deals(sel)
@@ -263,8 +323,12 @@ async def main(http: bool, freeze: bool) -> None:
     out["load_avg_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     out["target_product_100_p95_ms"] = 100
     # the target is the sandbox's answer (in-process and over HTTP), not the client's share
-    timed = [v for k, v in out.items() if re.fullmatch(r"(http_)?product_100_\w+_p95_ms", k)
-             and not k.endswith(("_cpu_p95_ms", "_server_p95_ms"))]
+    timed = [
+        v
+        for k, v in out.items()
+        if re.fullmatch(r"(http_)?product_100_\w+_p95_ms", k)
+        and not k.endswith(("_cpu_p95_ms", "_server_p95_ms"))
+    ]
     out["meets_target"] = bool(timed) and max(timed) < 100
     print(json.dumps(out))
     if not out["meets_target"]:
@@ -273,10 +337,14 @@ async def main(http: bool, freeze: bool) -> None:
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--no-http", action="store_true",
-                    help="skip the standalone `arbitrage sandbox serve` cases")
-    ap.add_argument("--no-gc-freeze", action="store_true",
-                    help="do not gc.freeze() this process's startup objects before the timed "
-                         "requests (the app's worker and chat processes freeze theirs)")
+    ap.add_argument(
+        "--no-http", action="store_true", help="skip the standalone `arbitrage sandbox serve` cases"
+    )
+    ap.add_argument(
+        "--no-gc-freeze",
+        action="store_true",
+        help="do not gc.freeze() this process's startup objects before the timed "
+        "requests (the app's worker and chat processes freeze theirs)",
+    )
     args = ap.parse_args()
     asyncio.run(main(not args.no_http, not args.no_gc_freeze))

@@ -47,14 +47,25 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("CI", "REDIS_URL", "DATABASE_URL")}
     env.update(DATA_DIR=str(data), CHAINLIT_PORT=str(port))
     t0 = time.monotonic()
-    up = subprocess.Popen([str(ARBITRAGE), "up"], env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL, cwd=ROOT, start_new_session=True)
+    up = subprocess.Popen(
+        [str(ARBITRAGE), "up"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        start_new_session=True,
+    )
     healthy_s = None
     status: dict = {}
     try:
         while time.monotonic() - t0 < 120:
-            out = subprocess.run([str(ARBITRAGE), "status", "--json"], env=env, cwd=ROOT,
-                                 capture_output=True, text=True)
+            out = subprocess.run(
+                [str(ARBITRAGE), "status", "--json"],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+            )
             try:
                 status = json.loads(out.stdout)
             except ValueError:
@@ -70,15 +81,19 @@ def main() -> None:
         up.wait(timeout=60)
     rss_mb = round(rss / 2**20, 1)
     met = healthy_s is not None and healthy_s <= 30 and rss_mb <= 1536
-    print(json.dumps({
-        "bench": "startup",
-        "healthy_after_s": round(healthy_s, 2) if healthy_s else None,
-        "idle_rss_mb_all_processes": rss_mb,
-        "target_healthy_s": 30,
-        "target_rss_mb": 1536,
-        "meets_target": met,
-        "parts": {k: v.get("ok") for k, v in status.get("parts", {}).items()},
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "startup",
+                "healthy_after_s": round(healthy_s, 2) if healthy_s else None,
+                "idle_rss_mb_all_processes": rss_mb,
+                "target_healthy_s": 30,
+                "target_rss_mb": 1536,
+                "meets_target": met,
+                "parts": {k: v.get("ok") for k, v in status.get("parts", {}).items()},
+            }
+        )
+    )
     sys.exit(0 if met else 1)
 
 

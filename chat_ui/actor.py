@@ -47,8 +47,11 @@ def current_actor() -> Actor | None:
         session = None
     if isinstance(session, WebsocketSession):
         user = session.user
-        return Actor(identifier=getattr(user, "identifier", None),
-                     thread_id=session.thread_id, user_id=getattr(user, "id", None))
+        return Actor(
+            identifier=getattr(user, "identifier", None),
+            thread_id=session.thread_id,
+            user_id=getattr(user, "id", None),
+        )
     return _request_actor.get()
 
 

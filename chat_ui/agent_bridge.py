@@ -47,8 +47,7 @@ async def forget_thread(thread_id: str) -> None:
     await forget(await get_graph(), thread_id)
 
 
-def make_context(*, user_id: int | None, user_name: str, role: str,
-                 persona: str | None) -> Any:
+def make_context(*, user_id: int | None, user_name: str, role: str, persona: str | None) -> Any:
     """The agent's run context (user id, role, persona) for this turn.
 
     Ava's profile passes no persona: the router then decides (a question addressed to a
@@ -57,6 +56,11 @@ def make_context(*, user_id: int | None, user_name: str, role: str,
     """
     from agent.context import AgentContext
 
-    return AgentContext(user_id=user_id, user_name=user_name, role=role,
-                        persona=None if persona in (None, "ava") else persona,
-                        settings=get_settings(), renders_tables=True)
+    return AgentContext(
+        user_id=user_id,
+        user_name=user_name,
+        role=role,
+        persona=None if persona in (None, "ava") else persona,
+        settings=get_settings(),
+        renders_tables=True,
+    )

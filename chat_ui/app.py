@@ -51,8 +51,10 @@ from tools.settings import Settings, get_settings
 log = logging.getLogger("chat_ui")
 TEACH_COMMAND = "teach"
 REVIEW_TIMEOUT_S = 900
-SESSION_ENDED = ("Your sign-in has ended (signed out, password or role changed, or the account "
-                 "was disabled). Reload the page and sign in again.")
+SESSION_ENDED = (
+    "Your sign-in has ended (signed out, password or role changed, or the account "
+    "was disabled). Reload the page and sign in again."
+)
 
 
 def _allowed_origins() -> list[str]:
@@ -69,6 +71,7 @@ install_http_guard(chainlit_server, _allowed_origins)  # outermost: origins, ses
 
 
 # ---- startup, auth, data layer --------------------------------------------------------------
+
 
 @cl.on_app_startup
 async def _startup() -> None:
@@ -100,8 +103,9 @@ async def auth(username: str, password: str) -> cl.User | None:
     attempt = login_attempt.get()
     try:
         # argon2 takes tens of milliseconds: keep it off the event loop other sessions use
-        return await asyncio.to_thread(check_password, username, password,
-                                       attempt.address if attempt else None)
+        return await asyncio.to_thread(
+            check_password, username, password, attempt.address if attempt else None
+        )
     except LoginThrottled as err:
         if attempt is not None:  # the guard answers 429 with Retry-After
             attempt.retry_after, attempt.message = err.retry_after, err.message
@@ -146,22 +150,28 @@ async def _require_account() -> Account | None:
 
 @cl.set_chat_profiles
 async def _profiles(current_user: cl.User | None, language: str | None = None) -> list[Any]:
-    account = (await asyncio.to_thread(account_by_name, current_user.identifier)
-               if current_user else None)
+    account = (
+        await asyncio.to_thread(account_by_name, current_user.identifier) if current_user else None
+    )
     return chat_profiles(is_admin=bool(account and account.is_admin))
 
 
 # ---- session start / resume -----------------------------------------------------------------
 
+
 def mode_banner(settings: Settings) -> str | None:
     """Say plainly when answers or data come from the embedded stand-ins."""
     notes = []
     if settings.llm_mode == "offline":
-        notes.append("answers come from the **offline model** (deterministic, no LLM; set "
-                     "LLM_API_KEY for a real one)")
+        notes.append(
+            "answers come from the **offline model** (deterministic, no LLM; set "
+            "LLM_API_KEY for a real one)"
+        )
     if settings.keepa_mode == "sandbox":
-        notes.append("deal data comes from the **Keepa sandbox** (a synthetic market; set "
-                     "KEEPA_API_KEY for live data)")
+        notes.append(
+            "deal data comes from the **Keepa sandbox** (a synthetic market; set "
+            "KEEPA_API_KEY for live data)"
+        )
     if settings.spapi_mode == "sandbox":
         notes.append("gating checks use the **SP-API sandbox**")
     if not notes:
@@ -205,6 +215,7 @@ async def resume(thread: ThreadDict) -> None:
 
 # ---- settings -------------------------------------------------------------------------------
 
+
 @cl.on_settings_update
 async def settings_update(values: dict[str, Any]) -> None:
     account = await _require_account()
@@ -220,6 +231,7 @@ async def settings_update(values: dict[str, Any]) -> None:
 
 
 # ---- messages -------------------------------------------------------------------------------
+
 
 async def _teaching_text(message: cl.Message) -> str | None:
     """The text an admin wants to teach from: attached files, else the message itself."""
@@ -261,24 +273,31 @@ async def review_candidates(value: Any) -> Any:
             break
         if bulk is None:
             actions = [
-                cl.Action(name="approve", label="Approve", payload={"d": "approve"},
-                          icon="check"),
+                cl.Action(name="approve", label="Approve", payload={"d": "approve"}, icon="check"),
                 cl.Action(name="reject", label="Reject", payload={"d": "reject"}, icon="x"),
             ]
             if len(candidates) - i > 1:
                 actions += [
-                    cl.Action(name="approve_all", label="Approve all remaining",
-                              payload={"d": "approve_all"}),
-                    cl.Action(name="reject_all", label="Reject all remaining",
-                              payload={"d": "reject_all"}),
+                    cl.Action(
+                        name="approve_all",
+                        label="Approve all remaining",
+                        payload={"d": "approve_all"},
+                    ),
+                    cl.Action(
+                        name="reject_all", label="Reject all remaining", payload={"d": "reject_all"}
+                    ),
                 ]
             content = f"Candidate {i + 1} of {len(candidates)}\n\n{_candidate_text(cand)}"
-            ask = cl.AskActionMessage(content=content, actions=actions,
-                                      timeout=REVIEW_TIMEOUT_S, author="Review")
+            ask = cl.AskActionMessage(
+                content=content, actions=actions, timeout=REVIEW_TIMEOUT_S, author="Review"
+            )
             res = await ask.send()
             choice = (res or {}).get("payload", {}).get("d") if res else None
-            ask.content = content + "\n\n" + (f"**{res.get('label')}**" if res
-                                               else "_No answer in time: rejected._")
+            ask.content = (
+                content
+                + "\n\n"
+                + (f"**{res.get('label')}**" if res else "_No answer in time: rejected._")
+            )
             await ask.update()
             if choice in ("approve_all", "reject_all"):
                 bulk = choice
@@ -291,8 +310,13 @@ async def review_candidates(value: Any) -> Any:
 
 async def _confirm_teaching(results: list[tuple[str, Any]], answer: str) -> None:
     """Say exactly what the review saved (refs to cite) unless the answer already did."""
-    done = [d for name, d in results if name == "propose_knowledge" and isinstance(d, dict)
-            and d.get("status") in ("done", "refused", "error")]
+    done = [
+        d
+        for name, d in results
+        if name == "propose_knowledge"
+        and isinstance(d, dict)
+        and d.get("status") in ("done", "refused", "error")
+    ]
     if not done:
         return
     d = done[-1]
@@ -302,8 +326,10 @@ async def _confirm_teaching(results: list[tuple[str, Any]], answer: str) -> None
         refs = ", ".join(d.get("refs") or [])
         if all(ref in answer for ref in d.get("refs") or []):
             return
-        text = (f"Saved {d['saved']} to the knowledge base ({refs}); rejected "
-                f"{d.get('rejected', 0)}. Every persona can use it from now on.")
+        text = (
+            f"Saved {d['saved']} to the knowledge base ({refs}); rejected "
+            f"{d.get('rejected', 0)}. Every persona can use it from now on."
+        )
     else:
         text = "Nothing was saved: every candidate was rejected."
     await cl.Message(content=text, author="Review").send()
@@ -320,35 +346,52 @@ async def on_message(message: cl.Message) -> None:
     text = message.content
     limit = get_settings().max_message_chars
     if len(text) > limit:  # refused before anything reads it (the data layer stores the cap)
-        hint = (" To teach from a longer text, attach it as a .txt, .md or .pdf file."
-                if role == "admin" else " Please send a shorter question.")
-        await cl.Message(content=f"Messages are limited to {limit:,} characters (yours has "
-                                 f"{len(text):,}).{hint}", author=person.name).send()
+        hint = (
+            " To teach from a longer text, attach it as a .txt, .md or .pdf file."
+            if role == "admin"
+            else " Please send a shorter question."
+        )
+        await cl.Message(
+            content=f"Messages are limited to {limit:,} characters (yours has "
+            f"{len(text):,}).{hint}",
+            author=person.name,
+        ).send()
         return
     try:
         teach = message.command == TEACH_COMMAND or (
-            role == "admin" and any(getattr(e, "path", None) for e in message.elements or []))
+            role == "admin" and any(getattr(e, "path", None) for e in message.elements or [])
+        )
         if teach:
             if role != "admin":
-                await cl.Message(content="Only admins can teach the assistant new strategies. "
-                                         "Ask an admin to add what you learned.",
-                                 author=person.name).send()
+                await cl.Message(
+                    content="Only admins can teach the assistant new strategies. "
+                    "Ask an admin to add what you learned.",
+                    author=person.name,
+                ).send()
                 return
             text = await _teaching_text(message) or ""
             if not text:
-                await cl.Message(content="Paste a URL or some text (or attach a .txt, .md or "
-                                         ".pdf file) to teach from.", author="Review").send()
+                await cl.Message(
+                    content="Paste a URL or some text (or attach a .txt, .md or "
+                    ".pdf file) to teach from.",
+                    author="Review",
+                ).send()
                 return
             text = "Teach: " + text
         graph = await agent_bridge.get_graph()
-        context = agent_bridge.make_context(user_id=user_id, user_name=name, role=role,
-                                            persona=persona)
-        turn = await run_turn(graph, text, thread_id=cl.context.session.thread_id,
-                              context=context, author=person.name,
-                              on_interrupt=review_candidates)
+        context = agent_bridge.make_context(
+            user_id=user_id, user_name=name, role=role, persona=persona
+        )
+        turn = await run_turn(
+            graph,
+            text,
+            thread_id=cl.context.session.thread_id,
+            context=context,
+            author=person.name,
+            on_interrupt=review_candidates,
+        )
         if teach:
-            await _confirm_teaching(turn.tool_results, turn.message.content if turn.message
-                                    else "")
+            await _confirm_teaching(turn.tool_results, turn.message.content if turn.message else "")
     except UploadError as e:
         await cl.Message(content=str(e), author="Review").send()
     except asyncio.CancelledError:

@@ -54,8 +54,7 @@ class LoginThrottled(Exception):
     @property
     def message(self) -> str:
         wait = math.ceil(self.retry_after)
-        return (f"Too many failed sign-ins: try again in {wait} second"
-                f"{'' if wait == 1 else 's'}.")
+        return f"Too many failed sign-ins: try again in {wait} second{'' if wait == 1 else 's'}."
 
 
 @lru_cache(maxsize=1)
@@ -76,9 +75,11 @@ def check_password(username: str, password: str, address: str | None) -> Chainli
             return None
         limiter.succeeded(username, address)
         # id and token version are what later checks compare; the role is only shown
-        return ChainlitUser(identifier=user.name, display_name=user.name,
-                            metadata={"id": user.id, "tv": user.token_version,
-                                      "role": user.role.value})
+        return ChainlitUser(
+            identifier=user.name,
+            display_name=user.name,
+            metadata={"id": user.id, "tv": user.token_version, "role": user.role.value},
+        )
 
 
 def token_claims(token: str | None) -> tuple[int, int] | None:
@@ -137,8 +138,7 @@ def session_token(session: Any) -> str | None:
     of the first one, so the cookie of the latest connection is what counts.
     """
     environ = getattr(session, "environ", None) or {}
-    return token_from_cookie_header(environ.get("HTTP_COOKIE")) or getattr(session, "token",
-                                                                             None)
+    return token_from_cookie_header(environ.get("HTTP_COOKIE")) or getattr(session, "token", None)
 
 
 def sign_out(token: str | None) -> bool:

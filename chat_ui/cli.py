@@ -19,9 +19,11 @@ from tools.restrictions.cli import restrictions_app
 if TYPE_CHECKING:
     from rich.progress import ProgressColumn
 
-app = typer.Typer(help="Agent Arbitrage: deals, gating and mentors for Amazon sellers.",
-                  pretty_exceptions_show_locals=False,
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Agent Arbitrage: deals, gating and mentors for Amazon sellers.",
+    pretty_exceptions_show_locals=False,
+    no_args_is_help=True,
+)
 app.add_typer(users_app, name="users")
 app.add_typer(restrictions_app, name="restrictions")
 app.command("backup")(backup_command)
@@ -39,8 +41,12 @@ def _every_command() -> None:
 def up(
     port: Annotated[int | None, typer.Option(help="chat server port")] = None,
     no_worker: Annotated[bool, typer.Option("--no-worker", help="chat only")] = False,
-    workers: Annotated[int, typer.Option(
-        "--workers", min=1, help="chat server processes (one per core for many busy chats)")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", min=1, help="chat server processes (one per core for many busy chats)"
+        ),
+    ] = 1,
 ) -> None:
     """Run everything on this machine: migrations, Redis, a worker, beat and the chat server."""
     from chat_ui import services
@@ -79,27 +85,40 @@ def up(
     lock = (presence.fd,)  # children hold the app lock too, should this process be killed
     try:
         if not no_worker:
-            children.append(services.start_child("worker", services.worker_args(), settings, env,
-                                                 lock))
-            children.append(services.start_child("beat", services.beat_args(settings), settings,
-                                                 env, lock))
-        children.append(services.start_child("chat", services.chainlit_args(settings, workers),
-                                             settings, env, lock))
+            children.append(
+                services.start_child("worker", services.worker_args(), settings, env, lock)
+            )
+            children.append(
+                services.start_child("beat", services.beat_args(settings), settings, env, lock)
+            )
+        children.append(
+            services.start_child(
+                "chat", services.chainlit_args(settings, workers), settings, env, lock
+            )
+        )
         chat_url = f"http://{settings.chainlit_host}:{settings.chainlit_port}"
         presence.update(chat_url=chat_url, children={c.name: c.proc.pid for c in children})
         if not services.wait_http(chat_url, 120, children):
             dead = [c.name for c in children if c.proc.poll() is not None]
-            err_console.print(f"[red]start-up failed ({', '.join(dead) or 'chat timeout'}); "
-                              f"see {settings.log_dir}[/red]")
+            err_console.print(
+                f"[red]start-up failed ({', '.join(dead) or 'chat timeout'}); "
+                f"see {settings.log_dir}[/red]"
+            )
             raise typer.Exit(1)
-        console.print(f"[green]Agent Arbitrage is up[/green] in {time.monotonic() - started:.1f}s"
-                      f": [bold]{chat_url}[/bold]")
+        console.print(
+            f"[green]Agent Arbitrage is up[/green] in {time.monotonic() - started:.1f}s"
+            f": [bold]{chat_url}[/bold]"
+        )
         if admin_password:
-            console.print(f"First admin created: user [bold]admin[/bold], password "
-                          f"[bold]{admin_password}[/bold] (shown once; change it with "
-                          "`arbitrage users passwd admin`)")
-        console.print(f"Logs: {settings.log_dir.resolve()} (main log {log_path.name}). "
-                      "Ctrl-C stops everything.")
+            console.print(
+                f"First admin created: user [bold]admin[/bold], password "
+                f"[bold]{admin_password}[/bold] (shown once; change it with "
+                "`arbitrage users passwd admin`)"
+            )
+        console.print(
+            f"Logs: {settings.log_dir.resolve()} (main log {log_path.name}). "
+            "Ctrl-C stops everything."
+        )
         while not stopping:
             for c in children:
                 if c.proc.poll() is not None:
@@ -131,18 +150,29 @@ def status(
 
     pipeline = gather(settings)
     if as_json:
-        print(json.dumps({"parts": {p.name: {"ok": p.ok, "detail": p.detail, **p.extra}
-                                    for p in parts},
-                          "deals": counts, "pipeline": pipeline, "chat_storage": storage,
-                          "logs": str(settings.log_dir.resolve())}, default=str))
+        print(
+            json.dumps(
+                {
+                    "parts": {p.name: {"ok": p.ok, "detail": p.detail, **p.extra} for p in parts},
+                    "deals": counts,
+                    "pipeline": pipeline,
+                    "chat_storage": storage,
+                    "logs": str(settings.log_dir.resolve()),
+                },
+                default=str,
+            )
+        )
     else:
         table = Table("part", "state", "detail", title="Agent Arbitrage status")
         for p in parts:
             table.add_row(p.name, "[green]ok[/green]" if p.ok else "[red]down[/red]", p.detail)
         console.print(table)
         total = sum(counts.values())
-        console.print("Deals: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-                                   or "none yet") + f" (total {total})")
+        console.print(
+            "Deals: "
+            + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none yet")
+            + f" (total {total})"
+        )
         db_ready = next((p.ok for p in parts if p.name == "database"), False)
         _render_pipeline(pipeline, db_ready)
         console.print("Chat storage: " + _storage_line(storage))
@@ -163,8 +193,11 @@ def _storage_line(storage: dict[str, dict[str, int]], top: int = 10) -> str:
     if not storage:
         return "no chats yet"
     items = list(storage.items())
-    bits = [f"{who} {_size(v['history_bytes'] + v['agent_bytes'])} ({v['chats']} chat"
-            f"{'' if v['chats'] == 1 else 's'})" for who, v in items[:top]]
+    bits = [
+        f"{who} {_size(v['history_bytes'] + v['agent_bytes'])} ({v['chats']} chat"
+        f"{'' if v['chats'] == 1 else 's'})"
+        for who, v in items[:top]
+    ]
     more = f", and {len(items) - top} more users" if len(items) > top else ""
     return ", ".join(bits) + more
 
@@ -177,43 +210,67 @@ def _render_pipeline(p: dict[str, Any], db_ready: bool = True) -> None:
     elif not tok.get("synced"):
         console.print("Keepa tokens: not synced yet (no Keepa call so far)")
     else:
-        spend = ", ".join(f"{k} {v}" for k, v in sorted((tok.get("spend_by_purpose") or {})
-                                                          .items())) or "nothing yet"
-        console.print(f"Keepa tokens: balance {tok.get('balance')} (refill "
-                      f"{tok.get('refill_rate')}/min, floor {tok.get('floor')}); "
-                      f"spent: {spend}")
+        spend = (
+            ", ".join(f"{k} {v}" for k, v in sorted((tok.get("spend_by_purpose") or {}).items()))
+            or "nothing yet"
+        )
+        console.print(
+            f"Keepa tokens: balance {tok.get('balance')} (refill "
+            f"{tok.get('refill_rate')}/min, floor {tok.get('floor')}); "
+            f"spent: {spend}"
+        )
     q = p.get("queues") or {}
-    console.print("Queues: " + (q["error"] if "error" in q else
-                                ", ".join(f"{k} {v}" for k, v in q.items())))
+    console.print(
+        "Queues: " + (q["error"] if "error" in q else ", ".join(f"{k} {v}" for k, v in q.items()))
+    )
     f = p.get("freshness") or {}
     if f.get("active"):
-        console.print(f"Freshness of {f['active']} active deals: median age "
-                      f"{f['median_age_h']} h, p95 {f['p95_age_h']} h")
+        console.print(
+            f"Freshness of {f['active']} active deals: median age "
+            f"{f['median_age_h']} h, p95 {f['p95_age_h']} h"
+        )
     tasks = Table("task", "last run", "ok", "last error", title="Pipeline tasks")
     for name, t in (p.get("tasks") or {}).items():
         ok = t.get("last_ok")
-        tasks.add_row(name, str(t.get("last_run") or "never")[:19],
-                      "-" if ok is None else ("[green]yes[/green]" if ok else "[red]no[/red]"),
-                      (f"{str(t.get('last_error_at'))[:19]} {t['last_error']}"
-                       if t.get("last_error") else ""))
+        tasks.add_row(
+            name,
+            str(t.get("last_run") or "never")[:19],
+            "-" if ok is None else ("[green]yes[/green]" if ok else "[red]no[/red]"),
+            (
+                f"{str(t.get('last_error_at'))[:19]} {t['last_error']}"
+                if t.get("last_error")
+                else ""
+            ),
+        )
     console.print(tasks)
     b = p.get("backfill") or {}
-    console.print(f"Backfill: next page {b.get('next_page', 0)}, pages done "
-                  f"{b.get('pages_done', 0)}{' (complete)' if b.get('done') else ''}; "
-                  f"scout backlog {p.get('scout_backlog', 0)}")
+    console.print(
+        f"Backfill: next page {b.get('next_page', 0)}, pages done "
+        f"{b.get('pages_done', 0)}{' (complete)' if b.get('done') else ''}; "
+        f"scout backlog {p.get('scout_backlog', 0)}"
+    )
     if p.get("error"):
-        console.print(f"[red]pipeline status error: {p['error'].splitlines()[0][:160]}[/red]"
-                      if db_ready else "Pipeline: no data until the database exists (see above)")
+        console.print(
+            f"[red]pipeline status error: {p['error'].splitlines()[0][:160]}[/red]"
+            if db_ready
+            else "Pipeline: no data until the database exists (see above)"
+        )
 
 
 @app.command()
 def worker(
     queues: Annotated[str, typer.Option("-Q", "--queues", help="comma separated queues")] = (
-        "scout,processor,maintenance,restrictions,backfill"),
+        "scout,processor,maintenance,restrictions,backfill"
+    ),
     concurrency: Annotated[int, typer.Option(help="worker processes")] = 2,
-    name: Annotated[str, typer.Option(
-        "--name", "-n", help="Celery node name; unique per worker on one machine "
-                             "(%h is the host name)")] = "arbitrage@%h",
+    name: Annotated[
+        str,
+        typer.Option(
+            "--name",
+            "-n",
+            help="Celery node name; unique per worker on one machine (%h is the host name)",
+        ),
+    ] = "arbitrage@%h",
 ) -> None:
     """Run a Celery worker (needs REDIS_URL or a running `arbitrage up`)."""
     import os
@@ -233,9 +290,23 @@ def worker(
     migrate(settings)
     presence.keep_across_exec()  # Celery (same pid) holds the app lock from here on
     os.environ["REDIS_URL"] = url
-    os.execv(sys.executable, [sys.executable, "-m", "celery", "-A", "workers.celery_app",
-                              "worker", "--loglevel=INFO", f"--concurrency={concurrency}",
-                              "-Q", queues, "-n", name])
+    os.execv(
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workers.celery_app",
+            "worker",
+            "--loglevel=INFO",
+            f"--concurrency={concurrency}",
+            "-Q",
+            queues,
+            "-n",
+            name,
+        ],
+    )
 
 
 @app.command()
@@ -263,8 +334,9 @@ def beat() -> None:
 def backfill(
     pages: Annotated[int | None, typer.Option("--pages", help="stop after N pages")] = None,
     restart: Annotated[bool, typer.Option("--restart", help="start again at page 0")] = False,
-    enqueue: Annotated[bool, typer.Option("--enqueue",
-                                          help="run on a worker's backfill queue")] = False,
+    enqueue: Annotated[
+        bool, typer.Option("--enqueue", help="run on a worker's backfill queue")
+    ] = False,
 ) -> None:
     """Walk the deal query's pages into the database; resumes from its checkpoint."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -274,9 +346,12 @@ def backfill(
 
     settings = load_settings_or_exit()
     migrate(settings)
-    columns = (TextColumn("[bold]backfill[/bold] page {task.fields[page]}"), BarColumn(),
-               TextColumn("{task.completed} pages, {task.fields[rows]} deals, "
-                          "{task.fields[new]} new"), TimeElapsedColumn())
+    columns = (
+        TextColumn("[bold]backfill[/bold] page {task.fields[page]}"),
+        BarColumn(),
+        TextColumn("{task.completed} pages, {task.fields[rows]} deals, {task.fields[new]} new"),
+        TimeElapsedColumn(),
+    )
     try:
         if enqueue:
             _backfill_enqueued(pages, restart, columns)
@@ -288,8 +363,13 @@ def backfill(
             bar = progress.add_task("backfill", total=pages, page=0, rows=0, new=0)
 
             def on_page(state: dict[str, Any]) -> None:
-                progress.update(bar, advance=1, page=state["next_page"], rows=state["rows"],
-                                new=state["inserted"])
+                progress.update(
+                    bar,
+                    advance=1,
+                    page=state["next_page"],
+                    rows=state["rows"],
+                    new=state["inserted"],
+                )
 
             try:
                 result = run_backfill_locked(max_pages=pages, restart=restart, on_page=on_page)
@@ -301,13 +381,16 @@ def backfill(
         raise typer.Exit(1) from None
     if result.get("stopped"):
         console.print(f"backfill: {result['stopped']}")
-    console.print(f"backfill: {result['pages']} pages, {result['rows']} deals, "
-                  f"{result['inserted']} new; next page {result['next_page']}"
-                  + (" (complete)" if result["done"] else ""))
+    console.print(
+        f"backfill: {result['pages']} pages, {result['rows']} deals, "
+        f"{result['inserted']} new; next page {result['next_page']}"
+        + (" (complete)" if result["done"] else "")
+    )
 
 
-def _backfill_enqueued(pages: int | None, restart: bool,
-                       columns: tuple[str | ProgressColumn, ...]) -> None:
+def _backfill_enqueued(
+    pages: int | None, restart: bool, columns: tuple[str | ProgressColumn, ...]
+) -> None:
     from rich.progress import Progress
 
     from tools.db import session_scope
@@ -323,8 +406,13 @@ def _backfill_enqueued(pages: int | None, restart: bool,
             with session_scope() as session:
                 state = checkpoints.get_backfill(session)
             start = state["pages_done"] if start is None else start
-            progress.update(bar, completed=state["pages_done"] - start,
-                            page=state["next_page"], rows=state["rows"], new="?")
+            progress.update(
+                bar,
+                completed=state["pages_done"] - start,
+                page=state["next_page"],
+                rows=state["rows"],
+                new="?",
+            )
             time.sleep(0.5)
     if res.failed():
         err_console.print(f"[red]backfill failed: {res.result}[/red]")
@@ -332,8 +420,9 @@ def _backfill_enqueued(pages: int | None, restart: bool,
     console.print(f"backfill: {res.result}")
 
 
-sandbox_app = typer.Typer(help="The Keepa sandbox market (a Keepa-compatible API).",
-                          no_args_is_help=True)
+sandbox_app = typer.Typer(
+    help="The Keepa sandbox market (a Keepa-compatible API).", no_args_is_help=True
+)
 app.add_typer(sandbox_app, name="sandbox")
 
 
@@ -345,39 +434,53 @@ def sandbox_serve(
     refill_rate: Annotated[int | None, typer.Option(help="tokens per minute")] = None,
     speed: Annotated[float | None, typer.Option(help="market minutes per real minute")] = None,
     seed: Annotated[int | None, typer.Option(help="market seed")] = None,
-    restrictions_port: Annotated[int | None, typer.Option(
-        help="also serve the restrictions sandbox (SP-API + LWA) on this port")] = None,
+    restrictions_port: Annotated[
+        int | None,
+        typer.Option(help="also serve the restrictions sandbox (SP-API + LWA) on this port"),
+    ] = None,
 ) -> None:
     """Serve the synthetic Keepa market over HTTP (point KEEPA_SANDBOX_URL at it)."""
     from tools.sandbox.keepa.serve import build_market, serve
 
     settings = load_settings_or_exit()
-    market = build_market(products or settings.sandbox_products,
-                          settings.sandbox_seed if seed is None else seed,
-                          refill_rate or settings.sandbox_refill_rate,
-                          speed or settings.sandbox_speed)
-    console.print(f"Keepa sandbox: [bold]http://{host}:{port}[/bold] "
-                  f"({market.catalog.n} products, {market.tokens.rate} tokens/min, speed "
-                  f"{speed or settings.sandbox_speed}x). Use it with "
-                  f"KEEPA_SANDBOX_URL=http://{host}:{port}. Ctrl-C stops.")
+    market = build_market(
+        products or settings.sandbox_products,
+        settings.sandbox_seed if seed is None else seed,
+        refill_rate or settings.sandbox_refill_rate,
+        speed or settings.sandbox_speed,
+    )
+    console.print(
+        f"Keepa sandbox: [bold]http://{host}:{port}[/bold] "
+        f"({market.catalog.n} products, {market.tokens.rate} tokens/min, speed "
+        f"{speed or settings.sandbox_speed}x). Use it with "
+        f"KEEPA_SANDBOX_URL=http://{host}:{port}. Ctrl-C stops."
+    )
     if restrictions_port:
         from tools.sandbox.spapi import serve_restrictions_sandbox
 
         serve_restrictions_sandbox(host, restrictions_port, background=True)
-        console.print(f"Restrictions sandbox: [bold]http://{host}:{restrictions_port}[/bold] "
-                      f"(SPAPI_ENDPOINT=http://{host}:{restrictions_port})")
+        console.print(
+            f"Restrictions sandbox: [bold]http://{host}:{restrictions_port}[/bold] "
+            f"(SPAPI_ENDPOINT=http://{host}:{restrictions_port})"
+        )
     serve(market, host=host, port=port)
 
 
 @app.command()
 def teach(
-    source: Annotated[str, typer.Argument(
-        help="URL, YouTube link, .txt/.md/.pdf file, or - to read the text from standard input")],
-    as_admin: Annotated[str | None, typer.Option(
-        "--as", help="the approving admin (default: the first admin)")] = None,
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="URL, YouTube link, .txt/.md/.pdf file, or - to read the text from standard input"
+        ),
+    ],
+    as_admin: Annotated[
+        str | None, typer.Option("--as", help="the approving admin (default: the first admin)")
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="approve every candidate")] = False,
-    as_json: Annotated[bool, typer.Option(
-        "--json", help="only print the candidates as JSON; nothing is saved")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="only print the candidates as JSON; nothing is saved")
+    ] = False,
 ) -> None:
     """Teach the assistant: extract strategies and mental models, approve them, save them."""
     from knowledge.cli import run_teach
@@ -388,10 +491,13 @@ def teach(
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="the question, in plain words")],
-    persona: Annotated[str | None, typer.Option(
-        help="ava, olyvia, joel, evelyn or errol (default: Ava, or the one you name)")] = None,
-    user: Annotated[str | None, typer.Option(help="ask as this user (their settings, "
-                                                  "gating and role)")] = None,
+    persona: Annotated[
+        str | None,
+        typer.Option(help="ava, olyvia, joel, evelyn or errol (default: Ava, or the one you name)"),
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option(help="ask as this user (their settings, gating and role)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Ask Ava (or a mentor) one question through the same graph the chat uses."""
@@ -402,8 +508,7 @@ def ask(
 
     settings = load_settings_or_exit()
     try:
-        result = asyncio.run(ask_once(question, persona=persona, user_name=user,
-                                      settings=settings))
+        result = asyncio.run(ask_once(question, persona=persona, user_name=user, settings=settings))
     except ValueError as err:
         err_console.print(f"[red]{err}[/red]")
         raise typer.Exit(2) from None

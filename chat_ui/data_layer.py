@@ -56,11 +56,11 @@ def async_database_url(settings: Settings) -> str:
     """The app's database URL with an async driver (aiosqlite / psycopg async)."""
     url = settings.sqlalchemy_url
     if url.startswith("sqlite:"):
-        return "sqlite+aiosqlite:" + url[len("sqlite:"):]
+        return "sqlite+aiosqlite:" + url[len("sqlite:") :]
     if url.startswith("postgresql+psycopg:"):
         return url  # SQLAlchemy picks psycopg's async connection under create_async_engine
     if url.startswith("postgresql:"):
-        return "postgresql+psycopg:" + url[len("postgresql:"):]
+        return "postgresql+psycopg:" + url[len("postgresql:") :]
     return url
 
 
@@ -76,9 +76,14 @@ class LocalFileStorage(BaseStorageClient):
             raise ValueError(f"object key escapes the storage directory: {object_key!r}")
         return path
 
-    async def upload_file(self, object_key: str, data: bytes | str,
-                          mime: str = "application/octet-stream", overwrite: bool = True,
-                          content_disposition: str | None = None) -> dict[str, Any]:
+    async def upload_file(
+        self,
+        object_key: str,
+        data: bytes | str,
+        mime: str = "application/octet-stream",
+        overwrite: bool = True,
+        content_disposition: str | None = None,
+    ) -> dict[str, Any]:
         raw = data.encode() if isinstance(data, str) else data
         if len(raw) > MAX_ELEMENT_BYTES:
             return {}
@@ -139,10 +144,15 @@ class ArbitrageDataLayer(SQLAlchemyDataLayer):
     SELECT is skipped.
     """
 
-    def __init__(self, *args: Any, sync_url: str, flush_s: float = FLUSH_S,
-                 max_message_chars: int | None = None,
-                 forget_thread: Callable[[str], Awaitable[None]] | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        sync_url: str,
+        flush_s: float = FLUSH_S,
+        max_message_chars: int | None = None,
+        forget_thread: Callable[[str], Awaitable[None]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.max_message_chars = max_message_chars
         self._forget_thread = forget_thread
@@ -245,8 +255,9 @@ class ArbitrageDataLayer(SQLAlchemyDataLayer):
         """The login name a thread belongs to (None: no such thread, or no owner yet)."""
         if thread_id in self._thread_owners:
             return self._thread_owners[thread_id]
-        rows = await self.execute_sql('SELECT "userIdentifier" FROM threads WHERE "id" = :id',
-                                      {"id": thread_id})
+        rows = await self.execute_sql(
+            'SELECT "userIdentifier" FROM threads WHERE "id" = :id', {"id": thread_id}
+        )
         owner = rows[0].get("userIdentifier") if isinstance(rows, list) and rows else None
         if owner:
             self._remember_owner(thread_id, str(owner))
@@ -270,8 +281,9 @@ class ArbitrageDataLayer(SQLAlchemyDataLayer):
             self._refuse(what)
 
     async def _thread_of(self, table: str, row_id: str) -> str | None:
-        rows = await self.execute_sql(f'SELECT "threadId" FROM {table} WHERE "id" = :id',
-                                      {"id": row_id})
+        rows = await self.execute_sql(
+            f'SELECT "threadId" FROM {table} WHERE "id" = :id', {"id": row_id}
+        )
         return rows[0].get("threadId") if isinstance(rows, list) and rows else None
 
     async def _upsert(self, table: str, row: dict[str, Any], same: str) -> None:
@@ -280,25 +292,39 @@ class ArbitrageDataLayer(SQLAlchemyDataLayer):
         columns = ", ".join(f'"{c}"' for c in row)
         values = ", ".join(f":{c}" for c in row)
         updates = ", ".join(f'"{c}" = :{c}' for c in row if c != "id")
-        await self.execute_sql(f"INSERT INTO {table} ({columns}) VALUES ({values}) "
-                               f'ON CONFLICT ("id") DO UPDATE SET {updates} '
-                               f'WHERE {table}."{same}" = :{same}', row)
+        await self.execute_sql(
+            f"INSERT INTO {table} ({columns}) VALUES ({values}) "
+            f'ON CONFLICT ("id") DO UPDATE SET {updates} '
+            f'WHERE {table}."{same}" = :{same}',
+            row,
+        )
 
     # ---- threads ---------------------------------------------------------------------------
 
-    async def update_thread(self, thread_id: str, name: str | None = None,
-                            user_id: str | None = None, metadata: dict | None = None,
-                            tags: list[str] | None = None) -> None:
+    async def update_thread(
+        self,
+        thread_id: str,
+        name: str | None = None,
+        user_id: str | None = None,
+        metadata: dict | None = None,
+        tags: list[str] | None = None,
+    ) -> None:
         await self._check_thread(thread_id, "this conversation")
         actor = current_actor()
         if user_id and actor is not None and actor.user_id not in (None, user_id):
             self._refuse("this conversation")  # nobody hands a thread to another user
-        if (thread_id in self._known_threads and name is None and user_id is None
-                and metadata is None and tags is None):
+        if (
+            thread_id in self._known_threads
+            and name is None
+            and user_id is None
+            and metadata is None
+            and tags is None
+        ):
             return
         encoded = json.dumps(tags) if tags is not None else None
-        await super().update_thread(thread_id, name=name, user_id=user_id, metadata=metadata,
-                                    tags=encoded)  # type: ignore[arg-type]
+        await super().update_thread(
+            thread_id, name=name, user_id=user_id, metadata=metadata, tags=encoded
+        )  # type: ignore[arg-type]
         if len(self._known_threads) >= MAX_KNOWN_THREADS:  # bounded; forgetting is only slower
             self._known_threads.clear()
             self._thread_users.clear()
@@ -333,8 +359,11 @@ class ArbitrageDataLayer(SQLAlchemyDataLayer):
         thread_id = step_dict.get("threadId")
         await self._check_thread(thread_id, "this message")
         await self.update_thread(thread_id)
-        row = {k: v for k, v in step_dict.items()
-               if v is not None and not (isinstance(v, dict) and not v)}
+        row = {
+            k: v
+            for k, v in step_dict.items()
+            if v is not None and not (isinstance(v, dict) and not v)
+        }
         if "showInput" in step_dict:
             row["showInput"] = str(step_dict.get("showInput", "")).lower()
         row["metadata"] = json.dumps(step_dict.get("metadata", {}))
@@ -342,13 +371,14 @@ class ArbitrageDataLayer(SQLAlchemyDataLayer):
         limit = self.max_message_chars
         if limit:  # what a user sent (the message, and the input of the step that ran it)
             # the chat refuses a longer message (chat_ui/app.py): only its start is kept
-            fields = ("input", "output") if step_dict.get("type") == "user_message" else (
-                "input",)
+            fields = ("input", "output") if step_dict.get("type") == "user_message" else ("input",)
             for name in fields:
                 value = row.get(name)
                 if isinstance(value, str) and len(value) > limit:
-                    row[name] = (value[:REFUSED_EXCERPT] + f" … [{len(value):,} characters, "
-                                 f"not stored: messages are limited to {limit:,} characters]")
+                    row[name] = (
+                        value[:REFUSED_EXCERPT] + f" … [{len(value):,} characters, "
+                        f"not stored: messages are limited to {limit:,} characters]"
+                    )
         await self._upsert("steps", row, same="threadId")
 
     @queue_until_user_message()
@@ -370,8 +400,9 @@ class ArbitrageDataLayer(SQLAlchemyDataLayer):
         thread_id = await self._thread_of("steps", feedback.forId)
         await self._check_thread(thread_id, "that message")
         if feedback.id:
-            rows = await self.execute_sql('SELECT "forId" FROM feedbacks WHERE "id" = :id',
-                                          {"id": feedback.id})
+            rows = await self.execute_sql(
+                'SELECT "forId" FROM feedbacks WHERE "id" = :id', {"id": feedback.id}
+            )
             if isinstance(rows, list) and rows and rows[0].get("forId") != feedback.forId:
                 self._refuse("that feedback")
         feedback.threadId = thread_id
@@ -383,11 +414,14 @@ class ArbitrageDataLayer(SQLAlchemyDataLayer):
     async def delete_feedback(self, feedback_id: str) -> bool:
         rows = await self.execute_sql(
             'SELECT f."threadId" AS feedback_thread, s."threadId" AS step_thread FROM feedbacks '
-            'f LEFT JOIN steps s ON s."id" = f."forId" WHERE f."id" = :id', {"id": feedback_id})
+            'f LEFT JOIN steps s ON s."id" = f."forId" WHERE f."id" = :id',
+            {"id": feedback_id},
+        )
         if not (isinstance(rows, list) and rows):
             return True
-        await self._check_thread(rows[0].get("step_thread") or rows[0].get("feedback_thread"),
-                                 "that feedback")
+        await self._check_thread(
+            rows[0].get("step_thread") or rows[0].get("feedback_thread"), "that feedback"
+        )
         return await super().delete_feedback(feedback_id)
 
     # ---- elements --------------------------------------------------------------------------
@@ -426,8 +460,11 @@ class ArbitrageDataLayer(SQLAlchemyDataLayer):
         user_id = await self._get_user_id_by_thread(element.thread_id) or "unknown"
         key = f"{user_id}/{element.id}" + (f"/{element.name}" if element.name else "")
         uploaded = await self.storage_provider.upload_file(
-            object_key=key, data=content, mime=element.mime or "application/octet-stream",
-            overwrite=True)
+            object_key=key,
+            data=content,
+            mime=element.mime or "application/octet-stream",
+            overwrite=True,
+        )
         if not uploaded:
             log.warning("element %s not kept: over %d bytes", element.id, MAX_ELEMENT_BYTES)
             return None
@@ -441,8 +478,9 @@ class ArbitrageDataLayer(SQLAlchemyDataLayer):
         await self._check_thread(actual, "this element")
         await super().delete_element(element_id, thread_id)
 
-    async def get_all_user_threads(self, user_id: str | None = None,
-                                   thread_id: str | None = None) -> list[ThreadDict] | None:
+    async def get_all_user_threads(
+        self, user_id: str | None = None, thread_id: str | None = None
+    ) -> list[ThreadDict] | None:
         threads = await super().get_all_user_threads(user_id=user_id, thread_id=thread_id)
         for thread in threads or []:
             thread["tags"] = _decode(thread.get("tags"), [])
@@ -455,9 +493,9 @@ class ArbitrageDataLayer(SQLAlchemyDataLayer):
         return threads
 
 
-def make_data_layer(settings: Settings,
-                    forget_thread: Callable[[str], Awaitable[None]] | None = None
-                    ) -> ArbitrageDataLayer:
+def make_data_layer(
+    settings: Settings, forget_thread: Callable[[str], Awaitable[None]] | None = None
+) -> ArbitrageDataLayer:
     """`forget_thread(thread_id)` deletes a deleted chat's agent checkpoints (the app passes
     chat_ui.agent_bridge.forget_thread)."""
     return ArbitrageDataLayer(

@@ -34,24 +34,32 @@ def user_message(exc: BaseException) -> str:
     name = type(exc).__name__
     if isinstance(exc, KeepaTokensExhausted):
         log.warning("keepa budget exhausted [%s]: %s", ref, exc)
-        return (f"The Keepa token budget is used up right now, so I can't fetch fresh data. "
-                f"Fresh data in ~{_minutes_until_fresh(exc)} minutes; the deals already in the "
-                f"database are still searchable.")
+        return (
+            f"The Keepa token budget is used up right now, so I can't fetch fresh data. "
+            f"Fresh data in ~{_minutes_until_fresh(exc)} minutes; the deals already in the "
+            f"database are still searchable."
+        )
     if isinstance(exc, KeepaPaymentRequired):
         log.error("keepa key rejected [%s]: %s", ref, exc)
-        return ("Keepa rejected the API key (no active plan or a wrong key). An admin can fix "
-                "KEEPA_API_KEY in the settings and restart `arbitrage up`.")
+        return (
+            "Keepa rejected the API key (no active plan or a wrong key). An admin can fix "
+            "KEEPA_API_KEY in the settings and restart `arbitrage up`."
+        )
     if isinstance(exc, KeepaError):
         log.error("keepa failed [%s]: %s", ref, exc)
         return f"Keepa did not answer properly ({exc}). Try again in a minute. (ref {ref})"
     if isinstance(exc, NotConnected):
-        return ("Your Amazon seller account is not connected, so I can't check gating for you. "
-                "Connect it with `arbitrage restrictions connect YOUR_NAME --seller-id ...` (LWA "
-                "refresh token and seller id); "
-                "until then deals show gating as unchecked.")
+        return (
+            "Your Amazon seller account is not connected, so I can't check gating for you. "
+            "Connect it with `arbitrage restrictions connect YOUR_NAME --seller-id ...` (LWA "
+            "refresh token and seller id); "
+            "until then deals show gating as unchecked."
+        )
     if isinstance(exc, ReconnectRequired):
-        return ("Amazon refused your stored SP-API authorization (it may have been revoked). "
-                "Reconnect with `arbitrage restrictions connect YOUR_NAME --seller-id ...`.")
+        return (
+            "Amazon refused your stored SP-API authorization (it may have been revoked). "
+            "Reconnect with `arbitrage restrictions connect YOUR_NAME --seller-id ...`."
+        )
     if isinstance(exc, RestrictionsError):
         log.error("restrictions failed [%s]: %s", ref, exc)
         return f"The gating check failed ({exc}). Try again shortly. (ref {ref})"
@@ -61,5 +69,7 @@ def user_message(exc: BaseException) -> str:
         log.error("timeout [%s]", ref, exc_info=exc)
         return f"That took too long and was stopped. Try a narrower question. (ref {ref})"
     log.error("chat turn failed [%s]", ref, exc_info=exc)
-    return (f"Something went wrong on my side ({name}); it is logged as {ref}. "
-            f"Try again, or rephrase the question.")
+    return (
+        f"Something went wrong on my side ({name}); it is logged as {ref}. "
+        f"Try again, or rephrase the question."
+    )

@@ -33,12 +33,14 @@ from chat_ui.session_router import ASGIApp, Message, Receive, Scope, Send
 # is needed by Chainlit's custom elements (the deal table is compiled in the browser);
 # styles: Chainlit's fonts and KaTeX CSS come from these CDNs, and Plotly sets inline styles;
 # a chart element is fetched from a data: URL (chat_ui/render.py).
-CSP_TEMPLATE = ("default-src 'self'; script-src 'self' 'unsafe-eval'{hashes}; "
-                "style-src 'self' 'unsafe-inline' https://fonts.googleapis.com "
-                "https://cdn.jsdelivr.net; font-src 'self' data: https://fonts.gstatic.com "
-                "https://cdn.jsdelivr.net; img-src 'self' data: blob:; connect-src 'self' data:; "
-                "worker-src 'self' blob:; media-src 'self' blob:; object-src 'none'; "
-                "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+CSP_TEMPLATE = (
+    "default-src 'self'; script-src 'self' 'unsafe-eval'{hashes}; "
+    "style-src 'self' 'unsafe-inline' https://fonts.googleapis.com "
+    "https://cdn.jsdelivr.net; font-src 'self' data: https://fonts.gstatic.com "
+    "https://cdn.jsdelivr.net; img-src 'self' data: blob:; connect-src 'self' data:; "
+    "worker-src 'self' blob:; media-src 'self' blob:; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 STATIC_PREFIXES = ("/assets/", "/public/", "/avatars/", "/favicon", "/logo")
 HSTS = b"max-age=31536000"
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
@@ -58,8 +60,10 @@ login_attempt: ContextVar[LoginAttempt | None] = ContextVar("login_attempt", def
 
 def inline_script_hashes(html: str) -> list[str]:
     """CSP source expressions for the inline <script> blocks of the chat's page."""
-    return ["'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
-            + "'" for body in _INLINE_SCRIPT.findall(html)]
+    return [
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+        for body in _INLINE_SCRIPT.findall(html)
+    ]
 
 
 def chainlit_page_csp() -> str:
@@ -98,8 +102,11 @@ def _without_credentials(scope: Scope) -> Scope:
         if key == b"authorization":
             continue
         if key == b"cookie":
-            kept = [c for c in value.split(b";")
-                    if not c.strip().split(b"=", 1)[0].startswith(AUTH_COOKIE.encode())]
+            kept = [
+                c
+                for c in value.split(b";")
+                if not c.strip().split(b"=", 1)[0].startswith(AUTH_COOKIE.encode())
+            ]
             if not kept:
                 continue
             value = b";".join(kept)
@@ -110,9 +117,13 @@ def _without_credentials(scope: Scope) -> Scope:
 class HttpGuard:
     """ASGI middleware; `origins` are the allowed Origin values (computed on first use)."""
 
-    def __init__(self, app: ASGIApp, origins: Callable[[], list[str]],
-                 csp: Callable[[], str] = chainlit_page_csp,
-                 account_of: Callable[[str | None], Any] = account_for_token_async) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        origins: Callable[[], list[str]],
+        csp: Callable[[], str] = chainlit_page_csp,
+        account_of: Callable[[str | None], Any] = account_for_token_async,
+    ) -> None:
         self.app = app
         self._origins_fn = origins
         self._origins: frozenset[str] | None = None
@@ -165,8 +176,9 @@ class HttpGuard:
         finally:
             login_attempt.reset(reset)
 
-    def _with_headers(self, send: Send, secure: bool, expire_cookie: bool,
-                      attempt: LoginAttempt | None) -> Send:
+    def _with_headers(
+        self, send: Send, secure: bool, expire_cookie: bool, attempt: LoginAttempt | None
+    ) -> Send:
         swallow = False
 
         async def wrapped(message: Message) -> None:
@@ -176,39 +188,58 @@ class HttpGuard:
                     # the sign-in callback refused before checking the password
                     swallow = True
                     body = json.dumps({"detail": attempt.message}).encode()
-                    headers = [(b"content-type", b"application/json"),
-                               (b"retry-after", str(int(attempt.retry_after + 0.999)).encode()),
-                               (b"content-length", str(len(body)).encode())]
-                    await send({"type": "http.response.start", "status": 429,
-                                "headers": self._secure_headers(headers, secure,
-                                                                expire_cookie)})
+                    headers = [
+                        (b"content-type", b"application/json"),
+                        (b"retry-after", str(int(attempt.retry_after + 0.999)).encode()),
+                        (b"content-length", str(len(body)).encode()),
+                    ]
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": 429,
+                            "headers": self._secure_headers(headers, secure, expire_cookie),
+                        }
+                    )
                     await send({"type": "http.response.body", "body": body})
                     return
-                message = {**message, "headers": self._secure_headers(
-                    list(message.get("headers") or []), secure, expire_cookie)}
+                message = {
+                    **message,
+                    "headers": self._secure_headers(
+                        list(message.get("headers") or []), secure, expire_cookie
+                    ),
+                }
             elif swallow:
                 return
             await send(message)
 
         return wrapped
 
-    def _secure_headers(self, headers: list[tuple[bytes, bytes]], secure: bool,
-                        expire_cookie: bool) -> list[tuple[bytes, bytes]]:
+    def _secure_headers(
+        self, headers: list[tuple[bytes, bytes]], secure: bool, expire_cookie: bool
+    ) -> list[tuple[bytes, bytes]]:
         out = []
         for key, value in headers:
             if key.lower() == b"set-cookie" and secure and b"secure" not in value.lower():
                 value += b"; Secure"
             out.append((key, value))
         present = {k.lower() for k, _ in out}
-        extra = [(b"content-security-policy", self.csp()), (b"x-frame-options", b"DENY"),
-                 (b"x-content-type-options", b"nosniff"),
-                 (b"referrer-policy", b"same-origin")]
+        extra = [
+            (b"content-security-policy", self.csp()),
+            (b"x-frame-options", b"DENY"),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+        ]
         if secure:
             extra.append((b"strict-transport-security", HSTS))
         out += [(k, v) for k, v in extra if k not in present]
         if expire_cookie:
-            out.append((b"set-cookie", f"{AUTH_COOKIE}=; Max-Age=0; Path=/; HttpOnly; "
-                                       f"SameSite=lax{'; Secure' if secure else ''}".encode()))
+            out.append(
+                (
+                    b"set-cookie",
+                    f"{AUTH_COOKIE}=; Max-Age=0; Path=/; HttpOnly; "
+                    f"SameSite=lax{'; Secure' if secure else ''}".encode(),
+                )
+            )
         return out
 
     async def _refuse(self, scope: Scope, send: Send, status: int, text: str) -> None:
@@ -217,11 +248,20 @@ class HttpGuard:
             await send({"type": "websocket.close", "code": 1008, "reason": text})
             return
         body = text.encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": self._secure_headers(
-                        [(b"content-type", b"text/plain; charset=utf-8"),
-                         (b"content-length", str(len(body)).encode())],
-                        scope.get("scheme") == "https", False)})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": self._secure_headers(
+                    [
+                        (b"content-type", b"text/plain; charset=utf-8"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                    scope.get("scheme") == "https",
+                    False,
+                ),
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

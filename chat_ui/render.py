@@ -97,16 +97,20 @@ def deal_table_markdown(deals: Iterable[Mapping[str, Any]], limit: int = 10) -> 
     def money(v: Any) -> str:
         return "–" if v is None else f"${float(v):,.2f}"
 
-    lines = ["| Title | Price now | List at | Profit | ROI | Rank | Gated |",
-             "|---|---:|---:|---:|---:|---:|---|"]
+    lines = [
+        "| Title | Price now | List at | Profit | ROI | Rank | Gated |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
     for d in list(deals)[:limit]:
         r = deal_row(d)
         roi = "–" if r["roi"] is None else f"{float(r['roi']):.0f}%"
         rank = "–" if r["sales_rank"] is None else f"{int(r['sales_rank']):,}"
         title = str(r["title"]).replace("|", "/")[:60]
-        lines.append(f"| [{title}]({r['amazon_url']}) | {money(r['price_now'])} | "
-                     f"{money(r['list_at'])} | {money(r['profit'])} | {roi} | {rank} | "
-                     f"{r['gated']} |")
+        lines.append(
+            f"| [{title}]({r['amazon_url']}) | {money(r['price_now'])} | "
+            f"{money(r['list_at'])} | {money(r['profit'])} | {roi} | {rank} | "
+            f"{r['gated']} |"
+        )
     return "\n".join(lines)
 
 
@@ -140,23 +144,52 @@ def price_rank_figure(history: Mapping[str, Any], title: str = "") -> dict[str, 
     pt, pv = _series(history.get("used_price"))
     rt, rv = _series(history.get("sales_rank"))
     if pt:
-        data.append({"type": "scatter", "x": pt, "y": pv, "name": "Used price", "mode": "lines",
-                     "line": {"shape": "hv", "color": "#2563eb"}})
+        data.append(
+            {
+                "type": "scatter",
+                "x": pt,
+                "y": pv,
+                "name": "Used price",
+                "mode": "lines",
+                "line": {"shape": "hv", "color": "#2563eb"},
+            }
+        )
     if rt:
-        data.append({"type": "scatter", "x": rt, "y": rv, "name": "Sales rank", "mode": "lines",
-                     "yaxis": "y2", "line": {"shape": "hv", "color": "#94a3b8", "width": 1}})
+        data.append(
+            {
+                "type": "scatter",
+                "x": rt,
+                "y": rv,
+                "name": "Sales rank",
+                "mode": "lines",
+                "yaxis": "y2",
+                "line": {"shape": "hv", "color": "#94a3b8", "width": 1},
+            }
+        )
     sales = [s for s in (history.get("inferred_sales") or []) if isinstance(s, Mapping)]
     st, sv = _series({"t": [s.get("t") for s in sales], "v": [s.get("price") for s in sales]})
     if st:
-        data.append({"type": "scatter", "x": st, "y": sv, "name": "Inferred sale",
-                     "mode": "markers",
-                     "marker": {"symbol": "star", "size": 11, "color": "#16a34a"},
-                     "hovertemplate": "sold ~$%{y:.2f}<br>%{x|%b %d, %Y}<extra></extra>"})
+        data.append(
+            {
+                "type": "scatter",
+                "x": st,
+                "y": sv,
+                "name": "Inferred sale",
+                "mode": "markers",
+                "marker": {"symbol": "star", "size": 11, "color": "#16a34a"},
+                "hovertemplate": "sold ~$%{y:.2f}<br>%{x|%b %d, %Y}<extra></extra>",
+            }
+        )
     layout: dict[str, Any] = {
         "autosize": True,
         "yaxis": {"title": {"text": "Used price ($)"}, "tickprefix": "$"},
-        "yaxis2": {"title": {"text": "Sales rank"}, "overlaying": "y", "side": "right",
-                   "autorange": "reversed", "showgrid": False},
+        "yaxis2": {
+            "title": {"text": "Sales rank"},
+            "overlaying": "y",
+            "side": "right",
+            "autorange": "reversed",
+            "showgrid": False,
+        },
         "legend": {"orientation": "h", "y": -0.2},
         "margin": {"l": 50, "r": 60, "t": 40 if title else 10, "b": 40},
         "height": 380,
@@ -190,5 +223,6 @@ def price_rank_chart(history: Mapping[str, Any], title: str = "") -> PlotlyFigur
     """The chart element, or None when there is no price or rank history to draw."""
     if not (history.get("used_price") or history.get("sales_rank")):
         return None
-    return PlotlyFigure(name="price-rank", figure=price_rank_figure(history, title),
-                        display="inline")
+    return PlotlyFigure(
+        name="price-rank", figure=price_rank_figure(history, title), display="inline"
+    )

@@ -76,12 +76,20 @@ def _uvicorn_config(app: Any, host: str, port: int) -> Any:
     import uvicorn
 
     deflate = os.environ.get("UVICORN_WS_PER_MESSAGE_DEFLATE", "true").lower() in (
-        "true", "1", "yes")
-    return uvicorn.Config(app, host=host, port=port, log_level="error",
-                          ws=os.environ.get("UVICORN_WS_PROTOCOL", "auto"),
-                          ws_per_message_deflate=deflate,
-                          ssl_certfile=os.environ.get("CHAINLIT_SSL_CERT"),
-                          ssl_keyfile=os.environ.get("CHAINLIT_SSL_KEY"))
+        "true",
+        "1",
+        "yes",
+    )
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="error",
+        ws=os.environ.get("UVICORN_WS_PROTOCOL", "auto"),
+        ws_per_message_deflate=deflate,
+        ssl_certfile=os.environ.get("CHAINLIT_SSL_CERT"),
+        ssl_keyfile=os.environ.get("CHAINLIT_SSL_KEY"),
+    )
 
 
 def _serve(app: Any, host: str, port: int, sockets: list[socket.socket] | None = None) -> None:
@@ -101,6 +109,7 @@ def _serve(app: Any, host: str, port: int, sockets: list[socket.socket] | None =
 
 # ---- N workers ------------------------------------------------------------------------------
 
+
 def _listener(host: str, port: int, reuse_port: int | None = None) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -113,11 +122,31 @@ def _listener(host: str, port: int, reuse_port: int | None = None) -> socket.soc
     return sock
 
 
-def _worker_argv(index: int, public: socket.socket, private: socket.socket,
-                 siblings: list[str], host: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "chat_ui.serve", "--host", host, "--port", str(port),
-            "--worker-index", str(index), "--listen-fd", str(public.fileno()),
-            "--private-fd", str(private.fileno()), "--siblings", ",".join(siblings)]
+def _worker_argv(
+    index: int,
+    public: socket.socket,
+    private: socket.socket,
+    siblings: list[str],
+    host: str,
+    port: int,
+) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "chat_ui.serve",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--worker-index",
+        str(index),
+        "--listen-fd",
+        str(public.fileno()),
+        "--private-fd",
+        str(private.fileno()),
+        "--siblings",
+        ",".join(siblings),
+    ]
 
 
 def _balancing_option() -> int | None:
@@ -153,7 +182,7 @@ def supervise(host: str, port: int, workers: int) -> int:
     urls = [f"{scheme}://127.0.0.1:{s.getsockname()[1]}" for s in privates]
 
     def start(i: int) -> subprocess.Popen[bytes]:
-        argv = _worker_argv(i, publics[i], privates[i], urls[:i] + urls[i + 1:], host, port)
+        argv = _worker_argv(i, publics[i], privates[i], urls[:i] + urls[i + 1 :], host, port)
         return subprocess.Popen(argv, pass_fds=(publics[i].fileno(), privates[i].fileno()))
 
     stopping = False
@@ -246,8 +275,9 @@ def use_own_files_dir(index: int) -> Path:
     return own
 
 
-def run_worker(host: str, port: int, listen_fd: int, private_fd: int,
-               siblings: list[str], index: int = 0) -> None:
+def run_worker(
+    host: str, port: int, listen_fd: int, private_fd: int, siblings: list[str], index: int = 0
+) -> None:
     """One worker: the app on its share of the public port and on its private port."""
     sockets = [socket.socket(fileno=listen_fd), socket.socket(fileno=private_fd)]
     app = build_app(siblings)
@@ -287,11 +317,20 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--private-fd", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--siblings", default="", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stdout,
-                        format="%(asctime)s - %(levelname)s - %(name)s - %(message)s")
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stdout,
+        format="%(asctime)s - %(levelname)s - %(name)s - %(message)s",
+    )
     if args.listen_fd is not None:
-        run_worker(args.host, args.port, args.listen_fd, args.private_fd,
-                   [s for s in args.siblings.split(",") if s], args.worker_index or 0)
+        run_worker(
+            args.host,
+            args.port,
+            args.listen_fd,
+            args.private_fd,
+            [s for s in args.siblings.split(",") if s],
+            args.worker_index or 0,
+        )
     elif args.workers > 1:
         # migrate once here, not racing in every worker's startup hook
         from tools.db import migrate

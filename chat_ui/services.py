@@ -36,9 +36,10 @@ def child_env(settings: Settings, redis_url: str) -> dict[str, str]:
 
 def chainlit_auth_secret(settings: Settings) -> str:
     """Derived from the app secret so sessions survive restarts without another setting."""
-    return os.environ.get("CHAINLIT_AUTH_SECRET") or hashlib.sha256(
-        ("chainlit:" + settings.resolved_secret_key()).encode()
-    ).hexdigest()
+    return (
+        os.environ.get("CHAINLIT_AUTH_SECRET")
+        or hashlib.sha256(("chainlit:" + settings.resolved_secret_key()).encode()).hexdigest()
+    )
 
 
 @dataclass
@@ -47,32 +48,72 @@ class Child:
     proc: subprocess.Popen[bytes]
 
 
-def start_child(name: str, args: list[str], settings: Settings, env: dict[str, str],
-                pass_fds: tuple[int, ...] = ()) -> Child:
+def start_child(
+    name: str,
+    args: list[str],
+    settings: Settings,
+    env: dict[str, str],
+    pass_fds: tuple[int, ...] = (),
+) -> Child:
     """Start a child in its own session; `pass_fds` it keeps open (e.g. the app lock)."""
     settings.ensure_dirs()
     out = open(settings.log_dir / f"{name}.out", "ab")  # noqa: SIM115  (owned by the child)
-    proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT,
-                            start_new_session=True, pass_fds=pass_fds)
+    proc = subprocess.Popen(
+        args,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        pass_fds=pass_fds,
+    )
     return Child(name, proc)
 
 
 def worker_args(concurrency: int = 2) -> list[str]:
-    return [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
-            "--loglevel=INFO", f"--concurrency={concurrency}", "-Q",
-            "scout,processor,maintenance,restrictions,backfill", "-n", "arbitrage@%h"]
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.celery_app",
+        "worker",
+        "--loglevel=INFO",
+        f"--concurrency={concurrency}",
+        "-Q",
+        "scout,processor,maintenance,restrictions,backfill",
+        "-n",
+        "arbitrage@%h",
+    ]
 
 
 def beat_args(settings: Settings) -> list[str]:
     schedule = settings.data_dir.resolve() / "celerybeat-schedule"
-    return [sys.executable, "-m", "celery", "-A", "workers.celery_app", "beat",
-            "--loglevel=INFO", "-s", str(schedule)]
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.celery_app",
+        "beat",
+        "--loglevel=INFO",
+        "-s",
+        str(schedule),
+    ]
 
 
 def chainlit_args(settings: Settings, workers: int = 1) -> list[str]:
     """The chat server: chat_ui/serve.py, `chainlit run` with N worker processes."""
-    return [sys.executable, "-m", "chat_ui.serve", "--host", settings.chainlit_host,
-            "--port", str(settings.chainlit_port), "--workers", str(workers)]
+    return [
+        sys.executable,
+        "-m",
+        "chat_ui.serve",
+        "--host",
+        settings.chainlit_host,
+        "--port",
+        str(settings.chainlit_port),
+        "--workers",
+        str(workers),
+    ]
 
 
 def wait_http(url: str, deadline_s: float, children: list[Child]) -> bool:

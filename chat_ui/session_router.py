@@ -31,8 +31,18 @@ FORWARDED_HEADER = b"x-arbitrage-forwarded"
 # Chainlit 2.x endpoints that look the session up in process memory (chainlit/server.py)
 SESSION_PATH = re.compile(r"/(project/file(/[^/]+)?|project/element|project/action|mcp)$")
 MAX_BODY_BYTES = 64 * 1024 * 1024  # uploads: 3 files x 20 MB (config.toml) and headroom
-HOP_BY_HOP = {b"host", b"content-length", b"connection", b"keep-alive", b"transfer-encoding",
-              b"upgrade", b"te", b"trailer", b"proxy-connection", b"accept-encoding"}
+HOP_BY_HOP = {
+    b"host",
+    b"content-length",
+    b"connection",
+    b"keep-alive",
+    b"transfer-encoding",
+    b"upgrade",
+    b"te",
+    b"trailer",
+    b"proxy-connection",
+    b"accept-encoding",
+}
 
 
 def has_session(session_id: str) -> bool:
@@ -86,16 +96,25 @@ async def _read_body(receive: Receive, send: Send) -> bytes | None:
 
 
 async def _send_plain(send: Send, status: int, text: str) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+        }
+    )
     await send({"type": "http.response.body", "body": text.encode()})
 
 
 class SessionRouter:
     """ASGI middleware around Chainlit's app; `siblings` are the other workers' base URLs."""
 
-    def __init__(self, app: ASGIApp, siblings: Sequence[str],
-                 session_lookup: Callable[[str], bool] = has_session) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        siblings: Sequence[str],
+        session_lookup: Callable[[str], bool] = has_session,
+    ) -> None:
         self.app = app
         self.siblings = list(siblings)
         self.session_lookup = session_lookup
@@ -108,8 +127,11 @@ class SessionRouter:
         return self._client
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] != "http" or not self.siblings
-                or not SESSION_PATH.search(scope.get("path", ""))):
+        if (
+            scope["type"] != "http"
+            or not self.siblings
+            or not SESSION_PATH.search(scope.get("path", ""))
+        ):
             await self.app(scope, receive, send)
             return
         # Uploads and files name the session in the query: decide before reading the body,
@@ -133,29 +155,35 @@ class SessionRouter:
             return
         await self.app(scope, _replay(body, receive), send)  # Chainlit's own answer
 
-    async def _forward(self, scope: Scope, headers: list[tuple[bytes, bytes]], body: bytes,
-                       send: Send) -> bool:
+    async def _forward(
+        self, scope: Scope, headers: list[tuple[bytes, bytes]], body: bytes, send: Send
+    ) -> bool:
         """Try each sibling; True once one of them answered for the session."""
         path = scope.get("raw_path") or scope["path"].encode()
         if scope.get("query_string"):
             path += b"?" + scope["query_string"]
-        out = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers
-               if k.lower() not in HOP_BY_HOP]
+        out = [
+            (k.decode("latin-1"), v.decode("latin-1"))
+            for k, v in headers
+            if k.lower() not in HOP_BY_HOP
+        ]
         out += [(FORWARDED_HEADER.decode(), "1"), ("accept-encoding", "identity")]
         for base in self.siblings:
             try:
-                r = await self._http().request(scope["method"], base + path.decode("latin-1"),
-                                               headers=out, content=body)
+                r = await self._http().request(
+                    scope["method"], base + path.decode("latin-1"), headers=out, content=body
+                )
             except httpx.HTTPError:
                 continue  # a sibling restarting: it holds no session now anyway
             if r.status_code == 421:
                 continue
-            reply = [(k.encode("latin-1"), v.encode("latin-1"))
-                     for k, v in r.headers.multi_items()
-                     if k.lower().encode() not in HOP_BY_HOP and k.lower() != "content-encoding"]
+            reply = [
+                (k.encode("latin-1"), v.encode("latin-1"))
+                for k, v in r.headers.multi_items()
+                if k.lower().encode() not in HOP_BY_HOP and k.lower() != "content-encoding"
+            ]
             reply.append((b"content-length", str(len(r.content)).encode()))
-            await send({"type": "http.response.start", "status": r.status_code,
-                        "headers": reply})
+            await send({"type": "http.response.start", "status": r.status_code, "headers": reply})
             await send({"type": "http.response.body", "body": r.content})
             return True
         return False

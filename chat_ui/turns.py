@@ -33,14 +33,15 @@ def summarize_result(name: str, result: Any) -> str:
         items = result.get("items")
         if isinstance(items, list):
             plus = "+" if result.get("total_capped") else ""  # search counts up to a cap
-            return (f"{len(items)} deals shown (of {result.get('total', len(items))}{plus} "
-                    "matching)")
+            return f"{len(items)} deals shown (of {result.get('total', len(items))}{plus} matching)"
         if name == "propose_knowledge" or result.get("status") == "awaiting_approval":
             if "candidates" in result:
                 return f"{result['candidates']} candidates extracted, waiting for review"
             if result.get("status") == "done":
-                return (f"saved {result.get('saved', 0)}, rejected {result.get('rejected', 0)}, "
-                        f"duplicates {result.get('duplicates', 0)}")
+                return (
+                    f"saved {result.get('saved', 0)}, rejected {result.get('rejected', 0)}, "
+                    f"duplicates {result.get('duplicates', 0)}"
+                )
         if result.get("asin") and (result.get("title") or result.get("verdict")):
             bits = [str(result.get("asin")), str(result.get("verdict") or result.get("title"))]
             if result.get("profit") is not None:
@@ -116,8 +117,9 @@ class TurnRenderer:
         call_id = str(call.get("id") or f"{call.get('name')}-{len(self.steps)}")
         if call_id in self.steps:
             return
-        step = cl.Step(name=str(call.get("name") or "tool"), type="tool", show_input="json",
-                       language="json")
+        step = cl.Step(
+            name=str(call.get("name") or "tool"), type="tool", show_input="json", language="json"
+        )
         step.input = call.get("args") or {}
         await step.send()
         self.steps[call_id] = step
@@ -151,8 +153,15 @@ class TurnRenderer:
         return self.message
 
 
-async def run_turn(graph: Any, text: str, *, thread_id: str, context: Any, author: str,
-                   on_interrupt: InterruptHandler) -> TurnRenderer:
+async def run_turn(
+    graph: Any,
+    text: str,
+    *,
+    thread_id: str,
+    context: Any,
+    author: str,
+    on_interrupt: InterruptHandler,
+) -> TurnRenderer:
     """Stream one user turn (and any interrupt round-trips) into the chat."""
     from agent.runner import stream_turn
 
@@ -161,9 +170,11 @@ async def run_turn(graph: Any, text: str, *, thread_id: str, context: Any, autho
     resumed = 0
     while True:
         interrupt: Any = None
-        events = (stream_turn(graph, text, thread_id=thread_id, user=context)
-                  if resumed == 0 else
-                  stream_turn(graph, None, thread_id=thread_id, user=context, resume=pending))
+        events = (
+            stream_turn(graph, text, thread_id=thread_id, user=context)
+            if resumed == 0
+            else stream_turn(graph, None, thread_id=thread_id, user=context, resume=pending)
+        )
         async for event in events:
             if event.kind == "token":
                 await renderer.token(event.data)

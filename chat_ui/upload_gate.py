@@ -18,8 +18,10 @@ from urllib.parse import parse_qs
 
 from chat_ui.session_router import ASGIApp, Receive, Scope, Send
 
-REFUSAL = ("Only admins can attach files (to teach a strategy). Ask Ava in words instead, "
-           "for example: 'which textbooks can I sell right now?'")
+REFUSAL = (
+    "Only admins can attach files (to teach a strategy). Ask Ava in words instead, "
+    "for example: 'which textbooks can I sell right now?'"
+)
 
 
 def session_role(session_id: str) -> str | None:
@@ -39,24 +41,34 @@ def session_role(session_id: str) -> str | None:
 class AdminUploadGate:
     """ASGI middleware inside Chainlit's app: 403 for a non-admin's upload."""
 
-    def __init__(self, app: ASGIApp,
-                 role_of: Callable[[str], str | None] = session_role) -> None:
+    def __init__(self, app: ASGIApp, role_of: Callable[[str], str | None] = session_role) -> None:
         self.app = app
         self.role_of = role_of
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] == "http" and scope.get("method") == "POST"
-                and scope.get("path", "").endswith("/project/file")):
-            query = parse_qs(scope.get("query_string", b"").decode("latin-1"),
-                             keep_blank_values=True)
+        if (
+            scope["type"] == "http"
+            and scope.get("method") == "POST"
+            and scope.get("path", "").endswith("/project/file")
+        ):
+            query = parse_qs(
+                scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
+            )
             # a database read per named session: off the event loop
-            roles = {await asyncio.to_thread(self.role_of, sid)
-                     for sid in query.get("session_id", [])}
+            roles = {
+                await asyncio.to_thread(self.role_of, sid) for sid in query.get("session_id", [])
+            }
             if roles - {None, "admin"}:
-                await send({"type": "http.response.start", "status": 403,
-                            "headers": [(b"content-type", b"application/json")]})
-                await send({"type": "http.response.body",
-                            "body": json.dumps({"detail": REFUSAL}).encode()})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 403,
+                        "headers": [(b"content-type", b"application/json")],
+                    }
+                )
+                await send(
+                    {"type": "http.response.body", "body": json.dumps({"detail": REFUSAL}).encode()}
+                )
                 return
         await self.app(scope, receive, send)
 

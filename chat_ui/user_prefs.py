@@ -25,12 +25,23 @@ def widgets(prefs: UserSettings) -> list[Any]:
     return [
         NumberInput(id="tax_pct", label="Sales tax on purchases (%)", initial=prefs.tax_pct),
         NumberInput(id="prep_fee", label="Prep fee per unit ($)", initial=prefs.prep_fee),
-        NumberInput(id="inbound_shipping", label="Inbound shipping per unit ($)",
-                    initial=prefs.inbound_shipping),
-        NumberInput(id="min_roi", label="Hide deals below ROI (%)",
-                    initial=prefs.min_roi, placeholder="no minimum"),
-        NumberInput(id="min_profit", label="Hide deals below profit ($)",
-                    initial=prefs.min_profit, placeholder="no minimum"),
+        NumberInput(
+            id="inbound_shipping",
+            label="Inbound shipping per unit ($)",
+            initial=prefs.inbound_shipping,
+        ),
+        NumberInput(
+            id="min_roi",
+            label="Hide deals below ROI (%)",
+            initial=prefs.min_roi,
+            placeholder="no minimum",
+        ),
+        NumberInput(
+            id="min_profit",
+            label="Hide deals below profit ($)",
+            initial=prefs.min_profit,
+            placeholder="no minimum",
+        ),
         Switch(id="hide_gated", label="Hide deals I am gated on", initial=prefs.hide_gated),
     ]
 

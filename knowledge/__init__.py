@@ -57,11 +57,28 @@ _LAZY = {
 }
 
 __all__ = [
-    "Actor", "KnowledgeEntry", "KnowledgeError", "KnowledgeHit", "PermissionDenied",
-    "SaveResult", "SystemActor", "deal_query", "delete_knowledge", "find_duplicate",
-    "get_entry", "is_admin", "knowledge_counts", "list_knowledge", "parse_ref",
-    "render_knowledge", "require_admin", "retrieve", "retrieve_for_deal", "save_mental_model",
-    "save_strategy", *_LAZY,
+    "Actor",
+    "KnowledgeEntry",
+    "KnowledgeError",
+    "KnowledgeHit",
+    "PermissionDenied",
+    "SaveResult",
+    "SystemActor",
+    "deal_query",
+    "delete_knowledge",
+    "find_duplicate",
+    "get_entry",
+    "is_admin",
+    "knowledge_counts",
+    "list_knowledge",
+    "parse_ref",
+    "render_knowledge",
+    "require_admin",
+    "retrieve",
+    "retrieve_for_deal",
+    "save_mental_model",
+    "save_strategy",
+    *_LAZY,
 ]
 
 

@@ -38,8 +38,7 @@ def clear() -> None:
         _entries.clear()
 
 
-def cached(key: tuple[Any, ...], load: Callable[[], list[dict[str, Any]]]
-           ) -> list[dict[str, Any]]:
+def cached(key: tuple[Any, ...], load: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """`load()`'s result for `key`, reused for TTL_S seconds unless knowledge changes."""
     now = time.monotonic()
     with _lock:

@@ -31,8 +31,9 @@ def _admin(session: Session, name: str | None) -> User:
         return user
     first = session.exec(select(User).where(User.role == Role.admin).order_by(col(User.id))).first()
     if first is None:
-        raise KnowledgeError("there is no admin yet: run `arbitrage up` once or "
-                             "`arbitrage users add NAME --admin`")
+        raise KnowledgeError(
+            "there is no admin yet: run `arbitrage up` once or `arbitrage users add NAME --admin`"
+        )
     return first
 
 
@@ -45,8 +46,13 @@ def _show(i: int, n: int, c: Candidate) -> None:
         lines.append(f"[dim]numbers:[/dim] {', '.join(c.numbers)}")
     if c.duplicate_of:
         lines.append(f"[yellow]near-duplicate of {c.duplicate_of} already stored[/yellow]")
-    console.print(Panel("\n".join(line for line in lines if line),
-                        title=f"{i}/{n} {kind} · {c.category}", title_align="left"))
+    console.print(
+        Panel(
+            "\n".join(line for line in lines if line),
+            title=f"{i}/{n} {kind} · {c.category}",
+            title_align="left",
+        )
+    )
 
 
 def _load(source: str) -> SourceText:
@@ -56,14 +62,17 @@ def _load(source: str) -> SourceText:
 
 
 @friendly_errors(SourceError, KnowledgeError, PermissionDenied)
-def run_teach(source: str, as_admin: str | None = None, yes: bool = False,
-              as_json: bool = False) -> None:
+def run_teach(
+    source: str, as_admin: str | None = None, yes: bool = False, as_json: bool = False
+) -> None:
     from tools.db import migrate, session_scope
     from tools.llm import make_chat_model
 
     if source == "-" and not (yes or as_json):
-        raise KnowledgeError("reading the text from standard input leaves no way to answer "
-                             "prompts: add --yes (approve all) or --json (review only)")
+        raise KnowledgeError(
+            "reading the text from standard input leaves no way to answer "
+            "prompts: add --yes (approve all) or --json (review only)"
+        )
     settings = load_settings_or_exit()
     migrate(settings)
     if not as_json:
@@ -72,16 +81,28 @@ def run_teach(source: str, as_admin: str | None = None, yes: bool = False,
     src = _load(source)
     model = make_chat_model("extraction", settings)
     if not as_json:
-        console.print(f"Extracting from [bold]{src.title or src.source}[/bold] "
-                      f"({len(src.text):,} characters) with "
-                      f"{'the LLM' if model is not None else 'the offline extractor'}...")
+        console.print(
+            f"Extracting from [bold]{src.title or src.source}[/bold] "
+            f"({len(src.text):,} characters) with "
+            f"{'the LLM' if model is not None else 'the offline extractor'}..."
+        )
     result = extract(src.text, src.source, model)
     with session_scope(settings) as session:
         candidates = mark_duplicates(session, result.candidates)
     if as_json:
-        print(json.dumps({"source": src.source, "kind": src.kind, "title": src.title,
-                          "method": result.method, "note": result.note,
-                          "candidates": [c.model_dump() for c in candidates]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "source": src.source,
+                    "kind": src.kind,
+                    "title": src.title,
+                    "method": result.method,
+                    "note": result.note,
+                    "candidates": [c.model_dump() for c in candidates],
+                },
+                indent=2,
+            )
+        )
         return
     if result.note:
         err_console.print(f"[yellow]{result.note}[/yellow]")
@@ -102,6 +123,9 @@ def run_teach(source: str, as_admin: str | None = None, yes: bool = False,
         table.add_row(str(i), r.candidate.kind.replace("_", " "), status, ref)
     console.print(table)
     s = summarize(results)
-    console.print(f"saved {s.saved}, merged {s.merged}, duplicates {s.duplicates}, "
-                  f"rejected {s.rejected}" + (f", invalid {s.invalid}" if s.invalid else "")
-                  + f" (approved by {admin_name})")
+    console.print(
+        f"saved {s.saved}, merged {s.merged}, duplicates {s.duplicates}, "
+        f"rejected {s.rejected}"
+        + (f", invalid {s.invalid}" if s.invalid else "")
+        + f" (approved by {admin_name})"
+    )

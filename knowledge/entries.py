@@ -43,10 +43,18 @@ class KnowledgeEntry:
         return f"{'S' if self.kind == 'strategy' else 'M'}{self.id}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ref": self.ref, "kind": self.kind, "id": self.id, "title": self.title,
-                "text": self.text, "category": self.category, "source": self.source,
-                "author": self.author, "approved_by": self.approved_by,
-                "approved_at": self.approved_at.isoformat() if self.approved_at else None}
+        return {
+            "ref": self.ref,
+            "kind": self.kind,
+            "id": self.id,
+            "title": self.title,
+            "text": self.text,
+            "category": self.category,
+            "source": self.source,
+            "author": self.author,
+            "approved_by": self.approved_by,
+            "approved_at": self.approved_at.isoformat() if self.approved_at else None,
+        }
 
 
 def model_for(kind: str) -> type[Strategy] | type[MentalModel]:
@@ -64,13 +72,23 @@ def select_rows(kind: str) -> SelectOfScalar[Strategy] | SelectOfScalar[MentalMo
 
 
 def get_row(session: Session, kind: str, entry_id: int) -> Strategy | MentalModel | None:
-    return (session.get(Strategy, entry_id) if model_for(kind) is Strategy
-            else session.get(MentalModel, entry_id))
+    return (
+        session.get(Strategy, entry_id)
+        if model_for(kind) is Strategy
+        else session.get(MentalModel, entry_id)
+    )
 
 
 def to_entry(row: Strategy | MentalModel) -> KnowledgeEntry:
     kind: Kind = "strategy" if isinstance(row, Strategy) else "mental_model"
-    return KnowledgeEntry(kind=kind, id=int(row.id or 0), title=getattr(row, "title", None),
-                          text=row.text, category=row.category, source=row.source,
-                          author=row.author, approved_by=row.approved_by,
-                          approved_at=row.approved_at)
+    return KnowledgeEntry(
+        kind=kind,
+        id=int(row.id or 0),
+        title=getattr(row, "title", None),
+        text=row.text,
+        category=row.category,
+        source=row.source,
+        author=row.author,
+        approved_by=row.approved_by,
+        approved_at=row.approved_at,
+    )

@@ -43,16 +43,21 @@ CATEGORY_HINT = "textbooks, seasonal, fees, gating, risk, pricing, sourcing or g
 
 # ---- schemas (the LLM fills these) ---------------------------------------------------------
 
+
 class StrategyCandidate(BaseModel):
     """An actionable rule for a reseller: IF condition THEN action, with its numbers."""
 
-    text: str = Field(description="The rule as one self-contained sentence in the form "
-                                  "'If/When <condition>, <action>', keeping the source's numbers.")
+    text: str = Field(
+        description="The rule as one self-contained sentence in the form "
+        "'If/When <condition>, <action>', keeping the source's numbers."
+    )
     category: str = Field(default="general", description=f"One of: {CATEGORY_HINT}.")
-    conditions: list[str] = Field(default_factory=list,
-                                  description="The conditions that trigger the rule.")
-    numbers: list[str] = Field(default_factory=list,
-                               description="Thresholds, prices, percentages, ranks or months.")
+    conditions: list[str] = Field(
+        default_factory=list, description="The conditions that trigger the rule."
+    )
+    numbers: list[str] = Field(
+        default_factory=list, description="Thresholds, prices, percentages, ranks or months."
+    )
 
 
 class MentalModelCandidate(BaseModel):
@@ -109,8 +114,10 @@ class ApprovalResult:
 
 # ---- offline extractor -----------------------------------------------------------------------
 
-_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
-           "december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|"
+    "december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
 _MONTH = re.compile(rf"\b(?:{_MONTHS})\b", re.IGNORECASE)
 _NUMBER = re.compile(
     r"(?:[$€£]\s?\d(?:[\d,]*\d)?(?:\.\d+)?(?:\s?[kKmM]\b)?"
@@ -120,21 +127,31 @@ _NUMBER = re.compile(
 _CONDITION = re.compile(
     r"\b(?:if|when|whenever|unless|only if|once|before|after|until|below|above|under|over|"
     r"at least|at most|less than|more than|greater than|fewer than|no more than|between|"
-    r"within|during|in (?:" + _MONTHS + r"))\b|[<>≤≥]", re.IGNORECASE)
+    r"within|during|in (?:" + _MONTHS + r"))\b|[<>≤≥]",
+    re.IGNORECASE,
+)
 _CLAUSE = re.compile(r"\b(?:if|when|whenever|unless|once|only if)\b[^,;:]{3,120}", re.IGNORECASE)
 _ACTION = re.compile(
     r"\b(?:buy|sell|list|pass|skip|avoid|hold|reprice|check|never|always|don't|do not|reject|"
     r"source|send|keep|wait|raise|lower|price|aim|target|require|must|should|walk away)\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _EXPLAIN = re.compile(
     r"\b(?:because|since|so that|which means|this means|that means|the reason|due to|why|"
     r"therefore|explains?|tends? to|usually|typically|means|happens|demand|supply|market|"
-    r"the idea|concept|works by|is driven by)\b", re.IGNORECASE)
+    r"the idea|concept|works by|is driven by)\b",
+    re.IGNORECASE,
+)
 _BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)])\s+")
-_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9$])|\n\s*\n"
-                    r"|\n(?=\s*(?:[-*•·]|\d{1,2}[.)])\s)")
-_TITLE_CUT = re.compile(r"\s*(?:,|;|:|—|–| - |\bbecause\b|\bsince\b|\bwhich\b|\bso that\b|"
-                        r"\bdue to\b)\s*", re.IGNORECASE)
+_SPLIT = re.compile(
+    r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9$])|\n\s*\n"
+    r"|\n(?=\s*(?:[-*•·]|\d{1,2}[.)])\s)"
+)
+_TITLE_CUT = re.compile(
+    r"\s*(?:,|;|:|—|–| - |\bbecause\b|\bsince\b|\bwhich\b|\bso that\b|"
+    r"\bdue to\b)\s*",
+    re.IGNORECASE,
+)
 
 
 def _sentences(text: str) -> list[str]:
@@ -180,12 +197,28 @@ def offline_extract(text: str, source: str = "pasted") -> list[Candidate]:
         explains, acts = bool(_EXPLAIN.search(s)), bool(_ACTION.search(s))
         if nums and (acts or (has_cond and not explains)):
             conditions = [m.group(0).strip(" .") for m in _CLAUSE.finditer(s)]
-            out.append(Candidate(kind="strategy", text=s, category=guess_category(s),
-                                 conditions=conditions, numbers=nums, source=source,
-                                 origin="offline"))
+            out.append(
+                Candidate(
+                    kind="strategy",
+                    text=s,
+                    category=guess_category(s),
+                    conditions=conditions,
+                    numbers=nums,
+                    source=source,
+                    origin="offline",
+                )
+            )
         elif explains and len(s.split()) >= 8:
-            out.append(Candidate(kind="mental_model", title=_title_for(s), text=s,
-                                 category=guess_category(s), source=source, origin="offline"))
+            out.append(
+                Candidate(
+                    kind="mental_model",
+                    title=_title_for(s),
+                    text=s,
+                    category=guess_category(s),
+                    source=source,
+                    origin="offline",
+                )
+            )
     return _dedupe(out)
 
 
@@ -240,21 +273,36 @@ def llm_extract(text: str, source: str, model: BaseChatModel) -> list[Candidate]
     runnable = _structured(model)
     out: list[Candidate] = []
     for chunk in _chunks(text)[:MAX_CHUNKS]:
-        result = runnable.invoke([SystemMessage(SYSTEM_PROMPT),
-                                  HumanMessage(f"Source: {source}\n\n{chunk}")])
+        result = runnable.invoke(
+            [SystemMessage(SYSTEM_PROMPT), HumanMessage(f"Source: {source}\n\n{chunk}")]
+        )
         if isinstance(result, dict):
             result = ExtractedKnowledge.model_validate(result)
         if not isinstance(result, ExtractedKnowledge):
             raise ValueError(f"model returned {type(result).__name__}, not the schema")
         for s in result.strategies:
-            out.append(Candidate(kind="strategy", text=s.text.strip(),
-                                 category=normalize_category(s.category or guess_category(s.text)),
-                                 conditions=s.conditions, numbers=s.numbers, source=source,
-                                 origin="llm"))
+            out.append(
+                Candidate(
+                    kind="strategy",
+                    text=s.text.strip(),
+                    category=normalize_category(s.category or guess_category(s.text)),
+                    conditions=s.conditions,
+                    numbers=s.numbers,
+                    source=source,
+                    origin="llm",
+                )
+            )
         for m in result.mental_models:
-            out.append(Candidate(kind="mental_model", title=m.title.strip(), text=m.text.strip(),
-                                 category=normalize_category(m.category or guess_category(m.text)),
-                                 source=source, origin="llm"))
+            out.append(
+                Candidate(
+                    kind="mental_model",
+                    title=m.title.strip(),
+                    text=m.text.strip(),
+                    category=normalize_category(m.category or guess_category(m.text)),
+                    source=source,
+                    origin="llm",
+                )
+            )
     return _dedupe([c for c in out if len(c.text) >= 10])
 
 
@@ -276,14 +324,18 @@ def extract(text: str, source: str = "pasted", model: BaseChatModel | None = Non
             return Extraction(llm_extract(text, source, model), "llm")
         except Exception as err:  # network, quota, malformed output: report and degrade
             log.warning("LLM extraction failed, using the offline extractor: %s", err)
-            return Extraction(offline_extract(text, source), "offline",
-                              note=f"the LLM extraction failed ({type(err).__name__}: "
-                                   f"{str(err)[:200]}); these come from the offline extractor")
+            return Extraction(
+                offline_extract(text, source),
+                "offline",
+                note=f"the LLM extraction failed ({type(err).__name__}: "
+                f"{str(err)[:200]}); these come from the offline extractor",
+            )
     return Extraction(offline_extract(text, source), "offline")
 
 
-def extract_candidates(text: str, source: str = "pasted",
-                       model: BaseChatModel | None = None) -> list[Candidate]:
+def extract_candidates(
+    text: str, source: str = "pasted", model: BaseChatModel | None = None
+) -> list[Candidate]:
     """extract(...).candidates: the shape most callers want."""
     return extract(text, source, model).candidates
 
@@ -296,9 +348,14 @@ def mark_duplicates(session: Session, candidates: Sequence[Candidate]) -> list[C
     return list(candidates)
 
 
-def approve(session: Session, candidates: Sequence[Candidate],
-            decisions: Sequence[bool] | Mapping[int, bool], admin_user: Actor, *,
-            on_duplicate: Literal["refuse", "merge"] = "refuse") -> list[ApprovalResult]:
+def approve(
+    session: Session,
+    candidates: Sequence[Candidate],
+    decisions: Sequence[bool] | Mapping[int, bool],
+    admin_user: Actor,
+    *,
+    on_duplicate: Literal["refuse", "merge"] = "refuse",
+) -> list[ApprovalResult]:
     """Persist the approved candidates (admin only) with provenance; rejected ones are dropped.
 
     `decisions` is one bool per candidate, or {index: bool} (missing indexes = rejected).
@@ -321,11 +378,24 @@ def approve(session: Session, candidates: Sequence[Candidate],
             continue
         try:
             if cand.kind == "strategy":
-                res = save_strategy(session, cand.text, cand.category, cand.source, admin_user,
-                                    on_duplicate=on_duplicate)
+                res = save_strategy(
+                    session,
+                    cand.text,
+                    cand.category,
+                    cand.source,
+                    admin_user,
+                    on_duplicate=on_duplicate,
+                )
             else:
-                res = save_mental_model(session, cand.title or "", cand.text, cand.category,
-                                        cand.source, admin_user, on_duplicate=on_duplicate)
+                res = save_mental_model(
+                    session,
+                    cand.title or "",
+                    cand.text,
+                    cand.category,
+                    cand.source,
+                    admin_user,
+                    on_duplicate=on_duplicate,
+                )
         except KnowledgeError as err:
             results.append(ApprovalResult(cand, True, None, str(err)))
             continue

@@ -39,7 +39,11 @@ MAX_REDIRECTS = 5
 TIMEOUT_S = 10.0
 TOTAL_TIMEOUT_S = 30.0
 ALLOWED_TYPES: tuple[str, ...] = (
-    "text/html", "application/xhtml+xml", "text/plain", "text/markdown", "text/x-markdown",
+    "text/html",
+    "application/xhtml+xml",
+    "text/plain",
+    "text/markdown",
+    "text/x-markdown",
 )
 USER_AGENT = "AgentArbitrage/0.1 (knowledge fetcher; admin-requested page)"
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -77,8 +81,14 @@ def is_public_address(ip: IPAddress) -> bool:
             return False
         if ip in ipaddress.IPv6Network("64:ff9b::/96"):  # NAT64 embeds an IPv4 address
             return is_public_address(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-    return ip.is_global and not (ip.is_private or ip.is_loopback or ip.is_link_local
-                                 or ip.is_reserved or ip.is_multicast or ip.is_unspecified)
+    return ip.is_global and not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+    )
 
 
 def system_resolver(host: str, port: int) -> list[str]:
@@ -117,8 +127,9 @@ class _Target:
     address: str
 
 
-def check_url(url: str, *, is_allowed: AddressPolicy = is_public_address,
-              resolver: Resolver = system_resolver) -> _Target:
+def check_url(
+    url: str, *, is_allowed: AddressPolicy = is_public_address, resolver: Resolver = system_resolver
+) -> _Target:
     """Parse and vet one URL; returns the address to pin the connection to."""
     try:
         parsed = httpx.URL(url)
@@ -145,7 +156,8 @@ def check_url(url: str, *, is_allowed: AddressPolicy = is_public_address,
         if not is_allowed(ip):
             raise BlockedAddress(
                 f"refusing to fetch {host}: it resolves to {ip}, an internal address "
-                "(loopback, private, link-local or reserved)")
+                "(loopback, private, link-local or reserved)"
+            )
     return _Target(parsed, host, port, addresses[0])
 
 
@@ -208,8 +220,9 @@ class _DeadlineStream(httpcore.NetworkStream):
     def close(self) -> None:
         self._stream.close()
 
-    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
-                  timeout: float | None = None) -> httpcore.NetworkStream:
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
         tls = self._stream.start_tls(ssl_context, server_hostname, self._deadline.bound(timeout))
         return _DeadlineStream(tls, self._deadline)
 
@@ -224,17 +237,23 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._backend = httpcore.SyncBackend()
         self._deadline = deadline
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                    local_address: str | None = None,
-                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        stream = self._backend.connect_tcp(host, port, self._deadline.bound(timeout),
-                                           local_address, socket_options)
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._backend.connect_tcp(
+            host, port, self._deadline.bound(timeout), local_address, socket_options
+        )
         self._deadline.watch(stream)
         return _DeadlineStream(stream, self._deadline)
 
-    def connect_unix_socket(self, path: str, timeout: float | None = None,
-                            socket_options: Iterable[Any] | None = None
-                            ) -> httpcore.NetworkStream:
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
         raise httpcore.ConnectError("unix sockets are not fetched")
 
     def sleep(self, seconds: float) -> None:
@@ -260,8 +279,9 @@ class _Inflater:
         elif encoding == "deflate":
             self._z = zlib.decompressobj()
         else:
-            raise UnsupportedContent(f"unsupported content encoding {encoding!r} (only gzip "
-                                     "and deflate are accepted)")
+            raise UnsupportedContent(
+                f"unsupported content encoding {encoding!r} (only gzip and deflate are accepted)"
+            )
 
     def feed(self, data: bytes) -> bytes:
         self.wire += len(data)
@@ -296,8 +316,12 @@ def _header(headers: Sequence[tuple[bytes, bytes]], name: bytes) -> str | None:
 def _pool(deadline: _Deadline) -> Iterator[httpcore.ConnectionPool]:
     # httpcore, not httpx: the body arrives as sent (inflated here, bounded), the sockets come
     # from the deadline backend, and no proxy from the environment bypasses the pinning
-    pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(), max_connections=1,
-                                   retries=0, network_backend=_DeadlineBackend(deadline))
+    pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(),
+        max_connections=1,
+        retries=0,
+        network_backend=_DeadlineBackend(deadline),
+    )
     try:
         yield pool
     finally:
@@ -305,11 +329,17 @@ def _pool(deadline: _Deadline) -> Iterator[httpcore.ConnectionPool]:
         deadline.cancel()
 
 
-def safe_fetch(url: str, *, max_bytes: int = MAX_BYTES, timeout: float = TIMEOUT_S,
-               total_timeout: float = TOTAL_TIMEOUT_S, max_redirects: int = MAX_REDIRECTS,
-               allowed_types: Sequence[str] = ALLOWED_TYPES,
-               is_allowed: AddressPolicy = is_public_address,
-               resolver: Resolver = system_resolver) -> FetchedPage:
+def safe_fetch(
+    url: str,
+    *,
+    max_bytes: int = MAX_BYTES,
+    timeout: float = TIMEOUT_S,
+    total_timeout: float = TOTAL_TIMEOUT_S,
+    max_redirects: int = MAX_REDIRECTS,
+    allowed_types: Sequence[str] = ALLOWED_TYPES,
+    is_allowed: AddressPolicy = is_public_address,
+    resolver: Resolver = system_resolver,
+) -> FetchedPage:
     """GET a public http(s) page under the rules in the module docstring.
 
     `is_allowed` and `resolver` are injectable so tests can serve from 127.0.0.1 while still
@@ -328,24 +358,32 @@ def safe_fetch(url: str, *, max_bytes: int = MAX_BYTES, timeout: float = TIMEOUT
             extensions: dict[str, Any] = {"timeout": limits}
             if target.url.scheme == "https":
                 extensions["sni_hostname"] = target.host
-            headers = [(b"Host", host_header.encode("ascii")),
-                       (b"User-Agent", USER_AGENT.encode()),
-                       (b"Accept", b"text/html,application/xhtml+xml,text/plain;q=0.9,"
-                                   b"text/markdown;q=0.9,*/*;q=0.1"),
-                       (b"Accept-Encoding", b"gzip, deflate")]
+            headers = [
+                (b"Host", host_header.encode("ascii")),
+                (b"User-Agent", USER_AGENT.encode()),
+                (
+                    b"Accept",
+                    b"text/html,application/xhtml+xml,text/plain;q=0.9,"
+                    b"text/markdown;q=0.9,*/*;q=0.1",
+                ),
+                (b"Accept-Encoding", b"gzip, deflate"),
+            ]
             try:
-                with pool.stream("GET", str(pinned), headers=headers,
-                                 extensions=extensions) as resp:
+                with pool.stream(
+                    "GET", str(pinned), headers=headers, extensions=extensions
+                ) as resp:
                     page = _read(resp, target, url, hop, max_bytes, allowed_types)
             except httpcore.TimeoutException:
                 if deadline.passed:
-                    raise FetchError(f"{target.host} is too slow (over "
-                                     f"{deadline.seconds:.0f} s)") from None
+                    raise FetchError(
+                        f"{target.host} is too slow (over {deadline.seconds:.0f} s)"
+                    ) from None
                 raise FetchError(f"{target.host} timed out") from None
             except (httpcore.NetworkError, httpcore.ProtocolError) as err:
                 if deadline.passed:  # the watchdog shut the socket
-                    raise FetchError(f"{target.host} is too slow (over "
-                                     f"{deadline.seconds:.0f} s)") from None
+                    raise FetchError(
+                        f"{target.host} is too slow (over {deadline.seconds:.0f} s)"
+                    ) from None
                 raise FetchError(f"could not fetch {target.host}: {err}") from None
             if isinstance(page, str):
                 current = page
@@ -354,8 +392,14 @@ def safe_fetch(url: str, *, max_bytes: int = MAX_BYTES, timeout: float = TIMEOUT
     raise FetchError(f"too many redirects (more than {max_redirects})")
 
 
-def _read(resp: httpcore.Response, target: _Target, url: str, hop: int, max_bytes: int,
-          allowed_types: Sequence[str]) -> FetchedPage | str:
+def _read(
+    resp: httpcore.Response,
+    target: _Target,
+    url: str,
+    hop: int,
+    max_bytes: int,
+    allowed_types: Sequence[str],
+) -> FetchedPage | str:
     """The page, or the URL a redirect points to."""
     if resp.status in _REDIRECTS:
         location = _header(resp.headers, b"location")
@@ -369,7 +413,8 @@ def _read(resp: httpcore.Response, target: _Target, url: str, hop: int, max_byte
     if ctype not in allowed_types:
         raise UnsupportedContent(
             f"unsupported content type {ctype or 'none'!r} (only HTML, plain "
-            "text and markdown pages can be taught)")
+            "text and markdown pages can be taught)"
+        )
     declared = _header(resp.headers, b"content-length")
     if declared and declared.strip().isdigit() and int(declared) > max_bytes:
         raise TooLarge(f"page is {int(declared):,} bytes; the limit is {max_bytes:,}")
@@ -378,6 +423,12 @@ def _read(resp: httpcore.Response, target: _Target, url: str, hop: int, max_byte
     for chunk in resp.iter_stream():
         body.extend(inflater.feed(chunk))
     charset = httpx.Response(200, headers={"content-type": raw_type}).charset_encoding
-    return FetchedPage(url=url, final_url=str(target.url), status=resp.status,
-                       content_type=ctype, charset=charset or None, body=bytes(body),
-                       redirects=hop)
+    return FetchedPage(
+        url=url,
+        final_url=str(target.url),
+        status=resp.status,
+        content_type=ctype,
+        charset=charset or None,
+        body=bytes(body),
+        redirects=hop,
+    )

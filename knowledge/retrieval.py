@@ -30,8 +30,10 @@ MIN_SNIPPET = 80
 
 # Keep in step with the GIN indexes of migration 0002.
 _PG_STRATEGY_DOC = "to_tsvector('english', coalesce(category, '') || ' ' || coalesce(text, ''))"
-_PG_MENTAL_DOC = ("to_tsvector('english', coalesce(title, '') || ' ' || coalesce(category, '') "
-                  "|| ' ' || coalesce(text, ''))")
+_PG_MENTAL_DOC = (
+    "to_tsvector('english', coalesce(title, '') || ' ' || coalesce(category, '') "
+    "|| ' ' || coalesce(text, ''))"
+)
 
 
 @dataclass
@@ -50,18 +52,22 @@ def _terms(query: str) -> list[str]:
     return list(seen)[:MAX_TERMS]
 
 
-def _sqlite_rank(session: Session, terms: list[str], limit: int,
-                 kind: str | None = None) -> list[tuple[str, int, float]]:
+def _sqlite_rank(
+    session: Session, terms: list[str], limit: int, kind: str | None = None
+) -> list[tuple[str, int, float]]:
     match = " OR ".join(f'"{t}"' for t in terms)
     only = "" if kind is None else f" AND rowid % 2 = {0 if kind == 'strategy' else 1}"
     rows = session.execute(
-        sql("SELECT rowid, bm25(knowledge_fts, 3.0, 1.0, 2.0) AS score FROM knowledge_fts "
-            f"WHERE knowledge_fts MATCH :q{only} ORDER BY score LIMIT :n"),
+        sql(
+            "SELECT rowid, bm25(knowledge_fts, 3.0, 1.0, 2.0) AS score FROM knowledge_fts "
+            f"WHERE knowledge_fts MATCH :q{only} ORDER BY score LIMIT :n"
+        ),
         {"q": match, "n": limit},
     ).all()
     # bm25() is lower-is-better (negative); flip it so every backend says higher-is-better
-    return [("strategy" if r[0] % 2 == 0 else "mental_model", r[0] // 2, -float(r[1]))
-            for r in rows]
+    return [
+        ("strategy" if r[0] % 2 == 0 else "mental_model", r[0] // 2, -float(r[1])) for r in rows
+    ]
 
 
 _PG_PARTS = {
@@ -73,22 +79,25 @@ _PG_PARTS = {
 }
 
 
-def _pg_rank(session: Session, terms: list[str], limit: int,
-             kind: str | None = None) -> list[tuple[str, int, float]]:
+def _pg_rank(
+    session: Session, terms: list[str], limit: int, kind: str | None = None
+) -> list[tuple[str, int, float]]:
     q = " | ".join(terms)
     union = " UNION ALL ".join(_PG_PARTS[k] for k in ([kind] if kind else KINDS))
     rows = session.execute(
-        sql(f"{union} ORDER BY score DESC, id LIMIT :n"), {"q": q, "n": limit},
+        sql(f"{union} ORDER BY score DESC, id LIMIT :n"),
+        {"q": q, "n": limit},
     ).all()
     return [(r[0], int(r[1]), float(r[2])) for r in rows]
 
 
-def _python_rank(session: Session, terms: list[str], limit: int,
-                 kind: str | None = None) -> list[tuple[str, int, float]]:
+def _python_rank(
+    session: Session, terms: list[str], limit: int, kind: str | None = None
+) -> list[tuple[str, int, float]]:
     """Overlap weighted by inverse document frequency: fine for a few thousand entries."""
     want = token_set(" ".join(terms))
     docs: list[tuple[str, int, frozenset[str]]] = []
-    for k in ([kind] if kind else KINDS):
+    for k in [kind] if kind else KINDS:
         for row in session.exec(select_rows(k)):
             words = token_set(f"{getattr(row, 'title', '') or ''} {row.category} {row.text}")
             docs.append((k, int(row.id or 0), words))
@@ -103,8 +112,9 @@ def _python_rank(session: Session, terms: list[str], limit: int,
     return scored[:limit]
 
 
-def _rank(session: Session, terms: list[str], limit: int,
-          kind: str | None = None) -> list[tuple[str, int, float]]:
+def _rank(
+    session: Session, terms: list[str], limit: int, kind: str | None = None
+) -> list[tuple[str, int, float]]:
     dialect = session.get_bind().dialect.name
     try:
         if dialect == "sqlite":
@@ -154,8 +164,9 @@ def _bound(hits: list[KnowledgeHit], k: int, max_chars: int) -> list[KnowledgeHi
     return out
 
 
-def retrieve(session: Session, query: str, k: int = DEFAULT_K,
-             max_chars: int = DEFAULT_MAX_CHARS) -> list[KnowledgeHit]:
+def retrieve(
+    session: Session, query: str, k: int = DEFAULT_K, max_chars: int = DEFAULT_MAX_CHARS
+) -> list[KnowledgeHit]:
     """The k entries most relevant to `query`, best first, texts clipped to `max_chars` total."""
     if k <= 0 or max_chars <= 0:
         return []
@@ -178,8 +189,10 @@ def _num(fields: Mapping[str, Any], *names: str) -> float | None:
 def deal_query(deal: Mapping[str, Any]) -> str:
     """A retrieval query describing a deal's situation (what the knowledge base talks about)."""
     parts: list[str] = []
-    text_fields = " ".join(str(deal.get(f) or "") for f in
-                           ("category", "seasonality", "binding", "title", "category_path"))
+    text_fields = " ".join(
+        str(deal.get(f) or "")
+        for f in ("category", "seasonality", "binding", "title", "category_path")
+    )
     parts.append(" ".join(str(deal.get(f) or "") for f in ("category", "seasonality")))
     low = text_fields.lower()
     if any(w in low for w in ("textbook", "edition", "college", "exam", "study guide")):
@@ -216,8 +229,12 @@ def deal_query(deal: Mapping[str, Any]) -> str:
     return " ".join(p for p in parts if p.strip())
 
 
-def retrieve_for_deal(session: Session, deal_fields: Mapping[str, Any], k: int = DEFAULT_K,
-                      max_chars: int = DEFAULT_MAX_CHARS) -> list[KnowledgeHit]:
+def retrieve_for_deal(
+    session: Session,
+    deal_fields: Mapping[str, Any],
+    k: int = DEFAULT_K,
+    max_chars: int = DEFAULT_MAX_CHARS,
+) -> list[KnowledgeHit]:
     """retrieve() with a query built from the deal (category, seasonality, rank, money, ...)."""
     return retrieve(session, deal_query(deal_fields), k=k, max_chars=max_chars)
 

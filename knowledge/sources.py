@@ -22,8 +22,14 @@ log = logging.getLogger(__name__)
 MAX_SOURCE_CHARS = 200_000
 MAX_FILE_BYTES = 20 * 1024 * 1024
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".text")
-_YT_HOSTS = {"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com",
-             "youtube-nocookie.com", "www.youtube-nocookie.com"}
+_YT_HOSTS = {
+    "youtube.com",
+    "www.youtube.com",
+    "m.youtube.com",
+    "music.youtube.com",
+    "youtube-nocookie.com",
+    "www.youtube-nocookie.com",
+}
 _YT_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 
 
@@ -68,8 +74,9 @@ def html_to_text(html: str, url: str | None = None) -> tuple[str, str | None]:
     """Main readable text and title of an HTML page (trafilatura; its baseline as fallback)."""
     import trafilatura
 
-    text = trafilatura.extract(html, url=url, include_comments=False, include_tables=True,
-                               favor_recall=True)
+    text = trafilatura.extract(
+        html, url=url, include_comments=False, include_tables=True, favor_recall=True
+    )
     if not text:
         text = trafilatura.html2txt(html) or ""
     title = None
@@ -109,8 +116,9 @@ def _from_youtube(url: str, video_id: str, api: Any | None) -> SourceText:
 
     hint = "paste the transcript text instead (`arbitrage teach -`)"
     try:
-        fetched = (api or YouTubeTranscriptApi()).fetch(video_id, languages=("en", "en-US",
-                                                                             "en-GB"))
+        fetched = (api or YouTubeTranscriptApi()).fetch(
+            video_id, languages=("en", "en-US", "en-GB")
+        )
         pieces = [str(s.text).replace("\n", " ").strip() for s in fetched]
     except (TranscriptsDisabled, NoTranscriptFound):
         raise SourceError(f"this video has no English transcript; {hint}") from None
@@ -123,15 +131,17 @@ def _from_youtube(url: str, video_id: str, api: Any | None) -> SourceText:
         raise SourceError(f"could not get the transcript ({first}); {hint}") from None
     except (requests.RequestException, OSError) as err:
         log.info("youtube transcript fetch failed: %s", err)
-        raise SourceError("could not reach YouTube from this machine (the network does not "
-                          f"allow it or is offline); {hint}") from None
+        raise SourceError(
+            "could not reach YouTube from this machine (the network does not "
+            f"allow it or is offline); {hint}"
+        ) from None
     pieces = [p for p in pieces if p and not re.fullmatch(r"\[[^\]]*\]", p)]  # [Music] etc.
     if not pieces:
         raise SourceError(f"the transcript of this video is empty; {hint}")
     joined = " ".join(pieces)
     if joined.count(".") + joined.count("?") + joined.count("!") < len(pieces) / 6:
         # auto-generated captions have no punctuation: group snippets into pseudo-sentences
-        joined = ". ".join(" ".join(pieces[i:i + 3]) for i in range(0, len(pieces), 3)) + "."
+        joined = ". ".join(" ".join(pieces[i : i + 3]) for i in range(0, len(pieces), 3)) + "."
     return SourceText(_clip(joined), url, "youtube", None)
 
 
@@ -160,8 +170,9 @@ def load_file(path: Path, name: str | None = None) -> SourceText:
     return SourceText(_clip(text), f"file:{name}", "file", Path(name).stem)
 
 
-def load_source(value: str, *, fetch: Callable[[str], FetchedPage] = safe_fetch,
-                youtube_api: Any | None = None) -> SourceText:
+def load_source(
+    value: str, *, fetch: Callable[[str], FetchedPage] = safe_fetch, youtube_api: Any | None = None
+) -> SourceText:
     """Text from a URL, a YouTube link, a .txt/.md/.pdf path, or the pasted text itself."""
     v = (value or "").strip()
     if not v:

@@ -97,15 +97,21 @@ def _clean_text(text: str, what: str = "text", limit: int = MAX_TEXT) -> str:
     return text
 
 
-def find_duplicate(session: Session, kind: Kind, text: str, title: str | None = None,
-                   threshold: float = DUPLICATE_THRESHOLD) -> tuple[KnowledgeEntry, float] | None:
+def find_duplicate(
+    session: Session,
+    kind: Kind,
+    text: str,
+    title: str | None = None,
+    threshold: float = DUPLICATE_THRESHOLD,
+) -> tuple[KnowledgeEntry, float] | None:
     """The most similar stored entry of this kind if it is at least `threshold` similar."""
     model = model_for(kind)
     probe = f"{title or ''} {text}".strip()
     # the full-text index finds the few entries sharing the most words; only those are compared
     ids = ranked_ids(session, probe, kind, _DUP_POOL)
     rows: Sequence[Strategy | MentalModel] = (
-        session.exec(select_rows(kind).where(col(model.id).in_(ids))).all() if ids else [])
+        session.exec(select_rows(kind).where(col(model.id).in_(ids))).all() if ids else []
+    )
     best: tuple[KnowledgeEntry, float] | None = None
     for row in rows:
         score = max(similarity(text, row.text), similarity(probe, _probe_of(row)))
@@ -118,9 +124,18 @@ def _probe_of(row: Strategy | MentalModel) -> str:
     return f"{getattr(row, 'title', '') or ''} {row.text}".strip()
 
 
-def _save(session: Session, kind: Kind, *, text: str, category: str | None, source: str | None,
-          approver: str, author: str | None, title: str | None,
-          on_duplicate: Literal["refuse", "merge"]) -> SaveResult:
+def _save(
+    session: Session,
+    kind: Kind,
+    *,
+    text: str,
+    category: str | None,
+    source: str | None,
+    approver: str,
+    author: str | None,
+    title: str | None,
+    on_duplicate: Literal["refuse", "merge"],
+) -> SaveResult:
     text = _clean_text(text)
     if kind == "mental_model":
         title = " ".join((title or "").split())[:MAX_TITLE]
@@ -146,39 +161,90 @@ def _save(session: Session, kind: Kind, *, text: str, category: str | None, sour
     now = utcnow()
     row_new: Strategy | MentalModel
     if kind == "strategy":
-        row_new = Strategy(text=text, category=category, source=source, author=author,
-                           approved_by=approver, approved_at=now)
+        row_new = Strategy(
+            text=text,
+            category=category,
+            source=source,
+            author=author,
+            approved_by=approver,
+            approved_at=now,
+        )
     else:
-        row_new = MentalModel(title=title or "", text=text, category=category, source=source,
-                              author=author, approved_by=approver, approved_at=now)
+        row_new = MentalModel(
+            title=title or "",
+            text=text,
+            category=category,
+            source=source,
+            author=author,
+            approved_by=approver,
+            approved_at=now,
+        )
     session.add(row_new)
     session.flush()
     return SaveResult("saved", to_entry(row_new), 0.0)
 
 
-def save_strategy(session: Session, text: str, category: str | None, source: str | None,
-                  approved_by: Actor, author: str | None = None, *,
-                  on_duplicate: Literal["refuse", "merge"] = "refuse") -> SaveResult:
+def save_strategy(
+    session: Session,
+    text: str,
+    category: str | None,
+    source: str | None,
+    approved_by: Actor,
+    author: str | None = None,
+    *,
+    on_duplicate: Literal["refuse", "merge"] = "refuse",
+) -> SaveResult:
     """Save an approved strategy (admin only). A near-duplicate is refused or merged."""
     approver = require_admin(approved_by)
-    return _save(session, "strategy", text=text, category=category, source=source,
-                 approver=approver, author=author, title=None, on_duplicate=on_duplicate)
+    return _save(
+        session,
+        "strategy",
+        text=text,
+        category=category,
+        source=source,
+        approver=approver,
+        author=author,
+        title=None,
+        on_duplicate=on_duplicate,
+    )
 
 
-def save_mental_model(session: Session, title: str, text: str, category: str | None,
-                      source: str | None, approved_by: Actor, author: str | None = None, *,
-                      on_duplicate: Literal["refuse", "merge"] = "refuse") -> SaveResult:
+def save_mental_model(
+    session: Session,
+    title: str,
+    text: str,
+    category: str | None,
+    source: str | None,
+    approved_by: Actor,
+    author: str | None = None,
+    *,
+    on_duplicate: Literal["refuse", "merge"] = "refuse",
+) -> SaveResult:
     """Save an approved mental model (admin only). A near-duplicate is refused or merged."""
     approver = require_admin(approved_by)
-    return _save(session, "mental_model", text=text, category=category, source=source,
-                 approver=approver, author=author, title=title, on_duplicate=on_duplicate)
+    return _save(
+        session,
+        "mental_model",
+        text=text,
+        category=category,
+        source=source,
+        approver=approver,
+        author=author,
+        title=title,
+        on_duplicate=on_duplicate,
+    )
 
 
-def list_knowledge(session: Session, kind: Kind | None = None, category: str | None = None,
-                   limit: int = 100, offset: int = 0) -> list[KnowledgeEntry]:
+def list_knowledge(
+    session: Session,
+    kind: Kind | None = None,
+    category: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[KnowledgeEntry]:
     """Entries newest first, optionally one kind and/or one category (readable by anyone)."""
     out: list[KnowledgeEntry] = []
-    for k in ([kind] if kind else list(KINDS)):
+    for k in [kind] if kind else list(KINDS):
         model = model_for(k)
         stmt = select_rows(k)
         if category:
@@ -187,7 +253,7 @@ def list_knowledge(session: Session, kind: Kind | None = None, category: str | N
         stmt = stmt.limit(offset + limit)
         out.extend(to_entry(r) for r in session.exec(stmt))
     out.sort(key=lambda e: (e.approved_at or _EPOCH, e.id), reverse=True)
-    return out[offset: offset + limit]
+    return out[offset : offset + limit]
 
 
 def get_entry(session: Session, kind: Kind, entry_id: int) -> KnowledgeEntry | None:
@@ -196,7 +262,7 @@ def get_entry(session: Session, kind: Kind, entry_id: int) -> KnowledgeEntry | N
 
 
 def parse_ref(ref: str) -> tuple[Kind, int]:
-    """"S12" -> ("strategy", 12), "M3" -> ("mental_model", 3)."""
+    """ "S12" -> ("strategy", 12), "M3" -> ("mental_model", 3)."""
     ref = ref.strip().upper()
     if len(ref) >= 2 and ref[0] in "SM" and ref[1:].isdigit():
         return ("strategy" if ref[0] == "S" else "mental_model"), int(ref[1:])
@@ -215,5 +281,6 @@ def delete_knowledge(session: Session, kind: Kind, entry_id: int, acting_user: A
 
 
 def knowledge_counts(session: Session) -> dict[str, int]:
-    return {k: int(session.exec(select(func.count()).select_from(model_for(k))).one())
-            for k in KINDS}
+    return {
+        k: int(session.exec(select(func.count()).select_from(model_for(k))).one()) for k in KINDS
+    }

@@ -22,19 +22,57 @@ _STOPWORDS_TEXT = """a about above after again against all am an and any are as 
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
 CATEGORY_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "textbooks": ("textbook", "college", "semester", "edition", "student", "campus",
-                  "course", "isbn", "counterfeit"),
-    "seasonal": ("season", "seasonal", "seasonality", "peak", "trough", "holiday", "q4",
-                 "january", "february", "march", "april", "may", "june", "july", "august",
-                 "september", "october", "november", "december", "off-season"),
+    "textbooks": (
+        "textbook",
+        "college",
+        "semester",
+        "edition",
+        "student",
+        "campus",
+        "course",
+        "isbn",
+        "counterfeit",
+    ),
+    "seasonal": (
+        "season",
+        "seasonal",
+        "seasonality",
+        "peak",
+        "trough",
+        "holiday",
+        "q4",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "off-season",
+    ),
     "fees": ("fee", "fees", "referral", "closing", "pick-and-pack", "fulfillment", "storage"),
-    "gating": ("gated", "gating", "ungated", "restricted", "restriction", "approval",
-               "ungate", "brand registry"),
+    "gating": (
+        "gated",
+        "gating",
+        "ungated",
+        "restricted",
+        "restriction",
+        "approval",
+        "ungate",
+        "brand registry",
+    ),
     "risk": ("risk", "trust", "ghost", "counterfeit", "variance", "stale", "return"),
     "pricing": ("price", "pricing", "buy box", "list at", "undercut", "repricing"),
 }
-_CATEGORY_RES = {cat: re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + ")")
-                 for cat, words in CATEGORY_KEYWORDS.items()}
+_CATEGORY_RES = {
+    cat: re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + ")")
+    for cat, words in CATEGORY_KEYWORDS.items()
+}
 DEFAULT_CATEGORY = "general"
 MAX_CATEGORY_LEN = 32
 

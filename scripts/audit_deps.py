@@ -20,8 +20,16 @@ from typing import Any
 
 SERVICES = ("pypi", "osv")
 TIMEOUT_S = 15  # per advisory request
-UNREACHABLE = ("connection", "timed out", "timeout", "name or service not known",
-               "max retries", "temporary failure", "network is unreachable", "ssl")
+UNREACHABLE = (
+    "connection",
+    "timed out",
+    "timeout",
+    "name or service not known",
+    "max retries",
+    "temporary failure",
+    "network is unreachable",
+    "ssl",
+)
 
 
 def run_pip_audit(lock: Path, service: str) -> tuple[dict[str, Any] | None, str]:
@@ -29,10 +37,29 @@ def run_pip_audit(lock: Path, service: str) -> tuple[dict[str, Any] | None, str]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report.json"
         proc = subprocess.run(
-            [sys.executable, "-m", "pip_audit", "-r", str(lock), "--no-deps", "--disable-pip",
-             "--progress-spinner", "off", "-s", service, "--timeout", str(TIMEOUT_S),
-             "-f", "json", "-o", str(out)],
-            capture_output=True, text=True, check=False)
+            [
+                sys.executable,
+                "-m",
+                "pip_audit",
+                "-r",
+                str(lock),
+                "--no-deps",
+                "--disable-pip",
+                "--progress-spinner",
+                "off",
+                "-s",
+                service,
+                "--timeout",
+                str(TIMEOUT_S),
+                "-f",
+                "json",
+                "-o",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         try:
             return json.loads(out.read_text()), proc.stderr
         except (OSError, ValueError):
@@ -43,9 +70,12 @@ def summarize(report: dict[str, Any]) -> tuple[list[str], int, int]:
     """(one line per known vulnerability, packages audited, packages in the lock)."""
     deps = report.get("dependencies", [])
     audited = [d for d in deps if "skip_reason" not in d]
-    found = [f"{d['name']} {d['version']}: {v['id']} (fixed in "
-             f"{', '.join(v.get('fix_versions') or []) or 'no release yet'})"
-             for d in audited for v in d.get("vulns", [])]
+    found = [
+        f"{d['name']} {d['version']}: {v['id']} (fixed in "
+        f"{', '.join(v.get('fix_versions') or []) or 'no release yet'})"
+        for d in audited
+        for v in d.get("vulns", [])
+    ]
     return found, len(audited), len(deps)
 
 
@@ -73,12 +103,17 @@ def main(argv: list[str]) -> int:
             reasons.append(f"{service}: no advisory data for any of the {total} packages")
             continue
         skipped = f"; {total - audited} not found there" if audited < total else ""
-        print(f"audit: {audited} of {total} locked packages checked against {service}'s "
-              f"advisories: no known vulnerabilities{skipped}")
+        print(
+            f"audit: {audited} of {total} locked packages checked against {service}'s "
+            f"advisories: no known vulnerabilities{skipped}"
+        )
         return 0
-    print("audit: NOT AUDITED - no advisory database could be reached (" + "; ".join(reasons)
-          + "). The build goes on; run `make audit` where pypi.org's JSON API or api.osv.dev "
-          "answers.")
+    print(
+        "audit: NOT AUDITED - no advisory database could be reached ("
+        + "; ".join(reasons)
+        + "). The build goes on; run `make audit` where pypi.org's JSON API or api.osv.dev "
+        "answers."
+    )
     return 0
 
 

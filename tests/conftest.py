@@ -21,10 +21,24 @@ from tools.settings import Settings, get_settings, reset_settings_cache
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "keepa"
 SCRUBBED = (
-    "DATABASE_URL", "REDIS_URL", "KEEPA_API_KEY", "KEEPA_API_URL", "LLM_API_KEY",
-    "OPENAI_API_KEY", "XAI_API_KEY", "LLM_BASE_URL", "LLM_MODEL", "SECRET_KEY", "CI",
-    "SPAPI_CLIENT_ID", "SPAPI_CLIENT_SECRET", "SPAPI_REFRESH_TOKEN", "SPAPI_SELLER_ID",
-    "SPAPI_ENDPOINT", "SPAPI_LWA_URL", "CHAINLIT_AUTH_SECRET",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "KEEPA_API_KEY",
+    "KEEPA_API_URL",
+    "LLM_API_KEY",
+    "OPENAI_API_KEY",
+    "XAI_API_KEY",
+    "LLM_BASE_URL",
+    "LLM_MODEL",
+    "SECRET_KEY",
+    "CI",
+    "SPAPI_CLIENT_ID",
+    "SPAPI_CLIENT_SECRET",
+    "SPAPI_REFRESH_TOKEN",
+    "SPAPI_SELLER_ID",
+    "SPAPI_ENDPOINT",
+    "SPAPI_LWA_URL",
+    "CHAINLIT_AUTH_SECRET",
 )
 
 # CI runs the property tests with a fixed seed so a red CI is reproducible; development runs
@@ -52,8 +66,12 @@ def _template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _template_db: Path,
-             request: pytest.FixtureRequest) -> Iterator[Settings]:
+def settings(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    _template_db: Path,
+    request: pytest.FixtureRequest,
+) -> Iterator[Settings]:
     for name in SCRUBBED:
         monkeypatch.delenv(name, raising=False)
     data = tmp_path / "data"

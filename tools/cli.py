@@ -49,9 +49,11 @@ def warn_secret_flags(**given: str | None) -> None:
     """Secrets typed as flags stay in the shell history and the process list: say so."""
     flags = [f"--{name.replace('_', '-')}" for name, value in given.items() if value]
     if flags:
-        err_console.print(f"[yellow]warning: {', '.join(flags)} on the command line ends up in "
-                          "your shell history and is visible to other processes; leave it "
-                          "out to be prompted, or pipe it on standard input[/yellow]")
+        err_console.print(
+            f"[yellow]warning: {', '.join(flags)} on the command line ends up in "
+            "your shell history and is visible to other processes; leave it "
+            "out to be prompted, or pipe it on standard input[/yellow]"
+        )
 
 
 users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
@@ -102,8 +104,13 @@ def users_list() -> None:
     table = Table("name", "role", "state", "seller id", "created")
     with session_scope(settings) as session:
         for u in list_users(session):
-            table.add_row(u.name, u.role.value, "disabled" if u.disabled else "active",
-                          u.seller_id or "-", f"{u.created_at:%Y-%m-%d}")
+            table.add_row(
+                u.name,
+                u.role.value,
+                "disabled" if u.disabled else "active",
+                u.seller_id or "-",
+                f"{u.created_at:%Y-%m-%d}",
+            )
     console.print(table)
 
 

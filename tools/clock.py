@@ -47,8 +47,12 @@ class ScaledClock:
     which is how a sped-up sandbox and budgets in worker processes stay in step.
     """
 
-    def __init__(self, speed: float = 1.0, anchor_market: float | None = None,
-                 anchor_wall: float | None = None) -> None:
+    def __init__(
+        self,
+        speed: float = 1.0,
+        anchor_market: float | None = None,
+        anchor_wall: float | None = None,
+    ) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
         self.speed = speed

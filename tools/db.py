@@ -88,8 +88,9 @@ _UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...], str], Insert] =
 UPSERT_CHUNK = 500  # rows per executemany
 
 
-def _upsert_stmt(dialect: str, table: Table, columns: tuple[str, ...], key: tuple[str, ...],
-                 on_conflict: str) -> Insert:
+def _upsert_stmt(
+    dialect: str, table: Table, columns: tuple[str, ...], key: tuple[str, ...], on_conflict: str
+) -> Insert:
     """One cached ON CONFLICT statement per (table, columns, key): built once, so SQLAlchemy
     compiles it once (building `insert().values(row)` with `excluded[...]` per row cost ~10 ms
     of column proxying per deal, more than fetching and analysing it)."""
@@ -99,8 +100,9 @@ def _upsert_stmt(dialect: str, table: Table, columns: tuple[str, ...], key: tupl
         ins = sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)
         changed = [c for c in columns if c not in key]
         if on_conflict == "update" and changed:
-            stmt = ins.on_conflict_do_update(index_elements=list(key),
-                                             set_={c: ins.excluded[c] for c in changed})
+            stmt = ins.on_conflict_do_update(
+                index_elements=list(key), set_={c: ins.excluded[c] for c in changed}
+            )
         else:
             stmt = ins.on_conflict_do_nothing(index_elements=list(key))
         # psycopg reports -1 for an INSERT's rowcount unless SQLAlchemy is asked to keep it
@@ -117,10 +119,14 @@ def table_of(model: type[SQLModel]) -> Table:
     return table
 
 
-def upsert(session: Session, table: Table | type[SQLModel],
-           rows: Mapping[str, Any] | Iterable[Mapping[str, Any]], *,
-           key: Sequence[str] | None = None,
-           on_conflict: Literal["update", "nothing"] = "update") -> int:
+def upsert(
+    session: Session,
+    table: Table | type[SQLModel],
+    rows: Mapping[str, Any] | Iterable[Mapping[str, Any]],
+    *,
+    key: Sequence[str] | None = None,
+    on_conflict: Literal["update", "nothing"] = "update",
+) -> int:
     """Insert rows; a row whose `key` (default: the primary key) exists already gets the row's
     other columns written over it ("update"), or is left as stored ("nothing").
 
@@ -145,7 +151,7 @@ def upsert(session: Session, table: Table | type[SQLModel],
     for columns, group in groups.items():
         stmt = _upsert_stmt(dialect, tbl, columns, keys, on_conflict)
         for i in range(0, len(group), UPSERT_CHUNK):
-            result = conn.execute(stmt, group[i:i + UPSERT_CHUNK])
+            result = conn.execute(stmt, group[i : i + UPSERT_CHUNK])
             written += max(0, result.rowcount or 0)
     return written
 

@@ -100,8 +100,9 @@ class DealSelection(BaseModel):
     @classmethod
     def _sort(cls, v: int) -> int:
         if v not in (1, 2, 3, 4, -2, -3, -4):
-            raise ValueError("must be 1 (newest), 2 (delta), 3 (rank) or 4 (delta %), "
-                             "negative to invert 2-4")
+            raise ValueError(
+                "must be 1 (newest), 2 (delta), 3 (rank) or 4 (delta %), negative to invert 2-4"
+            )
         return v
 
     @model_validator(mode="after")

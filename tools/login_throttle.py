@@ -109,8 +109,9 @@ class _MemoryCounts:
 class LoginThrottle:
     """Ask `retry_after` before checking a password; report `failed` / `succeeded` after."""
 
-    def __init__(self, redis_url: Callable[[], str | None],
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, redis_url: Callable[[], str | None], clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._redis_url = redis_url
         self._client: redis.Redis | None = None
         self._client_url: str | None = None
@@ -126,20 +127,24 @@ class LoginThrottle:
             self._warn("no Redis")
             return None
         if url != self._client_url:
-            self._client = redis.Redis.from_url(url, socket_connect_timeout=2,
-                                                socket_timeout=2)
+            self._client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
             self._client_url = url
         return self._client
 
     def _warn(self, why: str) -> None:
         if not self._warned:
             self._warned = True
-            log.warning("sign-in throttling counts per process (%s): start the app with "
-                        "`arbitrage up` or set REDIS_URL to share them", why)
+            log.warning(
+                "sign-in throttling counts per process (%s): start the app with "
+                "`arbitrage up` or set REDIS_URL to share them",
+                why,
+            )
 
     def _keys(self, account: str, address: str | None) -> tuple[tuple[str, int], ...]:
-        return ((f"{PREFIX}account:{account_key(account)}", ACCOUNT_FREE),
-                (f"{PREFIX}address:{address_key(address)}", ADDRESS_FREE))
+        return (
+            (f"{PREFIX}account:{account_key(account)}", ACCOUNT_FREE),
+            (f"{PREFIX}address:{address_key(address)}", ADDRESS_FREE),
+        )
 
     def retry_after(self, account: str, address: str | None) -> float:
         """Seconds until this account may try from this address (0: now)."""
@@ -163,9 +168,15 @@ class LoginThrottle:
             try:
                 script = client.register_script(_FAIL)
                 for key, free in keys:
-                    script(keys=[key, key + ":lock"],
-                           args=[int(WINDOW_S * 1000), free, int(LOCK_BASE_S * 1000),
-                                 int(LOCK_MAX_S * 1000)])
+                    script(
+                        keys=[key, key + ":lock"],
+                        args=[
+                            int(WINDOW_S * 1000),
+                            free,
+                            int(LOCK_BASE_S * 1000),
+                            int(LOCK_MAX_S * 1000),
+                        ],
+                    )
                 return
             except redis.RedisError as err:
                 self._warn(f"Redis error: {err}")

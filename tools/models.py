@@ -55,8 +55,10 @@ def roi_level_sql(level: tuple[float, float]) -> str:
     """SQL of one ROI key (denominator >= the level's smaller K > 0: no division error on
     PostgreSQL; NULL when List at or fees are NULL)."""
     plain, included = level
-    return (f"((list_at - amz_fees) / (CASE WHEN price_now > 0 THEN price_now ELSE 0.0 END + "
-            f"CASE WHEN shipping_included THEN {included!r} ELSE {plain!r} END))")
+    return (
+        f"((list_at - amz_fees) / (CASE WHEN price_now > 0 THEN price_now ELSE 0.0 END + "
+        f"CASE WHEN shipping_included THEN {included!r} ELSE {plain!r} END))"
+    )
 
 
 def roi_level_index(level: tuple[float, float]) -> str:
@@ -156,9 +158,22 @@ class Deal(DealFields, table=True):
         # money sorts on the stored default money plus every per-user money input and the
         # common filters (covering: no row reads); plain sorts on (column, asin) in the ORDER
         # BY's direction. Hand-written in migration 0005 (kept equal here).
-        Index("ix_deal_roi_cover", "roi_default", *_DEAL_MONEY_INPUTS, "sales_rank",
-              "rank_drops_30", "rank_drops_90", "rank_drops_365", "percent_down", "peak_mask",
-              "seasonality", "amazon_offer", "condition", "updated_at", "asin"),
+        Index(
+            "ix_deal_roi_cover",
+            "roi_default",
+            *_DEAL_MONEY_INPUTS,
+            "sales_rank",
+            "rank_drops_30",
+            "rank_drops_90",
+            "rank_drops_365",
+            "percent_down",
+            "peak_mask",
+            "seasonality",
+            "amazon_offer",
+            "condition",
+            "updated_at",
+            "asin",
+        ),
         Index("ix_deal_profit_cover", "profit_default", *_DEAL_MONEY_INPUTS, "asin"),
         Index("ix_deal_margin_cover", "margin_default", *_DEAL_MONEY_INPUTS, "asin"),
         Index("ix_deal_rank_asin", "sales_rank", "asin"),
@@ -208,7 +223,8 @@ class DealHistory(SQLModel, table=True):
     amazon_price: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     new_price: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     inferred_sales: list[dict[str, Any]] | None = Field(  # [{"t", "price"}]
-        default=None, sa_column=Column(JSON))
+        default=None, sa_column=Column(JSON)
+    )
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -217,7 +233,8 @@ class SystemState(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=100)
     value: dict[str, Any] | list[Any] | str | int | float | None = Field(
-        default=None, sa_column=Column(JSON))
+        default=None, sa_column=Column(JSON)
+    )
     updated_at: datetime = Field(default_factory=utcnow)
 
 

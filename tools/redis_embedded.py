@@ -48,7 +48,8 @@ def display_url(url: str) -> str:
     if not parts.password:
         return url
     netloc = f"{parts.username or ''}:***@{parts.hostname}" + (
-        f":{parts.port}" if parts.port else "")
+        f":{parts.port}" if parts.port else ""
+    )
     return urlunsplit(parts._replace(netloc=netloc))
 
 
@@ -87,8 +88,11 @@ class EmbeddedRedis:
         self.settings = settings
         self.password = secrets.token_urlsafe(32)
         acl = private_dir(_dir(settings)) / ACL_FILE
-        replace_private(acl, "user default on nopass resetchannels -@all +ping\n"
-                             f"user {APP_USER} on >{self.password} ~* &* +@all\n")
+        replace_private(
+            acl,
+            "user default on nopass resetchannels -@all +ping\n"
+            f"user {APP_USER} on >{self.password} ~* &* +@all\n",
+        )
         self.server = ValkeyServer(
             data_dir=_dir(settings),
             persist=True,
@@ -103,10 +107,12 @@ class EmbeddedRedis:
     def start(self) -> str:
         self.server.start(timeout=15)
         base = urlsplit(self.server.connection_url)
-        self.url = urlunsplit(base._replace(
-            netloc=f"{APP_USER}:{self.password}@{base.hostname}:{base.port}"))
-        replace_private(_state_file(self.settings),
-                        json.dumps({"url": self.url, "pid": os.getpid()}))
+        self.url = urlunsplit(
+            base._replace(netloc=f"{APP_USER}:{self.password}@{base.hostname}:{base.port}")
+        )
+        replace_private(
+            _state_file(self.settings), json.dumps({"url": self.url, "pid": os.getpid()})
+        )
         log.info("embedded Redis started at %s", display_url(self.url))
         return self.url
 
@@ -158,7 +164,6 @@ def redis_url(settings: Settings | None = None) -> str:
     url = running_embedded_url(settings)
     if not url:
         raise RedisUnavailable(
-            "embedded Redis is not running: start the app with `arbitrage up` "
-            "or set REDIS_URL"
+            "embedded Redis is not running: start the app with `arbitrage up` or set REDIS_URL"
         )
     return url

@@ -72,9 +72,13 @@ class Presence:
         self.fd = fd
         self.role = role
         self.path = run_dir(settings) / f"{role}-{os.getpid()}.json"
-        self.info: dict[str, Any] = {"role": role, "pid": os.getpid(),
-                                     "proc_start": _proc_start(os.getpid()),
-                                     "started_at": time.time(), **info}
+        self.info: dict[str, Any] = {
+            "role": role,
+            "pid": os.getpid(),
+            "proc_start": _proc_start(os.getpid()),
+            "started_at": time.time(),
+            **info,
+        }
         self._write()
 
     def _write(self) -> None:
@@ -121,7 +125,8 @@ def announce(settings: Settings, role: str, **info: Any) -> Presence:
         os.close(fd)
         raise RestoreInProgress(
             f"a restore is in progress on {settings.data_dir.resolve()}; start again when "
-            "it has finished") from None
+            "it has finished"
+        ) from None
     return Presence(settings, role, fd, info)
 
 
@@ -141,9 +146,11 @@ def processes(settings: Settings) -> list[dict[str, Any]]:
         if pid_alive(pid, rec.get("proc_start")):
             alive.append(rec)
             continue
-        orphans = [{"role": name, "pid": child, "parent": f"{rec.get('role')} (pid {pid})"}
-                   for name, child in (rec.get("children") or {}).items()
-                   if isinstance(child, int) and pid_alive(child)]
+        orphans = [
+            {"role": name, "pid": child, "parent": f"{rec.get('role')} (pid {pid})"}
+            for name, child in (rec.get("children") or {}).items()
+            if isinstance(child, int) and pid_alive(child)
+        ]
         alive.extend(orphans)
         if not orphans:
             with contextlib.suppress(OSError):
@@ -154,11 +161,12 @@ def processes(settings: Settings) -> list[dict[str, Any]]:
 def describe(records: list[dict[str, Any]]) -> str:
     if not records:
         return "an app process (no record says which)"
-    return ", ".join(f"{r.get('role', '?')} (pid {r.get('pid')}"
-                     + (f", started by {r['parent']}, which died" if r.get("parent") else "")
-                     + ")" for r in records)
-
-
+    return ", ".join(
+        f"{r.get('role', '?')} (pid {r.get('pid')}"
+        + (f", started by {r['parent']}, which died" if r.get("parent") else "")
+        + ")"
+        for r in records
+    )
 
 
 @contextlib.contextmanager
@@ -169,8 +177,10 @@ def exclusive(settings: Settings) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise AppRunning(f"the app is running on {settings.data_dir.resolve()}: "
-                             f"{describe(processes(settings))}; stop it first") from None
+            raise AppRunning(
+                f"the app is running on {settings.data_dir.resolve()}: "
+                f"{describe(processes(settings))}; stop it first"
+            ) from None
         yield
     finally:
         os.close(fd)

@@ -19,8 +19,19 @@ from tools.private_files import create_private, private_dir, tighten_once
 
 _DAY = 24 * 3600.0
 MIN_SECRET_KEY = 32
-KEEPA_DOMAINS = {"US": 1, "GB": 2, "DE": 3, "FR": 4, "JP": 5, "CA": 6, "IT": 8, "ES": 9,
-                 "IN": 10, "MX": 11, "BR": 12}
+KEEPA_DOMAINS = {
+    "US": 1,
+    "GB": 2,
+    "DE": 3,
+    "FR": 4,
+    "JP": 5,
+    "CA": 6,
+    "IT": 8,
+    "ES": 9,
+    "IN": 10,
+    "MX": 11,
+    "BR": 12,
+}
 
 
 class SettingsError(RuntimeError):
@@ -29,7 +40,10 @@ class SettingsError(RuntimeError):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
         allow_inf_nan=False,  # SPAPI_RATE_PER_S=inf would switch throttling off
     )
 
@@ -119,7 +133,7 @@ class Settings(BaseSettings):
         if v and not v.startswith(("sqlite", "postgresql")):
             raise ValueError("must start with sqlite:// or postgresql:// (postgresql+psycopg://)")
         if v and v.startswith("postgresql://"):
-            v = "postgresql+psycopg://" + v[len("postgresql://"):]
+            v = "postgresql+psycopg://" + v[len("postgresql://") :]
         return v
 
     @field_validator("redis_url")
@@ -129,8 +143,9 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return v or None
 
-    @field_validator("keepa_api_url", "keepa_sandbox_url", "spapi_endpoint", "spapi_lwa_url",
-                     "llm_base_url")
+    @field_validator(
+        "keepa_api_url", "keepa_sandbox_url", "spapi_endpoint", "spapi_lwa_url", "llm_base_url"
+    )
     @classmethod
     def _http_url(cls, v: str | None) -> str | None:
         if v and not v.startswith(("http://", "https://")):
@@ -141,9 +156,11 @@ class Settings(BaseSettings):
     @classmethod
     def _long_secret(cls, v: str | None) -> str | None:
         if v is not None and len(v) < MIN_SECRET_KEY:
-            raise ValueError(f"must be at least {MIN_SECRET_KEY} characters (it protects stored "
-                             "credentials and sign-in sessions); leave it unset to have one "
-                             "generated into DATA_DIR")
+            raise ValueError(
+                f"must be at least {MIN_SECRET_KEY} characters (it protects stored "
+                "credentials and sign-in sessions); leave it unset to have one "
+                "generated into DATA_DIR"
+            )
         return v
 
     @field_validator("allowed_origins")
@@ -279,9 +296,11 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as err:
         raise SettingsError(_one_line(err)) from None
     except UnicodeDecodeError as err:
-        raise SettingsError(f"Invalid settings file .env: not UTF-8 text (byte "
-                            f"0x{err.object[err.start]:02x} at offset {err.start}); save it "
-                            "as UTF-8") from None
+        raise SettingsError(
+            f"Invalid settings file .env: not UTF-8 text (byte "
+            f"0x{err.object[err.start]:02x} at offset {err.start}); save it "
+            "as UTF-8"
+        ) from None
 
 
 @lru_cache(maxsize=1)

@@ -29,11 +29,18 @@ def check_database(settings: Settings) -> Part:
         rev, head = current_revision(settings), head_revision()
         kind = "SQLite (WAL)" if settings.is_sqlite else "PostgreSQL"
         if rev is None:
-            return Part("database", False, f"{kind}: not created yet (`arbitrage up` creates "
-                        "and migrates it; so does every other command that needs it)")
+            return Part(
+                "database",
+                False,
+                f"{kind}: not created yet (`arbitrage up` creates "
+                "and migrates it; so does every other command that needs it)",
+            )
         if rev != head:
-            return Part("database", False, f"{kind}: schema at {rev}, newest is {head} "
-                        "(`arbitrage up` migrates it)")
+            return Part(
+                "database",
+                False,
+                f"{kind}: schema at {rev}, newest is {head} (`arbitrage up` migrates it)",
+            )
         return Part("database", True, f"{kind}, schema {rev}")
     except Exception as err:  # status must report, not crash
         return Part("database", False, f"unreachable: {err.__class__.__name__}: {err}")
@@ -65,16 +72,45 @@ def deal_counts(settings: Settings) -> dict[str, int]:
 
 def collect(settings: Settings | None = None) -> list[Part]:
     settings = settings or get_settings()
-    parts = [check_database(settings), check_redis(settings), check_worker(settings),
-             check_chat(settings)]
-    parts.append(Part("keepa", True, f"{settings.keepa_mode} ({settings.keepa_api_url})"
-                      if settings.keepa_mode == "live" else "sandbox market (no KEEPA_API_KEY)"))
-    parts.append(Part("llm", True, f"{settings.llm_mode}"
-                      + (f" ({settings.llm_model or 'default model'})"
-                         if settings.llm_mode != "offline" else " model (no LLM_API_KEY)")))
-    parts.append(Part("sp-api", True, ("live" if settings.spapi_mode == "live"
-                      else "restrictions sandbox (no SPAPI_* credentials)")
-                      + restriction_checks(settings)))
+    parts = [
+        check_database(settings),
+        check_redis(settings),
+        check_worker(settings),
+        check_chat(settings),
+    ]
+    parts.append(
+        Part(
+            "keepa",
+            True,
+            f"{settings.keepa_mode} ({settings.keepa_api_url})"
+            if settings.keepa_mode == "live"
+            else "sandbox market (no KEEPA_API_KEY)",
+        )
+    )
+    parts.append(
+        Part(
+            "llm",
+            True,
+            f"{settings.llm_mode}"
+            + (
+                f" ({settings.llm_model or 'default model'})"
+                if settings.llm_mode != "offline"
+                else " model (no LLM_API_KEY)"
+            ),
+        )
+    )
+    parts.append(
+        Part(
+            "sp-api",
+            True,
+            (
+                "live"
+                if settings.spapi_mode == "live"
+                else "restrictions sandbox (no SPAPI_* credentials)"
+            )
+            + restriction_checks(settings),
+        )
+    )
     return parts
 
 
@@ -96,8 +132,9 @@ def check_worker(settings: Settings, max_age_s: float = 180.0) -> Part:
     except (OperationalError, ProgrammingError):  # no tables yet (SQLite / PostgreSQL)
         return Part("worker", False, "no heartbeat yet (the database is not created yet)")
     except Exception as err:  # one line, not an SQL dump
-        return Part("worker", False, f"unknown: {err.__class__.__name__}: "
-                    f"{str(err).splitlines()[0][:120]}")
+        return Part(
+            "worker", False, f"unknown: {err.__class__.__name__}: {str(err).splitlines()[0][:120]}"
+        )
 
 
 def check_chat(settings: Settings) -> Part:
@@ -205,5 +242,6 @@ def chat_storage(settings: Settings) -> dict[str, dict[str, int]]:
         row["chats"] += 1 if thread_id in owners else 0
         row["history_bytes"] += history.get(thread_id, 0)
         row["agent_bytes"] += agent.get(thread_id, 0)
-    return dict(sorted(out.items(), key=lambda kv: -(kv[1]["history_bytes"]
-                                                     + kv[1]["agent_bytes"])))
+    return dict(
+        sorted(out.items(), key=lambda kv: -(kv[1]["history_bytes"] + kv[1]["agent_bytes"]))
+    )

@@ -18,8 +18,9 @@ class UserSettings(BaseModel):
     inbound_shipping: float = Field(default=3.99, ge=0, le=100, description="inbound shipping, $")
     markup_pct: float = Field(default=10.0, ge=0, le=80, description="markup for Min. Listing, %")
     min_roi: float | None = Field(default=None, ge=-100, le=10_000, description="hide below, %")
-    min_profit: float | None = Field(default=None, ge=-10_000, le=10_000,
-                                      description="hide below, $")
+    min_profit: float | None = Field(
+        default=None, ge=-10_000, le=10_000, description="hide below, $"
+    )
     hide_gated: bool = Field(default=False, description="hide deals I cannot sell")
 
 

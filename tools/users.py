@@ -74,8 +74,11 @@ def set_password(session: Session, name: str, password: str) -> User:
 
 
 def _other_active_admins(session: Session, user: User) -> int:
-    rows = session.exec(select(User).where(User.role == Role.admin, User.id != user.id,
-                                           col(User.disabled) == false()))
+    rows = session.exec(
+        select(User).where(
+            User.role == Role.admin, User.id != user.id, col(User.disabled) == false()
+        )
+    )
     return len(list(rows))
 
 
@@ -95,8 +98,12 @@ def set_role(session: Session, name: str, role: Role) -> User:
 def set_disabled(session: Session, name: str, disabled: bool = True) -> User:
     """Disable (or enable again) an account; disabling ends its sessions at once."""
     user = _existing(session, name)
-    if disabled and user.role == Role.admin and not user.disabled and not _other_active_admins(
-            session, user):
+    if (
+        disabled
+        and user.role == Role.admin
+        and not user.disabled
+        and not _other_active_admins(session, user)
+    ):
         raise UserError(f"{name!r} is the only active admin; make another admin first")
     if user.disabled != disabled:
         user.disabled = disabled
@@ -126,8 +133,9 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
     return None
 
 
-def session_account(session: Session, user_id: int | None,
-                    token_version: int | None) -> User | None:
+def session_account(
+    session: Session, user_id: int | None, token_version: int | None
+) -> User | None:
     """The account a sign-in session belongs to while that session is still valid.
 
     None when the account is gone or disabled, or the session was signed in before the

@@ -27,11 +27,16 @@ def pipeline_schedule() -> dict[str, dict[str, object]]:
     (the next one is already on its way) instead of running late in a burst.
     """
     s = get_settings()
-    entries = {"scout": s.scout_interval_s, "processor": s.processor_interval_s,
-               "refresher": s.refresher_interval_s, "janitor": s.janitor_interval_s}
-    return {name: {"task": f"workers.tasks.{name}", "schedule": every,
-                   "options": {"expires": every}}
-            for name, every in entries.items()}
+    entries = {
+        "scout": s.scout_interval_s,
+        "processor": s.processor_interval_s,
+        "refresher": s.refresher_interval_s,
+        "janitor": s.janitor_interval_s,
+    }
+    return {
+        name: {"task": f"workers.tasks.{name}", "schedule": every, "options": {"expires": every}}
+        for name, every in entries.items()
+    }
 
 
 def backup_schedule() -> dict[str, dict[str, object]]:
@@ -39,15 +44,23 @@ def backup_schedule() -> dict[str, dict[str, object]]:
     s = get_settings()
     if s.backup_keep == 0:
         return {}
-    return {"backup": {"task": "workers.backup.nightly",
-                       "schedule": crontab(minute=17, hour=s.backup_hour),
-                       "options": {"expires": 6 * 3600.0}}}
+    return {
+        "backup": {
+            "task": "workers.backup.nightly",
+            "schedule": crontab(minute=17, hour=s.backup_hour),
+            "options": {"expires": 6 * 3600.0},
+        }
+    }
 
 
 def make_celery() -> Celery:
     url = redis_url(get_settings())
-    app = Celery("arbitrage", broker=url, backend=url,
-                 include=["workers.tasks", "workers.restrictions", "workers.backup"])
+    app = Celery(
+        "arbitrage",
+        broker=url,
+        backend=url,
+        include=["workers.tasks", "workers.restrictions", "workers.backup"],
+    )
     app.conf.update(
         task_queues=[Queue(q) for q in QUEUES],
         task_default_queue="maintenance",
@@ -70,9 +83,11 @@ def make_celery() -> Celery:
         beat_schedule={
             "heartbeat": {"task": "workers.tasks.heartbeat", "schedule": 60.0},
             **pipeline_schedule(),
-            "restrictions": {"task": "workers.restrictions.check_restrictions_for_all_users",
-                             "schedule": get_settings().restrictions_interval_s,
-                             "options": {"expires": get_settings().restrictions_interval_s}},
+            "restrictions": {
+                "task": "workers.restrictions.check_restrictions_for_all_users",
+                "schedule": get_settings().restrictions_interval_s,
+                "options": {"expires": get_settings().restrictions_interval_s},
+            },
             **backup_schedule(),
         },
     )

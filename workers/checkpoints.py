@@ -35,6 +35,7 @@ def set_state(session: Session, key: str, value: Any, now: datetime | None = Non
 
 # ---- watermark -------------------------------------------------------------------------------
 
+
 def get_watermark(session: Session) -> int:
     """Newest Keepa `lastUpdate` (Keepa minutes) the scout has fully taken in; 0 when none."""
     return int(get_state(session, WATERMARK_KEY, 0) or 0)
@@ -51,6 +52,7 @@ def advance_watermark(session: Session, candidate: int, now: datetime | None = N
 
 # ---- backfill checkpoint ---------------------------------------------------------------------
 
+
 def get_backfill(session: Session) -> dict[str, Any]:
     """{"next_page": int, "done": bool, "pages_done": int, "rows": int, "selection": {...}}."""
     value = get_state(session, BACKFILL_KEY, None)
@@ -66,8 +68,16 @@ def set_backfill(session: Session, state: dict[str, Any], now: datetime | None =
 
 # ---- task runs -------------------------------------------------------------------------------
 
-def record_run(session: Session, task: str, *, now: datetime, ok: bool,
-               error: str | None = None, info: dict[str, Any] | None = None) -> None:
+
+def record_run(
+    session: Session,
+    task: str,
+    *,
+    now: datetime,
+    ok: bool,
+    error: str | None = None,
+    info: dict[str, Any] | None = None,
+) -> None:
     """Remember the last run (and the last success / last error) of one task."""
     key = TASK_PREFIX + task
     state = dict(get_state(session, key, {}) or {})
@@ -84,11 +94,12 @@ def record_run(session: Session, task: str, *, now: datetime, ok: bool,
 
 
 def task_runs(session: Session) -> dict[str, dict[str, Any]]:
-    rows = session.exec(select(SystemState).where(
-        col(SystemState.key).startswith(TASK_PREFIX))).all()
+    rows = session.exec(
+        select(SystemState).where(col(SystemState.key).startswith(TASK_PREFIX))
+    ).all()
     out: dict[str, dict[str, Any]] = {t: {} for t in TASKS}
     for row in rows:
-        out[row.key[len(TASK_PREFIX):]] = dict(row.value) if isinstance(row.value, dict) else {}
+        out[row.key[len(TASK_PREFIX) :]] = dict(row.value) if isinstance(row.value, dict) else {}
     return out
 
 

@@ -43,8 +43,9 @@ class TaskLock:
         self.lost = False
         if self._renew:
             self._stop.clear()
-            self._thread = threading.Thread(target=self._renew_loop, daemon=True,
-                                            name=f"renew {self.name}")
+            self._thread = threading.Thread(
+                target=self._renew_loop, daemon=True, name=f"renew {self.name}"
+            )
             self._thread.start()
         return True
 
@@ -76,13 +77,18 @@ class TaskLock:
     def __enter__(self) -> TaskLock:
         if not self.acquire():
             left = self.ttl_left_s()
-            raise LockBusy(f"{self.name.removeprefix(PREFIX)} is already running"
-                           + (f" (its lock expires in {left:.0f}s unless renewed)"
-                              if left is not None else ""))
+            raise LockBusy(
+                f"{self.name.removeprefix(PREFIX)} is already running"
+                + (f" (its lock expires in {left:.0f}s unless renewed)" if left is not None else "")
+            )
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.release()
 
 

@@ -31,8 +31,11 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def freshness(ages_h: list[float]) -> dict[str, Any]:
-    return {"active": len(ages_h), "median_age_h": _r(percentile(ages_h, 50)),
-            "p95_age_h": _r(percentile(ages_h, 95))}
+    return {
+        "active": len(ages_h),
+        "median_age_h": _r(percentile(ages_h, 50)),
+        "p95_age_h": _r(percentile(ages_h, 95)),
+    }
 
 
 def _r(v: float | None) -> float | None:
@@ -41,8 +44,9 @@ def _r(v: float | None) -> float | None:
 
 def active_ages_h(session: Any, now: datetime) -> list[float]:
     """Hours since the last Keepa fetch of every active deal (never fetched: since created)."""
-    rows = session.exec(select(Deal.fetched_at, Deal.created_at)
-                        .where(col(Deal.status) == DealStatus.active)).all()
+    rows = session.exec(
+        select(Deal.fetched_at, Deal.created_at).where(col(Deal.status) == DealStatus.active)
+    ).all()
     return [max(0.0, (now - (f or c)).total_seconds() / 3600) for f, c in rows]
 
 
@@ -51,9 +55,20 @@ def token_status(settings: Settings) -> dict[str, Any]:
         from tools.keepa.factory import make_token_budget
 
         snap = make_token_budget(settings).snapshot()
-        return {k: snap.get(k) for k in ("synced", "balance", "refill_rate", "cap", "floor",
-                                         "resume", "refill_in_s", "spend_by_purpose",
-                                         "waiting")}
+        return {
+            k: snap.get(k)
+            for k in (
+                "synced",
+                "balance",
+                "refill_rate",
+                "cap",
+                "floor",
+                "resume",
+                "refill_in_s",
+                "spend_by_purpose",
+                "waiting",
+            )
+        }
     except Exception as err:
         return {"error": f"{err.__class__.__name__}: {err}"}
 
@@ -66,8 +81,9 @@ def queue_depths(settings: Settings) -> dict[str, Any]:
         from tools.redis_embedded import redis_url
         from workers.celery_app import QUEUES
 
-        client = redis.Redis.from_url(redis_url(settings), socket_timeout=2,
-                                      socket_connect_timeout=2)
+        client = redis.Redis.from_url(
+            redis_url(settings), socket_timeout=2, socket_connect_timeout=2
+        )
         try:
             return {q: int(client.llen(q)) for q in QUEUES}
         finally:
@@ -86,11 +102,13 @@ def gather(settings: Settings | None = None, now: datetime | None = None) -> dic
             out["deals"] = {str(getattr(s, "value", s)): int(n) for s, n in rows}
             out["freshness"] = freshness(active_ages_h(session, now))
             out["tasks"] = checkpoints.task_runs(session)
-            out["backfill"] = {k: v for k, v in checkpoints.get_backfill(session).items()
-                               if k != "selection"}
+            out["backfill"] = {
+                k: v for k, v in checkpoints.get_backfill(session).items() if k != "selection"
+            }
             out["watermark"] = checkpoints.get_watermark(session)
-            out["scout_backlog"] = len(checkpoints.get_state(
-                session, checkpoints.SCOUT_BACKLOG_KEY, []) or [])
+            out["scout_backlog"] = len(
+                checkpoints.get_state(session, checkpoints.SCOUT_BACKLOG_KEY, []) or []
+            )
     except Exception as err:
         out["error"] = f"{err.__class__.__name__}: {err}"
     return out

@@ -89,8 +89,9 @@ def run_locked(task: str, ttl_s: float, body: Callable[[Any], dict[str, Any]]) -
             info = body(lock)
         except Exception as err:
             with session_scope(settings) as session:
-                checkpoints.record_run(session, task, now=_now(), ok=False,
-                                       error=f"{err.__class__.__name__}: {err}")
+                checkpoints.record_run(
+                    session, task, now=_now(), ok=False, error=f"{err.__class__.__name__}: {err}"
+                )
             raise
         with session_scope(settings) as session:
             checkpoints.record_run(session, task, now=_now(), ok=True, info=info)
@@ -114,8 +115,13 @@ def scout() -> dict[str, Any]:
     def body(_: TaskLock) -> dict[str, Any]:
         client = keepa_client()
         with session_scope(s) as session:
-            return run_scout(client, session, clock_of(client), max_new=s.scout_max_new,
-                             max_pages=s.scout_max_pages).as_dict()
+            return run_scout(
+                client,
+                session,
+                clock_of(client),
+                max_new=s.scout_max_new,
+                max_pages=s.scout_max_pages,
+            ).as_dict()
 
     return run_locked("scout", max(60.0, s.scout_interval_s * 2), body)
 
@@ -131,11 +137,19 @@ def processor(max_batches: int = 20, max_seconds: float = 25.0) -> dict[str, Any
 
     def body(lock: TaskLock) -> dict[str, Any]:
         client = keepa_client()
-        total: dict[str, Any] = {"batches": 0, "claimed": 0, "upserted": 0, "offers": 0,
-                                 "failed": 0}
+        total: dict[str, Any] = {
+            "batches": 0,
+            "claimed": 0,
+            "upserted": 0,
+            "offers": 0,
+            "failed": 0,
+        }
         started = time.monotonic()
-        while (total["batches"] < max_batches and time.monotonic() - started < max_seconds
-               and not lock.lost):
+        while (
+            total["batches"] < max_batches
+            and time.monotonic() - started < max_seconds
+            and not lock.lost
+        ):
             n = _batch_size(client, s, batch_size_for)
             if n <= 0:
                 break
@@ -156,8 +170,12 @@ def processor(max_batches: int = 20, max_seconds: float = 25.0) -> dict[str, Any
 def _batch_size(client: Any, s: Any, batch_size_for: Callable[..., int]) -> int:
     budget = getattr(client, "budget", None)
     snap = budget.snapshot() if budget is not None else {}
-    return batch_size_for(snap.get("balance"), snap.get("refill_rate"),
-                          floor=s.keepa_token_floor, max_batch=s.processor_max_batch)
+    return batch_size_for(
+        snap.get("balance"),
+        snap.get("refill_rate"),
+        floor=s.keepa_token_floor,
+        max_batch=s.processor_max_batch,
+    )
 
 
 @app.task(name="workers.tasks.refresher")
@@ -181,9 +199,12 @@ def janitor() -> dict[str, Any]:
 
     def body(_: TaskLock) -> dict[str, Any]:
         with session_scope(s) as session:
-            return run_janitor(session, clock_of(_clients.get("keepa")),
-                               unseen_h=s.janitor_unseen_hours,
-                               ingestion_window_h=s.janitor_ingestion_window_hours).as_dict()
+            return run_janitor(
+                session,
+                clock_of(_clients.get("keepa")),
+                unseen_h=s.janitor_unseen_hours,
+                ingestion_window_h=s.janitor_ingestion_window_hours,
+            ).as_dict()
 
     return run_locked("janitor", 600.0, body)
 
@@ -199,9 +220,12 @@ def backfill(self: Any, max_pages: int | None = None, restart: bool = False) -> 
         raise self.retry(countdown=min(60.0, left + 0.5)) from None
 
 
-def run_backfill_locked(*, max_pages: int | None = None, restart: bool = False,
-                        on_page: Callable[[dict[str, Any]], None] | None = None,
-                        ) -> dict[str, Any]:
+def run_backfill_locked(
+    *,
+    max_pages: int | None = None,
+    restart: bool = False,
+    on_page: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
     """The whole backfill shell, shared by the task and `arbitrage backfill` (in-process).
 
     Raises LockBusy when another backfill holds the lock (it expires if that one crashed).
@@ -220,16 +244,28 @@ def run_backfill_locked(*, max_pages: int | None = None, restart: bool = False,
                 if restart:
                     reset_backfill(session, clock)
                 result = run_backfill(
-                    client, session, clock, max_pages=max_pages, on_page=on_page,
+                    client,
+                    session,
+                    clock,
+                    max_pages=max_pages,
+                    on_page=on_page,
                     should_stop=lambda: lock.lost,
                     pause=(lambda: time.sleep(s.backfill_page_pause_s))
-                    if s.backfill_page_pause_s else None)
+                    if s.backfill_page_pause_s
+                    else None,
+                )
         except Exception as err:
             with session_scope(s) as session:
-                checkpoints.record_run(session, "backfill", now=now_dt(clock), ok=False,
-                                       error=f"{err.__class__.__name__}: {err}")
+                checkpoints.record_run(
+                    session,
+                    "backfill",
+                    now=now_dt(clock),
+                    ok=False,
+                    error=f"{err.__class__.__name__}: {err}",
+                )
             raise
         with session_scope(s) as session:
-            checkpoints.record_run(session, "backfill", now=now_dt(clock), ok=True,
-                                   info=result.as_dict())
+            checkpoints.record_run(
+                session, "backfill", now=now_dt(clock), ok=True, info=result.as_dict()
+            )
         return result.as_dict()

@@ -56,10 +56,16 @@ MODEL_NAME = "offline"
 # A parse takes milliseconds (agent/offline/parser.py bounds it); this only catches a machine
 # so loaded, or a message so odd, that the turn would otherwise seem to hang.
 THINK_TIMEOUT_S = 5.0
-TIMEOUT_TEXT = ("I could not read that message in time, so I stopped. Please ask one short "
-                "question, for example: ")
-EXAMPLES = ('"textbooks under $30 with ROI over 40 %"', '"nursing books that I can sell, rank '
-            'under 200k"', '"should I buy 0134685997?"', '"Joel, what sells fastest?"')
+TIMEOUT_TEXT = (
+    "I could not read that message in time, so I stopped. Please ask one short "
+    "question, for example: "
+)
+EXAMPLES = (
+    '"textbooks under $30 with ROI over 40 %"',
+    '"nursing books that I can sell, rank under 200k"',
+    '"should I buy 0134685997?"',
+    '"Joel, what sells fastest?"',
+)
 
 
 def _text(msg: BaseMessage) -> str:
@@ -129,33 +135,46 @@ class OfflineChatModel(BaseChatModel):
 
     # ---- the decision ------------------------------------------------------------------------
 
-    def respond(self, messages: Sequence[BaseMessage], *, persona: str | None = None,
-                knowledge: Sequence[dict[str, Any]] | None = None,
-                renders_tables: bool = False) -> AIMessage:
+    def respond(
+        self,
+        messages: Sequence[BaseMessage],
+        *,
+        persona: str | None = None,
+        knowledge: Sequence[dict[str, Any]] | None = None,
+        renders_tables: bool = False,
+    ) -> AIMessage:
         key = (persona or self.persona or "ava").lower()
         knowledge = list(knowledge or [])
         h = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
         if h < 0:
             return self._say(personas.persona(key).greeting)
-        turn = messages[h + 1:]
+        turn = messages[h + 1 :]
         results = [m for m in turn if isinstance(m, ToolMessage)]
         if results:
-            return self._say(self._answer(key, messages[h], results, knowledge,
-                                          renders_tables))
+            return self._say(self._answer(key, messages[h], results, knowledge, renders_tables))
         parsed = parse_question(_text(messages[h]), last_asin=last_asin(messages[:h]))
         return self._plan(key, parsed, knowledge)
 
     def _say(self, text: str) -> AIMessage:
-        return AIMessage(content=f"{text}\n\n{T.OFFLINE_NOTE}",
-                         response_metadata={"model_name": MODEL_NAME})
+        return AIMessage(
+            content=f"{text}\n\n{T.OFFLINE_NOTE}", response_metadata={"model_name": MODEL_NAME}
+        )
 
     def _call(self, name: str, args: dict[str, Any]) -> AIMessage | None:
         if name not in self.tool_names:
             return None
-        return AIMessage(content="", tool_calls=[{"name": name, "args": args,
-                                                  "id": f"call_{uuid.uuid4().hex[:12]}",
-                                                  "type": "tool_call"}],
-                         response_metadata={"model_name": MODEL_NAME})
+        return AIMessage(
+            content="",
+            tool_calls=[
+                {
+                    "name": name,
+                    "args": args,
+                    "id": f"call_{uuid.uuid4().hex[:12]}",
+                    "type": "tool_call",
+                }
+            ],
+            response_metadata={"model_name": MODEL_NAME},
+        )
 
     def _plan(self, key: str, q: ParsedQuestion, knowledge: list[dict[str, Any]]) -> AIMessage:
         call: AIMessage | None = None
@@ -170,16 +189,23 @@ class OfflineChatModel(BaseChatModel):
             call = self._call("search_knowledge", {"query": q.text[:500]})
         elif q.intent == "propose_knowledge":
             admin_only = True
-            body = re.sub(r"^\s*(?:teach|learn|remember|propose|save this|study this)"
-                          r"(?:\s+(?:this|from|me))*\s*[:,-]?\s*", "", q.text, flags=re.I)
+            body = re.sub(
+                r"^\s*(?:teach|learn|remember|propose|save this|study this)"
+                r"(?:\s+(?:this|from|me))*\s*[:,-]?\s*",
+                "",
+                q.text,
+                flags=re.I,
+            )
             call = self._call("propose_knowledge", {"url_or_text": body or q.text})
         elif q.intent == "set_deal_query":
             admin_only = True
             sel = parse_selection(q.text)
             if sel is None and "set_deal_query" in self.tool_names:
-                return self._say("Tell me what the scout should look for, e.g. \"set the deal "
-                                 "query: price $5 to $40, rank under 500k\" or paste the Keepa "
-                                 "selection JSON.")
+                return self._say(
+                    'Tell me what the scout should look for, e.g. "set the deal '
+                    'query: price $5 to $40, rank under 500k" or paste the Keepa '
+                    "selection JSON."
+                )
             call = self._call("set_deal_query", {"selection": sel or {}})
         elif q.intent == "pipeline_status":
             admin_only = True
@@ -187,23 +213,40 @@ class OfflineChatModel(BaseChatModel):
         if call is not None:
             return call
         if admin_only:
-            return self._say("That is an admin task (teaching, the deal query, the pipeline), "
-                             "and you are not signed in as an admin, so I can't do it.")
+            return self._say(
+                "That is an admin task (teaching, the deal query, the pipeline), "
+                "and you are not signed in as an admin, so I can't do it."
+            )
         if q.intent == "greeting":
             return self._say(f"{personas.persona(key).greeting}\n\nTry: " + "; ".join(EXAMPLES))
-        if q.intent in ("search_deals", "get_deal", "deal_advice", "check_restriction",
-                        "keepa_lookup", "search_knowledge"):
-            return self._say(f"I understood a {q.intent.replace('_', ' ')} request, but that "
-                             "tool is not available right now.")
+        if q.intent in (
+            "search_deals",
+            "get_deal",
+            "deal_advice",
+            "check_restriction",
+            "keepa_lookup",
+            "search_knowledge",
+        ):
+            return self._say(
+                f"I understood a {q.intent.replace('_', ' ')} request, but that "
+                "tool is not available right now."
+            )
         hint = f" ({q.notes[0]})" if q.notes else ""
-        return self._say("Sorry, I did not understand that" + hint + ". I am the offline "
-                         "model, so I only understand deal questions like: "
-                         + "; ".join(EXAMPLES) + ".")
+        return self._say(
+            "Sorry, I did not understand that" + hint + ". I am the offline "
+            "model, so I only understand deal questions like: " + "; ".join(EXAMPLES) + "."
+        )
 
     # ---- writing the answer from tool results -----------------------------------------------
 
-    def _answer(self, key: str, human: BaseMessage, results: list[ToolMessage],
-                knowledge: list[dict[str, Any]], renders_tables: bool = False) -> str:
+    def _answer(
+        self,
+        key: str,
+        human: BaseMessage,
+        results: list[ToolMessage],
+        knowledge: list[dict[str, Any]],
+        renders_tables: bool = False,
+    ) -> str:
         parts = []
         for res in results:
             name = res.name or ""
@@ -214,8 +257,15 @@ class OfflineChatModel(BaseChatModel):
             parts.append(self._write(key, name, data, _text(human), knowledge, renders_tables))
         return "\n\n".join(parts)
 
-    def _write(self, key: str, name: str, data: Any, question: str,
-               knowledge: list[dict[str, Any]], renders_tables: bool = False) -> str:
+    def _write(
+        self,
+        key: str,
+        name: str,
+        data: Any,
+        question: str,
+        knowledge: list[dict[str, Any]],
+        renders_tables: bool = False,
+    ) -> str:
         if name == "search_deals":
             notes = _parse_notes(question)
             text = T.search_answer(key, data, knowledge, table=not renders_tables)
@@ -243,62 +293,102 @@ class OfflineChatModel(BaseChatModel):
 
     # ---- BaseChatModel plumbing -------------------------------------------------------------
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None,
-                  **kwargs: Any) -> ChatResult:
-        msg = self.respond(messages, persona=kwargs.get("persona"),
-                           knowledge=kwargs.get("knowledge"),
-                           renders_tables=bool(kwargs.get("renders_tables")))
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        msg = self.respond(
+            messages,
+            persona=kwargs.get("persona"),
+            knowledge=kwargs.get("knowledge"),
+            renders_tables=bool(kwargs.get("renders_tables")),
+        )
         return ChatResult(generations=[ChatGeneration(message=msg)])
 
     async def _arespond(self, messages: Sequence[BaseMessage], **kwargs: Any) -> AIMessage:
         """respond() in a worker thread, within `think_timeout_s` (see the module docstring)."""
-        call = asyncio.to_thread(self.respond, messages, persona=kwargs.get("persona"),
-                                 knowledge=kwargs.get("knowledge"),
-                                 renders_tables=bool(kwargs.get("renders_tables")))
+        call = asyncio.to_thread(
+            self.respond,
+            messages,
+            persona=kwargs.get("persona"),
+            knowledge=kwargs.get("knowledge"),
+            renders_tables=bool(kwargs.get("renders_tables")),
+        )
         try:
             return await asyncio.wait_for(call, self.think_timeout_s)
         except TimeoutError:
-            log.warning("offline model: no answer within %.1f s; the user was told",
-                        self.think_timeout_s)
+            log.warning(
+                "offline model: no answer within %.1f s; the user was told", self.think_timeout_s
+            )
             return self._say(TIMEOUT_TEXT + "; ".join(EXAMPLES) + ".")
 
-    async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                         run_manager: AsyncCallbackManagerForLLMRun | None = None,
-                         **kwargs: Any) -> ChatResult:
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         msg = await self._arespond(messages, **kwargs)
         return ChatResult(generations=[ChatGeneration(message=msg)])
 
     def _chunks(self, msg: AIMessage) -> Iterator[ChatGenerationChunk]:
         if msg.tool_calls:
-            yield ChatGenerationChunk(message=AIMessageChunk(
-                content="", tool_call_chunks=[
-                    {"name": c["name"], "args": json.dumps(c["args"]), "id": c["id"],
-                     "index": i, "type": "tool_call_chunk"}
-                    for i, c in enumerate(msg.tool_calls)],
-                response_metadata=msg.response_metadata))
+            yield ChatGenerationChunk(
+                message=AIMessageChunk(
+                    content="",
+                    tool_call_chunks=[
+                        {
+                            "name": c["name"],
+                            "args": json.dumps(c["args"]),
+                            "id": c["id"],
+                            "index": i,
+                            "type": "tool_call_chunk",
+                        }
+                        for i, c in enumerate(msg.tool_calls)
+                    ],
+                    response_metadata=msg.response_metadata,
+                )
+            )
             return
         pieces = re.findall(r"\S+\s*|\s+", str(msg.content))
         for i in range(0, len(pieces), 8):
             last = i + 8 >= len(pieces)
-            yield ChatGenerationChunk(message=AIMessageChunk(
-                content="".join(pieces[i:i + 8]),
-                response_metadata=msg.response_metadata if last else {}))
+            yield ChatGenerationChunk(
+                message=AIMessageChunk(
+                    content="".join(pieces[i : i + 8]),
+                    response_metadata=msg.response_metadata if last else {},
+                )
+            )
 
-    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                run_manager: CallbackManagerForLLMRun | None = None,
-                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
-        msg = self.respond(messages, persona=kwargs.get("persona"),
-                           knowledge=kwargs.get("knowledge"),
-                           renders_tables=bool(kwargs.get("renders_tables")))
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        msg = self.respond(
+            messages,
+            persona=kwargs.get("persona"),
+            knowledge=kwargs.get("knowledge"),
+            renders_tables=bool(kwargs.get("renders_tables")),
+        )
         for chunk in self._chunks(msg):
             if run_manager:
                 run_manager.on_llm_new_token(str(chunk.message.content), chunk=chunk)
             yield chunk
 
-    async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                       run_manager: AsyncCallbackManagerForLLMRun | None = None,
-                       **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
         msg = await self._arespond(messages, **kwargs)
         for chunk in self._chunks(msg):
             if run_manager:

@@ -42,10 +42,19 @@ from agent.personas import ALIASES
 from tools.deals.search import DealSearch
 
 Intent = Literal[
-    "search_deals", "get_deal", "deal_advice", "check_restriction", "keepa_lookup",
-    "search_knowledge", "propose_knowledge", "set_deal_query", "pipeline_status", "greeting",
+    "search_deals",
+    "get_deal",
+    "deal_advice",
+    "check_restriction",
+    "keepa_lookup",
+    "search_knowledge",
+    "propose_knowledge",
+    "set_deal_query",
+    "pipeline_status",
+    "greeting",
     "unknown",
 ]
+
 
 @dataclass
 class ParsedQuestion:
@@ -67,35 +76,194 @@ class ParsedQuestion:
 # vocabulary and typo correction
 
 _SUBJECTS = (
-    "nursing", "calculus", "precalculus", "anatomy", "physiology", "biology", "microbiology",
-    "biochemistry", "chemistry", "organic", "physics", "statistics", "algebra", "geometry",
-    "trigonometry", "economics", "microeconomics", "macroeconomics", "accounting", "finance",
-    "psychology", "sociology", "pharmacology", "genetics", "philosophy", "marketing",
-    "anthropology", "astronomy", "geology", "ecology", "neuroscience", "pathology",
-    "immunology", "kinesiology", "nutrition", "criminology", "linguistics", "literature",
-    "ethics", "radiology", "dental", "pharmacy", "veterinary", "surgery", "pediatrics",
-    "cardiology", "epidemiology", "spanish", "french", "german", "latin", "nclex", "mcat",
-    "lsat", "gmat", "gre", "python", "java", "thermodynamics", "circuits", "discrete",
+    "nursing",
+    "calculus",
+    "precalculus",
+    "anatomy",
+    "physiology",
+    "biology",
+    "microbiology",
+    "biochemistry",
+    "chemistry",
+    "organic",
+    "physics",
+    "statistics",
+    "algebra",
+    "geometry",
+    "trigonometry",
+    "economics",
+    "microeconomics",
+    "macroeconomics",
+    "accounting",
+    "finance",
+    "psychology",
+    "sociology",
+    "pharmacology",
+    "genetics",
+    "philosophy",
+    "marketing",
+    "anthropology",
+    "astronomy",
+    "geology",
+    "ecology",
+    "neuroscience",
+    "pathology",
+    "immunology",
+    "kinesiology",
+    "nutrition",
+    "criminology",
+    "linguistics",
+    "literature",
+    "ethics",
+    "radiology",
+    "dental",
+    "pharmacy",
+    "veterinary",
+    "surgery",
+    "pediatrics",
+    "cardiology",
+    "epidemiology",
+    "spanish",
+    "french",
+    "german",
+    "latin",
+    "nclex",
+    "mcat",
+    "lsat",
+    "gmat",
+    "gre",
+    "python",
+    "java",
+    "thermodynamics",
+    "circuits",
+    "discrete",
 )
 _MONTHS = {
-    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "april": 4, "apr": 4, "may": 5,
-    "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sept": 9,
-    "sep": 9, "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
+    "january": 1,
+    "jan": 1,
+    "february": 2,
+    "feb": 2,
+    "march": 3,
+    "april": 4,
+    "apr": 4,
+    "may": 5,
+    "june": 6,
+    "jun": 6,
+    "july": 7,
+    "jul": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "sept": 9,
+    "sep": 9,
+    "october": 10,
+    "oct": 10,
+    "november": 11,
+    "nov": 11,
+    "december": 12,
+    "dec": 12,
 }
 _VOCAB = (
-    "textbooks", "textbook", "under", "below", "above", "between", "profit", "profits",
-    "profitable", "unprofitable", "margin", "margins", "ranked", "ranking", "rank", "drops",
-    "restricted", "unrestricted", "gated", "ungated", "amazon", "condition", "acceptable",
-    "average", "discount", "discounted", "season", "seasonal", "selling", "sells", "month",
-    "monthly", "percent", "return", "investment", "cheaper", "minimum", "maximum", "least",
-    "fastest", "newest", "latest", "dollars", "deals", "books", "show", "between", "holiday",
-    "christmas", "summer", "evergreen", "weekly", "times", "sales", "prices", "price",
-    "cheapest", "olyvia", "evelyn", "errol", "professor", "flipper", "quant", "strategy",
-    "restriction", "including", "include", "exclude", "excluding", "prep", "study", "guides",
-    "medical", "cookbooks", "children", "engineering", "business", "computer", "history",
-    "updated", "added", "hours", "listing", "peaks", "peak", "would", "should", "verdict",
-    "pipeline", "status", "tokens", "buy", "sell", "like", "good", "very", "year", "yearly",
-    *_SUBJECTS, *(m for m in _MONTHS if len(m) > 3),
+    "textbooks",
+    "textbook",
+    "under",
+    "below",
+    "above",
+    "between",
+    "profit",
+    "profits",
+    "profitable",
+    "unprofitable",
+    "margin",
+    "margins",
+    "ranked",
+    "ranking",
+    "rank",
+    "drops",
+    "restricted",
+    "unrestricted",
+    "gated",
+    "ungated",
+    "amazon",
+    "condition",
+    "acceptable",
+    "average",
+    "discount",
+    "discounted",
+    "season",
+    "seasonal",
+    "selling",
+    "sells",
+    "month",
+    "monthly",
+    "percent",
+    "return",
+    "investment",
+    "cheaper",
+    "minimum",
+    "maximum",
+    "least",
+    "fastest",
+    "newest",
+    "latest",
+    "dollars",
+    "deals",
+    "books",
+    "show",
+    "between",
+    "holiday",
+    "christmas",
+    "summer",
+    "evergreen",
+    "weekly",
+    "times",
+    "sales",
+    "prices",
+    "price",
+    "cheapest",
+    "olyvia",
+    "evelyn",
+    "errol",
+    "professor",
+    "flipper",
+    "quant",
+    "strategy",
+    "restriction",
+    "including",
+    "include",
+    "exclude",
+    "excluding",
+    "prep",
+    "study",
+    "guides",
+    "medical",
+    "cookbooks",
+    "children",
+    "engineering",
+    "business",
+    "computer",
+    "history",
+    "updated",
+    "added",
+    "hours",
+    "listing",
+    "peaks",
+    "peak",
+    "would",
+    "should",
+    "verdict",
+    "pipeline",
+    "status",
+    "tokens",
+    "buy",
+    "sell",
+    "like",
+    "good",
+    "very",
+    "year",
+    "yearly",
+    *_SUBJECTS,
+    *(m for m in _MONTHS if len(m) > 3),
 )
 _COMMON_WORDS = """
 a an the and or of in on at to for with by from is are be me my i we you it its this that these
@@ -193,7 +361,7 @@ def find_asin(text: str) -> tuple[str | None, str]:
         else:
             asin = raw.upper()
         if asin:
-            return asin, text[: m.start()] + " " + text[m.end():]
+            return asin, text[: m.start()] + " " + text[m.end() :]
     return None, text
 
 
@@ -206,9 +374,24 @@ def find_asin(text: str) -> tuple[str | None, str]:
 _N = r"(?<!\d)(\d{1,12}+(?!\d)(?:\.\d+)?)"
 
 _WORD_NUMS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
-    "thirty": 30, "forty": 40, "fifty": 50, "dozen": 12,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "dozen": 12,
 }
 _NUM_WORD_RE = re.compile(r"\b(" + "|".join(_WORD_NUMS) + r")\b")
 
@@ -225,8 +408,7 @@ def _normalize(text: str) -> str:
     for _ in range(3):
         t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)
     t = re.sub(_N + r"\s*k\b", lambda m: str(int(float(m.group(1)) * 1000)), t)
-    t = re.sub(_N + r"\s*(?:m|mil|million)\b",
-               lambda m: str(int(float(m.group(1)) * 1_000_000)), t)
+    t = re.sub(_N + r"\s*(?:m|mil|million)\b", lambda m: str(int(float(m.group(1)) * 1_000_000)), t)
     t = re.sub(r"\s*(?:percent|pct|per cent)\b", "%", t)
     t = re.sub(r"(\d)\s+%", r"\1%", t)
     t = re.sub(r"\$\s+(\d)", r"$\1", t)
@@ -242,10 +424,14 @@ def _normalize(text: str) -> str:
 # patterns (applied to normalized text; each match is blanked so later patterns skip it)
 
 _MONEY = r"\$?" + _N
-_LT = (r"(?:under|below|less than|lower than|cheaper than|at most|max(?:imum)?|no more than|"
-       r"not more than|up to|<=?|beneath|within|fewer than|not over|not above|sub-?|tops)")
-_GT = (r"(?:over|above|more than|greater than|higher than|at least|min(?:imum)?|>=?|no less than|"
-       r"not less than|exceeding|in excess of|north of|better than|upwards of|starting at)")
+_LT = (
+    r"(?:under|below|less than|lower than|cheaper than|at most|max(?:imum)?|no more than|"
+    r"not more than|up to|<=?|beneath|within|fewer than|not over|not above|sub-?|tops)"
+)
+_GT = (
+    r"(?:over|above|more than|greater than|higher than|at least|min(?:imum)?|>=?|no less than|"
+    r"not less than|exceeding|in excess of|north of|better than|upwards of|starting at)"
+)
 # each word once: "of" was listed twice, so "price of of of ... of" could be read 2^n ways
 _FILL = r"(?:\s+(?:of|is|at|be|should|must|needs?|to|has|that|a|an|are|it's|its|:|=|around))*"
 _MORE = r"(?:\s*\+|\s+or (?:more|better|higher|above|greater|up)|\s+plus|\s+and up)"
@@ -263,7 +449,7 @@ class _Acc:
     def take(self, rx: re.Pattern[str]) -> list[re.Match[str]]:
         found = list(rx.finditer(self.text))
         for m in reversed(found):
-            self.text = self.text[: m.start()] + " " * (m.end() - m.start()) + self.text[m.end():]
+            self.text = self.text[: m.start()] + " " * (m.end() - m.start()) + self.text[m.end() :]
         return found
 
     def set(self, key: str, value: Any) -> None:
@@ -296,8 +482,7 @@ def _metric_patterns(kw: str, u: str) -> tuple[tuple[re.Pattern[str], str], ...]
     return tuple((re.compile(pat), kind) for pat, kind in pats)
 
 
-def _metric(acc: _Acc, kw: str, unit: str, lo_key: str, hi_key: str,
-            as_int: bool = False) -> None:
+def _metric(acc: _Acc, kw: str, unit: str, lo_key: str, hi_key: str, as_int: bool = False) -> None:
     """Bounds for one metric: 'KW over N', 'at least N KW', 'N+ KW', 'KW between A and B'."""
 
     def val(s: str) -> float | int:
@@ -318,47 +503,68 @@ def _metric(acc: _Acc, kw: str, unit: str, lo_key: str, hi_key: str,
 _RANK_KW = r"(?:sales\s+)?(?:rank(?:ed|ing|s)?)"
 # "/" items take no trailing \s* (the next item or the final \s* reads it): with it, each blank
 # between two slashes could go to either side and "5 drops / / / ... x" took 2^n steps
-_WINDOW = (r"(?:\s*/|\s+(?:in|over|per|a|an|every|each|within|during|the|last|past))*\s*"
-           r"(30 days|month|90 days|3 months|quarter|year|365 days|12 months|week)")
-_WINDOW_FIELD = {"30 days": ("min_drops_30", 1), "month": ("min_drops_30", 1),
-                 "week": ("min_drops_30", 4), "90 days": ("min_drops_90", 1),
-                 "3 months": ("min_drops_90", 1), "quarter": ("min_drops_90", 1),
-                 "year": ("min_drops_365", 1), "365 days": ("min_drops_365", 1),
-                 "12 months": ("min_drops_365", 1)}
+_WINDOW = (
+    r"(?:\s*/|\s+(?:in|over|per|a|an|every|each|within|during|the|last|past))*\s*"
+    r"(30 days|month|90 days|3 months|quarter|year|365 days|12 months|week)"
+)
+_WINDOW_FIELD = {
+    "30 days": ("min_drops_30", 1),
+    "month": ("min_drops_30", 1),
+    "week": ("min_drops_30", 4),
+    "90 days": ("min_drops_90", 1),
+    "3 months": ("min_drops_90", 1),
+    "quarter": ("min_drops_90", 1),
+    "year": ("min_drops_365", 1),
+    "365 days": ("min_drops_365", 1),
+    "12 months": ("min_drops_365", 1),
+}
 
 _DROPS_PATS = [
-    re.compile(rf"(?:{_GT}\s*)?{_N}\s*\+?\s*(?:or more\s+)?(?:sales\s+)?(?:rank\s+)?drops?"
-               rf"(?:{_WINDOW})?"),
+    re.compile(
+        rf"(?:{_GT}\s*)?{_N}\s*\+?\s*(?:or more\s+)?(?:sales\s+)?(?:rank\s+)?drops?"
+        rf"(?:{_WINDOW})?"
+    ),
     re.compile(rf"(?:rank\s+)?drops?{_FILL}\s*(?:{_GT}\s*)?{_N}\+?(?:{_WINDOW})?"),
-    re.compile(rf"(?:sells?|selling|sold|sales)\s+(?:{_GT}\s*)?{_N}\s*\+?\s*(?:x|times|sales|copies)"
-               rf"?(?:{_WINDOW})"),
+    re.compile(
+        rf"(?:sells?|selling|sold|sales)\s+(?:{_GT}\s*)?{_N}\s*\+?\s*(?:x|times|sales|copies)"
+        rf"?(?:{_WINDOW})"
+    ),
     re.compile(rf"(?:{_GT}\s*)?{_N}\s*\+?\s*(?:x|times|sales)(?:{_WINDOW})"),
 ]
-_SELLS_EVERY = re.compile(r"(?:sells?|selling|moves?)\s+(?:at least\s+)?(daily|weekly|monthly|"
-                          r"every (?:day|week|month))")
+_SELLS_EVERY = re.compile(
+    r"(?:sells?|selling|moves?)\s+(?:at least\s+)?(daily|weekly|monthly|"
+    r"every (?:day|week|month))"
+)
 
 _PCT_DOWN_PATS = [
     # a range such as "20-50% off": DealSearch keeps only the lower bound, the real filter
     re.compile(rf"{_N}\s*%?\s*(?:-|–|to)\s*{_N}%\s*(?:below|under|off|down|discount(?:ed)?)\b"),
-    re.compile(rf"(?:{_GT}\s*)?{_N}%\s*\+?\s*(?:or more\s+)?(?:below|under|off|less than|beneath|"
-               r"cheaper than|down from|lower than|down on)\s+(?:the\s+|their\s+|its\s+|a\s+)?"
-               r"(?:1[- ]?(?:yr|year)\.?|one[- ]year|yearly|annual|12[- ]month|usual|normal|"
-               r"typical)?\s*(?:avg|average)(?:\s+price)?"),
-    re.compile(rf"(?:discount(?:ed)?|marked down|down|off|percent down)\s+(?:by\s+)?"
-               rf"(?:{_GT}\s*)?{_N}%"),
+    re.compile(
+        rf"(?:{_GT}\s*)?{_N}%\s*\+?\s*(?:or more\s+)?(?:below|under|off|less than|beneath|"
+        r"cheaper than|down from|lower than|down on)\s+(?:the\s+|their\s+|its\s+|a\s+)?"
+        r"(?:1[- ]?(?:yr|year)\.?|one[- ]year|yearly|annual|12[- ]month|usual|normal|"
+        r"typical)?\s*(?:avg|average)(?:\s+price)?"
+    ),
+    re.compile(
+        rf"(?:discount(?:ed)?|marked down|down|off|percent down)\s+(?:by\s+)?"
+        rf"(?:{_GT}\s*)?{_N}%"
+    ),
     re.compile(rf"(?:{_GT}\s*)?{_N}%\s*\+?\s*(?:or more\s+)?(?:down|discount(?:ed)?|off)\b"),
 ]
 
-_UPDATED = re.compile(r"(?:updated|added|refreshed|found|seen|listed|changed|new)\s+"
-                      r"(?:(?:in|within|over|during|from)\s+)?(?:the\s+)?(?:last|past)\s+"
-                      r"(\d{1,6}+)?(?!\d)\s*(hours?|hrs?|h|days?|weeks?)\b")
+_UPDATED = re.compile(
+    r"(?:updated|added|refreshed|found|seen|listed|changed|new)\s+"
+    r"(?:(?:in|within|over|during|from)\s+)?(?:the\s+)?(?:last|past)\s+"
+    r"(\d{1,6}+)?(?!\d)\s*(hours?|hrs?|h|days?|weeks?)\b"
+)
 _UPDATED_TODAY = re.compile(r"(?:updated|added|refreshed|found|listed|new)\s+today")
 
 _UNPROFITABLE = re.compile(
     r"(?:includ(?:e|ing)|even|also|with|show(?: me)?|plus|and|all)\s+(?:the\s+)?"
     r"(?:unprofitable|losing|losers|money[- ]losing|negative[- ]profit|zero[- ]profit|"
     r"no[- ]profit|non[- ]profitable)(?:\s+(?:ones|deals|items|books))?"
-    r"|unprofitable(?:\s+ones|\s+deals)?\s+(?:too|as well|included)")
+    r"|unprofitable(?:\s+ones|\s+deals)?\s+(?:too|as well|included)"
+)
 
 _ONLY_UNGATED = re.compile(
     r"(?:that |which |ones |deals )?(?:i|we) (?:can|am able to|'m able to|are able to|could|"
@@ -367,12 +573,14 @@ _ONLY_UNGATED = re.compile(
     r"(?: (?:to sell|to list|for))?"
     r"|\bungated\b(?: for me)?|\bunrestricted\b|\bsellable\b"
     r"|(?:not|aren'?t|are not|isn'?t|is not|never|n't) (?:gated|restricted)(?: for me)?"
-    r"|(?:with )?no restrictions?\b")
+    r"|(?:with )?no restrictions?\b"
+)
 _EXCLUDE_GATED = re.compile(
     r"(?:exclude|excluding|hide|hiding|skip|skipping|without|no|remove|filter out|drop|ignore|"
     r"minus|leave out|except)\s+(?:the\s+|any\s+|all\s+)?(?:gated|restricted)"
     r"(?:\s+(?:deals|items|books|ones|stuff|asins|listings))?"
-    r"|(?:gated|restricted)\s+(?:ones|deals|items)?\s*(?:excluded|hidden|removed)")
+    r"|(?:gated|restricted)\s+(?:ones|deals|items)?\s*(?:excluded|hidden|removed)"
+)
 _INCLUDE_GATED = re.compile(r"(?:includ(?:e|ing)|even|with)\s+(?:the\s+)?(?:gated|restricted)")
 
 _NO_AMAZON = re.compile(
@@ -381,17 +589,26 @@ _NO_AMAZON = re.compile(
     r"|amazon\s+(?:is\s+)?(?:not|n't|isn'?t|is not|never|doesn'?t|does not|not currently)\s+"
     r"(?:on|selling|in|a seller|sell|have|offering|there)(?:\s+(?:the\s+)?(?:listing|it|stock))?"
     r"|(?:not|isn'?t|aren'?t) sold by amazon|amazon[- ]free|amazon off (?:the )?listing"
-    r"|amazon out of stock")
+    r"|amazon out of stock"
+)
 _WITH_AMAZON = re.compile(
     r"(?:with\s+)?amazon\s+(?:is\s+|also\s+)?(?:on\s+(?:the\s+)?listing|selling|in stock|"
-    r"as a seller|offer|sells|on it|on them)|sold by amazon")
+    r"as a seller|offer|sells|on it|on them)|sold by amazon"
+)
 
 _CONDITIONS = [
     (re.compile(r"like[- ]new"), "like_new"),
-    (re.compile(r"very good(?!\s+(?:deals?|roi|profit|margin|price|picks?|ones|books))"),
-     "very_good"),
-    (re.compile(r"(?:in |used )good (?:condition|shape)|good (?:condition|shape|copies|copy)|"
-                r"condition:? good|used[- ]good"), "good"),
+    (
+        re.compile(r"very good(?!\s+(?:deals?|roi|profit|margin|price|picks?|ones|books))"),
+        "very_good",
+    ),
+    (
+        re.compile(
+            r"(?:in |used )good (?:condition|shape)|good (?:condition|shape|copies|copy)|"
+            r"condition:? good|used[- ]good"
+        ),
+        "good",
+    ),
     (re.compile(r"acceptable(?!\s+(?:roi|profit|margin|price))"), "acceptable"),
 ]
 
@@ -400,28 +617,38 @@ _SEASON_PATS = [
     (re.compile(r"text\s?books?"), "textbook"),
     (re.compile(r"holiday|christmas|xmas|gift books?"), "holiday"),
     (re.compile(r"summer (?:reads?|reading|books?)|beach reads?"), "summer"),
-    (re.compile(r"year[- ]round|evergreen|non[- ]?seasonal|not seasonal|all[- ]year|"
-                r"steady sellers?"), "year_round"),
+    (
+        re.compile(
+            r"year[- ]round|evergreen|non[- ]?seasonal|not seasonal|all[- ]year|"
+            r"steady sellers?"
+        ),
+        "year_round",
+    ),
 ]
 _MONTH_RX = r"(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b"
 _PEAK_MONTH = [
-    re.compile(r"peak(?:s|ing)?(?:\s+(?:season|month))?\s+(?:is\s+|in\s+|during\s+|around\s+|"
-               r"of\s+)*" + _MONTH_RX),
+    re.compile(
+        r"peak(?:s|ing)?(?:\s+(?:season|month))?\s+(?:is\s+|in\s+|during\s+|around\s+|"
+        r"of\s+)*" + _MONTH_RX
+    ),
     re.compile(_MONTH_RX + r"\s+peak"),
-    re.compile(r"(?:sells?|selling|sell)\s+(?:the\s+)?(?:best|most)\s+(?:in|during|around)\s+"
-               + _MONTH_RX),
+    re.compile(
+        r"(?:sells?|selling|sell)\s+(?:the\s+)?(?:best|most)\s+(?:in|during|around)\s+" + _MONTH_RX
+    ),
     re.compile(r"(?:busiest|best month)\s+(?:is\s+|in\s+)?" + _MONTH_RX),
 ]
 _IN_PEAK = re.compile(
     r"in[- ]season(?: now| right now)?|in (?:its |their )?peak(?: season)?(?: now)?"
     r"|peak(?:ing)?(?: season)? (?:now|right now|currently|this month)|currently peaking"
-    r"|at (?:its |their )?peak|(?:seasonal )?(?:peak|high) season(?: now)?")
+    r"|at (?:its |their )?peak|(?:seasonal )?(?:peak|high) season(?: now)?"
+)
 
 _CATEGORY_EXPLICIT = re.compile(
     r"in (?:the )?([a-z][a-z &',-]{2,40}?) (?:category|section|department|shelf)"
     # possessive blanks: "\s*(?:is)?\s*" could split a long blank run n^2 ways
     r"|categor(?:y|ies)\s*+(?:(?:is|=|:)\s*+)?\"?([a-z][a-z &',-]{2,40}?)\"?"
-    r"(?=[,.?!]| and | with |\s*$)")
+    r"(?=[,.?!]| and | with |\s*$)"
+)
 _CATEGORIES = [
     (re.compile(r"\bmedical\b|\bmedicine\b"), "Medical Books"),
     (re.compile(r"\blaw\b|\blegal\b"), "Law"),
@@ -440,17 +667,23 @@ _CATEGORIES = [
 ]
 _SUBJECT_RX = re.compile(r"\b(" + "|".join(sorted(_SUBJECTS, key=len, reverse=True)) + r")\b")
 _QUOTED = re.compile(r"[\"']([^\"']{2,60})[\"']")
-_ABOUT = re.compile(r"(?:books?|titles?|deals|textbooks?|anything)\s+(?:about|on|covering)\s+"
-                    r"([a-z]{3,30})")
+_ABOUT = re.compile(
+    r"(?:books?|titles?|deals|textbooks?|anything)\s+(?:about|on|covering)\s+"
+    r"([a-z]{3,30})"
+)
 _AUTHOR = re.compile(r"\bby\s+([A-Z][A-Za-z.'-]+(?:\s+[A-Z][A-Za-z.'-]+)?)")
 _NOT_AUTHOR = {"roi", "profit", "margin", "rank", "drops", "price", "newest", "velocity", "the"}
 # "books by stephen king": after a book noun, a lower-case name is an author too; it ends at the
 # first word the parser knows ("under", "with", ...).
-_AUTHOR_LOWER = re.compile(r"\b(?:books?|novels?|titles?|textbooks?|anything|stuff|written|works?)"
-                           r"\s+by\s+((?:[a-z][a-z.'-]+\s*){1,3})")
+_AUTHOR_LOWER = re.compile(
+    r"\b(?:books?|novels?|titles?|textbooks?|anything|stuff|written|works?)"
+    r"\s+by\s+((?:[a-z][a-z.'-]+\s*){1,3})"
+)
 # "harry potter books": unknown words right before a book noun name the book (title words).
-_TITLE_BEFORE_NOUN = re.compile(r"((?:\b[a-z][a-z'-]{2,}\s+){1,3})(?:text\s?)?(?:books?|novels?|"
-                                r"series|titles?|editions?)\b")
+_TITLE_BEFORE_NOUN = re.compile(
+    r"((?:\b[a-z][a-z'-]{2,}\s+){1,3})(?:text\s?)?(?:books?|novels?|"
+    r"series|titles?|editions?)\b"
+)
 # describing words that are not title words ("expensive books", "college textbooks")
 _NOT_TITLE_WORDS = """
 expensive pricey rare popular old older vintage collectible hardcover hardback paperback signed
@@ -463,38 +696,66 @@ discounted
 """
 _NOT_TITLE = frozenset(_NOT_TITLE_WORDS.split()) | frozenset(ALIASES)
 # paging: "results 21 to 30", "page 3", "skip the first 20"
-_RESULTS_RANGE = re.compile(r"\b(?:results?|deals|items|books|rows|numbers?|#|nos?\.?)\s*(\d{1,4})"
-                            r"\s*(?:to|-|through|thru)\s*#?(\d{1,4})\b(?!\s*%|\.\d)")
+_RESULTS_RANGE = re.compile(
+    r"\b(?:results?|deals|items|books|rows|numbers?|#|nos?\.?)\s*(\d{1,4})"
+    r"\s*(?:to|-|through|thru)\s*#?(\d{1,4})\b(?!\s*%|\.\d)"
+)
 _PAGE = re.compile(r"\bpage\s+(?:#\s*)?(\d{1,4})\b")
-_SKIP = re.compile(r"\b(?:skip|skipping|after|past|offset|start(?:ing)? (?:at|from) after)\s+"
-                   r"(?:the\s+)?(?:first\s+|top\s+)?(\d{1,5})\b(?!\s*(?:%|days?|hours?|weeks?|"
-                   r"months?|years?))")
+_SKIP = re.compile(
+    r"\b(?:skip|skipping|after|past|offset|start(?:ing)? (?:at|from) after)\s+"
+    r"(?:the\s+)?(?:first\s+|top\s+)?(\d{1,5})\b(?!\s*(?:%|days?|hours?|weeks?|"
+    r"months?|years?))"
+)
 
 _SORTS = [
-    (re.compile(r"(?:most|highest|best|biggest|max(?:imum)?|top|largest|greatest|by|on)\s+"
-                r"(?:profits?|profitable|money|net)\b|most profitable"), "profit"),
+    (
+        re.compile(
+            r"(?:most|highest|best|biggest|max(?:imum)?|top|largest|greatest|by|on)\s+"
+            r"(?:profits?|profitable|money|net)\b|most profitable"
+        ),
+        "profit",
+    ),
     (re.compile(r"(?:best|highest|biggest|top|largest|by|fattest)\s+margins?"), "margin"),
-    (re.compile(r"fastest[- ]?(?:selling|moving|flipping|turning|sellers?|flips?|movers?)|"
-                r"(?:sells?|selling|flips?|flipping|moves?|moving|turns?|turning) (?:the )?"
-                r"fastest|(?:best|top|fast|hot)[- ]?sellers?|most (?:rank )?"
-                r"drops|most sales|sells? (?:the )?most|by (?:velocity|drops|sales)|velocity|"
-                r"quickest|fast movers?|hottest|moves? (?:the )?fastest|quick flips?"), "drops"),
+    (
+        re.compile(
+            r"fastest[- ]?(?:selling|moving|flipping|turning|sellers?|flips?|movers?)|"
+            r"(?:sells?|selling|flips?|flipping|moves?|moving|turns?|turning) (?:the )?"
+            r"fastest|(?:best|top|fast|hot)[- ]?sellers?|most (?:rank )?"
+            r"drops|most sales|sells? (?:the )?most|by (?:velocity|drops|sales)|velocity|"
+            r"quickest|fast movers?|hottest|moves? (?:the )?fastest|quick flips?"
+        ),
+        "drops",
+    ),
     (re.compile(r"(?:best|lowest|by|top)\s+(?:sales\s+)?rank(?:ed|ing)?\b|lowest rank"), "rank"),
-    (re.compile(r"newest|latest|most recent|recently added|just added|new(?:est)? first|"
-                r"freshest|\bnew deals|\bany new\b"), "newest"),
-    (re.compile(r"biggest discounts?|deepest discounts?|most discounted|largest discounts?|"
-                r"most below (?:the )?average|(?:biggest|largest)(?:\s*%\s*|\s+price\s+|\s+)drops?|"
-                r"by discount|by percent down|most (?:percent )?down"), "percent_down"),
+    (
+        re.compile(
+            r"newest|latest|most recent|recently added|just added|new(?:est)? first|"
+            r"freshest|\bnew deals|\bany new\b"
+        ),
+        "newest",
+    ),
+    (
+        re.compile(
+            r"biggest discounts?|deepest discounts?|most discounted|largest discounts?|"
+            r"most below (?:the )?average|(?:biggest|largest)(?:\s*%\s*|\s+price\s+|\s+)drops?|"
+            r"by discount|by percent down|most (?:percent )?down"
+        ),
+        "percent_down",
+    ),
     (re.compile(r"(?:best|highest|top|biggest|by|max(?:imum)?)\s+roi"), "roi"),
 ]
 
 _LIMIT_PATS = [
     re.compile(r"\btop\s+(\d{1,3})\b(?!\s*(?:%|\$))"),
-    re.compile(r"\b(?:best|first|show(?: me)?|give me|list|find(?: me)?|get(?: me)?|pull(?: up)?"
-               r"|see)\s+(?:the\s+)?(\d{1,3})\b(?!\s*(?:%|times|x\b|drops|days|hours))"),
-    re.compile(r"\b(\d{1,3})\s+(?:best |top |good |great |cheapest |new |more )?(?:[a-z]+\s+){0,2}"
-               r"(?:deals|books|items|results|picks|options|titles|textbooks|ones|listings|"
-               r"products)\b"),
+    re.compile(
+        r"\b(?:best|first|show(?: me)?|give me|list|find(?: me)?|get(?: me)?|pull(?: up)?"
+        r"|see)\s+(?:the\s+)?(\d{1,3})\b(?!\s*(?:%|times|x\b|drops|days|hours))"
+    ),
+    re.compile(
+        r"\b(\d{1,3})\s+(?:best |top |good |great |cheapest |new |more )?(?:[a-z]+\s+){0,2}"
+        r"(?:deals|books|items|results|picks|options|titles|textbooks|ones|listings|"
+        r"products)\b"
+    ),
 ]
 
 _RANK_PATS = [
@@ -510,7 +771,7 @@ def _parse_rank(acc: _Acc) -> None:
         if n > 100:
             acc.set("max_rank", n)
         else:  # "top 5": a count, put it back for the limit patterns
-            acc.text = acc.text[: m.start()] + m.group(0) + acc.text[m.end():]
+            acc.text = acc.text[: m.start()] + m.group(0) + acc.text[m.end() :]
     for m in acc.take(re.compile(rf"{_RANK_KW}{_FILL}\s+(?:better|higher|lower) than\s+{_N}")):
         acc.set("max_rank", int(_num(m.group(1))))
     for m in acc.take(re.compile(rf"sub[- ]?{_N}\s*{_RANK_KW}?")):
@@ -538,16 +799,22 @@ def _parse_price(acc: _Acc) -> None:
     kw = r"(?:price[ds]?|costs?|costing|priced|buy price|buy cost)"
     _metric(acc, kw, r"\$?", "min_price", "max_price")
     # no leading \s*: tried at every blank of a long blanked run it cost O(n^2)
-    rng = re.compile(rf"(?:(?:between|from)\s*)?\$?{_N}\s*(?:and|to|-)\s*\$?{_N}(?!\s*%)"
-                     r"(?=\s|$|[,.?!])")
+    rng = re.compile(
+        rf"(?:(?:between|from)\s*)?\$?{_N}\s*(?:and|to|-)\s*\$?{_N}(?!\s*%)"
+        r"(?=\s|$|[,.?!])"
+    )
     for m in re.finditer(rng, acc.text):
         if "$" in m.group(0) or re.match(r"\s*between", m.group(0)):
             acc.take(re.compile(re.escape(m.group(0))))
             acc.set("min_price", _num(m.group(1)))
             acc.set("max_price", _num(m.group(2)))
             break
-    for m in acc.take(re.compile(rf"{_LT}\s*(\$)?{_N}(?![\d%])(?!\s*(?:times|x\b|drops|days|"
-                                 r"hours|weeks|months|sales))")):
+    for m in acc.take(
+        re.compile(
+            rf"{_LT}\s*(\$)?{_N}(?![\d%])(?!\s*(?:times|x\b|drops|days|"
+            r"hours|weeks|months|sales))"
+        )
+    ):
         v = _num(m.group(2))
         if not m.group(1) and v >= 10_000:
             acc.set("max_rank", int(v))
@@ -555,8 +822,12 @@ def _parse_price(acc: _Acc) -> None:
             acc.set("max_price", v)
     for m in acc.take(re.compile(rf"{_GT}\s*\${_N}")):
         acc.set("min_price", _num(m.group(1)))
-    for m in acc.take(re.compile(rf"(?:over|above|more than)\s+{_N}(?![\d%])(?!\s*(?:times|x\b|"
-                                 r"drops|days|hours|weeks|months|sales))")):
+    for m in acc.take(
+        re.compile(
+            rf"(?:over|above|more than)\s+{_N}(?![\d%])(?!\s*(?:times|x\b|"
+            r"drops|days|hours|weeks|months|sales))"
+        )
+    ):
         acc.set("min_price", _num(m.group(1)))
     for m in acc.take(re.compile(rf"\${_N}{_LESS}")):
         acc.set("max_price", _num(m.group(1)))
@@ -567,8 +838,11 @@ def _parse_price(acc: _Acc) -> None:
 def _title_words(text: str) -> list[str]:
     """Unknown words right before a book noun ("harry potter books"), minus words that another
     rule already read (seasons, shelves, conditions, subjects) or that only describe the book."""
-    taken = [(m.start(), m.end()) for rx, _ in (*_SEASON_PATS, *_CATEGORIES, *_CONDITIONS)
-             for m in rx.finditer(text)]
+    taken = [
+        (m.start(), m.end())
+        for rx, _ in (*_SEASON_PATS, *_CATEGORIES, *_CONDITIONS)
+        for m in rx.finditer(text)
+    ]
     found: list[str] = []
     for m in _TITLE_BEFORE_NOUN.finditer(text):
         run: list[str] = []
@@ -576,10 +850,14 @@ def _title_words(text: str) -> list[str]:
         for w in re.finditer(r"[a-z][a-z'-]+", m.group(1)):
             start, end = pos + w.start(), pos + w.end()
             word = w.group(0)
-            unknown = (word not in _KNOWN and word not in _NOT_TITLE and word not in _MONTHS
-                       and not (len(word) > 5 and word.endswith("est"))  # "safest", "hottest"
-                       and not _SUBJECT_RX.fullmatch(word)
-                       and not any(a < end and start < b for a, b in taken))
+            unknown = (
+                word not in _KNOWN
+                and word not in _NOT_TITLE
+                and word not in _MONTHS
+                and not (len(word) > 5 and word.endswith("est"))  # "safest", "hottest"
+                and not _SUBJECT_RX.fullmatch(word)
+                and not any(a < end and start < b for a, b in taken)
+            )
             if unknown:
                 run.append(word)
             else:
@@ -624,7 +902,7 @@ def _parse_text_and_category(acc: _Acc, raw: str) -> None:
     for m in _SUBJECT_RX.finditer(acc.text):
         w = m.group(1)
         if w == "organic":
-            nxt = acc.text[m.end():].lstrip()
+            nxt = acc.text[m.end() :].lstrip()
             w = "organic chemistry" if nxt.startswith("chemistry") else w
         if (not any(w in x.split() or w in x for x in words) and w != "chemistry") or (
             w == "chemistry" and not any("chemistry" in x for x in words)
@@ -655,8 +933,13 @@ def _parse_fields(raw: str, norm: str) -> _Acc:
     if acc.take(re.compile(r"double (?:my|your|the|our) money")):
         acc.set("min_roi", 100.0)
     _metric(acc, r"roi", "%?", "min_roi", "max_roi")
-    _metric(acc, r"(?:profits?|net(?: profit)?|make|earn|clear|gain|in profit)", r"\$?",
-            "min_profit", "max_profit")
+    _metric(
+        acc,
+        r"(?:profits?|net(?: profit)?|make|earn|clear|gain|in profit)",
+        r"\$?",
+        "min_profit",
+        "max_profit",
+    )
     _metric(acc, r"margins?", "%?", "min_margin", "max_margin")
     for m in acc.take(_RESULTS_RANGE):
         first, last = int(m.group(1)), int(m.group(2))
@@ -745,29 +1028,46 @@ _PERSONA_RE = re.compile(r"\b(" + "|".join(ALIASES) + r")\b")
 _DEAL_WORDS = re.compile(
     r"\b(deals|books|textbooks?|items|listings|products|titles|inventory|asins|"
     r"anything|stuff|ones|copies|sells?|selling|buy|sourcing|picks|flips|opportunities)"
-    r"\b")
-_WHY = re.compile(r"^\s*(?:why|explain|teach me|how (?:do|does|should|can|come|to)|define|"
-                  r"tell me about|what does .* mean)\b")
+    r"\b"
+)
+_WHY = re.compile(
+    r"^\s*(?:why|explain|teach me|how (?:do|does|should|can|come|to)|define|"
+    r"tell me about|what does .* mean)\b"
+)
 _WHAT_IS = re.compile(r"^\s*(?:what(?:'s| is| are)|who is|is it true)\b")
 _KNOWLEDGE = re.compile(
     r"\b(?:strateg(?:y|ies)|mental models?|lessons?|principles?|rule of thumb|counterfeit|"
-    r"what do you (?:know|think)|how is the market|seasonality|concepts?|how to)\b")
+    r"what do you (?:know|think)|how is the market|seasonality|concepts?|how to)\b"
+)
 _ADVICE = re.compile(
     r"\b(?:buy|purchase|worth|verdict|advice|advise|recommend|should i|would you|good deal|"
-    r"pass|watch|thoughts?|opinion|think|take on|grab|pick up|flip)\b")
-_RESTRICTION = re.compile(r"\b(?:gated|restricted|restrictions?|ungated|approval|allowed to|"
-                          r"can i (?:sell|list)|eligible)\b")
-_KEEPA = re.compile(r"\b(?:refresh|live|keepa|latest data|update(?: it| this| the data)?|"
-                    r"re-?check|fresh data|current data|pull)\b")
-_TEACH = re.compile(r"^\s*(?:teach|learn|remember|add (?:this|a|the) (?:strategy|lesson|rule)|"
-                    r"save (?:this|these)|propose|new strategy|study this)\b|https?://")
-_SET_QUERY = re.compile(r"\b(?:set|change|update) (?:the )?(?:keepa )?(?:deal )?(?:query|"
-                        r"selection|scout query)\b")
-_PIPELINE = re.compile(r"\b(?:pipeline|ingestion|token balance|tokens? left|workers?|"
-                       r"scout|how fresh|freshness|last runs?|system status)\b")
-_GREETING = re.compile(r"^\s*(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks|"
-                       r"thank you|help|what can you do|who are you)"
-                       r"(?:\s+(?:there|again|everyone|all))?[\s!.?,]*$")
+    r"pass|watch|thoughts?|opinion|think|take on|grab|pick up|flip)\b"
+)
+_RESTRICTION = re.compile(
+    r"\b(?:gated|restricted|restrictions?|ungated|approval|allowed to|"
+    r"can i (?:sell|list)|eligible)\b"
+)
+_KEEPA = re.compile(
+    r"\b(?:refresh|live|keepa|latest data|update(?: it| this| the data)?|"
+    r"re-?check|fresh data|current data|pull)\b"
+)
+_TEACH = re.compile(
+    r"^\s*(?:teach|learn|remember|add (?:this|a|the) (?:strategy|lesson|rule)|"
+    r"save (?:this|these)|propose|new strategy|study this)\b|https?://"
+)
+_SET_QUERY = re.compile(
+    r"\b(?:set|change|update) (?:the )?(?:keepa )?(?:deal )?(?:query|"
+    r"selection|scout query)\b"
+)
+_PIPELINE = re.compile(
+    r"\b(?:pipeline|ingestion|token balance|tokens? left|workers?|"
+    r"scout|how fresh|freshness|last runs?|system status)\b"
+)
+_GREETING = re.compile(
+    r"^\s*(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks|"
+    r"thank you|help|what can you do|who are you)"
+    r"(?:\s+(?:there|again|everyone|all))?[\s!.?,]*$"
+)
 _FIELD_KEYS_THAT_ARE_FILTERS = set(DealSearch.model_fields) - {"limit", "offset"}
 
 
@@ -778,10 +1078,18 @@ def detect_persona(norm: str) -> str | None:
 
 
 def _strip_persona(norm: str) -> str:
-    t = re.sub(r"^\s*(?:hey |hi |ok |so )?(?:ask )?(?:the )?(" + "|".join(ALIASES)
-               + r")\b[,:!]?", " ", norm)
-    t = re.sub(r"\b(?:ask|and|what (?:would|does|do)|according to)\s+(?:the\s+)?("
-               + "|".join(ALIASES) + r")\b", " ", t)
+    t = re.sub(
+        r"^\s*(?:hey |hi |ok |so )?(?:ask )?(?:the )?(" + "|".join(ALIASES) + r")\b[,:!]?",
+        " ",
+        norm,
+    )
+    t = re.sub(
+        r"\b(?:ask|and|what (?:would|does|do)|according to)\s+(?:the\s+)?("
+        + "|".join(ALIASES)
+        + r")\b",
+        " ",
+        t,
+    )
     return t
 
 
@@ -808,8 +1116,12 @@ def parse_question(text: str, *, last_asin: str | None = None) -> ParsedQuestion
         return ParsedQuestion("pipeline_status", persona=persona, text=raw)
 
     refers_back = re.search(r"\b(?:this|that|it|this one|that one|the first|the top one)\b", low)
-    if asin is None and last_asin and refers_back and (
-            _ADVICE.search(low) or _RESTRICTION.search(low) or _KEEPA.search(low)):
+    if (
+        asin is None
+        and last_asin
+        and refers_back
+        and (_ADVICE.search(low) or _RESTRICTION.search(low) or _KEEPA.search(low))
+    ):
         asin = last_asin
     if asin:
         if _RESTRICTION.search(low):
@@ -828,19 +1140,33 @@ def parse_question(text: str, *, last_asin: str | None = None) -> ParsedQuestion
     acc.notes[:0] = notes
     has_filters = any(k in _FIELD_KEYS_THAT_ARE_FILTERS for k in acc.fields)
     if not has_filters and refers_back and _ADVICE.search(low):
-        return ParsedQuestion("unknown", persona=persona, text=raw,
-                              notes=["which deal? give me its ASIN or ISBN", *notes])
+        return ParsedQuestion(
+            "unknown",
+            persona=persona,
+            text=raw,
+            notes=["which deal? give me its ASIN or ISBN", *notes],
+        )
     weak = {"text", "category", "seasonality"}  # words a concept question also contains
     if _KNOWLEDGE.search(low) and not (set(acc.fields) - weak):
         return ParsedQuestion("search_knowledge", persona=persona, text=raw)
     if has_filters or "limit" in acc.fields or "offset" in acc.fields:
-        return ParsedQuestion("search_deals", query=build_query(acc.fields, acc.notes),
-                              persona=persona, text=raw, notes=acc.notes)
+        return ParsedQuestion(
+            "search_deals",
+            query=build_query(acc.fields, acc.notes),
+            persona=persona,
+            text=raw,
+            notes=acc.notes,
+        )
     if _KNOWLEDGE.search(low):
         return ParsedQuestion("search_knowledge", persona=persona, text=raw)
     if _DEAL_WORDS.search(low):
-        return ParsedQuestion("search_deals", query=build_query(acc.fields, acc.notes),
-                              persona=persona, text=raw, notes=acc.notes)
+        return ParsedQuestion(
+            "search_deals",
+            query=build_query(acc.fields, acc.notes),
+            persona=persona,
+            text=raw,
+            notes=acc.notes,
+        )
     if _WHAT_IS.search(low):
         return ParsedQuestion("search_knowledge", persona=persona, text=raw)
     if _GREETING.search(low) or not low:
@@ -868,13 +1194,14 @@ def persona_in(text: str) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # the admin's deal selection (set_deal_query)
 
+
 def parse_selection(text: str) -> dict[str, Any] | None:
     """A Keepa selection change from a JSON object in the message, or from plain filters
     ("price under $40 and rank under 500k" -> currentRange / salesRankRange in cents)."""
     start, end = text.find("{"), text.rfind("}")  # r"\{.*\}" retried .* at every "{"
     if 0 <= start < end:
         try:
-            data = json.loads(text[start:end + 1])
+            data = json.loads(text[start : end + 1])
         except (ValueError, RecursionError):  # "{[[[[...]]]]}" nests deeper than json allows
             return None
         return data if isinstance(data, dict) else None
@@ -883,8 +1210,10 @@ def parse_selection(text: str) -> dict[str, Any] | None:
     fields: dict[str, Any] = dict(query.filters())
     sel: dict[str, Any] = {}
     if "min_price" in fields or "max_price" in fields:
-        sel["currentRange"] = [round(fields.get("min_price", 0) * 100),
-                               round(fields.get("max_price", 10_000) * 100)]
+        sel["currentRange"] = [
+            round(fields.get("min_price", 0) * 100),
+            round(fields.get("max_price", 10_000) * 100),
+        ]
     if "max_rank" in fields:
         sel["salesRankRange"] = [1, int(fields["max_rank"])]
     if "min_percent_down" in fields:

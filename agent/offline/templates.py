@@ -41,13 +41,15 @@ def deal_take(key: str, deal: Mapping[str, Any], knowledge: Sequence[Mapping[str
     name = f"{title[:60]} ({deal.get('asin')})"
     if key == "olyvia":
         head = {"buy": "Approved", "pass": "Pass", "watch": "Hold"}[verdict]
-        lines = [f"{head}: {reasons[0]}.",
-                 f"{name}: cost {money(deal.get('all_in_cost'))}, profit "
-                 f"{money(deal.get('profit'))}, margin {pct(deal.get('margin'))}, ROI "
-                 f"{pct(deal.get('roi'))}.",
-                 f"My floor is {CFO_MARGIN:.0f} % margin and 70 % Deal Trust; this one has "
-                 f"{pct(deal.get('deal_trust'))} trust"
-                 + (" and Amazon on the listing." if deal.get("amazon_offer") else ".")]
+        lines = [
+            f"{head}: {reasons[0]}.",
+            f"{name}: cost {money(deal.get('all_in_cost'))}, profit "
+            f"{money(deal.get('profit'))}, margin {pct(deal.get('margin'))}, ROI "
+            f"{pct(deal.get('roi'))}.",
+            f"My floor is {CFO_MARGIN:.0f} % margin and 70 % Deal Trust; this one has "
+            f"{pct(deal.get('deal_trust'))} trust"
+            + (" and Amazon on the listing." if deal.get("amazon_offer") else "."),
+        ]
         k = _k_line(knowledge, "strategy")
         if k:
             lines.append(f"Policy on file: {k}")
@@ -55,49 +57,63 @@ def deal_take(key: str, deal: Mapping[str, Any], knowledge: Sequence[Mapping[str
     if key == "joel":
         head = {"buy": "Buy!", "pass": "Pass.", "watch": "Maybe..."}[verdict]
         d30 = deal.get("rank_drops_30") or 0
-        lines = [f"{head} {reasons[0][0].upper()}{reasons[0][1:]}.",
-                 f"{name} sits at rank {deal.get('sales_rank') or 'n/a'}, {d30} drops in 30 "
-                 f"days, {deal.get('rank_drops_90') or 0} in 90. Profit "
-                 f"{money(deal.get('profit'))} at {pct(deal.get('roi'))} ROI.",
-                 "Fast turns beat fat margins: cash back in your pocket, buy again!"
-                 if verdict == "buy" else
-                 f"I want {FLIP_DROPS}+ drops a month before I tie up cash in it."]
+        lines = [
+            f"{head} {reasons[0][0].upper()}{reasons[0][1:]}.",
+            f"{name} sits at rank {deal.get('sales_rank') or 'n/a'}, {d30} drops in 30 "
+            f"days, {deal.get('rank_drops_90') or 0} in 90. Profit "
+            f"{money(deal.get('profit'))} at {pct(deal.get('roi'))} ROI.",
+            "Fast turns beat fat margins: cash back in your pocket, buy again!"
+            if verdict == "buy"
+            else f"I want {FLIP_DROPS}+ drops a month before I tie up cash in it.",
+        ]
         k = _k_line(knowledge, "strategy")
         if k:
             lines.append(f"Playbook: {k}")
         return "\n\n".join(lines)
     if key == "evelyn":
         season = deal.get("seasonality") or "not classified"
-        lines = [f"My call: {verdict} ({reasons[0]}).",
-                 f"Why: {name} is a {season} title. Its sales cluster in "
-                 f"{months(deal.get('peak_months'))}"
-                 + (f" and dry up in {months(deal.get('trough_months'))}"
-                    if deal.get("trough_months") else "") + ".",
-                 f"Today's price is {pct(deal.get('percent_down'))} below its 1-year average "
-                 f"of {money(deal.get('avg_1yr'))}; the expected sale price is "
-                 f"{money(deal.get('list_at'))}"
-                 + (f", falling to about {money(deal.get('expected_trough_price'))} in the "
-                    "trough." if deal.get("expected_trough_price") else ".")]
+        lines = [
+            f"My call: {verdict} ({reasons[0]}).",
+            f"Why: {name} is a {season} title. Its sales cluster in "
+            f"{months(deal.get('peak_months'))}"
+            + (
+                f" and dry up in {months(deal.get('trough_months'))}"
+                if deal.get("trough_months")
+                else ""
+            )
+            + ".",
+            f"Today's price is {pct(deal.get('percent_down'))} below its 1-year average "
+            f"of {money(deal.get('avg_1yr'))}; the expected sale price is "
+            f"{money(deal.get('list_at'))}"
+            + (
+                f", falling to about {money(deal.get('expected_trough_price'))} in the trough."
+                if deal.get("expected_trough_price")
+                else "."
+            ),
+        ]
         if is_seasonal(deal):
-            lines.append("The lesson: a high rank off-season is normal for seasonal books; "
-                         "judge them by their yearly drops and buy before the peak, not in it."
-                         + (" We are in its peak now." if in_peak_now(deal) else ""))
+            lines.append(
+                "The lesson: a high rank off-season is normal for seasonal books; "
+                "judge them by their yearly drops and buy before the peak, not in it."
+                + (" We are in its peak now." if in_peak_now(deal) else "")
+            )
         k = _k_line(knowledge, "mental_model")
         if k:
             lines.append(f"Concept: {k}")
         return "\n\n".join(lines)
     n = errol_numbers(deal)
     spread = "n/a" if n["spread_pct"] is None else f"{n['spread_pct']:.0f} %"
-    lines = [f"**{name}**",
-             f"- Velocity: {n['drops_30']} drops/30d, {n['drops_90']}/90d, "
-             f"{n['drops_365']}/365d",
-             f"- Price variance: list at {money(deal.get('list_at'))}, 1-yr avg "
-             f"{money(deal.get('avg_1yr'))}, trough {money(deal.get('expected_trough_price'))}; "
-             f"price spread {spread} of list",
-             f"- Confidence: {n['confidence']} ({n['inferred_sales']} inferred sales, Deal "
-             f"Trust {pct(n['deal_trust'])})",
-             f"- Recommendation: {verdict.upper()}: {reasons[0]}; ROI {pct(deal.get('roi'))}, "
-             f"profit {money(deal.get('profit'))}"]
+    lines = [
+        f"**{name}**",
+        f"- Velocity: {n['drops_30']} drops/30d, {n['drops_90']}/90d, {n['drops_365']}/365d",
+        f"- Price variance: list at {money(deal.get('list_at'))}, 1-yr avg "
+        f"{money(deal.get('avg_1yr'))}, trough {money(deal.get('expected_trough_price'))}; "
+        f"price spread {spread} of list",
+        f"- Confidence: {n['confidence']} ({n['inferred_sales']} inferred sales, Deal "
+        f"Trust {pct(n['deal_trust'])})",
+        f"- Recommendation: {verdict.upper()}: {reasons[0]}; ROI {pct(deal.get('roi'))}, "
+        f"profit {money(deal.get('profit'))}",
+    ]
     k = _k_line(knowledge)
     if k:
         lines.append(f"- Prior: {k}")
@@ -106,19 +122,23 @@ def deal_take(key: str, deal: Mapping[str, Any], knowledge: Sequence[Mapping[str
 
 def _row(d: Mapping[str, Any]) -> str:
     title = str(d.get("title") or "")[:48].replace("|", "/")
-    return (f"| {d.get('asin')} | {title} | {money(d.get('price_now'))} | "
-            f"{money(d.get('profit'))} | {pct(d.get('roi'))} | {d.get('sales_rank') or 'n/a'} | "
-            f"{d.get('rank_drops_30') or 0} |")
+    return (
+        f"| {d.get('asin')} | {title} | {money(d.get('price_now'))} | "
+        f"{money(d.get('profit'))} | {pct(d.get('roi'))} | {d.get('sales_rank') or 'n/a'} | "
+        f"{d.get('rank_drops_30') or 0} |"
+    )
 
 
 def best_pick(d: Mapping[str, Any]) -> str:
     """One line on the top deal, for clients that show the deal table themselves."""
     title = str(d.get("title") or "").strip()
     name = f"**{title[:80]}** ({d.get('asin')})" if title else str(d.get("asin"))
-    return (f"Best pick: {name}: buy at {money(d.get('price_now'))}, list at "
-            f"{money(d.get('list_at'))}, {money(d.get('profit'))} profit, "
-            f"{pct(d.get('roi'))} ROI, rank {_rank(d.get('sales_rank'))}, "
-            f"{_drops(d.get('rank_drops_30'))} in 30 days.")
+    return (
+        f"Best pick: {name}: buy at {money(d.get('price_now'))}, list at "
+        f"{money(d.get('list_at'))}, {money(d.get('profit'))} profit, "
+        f"{pct(d.get('roi'))} ROI, rank {_rank(d.get('sales_rank'))}, "
+        f"{_drops(d.get('rank_drops_30'))} in 30 days."
+    )
 
 
 def _rank(rank: object) -> str:
@@ -130,8 +150,13 @@ def _drops(n: object) -> str:
     return f"{n} rank drop" + ("" if n == 1 else "s")
 
 
-def search_answer(key: str, result: Mapping[str, Any],
-                  knowledge: Sequence[Mapping[str, Any]], *, table: bool = True) -> str:
+def search_answer(
+    key: str,
+    result: Mapping[str, Any],
+    knowledge: Sequence[Mapping[str, Any]],
+    *,
+    table: bool = True,
+) -> str:
     """The answer to a deal search: a compact table (or, when the client draws the table
     itself, a short summary with the best pick) plus the persona's one-line take."""
     items: list[Mapping[str, Any]] = list(result.get("items") or [])
@@ -140,92 +165,128 @@ def search_answer(key: str, result: Mapping[str, Any],
     desc = ", ".join(f"{k}={v}" for k, v in filters.items()) or "no filters"
     note = f" ({result['note']})" if result.get("note") else ""
     if not items:
-        return (f"No deals match ({desc}){note}. Try a wider price or rank range, or fewer "
-                "filters.")
+        return f"No deals match ({desc}){note}. Try a wider price or rank range, or fewer filters."
     shown = f"{total:,}+" if result.get("total_capped") else str(total)  # count stops at a cap
     matches = f"{shown} deal{'s' if total != 1 else ''} match ({desc}){note}"
     if table:
-        body = "\n".join([f"{matches}; top {len(items)}:", "",
-                          "| ASIN | Title | Price | Profit | ROI | Rank | Drops 30d |",
-                          "|---|---|---|---|---|---|---|", *(_row(d) for d in items)])
+        body = "\n".join(
+            [
+                f"{matches}; top {len(items)}:",
+                "",
+                "| ASIN | Title | Price | Profit | ROI | Rank | Drops 30d |",
+                "|---|---|---|---|---|---|---|",
+                *(_row(d) for d in items),
+            ]
+        )
     else:
-        body = (f"{matches}; the top {len(items)} are in the table.\n\n"
-                + best_pick(items[0]))
+        body = f"{matches}; the top {len(items)} are in the table.\n\n" + best_pick(items[0])
     rois = [float(d["roi"]) for d in items if d.get("roi") is not None]
     best = items[0]
     if key == "olyvia":
         ok = [d for d in items if (d.get("margin") or 0) >= CFO_MARGIN]
-        take = (f"Only {len(ok)} of these {len(items)} clear my {CFO_MARGIN:.0f} % margin "
-                "floor; the rest are a pass." if len(ok) < len(items)
-                else f"All {len(items)} clear {CFO_MARGIN:.0f} % margin. Check gating first.")
+        take = (
+            f"Only {len(ok)} of these {len(items)} clear my {CFO_MARGIN:.0f} % margin "
+            "floor; the rest are a pass."
+            if len(ok) < len(items)
+            else f"All {len(items)} clear {CFO_MARGIN:.0f} % margin. Check gating first."
+        )
     elif key == "joel":
         fast = max(items, key=lambda d: d.get("rank_drops_30") or 0)
-        take = (f"Fastest mover: {fast.get('asin')} with {fast.get('rank_drops_30') or 0} drops "
-                "in 30 days. That's the one I'd flip first!")
+        take = (
+            f"Fastest mover: {fast.get('asin')} with {fast.get('rank_drops_30') or 0} drops "
+            "in 30 days. That's the one I'd flip first!"
+        )
     elif key == "evelyn":
         seasonal = [d for d in items if is_seasonal(d)]
-        take = (f"{len(seasonal)} of these are seasonal; their prices and ranks swing with the "
-                "school calendar, so compare them with their peak months, not today's rank.")
+        take = (
+            f"{len(seasonal)} of these are seasonal; their prices and ranks swing with the "
+            "school calendar, so compare them with their peak months, not today's rank."
+        )
         k = _k_line(knowledge, "mental_model")
         if k:
             take += f" Concept: {k}"
     elif key == "errol":
-        spread = (f"median ROI {median(rois):.0f} %, range {min(rois):.0f}-{max(rois):.0f} %"
-                  if rois else "no ROI figures")
+        spread = (
+            f"median ROI {median(rois):.0f} %, range {min(rois):.0f}-{max(rois):.0f} %"
+            if rois
+            else "no ROI figures"
+        )
         take = f"Sample of {len(items)}: {spread}. Treat the tail with low confidence."
     else:
-        take = ("Ask me about any ASIN for a verdict." if not table else
-                f"Best by the current sort: {best.get('asin')} "
-                f"({money(best.get('profit'))} profit, {pct(best.get('roi'))} ROI). "
-                "Ask me about any ASIN for a verdict.")
+        take = (
+            "Ask me about any ASIN for a verdict."
+            if not table
+            else f"Best by the current sort: {best.get('asin')} "
+            f"({money(best.get('profit'))} profit, {pct(best.get('roi'))} ROI). "
+            "Ask me about any ASIN for a verdict."
+        )
         k = _k_line(knowledge, "strategy")
         if k:
             take += f" Strategy {k}"
-    applied = {k: v for k, v in (result.get("applied") or {}).items()
-               if k not in filters and v not in (None, "include", False)}
-    extra = ("\n\nYour saved thresholds also applied: "
-             + ", ".join(f"{k}={v}" for k, v in applied.items()) if applied else "")
+    applied = {
+        k: v
+        for k, v in (result.get("applied") or {}).items()
+        if k not in filters and v not in (None, "include", False)
+    }
+    extra = (
+        "\n\nYour saved thresholds also applied: "
+        + ", ".join(f"{k}={v}" for k, v in applied.items())
+        if applied
+        else ""
+    )
     return body + "\n\n" + take + extra
 
 
 def knowledge_answer(key: str, question: str, hits: Sequence[Mapping[str, Any]]) -> str:
     if not hits:
-        return ("I have no taught strategy or mental model about that yet. An admin can teach "
-                "me with `teach` and a link or pasted text.")
-    lead = {"ava": "From the knowledge base:", "olyvia": "What our policy says:",
-            "joel": "Here's the playbook!", "evelyn": "Let me explain what we know:",
-            "errol": "Relevant priors:"}[key if key in PERSONAS else "ava"]
+        return (
+            "I have no taught strategy or mental model about that yet. An admin can teach "
+            "me with `teach` and a link or pasted text."
+        )
+    lead = {
+        "ava": "From the knowledge base:",
+        "olyvia": "What our policy says:",
+        "joel": "Here's the playbook!",
+        "evelyn": "Let me explain what we know:",
+        "errol": "Relevant priors:",
+    }[key if key in PERSONAS else "ava"]
     lines = [lead]
     for h in hits[:4]:
         title = f"**{h['title']}**: " if h.get("title") else ""
         lines.append(f"- [{h.get('ref')}] {title}{h.get('text')}")
     return "\n".join(lines)
 
+
 def _count(v: Any) -> str:
     return f"{v:,}" if isinstance(v, int) else "n/a"
 
 
 def deal_facts(d: dict[str, Any]) -> str:
-    gated = {"restricted": "gated for you", "not_restricted": "you can sell it",
-             "pending": "gating not checked yet"}.get(str(d.get("gated")))
-    lines = [f"**{d.get('title') or d.get('asin')}** ({d.get('asin')})",
-             f"- Price now {money(d.get('price_now'))}, list at {money(d.get('list_at'))}, "
-             f"all-in cost {money(d.get('all_in_cost'))}",
-             f"- Profit {money(d.get('profit'))}, ROI {pct(d.get('roi'))}, margin "
-             f"{pct(d.get('margin'))}",
-             f"- Rank {_count(d.get('sales_rank'))}, drops {d.get('rank_drops_30') or 0}/30d, "
-             f"{d.get('rank_drops_365') or 0}/365d; {pct(d.get('percent_down'))} below the "
-             "1-year average",
-             f"- Seasonality {str(d.get('seasonality') or 'n/a').replace('_', '-')}, "
-             "Deal Trust "
-             f"{pct(d.get('deal_trust'))}" + (", Amazon on the listing"
-                                               if d.get("amazon_offer") else "")]
+    gated = {
+        "restricted": "gated for you",
+        "not_restricted": "you can sell it",
+        "pending": "gating not checked yet",
+    }.get(str(d.get("gated")))
+    lines = [
+        f"**{d.get('title') or d.get('asin')}** ({d.get('asin')})",
+        f"- Price now {money(d.get('price_now'))}, list at {money(d.get('list_at'))}, "
+        f"all-in cost {money(d.get('all_in_cost'))}",
+        f"- Profit {money(d.get('profit'))}, ROI {pct(d.get('roi'))}, margin "
+        f"{pct(d.get('margin'))}",
+        f"- Rank {_count(d.get('sales_rank'))}, drops {d.get('rank_drops_30') or 0}/30d, "
+        f"{d.get('rank_drops_365') or 0}/365d; {pct(d.get('percent_down'))} below the "
+        "1-year average",
+        f"- Seasonality {str(d.get('seasonality') or 'n/a').replace('_', '-')}, "
+        "Deal Trust "
+        f"{pct(d.get('deal_trust'))}"
+        + (", Amazon on the listing" if d.get("amazon_offer") else ""),
+    ]
     if gated:
         lines.append(f"- Gating: {gated}")
     missing = d.get("missing") or {}
     if missing:
         lines.append("- Missing: " + "; ".join(f"{k} ({v})" for k, v in list(missing.items())[:3]))
-    lines.append("Ask \"should I buy it?\" for a verdict.")
+    lines.append('Ask "should I buy it?" for a verdict.')
     return "\n".join(lines)
 
 
@@ -237,8 +298,9 @@ def restriction_text(d: dict[str, Any]) -> str:
         return f"Good news: you can list {asin} ({cond}). No approval needed."
     if state == "restricted":
         url = d.get("approval_url")
-        return (f"{asin} is gated for you ({cond}): {d.get('reason_code')}. "
-                + (f"Request approval: {url}" if url else str(d.get("message") or "")))
+        return f"{asin} is gated for you ({cond}): {d.get('reason_code')}. " + (
+            f"Request approval: {url}" if url else str(d.get("message") or "")
+        )
     if state == "asin_not_found":
         return f"Amazon does not know {asin} in this marketplace."
     if state in ("not_connected", "reconnect_required"):
@@ -251,9 +313,11 @@ def approval_text(d: dict[str, Any]) -> str:
     if d.get("status") == "awaiting_approval":
         return f"{d.get('candidates')} candidates are waiting for your approval."
     saved, refs = d.get("saved", 0), d.get("refs") or []
-    text = (f"Saved {saved} new knowledge entr{'y' if saved == 1 else 'ies'}"
-            + (f" ({', '.join(refs)})" if refs else "")
-            + f"; rejected {d.get('rejected', 0)}")
+    text = (
+        f"Saved {saved} new knowledge entr{'y' if saved == 1 else 'ies'}"
+        + (f" ({', '.join(refs)})" if refs else "")
+        + f"; rejected {d.get('rejected', 0)}"
+    )
     if d.get("duplicates"):
         text += f"; {d['duplicates']} duplicated what I already knew"
     if d.get("invalid"):
@@ -263,8 +327,10 @@ def approval_text(d: dict[str, Any]) -> str:
 
 def selection_text(d: dict[str, Any]) -> str:
     sel = d.get("stored") or {}
-    return ("Stored the new deal query; the scout uses it from its next run:\n"
-            f"```json\n{json.dumps(sel, indent=1)}\n```")
+    return (
+        "Stored the new deal query; the scout uses it from its next run:\n"
+        f"```json\n{json.dumps(sel, indent=1)}\n```"
+    )
 
 
 def _ago(iso: Any, now: datetime | None = None) -> str:
@@ -276,22 +342,28 @@ def _ago(iso: Any, now: datetime | None = None) -> str:
     if t.tzinfo is None:
         t = t.replace(tzinfo=UTC)
     age = ((now or datetime.now(UTC)) - t).total_seconds()
-    when = (f"{age / 60:.0f} min ago" if age < 5400 else f"{age / 3600:.1f} h ago"
-            if age < 172_800 else f"{age / 86400:.1f} days ago")
+    when = (
+        f"{age / 60:.0f} min ago"
+        if age < 5400
+        else f"{age / 3600:.1f} h ago"
+        if age < 172_800
+        else f"{age / 86400:.1f} days ago"
+    )
     return f"{t.astimezone(UTC):%Y-%m-%d %H:%M} UTC, {when}"
 
 
 def pipeline_text(d: dict[str, Any]) -> str:
     deals = d.get("deals") or {}
-    lines = [f"Deals: {d.get('total', 0)} (" + (", ".join(f"{k} {v}" for k, v in
-                                                           sorted(deals.items())) or "none")
-             + ")",
-             f"Freshness: newest update {_ago(d.get('newest_update'))}; oldest "
-             f"{_ago(d.get('oldest_update'))}"]
+    lines = [
+        f"Deals: {d.get('total', 0)} ("
+        + (", ".join(f"{k} {v}" for k, v in sorted(deals.items())) or "none")
+        + ")",
+        f"Freshness: newest update {_ago(d.get('newest_update'))}; oldest "
+        f"{_ago(d.get('oldest_update'))}",
+    ]
     tokens = d.get("tokens") or {}
     if "balance" in tokens:
-        lines.append(f"Keepa tokens: {tokens['balance']} (refill {tokens.get('refill_rate')}"
-                     "/min)")
+        lines.append(f"Keepa tokens: {tokens['balance']} (refill {tokens.get('refill_rate')}/min)")
     else:
         lines.append(f"Keepa tokens: {tokens.get('unavailable') or 'not synced yet'}")
     for task, run in sorted((d.get("task_runs") or {}).items()):
@@ -301,13 +373,17 @@ def pipeline_text(d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-_TOOL_TASKS = {"search_deals": "search the deals", "get_deal": "look that deal up",
-               "deal_advice": "judge that deal", "check_restriction": "check whether you can "
-               "sell it", "keepa_lookup": "look it up on Keepa",
-               "search_knowledge": "search the taught strategies",
-               "propose_knowledge": "extract strategies from that",
-               "set_deal_query": "change the deal query", "pipeline_status": "read the "
-               "pipeline status"}
+_TOOL_TASKS = {
+    "search_deals": "search the deals",
+    "get_deal": "look that deal up",
+    "deal_advice": "judge that deal",
+    "check_restriction": "check whether you can sell it",
+    "keepa_lookup": "look it up on Keepa",
+    "search_knowledge": "search the taught strategies",
+    "propose_knowledge": "extract strategies from that",
+    "set_deal_query": "change the deal query",
+    "pipeline_status": "read the pipeline status",
+}
 _ERROR_PREFIX = re.compile(r"^Error:\s*(?:[A-Z]\w*(?:Error|Exception|Unavailable|Timeout)\w*:\s*)?")
 
 

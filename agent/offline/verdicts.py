@@ -47,15 +47,18 @@ def joel_verdict(deal: Mapping[str, Any]) -> tuple[Verdict, list[str]]:
     if d30 >= FLIP_DROPS:
         return "buy", [f"Rank is dropping fast: {d30} drops in 30 days"]
     if d30 >= 1:
-        return "watch", [f"only {d30} drop{'s' if d30 != 1 else ''} in 30 days; I want "
-                         f"{FLIP_DROPS}+ to flip it fast"]
+        return "watch", [
+            f"only {d30} drop{'s' if d30 != 1 else ''} in 30 days; I want "
+            f"{FLIP_DROPS}+ to flip it fast"
+        ]
     return "pass", ["it's not moving: zero rank drops this month"]
 
 
 def errol_numbers(deal: Mapping[str, Any]) -> dict[str, Any]:
     """Velocity, price variance and confidence: the Quant's structured view."""
-    d30, d90, d365 = (int(num(deal, k) or 0) for k in ("rank_drops_30", "rank_drops_90",
-                                                       "rank_drops_365"))
+    d30, d90, d365 = (
+        int(num(deal, k) or 0) for k in ("rank_drops_30", "rank_drops_90", "rank_drops_365")
+    )
     list_at, trough = num(deal, "list_at"), num(deal, "expected_trough_price")
     avg = num(deal, "avg_1yr")
     prices = [v for v in (list_at, trough, avg) if v is not None]
@@ -70,8 +73,15 @@ def errol_numbers(deal: Mapping[str, Any]) -> dict[str, Any]:
         confidence = "medium"
     else:
         confidence = "low"
-    return {"drops_30": d30, "drops_90": d90, "drops_365": d365, "spread_pct": spread,
-            "inferred_sales": sales, "deal_trust": trust, "confidence": confidence}
+    return {
+        "drops_30": d30,
+        "drops_90": d90,
+        "drops_365": d365,
+        "spread_pct": spread,
+        "inferred_sales": sales,
+        "deal_trust": trust,
+        "confidence": confidence,
+    }
 
 
 def errol_verdict(deal: Mapping[str, Any]) -> tuple[Verdict, list[str]]:
@@ -81,14 +91,20 @@ def errol_verdict(deal: Mapping[str, Any]) -> tuple[Verdict, list[str]]:
         return "pass", ["expected value is not positive for us"]
     if n["confidence"] == "low":
         return "watch", ["sample too small for a confident estimate"]
-    if (roi or 0) >= BUY_ROI and (n["drops_30"] >= 2 or n["drops_90"] >= 4 or
-                                  (is_seasonal(deal) and n["drops_365"] >= 6)):
+    if (roi or 0) >= BUY_ROI and (
+        n["drops_30"] >= 2 or n["drops_90"] >= 4 or (is_seasonal(deal) and n["drops_365"] >= 6)
+    ):
         return "buy", [f"ROI {pct(roi)} with {n['confidence']} confidence"]
     return "watch", [f"ROI {pct(roi)}, velocity {n['drops_30']}/30d: below the buy line"]
 
 
-VERDICT_RULES = {"ava": ava_verdict, "evelyn": ava_verdict, "olyvia": olyvia_verdict,
-                 "joel": joel_verdict, "errol": errol_verdict}
+VERDICT_RULES = {
+    "ava": ava_verdict,
+    "evelyn": ava_verdict,
+    "olyvia": olyvia_verdict,
+    "joel": joel_verdict,
+    "errol": errol_verdict,
+}
 
 
 def verdict_for(persona: str, deal: Mapping[str, Any]) -> tuple[Verdict, list[str]]:

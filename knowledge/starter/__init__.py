@@ -53,12 +53,21 @@ def seed_starter_knowledge(session: Session) -> SeedReport:
     actor = SystemActor()
     source, author = str(data.get("source", "starter")), data.get("author")
     report = SeedReport(version)
-    items = [("strategy", s) for s in data["strategies"]] + \
-            [("mental_model", m) for m in data["mental_models"]]
+    items = [("strategy", s) for s in data["strategies"]] + [
+        ("mental_model", m) for m in data["mental_models"]
+    ]
     for kind, item in items:
-        res = _save(session, kind, text=item["text"], category=item.get("category"),  # type: ignore[arg-type]
-                    source=source, approver=actor.name, author=author, title=item.get("title"),
-                    on_duplicate="refuse")
+        res = _save(
+            session,
+            kind,
+            text=item["text"],
+            category=item.get("category"),  # type: ignore[arg-type]
+            source=source,
+            approver=actor.name,
+            author=author,
+            title=item.get("title"),
+            on_duplicate="refuse",
+        )
         if res.status == "saved":
             report.added += 1
         else:

@@ -56,8 +56,10 @@ def _apt_install_chromium() -> str | None:
     if not shutil.which("apt-get"):
         return "chromium is not installed and this is not a Debian/Ubuntu system"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for args in (["apt-get", "update", "-qq"],
-                 ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"]):
+    for args in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
+    ):
         try:
             proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
         except subprocess.TimeoutExpired:

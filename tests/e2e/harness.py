@@ -27,9 +27,21 @@ import socketio
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "chat_ui" / "app.py"
 SCRUBBED_ENV = (
-    "CI", "DATABASE_URL", "KEEPA_API_KEY", "KEEPA_API_URL", "LLM_API_KEY", "OPENAI_API_KEY",
-    "XAI_API_KEY", "LLM_BASE_URL", "LLM_MODEL", "SPAPI_CLIENT_ID", "SPAPI_CLIENT_SECRET",
-    "SPAPI_REFRESH_TOKEN", "SPAPI_SELLER_ID", "SPAPI_ENDPOINT", "SPAPI_LWA_URL",
+    "CI",
+    "DATABASE_URL",
+    "KEEPA_API_KEY",
+    "KEEPA_API_URL",
+    "LLM_API_KEY",
+    "OPENAI_API_KEY",
+    "XAI_API_KEY",
+    "LLM_BASE_URL",
+    "LLM_MODEL",
+    "SPAPI_CLIENT_ID",
+    "SPAPI_CLIENT_SECRET",
+    "SPAPI_REFRESH_TOKEN",
+    "SPAPI_SELLER_ID",
+    "SPAPI_ENDPOINT",
+    "SPAPI_LWA_URL",
 )
 
 
@@ -60,22 +72,43 @@ class ChatServer:
     def env(self) -> dict[str, str]:
         # CI must go: Chainlit reads it as --ci and then replaces OPENAI_API_KEY.
         env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
-        env.update({
-            "DATA_DIR": str(self.data_dir),
-            "CHAINLIT_AUTH_SECRET": "e2e-" + uuid.uuid4().hex,
-            "CHAINLIT_APP_ROOT": str(APP.parent),
-            "SECRET_KEY": "e2e-secret-key-" + uuid.uuid4().hex,
-            "PYTHONUNBUFFERED": "1",
-        })
+        env.update(
+            {
+                "DATA_DIR": str(self.data_dir),
+                "CHAINLIT_AUTH_SECRET": "e2e-" + uuid.uuid4().hex,
+                "CHAINLIT_APP_ROOT": str(APP.parent),
+                "SECRET_KEY": "e2e-secret-key-" + uuid.uuid4().hex,
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         env.update(self.extra_env)
         return env
 
     def argv(self) -> list[str]:
         if self.launcher == "chainlit":  # what `arbitrage up` ran before chat_ui/serve.py
-            return [sys.executable, "-m", "chainlit", "run", str(APP), "--headless",
-                    "--host", "127.0.0.1", "--port", str(self.port)]
-        return [sys.executable, "-m", "chat_ui.serve", "--host", "127.0.0.1",
-                "--port", str(self.port), "--workers", str(self.workers)]
+            return [
+                sys.executable,
+                "-m",
+                "chainlit",
+                "run",
+                str(APP),
+                "--headless",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ]
+        return [
+            sys.executable,
+            "-m",
+            "chat_ui.serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        ]
 
     def start(self, timeout: float = 60.0) -> ChatServer:
         self.port = self.port or free_port()
@@ -83,7 +116,10 @@ class ChatServer:
         log = open(self.log_path, "wb")  # noqa: SIM115  (owned by the child)
         self.proc = subprocess.Popen(
             self.argv(),
-            cwd=str(self.data_dir), env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+            cwd=str(self.data_dir),
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         end = time.monotonic() + timeout
@@ -106,8 +142,9 @@ class ChatServer:
 
     def workers_info(self) -> list[tuple[int, str]]:
         """(pid, private base URL) of each chat worker, from the supervisor's log."""
-        found = re.findall(r"chat worker (\d+): pid (\d+), private address (\S+)",
-                           self.log(tail=1_000_000))
+        found = re.findall(
+            r"chat worker (\d+): pid (\d+), private address (\S+)", self.log(tail=1_000_000)
+        )
         latest = {int(i): (int(pid), url) for i, pid, url in found}  # restarts log again
         return [latest[i] for i in sorted(latest)]
 
@@ -129,8 +166,9 @@ def _cookie_header(r: httpx.Response, username: str) -> str:
 
 def login(base_url: str, username: str, password: str) -> str:
     """POST /login like the login form; returns the session's Cookie header (the auth token)."""
-    r = httpx.post(base_url + "/login", data={"username": username, "password": password},
-                   timeout=30)
+    r = httpx.post(
+        base_url + "/login", data={"username": username, "password": password}, timeout=30
+    )
     return _cookie_header(r, username)
 
 
@@ -180,9 +218,15 @@ def choose(*names: str) -> Any:
 class ChatClient:
     """One browser-like chat session over socket.io."""
 
-    def __init__(self, base_url: str, cookie: str, chat_profile: str | None = None,
-                 thread_id: str | None = None,
-                 on_ask: Any = None, session_id: str | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        cookie: str,
+        chat_profile: str | None = None,
+        thread_id: str | None = None,
+        on_ask: Any = None,
+        session_id: str | None = None,
+    ) -> None:
         self.base_url = base_url
         self.cookie = cookie
         self.chat_profile = chat_profile
@@ -290,16 +334,26 @@ class ChatClient:
         """Connect and collect what on_chat_start / on_chat_resume send."""
         self._turn = Turn()
         self._idle.clear()
-        auth = {"sessionId": self.session_id, "clientType": "webapp",
-                "chatProfile": self.chat_profile, "threadId": self.thread_id, "userEnv": "{}"}
-        await self.sio.connect(self.base_url, socketio_path="/ws/socket.io",
-                               transports=["websocket"], auth=auth,
-                               headers={"Cookie": self.cookie},
-                               wait_timeout=10)
+        auth = {
+            "sessionId": self.session_id,
+            "clientType": "webapp",
+            "chatProfile": self.chat_profile,
+            "threadId": self.thread_id,
+            "userEnv": "{}",
+        }
+        await self.sio.connect(
+            self.base_url,
+            socketio_path="/ws/socket.io",
+            transports=["websocket"],
+            auth=auth,
+            headers={"Cookie": self.cookie},
+            wait_timeout=10,
+        )
         await self.sio.emit("connection_successful")
         end = time.monotonic() + wait_start
-        while time.monotonic() < end and not (self._turn.order or self.resumed
-                                              or self.resume_error):
+        while time.monotonic() < end and not (
+            self._turn.order or self.resumed or self.resume_error
+        ):
             await asyncio.sleep(0.02)
         await asyncio.sleep(0.3)  # the rest of the greeting (settings, commands, banner)
         turn, self._turn = self._turn, None
@@ -317,14 +371,24 @@ class ChatClient:
             if self._idle.is_set():
                 return
 
-    async def send(self, text: str, command: str | None = None, timeout: float = 30.0,
-                   file_refs: list[dict[str, Any]] | None = None) -> Turn:
+    async def send(
+        self,
+        text: str,
+        command: str | None = None,
+        timeout: float = 30.0,
+        file_refs: list[dict[str, Any]] | None = None,
+    ) -> Turn:
         """Send a user message; return when the server says the task ended."""
         self._turn = Turn()
         self._idle.clear()
-        message = {"id": str(uuid.uuid4()), "threadId": self.thread_id, "name": "User",
-                   "type": "user_message", "output": text,
-                   "createdAt": datetime.now(UTC).isoformat().replace("+00:00", "Z")}
+        message = {
+            "id": str(uuid.uuid4()),
+            "threadId": self.thread_id,
+            "name": "User",
+            "type": "user_message",
+            "output": text,
+            "createdAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        }
         if command:
             message["command"] = command
         started = time.perf_counter()
@@ -334,14 +398,18 @@ class ChatClient:
         turn, self._turn = self._turn, None
         return turn
 
-    async def upload(self, name: str, data: bytes, mime: str = "text/plain",
-                     base_url: str | None = None) -> dict[str, Any]:
+    async def upload(
+        self, name: str, data: bytes, mime: str = "text/plain", base_url: str | None = None
+    ) -> dict[str, Any]:
         """Attach a file like the composer's paperclip: POST /project/file for this session
         (to `base_url`, e.g. one chat worker's private address, instead of the public URL)."""
         async with httpx.AsyncClient(base_url=base_url or self.base_url, timeout=60) as http:
-            r = await http.post("/project/file", params={"session_id": self.session_id},
-                                files={"file": (name, data, mime)},
-                                headers={"Cookie": self.cookie})
+            r = await http.post(
+                "/project/file",
+                params={"session_id": self.session_id},
+                files={"file": (name, data, mime)},
+                headers={"Cookie": self.cookie},
+            )
         r.raise_for_status()
         return dict(r.json())
 

@@ -10,24 +10,30 @@ from tests.e2e.harness import ChatServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-dev-shm-usage",
+]
 
 
-def test_seller_logs_in_asks_and_sees_the_deal_table(chat_server: ChatServer,
-                                                      credentials: dict[str, str],
-                                                      chromium_path: Path,
-                                                      output_dir: Path) -> None:
+def test_seller_logs_in_asks_and_sees_the_deal_table(
+    chat_server: ChatServer, credentials: dict[str, str], chromium_path: Path, output_dir: Path
+) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(chromium_path), headless=True,
-                                     args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(
+            executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS
+        )
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
             page.goto(chat_server.url + "/login", wait_until="domcontentloaded")
             page.locator("input#email, input[name='email'], input[type='text']").first.fill(
-                "seller")
+                "seller"
+            )
             page.locator("input[type='password']").first.fill(credentials["seller"])
             page.locator("button[type='submit']").first.click()
 

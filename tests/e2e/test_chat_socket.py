@@ -21,8 +21,11 @@ def _db(server: ChatServer) -> sqlite3.Connection:
 
 
 def test_login_rejects_a_wrong_password(chat_server: ChatServer) -> None:
-    r = httpx.post(chat_server.url + "/login",
-                   data={"username": "seller", "password": "not-the-password"}, timeout=30)
+    r = httpx.post(
+        chat_server.url + "/login",
+        data={"username": "seller", "password": "not-the-password"},
+        timeout=30,
+    )
     assert r.status_code == 401
 
 
@@ -35,11 +38,16 @@ def test_socket_refuses_a_connection_without_login(chat_server: ChatServer) -> N
     asyncio.run(go())
 
 
-def test_seller_sees_mentors_but_no_admin_commands(chat_server: ChatServer,
-                                                   credentials: dict[str, str]) -> None:
+def test_seller_sees_mentors_but_no_admin_commands(
+    chat_server: ChatServer, credentials: dict[str, str]
+) -> None:
     token = login(chat_server.url, "seller", credentials["seller"])
-    settings = httpx.get(chat_server.url + "/project/settings", params={"language": "en-US"},
-                         headers={"Cookie": token}, timeout=30).json()
+    settings = httpx.get(
+        chat_server.url + "/project/settings",
+        params={"language": "en-US"},
+        headers={"Cookie": token},
+        timeout=30,
+    ).json()
     names = [p["name"] for p in settings["chatProfiles"]]
     assert names == ["Ava", "Olyvia", "Joel", "Evelyn", "Errol"]
     assert all(p.get("icon") and p.get("markdown_description") for p in settings["chatProfiles"])
@@ -65,14 +73,16 @@ def test_seller_sees_mentors_but_no_admin_commands(chat_server: ChatServer,
 
 def _uploads_enabled(server: ChatServer, token: str) -> bool:
     """What the composer is told about file attachments in the default profile."""
-    settings = httpx.get(server.url + "/project/settings",
-                         params={"language": "en-US", "chat_profile": "Ava"},
-                         headers={"Cookie": token}, timeout=30).json()
+    settings = httpx.get(
+        server.url + "/project/settings",
+        params={"language": "en-US", "chat_profile": "Ava"},
+        headers={"Cookie": token},
+        timeout=30,
+    ).json()
     return bool(settings["features"]["spontaneous_file_upload"]["enabled"])
 
 
-def test_admin_gets_the_teach_command(chat_server: ChatServer,
-                                      credentials: dict[str, str]) -> None:
+def test_admin_gets_the_teach_command(chat_server: ChatServer, credentials: dict[str, str]) -> None:
     token = login(chat_server.url, "admin", credentials["admin"])
     assert _uploads_enabled(chat_server, token) is True
 
@@ -92,8 +102,9 @@ def test_regular_user_cannot_teach(chat_server: ChatServer, credentials: dict[st
     async def go() -> str:
         client = ChatClient(chat_server.url, token)
         await client.connect()
-        turn = await client.send("IF rank is under 100k THEN buy every copy under $5.",
-                                 command="teach")
+        turn = await client.send(
+            "IF rank is under 100k THEN buy every copy under $5.", command="teach"
+        )
         await client.close()
         return turn.answer
 
@@ -102,8 +113,9 @@ def test_regular_user_cannot_teach(chat_server: ChatServer, credentials: dict[st
     assert _db(chat_server).execute("SELECT count(*) FROM strategy").fetchone()[0] == before
 
 
-def test_only_an_admin_can_attach_a_file(chat_server: ChatServer,
-                                         credentials: dict[str, str]) -> None:
+def test_only_an_admin_can_attach_a_file(
+    chat_server: ChatServer, credentials: dict[str, str]
+) -> None:
     """A seller has no paperclip, and a file POSTed by hand is refused, not stored, however
     the query is crafted (repeated or blank parameters read differently by parsers)."""
 
@@ -112,15 +124,23 @@ def test_only_an_admin_can_attach_a_file(chat_server: ChatServer,
         client = ChatClient(chat_server.url, token)
         await client.connect()
         sid = client.session_id
-        queries = [f"session_id={sid}",
-                   f"session_id={sid}&ask_parent_id=x&ask_parent_id=",
-                   f"session_id=bogus&session_id={sid}"]
+        queries = [
+            f"session_id={sid}",
+            f"session_id={sid}&ask_parent_id=x&ask_parent_id=",
+            f"session_id=bogus&session_id={sid}",
+        ]
         try:
             async with httpx.AsyncClient(base_url=chat_server.url, timeout=60) as http:
-                return [await http.post(f"/project/file?{q}", headers={"Cookie": token},
-                                        files={"file": ("rules.txt", b"IF rank < 50k THEN "
-                                                        b"buy under $4.", "text/plain")})
-                        for q in queries]
+                return [
+                    await http.post(
+                        f"/project/file?{q}",
+                        headers={"Cookie": token},
+                        files={
+                            "file": ("rules.txt", b"IF rank < 50k THEN buy under $4.", "text/plain")
+                        },
+                    )
+                    for q in queries
+                ]
         finally:
             await client.close()
 
@@ -131,15 +151,22 @@ def test_only_an_admin_can_attach_a_file(chat_server: ChatServer,
     assert accepted.status_code == 200 and accepted.json().get("id")
 
 
-def test_settings_are_saved_per_user(chat_server: ChatServer,
-                                     credentials: dict[str, str]) -> None:
+def test_settings_are_saved_per_user(chat_server: ChatServer, credentials: dict[str, str]) -> None:
     token = login(chat_server.url, "seller", credentials["seller"])
 
     async def go() -> None:
         client = ChatClient(chat_server.url, token)
         await client.connect()
-        await client.change_settings({"tax_pct": 8.5, "prep_fee": 1.0, "inbound_shipping": 2.5,
-                                      "min_roi": 30, "min_profit": "", "hide_gated": True})
+        await client.change_settings(
+            {
+                "tax_pct": 8.5,
+                "prep_fee": 1.0,
+                "inbound_shipping": 2.5,
+                "min_roi": 30,
+                "min_profit": "",
+                "hide_gated": True,
+            }
+        )
         await client.close()
 
     asyncio.run(go())
@@ -147,6 +174,7 @@ def test_settings_are_saved_per_user(chat_server: ChatServer,
     saved = json.loads(row[0])
     assert saved["tax_pct"] == 8.5 and saved["min_roi"] == 30 and saved["hide_gated"] is True
     assert saved["min_profit"] is None
+
     # a fresh session shows the saved values in the panel
     async def again() -> list[dict]:
         client = ChatClient(chat_server.url, token)
@@ -161,8 +189,9 @@ def test_settings_are_saved_per_user(chat_server: ChatServer,
         conn.execute("UPDATE user SET settings=NULL WHERE name='seller'")
 
 
-def test_deal_question_streams_a_table_and_a_tool_step(chat_server: ChatServer,
-                                                       credentials: dict[str, str]) -> None:
+def test_deal_question_streams_a_table_and_a_tool_step(
+    chat_server: ChatServer, credentials: dict[str, str]
+) -> None:
     token = login(chat_server.url, "seller", credentials["seller"])
 
     async def go():  # type: ignore[no-untyped-def]
@@ -186,8 +215,9 @@ def test_deal_question_streams_a_table_and_a_tool_step(chat_server: ChatServer,
     assert turn.answer.strip()
 
 
-def test_deal_detail_has_a_price_rank_chart(chat_server: ChatServer,
-                                           credentials: dict[str, str]) -> None:
+def test_deal_detail_has_a_price_rank_chart(
+    chat_server: ChatServer, credentials: dict[str, str]
+) -> None:
     token = login(chat_server.url, "seller", credentials["seller"])
 
     async def go():  # type: ignore[no-untyped-def]
@@ -204,8 +234,9 @@ def test_deal_detail_has_a_price_rank_chart(chat_server: ChatServer,
     assert KNOWN_ASIN in turn.answer or "C Programming" in turn.answer
 
 
-def test_thread_resumes_with_its_history(chat_server: ChatServer, credentials: dict[str, str],
-                                         server_settings) -> None:  # type: ignore[no-untyped-def]
+def test_thread_resumes_with_its_history(
+    chat_server: ChatServer, credentials: dict[str, str], server_settings
+) -> None:  # type: ignore[no-untyped-def]
     token = login(chat_server.url, "seller", credentials["seller"])
     thread_id = str(uuid.uuid4())
 
@@ -242,20 +273,24 @@ def test_thread_resumes_with_its_history(chat_server: ChatServer, credentials: d
         return [m.content for m in snap.values["messages"] if m.type == "human"]
 
     # the resumed chat continued the same LangGraph thread (Chainlit thread id = graph thread)
-    assert asyncio.run(graph_history()) == [f"Is {KNOWN_ASIN} a buy?",
-                                            "and what did I just ask about?"]
+    assert asyncio.run(graph_history()) == [
+        f"Is {KNOWN_ASIN} a buy?",
+        "and what did I just ask about?",
+    ]
 
 
-def test_admin_approves_one_extracted_strategy(chat_server: ChatServer,
-                                               credentials: dict[str, str],
-                                               server_settings) -> None:  # type: ignore[no-untyped-def]
+def test_admin_approves_one_extracted_strategy(
+    chat_server: ChatServer, credentials: dict[str, str], server_settings
+) -> None:  # type: ignore[no-untyped-def]
     from knowledge import retrieve
     from tools.db import session_scope
 
     token = login(chat_server.url, "admin", credentials["admin"])
-    text = ("IF a used textbook's sales rank is above 1,000,000 in October THEN hold it for "
-            "the January peak instead of passing, since rank recovers when classes start. "
-            "Never pay more than 40% of the expected peak price for a hold.")
+    text = (
+        "IF a used textbook's sales rank is above 1,000,000 in October THEN hold it for "
+        "the January peak instead of passing, since rank recovers when classes start. "
+        "Never pay more than 40% of the expected peak price for a hold."
+    )
     answers = iter(["approve", "reject", "reject"])
 
     def decide(payload, actions):  # type: ignore[no-untyped-def]

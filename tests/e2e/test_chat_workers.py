@@ -17,8 +17,10 @@ from tools.settings import Settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
-TEACHING = (b"IF a used textbook's sales rank is above 1,000,000 in October THEN hold it for "
-            b"the January peak instead of passing, since rank recovers when classes start.")
+TEACHING = (
+    b"IF a used textbook's sales rank is above 1,000,000 in October THEN hold it for "
+    b"the January peak instead of passing, since rank recovers when classes start."
+)
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +40,7 @@ def _sockets(pid: int) -> int:
     return sum(1 for fd in fds.iterdir() if os.readlink(fd).startswith("socket:"))
 
 
-def test_both_workers_serve_chats(two_workers: ChatServer,
-                                  credentials: dict[str, str]) -> None:
+def test_both_workers_serve_chats(two_workers: ChatServer, credentials: dict[str, str]) -> None:
     workers = two_workers.workers_info()
     assert len(workers) == 2 and workers[0][0] != workers[1][0]
     token = login(two_workers.url, "seller", credentials["seller"])
@@ -49,8 +50,9 @@ def test_both_workers_serve_chats(two_workers: ChatServer,
         clients = [ChatClient(two_workers.url, token) for _ in range(12)]
         await asyncio.gather(*(c.connect() for c in clients))
         held = {pid: _sockets(pid) - before[pid] for pid, _ in workers}
-        turns = await asyncio.gather(*(c.send("Best textbook deals I can sell right now")
-                                       for c in clients))
+        turns = await asyncio.gather(
+            *(c.send("Best textbook deals I can sell right now") for c in clients)
+        )
         for c in clients:
             await c.close()
         return held, turns
@@ -63,8 +65,9 @@ def test_both_workers_serve_chats(two_workers: ChatServer,
         assert [e for e in turn.elements if e.get("name") == "DealTable"]
 
 
-def test_an_upload_reaches_the_worker_holding_the_session(two_workers: ChatServer,
-                                                          credentials: dict[str, str]) -> None:
+def test_an_upload_reaches_the_worker_holding_the_session(
+    two_workers: ChatServer, credentials: dict[str, str]
+) -> None:
     token = login(two_workers.url, "admin", credentials["admin"])
     private = [url for _pid, url in two_workers.workers_info()]
 
@@ -76,12 +79,15 @@ def test_an_upload_reaches_the_worker_holding_the_session(two_workers: ChatServe
         downloads = []
         async with httpx.AsyncClient(timeout=30) as http:
             for url in private:
-                r = await http.get(f"{url}/project/file/{refs[0]['id']}",
-                                   params={"session_id": client.session_id},
-                                   headers={"Cookie": token})
+                r = await http.get(
+                    f"{url}/project/file/{refs[0]['id']}",
+                    params={"session_id": client.session_id},
+                    headers={"Cookie": token},
+                )
                 downloads.append((r.status_code, r.content))
-        turn = await client.send("learn this", command="teach", timeout=90,
-                                 file_refs=[{"id": refs[1]["id"]}])
+        turn = await client.send(
+            "learn this", command="teach", timeout=90, file_refs=[{"id": refs[1]["id"]}]
+        )
         await client.close()
         return downloads, turn
 
@@ -92,7 +98,8 @@ def test_an_upload_reaches_the_worker_holding_the_session(two_workers: ChatServe
 
 
 def test_a_dropped_chat_that_reconnects_to_either_worker_resumes(
-        two_workers: ChatServer, credentials: dict[str, str]) -> None:
+    two_workers: ChatServer, credentials: dict[str, str]
+) -> None:
     token = login(two_workers.url, "seller", credentials["seller"])
     private = [url for _pid, url in two_workers.workers_info()]
 
@@ -104,8 +111,7 @@ def test_a_dropped_chat_that_reconnects_to_either_worker_resumes(
         await asyncio.sleep(0.3)  # the history writes are committed every 50 ms
         resumed = []
         for url in private:  # one of them is the other process
-            again = ChatClient(url, token, thread_id=first.thread_id,
-                               session_id=first.session_id)
+            again = ChatClient(url, token, thread_id=first.thread_id, session_id=first.session_id)
             await again.connect()
             turn = await again.send("Which deals are in their peak season now?")
             await again.drop()
@@ -119,8 +125,9 @@ def test_a_dropped_chat_that_reconnects_to_either_worker_resumes(
         assert answer.strip()
 
 
-def test_a_worker_restart_keeps_the_other_workers_uploads(two_workers: ChatServer,
-                                                          credentials: dict[str, str]) -> None:
+def test_a_worker_restart_keeps_the_other_workers_uploads(
+    two_workers: ChatServer, credentials: dict[str, str]
+) -> None:
     """Chainlit empties its files directory when a process stops: each worker has its own."""
     import signal
     import time
@@ -130,9 +137,11 @@ def test_a_worker_restart_keeps_the_other_workers_uploads(two_workers: ChatServe
 
     async def fetch(client: ChatClient, url: str, file_id: str) -> httpx.Response:
         async with httpx.AsyncClient(timeout=30) as http:
-            return await http.get(f"{url}/project/file/{file_id}",
-                                  params={"session_id": client.session_id},
-                                  headers={"Cookie": token, "x-arbitrage-forwarded": "1"})
+            return await http.get(
+                f"{url}/project/file/{file_id}",
+                params={"session_id": client.session_id},
+                headers={"Cookie": token, "x-arbitrage-forwarded": "1"},
+            )
 
     async def go() -> tuple[int, bytes]:
         client = ChatClient(two_workers.url, token)

@@ -1,7 +1,7 @@
 """Serve any ASGI app over real HTTP on 127.0.0.1 (ephemeral port) for the length of a test.
 
-    with serve_asgi(app) as base_url:
-        httpx.get(base_url + "/path")
+with serve_asgi(app) as base_url:
+    httpx.get(base_url + "/path")
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ import uvicorn
 
 
 @contextmanager
-def serve_asgi(app: Any, *, host: str = "127.0.0.1", startup_timeout_s: float = 10.0,
-               **uvicorn_options: Any) -> Iterator[str]:
+def serve_asgi(
+    app: Any, *, host: str = "127.0.0.1", startup_timeout_s: float = 10.0, **uvicorn_options: Any
+) -> Iterator[str]:
     """Run `app` with uvicorn in a background thread; yields its base URL (no trailing /)."""
-    config = uvicorn.Config(app, host=host, port=0, log_level="warning", lifespan="auto",
-                            **uvicorn_options)
+    config = uvicorn.Config(
+        app, host=host, port=0, log_level="warning", lifespan="auto", **uvicorn_options
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="serve_asgi", daemon=True)
     thread.start()

@@ -38,7 +38,8 @@ def test_offline_thread_is_checkpointed_in_postgres_and_resumes(pg_settings: Set
 
 
 def test_postgres_threads_keep_one_checkpoint_an_owner_and_are_forgotten(
-        pg_settings: Settings) -> None:
+    pg_settings: Settings,
+) -> None:
     """On PostgreSQL too: only the latest checkpoint stays, another user's turn is refused, a
     forgotten thread is gone, and `arbitrage status` counts the checkpoints per thread."""
     from sqlalchemy import text
@@ -55,8 +56,11 @@ def test_postgres_threads_keep_one_checkpoint_an_owner_and_are_forgotten(
 
     def checkpoints() -> int:
         with get_engine(pg_settings).connect() as conn:
-            return int(conn.execute(text("SELECT count(*) FROM checkpoints WHERE thread_id = "
-                                         "'pg-owned'")).scalar_one())
+            return int(
+                conn.execute(
+                    text("SELECT count(*) FROM checkpoints WHERE thread_id = 'pg-owned'")
+                ).scalar_one()
+            )
 
     async def go() -> tuple[int, str, dict[str, dict[str, int]], int]:
         async with open_graph(pg_settings) as graph:
@@ -69,13 +73,19 @@ def test_postgres_threads_keep_one_checkpoint_an_owner_and_are_forgotten(
             except ThreadNotYours as err:
                 refused = str(err)
             with get_engine(pg_settings).begin() as conn:  # Chainlit's rows of another chat
-                conn.execute(text("""INSERT INTO users ("id", "identifier", "metadata")
-                                     VALUES ('u-ann', 'ann', '{}')"""))
-                conn.execute(text("""INSERT INTO threads ("id", "userId", "userIdentifier")
-                                     VALUES ('pg-chat', 'u-ann', 'ann')"""))
-                conn.execute(text("""INSERT INTO steps ("id", "threadId", "name", "type",
+                conn.execute(
+                    text("""INSERT INTO users ("id", "identifier", "metadata")
+                                     VALUES ('u-ann', 'ann', '{}')""")
+                )
+                conn.execute(
+                    text("""INSERT INTO threads ("id", "userId", "userIdentifier")
+                                     VALUES ('pg-chat', 'u-ann', 'ann')""")
+                )
+                conn.execute(
+                    text("""INSERT INTO steps ("id", "threadId", "name", "type",
                                      "streaming", "output", "metadata") VALUES ('s1',
-                                     'pg-chat', 'ann', 'user_message', false, 'hello', '{}')"""))
+                                     'pg-chat', 'ann', 'user_message', false, 'hello', '{}')""")
+                )
             storage = chat_storage(pg_settings)
             await forget_thread(graph, "pg-owned")
         return kept, refused, storage, checkpoints()

@@ -60,14 +60,22 @@ def _populate(settings: Settings, n_deals: int = 3000) -> dict[str, Any]:
         seller = add_user(s, "sam", "sam-password-1")
         assert seller.id is not None
         connect_account(s, settings, seller.id, "A2EXAMPLE123", "Atzr|refresh-token-value")
-        save_strategy(s, "Skip textbooks whose rank climbs above 2,000,000 in summer.",
-                      "sourcing", None, admin)
+        save_strategy(
+            s,
+            "Skip textbooks whose rank climbs above 2,000,000 in summer.",
+            "sourcing",
+            None,
+            admin,
+        )
     with get_engine(settings).begin() as conn:
-        conn.execute(text(
-            "INSERT INTO deal (asin, shipping_included, status, priority, last_seen_utc, "
-            "created_at, updated_at, title) VALUES (:a, 0, 'active', 1, '2025-01-01', "
-            "'2025-01-01', '2025-01-01', :t)"),
-            [{"a": f"B{i:09d}", "t": f"Calculus edition {i}"} for i in range(n_deals)])
+        conn.execute(
+            text(
+                "INSERT INTO deal (asin, shipping_included, status, priority, last_seen_utc, "
+                "created_at, updated_at, title) VALUES (:a, 0, 'active', 1, '2025-01-01', "
+                "'2025-01-01', '2025-01-01', :t)"
+            ),
+            [{"a": f"B{i:09d}", "t": f"Calculus edition {i}"} for i in range(n_deals)],
+        )
     history = asyncio.run(write_and_resume(settings))
     asyncio.run(_storage(settings).upload_file(FILE_KEY, b"notes", "text/plain"))  # an upload
     config: RunnableConfig = {"configurable": {"thread_id": "t-1", "checkpoint_ns": ""}}
@@ -118,7 +126,8 @@ def _count(settings: Settings, table: str) -> int:
 
 
 def test_backup_under_write_load_restores_a_working_app_elsewhere(
-        settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from knowledge import retrieve
     from tools.restrictions.credentials import load_credentials
     from tools.users import authenticate
@@ -184,18 +193,26 @@ def _checkpoint(settings: Settings, thread_id: str) -> Any:
 
 def _hold_app_lock(settings: Settings, role: str) -> subprocess.Popen[str]:
     """Another process that announces itself as a running part of the app."""
-    code = ("import sys; from tools.settings import get_settings; from tools.runstate import "
-            f"announce; p = announce(get_settings(), {role!r}); print('ready', flush=True); "
-            "sys.stdin.read()")
+    code = (
+        "import sys; from tools.settings import get_settings; from tools.runstate import "
+        f"announce; p = announce(get_settings(), {role!r}); print('ready', flush=True); "
+        "sys.stdin.read()"
+    )
     env = {**os.environ, "DATA_DIR": str(settings.data_dir), "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     return proc
 
 
-def test_restore_refuses_while_the_app_runs_and_not_after_a_crash(settings: Settings,
-                                                                   tmp_path: Path) -> None:
+def test_restore_refuses_while_the_app_runs_and_not_after_a_crash(
+    settings: Settings, tmp_path: Path
+) -> None:
     backup = create_backup(settings, tmp_path).path
     with session_scope(settings) as s:
         from tools.users import add_user
@@ -234,24 +251,26 @@ def _tar_with(path: Path, entries: dict[str, bytes]) -> Path:
     return path
 
 
-@pytest.mark.parametrize("case", ["not-a-backup", "escaping-entry", "truncated", "other-db",
-                                  "newer-schema", "bad-manifest"])
-def test_restore_refuses_a_bad_file_and_keeps_the_data(settings: Settings, tmp_path: Path,
-                                                       case: str) -> None:
+@pytest.mark.parametrize(
+    "case",
+    ["not-a-backup", "escaping-entry", "truncated", "other-db", "newer-schema", "bad-manifest"],
+)
+def test_restore_refuses_a_bad_file_and_keeps_the_data(
+    settings: Settings, tmp_path: Path, case: str
+) -> None:
     with session_scope(settings) as s:
         from tools.users import add_user
 
         add_user(s, "keeper", "keeper-password-1")
     good = create_backup(settings, tmp_path).path
-    manifest = (b'{"format": 1, "database": "sqlite", "revision": "%s", "counts": {}}')
+    manifest = b'{"format": 1, "database": "sqlite", "revision": "%s", "counts": {}}'
     head = (head_revision() or "").encode()
     bad = tmp_path / f"{case}.tar.gz"
     if case == "not-a-backup":
         bad.write_bytes(b"hello")
         expected = "not a readable backup"
     elif case == "escaping-entry":
-        _tar_with(bad, {"manifest.json": manifest % head,
-                        "chat_files/../../escaped.txt": b"x"})
+        _tar_with(bad, {"manifest.json": manifest % head, "chat_files/../../escaped.txt": b"x"})
         expected = "refusing to restore"
     elif case == "truncated":
         bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
@@ -272,8 +291,9 @@ def test_restore_refuses_a_bad_file_and_keeps_the_data(settings: Settings, tmp_p
     assert _count(settings, "user") == 1
 
 
-def test_an_older_backup_is_migrated_on_restore(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_older_backup_is_migrated_on_restore(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from alembic import command
 
     from tools.db import alembic_config, current_revision
@@ -288,8 +308,9 @@ def test_an_older_backup_is_migrated_on_restore(tmp_path: Path,
     assert current_revision(fresh) == head_revision()
 
 
-def test_nightly_backups_keep_the_newest(settings: Settings, tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch, redis_url: str) -> None:
+def test_nightly_backups_keep_the_newest(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_url: str
+) -> None:
     from workers.celery_app import backup_schedule
 
     monkeypatch.setenv("BACKUP_DIR", str(tmp_path / "nightly"))
@@ -322,7 +343,8 @@ def test_the_nightly_task_shows_in_status(settings: Settings, redis_url: str) ->
 
 @pytest.mark.postgres
 def test_postgres_backup_without_pg_dump_says_what_to_install(
-        pg_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pg_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no client tools here
     r = runner.invoke(app, ["backup", str(tmp_path)])
     assert r.exit_code == 1
@@ -336,10 +358,13 @@ def test_postgres_backup_under_load_and_restore(pg_settings: Settings, tmp_path:
 
     migrate(pg_settings)
     with get_engine(pg_settings).begin() as conn:
-        conn.execute(text(
-            "INSERT INTO deal (asin, shipping_included, status, priority, last_seen_utc, "
-            "created_at, updated_at) VALUES (:a, false, 'active', 1, now(), now(), now())"),
-            [{"a": f"B{i:09d}"} for i in range(2000)])
+        conn.execute(
+            text(
+                "INSERT INTO deal (asin, shipping_included, status, priority, last_seen_utc, "
+                "created_at, updated_at) VALUES (:a, false, 'active', 1, now(), now(), now())"
+            ),
+            [{"a": f"B{i:09d}"} for i in range(2000)],
+        )
     writer = Writer(pg_settings)
     writer.start()
     writer.wait_for(10)
@@ -358,9 +383,16 @@ def test_postgres_backup_under_load_and_restore(pg_settings: Settings, tmp_path:
     from tools.backup.postgres import conn_env
 
     env = conn_env(pg_settings.sqlalchemy_url)
-    with psycopg.connect(host=env["PGHOST"], port=env["PGPORT"], user=env["PGUSER"],
-                         dbname=env["PGDATABASE"], application_name="chat on web-2"), \
-            pytest.raises(BackupError, match=r"other clients are connected.*chat on web-2"):
+    with (
+        psycopg.connect(
+            host=env["PGHOST"],
+            port=env["PGPORT"],
+            user=env["PGUSER"],
+            dbname=env["PGDATABASE"],
+            application_name="chat on web-2",
+        ),
+        pytest.raises(BackupError, match=r"other clients are connected.*chat on web-2"),
+    ):
         restore_backup(pg_settings, backup.path)
     result = restore_backup(pg_settings, backup.path)
     assert result.counts == counts

@@ -30,9 +30,13 @@ FINAL = "Calculus B0AAAAAAA1 is the one: $34.96 profit at 126 % ROI."
 
 
 def _chunk(delta: dict[str, Any], finish: str | None = None) -> str:
-    body = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0,
-            "model": "test-model",
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    body = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "test-model",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
     return f"data: {json.dumps(body)}\n\n"
 
 
@@ -47,12 +51,22 @@ def make_app(requests: list[dict[str, Any]]) -> Starlette:
 
         async def events() -> AsyncIterator[str]:
             if not has_tool_result:
-                yield _chunk({"role": "assistant", "content": None, "tool_calls": [
-                    {"index": 0, "id": "call_1", "type": "function",
-                     "function": {"name": "search_deals", "arguments": ""}}]})
+                yield _chunk(
+                    {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [
+                            {
+                                "index": 0,
+                                "id": "call_1",
+                                "type": "function",
+                                "function": {"name": "search_deals", "arguments": ""},
+                            }
+                        ],
+                    }
+                )
                 for piece in ('{"max_pr', 'ice": 30, "seas', 'onality": "textbook"}'):
-                    yield _chunk({"tool_calls": [{"index": 0, "function":
-                                                  {"arguments": piece}}]})
+                    yield _chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
                 yield _chunk({}, "tool_calls")
             else:
                 yield _chunk({"role": "assistant", "content": ""})
@@ -70,18 +84,25 @@ async def test_chatopenai_streams_a_tool_call_then_the_final_answer(settings: Se
     seed(settings, make_deal("B0AAAAAAA1"), make_deal("B0AAAAAAA2", price_now=60.0))
     requests: list[dict[str, Any]] = []
     with serve_asgi(make_app(requests)) as base:
-        llm_settings = load_settings(data_dir=settings.data_dir, llm_api_key="sk-test-123",
-                                     llm_base_url=f"{base}/v1", llm_model="test-model")
+        llm_settings = load_settings(
+            data_dir=settings.data_dir,
+            llm_api_key="sk-test-123",
+            llm_base_url=f"{base}/v1",
+            llm_model="test-model",
+        )
         assert llm_settings.llm_mode == "openai-compatible"
         ctx = AgentContext(user_name="sam", settings=llm_settings)
         graph = build_graph(InMemorySaver(), retrieve=lambda c, q: [])
-        events = [e async for e in stream_turn(graph, "textbooks under $30?", thread_id="t",
-                                               user=ctx)]
+        events = [
+            e async for e in stream_turn(graph, "textbooks under $30?", thread_id="t", user=ctx)
+        ]
     kinds = [e.kind for e in events]
     assert kinds.index("tool_call") < kinds.index("tool_result") < kinds.index("token")
     call = next(e.data for e in events if e.kind == "tool_call")
-    assert (call["name"], call["args"]) == ("search_deals",
-                                             {"max_price": 30, "seasonality": "textbook"})
+    assert (call["name"], call["args"]) == (
+        "search_deals",
+        {"max_price": 30, "seasonality": "textbook"},
+    )
     result = next(e.data for e in events if e.kind == "tool_result")
     assert result["data"]["total"] == 1 and result["data"]["items"][0]["asin"] == "B0AAAAAAA1"
     tokens = [e.data for e in events if e.kind == "token"]
@@ -102,12 +123,15 @@ async def test_chatopenai_streams_a_tool_call_then_the_final_answer(settings: Se
 async def test_mentors_use_the_mentor_temperature(settings: Settings) -> None:
     requests: list[dict[str, Any]] = []
     with serve_asgi(make_app(requests)) as base:
-        llm_settings = load_settings(data_dir=settings.data_dir, llm_api_key="sk-test-123",
-                                     llm_base_url=f"{base}/v1")
+        llm_settings = load_settings(
+            data_dir=settings.data_dir, llm_api_key="sk-test-123", llm_base_url=f"{base}/v1"
+        )
         graph = build_graph(InMemorySaver(), retrieve=lambda c, q: [])
         ctx = AgentContext(user_name="sam", settings=llm_settings)
-        events = [e async for e in stream_turn(graph, "Joel, textbooks under $30?",
-                                               thread_id="t", user=ctx)]
+        events = [
+            e
+            async for e in stream_turn(graph, "Joel, textbooks under $30?", thread_id="t", user=ctx)
+        ]
     assert events[-1].data.persona == "joel"
     assert requests[0]["temperature"] == 0.5
     assert "Joel" in requests[0]["messages"][0]["content"]

@@ -32,8 +32,9 @@ def test_start_reuse_across_processes_and_stop(settings) -> None:
             print(redis.Redis.from_url(url).get("shared").decode())
         """)
         env = {**os.environ, "DATA_DIR": str(settings.data_dir)}
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                             text=True, timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+        )
         assert out.returncode == 0, out.stderr
         assert out.stdout.strip() == "from-parent"
         assert (settings.data_dir / "redis").is_dir()

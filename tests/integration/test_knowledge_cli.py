@@ -53,8 +53,10 @@ def test_interactive_approve_and_reject(notes: Path) -> None:
     result = CliRunner().invoke(app, ["teach", str(notes), "--as", "teacher"], input="y\nn\ny\n")
     assert result.exit_code == 0, result.output
     assert "saved 2" in result.output and "rejected 1" in result.output
-    assert sorted(_stored()) == [("mental_model", "file:notes.md", "teacher"),
-                                 ("strategy", "file:notes.md", "teacher")]
+    assert sorted(_stored()) == [
+        ("mental_model", "file:notes.md", "teacher"),
+        ("strategy", "file:notes.md", "teacher"),
+    ]
     again = CliRunner().invoke(app, ["teach", str(notes), "--yes"])
     assert again.exit_code == 0, again.output
     assert "near-duplicate of" in again.output

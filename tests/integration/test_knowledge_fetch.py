@@ -21,9 +21,11 @@ from knowledge.fetch import (
 
 pytestmark = pytest.mark.integration
 
-PAGE = (b"<html><head><title>Textbook tips</title></head><body><article><h1>Textbook tips"
-        b"</h1><p>Buy textbooks in October when used prices hit their yearly low.</p>"
-        b"</article></body></html>")
+PAGE = (
+    b"<html><head><title>Textbook tips</title></head><body><article><h1>Textbook tips"
+    b"</h1><p>Buy textbooks in October when used prices hit their yearly low.</p>"
+    b"</article></body></html>"
+)
 BIG = 3 * 1024 * 1024
 
 
@@ -104,19 +106,37 @@ def _first_hop_only() -> object:
     return policy
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1/", "http://localhost:8080/x", "http://10.1.2.3/", "http://172.16.0.5/",
-    "http://192.168.1.1/admin", "http://169.254.169.254/latest/meta-data/", "http://[::1]/",
-    "http://[::ffff:127.0.0.1]/", "http://0.0.0.0/", "http://[fe80::1]/", "http://100.64.0.1/",
-    "http://224.0.0.1/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/",
+        "http://localhost:8080/x",
+        "http://10.1.2.3/",
+        "http://172.16.0.5/",
+        "http://192.168.1.1/admin",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://0.0.0.0/",
+        "http://[fe80::1]/",
+        "http://100.64.0.1/",
+        "http://224.0.0.1/",
+    ],
+)
 def test_internal_addresses_refused(url: str) -> None:
     with pytest.raises(BlockedAddress, match="internal address"):
         safe_fetch(url)
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/x",
-                                 "gopher://example.com/", "http://user:pw@example.com/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "ftp://example.com/x",
+        "gopher://example.com/",
+        "http://user:pw@example.com/",
+    ],
+)
 def test_other_schemes_and_credentials_refused(url: str) -> None:
     with pytest.raises(BlockedAddress):
         safe_fetch(url)
@@ -132,8 +152,11 @@ def test_public_addresses_allowed() -> None:
 def test_fetch_pins_the_checked_address(server: str) -> None:
     # "public.example" does not exist in real DNS: the page can only arrive if the connection
     # went to the address that was checked, with the original Host header.
-    page = safe_fetch(f"http://public.example:{server}/page", resolver=_public_resolver,
-                      is_allowed=lambda ip: str(ip) == "127.0.0.1")
+    page = safe_fetch(
+        f"http://public.example:{server}/page",
+        resolver=_public_resolver,
+        is_allowed=lambda ip: str(ip) == "127.0.0.1",
+    )
     assert page.status == 200 and page.content_type == "text/html"
     assert "yearly low" in page.text()
     assert _Handler.hits == [("/page", f"public.example:{server}")]
@@ -141,15 +164,21 @@ def test_fetch_pins_the_checked_address(server: str) -> None:
 
 def test_redirect_to_metadata_refused(server: str) -> None:
     with pytest.raises(BlockedAddress, match=r"169\.254\.169\.254"):
-        safe_fetch(f"http://public.example:{server}/to-metadata", resolver=_public_resolver,
-                   is_allowed=_first_hop_only())  # type: ignore[arg-type]
+        safe_fetch(
+            f"http://public.example:{server}/to-metadata",
+            resolver=_public_resolver,
+            is_allowed=_first_hop_only(),
+        )  # type: ignore[arg-type]
     assert [p for p, _ in _Handler.hits] == ["/to-metadata"]
 
 
 def test_redirect_to_loopback_refused_before_connecting(server: str) -> None:
     with pytest.raises(BlockedAddress, match=r"127\.0\.0\.1"):
-        safe_fetch(f"http://public.example:{server}/to-self", resolver=_public_resolver,
-                   is_allowed=_first_hop_only())  # type: ignore[arg-type]
+        safe_fetch(
+            f"http://public.example:{server}/to-self",
+            resolver=_public_resolver,
+            is_allowed=_first_hop_only(),
+        )  # type: ignore[arg-type]
     assert [p for p, _ in _Handler.hits] == ["/to-self"]  # /page was never requested
 
 
@@ -160,16 +189,20 @@ def test_relative_redirect_followed_and_rechecked(server: str) -> None:
         checked.append(str(ip))
         return str(ip) == "127.0.0.1"
 
-    page = safe_fetch(f"http://public.example:{server}/relative", resolver=_public_resolver,
-                      is_allowed=policy)
+    page = safe_fetch(
+        f"http://public.example:{server}/relative", resolver=_public_resolver, is_allowed=policy
+    )
     assert page.redirects == 1 and page.final_url.endswith("/page")
     assert checked == ["127.0.0.1", "127.0.0.1"]  # one check per hop
 
 
 def test_redirect_limit(server: str) -> None:
     with pytest.raises(FetchError, match="too many redirects"):
-        safe_fetch(f"http://public.example:{server}/loop", resolver=_public_resolver,
-                   is_allowed=lambda ip: True)
+        safe_fetch(
+            f"http://public.example:{server}/loop",
+            resolver=_public_resolver,
+            is_allowed=lambda ip: True,
+        )
     assert len(_Handler.hits) == 6
 
 
@@ -179,8 +212,7 @@ def test_size_cap_declared_and_streamed(server: str) -> None:
         safe_fetch(f"http://public.example:{server}/big", **kw)  # type: ignore[arg-type]
     with pytest.raises(TooLarge, match="limit"):
         safe_fetch(f"http://public.example:{server}/big-unannounced", **kw)  # type: ignore[arg-type]
-    page = safe_fetch(f"http://public.example:{server}/big", max_bytes=4 * 1024 * 1024,
-                      **kw)  # type: ignore[arg-type]
+    page = safe_fetch(f"http://public.example:{server}/big", max_bytes=4 * 1024 * 1024, **kw)  # type: ignore[arg-type]
     assert len(page.body) == BIG
 
 

@@ -16,10 +16,17 @@ from tools.settings import Settings
 
 pytestmark = pytest.mark.integration
 
-ARGS = {"strategies": [{"text": "If a textbook is under $20 in October, buy it and hold it "
-                                "until August.", "category": "textbooks",
-                        "conditions": ["under $20 in October"], "numbers": ["$20"]}],
-        "mental_models": []}
+ARGS = {
+    "strategies": [
+        {
+            "text": "If a textbook is under $20 in October, buy it and hold it until August.",
+            "category": "textbooks",
+            "conditions": ["under $20 in October"],
+            "numbers": ["$20"],
+        }
+    ],
+    "mental_models": [],
+}
 
 
 class _OpenAI(BaseHTTPRequestHandler):
@@ -30,15 +37,34 @@ class _OpenAI(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).requests.append({"path": self.path, "auth": self.headers.get("Authorization"),
-                                    "body": body})
+        type(self).requests.append(
+            {"path": self.path, "auth": self.headers.get("Authorization"), "body": body}
+        )
         reply = {
-            "id": "chatcmpl-1", "object": "chat.completion", "created": 0,
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 0,
             "model": body["model"],
-            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
-                "role": "assistant", "content": None,
-                "tool_calls": [{"id": "call_1", "type": "function", "function": {
-                    "name": "ExtractedKnowledge", "arguments": json.dumps(ARGS)}}]}}],
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "tool_calls",
+                    "message": {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [
+                            {
+                                "id": "call_1",
+                                "type": "function",
+                                "function": {
+                                    "name": "ExtractedKnowledge",
+                                    "arguments": json.dumps(ARGS),
+                                },
+                            }
+                        ],
+                    },
+                }
+            ],
             "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
         }
         data = json.dumps(reply).encode()
@@ -62,12 +88,16 @@ def openai_url() -> Iterator[str]:
 
 
 def test_chatopenai_function_calling_extraction(settings: Settings, openai_url: str) -> None:
-    s = settings.model_copy(update={"llm_api_key": "sk-local", "llm_base_url": openai_url,
-                                    "llm_model": "local-model"})
+    s = settings.model_copy(
+        update={"llm_api_key": "sk-local", "llm_base_url": openai_url, "llm_model": "local-model"}
+    )
     model = make_chat_model("extraction", s)
     assert model is not None
-    result = extract("Buy textbooks under $20 in October and hold them until August.",
-                     "https://blog.example/t", model)
+    result = extract(
+        "Buy textbooks under $20 in October and hold them until August.",
+        "https://blog.example/t",
+        model,
+    )
     assert result.method == "llm", result.note
     assert [c.text for c in result.candidates] == [ARGS["strategies"][0]["text"]]
     req = _OpenAI.requests[0]

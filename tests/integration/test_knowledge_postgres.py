@@ -27,20 +27,34 @@ def test_postgres_migrations_and_full_text_ranking(pg_settings: Settings) -> Non
     migrate(pg_settings)
     assert current_revision(pg_settings) == head_revision()
     with get_engine(pg_settings).connect() as conn:
-        indexes = set(conn.execute(text(
-            "SELECT indexname FROM pg_indexes WHERE indexname LIKE '%_fts'")).scalars())
+        indexes = set(
+            conn.execute(
+                text("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%_fts'")
+            ).scalars()
+        )
     assert indexes == {"ix_strategy_fts", "ix_mental_model_fts"}
     with session_scope(pg_settings) as s:
         admin = User(name="boss", password_hash="x", role=Role.admin)
         s.add(admin)
         s.flush()
-        fees = save_strategy(s, "Count the $1.80 closing fee and the 15% referral fee on every "
-                             "book.", "fees", None, admin).entry.id
-        save_strategy(s, "Pass when Amazon holds the buy box most of the time.", "general",
-                      None, admin)
-        mm = save_mental_model(s, "Academic calendar", "Textbook demand peaks in August and "
-                               "January because semesters start.", "textbooks", None,
-                               admin).entry.id
+        fees = save_strategy(
+            s,
+            "Count the $1.80 closing fee and the 15% referral fee on every book.",
+            "fees",
+            None,
+            admin,
+        ).entry.id
+        save_strategy(
+            s, "Pass when Amazon holds the buy box most of the time.", "general", None, admin
+        )
+        mm = save_mental_model(
+            s,
+            "Academic calendar",
+            "Textbook demand peaks in August and January because semesters start.",
+            "textbooks",
+            None,
+            admin,
+        ).entry.id
     with session_scope(pg_settings) as s:
         hits = retrieve(s, "which fees does Amazon charge on a book?")
         assert (hits[0].kind, hits[0].id) == ("strategy", fees) and hits[0].score > 0
@@ -49,8 +63,7 @@ def test_postgres_migrations_and_full_text_ranking(pg_settings: Settings) -> Non
         assert retrieve(s, "zebra xylophone") == []
         report = seed_starter_knowledge(s)
         assert report.added > 25
-        deal = {"title": "Calculus, 9th Edition", "seasonality": "textbook",
-                "sales_rank": 900_000}
+        deal = {"title": "Calculus, 9th Edition", "seasonality": "textbook", "sales_rank": 900_000}
         assert any("off-season" in h.text for h in retrieve_for_deal(s, deal))
 
 

@@ -33,8 +33,11 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        body, ctype = (ARTICLE_HTML, "text/html") if self.path == "/article" else (
-            b"Keep $500 in reserve for the August textbook season.", "text/markdown")
+        body, ctype = (
+            (ARTICLE_HTML, "text/html")
+            if self.path == "/article"
+            else (b"Keep $500 in reserve for the August textbook season.", "text/markdown")
+        )
         self.send_response(200)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -52,8 +55,12 @@ def fetch() -> Iterator[Any]:
         return ["127.0.0.1"]
 
     try:
-        yield port, functools.partial(safe_fetch, resolver=resolver,
-                                      is_allowed=lambda ip: str(ip) == "127.0.0.1")
+        yield (
+            port,
+            functools.partial(
+                safe_fetch, resolver=resolver, is_allowed=lambda ip: str(ip) == "127.0.0.1"
+            ),
+        )
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -79,8 +86,12 @@ def test_internal_url_is_a_clear_source_error() -> None:
 
 def test_youtube_ids() -> None:
     vid = "dQw4w9WgXcQ"
-    for url in (f"https://www.youtube.com/watch?v={vid}&t=42", f"https://youtu.be/{vid}",
-                f"https://m.youtube.com/shorts/{vid}", f"https://www.youtube.com/embed/{vid}"):
+    for url in (
+        f"https://www.youtube.com/watch?v={vid}&t=42",
+        f"https://youtu.be/{vid}",
+        f"https://m.youtube.com/shorts/{vid}",
+        f"https://www.youtube.com/embed/{vid}",
+    ):
         assert youtube_video_id(url) == vid
     assert youtube_video_id("https://www.youtube.com/feed/trending") is None
     assert youtube_video_id("https://example.com/watch?v=dQw4w9WgXcQ") is None
@@ -98,8 +109,9 @@ def test_youtube_without_network_says_so() -> None:
     http.mount("https://", _NoNetwork())
     http.mount("http://", _NoNetwork())
     with pytest.raises(SourceError, match=r"could not reach YouTube.*paste the transcript"):
-        load_source("https://youtu.be/dQw4w9WgXcQ",
-                    youtube_api=YouTubeTranscriptApi(http_client=http))
+        load_source(
+            "https://youtu.be/dQw4w9WgXcQ", youtube_api=YouTubeTranscriptApi(http_client=http)
+        )
 
 
 def test_youtube_transcript_text() -> None:
@@ -110,8 +122,13 @@ def test_youtube_transcript_text() -> None:
     class Api:
         def fetch(self, video_id: str, languages: Any = ("en",)) -> list[Snip]:
             assert video_id == "dQw4w9WgXcQ"
-            return [Snip("[Music]"), Snip("so when a textbook"), Snip("drops under 20 dollars"),
-                    Snip("in october"), Snip("you buy it and hold")]
+            return [
+                Snip("[Music]"),
+                Snip("so when a textbook"),
+                Snip("drops under 20 dollars"),
+                Snip("in october"),
+                Snip("you buy it and hold"),
+            ]
 
     src = load_source("https://www.youtube.com/watch?v=dQw4w9WgXcQ", youtube_api=Api())
     assert src.kind == "youtube" and "[Music]" not in src.text
@@ -120,13 +137,14 @@ def test_youtube_transcript_text() -> None:
 
 def _tiny_pdf(text: str) -> bytes:
     stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-            b"/Resources << /Font << /F1 5 0 R >> >> >>",
-            b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream
-            + b"\nendstream",
-            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for i, obj in enumerate(objs, 1):

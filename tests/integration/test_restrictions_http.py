@@ -75,8 +75,13 @@ def sandbox(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox
     app = make_restrictions_sandbox_app(SandboxConfig())
     clear_token_cache()
     with serve_asgi(app) as url:
-        _configure(monkeypatch, SPAPI_ENDPOINT=url, SPAPI_RETRY_BASE_S="0.01",
-                   SPAPI_RETRY_MAX_S="0.05", SPAPI_MAX_ATTEMPTS="3")
+        _configure(
+            monkeypatch,
+            SPAPI_ENDPOINT=url,
+            SPAPI_RETRY_BASE_S="0.01",
+            SPAPI_RETRY_MAX_S="0.05",
+            SPAPI_MAX_ATTEMPTS="3",
+        )
         yield Sandbox(app.state.sandbox, url)
     clear_token_cache()
 
@@ -91,8 +96,7 @@ def user_id(settings: Settings) -> int:
 
 def _rows(user_id: int) -> list[UserRestriction]:
     with session_scope() as session:
-        return list(session.exec(select(UserRestriction).where(
-            UserRestriction.user_id == user_id)))
+        return list(session.exec(select(UserRestriction).where(UserRestriction.user_id == user_id)))
 
 
 def test_each_reason_code_is_stored_right(sandbox: Sandbox, user_id: int) -> None:
@@ -103,17 +107,25 @@ def test_each_reason_code_is_stored_right(sandbox: Sandbox, user_id: int) -> Non
 
     r = check_restriction_sync(None, user_id, gated, "Used - Very Good")
     assert (r.status, r.reason_code, r.state) == (1, "APPROVAL_REQUIRED", "restricted")
-    assert r.approval_url == ("https://sellercentral.amazon.com/hz/approvalrequest/restrictions/"
-                              f"approve?asin={gated}&itemcondition=used_very_good")
+    assert r.approval_url == (
+        "https://sellercentral.amazon.com/hz/approvalrequest/restrictions/"
+        f"approve?asin={gated}&itemcondition=used_very_good"
+    )
     assert "approval" in (r.message or "")
 
     r = check_restriction_sync(None, user_id, ineligible)
     assert (r.status, r.reason_code) == (1, "NOT_ELIGIBLE")
-    assert r.approval_url == f"https://sellercentral.amazon.com/hz/approvalrequest?asin={ineligible}"
+    assert (
+        r.approval_url == f"https://sellercentral.amazon.com/hz/approvalrequest?asin={ineligible}"
+    )
 
     r = check_restriction_sync(None, user_id, missing)
     assert (r.status, r.reason_code, r.approval_url, r.state) == (
-        1, "ASIN_NOT_FOUND", None, "asin_not_found")
+        1,
+        "ASIN_NOT_FOUND",
+        None,
+        "asin_not_found",
+    )
     assert r.can_list is False
 
     r = check_restriction_sync(None, user_id, free.lower(), "good")
@@ -169,12 +181,20 @@ def test_500_becomes_error_with_its_message(sandbox: Sandbox, user_id: int) -> N
     assert row.status == 0 and row.message is None
 
 
-def test_failed_lwa_refresh_gives_reconnect_state(sandbox: Sandbox, user_id: int,
-                                                  settings: Settings) -> None:
+def test_failed_lwa_refresh_gives_reconnect_state(
+    sandbox: Sandbox, user_id: int, settings: Settings
+) -> None:
     (asin, other) = asins_with(None, 2)
     with session_scope() as session:
-        connect_account(session, get_settings(), user_id, "A1SELLER0001", BAD_REFRESH_TOKEN,
-                        SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET)
+        connect_account(
+            session,
+            get_settings(),
+            user_id,
+            "A1SELLER0001",
+            BAD_REFRESH_TOKEN,
+            SANDBOX_CLIENT_ID,
+            SANDBOX_CLIENT_SECRET,
+        )
     result = check_restriction_sync(None, user_id, asin)
     assert result.state == "reconnect_required" and result.status == -1
     assert "reconnect your Amazon seller account" in (result.message or "")
@@ -197,15 +217,26 @@ def test_failed_lwa_refresh_gives_reconnect_state(sandbox: Sandbox, user_id: int
     assert len(sandbox.state.requests) == calls_before
 
     with session_scope() as session:
-        connect_account(session, get_settings(), user_id, "A1SELLER0001", "Atzr|good-token",
-                        SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET)
+        connect_account(
+            session,
+            get_settings(),
+            user_id,
+            "A1SELLER0001",
+            "Atzr|good-token",
+            SANDBOX_CLIENT_ID,
+            SANDBOX_CLIENT_SECRET,
+        )
     assert check_restriction_sync(None, user_id, asin).state == "allowed"
 
 
-def test_live_mode_without_account_asks_to_connect(sandbox: Sandbox, user_id: int,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    _configure(monkeypatch, SPAPI_CLIENT_ID="amzn1.application-oa2-client.x",
-               SPAPI_CLIENT_SECRET="live-secret")
+def test_live_mode_without_account_asks_to_connect(
+    sandbox: Sandbox, user_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _configure(
+        monkeypatch,
+        SPAPI_CLIENT_ID="amzn1.application-oa2-client.x",
+        SPAPI_CLIENT_SECRET="live-secret",
+    )
     (asin,) = asins_with(None)
     result = check_restriction_sync(None, user_id, asin)
     assert result.state == "not_connected"
@@ -221,6 +252,7 @@ def test_token_refreshed_once_under_concurrency(sandbox: Sandbox, user_id: int) 
     def run(chunk: list[str]) -> None:
         async def go() -> None:
             await asyncio.gather(*(check_restriction(None, user_id, a) for a in chunk))
+
         try:
             asyncio.run(go())
         except BaseException as err:
@@ -243,16 +275,19 @@ def test_token_refreshed_once_under_concurrency(sandbox: Sandbox, user_id: int) 
     assert sandbox.state.token_requests == 2
 
 
-def test_concurrency_does_not_exceed_the_rate(sandbox: Sandbox, user_id: int,
-                                              settings: Settings) -> None:
+def test_concurrency_does_not_exceed_the_rate(
+    sandbox: Sandbox, user_id: int, settings: Settings
+) -> None:
     """Two threads here and one other process, all sharing Redis: 5/s with a burst of 10."""
     rate, burst = get_settings().spapi_rate_per_s, get_settings().spapi_burst
     asins = asins_with(None, 30)
     child_asins = asins[20:]
-    code = ("import asyncio; from tools.restrictions import check_restriction as c\n"
-            "async def main():\n"
-            f"    await asyncio.gather(*(c(None, {user_id}, a) for a in {child_asins!r}))\n"
-            "asyncio.run(main())\n")
+    code = (
+        "import asyncio; from tools.restrictions import check_restriction as c\n"
+        "async def main():\n"
+        f"    await asyncio.gather(*(c(None, {user_id}, a) for a in {child_asins!r}))\n"
+        "asyncio.run(main())\n"
+    )
     child = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=dict(os.environ))
 
     failures: list[BaseException] = []
@@ -260,6 +295,7 @@ def test_concurrency_does_not_exceed_the_rate(sandbox: Sandbox, user_id: int,
     def run(chunk: list[str]) -> None:
         async def go() -> None:  # all in flight at once: only the limiter spaces them
             await asyncio.gather(*(check_restriction(None, user_id, a) for a in chunk))
+
         try:
             asyncio.run(go())
         except BaseException as err:
@@ -289,8 +325,14 @@ def test_bulk_checks_newest_deals_first_with_progress(sandbox: Sandbox, user_id:
     now = utcnow()
     with session_scope() as session:
         for i, asin in enumerate(asins):
-            session.add(Deal(asin=asin, status=DealStatus.active, condition="used_good",
-                             created_at=now - timedelta(minutes=i)))
+            session.add(
+                Deal(
+                    asin=asin,
+                    status=DealStatus.active,
+                    condition="used_good",
+                    created_at=now - timedelta(minutes=i),
+                )
+            )
         session.add(Deal(asin="B0PENDING1", status=DealStatus.pending))
     progress = check_all_for_user_sync(None, user_id)
     assert progress["state"] == "done"
@@ -319,8 +361,9 @@ def test_worker_task_runs_the_bulk_check(sandbox: Sandbox, user_id: int) -> None
     assert row.reason_code == "ASIN_NOT_FOUND"
 
 
-def test_beat_keeps_every_sellers_gating_current(sandbox: Sandbox, user_id: int,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_beat_keeps_every_sellers_gating_current(
+    sandbox: Sandbox, user_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Without the beat task, "deals I can sell" would stay empty until someone ran the CLI."""
     from workers.celery_app import app
     from workers.restrictions import check_restrictions_for_all_users
@@ -332,8 +375,9 @@ def test_beat_keeps_every_sellers_gating_current(sandbox: Sandbox, user_id: int,
         second = add_user(session, "seller2", "password123").id
         assert second is not None
         for i, asin in enumerate(("B0BEATNEW1", "B0BEATNEW2", "B0BEATOLD3")):
-            session.add(Deal(asin=asin, status=DealStatus.active,
-                             created_at=now - timedelta(hours=i)))
+            session.add(
+                Deal(asin=asin, status=DealStatus.active, created_at=now - timedelta(hours=i))
+            )
     app.conf.task_always_eager = True  # the per-user runs it enqueues run inline
     try:
         ran_for = check_restrictions_for_all_users.apply().get()
@@ -344,20 +388,35 @@ def test_beat_keeps_every_sellers_gating_current(sandbox: Sandbox, user_id: int,
         assert {r.asin for r in _rows(uid)} == {"B0BEATNEW1", "B0BEATNEW2"}  # newest first, cap
 
 
-def test_secrets_never_reach_the_logs(sandbox: Sandbox, user_id: int,
-                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_secrets_never_reach_the_logs(
+    sandbox: Sandbox, user_id: int, caplog: pytest.LogCaptureFixture
+) -> None:
     import logging
 
     secret = "amzn1.oa2-cs.v1.log-canary-client-secret"
     caplog.set_level(logging.DEBUG)
     (asin, other) = asins_with("APPROVAL_REQUIRED", 2)
     with session_scope() as session:
-        connect_account(session, get_settings(), user_id, "A1SELLER0001", "Atzr|log-canary-good",
-                        SANDBOX_CLIENT_ID, secret)
+        connect_account(
+            session,
+            get_settings(),
+            user_id,
+            "A1SELLER0001",
+            "Atzr|log-canary-good",
+            SANDBOX_CLIENT_ID,
+            secret,
+        )
     assert check_restriction_sync(None, user_id, asin).state == "restricted"
     with session_scope() as session:
-        connect_account(session, get_settings(), user_id, "A1SELLER0001", BAD_REFRESH_TOKEN,
-                        SANDBOX_CLIENT_ID, secret)
+        connect_account(
+            session,
+            get_settings(),
+            user_id,
+            "A1SELLER0001",
+            BAD_REFRESH_TOKEN,
+            SANDBOX_CLIENT_ID,
+            secret,
+        )
     clear_token_cache()
     assert check_restriction_sync(None, user_id, other).state == "reconnect_required"
     assert "LWA refresh rejected" in caplog.text  # the logs did record what happened
@@ -367,7 +426,8 @@ def test_secrets_never_reach_the_logs(sandbox: Sandbox, user_id: int,
 
 
 def test_sandbox_mounted_under_a_prefix_serves_both_endpoints(
-        redis_url: str, user_id: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    redis_url: str, user_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """How `arbitrage sandbox serve` can host it beside other sandboxes: one URL setting."""
     from starlette.applications import Starlette
     from starlette.routing import Mount

@@ -24,8 +24,11 @@ from tools.db import alembic_config, get_engine, head_revision, migrate
 from tools.security import encrypt, hash_password
 from tools.settings import Settings, get_settings, reset_settings_cache
 
-pytestmark = [pytest.mark.integration, pytest.mark.no_template_db,
-              pytest.mark.filterwarnings("ignore:Skipped unsupported reflection")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.no_template_db,
+    pytest.mark.filterwarnings("ignore:Skipped unsupported reflection"),
+]
 
 _SCRIPTS = ScriptDirectory.from_config(alembic_config("sqlite://"))
 EARLIER = [r.revision for r in reversed(list(_SCRIPTS.walk_revisions()))][:-1]
@@ -45,145 +48,309 @@ def seeds(key: str) -> dict[str, list[dict[str, Any]]]:
     """Representative rows for every data table, with every column a user's data lives in."""
     return {
         "user": [
-            {"id": 1, "name": "boss", "password_hash": hash_password(PASSWORD), "role": "admin",
-             "seller_id": None, "settings": None, "created_at": T0, "token_version": 0,
-             "disabled": False},
-            {"id": 2, "name": "sam", "password_hash": hash_password(PASSWORD), "role": "user",
-             "seller_id": "A2EXAMPLE123", "settings": {"tax_pct": 8.25, "prep_fee": 0.5,
-                                                       "hide_gated": True},
-             "created_at": T0, "token_version": 3, "disabled": False},
+            {
+                "id": 1,
+                "name": "boss",
+                "password_hash": hash_password(PASSWORD),
+                "role": "admin",
+                "seller_id": None,
+                "settings": None,
+                "created_at": T0,
+                "token_version": 0,
+                "disabled": False,
+            },
+            {
+                "id": 2,
+                "name": "sam",
+                "password_hash": hash_password(PASSWORD),
+                "role": "user",
+                "seller_id": "A2EXAMPLE123",
+                "settings": {"tax_pct": 8.25, "prep_fee": 0.5, "hide_gated": True},
+                "created_at": T0,
+                "token_version": 3,
+                "disabled": False,
+            },
         ],
         "user_credential": [
-            {"user_id": 2, "seller_id": "A2EXAMPLE123",
-             "refresh_token_enc": encrypt(REFRESH_TOKEN, key),
-             "client_id_enc": encrypt("amzn1.application-oa2-client.x", key),
-             "client_secret_enc": encrypt("client-secret-value", key), "state": "connected",
-             "last_error": None, "updated_at": T0},
+            {
+                "user_id": 2,
+                "seller_id": "A2EXAMPLE123",
+                "refresh_token_enc": encrypt(REFRESH_TOKEN, key),
+                "client_id_enc": encrypt("amzn1.application-oa2-client.x", key),
+                "client_secret_enc": encrypt("client-secret-value", key),
+                "state": "connected",
+                "last_error": None,
+                "updated_at": T0,
+            },
         ],
         "user_restriction": [
-            {"id": 1, "user_id": 2, "asin": "0131103628", "condition": "used_very_good",
-             "status": 2, "reason_code": "APPROVAL_REQUIRED", "message": "You need approval",
-             "approval_url": "https://sellercentral.amazon.com/hz/approvalrequest",
-             "checked_at": T0},
+            {
+                "id": 1,
+                "user_id": 2,
+                "asin": "0131103628",
+                "condition": "used_very_good",
+                "status": 2,
+                "reason_code": "APPROVAL_REQUIRED",
+                "message": "You need approval",
+                "approval_url": "https://sellercentral.amazon.com/hz/approvalrequest",
+                "checked_at": T0,
+            },
         ],
         "deal": [
-            {"asin": "0131103628", "title": "Café Calculus – Early Transcendentals, 3rd Edition",
-             "author": "Ana Núñez", "binding": "Hardcover", "category": "Textbooks",
-             "root_category_id": 283155, "category_path": "Books > Textbooks > Mathematics",
-             "publication_year": 2019, "image_url": "https://images.example/calc.jpg",
-             "condition": "used_very_good", "price_now": 12.34, "price_now_source": "used",
-             "shipping_included": False, "sales_rank": 45678, "rank_drops_30": 9,
-             "rank_drops_90": 25, "rank_drops_180": 40, "rank_drops_365": 77,
-             "offers_used": 14, "offers_new": 3, "offers_fba": 4, "offers_fbm": 10,
-             "amazon_offer": False, "buy_box_amazon_share": 0.125, "amazon_new_low": 89.5,
-             "avg_1yr": 41.25, "percent_down": 37.5, "inferred_sales_count": 31,
-             "offer_drops_count": 12, "deal_trust": 0.82, "seller_id": "A1SELLER",
-             "seller_quality": 0.97, "trend": "rising", "peak_months": "1,8",
-             "trough_months": "5", "peak_mask": 258, "seasonality": "textbook",
-             "list_at": 64.99, "expected_trough_price": 30.1, "referral_pct": 0.15,
-             "referral_min": 0.0, "fba_fee": 5.4, "fba_fee_source": "dims",
-             "closing_fee": 1.8, "amz_fees": 16.95, "all_in_cost_default": 14.84,
-             "profit_default": 33.2, "margin_default": 0.511, "roi_default": 2.237,
-             "min_listing_price_default": 35.0, "missing": {"weight": "not in Keepa data"},
-             "status": "active", "priority": 2, "next_refresh_at": T0, "last_seen_utc": T0,
-             "keepa_last_update": T0, "fetched_at": T0, "offers_fetched_at": T0,
-             "created_at": T0, "updated_at": T0},
+            {
+                "asin": "0131103628",
+                "title": "Café Calculus – Early Transcendentals, 3rd Edition",
+                "author": "Ana Núñez",
+                "binding": "Hardcover",
+                "category": "Textbooks",
+                "root_category_id": 283155,
+                "category_path": "Books > Textbooks > Mathematics",
+                "publication_year": 2019,
+                "image_url": "https://images.example/calc.jpg",
+                "condition": "used_very_good",
+                "price_now": 12.34,
+                "price_now_source": "used",
+                "shipping_included": False,
+                "sales_rank": 45678,
+                "rank_drops_30": 9,
+                "rank_drops_90": 25,
+                "rank_drops_180": 40,
+                "rank_drops_365": 77,
+                "offers_used": 14,
+                "offers_new": 3,
+                "offers_fba": 4,
+                "offers_fbm": 10,
+                "amazon_offer": False,
+                "buy_box_amazon_share": 0.125,
+                "amazon_new_low": 89.5,
+                "avg_1yr": 41.25,
+                "percent_down": 37.5,
+                "inferred_sales_count": 31,
+                "offer_drops_count": 12,
+                "deal_trust": 0.82,
+                "seller_id": "A1SELLER",
+                "seller_quality": 0.97,
+                "trend": "rising",
+                "peak_months": "1,8",
+                "trough_months": "5",
+                "peak_mask": 258,
+                "seasonality": "textbook",
+                "list_at": 64.99,
+                "expected_trough_price": 30.1,
+                "referral_pct": 0.15,
+                "referral_min": 0.0,
+                "fba_fee": 5.4,
+                "fba_fee_source": "dims",
+                "closing_fee": 1.8,
+                "amz_fees": 16.95,
+                "all_in_cost_default": 14.84,
+                "profit_default": 33.2,
+                "margin_default": 0.511,
+                "roi_default": 2.237,
+                "min_listing_price_default": 35.0,
+                "missing": {"weight": "not in Keepa data"},
+                "status": "active",
+                "priority": 2,
+                "next_refresh_at": T0,
+                "last_seen_utc": T0,
+                "keepa_last_update": T0,
+                "fetched_at": T0,
+                "offers_fetched_at": T0,
+                "created_at": T0,
+                "updated_at": T0,
+            },
         ],
         "deal_history": [
-            {"asin": "0131103628", "used_price": {"t": [1, 2], "v": [40.0, 12.34]},
-             "sales_rank": {"t": [1, 2], "v": [90000, 45678]}, "amazon_price": None,
-             "new_price": {"t": [1], "v": [89.5]}, "inferred_sales": [{"t": 2, "price": 39.0}],
-             "updated_at": T0},
+            {
+                "asin": "0131103628",
+                "used_price": {"t": [1, 2], "v": [40.0, 12.34]},
+                "sales_rank": {"t": [1, 2], "v": [90000, 45678]},
+                "amazon_price": None,
+                "new_price": {"t": [1], "v": [89.5]},
+                "inferred_sales": [{"t": 2, "price": 39.0}],
+                "updated_at": T0,
+            },
         ],
         "system_state": [
-            {"key": "backfill", "value": {"next_page": 7, "pages_done": 7, "rows": 700},
-             "updated_at": T0},
+            {
+                "key": "backfill",
+                "value": {"next_page": 7, "pages_done": 7, "rows": 700},
+                "updated_at": T0,
+            },
         ],
         "keepa_seller": [
-            {"seller_id": "A1SELLER", "name": "Bookworm Ltd", "rating_pct": 97,
-             "rating_count": 15321, "fetched_at": T0},
+            {
+                "seller_id": "A1SELLER",
+                "name": "Bookworm Ltd",
+                "rating_pct": 97,
+                "rating_count": 15321,
+                "fetched_at": T0,
+            },
         ],
         "strategy": [
-            {"id": 1, "text": "Skip textbooks whose rank climbs above two million in summer.",
-             "category": "sourcing", "source": "https://example.com/podcast-42",
-             "author": "boss", "approved_by": "boss", "approved_at": T0, "created_at": T0},
+            {
+                "id": 1,
+                "text": "Skip textbooks whose rank climbs above two million in summer.",
+                "category": "sourcing",
+                "source": "https://example.com/podcast-42",
+                "author": "boss",
+                "approved_by": "boss",
+                "approved_at": T0,
+                "created_at": T0,
+            },
         ],
         "mental_model": [
-            {"id": 1, "title": "Margin of safety", "text": "Buy only when the worst plausible "
-             "sale price still leaves a profit.", "category": "risk", "source": "pasted",
-             "author": "boss", "approved_by": "boss", "approved_at": T0, "created_at": T0},
+            {
+                "id": 1,
+                "title": "Margin of safety",
+                "text": "Buy only when the worst plausible sale price still leaves a profit.",
+                "category": "risk",
+                "source": "pasted",
+                "author": "boss",
+                "approved_by": "boss",
+                "approved_at": T0,
+                "created_at": T0,
+            },
         ],
         "users": [
-            {"id": "5d1f0a7e-6a1c-4c8e-8f0e-000000000002", "identifier": "sam",
-             "metadata": {"role": "user", "provider": "credentials"},
-             "createdAt": "2025-03-04T05:06:07Z"},
+            {
+                "id": "5d1f0a7e-6a1c-4c8e-8f0e-000000000002",
+                "identifier": "sam",
+                "metadata": {"role": "user", "provider": "credentials"},
+                "createdAt": "2025-03-04T05:06:07Z",
+            },
         ],
         "threads": [
-            {"id": THREAD_ID, "createdAt": "2025-03-04T05:06:08Z", "name": "Best deals",
-             "userId": "5d1f0a7e-6a1c-4c8e-8f0e-000000000002", "userIdentifier": "sam",
-             "tags": '["Ava"]', "metadata": {"chat_profile": "Ava", "persona": "ava"}},
+            {
+                "id": THREAD_ID,
+                "createdAt": "2025-03-04T05:06:08Z",
+                "name": "Best deals",
+                "userId": "5d1f0a7e-6a1c-4c8e-8f0e-000000000002",
+                "userIdentifier": "sam",
+                "tags": '["Ava"]',
+                "metadata": {"chat_profile": "Ava", "persona": "ava"},
+            },
         ],
         "steps": [
-            {"id": "7c8f5a2e-0d5b-4b61-9a53-3a1f1f0c1001", "name": "sam", "type": "user_message",
-             "threadId": THREAD_ID, "parentId": None, "streaming": False,
-             "waitForAnswer": False, "isError": False, "metadata": {"location": "chat"},
-             "tags": None, "input": "", "output": "Is 0131103628 a buy?",
-             "createdAt": "2025-03-04T05:06:09Z", "command": None, "modes": None,
-             "start": "2025-03-04T05:06:09Z", "end": "2025-03-04T05:06:09Z",
-             "generation": None, "showInput": "json", "language": None, "indent": 0,
-             "defaultOpen": False, "autoCollapse": False, "icon": None},
-            {"id": "7c8f5a2e-0d5b-4b61-9a53-3a1f1f0c1002", "name": "Ava",
-             "type": "assistant_message", "threadId": THREAD_ID,
-             "parentId": "7c8f5a2e-0d5b-4b61-9a53-3a1f1f0c1001", "streaming": False,
-             "waitForAnswer": False, "isError": False, "metadata": {"persona": "ava"},
-             "tags": None, "input": "", "output": "Buy: profit $33.20 at 224% ROI.",
-             "createdAt": "2025-03-04T05:06:10Z", "command": None,
-             "modes": {"persona": "ava"}, "start": None, "end": None,
-             "generation": {"model": "offline", "tokens": 42}, "showInput": None,
-             "language": None, "indent": 1, "defaultOpen": True, "autoCollapse": False,
-             "icon": "bot"},
+            {
+                "id": "7c8f5a2e-0d5b-4b61-9a53-3a1f1f0c1001",
+                "name": "sam",
+                "type": "user_message",
+                "threadId": THREAD_ID,
+                "parentId": None,
+                "streaming": False,
+                "waitForAnswer": False,
+                "isError": False,
+                "metadata": {"location": "chat"},
+                "tags": None,
+                "input": "",
+                "output": "Is 0131103628 a buy?",
+                "createdAt": "2025-03-04T05:06:09Z",
+                "command": None,
+                "modes": None,
+                "start": "2025-03-04T05:06:09Z",
+                "end": "2025-03-04T05:06:09Z",
+                "generation": None,
+                "showInput": "json",
+                "language": None,
+                "indent": 0,
+                "defaultOpen": False,
+                "autoCollapse": False,
+                "icon": None,
+            },
+            {
+                "id": "7c8f5a2e-0d5b-4b61-9a53-3a1f1f0c1002",
+                "name": "Ava",
+                "type": "assistant_message",
+                "threadId": THREAD_ID,
+                "parentId": "7c8f5a2e-0d5b-4b61-9a53-3a1f1f0c1001",
+                "streaming": False,
+                "waitForAnswer": False,
+                "isError": False,
+                "metadata": {"persona": "ava"},
+                "tags": None,
+                "input": "",
+                "output": "Buy: profit $33.20 at 224% ROI.",
+                "createdAt": "2025-03-04T05:06:10Z",
+                "command": None,
+                "modes": {"persona": "ava"},
+                "start": None,
+                "end": None,
+                "generation": {"model": "offline", "tokens": 42},
+                "showInput": None,
+                "language": None,
+                "indent": 1,
+                "defaultOpen": True,
+                "autoCollapse": False,
+                "icon": "bot",
+            },
         ],
         "elements": [
-            {"id": "7c8f5a2e-0d5b-4b61-9a53-3a1f1f0c2001", "threadId": THREAD_ID,
-             "type": "custom", "url": None, "chainlitKey": None, "name": "DealTable",
-             "display": "inline", "objectKey": None, "size": None, "page": None,
-             "language": None, "forId": "7c8f5a2e-0d5b-4b61-9a53-3a1f1f0c1002", "mime": None,
-             "props": '{"rows": [{"asin": "0131103628"}]}', "autoPlay": None,
-             "playerConfig": None},
+            {
+                "id": "7c8f5a2e-0d5b-4b61-9a53-3a1f1f0c2001",
+                "threadId": THREAD_ID,
+                "type": "custom",
+                "url": None,
+                "chainlitKey": None,
+                "name": "DealTable",
+                "display": "inline",
+                "objectKey": None,
+                "size": None,
+                "page": None,
+                "language": None,
+                "forId": "7c8f5a2e-0d5b-4b61-9a53-3a1f1f0c1002",
+                "mime": None,
+                "props": '{"rows": [{"asin": "0131103628"}]}',
+                "autoPlay": None,
+                "playerConfig": None,
+            },
         ],
         "feedbacks": [
-            {"id": "7c8f5a2e-0d5b-4b61-9a53-3a1f1f0c3001",
-             "forId": "7c8f5a2e-0d5b-4b61-9a53-3a1f1f0c1002", "threadId": THREAD_ID,
-             "value": 1, "comment": "spot on"},
+            {
+                "id": "7c8f5a2e-0d5b-4b61-9a53-3a1f1f0c3001",
+                "forId": "7c8f5a2e-0d5b-4b61-9a53-3a1f1f0c1002",
+                "threadId": THREAD_ID,
+                "value": 1,
+                "comment": "spot on",
+            },
         ],
     }
 
 
 def _data_tables(engine: Engine) -> list[str]:
-    return [t for t in inspect(engine).get_table_names()
-            if t not in NOT_DATA and not t.startswith(DERIVED_PREFIXES)]
+    return [
+        t
+        for t in inspect(engine).get_table_names()
+        if t not in NOT_DATA and not t.startswith(DERIVED_PREFIXES)
+    ]
 
 
 def _primary_key(table: Any) -> list[str]:
     return [c.name for c in table.primary_key.columns]
 
 
-def _populate(engine: Engine, rows_by_table: dict[str, list[dict[str, Any]]]
-              ) -> dict[str, list[dict[str, Any]]]:
+def _populate(
+    engine: Engine, rows_by_table: dict[str, list[dict[str, Any]]]
+) -> dict[str, list[dict[str, Any]]]:
     """Insert the seed rows that fit the schema as it is now; returns what was inserted."""
     tables = _data_tables(engine)
     missing = sorted(set(tables) - set(rows_by_table))
-    assert not missing, (f"tables {missing} have no seed rows: add some to SEEDS so upgrades "
-                         "are checked not to lose them")
+    assert not missing, (
+        f"tables {missing} have no seed rows: add some to SEEDS so upgrades "
+        "are checked not to lose them"
+    )
     meta = MetaData()
     meta.reflect(engine, only=tables)
     inserted: dict[str, list[dict[str, Any]]] = {}
     with engine.begin() as conn:
         for table in meta.sorted_tables:  # parents before children
-            rows = [{k: v for k, v in row.items() if k in table.columns}
-                    for row in rows_by_table[table.name]]
-            required = {c.name for c in table.columns
-                        if not c.nullable and c.server_default is None}
+            rows = [
+                {k: v for k, v in row.items() if k in table.columns}
+                for row in rows_by_table[table.name]
+            ]
+            required = {
+                c.name for c in table.columns if not c.nullable and c.server_default is None
+            }
             lacking = required - set(rows[0])
             assert not lacking, f"SEEDS[{table.name!r}] needs a value for {sorted(lacking)}"
             conn.execute(table.insert(), rows)
@@ -193,16 +360,21 @@ def _populate(engine: Engine, rows_by_table: dict[str, list[dict[str, Any]]]
                 [*_, pk] = _primary_key(table)
                 if table.c[pk].type.python_type is not int:
                     continue  # setval(NULL, ...) below when an integer key has no sequence
-                conn.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', '{pk}'), "
-                    f"(SELECT max(\"{pk}\") FROM \"{table.name}\"))"))
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', '{pk}'), "
+                        f'(SELECT max("{pk}") FROM "{table.name}"))'
+                    )
+                )
     return inserted
 
 
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, datetime) and isinstance(b, datetime):
+
         def utc(d: datetime) -> datetime:
             return d.replace(tzinfo=UTC) if d.utcoffset() is None else d.astimezone(UTC)
+
         return utc(a) == utc(b)
     return bool(a == b)
 
@@ -213,8 +385,10 @@ def _check_rows(engine: Engine, inserted: dict[str, list[dict[str, Any]]]) -> No
     with engine.connect() as conn:
         for name, rows in inserted.items():
             table = meta.tables[name]
-            found = {tuple(r[k] for k in _primary_key(table)): r
-                     for r in conn.execute(select(table)).mappings()}
+            found = {
+                tuple(r[k] for k in _primary_key(table)): r
+                for r in conn.execute(select(table)).mappings()
+            }
             assert len(found) == len(rows), f"{name}: {len(found)} rows, {len(rows)} inserted"
             for row in rows:
                 now = found.get(tuple(row[k] for k in _primary_key(table)))
@@ -257,8 +431,10 @@ def _check_app_reads(settings: Settings, seeded: set[str]) -> None:
     thread = asyncio.run(resume())
     assert thread is not None and thread["name"] == "Best deals"
     assert thread["metadata"] == {"chat_profile": "Ava", "persona": "ava"}
-    assert [s["output"] for s in thread["steps"]] == ["Is 0131103628 a buy?",
-                                                      "Buy: profit $33.20 at 224% ROI."]
+    assert [s["output"] for s in thread["steps"]] == [
+        "Is 0131103628 a buy?",
+        "Buy: profit $33.20 at 224% ROI.",
+    ]
     assert thread["steps"][1]["generation"] == {"model": "offline", "tokens": 42}
 
 
@@ -270,7 +446,8 @@ def _upgrade_and_check(settings: Settings, revision: str) -> None:
     migrate(settings)  # what the next start does
     with engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == (
-            head_revision())
+            head_revision()
+        )
     _check_rows(engine, inserted)
     _check_app_reads(settings, set(inserted))
 
@@ -283,8 +460,9 @@ def _one_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("revision", EARLIER)
-def test_sqlite_upgrade_from_each_revision_keeps_every_row(settings: Settings,
-                                                           revision: str) -> None:
+def test_sqlite_upgrade_from_each_revision_keeps_every_row(
+    settings: Settings, revision: str
+) -> None:
     settings = get_settings()  # with the SECRET_KEY above
     assert not (settings.data_dir / "arbitrage.db").exists()  # a fresh database
     _upgrade_and_check(settings, revision)
@@ -292,6 +470,7 @@ def test_sqlite_upgrade_from_each_revision_keeps_every_row(settings: Settings,
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("revision", EARLIER)
-def test_postgres_upgrade_from_each_revision_keeps_every_row(pg_settings: Settings,
-                                                             revision: str) -> None:
+def test_postgres_upgrade_from_each_revision_keeps_every_row(
+    pg_settings: Settings, revision: str
+) -> None:
     _upgrade_and_check(pg_settings, revision)

@@ -39,23 +39,46 @@ T_MARKET = 1772452800.0  # 2026-03-02 12:00 UTC
 
 def worker_env(settings: Settings, redis_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "CI"}
-    env.update(REDIS_URL=redis_url, DATA_DIR=str(settings.data_dir.resolve()),
-               SANDBOX_PRODUCTS="300", SANDBOX_REFILL_RATE="1000", SANDBOX_SEED="7",
-               BACKFILL_PAGE_PAUSE_S="0", BACKFILL_LOCK_TTL_S="3", PYTHONUNBUFFERED="1",
-               SCOUT_ON_START="false")  # each test decides when the scout runs
+    env.update(
+        REDIS_URL=redis_url,
+        DATA_DIR=str(settings.data_dir.resolve()),
+        SANDBOX_PRODUCTS="300",
+        SANDBOX_REFILL_RATE="1000",
+        SANDBOX_SEED="7",
+        BACKFILL_PAGE_PAUSE_S="0",
+        BACKFILL_LOCK_TTL_S="3",
+        PYTHONUNBUFFERED="1",
+        SCOUT_ON_START="false",
+    )  # each test decides when the scout runs
     env.update(extra)
     return env
 
 
 @contextmanager
-def celery_worker(env: dict[str, str], log: Path, name: str = "w1") -> Iterator[
-        subprocess.Popen[bytes]]:
-    args = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
-            "--pool=solo", "--loglevel=INFO", "-Q", "scout,processor,maintenance,backfill",
-            "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+def celery_worker(
+    env: dict[str, str], log: Path, name: str = "w1"
+) -> Iterator[subprocess.Popen[bytes]]:
+    args = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.celery_app",
+        "worker",
+        "--pool=solo",
+        "--loglevel=INFO",
+        "-Q",
+        "scout,processor,maintenance,backfill",
+        "-n",
+        f"{name}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
     with open(log, "ab") as out:
-        proc = subprocess.Popen(args, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            args, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         yield proc
     finally:
@@ -73,8 +96,7 @@ def sender(redis_url: str) -> Celery:
 
 
 def call(app: Celery, name: str, queue: str, timeout: float = 40.0, **kwargs: Any) -> Any:
-    return app.send_task(f"workers.tasks.{name}", kwargs=kwargs, queue=queue).get(
-        timeout=timeout)
+    return app.send_task(f"workers.tasks.{name}", kwargs=kwargs, queue=queue).get(timeout=timeout)
 
 
 def wait_for(cond: Callable[[], bool], timeout: float, what: str) -> None:
@@ -98,8 +120,7 @@ def served_market() -> Iterator[tuple[str, Any]]:
     from tools.sandbox.keepa.market import SandboxMarket
     from tools.sandbox.keepa.serve import serve_in_thread
 
-    market = SandboxMarket(n_products=1000, seed=7, refill_rate=1000,
-                           clock=SimClock(T_MARKET))
+    market = SandboxMarket(n_products=1000, seed=7, refill_rate=1000, clock=SimClock(T_MARKET))
     with serve_in_thread(market) as url:
         yield url, market
 
@@ -113,13 +134,19 @@ def expected_pages(market: Any) -> list[list[str]]:
             return pages
 
 
-def test_janitor_waits_then_scout_and_processor_fill_deals(settings: Settings, redis_url: str,
-                                                           tmp_path: Path) -> None:
+def test_janitor_waits_then_scout_and_processor_fill_deals(
+    settings: Settings, redis_url: str, tmp_path: Path
+) -> None:
     now = utcnow()
     with session_scope() as session:  # deals from a previous life, unseen for 100 h
         for i in range(5):
-            session.add(Deal(asin=f"B{i:09d}", status=DealStatus.active,
-                             last_seen_utc=now - timedelta(hours=100)))
+            session.add(
+                Deal(
+                    asin=f"B{i:09d}",
+                    status=DealStatus.active,
+                    last_seen_utc=now - timedelta(hours=100),
+                )
+            )
         checkpoints.record_run(session, "scout", now=now - timedelta(hours=30), ok=True)
     app = sender(redis_url)
     with celery_worker(worker_env(settings, redis_url), tmp_path / "worker.log"):
@@ -142,8 +169,12 @@ def test_janitor_waits_then_scout_and_processor_fill_deals(settings: Settings, r
     with session_scope() as session:
         deals = session.exec(select(Deal)).all()
         assert deals and all(d.status == DealStatus.active for d in deals)
-        assert all(d.fetched_at is not None and d.next_refresh_at is not None
-                   and d.next_refresh_at > d.fetched_at for d in deals)
+        assert all(
+            d.fetched_at is not None
+            and d.next_refresh_at is not None
+            and d.next_refresh_at > d.fetched_at
+            for d in deals
+        )
         assert sum(d.price_now is not None for d in deals) > len(deals) // 2
         assert sum(d.title is not None for d in deals) == len(deals)
         runs = checkpoints.task_runs(session)
@@ -154,8 +185,9 @@ def test_janitor_waits_then_scout_and_processor_fill_deals(settings: Settings, r
         assert row.value["last_info"]["skipped"]
 
 
-def test_kill9_mid_backfill_resumes_from_checkpoint(settings: Settings, redis_url: str,
-                                                    tmp_path: Path, served_market: Any) -> None:
+def test_kill9_mid_backfill_resumes_from_checkpoint(
+    settings: Settings, redis_url: str, tmp_path: Path, served_market: Any
+) -> None:
     url, market = served_market
     pages = expected_pages(market)
     assert len(pages) >= 3
@@ -188,8 +220,9 @@ def test_kill9_mid_backfill_resumes_from_checkpoint(settings: Settings, redis_ur
     assert state["pages_done"] == len(pages) and state["rows"] == sum(map(len, pages))
 
 
-def test_two_workers_never_double_insert(settings: Settings, redis_url: str, tmp_path: Path,
-                                         served_market: Any) -> None:
+def test_two_workers_never_double_insert(
+    settings: Settings, redis_url: str, tmp_path: Path, served_market: Any
+) -> None:
     url, market = served_market
     pages = expected_pages(market)
     with session_scope() as session:
@@ -199,11 +232,15 @@ def test_two_workers_never_double_insert(settings: Settings, redis_url: str, tmp
     with celery_worker(env, tmp_path / "a.log", "a"), celery_worker(env, tmp_path / "b.log", "b"):
         # scout and backfill insert the same ASINs at the same time on different workers;
         # processors then race over the same due rows
-        results = [app.send_task("workers.tasks.backfill", queue="backfill"),
-                   app.send_task("workers.tasks.scout", queue="scout")]
+        results = [
+            app.send_task("workers.tasks.backfill", queue="backfill"),
+            app.send_task("workers.tasks.scout", queue="scout"),
+        ]
         outs = [r.get(timeout=60) for r in results]
-        procs = [app.send_task("workers.tasks.processor", queue="processor",
-                               kwargs={"max_batches": 2}) for _ in range(2)]
+        procs = [
+            app.send_task("workers.tasks.processor", queue="processor", kwargs={"max_batches": 2})
+            for _ in range(2)
+        ]
         pouts = [r.get(timeout=60) for r in procs]
     assert all(isinstance(o, dict) for o in outs + pouts)  # no task failed
     asins = deal_asins()

@@ -19,10 +19,17 @@ from packaging.version import Version
 
 REPO = Path(__file__).resolve().parents[2]
 # the first release without the advisories named in pyproject.toml
-FIXED_IN = {"chainlit": "2.9.4", "langchain-core": "1.2.5", "langgraph-checkpoint": "3.0.0",
-            "langgraph-checkpoint-sqlite": "3.0.1", "cryptography": "44.0.1",
-            "starlette": "0.49.1", "pypdf": "6.4.0", "python-socketio": "5.14.0",
-            "uv": "0.8.6"}
+FIXED_IN = {
+    "chainlit": "2.9.4",
+    "langchain-core": "1.2.5",
+    "langgraph-checkpoint": "3.0.0",
+    "langgraph-checkpoint-sqlite": "3.0.1",
+    "cryptography": "44.0.1",
+    "starlette": "0.49.1",
+    "pypdf": "6.4.0",
+    "python-socketio": "5.14.0",
+    "uv": "0.8.6",
+}
 
 
 def _declared() -> dict[str, Requirement]:
@@ -36,8 +43,9 @@ def _declared() -> dict[str, Requirement]:
 @pytest.mark.parametrize(("name", "fixed"), sorted(FIXED_IN.items()))
 def test_no_version_with_a_known_advisory_is_allowed(name: str, fixed: str) -> None:
     req = _declared()[name]
-    allowed_floor = min((Version(s.version) for s in req.specifier if s.operator == ">="),
-                        default=Version("0"))
+    allowed_floor = min(
+        (Version(s.version) for s in req.specifier if s.operator == ">="), default=Version("0")
+    )
     assert allowed_floor >= Version(fixed), f"{req} allows versions before {fixed}"
 
 
@@ -51,10 +59,16 @@ def _audit_module() -> ModuleType:
 
 def test_audit_fails_on_a_known_vulnerability(monkeypatch, capsys) -> None:
     audit = _audit_module()
-    report = {"dependencies": [
-        {"name": "chainlit", "version": "2.8.0",
-         "vulns": [{"id": "GHSA-xxxx", "fix_versions": ["2.9.4"]}]},
-        {"name": "rich", "version": "14.0.0", "vulns": []}]}
+    report = {
+        "dependencies": [
+            {
+                "name": "chainlit",
+                "version": "2.8.0",
+                "vulns": [{"id": "GHSA-xxxx", "fix_versions": ["2.9.4"]}],
+            },
+            {"name": "rich", "version": "14.0.0", "vulns": []},
+        ]
+    }
     monkeypatch.setattr(audit, "run_pip_audit", lambda lock, service: (report, ""))
     assert audit.main(["audit", str(REPO / "requirements.lock")]) == 1
     out = capsys.readouterr().out
@@ -66,8 +80,10 @@ def test_audit_says_when_nothing_could_be_audited(monkeypatch, capsys) -> None:
     'No known vulnerabilities found': the audit must not pass that off as a clean result."""
     audit = _audit_module()
     skipped = {"dependencies": [{"name": "rich", "skip_reason": "Dependency not found on PyPI"}]}
-    answers = {"pypi": (skipped, ""),
-               "osv": (None, "requests.exceptions.ConnectionError: Max retries exceeded")}
+    answers = {
+        "pypi": (skipped, ""),
+        "osv": (None, "requests.exceptions.ConnectionError: Max retries exceeded"),
+    }
     monkeypatch.setattr(audit, "run_pip_audit", lambda lock, service: answers[service])
     assert audit.main(["audit", str(REPO / "requirements.lock")]) == 0
     out = capsys.readouterr().out
@@ -87,9 +103,13 @@ def test_the_audit_runs_here() -> None:
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, str(REPO / "scripts/audit_deps.py"),
-                           str(REPO / "requirements.lock")], capture_output=True, text=True,
-                          timeout=300, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "scripts/audit_deps.py"), str(REPO / "requirements.lock")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
     assert proc.returncode in (0, 1), proc.stderr
     assert proc.stdout.startswith("audit: "), proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr

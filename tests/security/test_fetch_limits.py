@@ -21,8 +21,10 @@ from knowledge.fetch import FetchError, TooLarge, safe_fetch
 
 pytestmark = pytest.mark.integration
 
-HEAD = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"
-        b"X-Filler: " + b"a" * 60 + b"\r\n\r\nok")
+HEAD = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"
+    b"X-Filler: " + b"a" * 60 + b"\r\n\r\nok"
+)
 BYTE_GAP_S = 0.05  # well under the per-read timeout: only a whole-fetch deadline can stop it
 PAGE = b"Buy textbooks in October, sell them in August. " * 2000
 
@@ -71,20 +73,23 @@ def _trickle(conn: socket.socket, state: dict[str, object]) -> None:
         if state["stop"]:
             return
         state["sent"] = i + 1
-        conn.sendall(HEAD[i:i + 1])
+        conn.sendall(HEAD[i : i + 1])
         time.sleep(BYTE_GAP_S)
 
 
 def _bomb(conn: socket.socket, state: dict[str, object]) -> None:
-    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\n"
-                 b"Content-Length: " + str(len(BOMB)).encode() + b"\r\n\r\n" + BOMB)
+    conn.sendall(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\n"
+        b"Content-Length: " + str(len(BOMB)).encode() + b"\r\n\r\n" + BOMB
+    )
 
 
 def _gzipped_page(conn: socket.socket, state: dict[str, object]) -> None:
     body = gzip.compress(PAGE)
-    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                 b"Content-Encoding: gzip\r\nContent-Length: " + str(len(body)).encode()
-                 + b"\r\n\r\n" + body)
+    conn.sendall(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        b"Content-Encoding: gzip\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
 
 
 @pytest.fixture
@@ -111,18 +116,23 @@ def _resolve(host: str, port: int) -> list[str]:
 
 
 def test_headers_trickled_byte_by_byte_hit_the_deadline(
-        trickling: tuple[int, dict[str, object]]) -> None:
+    trickling: tuple[int, dict[str, object]],
+) -> None:
     port, state = trickling
     # the whole answer takes ~len(HEAD) * 50 ms (~5 s); the deadline is 1 s
     with pytest.raises(FetchError, match="too slow"):
-        safe_fetch(f"http://public.example:{port}/", timeout=0.5, total_timeout=1.0,
-                   resolver=_resolve, is_allowed=_local)
+        safe_fetch(
+            f"http://public.example:{port}/",
+            timeout=0.5,
+            total_timeout=1.0,
+            resolver=_resolve,
+            is_allowed=_local,
+        )
     sent = int(state.get("sent", 0))  # type: ignore[call-overload]
     assert sent < HEAD.index(b"\r\n\r\n"), "the fetch waited for the trickled headers"
 
 
-def test_a_gzip_bomb_is_refused_without_inflating_it(
-        bomb: tuple[int, dict[str, object]]) -> None:
+def test_a_gzip_bomb_is_refused_without_inflating_it(bomb: tuple[int, dict[str, object]]) -> None:
     port, _ = bomb
     tracemalloc.start()
     try:

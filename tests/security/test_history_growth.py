@@ -20,18 +20,24 @@ from agent.context import AgentContext
 from tests.e2e.harness import ChatClient, ChatServer, login
 from tools.settings import Settings
 
-QUESTIONS = ("what do you think about buying textbooks in October?",
-             "and how long should I hold a used textbook before the January peak?",
-             "which categories sell year-round?")
+QUESTIONS = (
+    "what do you think about buying textbooks in October?",
+    "and how long should I hold a used textbook before the January peak?",
+    "which categories sell year-round?",
+)
 
 
 def _thread_bytes(db: Path, thread_id: str) -> int:
     """What the agent keeps for one thread: its checkpoints and their pending writes."""
     with sqlite3.connect(db) as conn:
-        return int(conn.execute(
-            "SELECT (SELECT coalesce(sum(length(checkpoint) + length(metadata)), 0) "
-            "FROM checkpoints WHERE thread_id = :t) + (SELECT coalesce(sum(length(value)), 0) "
-            "FROM writes WHERE thread_id = :t)", {"t": thread_id}).fetchone()[0])
+        return int(
+            conn.execute(
+                "SELECT (SELECT coalesce(sum(length(checkpoint) + length(metadata)), 0) "
+                "FROM checkpoints WHERE thread_id = :t) + (SELECT coalesce(sum(length(value)), 0) "
+                "FROM writes WHERE thread_id = :t)",
+                {"t": thread_id},
+            ).fetchone()[0]
+        )
 
 
 def test_stored_size_per_turn_does_not_grow_with_the_conversation(settings: Settings) -> None:
@@ -47,8 +53,9 @@ def test_stored_size_per_turn_does_not_grow_with_the_conversation(settings: Sett
         sizes = []
         async with open_graph(small) as graph:
             for i in range(turns):
-                await run_turn(graph, f"{i}: {QUESTIONS[i % len(QUESTIONS)]}",
-                               thread_id="t-growth", user=ctx)
+                await run_turn(
+                    graph, f"{i}: {QUESTIONS[i % len(QUESTIONS)]}", thread_id="t-growth", user=ctx
+                )
                 sizes.append(_thread_bytes(small.checkpoints_path, "t-growth"))
             snap = await graph.aget_state({"configurable": {"thread_id": "t-growth"}})
         kept = snap.values["messages"]
@@ -85,14 +92,24 @@ def test_status_shows_each_users_chat_storage(settings: Settings) -> None:
             user = await layer.create_user(User(identifier=name, metadata={}))
             assert user is not None
             await layer.update_thread(f"chat-{name}", user_id=user.id)
-            await layer.create_step({"id": f"step-{name}", "threadId": f"chat-{name}",
-                                     "name": name, "type": "user_message", "streaming": False,
-                                     "output": QUESTIONS[0]})
+            await layer.create_step(
+                {
+                    "id": f"step-{name}",
+                    "threadId": f"chat-{name}",
+                    "name": name,
+                    "type": "user_message",
+                    "streaming": False,
+                    "output": QUESTIONS[0],
+                }
+            )
             async with open_graph(settings) as graph:
                 for i in range(turns):
-                    await run_turn(graph, QUESTIONS[i], thread_id=f"chat-{name}",
-                                   user=AgentContext(user_id=uid, user_name=name,
-                                                     settings=settings))
+                    await run_turn(
+                        graph,
+                        QUESTIONS[i],
+                        thread_id=f"chat-{name}",
+                        user=AgentContext(user_id=uid, user_name=name, settings=settings),
+                    )
         await layer.close()
 
     asyncio.run(go())
@@ -108,15 +125,19 @@ def test_status_shows_each_users_chat_storage(settings: Settings) -> None:
 def _stored_bytes(server: ChatServer, thread_id: str) -> int:
     """All the chat keeps of one conversation: Chainlit's steps and the agent's checkpoints."""
     with sqlite3.connect(server.data_dir / "arbitrage.db") as conn:
-        steps = conn.execute("SELECT coalesce(sum(length(output) + length(coalesce(input, ''))),"
-                             ' 0) FROM steps WHERE "threadId" = ?', (thread_id,)).fetchone()[0]
+        steps = conn.execute(
+            "SELECT coalesce(sum(length(output) + length(coalesce(input, ''))),"
+            ' 0) FROM steps WHERE "threadId" = ?',
+            (thread_id,),
+        ).fetchone()[0]
     return int(steps) + _thread_bytes(server.data_dir / "checkpoints.db", thread_id)
 
 
 @pytest.mark.e2e
 @pytest.mark.timeout(180)
 def test_five_huge_messages_are_refused_and_not_stored(
-        chat: ChatServer, make_user: Callable[..., tuple[str, str]]) -> None:
+    chat: ChatServer, make_user: Callable[..., tuple[str, str]]
+) -> None:
     server = chat
     seller = login(server.url, *make_user())
 

@@ -44,9 +44,11 @@ async def _check(first: ChatServer, second: ChatServer) -> None:
         await asyncio.to_thread(second.stop)  # Chainlit removes its files directory on stop
 
         async with httpx.AsyncClient(base_url=first.url, timeout=30) as http:
-            r = await http.get(f"/project/file/{uploaded['id']}",
-                               params={"session_id": admin.session_id},
-                               headers={"Cookie": admin.cookie})
+            r = await http.get(
+                f"/project/file/{uploaded['id']}",
+                params={"session_id": admin.session_id},
+                headers={"Cookie": admin.cookie},
+            )
         assert r.status_code == 200 and r.content == RULES
         again = await admin.upload("more.txt", b"a second upload after the other stopped")
         assert again.get("id")

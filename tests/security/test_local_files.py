@@ -28,9 +28,15 @@ def _mode(path: Path) -> int:
 def _cli(data: Path, *args: str) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("CI", "SECRET_KEY")}
     env["DATA_DIR"] = str(data)
-    proc = subprocess.run([sys.executable, "-m", "chat_ui.cli", *args], env=env,
-                          input="a-password-123\n", capture_output=True, text=True,
-                          timeout=120, preexec_fn=lambda: os.umask(0o022))  # a usual shell
+    proc = subprocess.run(
+        [sys.executable, "-m", "chat_ui.cli", *args],
+        env=env,
+        input="a-password-123\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: os.umask(0o022),
+    )  # a usual shell
     assert proc.returncode == 0, proc.stderr
 
 
@@ -59,8 +65,13 @@ def test_an_older_install_is_tightened(tmp_path: Path) -> None:
     _cli(data, "users", "list")
     for d in (data, data / "logs", data / "session_files", data / "session_files" / "abc"):
         assert _mode(d) == 0o700, d
-    for name in ("secret.key", "logs/up.log", "logs/chat.out", "session_files/abc/f.pdf",
-                 "arbitrage.db"):
+    for name in (
+        "secret.key",
+        "logs/up.log",
+        "logs/chat.out",
+        "session_files/abc/f.pdf",
+        "arbitrage.db",
+    ):
         assert _mode(data / name) == 0o600, name
 
 
@@ -70,8 +81,10 @@ def test_the_secret_key_is_born_private_and_only_once(tmp_path: Path) -> None:
     try:
         settings = Settings(data_dir=tmp_path / "keys")
         keys: list[str] = []
-        threads = [threading.Thread(target=lambda: keys.append(settings.resolved_secret_key()))
-                   for _ in range(8)]
+        threads = [
+            threading.Thread(target=lambda: keys.append(settings.resolved_secret_key()))
+            for _ in range(8)
+        ]
         for t in threads:
             t.start()
         for t in threads:

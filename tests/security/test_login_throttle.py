@@ -19,14 +19,16 @@ from tools.login_throttle import ACCOUNT_FREE, ADDRESS_FREE, LoginThrottle, lock
 
 
 def _login(chat: ChatServer, name: str, password: str) -> httpx.Response:
-    return httpx.post(chat.url + "/login", data={"username": name, "password": password},
-                      timeout=30)
+    return httpx.post(
+        chat.url + "/login", data={"username": name, "password": password}, timeout=30
+    )
 
 
 @pytest.mark.e2e
 @pytest.mark.timeout(120)
 def test_wrong_passwords_then_the_right_one_is_refused(
-        chat: ChatServer, make_user: Callable[..., tuple[str, str]]) -> None:
+    chat: ChatServer, make_user: Callable[..., tuple[str, str]]
+) -> None:
     name, password = make_user()
     for _ in range(ACCOUNT_FREE):
         assert _login(chat, name, "guess-" + password).status_code == 401
@@ -82,7 +84,7 @@ def test_one_address_guessing_many_names_is_locked(redis_url: str) -> None:
 
 def test_waits_grow_and_stop_at_the_cap() -> None:
     waits = [lock_seconds(n, ACCOUNT_FREE) for n in range(1, 40)]
-    assert waits[:ACCOUNT_FREE - 1] == [0.0] * (ACCOUNT_FREE - 1)
+    assert waits[: ACCOUNT_FREE - 1] == [0.0] * (ACCOUNT_FREE - 1)
     assert all(b >= a for a, b in itertools.pairwise(waits))
     assert waits[-1] == 15 * 60
 

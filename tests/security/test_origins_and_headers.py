@@ -25,12 +25,22 @@ EVIL = "http://evil.example"
 def _socket_connects(chat: ChatServer, cookie: str, origin: str) -> bool:
     async def go() -> bool:
         client = socketio.AsyncClient(reconnection=False)
-        auth = {"sessionId": str(uuid.uuid4()), "clientType": "webapp", "chatProfile": None,
-                "threadId": str(uuid.uuid4()), "userEnv": "{}"}
+        auth = {
+            "sessionId": str(uuid.uuid4()),
+            "clientType": "webapp",
+            "chatProfile": None,
+            "threadId": str(uuid.uuid4()),
+            "userEnv": "{}",
+        }
         try:
-            await client.connect(chat.url, socketio_path="/ws/socket.io",
-                                 transports=["websocket"], auth=auth, wait_timeout=10,
-                                 headers={"Cookie": cookie, "Origin": origin})
+            await client.connect(
+                chat.url,
+                socketio_path="/ws/socket.io",
+                transports=["websocket"],
+                auth=auth,
+                wait_timeout=10,
+                headers={"Cookie": cookie, "Origin": origin},
+            )
         except socketio.exceptions.ConnectionError:
             return False
         await client.disconnect()
@@ -42,17 +52,21 @@ def _socket_connects(chat: ChatServer, cookie: str, origin: str) -> bool:
 @pytest.mark.e2e
 @pytest.mark.timeout(120)
 def test_foreign_origin_is_refused_on_http_and_socket(
-        chat: ChatServer, make_user: Callable[..., tuple[str, str]]) -> None:
+    chat: ChatServer, make_user: Callable[..., tuple[str, str]]
+) -> None:
     name, password = make_user()
     cookie = login(chat.url, name, password)
     own = chat.url
-    foreign = httpx.get(chat.url + "/user", headers={"Cookie": cookie, "Origin": EVIL},
-                        timeout=30)
+    foreign = httpx.get(chat.url + "/user", headers={"Cookie": cookie, "Origin": EVIL}, timeout=30)
     assert foreign.status_code == 403
     assert "access-control-allow-origin" not in foreign.headers
     # a cross-site form posting a login (or anything else) is refused too
-    posted = httpx.post(chat.url + "/login", data={"username": name, "password": password},
-                        headers={"Origin": EVIL}, timeout=30)
+    posted = httpx.post(
+        chat.url + "/login",
+        data={"username": name, "password": password},
+        headers={"Origin": EVIL},
+        timeout=30,
+    )
     assert posted.status_code == 403
     assert not _socket_connects(chat, cookie, EVIL)
     assert not _socket_connects(chat, cookie, "null")  # sandboxed frames, file:// pages
@@ -92,8 +106,13 @@ async def _call(guard: HttpGuard, scope: dict[str, Any]) -> list[Message]:
 
 
 async def _sets_cookie(scope: Any, receive: Any, send: Any) -> None:
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"set-cookie", b"access_token=t; HttpOnly; Path=/; SameSite=lax")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"set-cookie", b"access_token=t; HttpOnly; Path=/; SameSite=lax")],
+        }
+    )
     await send({"type": "http.response.body", "body": b"{}"})
 
 
@@ -103,10 +122,20 @@ async def _no_account(_token: str | None) -> None:
 
 @pytest.mark.parametrize(("scheme", "secure"), [("https", True), ("http", False)])
 def test_cookies_are_secure_over_tls(scheme: str, secure: bool) -> None:
-    guard = HttpGuard(_sets_cookie, origins=lambda: ["https://arb.example.com"],
-                      csp=lambda: "default-src 'self'", account_of=_no_account)
-    scope = {"type": "http", "method": "POST", "path": "/login", "scheme": scheme,
-             "headers": [(b"origin", b"https://arb.example.com")], "client": ("10.0.0.1", 1)}
+    guard = HttpGuard(
+        _sets_cookie,
+        origins=lambda: ["https://arb.example.com"],
+        csp=lambda: "default-src 'self'",
+        account_of=_no_account,
+    )
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/login",
+        "scheme": scheme,
+        "headers": [(b"origin", b"https://arb.example.com")],
+        "client": ("10.0.0.1", 1),
+    }
     start = asyncio.run(_call(guard, scope))[0]
     headers = dict(start["headers"])
     assert (b"Secure" in headers[b"set-cookie"]) is secure

@@ -45,25 +45,93 @@ def _respond(text: str) -> Any:
 
 
 PARSERS: dict[str, Callable[[str], Any]] = {
-    "parse_question": parse_question, "parse_filters": parse_filters, "persona_in": persona_in,
-    "parse_selection": parse_selection, "find_asin": find_asin, "respond": _respond,
+    "parse_question": parse_question,
+    "parse_filters": parse_filters,
+    "persona_in": persona_in,
+    "parse_selection": parse_selection,
+    "find_asin": find_asin,
+    "respond": _respond,
 }
 
 # Pieces a hostile message is built from: digit runs, separators the patterns repeat over,
 # key words that start a pattern, unicode digits and blanks.
-ATOMS = ("1", "9", "1 ", "1.", "1,", "1-", "$1", "1%", "1k ", " ", "  ", "/", " /", " / ", "-",
-         ".", ",", "+", "%", "$", "'", '"', "{", "}", "[", "a", "a-", "ab ", " of", " is", " in",
-         " a", " an", " the", " or more", " to", " and", " in peak", "5 drops", "drops", "rank",
-         "roi", "profit", "price", "margin", "top", "under", "over", "between 1 and", "sells 5",
-         "categories", "books by", "results 1 to 2 ", "page 1 ", "skip 1 ", "joel, ", "teach ",
-         "B0CXYZ1234", "0306406152", "١", "𝟙", "\u200b", "\u00a0", "é", "İ", "\n", "\t")
+ATOMS = (
+    "1",
+    "9",
+    "1 ",
+    "1.",
+    "1,",
+    "1-",
+    "$1",
+    "1%",
+    "1k ",
+    " ",
+    "  ",
+    "/",
+    " /",
+    " / ",
+    "-",
+    ".",
+    ",",
+    "+",
+    "%",
+    "$",
+    "'",
+    '"',
+    "{",
+    "}",
+    "[",
+    "a",
+    "a-",
+    "ab ",
+    " of",
+    " is",
+    " in",
+    " a",
+    " an",
+    " the",
+    " or more",
+    " to",
+    " and",
+    " in peak",
+    "5 drops",
+    "drops",
+    "rank",
+    "roi",
+    "profit",
+    "price",
+    "margin",
+    "top",
+    "under",
+    "over",
+    "between 1 and",
+    "sells 5",
+    "categories",
+    "books by",
+    "results 1 to 2 ",
+    "page 1 ",
+    "skip 1 ",
+    "joel, ",
+    "teach ",
+    "B0CXYZ1234",
+    "0306406152",
+    "١",
+    "𝟙",
+    "\u200b",
+    "\u00a0",
+    "é",
+    "İ",
+    "\n",
+    "\t",
+)
 
 
 @st.composite
 def hostile_text(draw: st.DrawFn) -> str:
     """A few atoms, each repeated up to thousands of times, up to MAX_CHARS characters."""
-    parts = draw(st.lists(st.tuples(st.sampled_from(ATOMS), st.integers(1, 5_000)),
-                          min_size=1, max_size=4))
+    parts = draw(
+        st.lists(st.tuples(st.sampled_from(ATOMS), st.integers(1, 5_000)), min_size=1, max_size=4)
+    )
     return "".join(atom * n for atom, n in parts)[:MAX_CHARS]
 
 
@@ -81,8 +149,12 @@ def _cpu_times(text: str) -> dict[str, float]:
     return spent
 
 
-@settings(max_examples=60, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(text=st.one_of(hostile_text(), st.text(max_size=3_000)))
 @example(text="1" * 2_000)  # seconds before the fix
 @example(text="1" * 4_000)
@@ -120,8 +192,12 @@ def test_short_questions_read_as_before() -> None:
     parsed = parse_question("Joel, nursing textbooks under $40 with 3+ drops a month")
     assert parsed.persona == "joel"
     assert parsed.query is not None
-    assert parsed.query.filters() == {"text": "nursing", "seasonality": "textbook",
-                                      "max_price": 40.0, "min_drops_30": 3}
+    assert parsed.query.filters() == {
+        "text": "nursing",
+        "seasonality": "textbook",
+        "max_price": 40.0,
+        "min_drops_30": 3,
+    }
     assert CLIPPED_NOTE not in parsed.notes
 
 
@@ -144,7 +220,8 @@ async def _with_heartbeat(work: Any) -> tuple[Any, int]:
 
 
 async def test_a_stuck_parse_ends_in_a_clear_answer_and_never_holds_the_loop(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     release = threading.Event()
 
     def stuck(text: str, **_: Any) -> ParsedQuestion:
@@ -168,7 +245,8 @@ async def _collect(chunks: Any) -> str:
 
 
 async def test_the_router_falls_back_to_the_profile_when_reading_names_overruns(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     release = threading.Event()
 
     def stuck(text: str) -> str:
@@ -180,7 +258,8 @@ async def test_the_router_falls_back_to_the_profile_when_reading_names_overruns(
     runtime = type("R", (), {"context": agent_graph.AgentContext(persona="evelyn")})()
     try:
         update, ticks = await _with_heartbeat(
-            agent_graph.route({"messages": [HumanMessage("Joel, anything?")]}, runtime))
+            agent_graph.route({"messages": [HumanMessage("Joel, anything?")]}, runtime)
+        )
     finally:
         release.set()
     assert update["persona"] == "evelyn"

@@ -48,15 +48,20 @@ def _socket_ok(chat: ChatServer, cookie: str) -> bool:
 def _cli(chat: ChatServer, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     env["DATA_DIR"] = str(chat.data_dir)
-    proc = subprocess.run([sys.executable, "-m", "chat_ui.cli", "users", *args], env=env,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "chat_ui.cli", "users", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     return proc
 
 
 def test_passwd_ends_the_old_session_on_http_and_socket(
-        chat: ChatServer, make_user: Callable[..., tuple[str, str]],
-        server_settings: Settings) -> None:
+    chat: ChatServer, make_user: Callable[..., tuple[str, str]], server_settings: Settings
+) -> None:
     name, password = make_user()
     cookie = login(chat.url, name, password)
     assert _http_ok(chat, cookie) and _socket_ok(chat, cookie)
@@ -68,8 +73,9 @@ def test_passwd_ends_the_old_session_on_http_and_socket(
     assert _http_ok(chat, fresh) and _socket_ok(chat, fresh)
 
 
-def test_logout_ends_the_session(chat: ChatServer,
-                                 make_user: Callable[..., tuple[str, str]]) -> None:
+def test_logout_ends_the_session(
+    chat: ChatServer, make_user: Callable[..., tuple[str, str]]
+) -> None:
     name, password = make_user()
     cookie = login(chat.url, name, password)
     assert _http_ok(chat, cookie)
@@ -81,23 +87,23 @@ def test_logout_ends_the_session(chat: ChatServer,
 
 
 def test_users_disable_ends_sessions_and_sign_in(
-        chat: ChatServer, make_user: Callable[..., tuple[str, str]]) -> None:
+    chat: ChatServer, make_user: Callable[..., tuple[str, str]]
+) -> None:
     name, password = make_user()
     cookie = login(chat.url, name, password)
     assert _http_ok(chat, cookie)
     _cli(chat, "disable", name)
     assert not _http_ok(chat, cookie)
     assert not _socket_ok(chat, cookie)
-    r = httpx.post(chat.url + "/login", data={"username": name, "password": password},
-                   timeout=30)
+    r = httpx.post(chat.url + "/login", data={"username": name, "password": password}, timeout=30)
     assert r.status_code == 401
     _cli(chat, "enable", name)
     assert _http_ok(chat, login(chat.url, name, password))
 
 
 def test_demoted_admin_loses_admin_tools_on_the_next_turn(
-        chat: ChatServer, make_user: Callable[..., tuple[str, str]],
-        server_settings: Settings) -> None:
+    chat: ChatServer, make_user: Callable[..., tuple[str, str]], server_settings: Settings
+) -> None:
     name, password = make_user(Role.admin)
     cookie = login(chat.url, name, password)
 
@@ -108,10 +114,20 @@ def test_demoted_admin_loses_admin_tools_on_the_next_turn(
         with session_scope(server_settings) as session:
             set_role(session, name, Role.user)
         seen = len(client.all_events)
-        await client.sio.emit("client_message", {"message": {
-            "id": str(uuid.uuid4()), "threadId": client.thread_id, "name": "User",
-            "type": "user_message", "output": "pipeline status",
-            "createdAt": "2026-01-01T00:00:00Z"}, "fileReferences": None})
+        await client.sio.emit(
+            "client_message",
+            {
+                "message": {
+                    "id": str(uuid.uuid4()),
+                    "threadId": client.thread_id,
+                    "name": "User",
+                    "type": "user_message",
+                    "output": "pipeline status",
+                    "createdAt": "2026-01-01T00:00:00Z",
+                },
+                "fileReferences": None,
+            },
+        )
         for _ in range(300):  # the server answers and drops the socket
             if not client.sio.connected:
                 break
@@ -119,8 +135,11 @@ def test_demoted_admin_loses_admin_tools_on_the_next_turn(
         after = [d for e, d in client.all_events[seen:] if isinstance(d, dict)]
         connected = client.sio.connected
         await client.close()
-        return before.answer, " ".join(str(d.get("output", "")) + " " + str(d.get("name", ""))
-                                       for d in after), connected
+        return (
+            before.answer,
+            " ".join(str(d.get("output", "")) + " " + str(d.get("name", "")) for d in after),
+            connected,
+        )
 
     before, after, still_connected = asyncio.run(go())
     assert "Keepa tokens" in before or "queue" in before.lower(), before
@@ -140,8 +159,9 @@ def test_demoted_admin_loses_admin_tools_on_the_next_turn(
     assert "admin" in asyncio.run(again()).lower()
 
 
-def test_users_role_cli_ends_sessions(chat: ChatServer,
-                                     make_user: Callable[..., tuple[str, str]]) -> None:
+def test_users_role_cli_ends_sessions(
+    chat: ChatServer, make_user: Callable[..., tuple[str, str]]
+) -> None:
     name, password = make_user()
     cookie = login(chat.url, name, password)
     _cli(chat, "role", name, "admin")
@@ -149,8 +169,9 @@ def test_users_role_cli_ends_sessions(chat: ChatServer,
     assert _http_ok(chat, login(chat.url, name, password))
 
 
-def test_a_login_lasts_twelve_hours_by_default(chat: ChatServer,
-                                               make_user: Callable[..., tuple[str, str]]) -> None:
+def test_a_login_lasts_twelve_hours_by_default(
+    chat: ChatServer, make_user: Callable[..., tuple[str, str]]
+) -> None:
     name, password = make_user()
     cookie = login(chat.url, name, password)
     token = cookie.split("access_token=", 1)[1].split(";")[0]

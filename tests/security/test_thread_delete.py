@@ -32,8 +32,7 @@ async def _human_messages(graph: Any, thread_id: str) -> list[str]:
     return [str(m.content) for m in (snap.values or {}).get("messages", []) if m.type == "human"]
 
 
-def test_deleting_a_chat_deletes_its_history_and_nobody_else_resumes_it(
-        settings: Settings) -> None:
+def test_deleting_a_chat_deletes_its_history_and_nobody_else_resumes_it(settings: Settings) -> None:
     from chainlit.user import User
 
     from agent.graph import open_graph
@@ -47,8 +46,7 @@ def test_deleting_a_chat_deletes_its_history_and_nobody_else_resumes_it(
     async def go() -> dict[str, Any]:
         out: dict[str, Any] = {}
         async with open_graph(settings) as graph:
-            layer = make_data_layer(settings,
-                                    forget_thread=lambda t: forget_thread(graph, t))
+            layer = make_data_layer(settings, forget_thread=lambda t: forget_thread(graph, t))
             http_context()
             user = await layer.create_user(User(identifier="ann", metadata={}))
             assert user is not None
@@ -86,7 +84,8 @@ def test_deleting_a_chat_deletes_its_history_and_nobody_else_resumes_it(
 @pytest.mark.e2e
 @pytest.mark.timeout(180)
 def test_a_deleted_chat_opened_by_id_has_no_history(
-        chat: ChatServer, make_user: Callable[..., tuple[str, str]]) -> None:
+    chat: ChatServer, make_user: Callable[..., tuple[str, str]]
+) -> None:
     server = chat
     seller, other_user = (login(server.url, *make_user()) for _ in range(2))
 
@@ -97,19 +96,26 @@ def test_a_deleted_chat_opened_by_id_has_no_history(
         await client.close()
         await asyncio.sleep(0.5)  # history writes are batched
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
-            r = await http.request("DELETE", "/project/thread", headers={"Cookie": seller},
-                                   json={"threadId": client.thread_id})
+            r = await http.request(
+                "DELETE",
+                "/project/thread",
+                headers={"Cookie": seller},
+                json={"threadId": client.thread_id},
+            )
         # someone else opens a chat with the deleted thread's id and asks about it
-        other = ChatClient(server.url, other_user, chat_profile="Ava",
-                           thread_id=client.thread_id)
+        other = ChatClient(server.url, other_user, chat_profile="Ava", thread_id=client.thread_id)
         await other.connect()
         await other.send("What did I tell you about my supplier?")
         await other.close()
         with sqlite3.connect(server.data_dir / "checkpoints.db") as conn:
-            blobs = [row[0] for row in conn.execute(
-                "SELECT checkpoint FROM checkpoints WHERE thread_id = ? UNION ALL "
-                "SELECT value FROM writes WHERE thread_id = ?",
-                (client.thread_id, client.thread_id))]
+            blobs = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT checkpoint FROM checkpoints WHERE thread_id = ? UNION ALL "
+                    "SELECT value FROM writes WHERE thread_id = ?",
+                    (client.thread_id, client.thread_id),
+                )
+            ]
         return r.status_code, blobs
 
     status, blobs = asyncio.run(go())

@@ -39,8 +39,13 @@ class ScriptedModel(BaseChatModel):
         self.offered.append([t.name for t in tools])
         return self
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: Any = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         self.seen.append(list(messages))
         if not self.script:
             raise AssertionError("the scripted model ran out of answers")
@@ -61,21 +66,28 @@ class LoopingModel(FakeMessagesListChatModel):
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> LoopingModel:  # type: ignore[override]
         return self
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: Any = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         self.calls += 1
         if self.calls > self.max_calls:
             raise AssertionError(f"the graph let the model loop {self.max_calls} times")
         msg = super()._generate(messages, stop, run_manager, **kwargs).generations[0].message
-        calls = [{**c, "id": f"call_{uuid.uuid4().hex[:12]}"}
-                 for c in getattr(msg, "tool_calls", [])]
+        calls = [
+            {**c, "id": f"call_{uuid.uuid4().hex[:12]}"} for c in getattr(msg, "tool_calls", [])
+        ]
         fresh = AIMessage(content=msg.content, tool_calls=calls)
         return ChatResult(generations=[ChatGeneration(message=fresh)])
 
 
 def call(name: str, args: dict[str, Any], call_id: str = "c1") -> AIMessage:
-    return AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": call_id,
-                                              "type": "tool_call"}])
+    return AIMessage(
+        content="", tool_calls=[{"name": name, "args": args, "id": call_id, "type": "tool_call"}]
+    )
 
 
 def say(text: str) -> AIMessage:
@@ -89,22 +101,55 @@ def scripted(*msgs: AIMessage) -> ScriptedModel:
 def make_deal(asin: str, **kw: Any) -> Deal:
     """An active deal with sane money inputs (profit ~ $38 under default settings)."""
     base: dict[str, Any] = dict(
-        asin=asin, title=f"Calculus Early Transcendentals {asin}", author="Stewart",
-        category="Mathematics", category_path="Books > Textbooks > Science & Math",
-        status=DealStatus.active, condition="very_good", price_now=20.0, list_at=80.0,
-        referral_pct=15.0, referral_min=0.0, fba_fee=3.5, closing_fee=1.8, sales_rank=45_000,
-        rank_drops_30=5, rank_drops_90=15, rank_drops_365=60, seasonality="textbook",
-        peak_months="8,9,1", trough_months="10", percent_down=35.0, avg_1yr=70.0,
-        deal_trust=85.0, inferred_sales_count=12, amazon_offer=False,
-        expected_trough_price=55.0)
+        asin=asin,
+        title=f"Calculus Early Transcendentals {asin}",
+        author="Stewart",
+        category="Mathematics",
+        category_path="Books > Textbooks > Science & Math",
+        status=DealStatus.active,
+        condition="very_good",
+        price_now=20.0,
+        list_at=80.0,
+        referral_pct=15.0,
+        referral_min=0.0,
+        fba_fee=3.5,
+        closing_fee=1.8,
+        sales_rank=45_000,
+        rank_drops_30=5,
+        rank_drops_90=15,
+        rank_drops_365=60,
+        seasonality="textbook",
+        peak_months="8,9,1",
+        trough_months="10",
+        percent_down=35.0,
+        avg_1yr=70.0,
+        deal_trust=85.0,
+        inferred_sales_count=12,
+        amazon_offer=False,
+        expected_trough_price=55.0,
+    )
     base.update(kw)
     # the stored money columns, exactly as the pipeline writes them (search pre-filters on them)
-    money = compute_money(MoneyInputs(base["price_now"], base["list_at"], base["referral_pct"],
-                                      base["referral_min"], base["fba_fee"], base["closing_fee"],
-                                      False), UserSettings())
-    base.update(amz_fees=money.amz_fees, all_in_cost_default=money.all_in_cost,
-                profit_default=money.profit, margin_default=money.margin,
-                roi_default=money.roi, min_listing_price_default=money.min_listing_price)
+    money = compute_money(
+        MoneyInputs(
+            base["price_now"],
+            base["list_at"],
+            base["referral_pct"],
+            base["referral_min"],
+            base["fba_fee"],
+            base["closing_fee"],
+            False,
+        ),
+        UserSettings(),
+    )
+    base.update(
+        amz_fees=money.amz_fees,
+        all_in_cost_default=money.all_in_cost,
+        profit_default=money.profit,
+        margin_default=money.margin,
+        roi_default=money.roi,
+        min_listing_price_default=money.min_listing_price,
+    )
     return Deal(**base)
 
 

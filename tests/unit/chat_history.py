@@ -17,8 +17,11 @@ def http_context() -> None:
     from chainlit.context import ChainlitContext, context_var
     from chainlit.session import HTTPSession
 
-    context_var.set(ChainlitContext(HTTPSession(id=str(uuid.uuid4()), client_type="webapp",
-                                                thread_id=str(uuid.uuid4()))))
+    context_var.set(
+        ChainlitContext(
+            HTTPSession(id=str(uuid.uuid4()), client_type="webapp", thread_id=str(uuid.uuid4()))
+        )
+    )
 
 
 async def write_and_resume(settings: Settings) -> dict[str, Any]:
@@ -40,22 +43,63 @@ async def write_and_resume(settings: Settings) -> dict[str, Any]:
         await layer.update_thread(thread_id, name="Best deals", user_id=user.id, tags=["Ava"])
         question, tool, answer = (str(uuid.uuid4()) for _ in range(3))
         base = {"threadId": thread_id, "streaming": False, "metadata": {}}
-        await layer.create_step({**base, "id": question, "name": "seller",
-                                 "type": "user_message", "output": "Best deals?",
-                                 "createdAt": "2025-01-01T00:00:00Z"})
-        await layer.create_step({**base, "id": tool, "name": "search_deals", "type": "tool",
-                                 "parentId": question, "input": '{"limit": 5}',
-                                 "showInput": "json", "createdAt": "2025-01-01T00:00:01Z"})
-        await layer.update_step({**base, "id": tool, "name": "search_deals", "type": "tool",
-                                 "parentId": question, "output": "5 deals shown",
-                                 "createdAt": "2025-01-01T00:00:01Z"})
-        await layer.create_step({**base, "id": answer, "name": "Ava",
-                                 "type": "assistant_message", "output": "Here are 5 deals.",
-                                 "createdAt": "2025-01-01T00:00:02Z"})
-        table = CustomElement(name="DealTable", props={"rows": [{"asin": "B0TEST0001"}]},
-                              display="inline", for_id=answer, thread_id=thread_id)
-        chart = PlotlyFigure(name="price-rank", figure={"data": []}, display="inline",
-                             for_id=answer, thread_id=thread_id)
+        await layer.create_step(
+            {
+                **base,
+                "id": question,
+                "name": "seller",
+                "type": "user_message",
+                "output": "Best deals?",
+                "createdAt": "2025-01-01T00:00:00Z",
+            }
+        )
+        await layer.create_step(
+            {
+                **base,
+                "id": tool,
+                "name": "search_deals",
+                "type": "tool",
+                "parentId": question,
+                "input": '{"limit": 5}',
+                "showInput": "json",
+                "createdAt": "2025-01-01T00:00:01Z",
+            }
+        )
+        await layer.update_step(
+            {
+                **base,
+                "id": tool,
+                "name": "search_deals",
+                "type": "tool",
+                "parentId": question,
+                "output": "5 deals shown",
+                "createdAt": "2025-01-01T00:00:01Z",
+            }
+        )
+        await layer.create_step(
+            {
+                **base,
+                "id": answer,
+                "name": "Ava",
+                "type": "assistant_message",
+                "output": "Here are 5 deals.",
+                "createdAt": "2025-01-01T00:00:02Z",
+            }
+        )
+        table = CustomElement(
+            name="DealTable",
+            props={"rows": [{"asin": "B0TEST0001"}]},
+            display="inline",
+            for_id=answer,
+            thread_id=thread_id,
+        )
+        chart = PlotlyFigure(
+            name="price-rank",
+            figure={"data": []},
+            display="inline",
+            for_id=answer,
+            thread_id=thread_id,
+        )
         await layer.create_element(table)
         await layer.create_element(chart)
         thread = await layer.get_thread(thread_id)  # reads queue behind the writes

@@ -11,16 +11,19 @@ from tests.unit.agent_helpers import make_deal, seed
 from tools.settings import Settings
 
 
-def test_ask_json_prints_one_object_with_answer_persona_model_and_tools(
-        settings: Settings) -> None:
+def test_ask_json_prints_one_object_with_answer_persona_model_and_tools(settings: Settings) -> None:
     seed(settings, make_deal("B0AAAAAAA1"))
     res = CliRunner().invoke(app, ["ask", "Joel, calculus textbooks under $30?", "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert set(data) == {"answer", "persona", "model", "tool_calls", "tool_results"}
     assert (data["persona"], data["model"]) == ("joel", "offline")
-    assert data["tool_calls"] == [{"name": "search_deals", "args": {
-        "text": "calculus", "seasonality": "textbook", "max_price": 30.0}}]
+    assert data["tool_calls"] == [
+        {
+            "name": "search_deals",
+            "args": {"text": "calculus", "seasonality": "textbook", "max_price": 30.0},
+        }
+    ]
     assert data["tool_results"][0]["items"][0]["asin"] == "B0AAAAAAA1"
     assert "B0AAAAAAA1" in data["answer"]
 

@@ -33,8 +33,15 @@ def test_writes_are_committed_together_and_reads_see_them(settings: Settings) ->
             thread_id = str(uuid.uuid4())
             await layer.update_thread(thread_id, name="t")  # a read, then the insert queued
             for i in range(20):
-                await layer.create_step({"id": str(uuid.uuid4()), "threadId": thread_id,
-                                         "name": f"s{i}", "type": "tool", "streaming": False})
+                await layer.create_step(
+                    {
+                        "id": str(uuid.uuid4()),
+                        "threadId": thread_id,
+                        "name": f"s{i}",
+                        "type": "tool",
+                        "streaming": False,
+                    }
+                )
             queued = len(layer._writes)
             thread = await layer.get_thread(thread_id)
             assert thread is not None
@@ -56,8 +63,9 @@ def test_queued_writes_are_committed_without_a_read(settings: Settings) -> None:
             await layer.update_thread(thread_id, name="written in the background")
             await asyncio.sleep(layer.flush_s * 4)
             with sqlite3.connect(settings.data_dir / "arbitrage.db") as conn:
-                return conn.execute("SELECT name FROM threads WHERE id = ?",
-                                    (thread_id,)).fetchone()[0]
+                return conn.execute(
+                    "SELECT name FROM threads WHERE id = ?", (thread_id,)
+                ).fetchone()[0]
         finally:
             await layer.close()
 
@@ -71,15 +79,30 @@ def test_a_failing_write_loses_only_itself(settings: Settings) -> None:
             http_context()
             thread_id = str(uuid.uuid4())
             await layer.update_thread(thread_id, name="t")
-            await layer.create_step({"id": "good-1", "threadId": thread_id, "name": "a",
-                                     "type": "tool", "streaming": False})
+            await layer.create_step(
+                {
+                    "id": "good-1",
+                    "threadId": thread_id,
+                    "name": "a",
+                    "type": "tool",
+                    "streaming": False,
+                }
+            )
             # a step of a thread that does not exist: the foreign key refuses it
-            await layer.execute_sql('INSERT INTO steps ("id", "threadId", "name", "type", '
-                                    '"streaming") VALUES (:id, :t, :n, :ty, :s)',
-                                    {"id": "bad", "t": "no-such-thread", "n": "b",
-                                     "ty": "tool", "s": False})
-            await layer.create_step({"id": "good-2", "threadId": thread_id, "name": "c",
-                                     "type": "tool", "streaming": False})
+            await layer.execute_sql(
+                'INSERT INTO steps ("id", "threadId", "name", "type", '
+                '"streaming") VALUES (:id, :t, :n, :ty, :s)',
+                {"id": "bad", "t": "no-such-thread", "n": "b", "ty": "tool", "s": False},
+            )
+            await layer.create_step(
+                {
+                    "id": "good-2",
+                    "threadId": thread_id,
+                    "name": "c",
+                    "type": "tool",
+                    "streaming": False,
+                }
+            )
             thread = await layer.get_thread(thread_id)
             assert thread is not None
             return [s["id"] for s in thread["steps"]]

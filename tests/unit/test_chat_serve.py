@@ -33,7 +33,8 @@ def test_on_linux_each_worker_gets_its_own_socket_on_the_port() -> None:
 
 
 def test_where_the_kernel_does_not_balance_the_workers_share_one_socket(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # macOS: SO_REUSEPORT would hand every connection to the last socket bound
     monkeypatch.setattr(serve, "_balancing_option", lambda: None)
     socks = serve.public_sockets("127.0.0.1", 0, 3)
@@ -44,7 +45,8 @@ def test_where_the_kernel_does_not_balance_the_workers_share_one_socket(
 
 
 def test_a_stop_signal_during_a_restart_backoff_stops_at_once(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     starts: list[int] = []
 
     def crashing_worker(index: int, *_: object) -> list[str]:

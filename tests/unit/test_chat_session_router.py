@@ -15,10 +15,20 @@ from chat_ui.session_router import (
 )
 
 
-def _scope(path: str, query: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None,
-           method: str = "POST") -> dict[str, Any]:
-    return {"type": "http", "method": method, "path": path, "raw_path": path.encode(),
-            "query_string": query, "headers": headers or []}
+def _scope(
+    path: str,
+    query: bytes = b"",
+    headers: list[tuple[bytes, bytes]] | None = None,
+    method: str = "POST",
+) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "headers": headers or [],
+    }
 
 
 def _call(router: SessionRouter, scope: dict[str, Any], body: bytes) -> tuple[int, bytes]:
@@ -80,8 +90,9 @@ def test_other_paths_pass_through_untouched() -> None:
     assert status == 200 and calls == [b"{}"]
 
 
-def _chunked(router: SessionRouter, scope: dict[str, Any],
-             chunks: list[bytes] | None) -> tuple[int, list[dict[str, Any]]]:
+def _chunked(
+    router: SessionRouter, scope: dict[str, Any], chunks: list[bytes] | None
+) -> tuple[int, list[dict[str, Any]]]:
     """Call with a body in chunks (None: reading the body fails the test); the status and
     the messages the app received."""
     pending = list(chunks or [])
@@ -109,8 +120,9 @@ def _chunked(router: SessionRouter, scope: dict[str, Any],
 
 def test_an_upload_to_a_local_session_streams_to_the_app_unbuffered() -> None:
     router = SessionRouter(_echo_app([]), ["http://127.0.0.1:9"], lambda sid: True)
-    status, received = _chunked(router, _scope("/project/file", b"session_id=s1"),
-                                [b"part 1", b"part 2"])
+    status, received = _chunked(
+        router, _scope("/project/file", b"session_id=s1"), [b"part 1", b"part 2"]
+    )
     assert status == 200 and [m["body"] for m in received] == [b"part 1", b"part 2"]
 
 
@@ -122,8 +134,9 @@ def test_a_misdirected_forward_is_refused_before_its_body_is_read() -> None:
 
 def test_a_body_in_chunks_reaches_the_app_whole_when_no_worker_holds_the_session() -> None:
     router = SessionRouter(_echo_app([]), ["http://127.0.0.1:9"], lambda sid: False)
-    status, received = _chunked(router, _scope("/project/file", b"session_id=gone"),
-                                [b"a" * 10, b"b" * 10, b"c"])
+    status, received = _chunked(
+        router, _scope("/project/file", b"session_id=gone"), [b"a" * 10, b"b" * 10, b"c"]
+    )
     assert status == 200 and [m["body"] for m in received] == [b"a" * 10 + b"b" * 10 + b"c"]
 
 
@@ -134,9 +147,14 @@ def test_a_session_whose_websocket_dropped_is_not_held_here() -> None:
     from chainlit.session import WebsocketSession
 
     sid = asyncio.run(sio.manager.connect("eio-test", "/"))
-    session = WebsocketSession(id="router-test", socket_id=sid, emit=None,  # type: ignore[arg-type]
-                               emit_call=None, client_type="webapp",  # type: ignore[arg-type]
-                               user_env={})
+    session = WebsocketSession(
+        id="router-test",
+        socket_id=sid,
+        emit=None,  # type: ignore[arg-type]
+        emit_call=None,
+        client_type="webapp",  # type: ignore[arg-type]
+        user_env={},
+    )
     try:
         assert has_session("router-test")
         sio.manager.basic_disconnect(sid, "/")

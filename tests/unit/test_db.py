@@ -13,8 +13,17 @@ from tools.db import current_revision, get_engine, head_revision, migrate, sessi
 from tools.models import Deal, SystemState, User, UserRestriction
 from tools.settings import Settings
 
-EXPECTED_TABLES = {"deal", "deal_history", "system_state", "user", "user_restriction",
-                   "user_credential", "strategy", "mental_model", "keepa_seller"}
+EXPECTED_TABLES = {
+    "deal",
+    "deal_history",
+    "system_state",
+    "user",
+    "user_restriction",
+    "user_credential",
+    "strategy",
+    "mental_model",
+    "keepa_seller",
+}
 
 
 @pytest.mark.no_template_db
@@ -68,8 +77,17 @@ def any_db(request: pytest.FixtureRequest) -> Settings:
 
 def test_upsert_updates_only_the_columns_a_row_names(any_db: Settings) -> None:
     with session_scope(any_db) as session:
-        assert upsert(session, Deal, [{"asin": "0000000001", "title": "Old", "priority": 7},
-                                      {"asin": "0000000002", "title": "Two"}]) == 2
+        assert (
+            upsert(
+                session,
+                Deal,
+                [
+                    {"asin": "0000000001", "title": "Old", "priority": 7},
+                    {"asin": "0000000002", "title": "Two"},
+                ],
+            )
+            == 2
+        )
     with session_scope(any_db) as session:
         upsert(session, Deal, {"asin": "0000000001", "title": "New", "price_now": 9.5})
     with session_scope(any_db) as session:
@@ -84,9 +102,12 @@ def test_upsert_with_nothing_on_conflict_keeps_the_stored_row(any_db: Settings) 
     with session_scope(any_db) as session:
         upsert(session, Deal, {"asin": "0000000001", "title": "First"})
     with session_scope(any_db) as session:
-        new = upsert(session, Deal, [{"asin": "0000000001", "title": "Second"},
-                                     {"asin": "0000000003", "title": "Third"}],
-                     on_conflict="nothing")
+        new = upsert(
+            session,
+            Deal,
+            [{"asin": "0000000001", "title": "Second"}, {"asin": "0000000003", "title": "Third"}],
+            on_conflict="nothing",
+        )
     assert new == 1  # how many rows were new
     with session_scope(any_db) as session:
         assert session.get(Deal, "0000000001").title == "First"  # type: ignore[union-attr]
@@ -100,20 +121,26 @@ def test_upsert_on_a_unique_key_other_than_the_primary_key(any_db: Settings) -> 
         session.flush()
         uid = user.id
     key = ("user_id", "asin", "condition")
-    row = {"user_id": uid, "asin": "0000000001", "condition": "used_good", "status": 1,
-           "reason_code": "APPROVAL_REQUIRED"}
+    row = {
+        "user_id": uid,
+        "asin": "0000000001",
+        "condition": "used_good",
+        "status": 1,
+        "reason_code": "APPROVAL_REQUIRED",
+    }
     with session_scope(any_db) as session:
         upsert(session, UserRestriction, row, key=key)
         upsert(session, UserRestriction, {**row, "status": 0, "reason_code": None}, key=key)
         upsert(session, UserRestriction, {**row, "condition": "used_like_new"}, key=key)
     with session_scope(any_db) as session:
-        rows = {r.condition: (r.status, r.reason_code)
-                for r in session.exec(select(UserRestriction)).all()}
+        rows = {
+            r.condition: (r.status, r.reason_code)
+            for r in session.exec(select(UserRestriction)).all()
+        }
     assert rows == {"used_good": (0, None), "used_like_new": (1, "APPROVAL_REQUIRED")}
 
 
 def test_upsert_refuses_a_dialect_it_cannot_speak() -> None:
-    other = SimpleNamespace(get_bind=lambda: SimpleNamespace(dialect=SimpleNamespace(
-        name="mysql")))
+    other = SimpleNamespace(get_bind=lambda: SimpleNamespace(dialect=SimpleNamespace(name="mysql")))
     with pytest.raises(NotImplementedError, match="sqlite and postgresql, not mysql"):
         upsert(other, Deal, {"asin": "0000000001"})  # type: ignore[arg-type]

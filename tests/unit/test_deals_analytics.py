@@ -34,8 +34,13 @@ from tools.deals.analytics import (
 
 # Four confirmed sales: Jan $30, Aug $40, Sep $40, Oct $20 (2025), plus one in 2023 at $90
 # that is older than 365 days.
-SALES = [(km(2023, 3, 1), 9000), (km(2025, 1, 10), 3000), (km(2025, 8, 20), 4000),
-         (km(2025, 9, 5), 4000), (km(2025, 10, 10), 2000)]
+SALES = [
+    (km(2023, 3, 1), 9000),
+    (km(2025, 1, 10), 3000),
+    (km(2025, 8, 20), 4000),
+    (km(2025, 9, 5), 4000),
+    (km(2025, 10, 10), 2000),
+]
 
 
 def seasonal_book(current: dict[int, int] | None = None) -> dict[str, Any]:
@@ -52,26 +57,26 @@ def test_price_now_lowest_total_used_offer() -> None:
         offer(1000, 0, condition=1, seller="NEW"),  # new: not a used offer
         offer(1200, 0, condition=5, seller="GONE"),  # not live
     ]
-    rec = analyse_product(product(offers=offers, live=[0, 1, 2, 3],
-                                  current={21: 900}), now=NOW)
+    rec = analyse_product(product(offers=offers, live=[0, 1, 2, 3], current={21: 900}), now=NOW)
     assert rec.price_now == pytest.approx(18.50)
     assert rec.condition == "like_new"
     assert rec.price_now_source == "offers"
     assert rec.seller_id == "FBA_LIKE_NEW"
 
 
-def test_price_now_skips_offers_that_cannot_be_bought_and_prefers_the_better_condition(
-        ) -> None:
+def test_price_now_skips_offers_that_cannot_be_bought_and_prefers_the_better_condition() -> None:
     scam = offer(800, 0, condition=4, seller="SCAM")
     scam["isScam"] = True
     unshippable = offer(900, 0, condition=4, seller="NO_SHIP")
     unshippable["isShippable"] = False
-    offers = [scam, unshippable,
-              offer(1500, 399, condition=5, seller="ACCEPTABLE"),  # 18.99
-              offer(1500, 399, condition=3, seller="VERY_GOOD"),  # 18.99, better condition
-              offer(1600, 299, condition=4, seller="GOOD")]  # 18.99, listed last
-    rec = analyse_product(product(offers=offers, live=[0, 1, 2, 3, 4],
-                                  current={21: 900}), now=NOW)
+    offers = [
+        scam,
+        unshippable,
+        offer(1500, 399, condition=5, seller="ACCEPTABLE"),  # 18.99
+        offer(1500, 399, condition=3, seller="VERY_GOOD"),  # 18.99, better condition
+        offer(1600, 299, condition=4, seller="GOOD"),
+    ]  # 18.99, listed last
+    rec = analyse_product(product(offers=offers, live=[0, 1, 2, 3, 4], current={21: 900}), now=NOW)
     assert (rec.price_now, rec.condition, rec.seller_id) == (18.99, "very_good", "VERY_GOOD")
 
 
@@ -89,9 +94,13 @@ def test_price_now_from_stats_without_offers() -> None:
 def test_offers_without_live_order_never_price_a_past_offer() -> None:
     """Keepa's `offers` keeps past listings; without liveOffersOrder an old $2 offer must not
     become Price Now: the stats price (with shipping) is used instead."""
-    p = product(offers=[offer(200, 0, condition=4, seller="SOLD_LAST_YEAR"),
-                        offer(2500, 0, condition=4, seller="LIVE")],
-                current={21: 2599})
+    p = product(
+        offers=[
+            offer(200, 0, condition=4, seller="SOLD_LAST_YEAR"),
+            offer(2500, 0, condition=4, seller="LIVE"),
+        ],
+        current={21: 2599},
+    )
     p["liveOffersOrder"] = None
     rec = analyse_product(p, now=NOW)
     assert (rec.price_now, rec.price_now_source) == (25.99, "stats")
@@ -124,11 +133,16 @@ def test_inferred_sale_rules_window_and_lookahead() -> None:
     count = [(t1 - HOUR, 3), (t1, 2), (t2 - HOUR, 3), (t2, 2), (t3 - HOUR, 3), (t3, 2)]
     rank = [
         # drop 1: rank improves 100 h later -> a sale (within 240 h)
-        (t1 - 2 * HOUR, 500_000), (t1 + 100 * HOUR, 200_000),
+        (t1 - 2 * HOUR, 500_000),
+        (t1 + 100 * HOUR, 200_000),
         # drop 2: no improvement within 240 h; 20 days later a rank better than before -> sale
-        (t2 - 2 * HOUR, 500_000), (t2 + 2 * HOUR, 600_000), (t2 + 20 * DAY, 450_000),
+        (t2 - 2 * HOUR, 500_000),
+        (t2 + 2 * HOUR, 600_000),
+        (t2 + 20 * DAY, 450_000),
         # drop 3: rank gets worse and improves only after 31 days -> not a sale
-        (t3 - 2 * HOUR, 300_000), (t3 + HOUR, 700_000), (t3 + 31 * DAY, 250_000),
+        (t3 - 2 * HOUR, 300_000),
+        (t3 + HOUR, 700_000),
+        (t3 + 31 * DAY, 250_000),
     ]
     used = [(t1 - HOUR, 2500), (t2 - HOUR, 2600), (t3 - HOUR, 2700)]
     rec = analyse_product(product(count_used=count, rank=rank, used=used), now=NOW)
@@ -170,10 +184,23 @@ def test_seasonality_peak_trough_and_list_at() -> None:
 
 
 def test_list_at_is_mode_of_peak_season_sales() -> None:
-    sales = [(km(2025, 8, 5), 5000), (km(2025, 8, 15), 5000), (km(2025, 8, 25), 4800),
-             (km(2025, 9, 5), 4500), (km(2025, 2, 1), 2000), (km(2025, 3, 1), 2100)]
-    rec = analyse_product(product(**sales_history(sales), title="Calculus", current={21: 1000},
-                                  category_tree=["Books", "Science & Math"]), now=NOW)
+    sales = [
+        (km(2025, 8, 5), 5000),
+        (km(2025, 8, 15), 5000),
+        (km(2025, 8, 25), 4800),
+        (km(2025, 9, 5), 4500),
+        (km(2025, 2, 1), 2000),
+        (km(2025, 3, 1), 2100),
+    ]
+    rec = analyse_product(
+        product(
+            **sales_history(sales),
+            title="Calculus",
+            current={21: 1000},
+            category_tree=["Books", "Science & Math"],
+        ),
+        now=NOW,
+    )
     # medians: Feb 20, Mar 21, Aug 50, Sep 45; band = 0.1 × 30 = 3: peak >= 47 -> Aug;
     # trough <= 23 -> Feb, Mar
     assert rec.peak_months == "8" and rec.trough_months == "2,3"
@@ -189,8 +216,12 @@ def test_list_at_median_below_three_sales_and_amazon_cap() -> None:
     rec = analyse_product(product(**sales_history(sales), current={21: 1000}), now=NOW)
     assert rec.list_at == pytest.approx(40.0)  # median(30, 50)
     # Amazon new: current 40.00, 180-day 50.00, 365-day 42.00 -> lowest 40 -> cap 36.00
-    capped = analyse_product(product(**sales_history(sales), current={21: 1000, 0: 4000},
-                                     avg180={0: 5000}, avg365={0: 4200}), now=NOW)
+    capped = analyse_product(
+        product(
+            **sales_history(sales), current={21: 1000, 0: 4000}, avg180={0: 5000}, avg365={0: 4200}
+        ),
+        now=NOW,
+    )
     assert capped.amazon_new_low == pytest.approx(40.0)
     assert capped.list_at == pytest.approx(36.0)
 
@@ -203,14 +234,34 @@ def test_list_at_over_1500_is_rejected() -> None:
 
 
 def test_holiday_and_year_round_labels_from_sales_months() -> None:
-    holiday = [(km(2025, 11, 20), 4000), (km(2025, 12, 10), 4200), (km(2025, 4, 1), 1500),
-               (km(2025, 6, 1), 1600)]
-    rec = analyse_product(product(**sales_history(holiday), title="Plain Widget",
-                                  root=165793011, binding="Toy", current={21: 1000}), now=NOW)
+    holiday = [
+        (km(2025, 11, 20), 4000),
+        (km(2025, 12, 10), 4200),
+        (km(2025, 4, 1), 1500),
+        (km(2025, 6, 1), 1600),
+    ]
+    rec = analyse_product(
+        product(
+            **sales_history(holiday),
+            title="Plain Widget",
+            root=165793011,
+            binding="Toy",
+            current={21: 1000},
+        ),
+        now=NOW,
+    )
     assert rec.peak_months == "11,12" and rec.seasonality == "holiday"
     flat = [(km(2025, m, 3), 2500) for m in (2, 4, 6, 9)]
-    rec = analyse_product(product(**sales_history(flat), title="Plain Widget", root=165793011,
-                                  binding="Toy", current={21: 1000}), now=NOW)
+    rec = analyse_product(
+        product(
+            **sales_history(flat),
+            title="Plain Widget",
+            root=165793011,
+            binding="Toy",
+            current={21: 1000},
+        ),
+        now=NOW,
+    )
     assert rec.seasonality == "year_round"
 
 
@@ -228,8 +279,9 @@ def test_seller_quality_is_wilson_lower_bound() -> None:
     assert expected == pytest.approx(0.8256, abs=1e-4)
     assert wilson_lower_bound(0.9, 100) == pytest.approx(expected)
     offers = [offer(1500, 0, condition=4, fba=True, seller="S1")]
-    rec = analyse_product(product(offers=offers), now=NOW,
-                          sellers={"S1": SellerInfo(rating=450, rating_count=100)})
+    rec = analyse_product(
+        product(offers=offers), now=NOW, sellers={"S1": SellerInfo(rating=450, rating_count=100)}
+    )
     assert rec.seller_quality == pytest.approx(expected * 10)  # stored as a 0-10 score
     # few ratings score lower than many at the same average
     assert wilson_lower_bound(0.9, 10) < wilson_lower_bound(0.9, 1000)  # type: ignore[operator]
@@ -239,12 +291,15 @@ def test_seller_quality_is_wilson_lower_bound() -> None:
         SellerInfo(rating=501, rating_count=3)
 
 
-@pytest.mark.parametrize(("prices", "direction"), [
-    ([2000, 2100, 2200, 2300, 2400], "up"),
-    ([3000, 2800, 2600, 2400], "down"),
-    ([2000, 2050, 1990, 2010, 2000], "flat"),
-    ([2000, 2000, 2000, 3000, 3000], None),  # only 2 distinct consecutive prices
-])
+@pytest.mark.parametrize(
+    ("prices", "direction"),
+    [
+        ([2000, 2100, 2200, 2300, 2400], "up"),
+        ([3000, 2800, 2600, 2400], "down"),
+        ([2000, 2050, 1990, 2010, 2000], "flat"),
+        ([2000, 2000, 2000, 3000, 3000], None),  # only 2 distinct consecutive prices
+    ],
+)
 def test_trend_of_last_distinct_used_prices(prices: list[int], direction: str | None) -> None:
     used = [(km(2025, 6, 1) + i * DAY, p) for i, p in enumerate(prices)]
     rec = analyse_product(product(used=used, current={21: 1000}), now=NOW)
@@ -253,11 +308,21 @@ def test_trend_of_last_distinct_used_prices(prices: list[int], direction: str | 
 
 def test_market_state_from_stats() -> None:
     bb = {"ATVPDKIKX0DER": {"percentageWon": 37.5}, "OTHER": {"percentageWon": 62.5}}
-    rec = analyse_product(product(current={21: 1000, 3: 12_345, 12: 7, 11: 4, 0: 2500},
-                                  buy_box_stats=bb, drops=(4, 11, 20, 41)), now=NOW)
+    rec = analyse_product(
+        product(
+            current={21: 1000, 3: 12_345, 12: 7, 11: 4, 0: 2500},
+            buy_box_stats=bb,
+            drops=(4, 11, 20, 41),
+        ),
+        now=NOW,
+    )
     assert (rec.sales_rank, rec.offers_used, rec.offers_new) == (12_345, 7, 4)
-    assert (rec.rank_drops_30, rec.rank_drops_90, rec.rank_drops_180, rec.rank_drops_365) == \
-        (4, 11, 20, 41)
+    assert (rec.rank_drops_30, rec.rank_drops_90, rec.rank_drops_180, rec.rank_drops_365) == (
+        4,
+        11,
+        20,
+        41,
+    )
     assert rec.amazon_offer is True and rec.buy_box_amazon_share == pytest.approx(37.5)
 
 
@@ -277,13 +342,20 @@ def test_money_through_analytics() -> None:
 def test_fba_fee_estimated_without_keepa_fee_and_non_media_minimum() -> None:
     # 229 × 152 × 25 mm (9.0 × 6.0 × 0.98 in), 450 g (15.9 oz): too thick for small standard;
     # dim weight 53/139 = 0.38 lb < 0.99 lb unit weight -> large standard 12-16 oz: 4.55
-    rec = analyse_product(product(pick_and_pack=None, dims=(229, 152, 25, 450),
-                                  current={21: 1000}, root=165793011, binding="Toy",
-                                  referral=None), now=NOW)
+    rec = analyse_product(
+        product(
+            pick_and_pack=None,
+            dims=(229, 152, 25, 450),
+            current={21: 1000},
+            root=165793011,
+            binding="Toy",
+            referral=None,
+        ),
+        now=NOW,
+    )
     assert rec.fba_fee == pytest.approx(4.55) and rec.fba_fee_source == "estimate"
     assert rec.referral_pct == 15.0 and rec.referral_min == 0.30 and rec.closing_fee == 0.0
-    unknown = analyse_product(product(pick_and_pack=None, dims=None, current={21: 1000}),
-                              now=NOW)
+    unknown = analyse_product(product(pick_and_pack=None, dims=None, current={21: 1000}), now=NOW)
     assert unknown.fba_fee is None and "size" in unknown.missing["fba_fee"]
 
 
@@ -332,8 +404,9 @@ def test_real_fixture_with_a_used_stats_price(keepa_fixtures: Path) -> None:
 @example([500], 195)  # 90 % of $1.95 is $1.755: rounding to the cent once gave $1.76
 def test_list_at_never_exceeds_the_amazon_cap(prices: list[int], amazon_new: int) -> None:
     sales = [(km(2025, 1 + i, 10), p) for i, p in enumerate(prices)]
-    rec = analyse_product(product(**sales_history(sales), current={21: 1000, 0: amazon_new}),
-                          now=NOW, validate=False)
+    rec = analyse_product(
+        product(**sales_history(sales), current={21: 1000, 0: amazon_new}), now=NOW, validate=False
+    )
     if rec.list_at is not None:
         assert rec.list_at <= 0.9 * amazon_new / 100 + 0.005
         assert rec.list_at <= 1500
@@ -344,8 +417,10 @@ def test_skipping_a_cheaper_scam_offer_is_said_in_missing() -> None:
     scam["isScam"] = True
     far = offer(250, 0, condition=3, seller="NO_SHIP")
     far["isShippable"] = False
-    rec = analyse_product(product(offers=[scam, far, offer(2464, 0, condition=4, seller="OK")],
-                                  current={21: 2464}), now=NOW)
+    rec = analyse_product(
+        product(offers=[scam, far, offer(2464, 0, condition=4, seller="OK")], current={21: 2464}),
+        now=NOW,
+    )
     assert (rec.price_now, rec.seller_id) == (24.64, "OK")
     assert "$1.99" in rec.missing["offers"] and "scam" in rec.missing["offers"]
     # nothing but a scam offer: no Price Now (so no profit), and the reason says why
@@ -356,7 +431,6 @@ def test_skipping_a_cheaper_scam_offer_is_said_in_missing() -> None:
     scam["offerCSV"] = [scam["offerCSV"][0], 9900, 0]
     rec = analyse_product(product(offers=[scam, offer(2464, 0)], current={}), now=NOW)
     assert rec.price_now == 24.64 and "offers" not in rec.missing
-
 
 
 def _series(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -382,8 +456,7 @@ def test_a_rank_wiggle_is_not_a_sale() -> None:
     count = [(t - DAY, 3), (t, 2)]
     for better, sales in ((398_000, 0), (390_000, 1)):
         rank = [(t - DAY, 400_000), (t + HOUR, better), (t + 2 * DAY, 400_000)]
-        rec = analyse_product(product(count_used=count, rank=rank, used=[(t - DAY, 2500)]),
-                              now=NOW)
+        rec = analyse_product(product(count_used=count, rank=rank, used=[(t - DAY, 2500)]), now=NOW)
         assert rec.inferred_sales_count == sales
 
 
@@ -394,12 +467,17 @@ def test_without_offer_count_drops_sales_come_from_rank_drops() -> None:
     rank: list[tuple[int, int]] = [(start - DAY, 300_000)]
     for week in range(50):  # one sale a week: the rank falls to 80,000 and decays
         t = start + week * 7 * DAY
-        rank += [(t, 80_000), (t + 2 * DAY, 250_000), (t + 5 * DAY, 301_500),
-                 (t + 6 * DAY, 300_000)]  # a 0.5 % wiggle: no sale
+        rank += [
+            (t, 80_000),
+            (t + 2 * DAY, 250_000),
+            (t + 5 * DAY, 301_500),
+            (t + 6 * DAY, 300_000),
+        ]  # a 0.5 % wiggle: no sale
     used = [(start - DAY, 1500)]
     for count in (None, [(start - DAY, 4), (NOW_MIN - DAY, 4)]):
-        rec = analyse_product(product(rank=_series(rank), used=used, count_used=count,
-                                      drops=(4, 13, 26, 50)), now=NOW)
+        rec = analyse_product(
+            product(rank=_series(rank), used=used, count_used=count, drops=(4, 13, 26, 50)), now=NOW
+        )
         assert rec.inferred_sales_365 == 50 and rec.inferred_sales_count == 50
         assert "rank drops" in rec.missing["inferred_sales_count"]
         assert rec.deal_trust is None and rec.avg_1yr == pytest.approx(15.0)
@@ -415,11 +493,18 @@ def _noisy_year(n_sales: int) -> SalesHistory:
     used: list[tuple[int, int]] = [(start - DAY, 2000)]
     for k in range(n_sales):
         t = start + k * gap
-        count += [(t - HOUR, 5), (t, 4), (t + DAY, 3), (t + 3 * DAY, 5),  # sale + a seller out
-                  (t + gap // 2, 4), (t + gap // 2 + DAY, 5)]  # a withdrawal, no sale
+        count += [
+            (t - HOUR, 5),
+            (t, 4),
+            (t + DAY, 3),
+            (t + 3 * DAY, 5),  # sale + a seller out
+            (t + gap // 2, 4),
+            (t + gap // 2 + DAY, 5),
+        ]  # a withdrawal, no sale
         rank += [(t + HOUR, 60_000), (t + 2 * DAY, 200_000), (t + 4 * DAY, 300_000)]
-        rank += [(t + d * DAY + 12 * HOUR, 298_500 if d % 2 else 300_000)
-                 for d in range(5, gap // DAY)]
+        rank += [
+            (t + d * DAY + 12 * HOUR, 298_500 if d % 2 else 300_000) for d in range(5, gap // DAY)
+        ]
     return {"count_used": _series(count), "rank": _series(rank), "used": used}
 
 
@@ -435,38 +520,60 @@ def test_inferred_sales_agree_with_keepa_rank_drops_within_1_5x(n_sales: int) ->
 
 
 def test_inferred_sales_by_window() -> None:
-    sales = [(km(2025, 12, 20), 2000), (km(2025, 11, 20), 2100), (km(2025, 10, 5), 2200),
-             (km(2025, 3, 1), 2300), (km(2024, 6, 1), 2400)]
+    sales = [
+        (km(2025, 12, 20), 2000),
+        (km(2025, 11, 20), 2100),
+        (km(2025, 10, 5), 2200),
+        (km(2025, 3, 1), 2300),
+        (km(2024, 6, 1), 2400),
+    ]
     rec = analyse_product(product(**sales_history(sales)), now=NOW)
-    assert (rec.inferred_sales_30, rec.inferred_sales_90, rec.inferred_sales_365,
-            rec.inferred_sales_count) == (1, 3, 4, 5)
+    assert (
+        rec.inferred_sales_30,
+        rec.inferred_sales_90,
+        rec.inferred_sales_365,
+        rec.inferred_sales_count,
+    ) == (1, 3, 4, 5)
     p = product(**sales_history(sales))
     p["csv"] = None
     rec = analyse_product(p, now=NOW)
-    assert rec.inferred_sales_365 is None and "without history" in rec.missing[
-        "inferred_sales_365"]
+    assert rec.inferred_sales_365 is None and "without history" in rec.missing["inferred_sales_365"]
 
 
 def test_list_at_ignores_a_rare_high_sale() -> None:
     """One $499.83 sale made its month the peak and the List at, against a $194 average."""
-    sales = [(km(2025, m, 10), p) for m, p in ((1, 18_900), (2, 19_500), (3, 19_000),
-                                               (5, 19_900), (6, 19_400), (8, 18_800),
-                                               (9, 19_600), (10, 19_200), (11, 19_400))]
+    sales = [
+        (km(2025, m, 10), p)
+        for m, p in (
+            (1, 18_900),
+            (2, 19_500),
+            (3, 19_000),
+            (5, 19_900),
+            (6, 19_400),
+            (8, 18_800),
+            (9, 19_600),
+            (10, 19_200),
+            (11, 19_400),
+        )
+    ]
     sales.append((km(2025, 4, 10), 49_983))
     rec = analyse_product(product(**sales_history(sales), current={21: 10_000}), now=NOW)
     assert rec.peak_months == "4"  # the rare sale's month still shows as the peak
     assert rec.list_at is not None and 188.0 <= rec.list_at <= 199.0
 
 
-@pytest.mark.parametrize(("name", "keepa_drops"), [("product_B0D8W1YVBX.json", 424),
-                                                   ("product_B0F7XPYCSJ.json", 99)])
+@pytest.mark.parametrize(
+    ("name", "keepa_drops"), [("product_B0D8W1YVBX.json", 424), ("product_B0F7XPYCSJ.json", 99)]
+)
 def test_real_answers_without_offer_counts_agree_with_keepa_within_1_5x(
-        keepa_fixtures: Path, name: str, keepa_drops: int) -> None:
+    keepa_fixtures: Path, name: str, keepa_drops: int
+) -> None:
     """Two real Keepa answers with no used offer-count history: 0 inferred sales before
     (the 0/56 book), now their rank drops (303/424 and 74/99 measured)."""
     body = json.loads((keepa_fixtures / name).read_text())
-    rec = analyse_product(body["products"][0],
-                          now=datetime.fromtimestamp(body["timestamp"] / 1000, UTC))
+    rec = analyse_product(
+        body["products"][0], now=datetime.fromtimestamp(body["timestamp"] / 1000, UTC)
+    )
     assert rec.rank_drops_365 == keepa_drops and rec.inferred_sales_365 is not None
     assert keepa_drops / 1.5 <= rec.inferred_sales_365 <= keepa_drops * 1.5
     assert "rank drops" in rec.missing["inferred_sales_count"]

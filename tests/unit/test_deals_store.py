@@ -46,8 +46,11 @@ def test_upsert_is_idempotent_and_updates_in_place(settings: Settings) -> None:
 
 
 def test_default_money_columns_ignore_the_analysis_settings() -> None:
-    rec = analyse_product(product(current={21: 1500}), now=NOW,
-                          settings=UserSettings(tax_pct=0, prep_fee=0, inbound_shipping=0))
+    rec = analyse_product(
+        product(current={21: 1500}),
+        now=NOW,
+        settings=UserSettings(tax_pct=0, prep_fee=0, inbound_shipping=0),
+    )
     assert rec.all_in_cost == pytest.approx(15.0)  # the record is under the given settings
     row = deal_row(rec)
     assert row["all_in_cost_default"] == pytest.approx(22.49)  # the column, under defaults

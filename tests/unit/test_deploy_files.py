@@ -30,8 +30,10 @@ NOT_SETTINGS = {
 }
 COMPOSE_APP_SERVICES = ("chat", "worker", "beat")
 # files the person deploying makes, from these examples
-MADE_FROM = {"deploy/.env": "deploy/compose.env.example",
-             "deploy/arbitrage.env": "deploy/arbitrage.env.example"}
+MADE_FROM = {
+    "deploy/.env": "deploy/compose.env.example",
+    "deploy/arbitrage.env": "deploy/arbitrage.env.example",
+}
 # a value for each ${VAR...} in docker-compose.yml without a default (as deploy/.env gives)
 COMPOSE_VARS = {"POSTGRES_PASSWORD": "pw0123456789"}
 
@@ -81,12 +83,14 @@ def _check_command(argv: list[str], where: str) -> None:
 
 def _interpolate(value: str) -> str:
     """Compose's ${VAR}, ${VAR:-default}, ${VAR:?error}."""
+
     def sub(m: re.Match[str]) -> str:
         name, op, rest = m.group(1), m.group(2), m.group(3)
         if name in COMPOSE_VARS:
             return COMPOSE_VARS[name]
         assert op == ":-", f"${{{name}}} has no default and no value in COMPOSE_VARS"
         return rest
+
     return re.sub(r"\$\{(\w+)(?:(:-|:\?)([^}]*))?\}", sub, value)
 
 
@@ -128,8 +132,9 @@ def test_compose_runs_real_commands_with_known_settings() -> None:
 def test_the_settings_example_holds_only_known_valid_settings() -> None:
     example = DEPLOY / "arbitrage.env.example"
     _check_settings(_env_file(example), "arbitrage.env.example")
-    _check_settings(_env_file(example, commented=True),
-                    "arbitrage.env.example (with the commented examples)")
+    _check_settings(
+        _env_file(example, commented=True), "arbitrage.env.example (with the commented examples)"
+    )
     unknown = _documented_names(example) - set(SETTINGS)
     assert not unknown, f"arbitrage.env.example documents unknown settings {sorted(unknown)}"
     compose_vars = _env_file(DEPLOY / "compose.env.example")
@@ -192,16 +197,21 @@ def test_the_proxies_reach_the_port_the_chat_listens_on() -> None:
     assert re.search(rf"dynamic a chat {port}\b", (DEPLOY / "Caddyfile").read_text())
     unit = dict(_unit_lines(SYSTEMD / "arbitrage-chat.service"))
     vps_env = _assignments(unit["Environment"])
-    assert re.search(rf"reverse_proxy 127\.0\.0\.1:{vps_env['CHAINLIT_PORT']}\b",
-                     (SYSTEMD / "Caddyfile").read_text())
+    assert re.search(
+        rf"reverse_proxy 127\.0\.0\.1:{vps_env['CHAINLIT_PORT']}\b",
+        (SYSTEMD / "Caddyfile").read_text(),
+    )
 
 
 def test_the_readmes_point_at_files_that_exist() -> None:
     for readme in (REPO / "README.md", DEPLOY / "README.md"):
         text = readme.read_text()
         refs = set(re.findall(r"`(deploy/[\w./@-]*[\w@-])`", text))
-        refs |= {f"deploy/{m}" for m in re.findall(r"^\| `([\w./@-]+)` \|", text, re.M)
-                 if readme.parent == DEPLOY}
+        refs |= {
+            f"deploy/{m}"
+            for m in re.findall(r"^\| `([\w./@-]+)` \|", text, re.M)
+            if readme.parent == DEPLOY
+        }
         assert refs, f"{readme} names no deploy file"
         missing = sorted(r for r in refs if not (REPO / MADE_FROM.get(r, r)).exists())
         assert not missing, f"{readme.name} points at missing {missing}"
@@ -210,8 +220,7 @@ def test_the_readmes_point_at_files_that_exist() -> None:
 
 def _engine_available(docker: str) -> bool:
     try:
-        return subprocess.run([docker, "info"], capture_output=True,
-                              timeout=30).returncode == 0
+        return subprocess.run([docker, "info"], capture_output=True, timeout=30).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
 
@@ -223,8 +232,14 @@ def test_the_ci_image_build_says_why_it_was_skipped() -> None:
         docker = shutil.which("docker", path=path)
         if docker and _engine_available(docker):
             continue  # there the CI step builds the image; not repeated inside the suite
-        run = subprocess.run([str(DEPLOY / "build-image.sh")], capture_output=True, text=True,
-                             env={**os.environ, "PATH": path}, timeout=60, check=False)
+        run = subprocess.run(
+            [str(DEPLOY / "build-image.sh")],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PATH": path},
+            timeout=60,
+            check=False,
+        )
         assert run.returncode == 0, run.stderr
         reason = "no Docker engine reachable" if docker else "no docker command"
         assert f"docker image build skipped: {reason}" in run.stdout

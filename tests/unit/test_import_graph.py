@@ -15,8 +15,13 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ("tools", "knowledge", "agent", "workers", "chat_ui")
 # what each package may import from the project, besides itself
-ALLOWED = {"tools": set(), "knowledge": {"tools"}, "agent": {"tools", "knowledge"},
-           "chat_ui": {"tools", "knowledge", "agent"}, "workers": {"tools"}}
+ALLOWED = {
+    "tools": set(),
+    "knowledge": {"tools"},
+    "agent": {"tools", "knowledge"},
+    "chat_ui": {"tools", "knowledge", "agent"},
+    "workers": {"tools"},
+}
 # The `arbitrage` command is where both stacks meet: it starts the workers, runs their backfill
 # and shows their status. Only it may reach into workers from above.
 ALSO_ALLOWED = {"chat_ui.cli": {"workers"}}
@@ -56,8 +61,9 @@ def _imports(module: str, path: Path, modules: dict[str, Path]) -> set[str]:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
             # `from pkg import submodule` loads the submodule; `from pkg import name` the package
-            names = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
-                     for a in node.names]
+            names = [
+                f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names
+            ]
         for name in names:
             target = _target(name, modules)
             if target is not None and target != module:
@@ -120,21 +126,26 @@ def test_the_graph_sees_the_project() -> None:
 def test_no_import_cycles_among_project_modules() -> None:
     # A package's __init__ re-exporting its submodules, which import siblings through the
     # package, is how packages work and not a cycle between concerns: leave such edges out.
-    graph = {m: frozenset(t for t in targets
-                          if not (_is_package_init(t) and m.startswith(t + ".")))
-             for m, targets in _graph().items()}
+    graph = {
+        m: frozenset(t for t in targets if not (_is_package_init(t) and m.startswith(t + ".")))
+        for m, targets in _graph().items()
+    }
     assert _cycles(graph) == []
 
 
 @pytest.mark.parametrize("package", PACKAGES)
 def test_imports_point_down_the_layers(package: str) -> None:
-    wrong = sorted(f"{m} -> {t}" for m, targets in _graph().items()
-                   if m.split(".")[0] == package for t in targets
-                   if t.split(".")[0] not in ALLOWED[package] | ALSO_ALLOWED.get(m, set())
-                   | {package})
+    wrong = sorted(
+        f"{m} -> {t}"
+        for m, targets in _graph().items()
+        if m.split(".")[0] == package
+        for t in targets
+        if t.split(".")[0] not in ALLOWED[package] | ALSO_ALLOWED.get(m, set()) | {package}
+    )
     assert wrong == [], f"{package} may import only {sorted(ALLOWED[package])}"
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:
-    assert _cycles({"a": frozenset({"b"}), "b": frozenset({"c"}), "c": frozenset({"a"}),
-                    "d": frozenset({"a"})}) == [["a", "b", "c"]]
+    assert _cycles(
+        {"a": frozenset({"b"}), "b": frozenset({"c"}), "c": frozenset({"a"}), "d": frozenset({"a"})}
+    ) == [["a", "b", "c"]]

@@ -12,10 +12,16 @@ from tools.keepa.errors import BudgetWaitTimeout
 T0 = 1_780_000_000.0
 
 
-def _env(left: int, *, rate: int = 5, refill_in: int = 60_000, consumed: int = 0,
-         ts: float = T0) -> TokenEnvelope:
-    return TokenEnvelope(tokens_left=left, refill_in_ms=refill_in, refill_rate=rate,
-                         timestamp_ms=int(ts * 1000), tokens_consumed=consumed)
+def _env(
+    left: int, *, rate: int = 5, refill_in: int = 60_000, consumed: int = 0, ts: float = T0
+) -> TokenEnvelope:
+    return TokenEnvelope(
+        tokens_left=left,
+        refill_in_ms=refill_in,
+        refill_rate=rate,
+        timestamp_ms=int(ts * 1000),
+        tokens_consumed=consumed,
+    )
 
 
 @pytest.fixture
@@ -25,12 +31,12 @@ def clock() -> SimClock:
 
 @pytest.fixture
 def budget(redis_url: str, clock: SimClock) -> TokenBudget:
-    return TokenBudget.from_url(redis_url, clock=clock, floor=50, resume=55,
-                                refill_grace_ms=0)
+    return TokenBudget.from_url(redis_url, clock=clock, floor=50, resume=55, refill_grace_ms=0)
 
 
-def test_spends_into_deficit_then_waits_only_to_resume_mark(budget: TokenBudget,
-                                                            clock: SimClock) -> None:
+def test_spends_into_deficit_then_waits_only_to_resume_mark(
+    budget: TokenBudget, clock: SimClock
+) -> None:
     budget.sync(_env(60))
     big = budget.acquire(80, "backfill")  # above the floor: allowed even far below it
     assert big.waited_s == 0
@@ -77,8 +83,7 @@ def test_stale_envelope_never_rolls_balance_back(budget: TokenBudget) -> None:
     assert budget.snapshot()["balance"] == 290
 
 
-def test_refills_per_minute_and_caps_at_sixty_minutes(budget: TokenBudget,
-                                                      clock: SimClock) -> None:
+def test_refills_per_minute_and_caps_at_sixty_minutes(budget: TokenBudget, clock: SimClock) -> None:
     budget.sync(_env(100, refill_in=10_000))
     clock.advance(9)
     assert budget.snapshot()["balance"] == 100
@@ -96,8 +101,7 @@ def test_other_inflight_reservations_are_kept_when_resyncing(budget: TokenBudget
     assert budget.snapshot()["balance"] == 250  # Keepa's 300 minus the scout's 50 in flight
 
 
-def test_a_reservation_that_is_never_settled_expires(budget: TokenBudget,
-                                                     clock: SimClock) -> None:
+def test_a_reservation_that_is_never_settled_expires(budget: TokenBudget, clock: SimClock) -> None:
     """A worker killed mid-call never settles; its tokens must not stay out of the balance."""
     budget.sync(_env(400, ts=T0))
     budget.acquire(100, "processor")  # the process dies here
@@ -110,28 +114,32 @@ def test_a_reservation_that_is_never_settled_expires(budget: TokenBudget,
 
 
 def test_a_late_settle_of_an_expired_reservation_releases_nothing_twice(
-        budget: TokenBudget, clock: SimClock) -> None:
+    budget: TokenBudget, clock: SimClock
+) -> None:
     budget.sync(_env(400, ts=T0))
     slow = budget.acquire(100, "processor")
     clock.advance(300)
     budget.acquire(50, "scout")  # still in flight when the slow one expires
     clock.advance(budget.reservation_ttl_ms / 1000 - 299)
-    budget.settle(_env(300, consumed=100, ts=clock.now()), slow.cost, purpose="processor",
-                  reservation=slow.id)
+    budget.settle(
+        _env(300, consumed=100, ts=clock.now()), slow.cost, purpose="processor", reservation=slow.id
+    )
     assert budget.snapshot()["inflight"] == 50
     assert budget.snapshot()["balance"] == 250  # Keepa's 300 minus the scout's 50
 
 
-def test_a_waiter_killed_while_waiting_is_not_shown_for_ever(budget: TokenBudget,
-                                                             clock: SimClock) -> None:
+def test_a_waiter_killed_while_waiting_is_not_shown_for_ever(
+    budget: TokenBudget, clock: SimClock
+) -> None:
     budget._start_wait("backfill", 10, 120.0)  # a process SIGKILLed inside acquire()
     assert [w["purpose"] for w in budget.waiting_now()] == ["backfill"]
     clock.advance(181)
     assert budget.waiting_now() == []
 
 
-def test_a_late_settle_without_envelope_credits_nothing_twice(budget: TokenBudget,
-                                                              clock: SimClock) -> None:
+def test_a_late_settle_without_envelope_credits_nothing_twice(
+    budget: TokenBudget, clock: SimClock
+) -> None:
     """Expired, then another process resynced from Keepa: the late settle must not add the
     estimate back on top of Keepa's own number."""
     budget.sync(_env(1000, ts=T0))

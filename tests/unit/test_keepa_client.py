@@ -24,19 +24,31 @@ from tools.keepa.factory import make_keepa_client
 from tools.sandbox.keepa import SandboxMarket, create_app
 from tools.settings import load_settings
 
-ENV = {"tokensLeft": 100, "refillIn": 30_000, "refillRate": 20, "timestamp": 1,
-       "tokensConsumed": 0, "tokenFlowReduction": 0.0, "processingTimeInMs": 1}
+ENV = {
+    "tokensLeft": 100,
+    "refillIn": 30_000,
+    "refillRate": 20,
+    "timestamp": 1,
+    "tokensConsumed": 0,
+    "tokenFlowReduction": 0.0,
+    "processingTimeInMs": 1,
+}
 
 
 def _mock(handler: Any, clock: SimClock | None = None, **kw: Any) -> KeepaClient:
-    return KeepaClient(api_key="k", base_url="http://keepa.test",
-                       transport=httpx.MockTransport(handler), clock=clock or SimClock(0),
-                       **kw)
+    return KeepaClient(
+        api_key="k",
+        base_url="http://keepa.test",
+        transport=httpx.MockTransport(handler),
+        clock=clock or SimClock(0),
+        **kw,
+    )
 
 
-@pytest.mark.parametrize(("status", "exc"), [(400, KeepaRequestRejected),
-                                             (402, KeepaPaymentRequired),
-                                             (404, KeepaNotFound)])
+@pytest.mark.parametrize(
+    ("status", "exc"),
+    [(400, KeepaRequestRejected), (402, KeepaPaymentRequired), (404, KeepaNotFound)],
+)
 async def test_client_errors_are_typed_and_not_retried(status: int, exc: type) -> None:
     calls = []
 
@@ -83,7 +95,8 @@ async def test_unreachable_raises_transport_error() -> None:
 
 
 async def test_batch_with_a_malformed_product_returns_results_and_errors(
-        keepa_fixtures: Path) -> None:
+    keepa_fixtures: Path,
+) -> None:
     good = json.loads((keepa_fixtures / "product_B0F7XPYCSJ.json").read_text())["products"][0]
     bad = {**good, "asin": "B0BADBADBA", "csv": "not a list"}
 
@@ -122,8 +135,13 @@ async def test_forced_429_is_waited_out_through_the_budget(redis_url: str) -> No
     clock = SimClock(1_780_000_000.0)
     market = SandboxMarket(n_products=100, seed=2, refill_rate=20, clock=clock)
     budget = TokenBudget.from_url(redis_url, clock=clock)
-    client = KeepaClient(api_key="k", base_url="http://sandbox", budget=budget,
-                         transport=httpx.ASGITransport(app=create_app(market)), clock=clock)
+    client = KeepaClient(
+        api_key="k",
+        base_url="http://sandbox",
+        budget=budget,
+        transport=httpx.ASGITransport(app=create_app(market)),
+        clock=clock,
+    )
     await client.token_status()
     # someone else (another key user) drains Keepa's bucket behind the budget's back
     market.tokens.set_balance(0)
@@ -202,8 +220,7 @@ async def test_a_cancelled_call_gives_its_reserved_tokens_back(redis_url: str) -
     assert snap["inflight"] == 0 and snap["balance"] == 500
 
 
-async def test_a_bare_429_through_the_budget_backs_off_instead_of_looping(
-        redis_url: str) -> None:
+async def test_a_bare_429_through_the_budget_backs_off_instead_of_looping(redis_url: str) -> None:
     """A 429 without Keepa's envelope (a proxy's) tells the budget nothing: wait anyway."""
     clock = SimClock(0)
     budget = TokenBudget.from_url(redis_url, clock=clock)

@@ -20,11 +20,24 @@ def test_csv_slots_are_the_keepa_packages() -> None:
     # prices in cents: the package's dollar series, except RATING (stars x 10)
     dollars = {i for i, _, is_float in keepa.csv_indices if is_float}
     assert dollars - {kc.RATING} == kc.PRICE_SLOTS
-    named = {"AMAZON": 0, "NEW": 1, "USED": 2, "SALES": 3, "LISTPRICE": 4, "NEW_FBA": 10,
-             "COUNT_NEW": 11, "COUNT_USED": 12, "RATING": 16, "COUNT_REVIEWS": 17,
-             "BUY_BOX_SHIPPING": 18, "USED_NEW_SHIPPING": 19, "USED_VERY_GOOD_SHIPPING": 20,
-             "USED_GOOD_SHIPPING": 21, "USED_ACCEPTABLE_SHIPPING": 22,
-             "BUY_BOX_USED_SHIPPING": 32}  # docs/domain.md "Time, prices and histories"
+    named = {
+        "AMAZON": 0,
+        "NEW": 1,
+        "USED": 2,
+        "SALES": 3,
+        "LISTPRICE": 4,
+        "NEW_FBA": 10,
+        "COUNT_NEW": 11,
+        "COUNT_USED": 12,
+        "RATING": 16,
+        "COUNT_REVIEWS": 17,
+        "BUY_BOX_SHIPPING": 18,
+        "USED_NEW_SHIPPING": 19,
+        "USED_VERY_GOOD_SHIPPING": 20,
+        "USED_GOOD_SHIPPING": 21,
+        "USED_ACCEPTABLE_SHIPPING": 22,
+        "BUY_BOX_USED_SHIPPING": 32,
+    }  # docs/domain.md "Time, prices and histories"
     assert {name: getattr(kc, name) for name in named} == named
 
 
@@ -44,8 +57,11 @@ def test_keepa_time_round_trips_and_matches_the_keepa_package() -> None:
 def test_the_conventions_load_without_the_client_stack() -> None:
     """The deal analytics and the sandbox read these; they must not pay for the HTTP client,
     Redis and the keepa package (pandas) to get a few integers."""
-    code = ("import sys, tools.keepa.conventions, tools.deals.series, tools.keepa.costs; "
-            "print(sorted(m for m in ('keepa', 'pandas', 'httpx', 'redis') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=120)
+    code = (
+        "import sys, tools.keepa.conventions, tools.deals.series, tools.keepa.costs; "
+        "print(sorted(m for m in ('keepa', 'pandas', 'httpx', 'redis') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     assert out.stdout.strip() == "[]"

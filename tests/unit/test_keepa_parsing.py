@@ -36,23 +36,33 @@ def _product(keepa_fixtures: Path) -> dict[str, Any]:
     return copy.deepcopy(_load(keepa_fixtures, "product_B0F7XPYCSJ.json")["products"][0])
 
 
-@pytest.mark.parametrize(("mutate", "field"), [
-    (lambda p: p.update(csv={"3": [1, 2]}), "csv"),
-    (lambda p: p.pop("stats"), "stats"),
-    (lambda p: p.update(stats=None), "stats"),
-    (lambda p: p["stats"].update(current=None), "stats.current"),
-    (lambda p: p["csv"][1].append(7554999), "csv[1] (NEW)"),
-    (lambda p: p["csv"].__setitem__(3, [7554664, None]), "csv[3] (SALES)"),
-    (lambda p: p["csv"].__setitem__(18, [1, 2]), "csv[18] (BUY_BOX_SHIPPING)"),
-    (lambda p: p["csv"].__setitem__(1, "2599"), "csv[1] (NEW)"),
-    (lambda p: p["stats"].__setitem__("min", [[1, 2, 3]]), "stats.min"),
-    (lambda p: p.update(offers=[{"offerCSV": [1, 2, 3], "isFBA": True, "isAmazon": False}]),
-     "offers[0].condition"),
-    (lambda p: p.update(offers=[{"offerCSV": [1, 2], "condition": 2, "isFBA": True,
-                                 "isAmazon": False}]), "offers[0].offerCSV"),
-])
-def test_malformed_product_names_asin_and_field(keepa_fixtures: Path, mutate: Any,
-                                                field: str) -> None:
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda p: p.update(csv={"3": [1, 2]}), "csv"),
+        (lambda p: p.pop("stats"), "stats"),
+        (lambda p: p.update(stats=None), "stats"),
+        (lambda p: p["stats"].update(current=None), "stats.current"),
+        (lambda p: p["csv"][1].append(7554999), "csv[1] (NEW)"),
+        (lambda p: p["csv"].__setitem__(3, [7554664, None]), "csv[3] (SALES)"),
+        (lambda p: p["csv"].__setitem__(18, [1, 2]), "csv[18] (BUY_BOX_SHIPPING)"),
+        (lambda p: p["csv"].__setitem__(1, "2599"), "csv[1] (NEW)"),
+        (lambda p: p["stats"].__setitem__("min", [[1, 2, 3]]), "stats.min"),
+        (
+            lambda p: p.update(offers=[{"offerCSV": [1, 2, 3], "isFBA": True, "isAmazon": False}]),
+            "offers[0].condition",
+        ),
+        (
+            lambda p: p.update(
+                offers=[{"offerCSV": [1, 2], "condition": 2, "isFBA": True, "isAmazon": False}]
+            ),
+            "offers[0].offerCSV",
+        ),
+    ],
+)
+def test_malformed_product_names_asin_and_field(
+    keepa_fixtures: Path, mutate: Any, field: str
+) -> None:
     product = _product(keepa_fixtures)
     mutate(product)
     with pytest.raises(MalformedProduct) as info:
@@ -63,7 +73,8 @@ def test_malformed_product_names_asin_and_field(keepa_fixtures: Path, mutate: An
 
 
 def test_older_narrower_csv_is_accepted_and_its_missing_slots_are_empty(
-        keepa_fixtures: Path) -> None:
+    keepa_fixtures: Path,
+) -> None:
     """Keepa's 2025 answers carried a 34-wide csv: it validates (and is still checked slot by
     slot), and the analytics read the slots it lacks as empty histories."""
     product = _product(keepa_fixtures)
@@ -84,7 +95,8 @@ def test_ragged_csv_is_a_typed_error(keepa_fixtures: Path) -> None:
 
 
 def test_type_errors_caught_by_structural_check_and_keepa_backend_model(
-        keepa_fixtures: Path) -> None:
+    keepa_fixtures: Path,
+) -> None:
     product = _product(keepa_fixtures)
     product["csv"][1][1] = "not-a-price"
     for model in (False, True):
@@ -112,8 +124,11 @@ def test_batch_keeps_good_products_and_reports_bad_ones(keepa_fixtures: Path) ->
     nameless = {"csv": None}
     ok, errors = validate_products([good, short, nameless, "junk"])
     assert [p["asin"] for p in ok] == ["B0F7XPYCSJ"]
-    assert [(e.asin, e.field) for e in errors] == [("B000SHORT1", "csv"), (None, "asin"),
-                                                   (None, "product")]
+    assert [(e.asin, e.field) for e in errors] == [
+        ("B000SHORT1", "csv"),
+        (None, "asin"),
+        (None, "product"),
+    ]
 
 
 def test_history_off_allows_null_csv(keepa_fixtures: Path) -> None:

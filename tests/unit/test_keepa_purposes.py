@@ -16,10 +16,24 @@ from tools.keepa.budget import PURPOSES
 REPO = Path(__file__).resolve().parents[2]
 PRODUCTION = ("tools", "workers", "agent", "chat_ui", "knowledge", "bench")
 # callables that take a Keepa purpose (client methods, budget, factory, client classes)
-KEEPA_CALLS = frozenset({
-    "products", "product", "deals", "query", "seller", "category", "_call", "acquire",
-    "aacquire", "settle", "make_keepa_client", "make_sync_keepa_client", "KeepaClient",
-    "SyncKeepaClient"})
+KEEPA_CALLS = frozenset(
+    {
+        "products",
+        "product",
+        "deals",
+        "query",
+        "seller",
+        "category",
+        "_call",
+        "acquire",
+        "aacquire",
+        "settle",
+        "make_keepa_client",
+        "make_sync_keepa_client",
+        "KeepaClient",
+        "SyncKeepaClient",
+    }
+)
 POSITIONAL = {"acquire": 1, "aacquire": 1}  # acquire(cost, purpose)
 
 
@@ -32,8 +46,9 @@ def _name(func: ast.expr) -> str | None:
 def _strings(node: ast.AST | None) -> set[str]:
     if node is None:
         return set()
-    return {n.value for n in ast.walk(node) if isinstance(n, ast.Constant)
-            and isinstance(n.value, str)}
+    return {
+        n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    }
 
 
 def _typed_purpose(annotation: ast.expr | None) -> bool:
@@ -43,12 +58,23 @@ def _typed_purpose(annotation: ast.expr | None) -> bool:
 def passed_purposes(source: str) -> set[str]:
     """The Keepa purposes one module passes, names resolved through its module constants."""
     tree = ast.parse(source)
-    constants = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign)
-                 and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)
-                 for t in n.targets if isinstance(t, ast.Name)}
-    constants |= {n.target.id: n.value.value for n in tree.body if isinstance(n, ast.AnnAssign)
-                  and isinstance(n.target, ast.Name) and isinstance(n.value, ast.Constant)
-                  and isinstance(n.value.value, str)}
+    constants = {
+        t.id: n.value.value
+        for n in tree.body
+        if isinstance(n, ast.Assign)
+        and isinstance(n.value, ast.Constant)
+        and isinstance(n.value.value, str)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
+    constants |= {
+        n.target.id: n.value.value
+        for n in tree.body
+        if isinstance(n, ast.AnnAssign)
+        and isinstance(n.target, ast.Name)
+        and isinstance(n.value, ast.Constant)
+        and isinstance(n.value.value, str)
+    }
     found: set[str] = set()
 
     def value(node: ast.expr) -> set[str]:
@@ -69,10 +95,14 @@ def passed_purposes(source: str) -> set[str]:
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             args = node.args
             positional = args.posonlyargs + args.args
-            pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults,
-                             strict=True))
-            pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)
-                      if d is not None]
+            pairs = list(
+                zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True)
+            )
+            pairs += [
+                (a, d)
+                for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+                if d is not None
+            ]
             for arg, default in pairs:
                 if _typed_purpose(arg.annotation):
                     found |= value(default)
@@ -101,7 +131,7 @@ def test_the_code_base_passes_exactly_the_listed_purposes() -> None:
 
 def test_the_scan_sees_every_way_a_purpose_is_passed() -> None:
     """The scan would miss a misspelling if it missed the construct it is written in."""
-    source = '''
+    source = """
 from tools.keepa.budget import KeepaPurpose
 PURPOSE: KeepaPurpose = "const-annotated"
 OTHER = "const-plain"
@@ -115,7 +145,13 @@ client.seller(a, purpose=OTHER)
 budget.acquire(5, "positional")
 make_chat_model(purpose="an-llm-purpose")
 def g(purpose: str = "untyped-default"): ...
-'''
+"""
     assert passed_purposes(source) == {
-        "const-annotated", "const-plain", "default", "kw-default", "annotated-value",
-        "keyword", "positional"}
+        "const-annotated",
+        "const-plain",
+        "default",
+        "kw-default",
+        "annotated-value",
+        "keyword",
+        "positional",
+    }

@@ -60,15 +60,23 @@ class ScriptedToolModel(BaseChatModel):
         self.bound.extend(tools)
         return self
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None,
-                  **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         if self.fail:
             raise ConnectionError("endpoint unreachable")
         self.seen.append(messages)
         args = self.replies[min(len(self.seen), len(self.replies)) - 1]
-        msg = AIMessage(content="", tool_calls=[
-            {"name": "ExtractedKnowledge", "args": args, "id": f"call_{len(self.seen)}"}])
+        msg = AIMessage(
+            content="",
+            tool_calls=[
+                {"name": "ExtractedKnowledge", "args": args, "id": f"call_{len(self.seen)}"}
+            ],
+        )
         return ChatResult(generations=[ChatGeneration(message=msg)])
 
 
@@ -97,40 +105,61 @@ def test_offline_extraction_gives_sensible_candidates() -> None:
     assert buy.conditions and buy.conditions[0].startswith("If a used textbook")
     fees = next(c for c in strategies if "$1.80" in c.text)
     assert fees.category == "fees"
-    assert any("academic calendar" in m.text and m.title and m.category == "textbooks"
-               for m in models)
+    assert any(
+        "academic calendar" in m.text and m.title and m.category == "textbooks" for m in models
+    )
     # greetings, questions and chit-chat are not knowledge
-    assert not any("welcome" in c.text.lower() or "coffee" in c.text or c.text.endswith("?")
-                   for c in cands)
-    assert all(c.source == "https://blog.example/textbooks" and c.origin == "offline"
-               for c in cands)
+    assert not any(
+        "welcome" in c.text.lower() or "coffee" in c.text or c.text.endswith("?") for c in cands
+    )
+    assert all(
+        c.source == "https://blog.example/textbooks" and c.origin == "offline" for c in cands
+    )
 
 
 def test_offline_extraction_of_plain_notes() -> None:
-    notes = "never buy a book ranked over 2,000,000 unless it is a textbook\n\n" \
-            "keep at least $500 in reserve for the August textbook season"
+    notes = (
+        "never buy a book ranked over 2,000,000 unless it is a textbook\n\n"
+        "keep at least $500 in reserve for the August textbook season"
+    )
     cands = extract_candidates(notes)
     assert [c.kind for c in cands] == ["strategy", "strategy"]
     assert "2,000,000" in cands[0].numbers and "$500" in cands[1].numbers
 
 
 def test_llm_path_uses_structured_output() -> None:
-    model = ScriptedToolModel(replies=[{
-        "strategies": [{"text": "If a textbook is under $20 in October, buy and hold it until "
-                                "August.", "category": "Textbooks",
-                        "conditions": ["under $20", "October"], "numbers": ["$20"]},
-                       {"text": "ok", "category": "general"}],
-        "mental_models": [{"title": "Academic calendar", "text": "Textbook demand follows "
-                           "semester starts, so prices peak in August and January.",
-                           "category": "seasonal"}],
-    }])
+    model = ScriptedToolModel(
+        replies=[
+            {
+                "strategies": [
+                    {
+                        "text": "If a textbook is under $20 in October, buy and hold it until "
+                        "August.",
+                        "category": "Textbooks",
+                        "conditions": ["under $20", "October"],
+                        "numbers": ["$20"],
+                    },
+                    {"text": "ok", "category": "general"},
+                ],
+                "mental_models": [
+                    {
+                        "title": "Academic calendar",
+                        "text": "Textbook demand follows "
+                        "semester starts, so prices peak in August and January.",
+                        "category": "seasonal",
+                    }
+                ],
+            }
+        ]
+    )
     result = extract(ARTICLE, "https://blog.example/t", model)
     assert result.method == "llm" and result.note is None
     assert model.bound and model.bound[0].__name__ == "ExtractedKnowledge"
     system, human = model.seen[0]
     assert "Never invent rules" in str(system.content)
     assert "https://blog.example/t" in str(human.content) and "academic calendar" in str(
-        human.content)
+        human.content
+    )
     kinds = [(c.kind, c.category, c.origin) for c in result.candidates]
     assert kinds == [("strategy", "textbooks", "llm"), ("mental_model", "seasonal", "llm")]
     assert result.candidates[0].conditions == ["under $20", "October"]
@@ -169,8 +198,13 @@ def test_approve_persists_only_approved_with_provenance(session: Session, admin:
 
 
 def test_approve_by_index_and_duplicates_marked(session: Session, admin: User) -> None:
-    save_strategy(session, "Skip any book where Amazon holds the buy box more than 50% of the "
-                  "time.", "pricing", "pasted", admin)
+    save_strategy(
+        session,
+        "Skip any book where Amazon holds the buy box more than 50% of the time.",
+        "pricing",
+        "pasted",
+        admin,
+    )
     cands = mark_duplicates(session, offline_extract(ARTICLE))
     dup = [c for c in cands if c.duplicate_of]
     assert len(dup) == 1 and "buy box" in dup[0].text

@@ -20,8 +20,9 @@ def test_seed_is_idempotent_and_respects_deletions() -> None:
         counts = knowledge_counts(s)
         assert 15 <= counts["strategy"] <= 25 and 8 <= counts["mental_model"] <= 12
         entries = list_knowledge(s, limit=500)
-        assert all(e.source == "starter" and e.approved_by == "starter" and e.approved_at
-                   for e in entries)
+        assert all(
+            e.source == "starter" and e.approved_by == "starter" and e.approved_at for e in entries
+        )
         admin = User(name="root", password_hash="x", role=Role.admin)
         s.add(admin)
         s.flush()

@@ -47,27 +47,38 @@ def seller(session: Session) -> User:
 
 
 def test_admin_saves_with_provenance(session: Session, admin: User) -> None:
-    res = save_strategy(session, "Buy textbooks in October when the used price is at its trough.",
-                        "Textbooks", "https://example.com/post", admin, author="Jane")
+    res = save_strategy(
+        session,
+        "Buy textbooks in October when the used price is at its trough.",
+        "Textbooks",
+        "https://example.com/post",
+        admin,
+        author="Jane",
+    )
     assert res.status == "saved" and res.saved
     row = session.get(Strategy, res.entry.id)
     assert row is not None
     assert (row.category, row.source, row.approved_by, row.author) == (
-        "textbooks", "https://example.com/post", "boss", "Jane")
+        "textbooks",
+        "https://example.com/post",
+        "boss",
+        "Jane",
+    )
     assert row.approved_at is not None
     assert res.entry.ref == f"S{row.id}"
 
 
 def test_non_admin_cannot_save_or_delete(session: Session, admin: User, seller: User) -> None:
     with pytest.raises(PermissionDenied):
-        save_strategy(session, "Always buy everything under five dollars.", "general", None,
-                      seller)
+        save_strategy(session, "Always buy everything under five dollars.", "general", None, seller)
     with pytest.raises(PermissionDenied):
-        save_mental_model(session, "Velocity", "Fast sellers turn capital quickly.", None, None,
-                          seller)
+        save_mental_model(
+            session, "Velocity", "Fast sellers turn capital quickly.", None, None, seller
+        )
     assert list_knowledge(session) == []
-    res = save_strategy(session, "Skip books with Deal Trust under 70 percent.", "risk", None,
-                        admin)
+    res = save_strategy(
+        session, "Skip books with Deal Trust under 70 percent.", "risk", None, admin
+    )
     with pytest.raises(PermissionDenied):
         delete_knowledge(session, "strategy", res.entry.id, seller)
     assert len(list_knowledge(session)) == 1
@@ -76,20 +87,36 @@ def test_non_admin_cannot_save_or_delete(session: Session, admin: User, seller: 
 
 
 def test_near_duplicates_refused_or_merged(session: Session, admin: User) -> None:
-    first = save_strategy(session, "Buy textbooks in October when prices are at the yearly low.",
-                          "textbooks", "pasted", admin)
-    dup = save_strategy(session, "Buy textbooks in October, when prices are at the yearly low!",
-                        "textbooks", "https://other.example", admin)
+    first = save_strategy(
+        session,
+        "Buy textbooks in October when prices are at the yearly low.",
+        "textbooks",
+        "pasted",
+        admin,
+    )
+    dup = save_strategy(
+        session,
+        "Buy textbooks in October, when prices are at the yearly low!",
+        "textbooks",
+        "https://other.example",
+        admin,
+    )
     assert dup.status == "duplicate" and dup.entry.id == first.entry.id
     assert dup.similarity >= 0.85
-    merged = save_strategy(session,
-                           "Buy textbooks in October when prices are at their yearly low point.",
-                           "textbooks", "https://other.example", admin, on_duplicate="merge")
+    merged = save_strategy(
+        session,
+        "Buy textbooks in October when prices are at their yearly low point.",
+        "textbooks",
+        "https://other.example",
+        admin,
+        on_duplicate="merge",
+    )
     assert merged.status == "merged" and merged.entry.id == first.entry.id
     assert "https://other.example" in merged.entry.source
     assert len(list_knowledge(session, kind="strategy")) == 1
-    other = save_strategy(session, "Never buy a book when Amazon itself holds the buy box.",
-                          "general", None, admin)
+    other = save_strategy(
+        session, "Never buy a book when Amazon itself holds the buy box.", "general", None, admin
+    )
     assert other.status == "saved"
 
 
@@ -107,16 +134,24 @@ def _seed(session: Session, admin: User) -> dict[str, int]:
     ids = {}
     for key, text, cat in [
         ("fees", "Count the $1.80 closing fee and the 15% referral fee on every book.", "fees"),
-        ("season", "Do not reject a seasonal textbook just because its sales rank is high in "
-                   "the off-season; check last August and January instead.", "textbooks"),
+        (
+            "season",
+            "Do not reject a seasonal textbook just because its sales rank is high in "
+            "the off-season; check last August and January instead.",
+            "textbooks",
+        ),
         ("amazon", "Pass when Amazon holds the buy box more than half of the time.", "general"),
         ("gating", "Gated items need approval; check restrictions before buying.", "gating"),
     ]:
         ids[key] = save_strategy(session, text, cat, None, admin).entry.id
     ids["velocity"] = save_mental_model(
-        session, "Velocity vs seasonal hold",
+        session,
+        "Velocity vs seasonal hold",
         "A fast flip turns capital quickly while a seasonal hold waits for the peak.",
-        "general", None, admin).entry.id
+        "general",
+        None,
+        admin,
+    ).entry.id
     return ids
 
 
@@ -137,8 +172,7 @@ def test_retrieval_ranks_relevant_entry_first(session: Session, admin: User) -> 
 
 def test_retrieval_is_bounded(session: Session, admin: User) -> None:
     _seed(session, admin)
-    hits = retrieve(session, "book textbook amazon fee gated velocity seasonal", k=2,
-                    max_chars=120)
+    hits = retrieve(session, "book textbook amazon fee gated velocity seasonal", k=2, max_chars=120)
     assert len(hits) <= 2
     assert sum(len(h.text) for h in hits) <= 120
 
@@ -146,8 +180,10 @@ def test_retrieval_is_bounded(session: Session, admin: User) -> None:
 def test_retrieval_follows_updates_and_deletes(session: Session, admin: User) -> None:
     ids = _seed(session, admin)
     delete_knowledge(session, "strategy", ids["gating"], admin)
-    assert all(h.id != ids["gating"] or h.kind != "strategy"
-               for h in retrieve(session, "gated approval restrictions"))
+    assert all(
+        h.id != ids["gating"] or h.kind != "strategy"
+        for h in retrieve(session, "gated approval restrictions")
+    )
     row = session.get(Strategy, ids["amazon"])
     assert row is not None
     row.text = "Pass when the item is an oversized hazmat product."
@@ -158,9 +194,16 @@ def test_retrieval_follows_updates_and_deletes(session: Session, admin: User) ->
 
 def test_retrieve_for_deal_prefers_textbook_lessons(session: Session, admin: User) -> None:
     ids = _seed(session, admin)
-    deal = {"title": "Campbell Biology, 12th Edition", "category": "Books",
-            "seasonality": "textbook", "sales_rank": 850_000, "rank_drops_90": 3,
-            "roi_default": 35.0, "profit_default": 22.0, "deal_trust": 80.0}
+    deal = {
+        "title": "Campbell Biology, 12th Edition",
+        "category": "Books",
+        "seasonality": "textbook",
+        "sales_rank": 850_000,
+        "rank_drops_90": 3,
+        "roi_default": 35.0,
+        "profit_default": 22.0,
+        "deal_trust": 80.0,
+    }
     q = deal_query(deal)
     assert "textbook" in q and "off-season" in q
     hits = retrieve_for_deal(session, deal)

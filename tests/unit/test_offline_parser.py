@@ -21,49 +21,64 @@ def test_offline_parser_scores_at_least_90_percent(capsys: pytest.CaptureFixture
     misses = []
     for question, expected in EVAL_SET:
         got = parse_filters(question).filters()
-        want = {k: (float(v) if isinstance(v, int) and not isinstance(v, bool)
-                    and k.endswith(("price", "roi", "profit", "margin", "down")) else v)
-                for k, v in expected.items()}
+        want = {
+            k: (
+                float(v)
+                if isinstance(v, int)
+                and not isinstance(v, bool)
+                and k.endswith(("price", "roi", "profit", "margin", "down"))
+                else v
+            )
+            for k, v in expected.items()
+        }
         if got != want:
             misses.append((question, want, got))
     score = 1 - len(misses) / len(EVAL_SET)
     with capsys.disabled():
-        print(f"\noffline parser eval: {len(EVAL_SET) - len(misses)}/{len(EVAL_SET)} "
-              f"exactly right ({score:.1%})")
+        print(
+            f"\noffline parser eval: {len(EVAL_SET) - len(misses)}/{len(EVAL_SET)} "
+            f"exactly right ({score:.1%})"
+        )
         for q, want, got in misses:
             print(f"  MISS {q!r}\n     want {want}\n     got  {got}")
     assert score >= 0.90
 
 
-@pytest.mark.parametrize(("text", "asin"), [
-    ("what about B0CXYZ1234?", "B0CXYZ1234"),
-    ("Joel, would you buy b0abcdefgh", "B0ABCDEFGH"),
-    ("isbn 0306406152 please", "0306406152"),
-    ("check 978-0-306-40615-7", "0306406152"),
-    ("is 0306406153 any good", None),  # bad ISBN-10 check digit: not an identifier
-])
+@pytest.mark.parametrize(
+    ("text", "asin"),
+    [
+        ("what about B0CXYZ1234?", "B0CXYZ1234"),
+        ("Joel, would you buy b0abcdefgh", "B0ABCDEFGH"),
+        ("isbn 0306406152 please", "0306406152"),
+        ("check 978-0-306-40615-7", "0306406152"),
+        ("is 0306406153 any good", None),  # bad ISBN-10 check digit: not an identifier
+    ],
+)
 def test_find_asin(text: str, asin: str | None) -> None:
     assert find_asin(text)[0] == asin
 
 
-@pytest.mark.parametrize(("text", "intent", "persona"), [
-    ("Joel, would you buy B0CXYZ1234?", "deal_advice", "joel"),
-    ("ask the CFO about B0CXYZ1234", "deal_advice", "olyvia"),
-    ("Is B0CXYZ1234 gated for me?", "check_restriction", None),
-    ("refresh B0CXYZ1234 from keepa", "keepa_lookup", None),
-    ("tell me about B0CXYZ1234", "get_deal", None),
-    ("Evelyn, why do textbooks peak in August?", "search_knowledge", "evelyn"),
-    ("what is the counterfeit risk strategy?", "search_knowledge", None),
-    ("teach: IF rank < 100k THEN buy", "propose_knowledge", None),
-    ("https://example.com/article", "propose_knowledge", None),
-    ("how is the pipeline doing?", "pipeline_status", None),
-    # "market" is a word, not a typo of the subject "marketing" (was a marketing-books search)
-    ("Errol, what do you think about the market?", "search_knowledge", "errol"),
-    ("how is the market doing?", "search_knowledge", None),
-    ("hello", "greeting", None),
-    ("purple monkey dishwasher", "unknown", None),
-    ("Olivia, should I buy it?", "unknown", "olyvia"),
-])
+@pytest.mark.parametrize(
+    ("text", "intent", "persona"),
+    [
+        ("Joel, would you buy B0CXYZ1234?", "deal_advice", "joel"),
+        ("ask the CFO about B0CXYZ1234", "deal_advice", "olyvia"),
+        ("Is B0CXYZ1234 gated for me?", "check_restriction", None),
+        ("refresh B0CXYZ1234 from keepa", "keepa_lookup", None),
+        ("tell me about B0CXYZ1234", "get_deal", None),
+        ("Evelyn, why do textbooks peak in August?", "search_knowledge", "evelyn"),
+        ("what is the counterfeit risk strategy?", "search_knowledge", None),
+        ("teach: IF rank < 100k THEN buy", "propose_knowledge", None),
+        ("https://example.com/article", "propose_knowledge", None),
+        ("how is the pipeline doing?", "pipeline_status", None),
+        # "market" is a word, not a typo of the subject "marketing" (was a marketing-books search)
+        ("Errol, what do you think about the market?", "search_knowledge", "errol"),
+        ("how is the market doing?", "search_knowledge", None),
+        ("hello", "greeting", None),
+        ("purple monkey dishwasher", "unknown", None),
+        ("Olivia, should I buy it?", "unknown", "olyvia"),
+    ],
+)
 def test_intents_and_personas(text: str, intent: str, persona: str | None) -> None:
     parsed = parse_question(text)
     assert (parsed.intent, parsed.persona) == (intent, persona)
@@ -82,6 +97,8 @@ def test_conflicting_range_is_dropped_with_a_note() -> None:
 
 
 def test_a_concept_question_about_textbooks_is_a_knowledge_question() -> None:
-    assert parse_question("what is the counterfeit risk strategy for textbooks?").intent == \
-        "search_knowledge"
+    assert (
+        parse_question("what is the counterfeit risk strategy for textbooks?").intent
+        == "search_knowledge"
+    )
     assert parse_question("textbook strategies with roi over 50%").intent == "search_deals"

@@ -16,8 +16,14 @@ _FLOAT_SUFFIXES = ("price", "roi", "profit", "margin", "down")
 
 def _want(expected: dict[str, Any]) -> dict[str, Any]:
     """Expected filters with money/percent ints as floats, as DealSearch stores them."""
-    return {k: (float(v) if isinstance(v, int) and not isinstance(v, bool)
-                and k.endswith(_FLOAT_SUFFIXES) else v) for k, v in expected.items()}
+    return {
+        k: (
+            float(v)
+            if isinstance(v, int) and not isinstance(v, bool) and k.endswith(_FLOAT_SUFFIXES)
+            else v
+        )
+        for k, v in expected.items()
+    }
 
 
 def test_independent_set_is_valid_and_new() -> None:
@@ -29,7 +35,8 @@ def test_independent_set_is_valid_and_new() -> None:
 
 
 def test_offline_parser_scores_at_least_90_percent_on_the_independent_set(
-        capsys: pytest.CaptureFixture[str]) -> None:
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     misses: list[tuple[str, object, object]] = []
     for question, expected in INDEPENDENT_SET:
         got = parse_filters(question).filters()
@@ -42,8 +49,10 @@ def test_offline_parser_scores_at_least_90_percent_on_the_independent_set(
     total = len(INDEPENDENT_SET) + len(INDEPENDENT_ID_SET)
     score = 1 - len(misses) / total
     with capsys.disabled():
-        print(f"\noffline parser, independent set: {total - len(misses)}/{total} "
-              f"exactly right ({score:.1%})")
+        print(
+            f"\noffline parser, independent set: {total - len(misses)}/{total} "
+            f"exactly right ({score:.1%})"
+        )
         for q, wanted, found in misses:
             print(f"  MISS {q!r}\n     want {wanted}\n     got  {found}")
     assert score >= 0.90
@@ -51,22 +60,28 @@ def test_offline_parser_scores_at_least_90_percent_on_the_independent_set(
 
 def test_search_questions_are_routed_to_search() -> None:
     """A filter question must reach search, not knowledge or 'unknown', in the real entry point."""
-    wrong = [(q, parse_question(q).intent) for q, _ in INDEPENDENT_SET + EVAL_SET
-             if parse_question(q).intent != "search_deals"]
+    wrong = [
+        (q, parse_question(q).intent)
+        for q, _ in INDEPENDENT_SET + EVAL_SET
+        if parse_question(q).intent != "search_deals"
+    ]
     assert len(wrong) <= 0.05 * (len(INDEPENDENT_SET) + len(EVAL_SET)), wrong
 
 
-@pytest.mark.parametrize(("question", "expected"), [
-    ("top 20 deals page 3", {"limit": 20, "offset": 40}),
-    ("skip the first 30 deals", {"offset": 30}),
-    ("show me 5 deals, results 6 to 10", {"limit": 5, "offset": 5}),
-    ("books over 30 days old", {}),  # "over 30 days" is neither a price nor paging
-    ("anything by dr seuss under 10 dollars", {"text": "dr seuss", "max_price": 10}),
-    ("the hunger games books", {"text": "hunger games"}),
-    ("amazing books under $20", {"max_price": 20}),  # describing words are not title words
-    ("olyvia what are the safest books with 40% margin", {"min_margin": 40}),
-    ("summer reading books", {"seasonality": "summer"}),
-])
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("top 20 deals page 3", {"limit": 20, "offset": 40}),
+        ("skip the first 30 deals", {"offset": 30}),
+        ("show me 5 deals, results 6 to 10", {"limit": 5, "offset": 5}),
+        ("books over 30 days old", {}),  # "over 30 days" is neither a price nor paging
+        ("anything by dr seuss under 10 dollars", {"text": "dr seuss", "max_price": 10}),
+        ("the hunger games books", {"text": "hunger games"}),
+        ("amazing books under $20", {"max_price": 20}),  # describing words are not title words
+        ("olyvia what are the safest books with 40% margin", {"min_margin": 40}),
+        ("summer reading books", {"seasonality": "summer"}),
+    ],
+)
 def test_paging_authors_and_title_words(question: str, expected: dict[str, Any]) -> None:
     assert parse_filters(question).filters() == _want(expected)
 

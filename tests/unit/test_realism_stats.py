@@ -36,11 +36,22 @@ def _ts(minute: int) -> int:
     return (minute + KEEPA_EPOCH_OFFSET_MIN) * 60_000 + 30_000
 
 
-def _row(asin: str, *, used: int, rank: int, count: int = -1, amazon: int = -1,
-         avg: tuple[int, int, int, int] = (-1, -1, -1, -1), dp: tuple[int, ...] = (0,) * 4,
-         delta: tuple[int, ...] = (0,) * 4, created: int = 0, updated: int = M0,
-         drops: tuple[int, int] = (-1, -1), landed: tuple[int, ...] = (-1,) * 4,
-         root: int = BOOKS) -> dict[str, Any]:
+def _row(
+    asin: str,
+    *,
+    used: int,
+    rank: int,
+    count: int = -1,
+    amazon: int = -1,
+    avg: tuple[int, int, int, int] = (-1, -1, -1, -1),
+    dp: tuple[int, ...] = (0,) * 4,
+    delta: tuple[int, ...] = (0,) * 4,
+    created: int = 0,
+    updated: int = M0,
+    drops: tuple[int, int] = (-1, -1),
+    landed: tuple[int, ...] = (-1,) * 4,
+    root: int = BOOKS,
+) -> dict[str, Any]:
     """A /deal/ row with 23-wide arrays (Keepa's are 34 wide: every index used is < 23)."""
     current = [-1] * 23
     current[0], current[2], current[3], current[12] = amazon, used, rank, count
@@ -54,10 +65,18 @@ def _row(asin: str, *, used: int, rank: int, count: int = -1, amazon: int = -1,
             out.append(w)
         return out
 
-    return {"asin": asin, "rootCat": root, "current": current, "avg": windows(avg, -1),
-            "delta": windows(delta, 0), "deltaPercent": windows(dp, 0),
-            "creationDate": created, "lastUpdate": updated,
-            "salesRankDrops30": drops[0], "salesRankDrops90": drops[1]}
+    return {
+        "asin": asin,
+        "rootCat": root,
+        "current": current,
+        "avg": windows(avg, -1),
+        "delta": windows(delta, 0),
+        "deltaPercent": windows(dp, 0),
+        "creationDate": created,
+        "lastUpdate": updated,
+        "salesRankDrops30": drops[0],
+        "salesRankDrops90": drops[1],
+    }
 
 
 def _answer(minute: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -65,19 +84,57 @@ def _answer(minute: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 # One scan of two pages. A is on both (page 1's row counts), T is a toy (not a Book).
-A_OLD = _row("A", used=9999, rank=1, count=40, amazon=5000, avg=(1, 1, 1, 1),
-             dp=(-50,) * 4, created=M0 - 10, drops=(99, 99))
-A = _row("A", used=2000, rank=150_000, count=3, avg=(2100, 2500, 3000, 5000),
-         dp=(5, 20, 33, 60), delta=(100, 500, 1000, 3000), created=M1 - 600, updated=M1 - 60,
-         drops=(4, 10), landed=(-1, 3199, 3100, -1))
-C = _row("C", used=1000, rank=150_000, count=0, amazon=1500, avg=(-1, 1100, 900, 1000),
-         dp=(0, 9, -11, 0), delta=(0, 100, -100, 0), created=0, updated=M0 - 120)
-D = _row("D", used=5000, rank=2_000_000, count=12, avg=(5000, 5200, 6000, 10000),
-         dp=(0, 4, 17, 50), delta=(0, 200, 1000, 5000), created=M0 - 3000, updated=M0 - 30,
-         drops=(1, 2), landed=(4500, -1, -1, 4000))
+A_OLD = _row(
+    "A",
+    used=9999,
+    rank=1,
+    count=40,
+    amazon=5000,
+    avg=(1, 1, 1, 1),
+    dp=(-50,) * 4,
+    created=M0 - 10,
+    drops=(99, 99),
+)
+A = _row(
+    "A",
+    used=2000,
+    rank=150_000,
+    count=3,
+    avg=(2100, 2500, 3000, 5000),
+    dp=(5, 20, 33, 60),
+    delta=(100, 500, 1000, 3000),
+    created=M1 - 600,
+    updated=M1 - 60,
+    drops=(4, 10),
+    landed=(-1, 3199, 3100, -1),
+)
+C = _row(
+    "C",
+    used=1000,
+    rank=150_000,
+    count=0,
+    amazon=1500,
+    avg=(-1, 1100, 900, 1000),
+    dp=(0, 9, -11, 0),
+    delta=(0, 100, -100, 0),
+    created=0,
+    updated=M0 - 120,
+)
+D = _row(
+    "D",
+    used=5000,
+    rank=2_000_000,
+    count=12,
+    avg=(5000, 5200, 6000, 10000),
+    dp=(0, 4, 17, 50),
+    delta=(0, 200, 1000, 5000),
+    created=M0 - 3000,
+    updated=M0 - 30,
+    drops=(1, 2),
+    landed=(4500, -1, -1, 4000),
+)
 F = _row("F", used=-1, rank=-1, count=-1, created=M1 - 60, updated=M1 - 60, drops=(0, 0))
-T = _row("T", used=100, rank=5, count=99, amazon=100, avg=(200,) * 4, dp=(50,) * 4,
-         root=TOYS)
+T = _row("T", used=100, rank=5, count=99, amazon=100, avg=(200,) * 4, dp=(50,) * 4, root=TOYS)
 SCAN = [_answer(M0, [A_OLD, C, D, T]), _answer(M1, [A, F])]
 
 
@@ -123,7 +180,8 @@ def test_deal_statistics_match_the_readme_definitions_by_hand() -> None:
         "share": {"n": 3, "pct": 66.67},
         "used_offer_count_median": {"n": 2, "p50": 1.5},
         "rank_drops30_median": {"n": 1, "p50": 4.0},  # C has no drops
-        "rank_drops90_median": {"n": 1, "p50": 10.0}}
+        "rank_drops90_median": {"n": 1, "p50": 10.0},
+    }
     assert bands["1m_3m"]["share"] == {"n": 3, "pct": 33.33}
     assert bands["1m_3m"]["used_offer_count_median"] == {"n": 1, "p50": 12.0}
     assert bands["lt_100k"]["share"]["pct"] == 0.0
@@ -142,8 +200,13 @@ def test_profit_buys_at_the_cheapest_landed_used_price_else_used_plus_399() -> N
     assert s["profit_gt10_share"] == {"n": 3, "pct": 33.33}
 
 
-def _offer(cond: int, fba: bool, seen: int, csv: list[int], scam: bool | None = None,
-           ) -> dict[str, Any]:
+def _offer(
+    cond: int,
+    fba: bool,
+    seen: int,
+    csv: list[int],
+    scam: bool | None = None,
+) -> dict[str, Any]:
     o = {"condition": cond, "isFBA": fba, "lastSeen": seen, "offerCSV": csv}
     if scam is not None:
         o["isScam"] = scam
@@ -153,23 +216,40 @@ def _offer(cond: int, fba: bool, seen: int, csv: list[int], scam: bool | None = 
 # P1: liveOffersOrder decides (o1 has the newest lastSeen but is not listed);
 # P2: no liveOffersOrder -> lastSeen >= stats.lastOffersUpdate (500);
 # P3: a bare list -> lastSeen equal to the newest (300); P4: no offers (not counted).
-P1 = {"liveOffersOrder": [2, 0], "offers": [
-    _offer(4, False, 100, [1, 1500, 0, 2, 1400, 0]),
-    _offer(3, False, 200, [1, 1600, 399], scam=True),
-    _offer(1, True, 50, [1, 3000, 0, 2, 2900, 0, 3, 2800, 0])]}
-P2 = {"stats": {"lastOffersUpdate": 500, "current": [-1, -1, -1, 250_000],
-                "salesRankDrops30": 3, "salesRankDrops90": 7}, "offers": [
-    _offer(2, True, 500, [1, 2000, -1]),
-    _offer(5, False, 400, [1, 800, 399]),
-    _offer(5, False, 600, [1, 900, 499, 2, 850, 549]),
-    _offer(3, False, 501, [1, 1000, -1])]}
-P3 = {"offers": [_offer(4, False, 300, [1, 700, 399]),
-                 _offer(4, True, 300, [1, 720, 0, 2, 710, 0]),
-                 _offer(3, False, 299, [1, 650, 399])]}
-P4 = {"offers": [], "stats": {"current": [-1, -1, -1, 50_000], "salesRankDrops30": 20,
-                              "salesRankDrops90": -1}}
-P5 = {"stats": {"current": [-1, -1, -1, 260_000], "salesRankDrops30": 5,
-                "salesRankDrops90": 9}}
+P1 = {
+    "liveOffersOrder": [2, 0],
+    "offers": [
+        _offer(4, False, 100, [1, 1500, 0, 2, 1400, 0]),
+        _offer(3, False, 200, [1, 1600, 399], scam=True),
+        _offer(1, True, 50, [1, 3000, 0, 2, 2900, 0, 3, 2800, 0]),
+    ],
+}
+P2 = {
+    "stats": {
+        "lastOffersUpdate": 500,
+        "current": [-1, -1, -1, 250_000],
+        "salesRankDrops30": 3,
+        "salesRankDrops90": 7,
+    },
+    "offers": [
+        _offer(2, True, 500, [1, 2000, -1]),
+        _offer(5, False, 400, [1, 800, 399]),
+        _offer(5, False, 600, [1, 900, 499, 2, 850, 549]),
+        _offer(3, False, 501, [1, 1000, -1]),
+    ],
+}
+P3 = {
+    "offers": [
+        _offer(4, False, 300, [1, 700, 399]),
+        _offer(4, True, 300, [1, 720, 0, 2, 710, 0]),
+        _offer(3, False, 299, [1, 650, 399]),
+    ]
+}
+P4 = {
+    "offers": [],
+    "stats": {"current": [-1, -1, -1, 50_000], "salesRankDrops30": 20, "salesRankDrops90": -1},
+}
+P5 = {"stats": {"current": [-1, -1, -1, 260_000], "salesRankDrops30": 5, "salesRankDrops90": 9}}
 
 
 def test_live_offers_by_live_order_then_last_offers_update_then_newest_last_seen() -> None:
@@ -209,21 +289,34 @@ def test_product_rank_drops_are_medians_by_band_of_the_stats_rank() -> None:
 
 README_SELECTIONS = {  # the README's table, typed from it
     "broad": {"domainId": 1, "priceTypes": [2]},
-    "arbitrage": {"domainId": 1, "includeCategories": [283155], "priceTypes": [2],
-                  "deltaRange": [1950, 9900], "deltaPercentRange": [50, 2147483647],
-                  "salesRankRange": [50000, 1500000], "currentRange": [2000, 30100],
-                  "dateRange": 3, "sortType": 4, "isRangeEnabled": True,
-                  "isFilterEnabled": True},
+    "arbitrage": {
+        "domainId": 1,
+        "includeCategories": [283155],
+        "priceTypes": [2],
+        "deltaRange": [1950, 9900],
+        "deltaPercentRange": [50, 2147483647],
+        "salesRankRange": [50000, 1500000],
+        "currentRange": [2000, 30100],
+        "dateRange": 3,
+        "sortType": 4,
+        "isRangeEnabled": True,
+        "isFilterEnabled": True,
+    },
 }
-README_SELECTIONS["arbitrage_deep"] = {**README_SELECTIONS["arbitrage"],
-                                       "deltaPercentRange": [67, 2147483647]}
+README_SELECTIONS["arbitrage_deep"] = {
+    **README_SELECTIONS["arbitrage"],
+    "deltaPercentRange": [67, 2147483647],
+}
 
 
 def test_strata_are_the_readme_requests_pages_and_rows() -> None:
     s = strata()
     assert {k: v.selection for k, v in s.items()} == README_SELECTIONS
     assert [s[k].all_pages for k in ("broad", "arbitrage", "arbitrage_deep")] == [
-        False, True, False]
+        False,
+        True,
+        False,
+    ]
     deep_rows = s["arbitrage_deep"].rows(SCAN)  # 90-day dp: A 60, D 50, C 0: none >= 67
     assert deep_rows == []
     rich = _row("R", used=2500, rank=400_000, avg=(-1, -1, -1, 9000), dp=(0, 0, 0, 67))
@@ -252,8 +345,9 @@ async def test_bench_asks_page_0_or_every_page_with_the_selection_unchanged() ->
         return httpx.Response(200, json={"deals": {"dr": [{}] * n}, "timestamp": _ts(M0)})
 
     s = strata()
-    async with httpx.AsyncClient(transport=httpx.MockTransport(handler),
-                                 base_url="http://x") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.MockTransport(handler), base_url="http://x"
+    ) as http:
         for name in ("broad", "arbitrage", "arbitrage_deep"):
             asked.clear()
             pages = await bench.scan(http, s[name])
@@ -282,11 +376,18 @@ def test_quantiles_pass_within_a_factor_or_the_units_floor_shares_within_5_point
 
 def test_the_report_compares_every_statistic_of_the_calibration_file() -> None:
     cal = load_calibration()
-    same = {"strata": {k: v["stats"] for k, v in cal["strata"].items()},
-            "offers": cal["offers"], "product_rank_drops": cal["product_rank_drops"]}
+    same = {
+        "strata": {k: v["stats"] for k, v in cal["strata"].items()},
+        "offers": cal["offers"],
+        "product_rank_drops": cal["product_rank_drops"],
+    }
     report = compare(same, cal)
-    n_stats = sum(1 for sec in (*report["strata"].values(), report["offers"],
-                                report["product_rank_drops"]) for k in sec if k != "info")
+    n_stats = sum(
+        1
+        for sec in (*report["strata"].values(), report["offers"], report["product_rank_drops"])
+        for k in sec
+        if k != "info"
+    )
     # 3 strata x 46 + 14 offer statistics + 5 bands x 2 product rank drop medians
     assert n_stats == report["compared"] + report["not_counted"] == 3 * 46 + 14 + 10
     assert report["failed"] == [] and report["passed"] == report["compared"]
@@ -297,8 +398,12 @@ def test_the_report_compares_every_statistic_of_the_calibration_file() -> None:
 
 @pytest.mark.timeout(120)
 async def test_bench_measures_the_sandbox_on_every_statistic_of_the_file() -> None:
-    out = await _bench().run(products=2000, seed=7, offer_products=5,
-                             scans={"broad": 1, "arbitrage": 1, "arbitrage_deep": 1})
+    out = await _bench().run(
+        products=2000,
+        seed=7,
+        offer_products=5,
+        scans={"broad": 1, "arbitrage": 1, "arbitrage_deep": 1},
+    )
     broad = out["strata"]["broad"]
     assert broad["info"]["n_deals"]["sandbox"] > 0
     assert broad["used_price_usd"]["sandbox"]["n"] > 0
@@ -306,5 +411,8 @@ async def test_bench_measures_the_sandbox_on_every_statistic_of_the_file() -> No
     assert out["compared"] + out["not_counted"] == 3 * 46 + 14 + 10
     assert out["summary"].startswith(f"{out['passed']}/{out['compared']} statistics")
     broad_failed = [n for n in out["failed"] if n.startswith("strata.broad.")]
-    assert broad_failed == [f"strata.broad.{k}" for k, e in broad.items()
-                            if k != "info" and e["counted"] and e["pass"] is False]
+    assert broad_failed == [
+        f"strata.broad.{k}"
+        for k, e in broad.items()
+        if k != "info" and e["counted"] and e["pass"] is False
+    ]

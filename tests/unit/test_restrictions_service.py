@@ -26,11 +26,15 @@ def uid(settings: Settings, redis_url: str) -> int:
 
 
 def test_embedded_default_needs_no_configuration(uid: int) -> None:
-    asin = next(f"B{i:09d}" for i in range(1000) if sandbox_reason(f"B{i:09d}")
-                == "APPROVAL_REQUIRED")
+    asin = next(
+        f"B{i:09d}" for i in range(1000) if sandbox_reason(f"B{i:09d}") == "APPROVAL_REQUIRED"
+    )
     result = check_restriction_sync(None, uid, asin, "Used - Good")
     assert (result.status, result.reason_code, result.condition) == (
-        1, "APPROVAL_REQUIRED", "used_good")
+        1,
+        "APPROVAL_REQUIRED",
+        "used_good",
+    )
     assert result.approval_url and asin in result.approval_url
     seen = embedded_sandbox_app().state.sandbox.requests
     assert seen and seen[-1].asin == asin
@@ -48,8 +52,12 @@ def test_bad_input_is_refused(uid: int) -> None:
 def test_progress_of_a_dead_run_reads_interrupted(uid: int) -> None:
     old = (utcnow() - timedelta(hours=1)).isoformat()
     with session_scope() as session:
-        session.add(SystemState(key=progress_key(uid), value={
-            "state": "running", "done": 5, "total": 50, "updated_at": old}))
+        session.add(
+            SystemState(
+                key=progress_key(uid),
+                value={"state": "running", "done": 5, "total": 50, "updated_at": old},
+            )
+        )
     with session_scope() as session:
         progress = restrictions_progress(session, uid)
     assert progress is not None and progress["state"] == "interrupted"
@@ -60,7 +68,16 @@ def test_status_screen_shows_each_users_checks(uid: int, settings: Settings) -> 
     from tools.status import collect
 
     with session_scope() as session:
-        session.add(SystemState(key=progress_key(uid), value={
-            "state": "running", "done": 40, "total": 120, "updated_at": utcnow().isoformat()}))
+        session.add(
+            SystemState(
+                key=progress_key(uid),
+                value={
+                    "state": "running",
+                    "done": 40,
+                    "total": 120,
+                    "updated_at": utcnow().isoformat(),
+                },
+            )
+        )
     (sp,) = [p for p in collect(settings) if p.name == "sp-api"]
     assert "checks: seller1 running 40/120" in sp.detail

@@ -39,27 +39,73 @@ LEAN = {"tax_pct": 0, "prep_fee": 0, "inbound_shipping": 0}
 
 
 def _rec(asin: str, price: float, list_at: float | None, **kw: object) -> DealRecord:
-    return DealRecord(asin=asin, price_now=price, list_at=list_at, referral_pct=15.0,
-                      referral_min=0.0, fba_fee=3.50, closing_fee=1.80, price_now_source="offers",
-                      **kw)  # type: ignore[arg-type]
+    return DealRecord(
+        asin=asin,
+        price_now=price,
+        list_at=list_at,
+        referral_pct=15.0,
+        referral_min=0.0,
+        fba_fee=3.50,
+        closing_fee=1.80,
+        price_now_source="offers",
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 DEALS = [
-    _rec("A000000001", 10, 60, title="Campbell Biology", author="Urry",
-         category="Books", category_path="Books > Science & Math > Biology",
-         seasonality="textbook", peak_months="1,8,9", peak_mask=(1 | 1 << 7 | 1 << 8),
-         sales_rank=50_000, rank_drops_30=5, percent_down=40.0, amazon_offer=False,
-         condition="good",
-         used_price_history={"t": [1, 2], "v": [12.0, 10.0]},
-         sales_rank_history={"t": [1, 2], "v": [80_000, 50_000]},
-         inferred_sales=[{"t": 1, "price": 60.0}], missing={"seller_quality": "not looked up"}),
-    _rec("B000000002", 30, 50, title="Holiday Cookbook", author="Baker", category="Books",
-         category_path="Books > Cookbooks", seasonality="holiday", peak_months="11,12",
-         peak_mask=(1 << 10 | 1 << 11), sales_rank=900_000, rank_drops_30=1,
-         percent_down=0.0, amazon_offer=True, condition="very_good"),
-    _rec("C000000003", 5, 25, title="Nursing Exam Review", author="Smith", category="Books",
-         category_path="Books > Test Preparation", seasonality="exam_prep", sales_rank=10_000,
-         rank_drops_30=9, percent_down=10.0, amazon_offer=False, condition="like_new"),
+    _rec(
+        "A000000001",
+        10,
+        60,
+        title="Campbell Biology",
+        author="Urry",
+        category="Books",
+        category_path="Books > Science & Math > Biology",
+        seasonality="textbook",
+        peak_months="1,8,9",
+        peak_mask=(1 | 1 << 7 | 1 << 8),
+        sales_rank=50_000,
+        rank_drops_30=5,
+        percent_down=40.0,
+        amazon_offer=False,
+        condition="good",
+        used_price_history={"t": [1, 2], "v": [12.0, 10.0]},
+        sales_rank_history={"t": [1, 2], "v": [80_000, 50_000]},
+        inferred_sales=[{"t": 1, "price": 60.0}],
+        missing={"seller_quality": "not looked up"},
+    ),
+    _rec(
+        "B000000002",
+        30,
+        50,
+        title="Holiday Cookbook",
+        author="Baker",
+        category="Books",
+        category_path="Books > Cookbooks",
+        seasonality="holiday",
+        peak_months="11,12",
+        peak_mask=(1 << 10 | 1 << 11),
+        sales_rank=900_000,
+        rank_drops_30=1,
+        percent_down=0.0,
+        amazon_offer=True,
+        condition="very_good",
+    ),
+    _rec(
+        "C000000003",
+        5,
+        25,
+        title="Nursing Exam Review",
+        author="Smith",
+        category="Books",
+        category_path="Books > Test Preparation",
+        seasonality="exam_prep",
+        sales_rank=10_000,
+        rank_drops_30=9,
+        percent_down=10.0,
+        amazon_offer=False,
+        condition="like_new",
+    ),
     _rec("D000000004", 8, None, title="Mystery Item", sales_rank=5_000, rank_drops_30=2),
 ]
 
@@ -68,8 +114,11 @@ DEALS = [
 def session(settings: Settings) -> Iterator[Session]:
     with Session(get_engine(settings)) as s:
         for rec in DEALS:
-            upsert_deal(s, rec, now=NOW - (timedelta(hours=48) if rec.asin[0] == "C"
-                                           else timedelta(hours=1)))
+            upsert_deal(
+                s,
+                rec,
+                now=NOW - (timedelta(hours=48) if rec.asin[0] == "C" else timedelta(hours=1)),
+            )
         s.add(Deal(asin="P000000005", title="Pending Biology", status=DealStatus.pending))
         s.commit()
         yield s
@@ -122,9 +171,15 @@ def test_saved_thresholds_apply_unless_the_query_sets_them(session: Session) -> 
 
 def test_gated_filters_for_the_asking_user(session: Session) -> None:
     user = _user(session, "gated")
-    session.add(UserRestriction(user_id=user.id, asin="A000000001", status=1,  # type: ignore[arg-type]
-                                reason_code="APPROVAL_REQUIRED",
-                                approval_url="https://example.test/approve/A000000001"))
+    session.add(
+        UserRestriction(
+            user_id=user.id,
+            asin="A000000001",
+            status=1,  # type: ignore[arg-type]
+            reason_code="APPROVAL_REQUIRED",
+            approval_url="https://example.test/approve/A000000001",
+        )
+    )
     session.add(UserRestriction(user_id=user.id, asin="C000000003", status=0))  # type: ignore[arg-type]
     session.commit()
     result = search_deals(session, DealSearch(), user, now=NOW)
@@ -163,8 +218,12 @@ def test_text_category_and_attribute_filters(session: Session) -> None:
 
 def test_peak_season_filters(session: Session) -> None:
     assert _asins(session, in_peak_now=True) == ["A"]  # NOW is August
-    december = search_deals(session, DealSearch(in_peak_now=True, include_unprofitable=True),
-                            None, now=datetime(2025, 12, 1, tzinfo=UTC))
+    december = search_deals(
+        session,
+        DealSearch(in_peak_now=True, include_unprofitable=True),
+        None,
+        now=datetime(2025, 12, 1, tzinfo=UTC),
+    )
     assert [d.asin[0] for d in december.items] == ["B"]
     assert _asins(session, peak_month=1) == ["A"]
     assert _asins(session, peak_month=3) == []
@@ -195,9 +254,15 @@ def test_bad_queries_say_what_is_allowed() -> None:
 
 def test_deal_detail_with_users_money_history_and_gating(session: Session) -> None:
     lean = _user(session, "lean", **LEAN)
-    session.add(UserRestriction(user_id=lean.id, asin="A000000001", status=1,  # type: ignore[arg-type]
-                                reason_code="APPROVAL_REQUIRED",
-                                approval_url="https://example.test/approve"))
+    session.add(
+        UserRestriction(
+            user_id=lean.id,
+            asin="A000000001",
+            status=1,  # type: ignore[arg-type]
+            reason_code="APPROVAL_REQUIRED",
+            approval_url="https://example.test/approve",
+        )
+    )
     session.commit()
     detail = get_deal_detail(session, "a000000001", lean)
     assert detail is not None
@@ -223,19 +288,30 @@ def test_money_filters_match_python_for_random_settings(settings: Settings) -> N
     with Session(get_engine(settings)) as s:
         recs = []
         for i in range(80):
-            rec = _rec(f"R{i:09d}", round(rng.uniform(1, 120), 2),
-                       round(rng.uniform(5, 300), 2), shipping_included=rng.random() < 0.3)
+            rec = _rec(
+                f"R{i:09d}",
+                round(rng.uniform(1, 120), 2),
+                round(rng.uniform(5, 300), 2),
+                shipping_included=rng.random() < 0.3,
+            )
             rec.fba_fee = round(rng.uniform(2.5, 9), 2)
             recs.append(rec)
             upsert_deal(s, rec, now=NOW)
         s.commit()
         for k in range(12):
-            us = {"tax_pct": rng.uniform(0, 30), "prep_fee": rng.choice([0, rng.uniform(0, 20)]),
-                  "inbound_shipping": rng.uniform(0, 30)}
+            us = {
+                "tax_pct": rng.uniform(0, 30),
+                "prep_fee": rng.choice([0, rng.uniform(0, 20)]),
+                "inbound_shipping": rng.uniform(0, 30),
+            }
             user = _user(s, f"u{k}", **us)
             min_roi = rng.uniform(-50, 150)
-            got = {d.asin for d in search_deals(s, DealSearch(min_roi=min_roi, limit=100), user,
-                                                now=NOW).items}
+            got = {
+                d.asin
+                for d in search_deals(
+                    s, DealSearch(min_roi=min_roi, limit=100), user, now=NOW
+                ).items
+            }
             want = set()
             for rec in recs:
                 money = m.compute_money(rec.money_inputs(), UserSettings(**us))
@@ -248,8 +324,18 @@ def test_text_search_uses_fts_and_follows_updates(session: Session) -> None:
     from tools.deals.search.filters import has_fts
 
     assert has_fts(session)  # SQLite after migration 0004
-    upsert_deal(session, _rec("A000000001", 10, 60, title="Gray's Anatomy", author="Gray",
-                              category_path="Books > Medical Books"), now=NOW)
+    upsert_deal(
+        session,
+        _rec(
+            "A000000001",
+            10,
+            60,
+            title="Gray's Anatomy",
+            author="Gray",
+            category_path="Books > Medical Books",
+        ),
+        now=NOW,
+    )
     session.commit()
     assert _asins(session, text="anatomy") == ["A"]
     assert _asins(session, text="biology") == []  # the old title is gone from the index
@@ -258,7 +344,8 @@ def test_text_search_uses_fts_and_follows_updates(session: Session) -> None:
 
 
 def test_like_fallback_without_fts_gives_the_same_answers(
-        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tools.deals.search import planner
 
     monkeypatch.setattr(planner, "has_fts", lambda _s: False)  # e.g. PostgreSQL

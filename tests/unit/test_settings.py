@@ -74,8 +74,13 @@ def test_secret_key_generated_once_and_kept(settings) -> None:
 
 def test_cli_stops_with_the_one_line(monkeypatch) -> None:
     env = {"PATH": "/usr/bin:/bin", "KEEPA_DOMAIN": "XX", "HOME": "/tmp"}
-    proc = subprocess.run([sys.executable, "-m", "chat_ui.cli", "status"], env=env,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "chat_ui.cli", "status"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert "Invalid setting KEEPA_DOMAIN" in proc.stderr
     assert "Traceback" not in proc.stderr

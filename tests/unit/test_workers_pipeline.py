@@ -50,9 +50,10 @@ class Feed:
         page = selection["page"]
         self.calls.append(page)
         ordered = sorted(self.rows, key=lambda r: -r[1])
-        chunk = ordered[page * 150:(page + 1) * 150]
-        return Answer({"deals": {"dr": [{"asin": a, "lastUpdate": lu, "title": f"t {a}"}
-                                        for a, lu in chunk]}})
+        chunk = ordered[page * 150 : (page + 1) * 150]
+        return Answer(
+            {"deals": {"dr": [{"asin": a, "lastUpdate": lu, "title": f"t {a}"} for a, lu in chunk]}}
+        )
 
 
 def asin(i: int) -> str:
@@ -78,8 +79,9 @@ def test_deal_selection_defaults_to_used_books_and_rejects_bad_input() -> None:
         with pytest.raises(DealSelectionError, match="salesRankRange"):
             set_deal_selection(session, {**DEFAULT_SELECTION, "salesRankRange": [10, 1]})
         assert get_deal_selection(session) == q  # nothing stored by the failed attempts
-        set_deal_selection(session, {**DEFAULT_SELECTION, "salesRankRange": [1, 500_000],
-                                 "page": 7})
+        set_deal_selection(
+            session, {**DEFAULT_SELECTION, "salesRankRange": [1, 500_000], "page": 7}
+        )
     with session_scope() as session:
         stored = get_deal_selection(session)
         assert stored["salesRankRange"] == [1, 500_000] and "page" not in stored
@@ -107,8 +109,7 @@ def test_scout_sheds_load_without_losing_deals() -> None:
         assert (r3.inserted, r3.backlog) == (50, 0)
         rows = session.exec(select(Deal)).all()
         assert sorted(d.asin for d in rows) == sorted(asin(i) for i in range(450))
-        assert all(d.priority == PENDING_PRIORITY and d.next_refresh_at is not None
-                   for d in rows)
+        assert all(d.priority == PENDING_PRIORITY and d.next_refresh_at is not None for d in rows)
         assert checkpoints.get_watermark(session) == base
 
 
@@ -136,11 +137,14 @@ def test_scout_takes_the_deepest_drops_first_and_lets_none_wait_for_ever() -> No
         assert (r.inserted, r.backlog) == (100, 200)
         taken = {d.asin: d.priority for d in session.exec(select(Deal)).all()}
         assert min(drops[a] for a in taken) >= max(
-            drops[a] for a in drops if a not in taken)  # the 100 deepest drops
+            drops[a] for a in drops if a not in taken
+        )  # the 100 deepest drops
         assert all(p == PENDING_PRIORITY + min(9, drops[a] // 10) for a, p in taken.items())
         claimed = claim_due(session, T0, 10)
-        assert sorted((drops[c.asin] for c in claimed), reverse=True) == sorted(
-            drops.values(), reverse=True)[:10]
+        assert (
+            sorted((drops[c.asin] for c in claimed), reverse=True)
+            == sorted(drops.values(), reverse=True)[:10]
+        )
     # a 5 % drop that has waited 10 h goes before a fresh 95 % drop
     old = {"asin": "OLD", "drop": 5, "since": base - 600}
     new = {"asin": "NEW", "drop": 95, "since": base}
@@ -168,7 +172,8 @@ def test_scout_bumps_changed_known_deals_only() -> None:
         bumped = session.get(Deal, asin(2))
         assert bumped is not None and bumped.priority == BUMP_PRIORITY
         assert bumped.next_refresh_at is not None and bumped.next_refresh_at <= T0 + timedelta(
-            seconds=600)
+            seconds=600
+        )
         other = session.get(Deal, asin(3))
         assert other is not None and other.next_refresh_at == T0 + timedelta(hours=8)
 
@@ -181,16 +186,32 @@ def test_scout_bumps_on_a_price_change_not_on_a_mere_recrawl() -> None:
     since = [-1] * 30
     with session_scope() as session:
         for i in (1, 2):
-            session.add(_deal(asin(i), status=DealStatus.active, priority=policy.UNPROFITABLE,
-                              fetched_at=T0, next_refresh_at=T0 + timedelta(hours=8),
-                              last_seen_utc=T0))
+            session.add(
+                _deal(
+                    asin(i),
+                    status=DealStatus.active,
+                    priority=policy.UNPROFITABLE,
+                    fetched_at=T0,
+                    next_refresh_at=T0 + timedelta(hours=8),
+                    last_seen_utc=T0,
+                )
+            )
         session.commit()
         feed = Feed()
         clock.advance(3600)
-        rows = [{"asin": asin(1), "lastUpdate": base + 50,  # price unchanged since before
-                 "currentSince": [*since[:2], base - 600, *since[3:]]},
-                {"asin": asin(2), "lastUpdate": base + 50,  # price moved after our fetch
-                 "currentSince": [*since[:2], base + 40, *since[3:]]}]
+        rows = [
+            {
+                "asin": asin(1),
+                "lastUpdate": base + 50,  # price unchanged since before
+                "currentSince": [*since[:2], base - 600, *since[3:]],
+            },
+            {
+                "asin": asin(2),
+                "lastUpdate": base + 50,  # price moved after our fetch
+                "currentSince": [*since[:2], base + 40, *since[3:]],
+            },
+        ]
+
         def one_page(selection: dict[str, Any], *, purpose: str | None = None) -> Answer:
             return Answer({"deals": {"dr": rows if selection["page"] == 0 else []}})
 
@@ -203,7 +224,8 @@ def test_scout_bumps_on_a_price_change_not_on_a_mere_recrawl() -> None:
         assert quiet.priority == policy.UNPROFITABLE
         assert quiet.next_refresh_at == T0 + timedelta(hours=8)
         assert quiet.keepa_last_update is not None and quiet.last_seen_utc == T0 + timedelta(
-            hours=1)  # still seen and its Keepa update recorded
+            hours=1
+        )  # still seen and its Keepa update recorded
         assert moved.priority == BUMP_PRIORITY
         assert moved.next_refresh_at == T0 + timedelta(hours=1)
 
@@ -230,8 +252,9 @@ def _deal(a: str, **kw: Any) -> Deal:
 def test_janitor_skips_while_ingestion_is_stalled() -> None:
     clock = SimClock(T0.timestamp())
     with session_scope() as session:
-        session.add(_deal(asin(1), status=DealStatus.active,
-                          last_seen_utc=T0 - timedelta(hours=100)))
+        session.add(
+            _deal(asin(1), status=DealStatus.active, last_seen_utc=T0 - timedelta(hours=100))
+        )
         session.add(_deal(asin(2), status=DealStatus.active, last_seen_utc=T0))
         session.commit()
         r = run_janitor(session, clock)
@@ -253,20 +276,54 @@ def test_refresher_requeues_old_deals_and_ages_priority() -> None:
     clock = SimClock(T0.timestamp())
     with session_scope() as session:
         # hot deal fetched 5 h ago but scheduled far out: over its 4 h max age
-        session.add(_deal(asin(1), status=DealStatus.active, price_now=10, profit_default=30,
-                          roi_default=80, fetched_at=T0 - timedelta(hours=5),
-                          next_refresh_at=T0 + timedelta(hours=10), priority=policy.HOT))
+        session.add(
+            _deal(
+                asin(1),
+                status=DealStatus.active,
+                price_now=10,
+                profit_default=30,
+                roi_default=80,
+                fetched_at=T0 - timedelta(hours=5),
+                next_refresh_at=T0 + timedelta(hours=10),
+                priority=policy.HOT,
+            )
+        )
         # cheap deal overdue by 10 h: climbs above fresh bumps
-        session.add(_deal(asin(2), status=DealStatus.active, price_now=10, profit_default=-3,
-                          fetched_at=T0 - timedelta(hours=18),
-                          next_refresh_at=T0 - timedelta(hours=10), priority=1))
+        session.add(
+            _deal(
+                asin(2),
+                status=DealStatus.active,
+                price_now=10,
+                profit_default=-3,
+                fetched_at=T0 - timedelta(hours=18),
+                next_refresh_at=T0 - timedelta(hours=10),
+                priority=1,
+            )
+        )
         # fresh, not due: untouched
-        session.add(_deal(asin(3), status=DealStatus.active, price_now=10, profit_default=-3,
-                          fetched_at=T0, next_refresh_at=T0 + timedelta(hours=8), priority=1))
+        session.add(
+            _deal(
+                asin(3),
+                status=DealStatus.active,
+                price_now=10,
+                profit_default=-3,
+                fetched_at=T0,
+                next_refresh_at=T0 + timedelta(hours=8),
+                priority=1,
+            )
+        )
         # data older than 48 h: marked stale so users can tell
-        session.add(_deal(asin(4), status=DealStatus.active, price_now=10, profit_default=-3,
-                          fetched_at=T0 - timedelta(hours=50),
-                          next_refresh_at=T0 - timedelta(hours=42), priority=1))
+        session.add(
+            _deal(
+                asin(4),
+                status=DealStatus.active,
+                price_now=10,
+                profit_default=-3,
+                fetched_at=T0 - timedelta(hours=50),
+                next_refresh_at=T0 - timedelta(hours=42),
+                priority=1,
+            )
+        )
         session.commit()
         r = run_refresher(session, clock)
         assert r.requeued == 1 and r.marked_stale == 1
@@ -282,8 +339,13 @@ def test_refresher_requeues_old_deals_and_ages_priority() -> None:
 def test_claims_never_overlap_between_workers() -> None:
     with session_scope() as session:
         for i in range(30):
-            session.add(_deal(asin(i), next_refresh_at=T0 - timedelta(minutes=i),
-                              priority=PENDING_PRIORITY if i < 5 else 1))
+            session.add(
+                _deal(
+                    asin(i),
+                    next_refresh_at=T0 - timedelta(minutes=i),
+                    priority=PENDING_PRIORITY if i < 5 else 1,
+                )
+            )
     with session_scope() as a, session_scope() as b:
         first = claim_due(a, T0, 10)
         second = claim_due(b, T0, 10)
@@ -322,8 +384,10 @@ def test_batch_upsert_writes_the_same_rows_as_upsert_deal(settings: Any) -> None
 
     def rows(session: Session, model: Any) -> list[dict[str, Any]]:
         cols = [c.key for c in sa_inspect(model).mapper.column_attrs]
-        return [{c: getattr(r, c) for c in cols if c not in ("asin", "created_at")}
-                for r in session.exec(select(model)).all()]
+        return [
+            {c: getattr(r, c) for c in cols if c not in ("asin", "created_at")}
+            for r in session.exec(select(model)).all()
+        ]
 
     with Session(get_engine(settings)) as s:
         upsert_deal(s, rec("B000000001", 1500), now=NOW)
@@ -350,8 +414,15 @@ def test_stats_only_refresh_keeps_the_amazon_cap_with_todays_amazon_price() -> N
     from workers.pipeline.processor import merge_history_fields
 
     stored = Deal(asin="B0CAPCAP01", list_at=50.0, avg_1yr=48.0, seasonality="textbook")
-    rec = DealRecord(asin="B0CAPCAP01", price_now=10.0, amazon_new_low=40.0, referral_pct=15.0,
-                     referral_min=0.0, fba_fee=3.0, closing_fee=1.8)
+    rec = DealRecord(
+        asin="B0CAPCAP01",
+        price_now=10.0,
+        amazon_new_low=40.0,
+        referral_pct=15.0,
+        referral_min=0.0,
+        fba_fee=3.0,
+        closing_fee=1.8,
+    )
     merged = merge_history_fields(rec, stored)
     assert merged.list_at == 36.0
     # fees 36 x 15 % + 3.00 + 1.80 = 10.20; cost 10 + 0.50 tax + 2.75 + 3.99 = 17.24
@@ -361,7 +432,8 @@ def test_stats_only_refresh_keeps_the_amazon_cap_with_todays_amazon_price() -> N
 
 @pytest.mark.parametrize(("flag", "scouts"), [("true", 1), ("false", 0)])
 def test_a_starting_worker_scouts_at_once_unless_told_not_to(
-        monkeypatch: pytest.MonkeyPatch, redis_url: str, flag: str, scouts: int) -> None:
+    monkeypatch: pytest.MonkeyPatch, redis_url: str, flag: str, scouts: int
+) -> None:
     """A fresh install should not wait for beat's first scout tick to show deals."""
     from tools.settings import reset_settings_cache
     from workers import tasks
@@ -370,8 +442,9 @@ def test_a_starting_worker_scouts_at_once_unless_told_not_to(
     reset_settings_cache()
     sent: list[str] = []
     monkeypatch.setattr(tasks.heartbeat, "delay", lambda *a, **k: sent.append("heartbeat"))
-    monkeypatch.setattr(tasks.scout, "apply_async",
-                        lambda *a, **k: sent.append(f"scout:{k.get('queue')}"))
+    monkeypatch.setattr(
+        tasks.scout, "apply_async", lambda *a, **k: sent.append(f"scout:{k.get('queue')}")
+    )
     tasks._on_worker_ready()
     assert sent.count("scout:scout") == scouts and "heartbeat" in sent
 
@@ -384,9 +457,17 @@ def test_a_deal_keepa_keeps_changing_is_not_starved_by_scout_bumps() -> None:
     clock = SimClock(T0.timestamp())
     with session_scope() as session:
         for i, due_h in ((1, 8), (2, 9)):  # same tier and age; the changing one was due first
-            session.add(_deal(asin(i), status=DealStatus.active, price_now=10,
-                              profit_default=-3, fetched_at=T0, priority=policy.UNPROFITABLE,
-                              next_refresh_at=T0 + timedelta(hours=due_h)))
+            session.add(
+                _deal(
+                    asin(i),
+                    status=DealStatus.active,
+                    price_now=10,
+                    profit_default=-3,
+                    fetched_at=T0,
+                    priority=policy.UNPROFITABLE,
+                    next_refresh_at=T0 + timedelta(hours=due_h),
+                )
+            )
         session.commit()
         feed = Feed()
         for h in range(1, 31):  # a busy processor fetches neither; Keepa changes deal 1 hourly
@@ -423,9 +504,11 @@ def test_claim_walks_the_claim_index_instead_of_sorting_every_due_deal() -> None
             assert [d.asin for d in claim_due(session, T0, 5)] == [asin(1)]
         finally:
             event.remove(engine, "before_cursor_execute", grab)
-        (statement, params), = seen
-        plan = " | ".join(r[-1] for r in session.connection().exec_driver_sql(
-            "EXPLAIN QUERY PLAN " + statement, params))
+        ((statement, params),) = seen
+        plan = " | ".join(
+            r[-1]
+            for r in session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+        )
     assert "ix_deal_claim" in plan and "TEMP B-TREE" not in plan, plan
 
 
@@ -440,8 +523,14 @@ def test_claim_and_scout_bump_on_postgresql(pg_settings: Any) -> None:
     clock = SimClock(T0.timestamp())
     with session_scope(pg_settings) as session:
         for i in range(30):
-            session.add(_deal(asin(i), next_refresh_at=T0 - timedelta(minutes=i),
-                              priority=PENDING_PRIORITY if i < 5 else 1, fetched_at=T0))
+            session.add(
+                _deal(
+                    asin(i),
+                    next_refresh_at=T0 - timedelta(minutes=i),
+                    priority=PENDING_PRIORITY if i < 5 else 1,
+                    fetched_at=T0,
+                )
+            )
     with session_scope(pg_settings) as a, session_scope(pg_settings) as b:
         first, second = claim_due(a, T0, 10), claim_due(b, T0, 10)
         again = claim_due(a, T0, 100)
@@ -472,10 +561,8 @@ def test_offers_and_stats_prices_are_compared_on_one_basis() -> None:
     assert _offers_due(stats(23.0), offers_at, 25.49, T0, "offers")  # cheaper listing
     assert _offers_due(stats(29.48), offers_at, 25.49, T0, "stats")  # same basis: a move
     assert _offers_due(stats(29.48), T0 - timedelta(hours=25), 25.49, T0, "offers")  # aged
-    assert not policy.is_volatile(29.48, 25.49, None, None, old_source="stats",
-                                  new_source="offers")
-    assert policy.is_volatile(25.49, 29.48, None, None, old_source="stats",
-                              new_source="offers")
+    assert not policy.is_volatile(29.48, 25.49, None, None, old_source="stats", new_source="offers")
+    assert policy.is_volatile(25.49, 29.48, None, None, old_source="stats", new_source="offers")
 
 
 def test_a_deal_with_only_the_plain_used_price_gets_its_offers_bought(settings: Any) -> None:
@@ -493,8 +580,12 @@ def test_a_deal_with_only_the_plain_used_price_gets_its_offers_bought(settings: 
     class Scripted:
         def products(self, asins: list[str], **kw: Any) -> Any:
             calls.append(kw.get("offers"))
-            p = product(asin=asins[0], **sales_history(sales), current={2: 900, 12: 3},
-                        offers=[offer(1500, 399, condition=4)] if kw.get("offers") else None)
+            p = product(
+                asin=asins[0],
+                **sales_history(sales),
+                current={2: 900, 12: 3},
+                offers=[offer(1500, 399, condition=4)] if kw.get("offers") else None,
+            )
             return SimpleNamespace(products=[p], errors=[], missing=[], tokens_consumed=1)
 
         def seller(self, ids: Any, **kw: Any) -> dict[str, Any]:

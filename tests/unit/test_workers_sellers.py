@@ -42,12 +42,10 @@ class Sandbox:
 @pytest.fixture
 def sandbox(settings: Settings, redis_url: str) -> Iterator[Sandbox]:
     clock = SimClock(START)
-    market = SandboxMarket(n_products=N, seed=42, refill_rate=5000, clock=clock,
-                           cache_size=N + 1)
+    market = SandboxMarket(n_products=N, seed=42, refill_rate=5000, clock=clock, cache_size=N + 1)
     budget = TokenBudget.from_url(redis_url, name="sellers-test", clock=clock)
     budget.reset()
-    client = SyncKeepaClient(make_keepa_client(settings, budget=budget, market=market,
-                                               clock=clock))
+    client = SyncKeepaClient(make_keepa_client(settings, budget=budget, market=market, clock=clock))
     yield Sandbox(client, clock, budget, market)
     client.close()
 
@@ -69,12 +67,17 @@ def test_seller_scale_and_score() -> None:
 def test_processor_scores_price_now_sellers_and_caches_them(sandbox: Sandbox) -> None:
     client, clock, budget, market = sandbox.client, sandbox.clock, sandbox.budget, sandbox.market
     with session_scope() as session:
-        insert_pending(session, [{"asin": a} for a in market.asins()], now=now_dt(clock),
-                       priority=PENDING_PRIORITY)
+        insert_pending(
+            session,
+            [{"asin": a} for a in market.asins()],
+            now=now_dt(clock),
+            priority=PENDING_PRIORITY,
+        )
         session.commit()
         fetched = _process_all(client, session, clock)
-        with_offers = session.exec(select(Deal).where(
-            col(Deal.offers_fetched_at).is_not(None))).all()
+        with_offers = session.exec(
+            select(Deal).where(col(Deal.offers_fetched_at).is_not(None))
+        ).all()
         assert len(with_offers) >= 3
         for deal in with_offers:
             assert deal.price_now_source == "offers" and deal.seller_id

@@ -19,12 +19,14 @@ def test_percentile_is_nearest_rank() -> None:
     assert percentile([float(i) for i in range(1, 101)], 95) == 95.0
 
 
-def test_gather_reports_deals_freshness_and_task_runs(settings: Settings,
-                                                      redis_url: str) -> None:
+def test_gather_reports_deals_freshness_and_task_runs(settings: Settings, redis_url: str) -> None:
     with session_scope() as session:
         for i in range(10):
-            session.add(Deal(asin=f"B{i:09d}", status=DealStatus.active,
-                             fetched_at=NOW - timedelta(hours=i)))
+            session.add(
+                Deal(
+                    asin=f"B{i:09d}", status=DealStatus.active, fetched_at=NOW - timedelta(hours=i)
+                )
+            )
         session.add(Deal(asin="B999999999", status=DealStatus.pending))
         checkpoints.record_run(session, "scout", now=NOW, ok=False, error="KeepaError: boom")
     out = gather(get_settings(), now=NOW)  # after redis_url set REDIS_URL

@@ -60,8 +60,9 @@ def _tree_files(root: Path) -> list[Path]:
     return found
 
 
-def write_archive(dest: Path, manifest: dict[str, Any], files: dict[str, Path],
-                  trees: dict[str, Path]) -> None:
+def write_archive(
+    dest: Path, manifest: dict[str, Any], files: dict[str, Path], trees: dict[str, Path]
+) -> None:
     """Write manifest, files and directory trees to `dest`, readable by its owner only.
 
     The manifest records how many files each tree had when the backup started (`trees`).
@@ -105,14 +106,18 @@ def read_manifest(path: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or "format" not in manifest:
         raise BackupError(f"{path} is not an Agent Arbitrage backup (bad manifest)")
     if manifest["format"] != FORMAT:
-        raise BackupError(f"{path} has backup format {manifest['format']}; this version "
-                          f"reads format {FORMAT} (restore it with the version that made it)")
+        raise BackupError(
+            f"{path} has backup format {manifest['format']}; this version "
+            f"reads format {FORMAT} (restore it with the version that made it)"
+        )
     counts = manifest.get("counts")
-    if (manifest.get("database") not in ("sqlite", "postgresql")
-            or not isinstance(counts, dict)
-            or not all(isinstance(k, str) and isinstance(v, int) for k, v in counts.items())
-            or not isinstance(manifest.get("revision"), str | None)
-            or not isinstance(manifest.get("created_at", ""), str)):
+    if (
+        manifest.get("database") not in ("sqlite", "postgresql")
+        or not isinstance(counts, dict)
+        or not all(isinstance(k, str) and isinstance(v, int) for k, v in counts.items())
+        or not isinstance(manifest.get("revision"), str | None)
+        or not isinstance(manifest.get("created_at", ""), str)
+    ):
         raise BackupError(f"{path} is not an Agent Arbitrage backup (bad manifest)")
     return manifest
 
@@ -136,8 +141,10 @@ def extract(path: Path, dest: Path) -> set[str]:
                 if member.isdir():
                     continue
                 if not member.isfile():
-                    raise BackupError(f"unexpected entry {member.name!r} (not a regular file) "
-                                      "in the backup: refusing to restore it")
+                    raise BackupError(
+                        f"unexpected entry {member.name!r} (not a regular file) "
+                        "in the backup: refusing to restore it"
+                    )
                 target = dest.joinpath(*rel.parts)
                 target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
                 src = tar.extractfile(member)

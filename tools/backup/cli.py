@@ -15,10 +15,16 @@ from rich.table import Table
 from tools.cli import console, err_console, load_settings_or_exit
 
 # the tables a person recognises; the manifest has every table
-SHOWN = (("deal", "deals"), ("user", "users"), ("threads", "chat threads"),
-         ("steps", "chat messages"), ("strategy", "strategies"),
-         ("mental_model", "mental models"), ("user_credential", "SP-API credentials"),
-         ("checkpoints", "agent checkpoints"))
+SHOWN = (
+    ("deal", "deals"),
+    ("user", "users"),
+    ("threads", "chat threads"),
+    ("steps", "chat messages"),
+    ("strategy", "strategies"),
+    ("mental_model", "mental models"),
+    ("user_credential", "SP-API credentials"),
+    ("checkpoints", "agent checkpoints"),
+)
 
 
 def _summary(counts: dict[str, int]) -> str:
@@ -26,8 +32,12 @@ def _summary(counts: dict[str, int]) -> str:
 
 
 def backup_command(
-    path: Annotated[Path | None, typer.Argument(
-        help="file or directory to write (default: BACKUP_DIR, i.e. DATA_DIR/backups)")] = None,
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="file or directory to write (default: BACKUP_DIR, i.e. DATA_DIR/backups)"
+        ),
+    ] = None,
 ) -> None:
     """Back up the database, agent checkpoints, secret key and chat files while the app runs."""
     from tools.backup.service import BackupError, create_backup
@@ -41,16 +51,24 @@ def backup_command(
         raise typer.Exit(1) from None
     m = result.manifest
     size = result.path.stat().st_size / 1e6
-    console.print(f"[green]Backup written[/green]: [bold]{result.path}[/bold] ({size:.1f} MB, "
-                  f"{result.seconds:.1f} s; schema {m.get('revision')})")
-    console.print(f"Contains {_summary({**m['counts'], **_checkpoints(m)})}, "
-                  f"{m['trees'].get('chat_files', 0)} chat files.")
+    console.print(
+        f"[green]Backup written[/green]: [bold]{result.path}[/bold] ({size:.1f} MB, "
+        f"{result.seconds:.1f} s; schema {m.get('revision')})"
+    )
+    console.print(
+        f"Contains {_summary({**m['counts'], **_checkpoints(m)})}, "
+        f"{m['trees'].get('chat_files', 0)} chat files."
+    )
     if m["secret_key"] == "file":
-        console.print("[yellow]It contains secret.key (decrypts stored SP-API credentials): "
-                      "keep it private (the file is readable by you only).[/yellow]")
+        console.print(
+            "[yellow]It contains secret.key (decrypts stored SP-API credentials): "
+            "keep it private (the file is readable by you only).[/yellow]"
+        )
     elif m["secret_key"] == "environment":
-        console.print("[yellow]SECRET_KEY is set in the environment, so it is not in the "
-                      "backup: keep it safe; a restore needs the same SECRET_KEY.[/yellow]")
+        console.print(
+            "[yellow]SECRET_KEY is set in the environment, so it is not in the "
+            "backup: keep it safe; a restore needs the same SECRET_KEY.[/yellow]"
+        )
 
 
 def _checkpoints(m: dict) -> dict[str, int]:  # type: ignore[type-arg]
@@ -72,10 +90,15 @@ def restore_command(
     except BackupError as err:
         err_console.print(f"[red]{err}[/red]")
         raise typer.Exit(1) from None
-    target = (settings.data_dir.resolve() if settings.is_sqlite
-              else "the PostgreSQL database in DATABASE_URL")
-    console.print(f"Backup of {str(m.get('created_at', '?'))[:19]} from {m.get('host', '?')} "
-                  f"(schema {m.get('revision')}): {_summary({**m['counts'], **_checkpoints(m)})}")
+    target = (
+        settings.data_dir.resolve()
+        if settings.is_sqlite
+        else "the PostgreSQL database in DATABASE_URL"
+    )
+    console.print(
+        f"Backup of {str(m.get('created_at', '?'))[:19]} from {m.get('host', '?')} "
+        f"(schema {m.get('revision')}): {_summary({**m['counts'], **_checkpoints(m)})}"
+    )
     if not yes and not typer.confirm(f"Replace the data in {target} with it?"):
         raise typer.Exit(1)
     try:

@@ -20,16 +20,23 @@ from tools.db import dispose_engines, get_engine
 from tools.settings import Settings
 
 _LIBPQ_QUERY = ("sslmode", "sslrootcert", "sslcert", "sslkey", "host", "port", "options")
-TOOL_HELP = ("install the PostgreSQL client tools (Debian/Ubuntu: apt install postgresql-client; "
-             "the same major version as the server or newer)")
+TOOL_HELP = (
+    "install the PostgreSQL client tools (Debian/Ubuntu: apt install postgresql-client; "
+    "the same major version as the server or newer)"
+)
 
 
 def conn_env(url: str) -> dict[str, str]:
     u = make_url(url)
     env = dict(os.environ)
     value: object
-    for var, value in (("PGHOST", u.host), ("PGPORT", u.port), ("PGUSER", u.username),
-                       ("PGPASSWORD", u.password), ("PGDATABASE", u.database)):
+    for var, value in (
+        ("PGHOST", u.host),
+        ("PGPORT", u.port),
+        ("PGUSER", u.username),
+        ("PGPASSWORD", u.password),
+        ("PGDATABASE", u.database),
+    ):
         if value is not None:
             env[var] = str(value)
     for key in _LIBPQ_QUERY:
@@ -61,38 +68,63 @@ def dump(settings: Settings, out: Path) -> tuple[dict[str, int], str | None]:
         with conn.begin():
             snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
             counts = table_counts(conn)
-            rev = (conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-                   if "alembic_version" in counts else None)
-            _run([pg_dump, "--format=custom", "--no-owner", "--no-privileges",
-                  "--schema=public", f"--snapshot={snapshot}", f"--file={out}"],
-                 conn_env(settings.sqlalchemy_url))
+            rev = (
+                conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                if "alembic_version" in counts
+                else None
+            )
+            _run(
+                [
+                    pg_dump,
+                    "--format=custom",
+                    "--no-owner",
+                    "--no-privileges",
+                    "--schema=public",
+                    f"--snapshot={snapshot}",
+                    f"--file={out}",
+                ],
+                conn_env(settings.sqlalchemy_url),
+            )
     finally:
         conn.close()
     return counts, rev
 
 
 def table_counts(conn: Any) -> dict[str, int]:
-    tables = [r[0] for r in conn.execute(text(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"))]
-    return {t: conn.execute(text(f'SELECT count(*) FROM public."{t}"')).scalar_one()
-            for t in tables}
+    tables = [
+        r[0]
+        for r in conn.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+        )
+    ]
+    return {
+        t: conn.execute(text(f'SELECT count(*) FROM public."{t}"')).scalar_one() for t in tables
+    }
 
 
 def other_sessions(settings: Settings) -> list[str]:
     """Other clients connected to the database (on any machine): a restore must wait."""
     with get_engine(settings).connect() as conn:
-        rows = conn.execute(text(
-            "SELECT pid, usename, application_name, client_addr FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-            "AND backend_type = 'client backend'")).all()
-    return [f"pid {r[0]} ({r[1]}{', ' + r[2] if r[2] else ''} from {r[3] or 'local socket'})"
-            for r in rows]
+        rows = conn.execute(
+            text(
+                "SELECT pid, usename, application_name, client_addr FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND backend_type = 'client backend'"
+            )
+        ).all()
+    return [
+        f"pid {r[0]} ({r[1]}{', ' + r[2] if r[2] else ''} from {r[3] or 'local socket'})"
+        for r in rows
+    ]
 
 
 def has_schema(settings: Settings) -> bool:
     with get_engine(settings).connect() as conn:
-        return bool(conn.execute(text(
-            "SELECT 1 FROM pg_tables WHERE schemaname = 'public' LIMIT 1")).first())
+        return bool(
+            conn.execute(
+                text("SELECT 1 FROM pg_tables WHERE schemaname = 'public' LIMIT 1")
+            ).first()
+        )
 
 
 def restore(settings: Settings, dump_file: Path) -> dict[str, int]:
@@ -102,7 +134,17 @@ def restore(settings: Settings, dump_file: Path) -> dict[str, int]:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
     dispose_engines()
     env = conn_env(settings.sqlalchemy_url)
-    _run([pg_restore, "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
-          f"--dbname={env.get('PGDATABASE', '')}", str(dump_file)], env)
+    _run(
+        [
+            pg_restore,
+            "--no-owner",
+            "--no-privileges",
+            "--single-transaction",
+            "--exit-on-error",
+            f"--dbname={env.get('PGDATABASE', '')}",
+            str(dump_file),
+        ],
+        env,
+    )
     with get_engine(settings).connect() as conn:
         return table_counts(conn)

@@ -64,15 +64,17 @@ def _destination(settings: Settings, path: Path | None, kind: str) -> Path:
     if path.is_dir():
         path = path / backup_name(kind)
     if path.exists():
-        raise BackupError(f"{path} already exists: choose another name (a backup never "
-                          "overwrites a file)")
+        raise BackupError(
+            f"{path} already exists: choose another name (a backup never overwrites a file)"
+        )
     if not path.parent.is_dir():
         raise BackupError(f"no directory {path.parent} to write the backup into")
     return path
 
 
-def create_backup(settings: Settings, path: Path | None = None,
-                  kind: str = "manual") -> BackupResult:
+def create_backup(
+    settings: Settings, path: Path | None = None, kind: str = "manual"
+) -> BackupResult:
     """Back up the running (or stopped) app into `path` (a file or directory; default
     BACKUP_DIR). Writers are never blocked."""
     with announce(settings, "backup"):
@@ -83,8 +85,11 @@ def _create(settings: Settings, path: Path | None, kind: str) -> BackupResult:
     started = time.monotonic()
     dest = _destination(settings, path, kind)
     manifest: dict[str, Any] = {
-        "format": archive.FORMAT, "kind": kind, "created_at": datetime.now(UTC).isoformat(),
-        "host": socket.gethostname(), "database": "sqlite" if settings.is_sqlite else "postgresql",
+        "format": archive.FORMAT,
+        "kind": kind,
+        "created_at": datetime.now(UTC).isoformat(),
+        "host": socket.gethostname(),
+        "database": "sqlite" if settings.is_sqlite else "postgresql",
     }
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".backup-") as tmp:
         staging = Path(tmp)
@@ -131,8 +136,12 @@ def nightly_backup(settings: Settings) -> dict[str, Any]:
         return {"skipped": "BACKUP_KEEP=0: nightly backups are off"}
     result = create_backup(settings, None, kind="nightly")
     removed = prune_nightly(settings, settings.backup_keep)
-    return {"path": str(result.path), "seconds": round(result.seconds, 2),
-            "bytes": result.path.stat().st_size, "removed": [p.name for p in removed]}
+    return {
+        "path": str(result.path),
+        "seconds": round(result.seconds, 2),
+        "bytes": result.path.stat().st_size,
+        "removed": [p.name for p in removed],
+    }
 
 
 def _check_restorable(settings: Settings, manifest: dict[str, Any]) -> None:
@@ -143,16 +152,20 @@ def _check_restorable(settings: Settings, manifest: dict[str, Any]) -> None:
 
     kind = "sqlite" if settings.is_sqlite else "postgresql"
     if manifest.get("database") != kind:
-        raise BackupError(f"this backup holds a {manifest.get('database')} database but "
-                          f"DATABASE_URL points to {kind}: restore it with the setting it was "
-                          "made with")
+        raise BackupError(
+            f"this backup holds a {manifest.get('database')} database but "
+            f"DATABASE_URL points to {kind}: restore it with the setting it was "
+            "made with"
+        )
     rev = manifest.get("revision")
     if rev:
         try:
             ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision(rev)
         except CommandError:
-            raise BackupError(f"this backup's schema revision {rev} is newer than this "
-                              "version of the app knows: upgrade the app, then restore") from None
+            raise BackupError(
+                f"this backup's schema revision {rev} is newer than this "
+                "version of the app knows: upgrade the app, then restore"
+            ) from None
 
 
 def _current_revision(settings: Settings) -> str | None:
@@ -180,9 +193,11 @@ def restore_backup(settings: Settings, path: Path, *, safety_backup: bool = True
             dispose_engines()  # this process's idle connections are not "others"
             others = postgres.other_sessions(settings)
             if others:
-                raise BackupError("other clients are connected to the database: "
-                                  f"{', '.join(others[:5])}; stop every worker, beat and chat "
-                                  "process (on every machine) first")
+                raise BackupError(
+                    "other clients are connected to the database: "
+                    f"{', '.join(others[:5])}; stop every worker, beat and chat "
+                    "process (on every machine) first"
+                )
         before = _current_revision(settings)
         safety = None
         if safety_backup and _has_data(settings):
@@ -194,8 +209,9 @@ def restore_backup(settings: Settings, path: Path, *, safety_backup: bool = True
                 counts, warnings = _install(settings, manifest, staging, found)
             except BackupError as err:
                 if safety:
-                    raise BackupError(f"{err} (the state before this restore is in {safety})"
-                                      ) from None
+                    raise BackupError(
+                        f"{err} (the state before this restore is in {safety})"
+                    ) from None
                 raise
         dispose_engines()
         migrate(settings)
@@ -203,8 +219,9 @@ def restore_backup(settings: Settings, path: Path, *, safety_backup: bool = True
     return RestoreResult(manifest, counts, safety, before, warnings)
 
 
-def _install(settings: Settings, manifest: dict[str, Any], staging: Path,
-             found: set[str]) -> tuple[dict[str, int], list[str]]:
+def _install(
+    settings: Settings, manifest: dict[str, Any], staging: Path, found: set[str]
+) -> tuple[dict[str, int], list[str]]:
     """Check everything unpacked, then put each part in place; returns counts and warnings."""
     expected = manifest.get("counts") or {}
     dispose_engines()
@@ -229,8 +246,9 @@ def _install(settings: Settings, manifest: dict[str, Any], staging: Path,
     return counts, warnings
 
 
-def _install_files(settings: Settings, manifest: dict[str, Any], staging: Path,
-                   found: set[str]) -> list[str]:
+def _install_files(
+    settings: Settings, manifest: dict[str, Any], staging: Path, found: set[str]
+) -> list[str]:
     warnings = []
     if archive.SECRET_KEY in found:
         key = (staging / archive.SECRET_KEY).read_text().strip()
@@ -240,13 +258,17 @@ def _install_files(settings: Settings, manifest: dict[str, Any], staging: Path,
         tmp.chmod(0o600)
         tmp.replace(target)
         if settings.secret_key and settings.secret_key != key:
-            warnings.append("SECRET_KEY is set and differs from the restored secret.key: "
-                            "credentials stored with the backup's key cannot be decrypted "
-                            "until SECRET_KEY is unset or set to the file's value")
+            warnings.append(
+                "SECRET_KEY is set and differs from the restored secret.key: "
+                "credentials stored with the backup's key cannot be decrypted "
+                "until SECRET_KEY is unset or set to the file's value"
+            )
     elif manifest.get("secret_key") == "environment":
-        warnings.append("this backup was made with SECRET_KEY set in the environment: the "
-                        "same SECRET_KEY must be set here, or stored SP-API credentials "
-                        "cannot be decrypted")
+        warnings.append(
+            "this backup was made with SECRET_KEY set in the environment: the "
+            "same SECRET_KEY must be set here, or stored SP-API credentials "
+            "cannot be decrypted"
+        )
     target = settings.data_dir / archive.CHAT_FILES
     old = staging / ".old-chat-files"
     if target.exists():
@@ -260,5 +282,6 @@ def _same_counts(expected: dict[str, int], actual: dict[str, int]) -> None:
     diff = {t: (n, actual.get(t)) for t, n in expected.items() if actual.get(t) != n}
     if diff:
         shown = ", ".join(f"{t} {a} of {e}" for t, (e, a) in sorted(diff.items())[:5])
-        raise BackupError(f"the restored rows do not match the backup's manifest ({shown}); "
-                          "the backup is damaged")
+        raise BackupError(
+            f"the restored rows do not match the backup's manifest ({shown}); the backup is damaged"
+        )

@@ -41,11 +41,16 @@ def checked_counts(path: Path) -> dict[str, int]:
     try:
         result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
         if result != ["ok"]:
-            raise BackupError(f"{path.name} failed SQLite's integrity check: "
-                              f"{'; '.join(result[:3])}")
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "ORDER BY name")]
+            raise BackupError(
+                f"{path.name} failed SQLite's integrity check: {'; '.join(result[:3])}"
+            )
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                "ORDER BY name"
+            )
+        ]
         return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
     except sqlite3.DatabaseError as err:
         raise BackupError(f"{path.name} is not a usable SQLite database: {err}") from None

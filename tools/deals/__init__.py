@@ -20,7 +20,19 @@ from tools.deals.search import (
 from tools.deals.store import deal_row, history_row, upsert_deal
 
 __all__ = [
-    "DealDetail", "DealInputError", "DealRecord", "DealSearch", "DealSearchError", "DealSummary",
-    "SearchResult", "SellerInfo", "analyse_product", "deal_row", "get_deal_detail",
-    "history_row", "search_deals", "upsert_deal", "validate_search",
+    "DealDetail",
+    "DealInputError",
+    "DealRecord",
+    "DealSearch",
+    "DealSearchError",
+    "DealSummary",
+    "SearchResult",
+    "SellerInfo",
+    "analyse_product",
+    "deal_row",
+    "get_deal_detail",
+    "history_row",
+    "search_deals",
+    "upsert_deal",
+    "validate_search",
 ]

@@ -42,23 +42,38 @@ def amazon_cap_cents(amazon_new_low: float) -> int:
     """The highest List at (cents) the 90 % Amazon cap allows: floored, so rounding to the
     cent can never lift a price above the cap (a $1.95 Amazon price caps at $1.75, not $1.76)."""
     return math.floor(AMAZON_CAP * amazon_new_low * 100.0 + 1e-9)
+
+
 AMAZON_SELLER_ID = "ATVPDKIKX0DER"
 WILSON_Z = 1.96
 
 # Keepa offer condition codes (1 = new) -> our used conditions.
 OFFER_CONDITIONS = {2: "like_new", 3: "very_good", 4: "good", 5: "acceptable"}
-STATS_CONDITIONS = {s.USED_LIKE_NEW: "like_new", s.USED_VERY_GOOD: "very_good",
-                    s.USED_GOOD: "good", s.USED_ACCEPTABLE: "acceptable"}
+STATS_CONDITIONS = {
+    s.USED_LIKE_NEW: "like_new",
+    s.USED_VERY_GOOD: "very_good",
+    s.USED_GOOD: "good",
+    s.USED_ACCEPTABLE: "acceptable",
+}
 
 TEXTBOOK_MONTHS = frozenset({8, 9, 1})
 HOLIDAY_MONTHS = frozenset({11, 12})
 SUMMER_MONTHS = frozenset({5, 6, 7})
 _HINTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("exam_prep", re.compile(
-        r"\b(test prep(aration)?|exam|study guide|review book|practice tests?|mcat|lsat|gmat|"
-        r"gre|nclex|cpa|pmp|comptia|usmle|praxis|certification)\b", re.I)),
-    ("holiday", re.compile(
-        r"\b(christmas|holiday|halloween|thanksgiving|hanukkah|advent|santa|xmas)\b", re.I)),
+    (
+        "exam_prep",
+        re.compile(
+            r"\b(test prep(aration)?|exam|study guide|review book|practice tests?|mcat|lsat|gmat|"
+            r"gre|nclex|cpa|pmp|comptia|usmle|praxis|certification)\b",
+            re.I,
+        ),
+    ),
+    (
+        "holiday",
+        re.compile(
+            r"\b(christmas|holiday|halloween|thanksgiving|hanukkah|advent|santa|xmas)\b", re.I
+        ),
+    ),
     ("summer", re.compile(r"\b(summer|beach|pool|swim(ming)?)\b", re.I)),
     ("textbook", re.compile(r"\b(textbooks?|\d+(st|nd|rd|th) edition)\b", re.I)),
 )
@@ -117,8 +132,9 @@ def untrusted_offer(offer: dict[str, Any]) -> bool:
     return bool(offer.get("isScam")) or offer.get("isShippable") is False
 
 
-def price_now_from_offers(offers: list[dict[str, Any]], live_order: list[int] | None, *,
-                          skip_untrusted: bool = True) -> PriceNow | None:
+def price_now_from_offers(
+    offers: list[dict[str, Any]], live_order: list[int] | None, *, skip_untrusted: bool = True
+) -> PriceNow | None:
     """Lowest total (price + shipping) live used offer; on equal totals the better condition.
 
     Live offers are those listed in `liveOffersOrder` (all offers when it is None). An offer's
@@ -148,8 +164,11 @@ def price_now_from_offers(offers: list[dict[str, Any]], live_order: list[int] | 
         # a lower condition code is a better condition (2 like new ... 5 acceptable)
         rank = int(offer["condition"])
         if best is None or (total, rank) < best[:2]:
-            best = (total, rank, PriceNow(total / 100.0, cond, "offers", offer.get("sellerId"),
-                                          fba))
+            best = (
+                total,
+                rank,
+                PriceNow(total / 100.0, cond, "offers", offer.get("sellerId"), fba),
+            )
     return best[2] if best else None
 
 
@@ -173,8 +192,9 @@ class InferredSales:
     from_rank: bool = False  # no offer-count drops on record: sales are the rank drops
 
 
-def rank_improvements(csv: list[Any] | s.Histories | None
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def rank_improvements(
+    csv: list[Any] | s.Histories | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Rank points that are a real improvement: at least RANK_IMPROVEMENT better than the rank
     just before (a relative step, so a 0.5 % wiggle at rank 400,000 is not a sale while a
     fall to 90,000 is). Returns (times, ranks) of the improvements and the known ranks."""
@@ -288,8 +308,11 @@ def seasonal_months(months: np.ndarray, prices: np.ndarray) -> SeasonalMonths | 
         band = 0.10 * (hi - lo)
         peak, trough, flat = present[med >= hi - band], present[med <= lo + band], False
     else:
-        peak, trough, flat = (present[counts == counts.max()],
-                              present[counts == counts.min()], True)
+        peak, trough, flat = (
+            present[counts == counts.max()],
+            present[counts == counts.min()],
+            True,
+        )
     return SeasonalMonths(tuple(int(x) for x in peak), tuple(int(x) for x in trough), flat)
 
 
@@ -302,8 +325,7 @@ def keyword_hint(*texts: str | None) -> str | None:
     return None
 
 
-def seasonality_label(hint: str | None, months: SeasonalMonths | None,
-                      media: bool) -> str | None:
+def seasonality_label(hint: str | None, months: SeasonalMonths | None, media: bool) -> str | None:
     """Keyword hints win (they name the demand driver); otherwise the peak months decide:
     >= half of them in Aug/Sep/Jan -> textbook (books only), Nov/Dec -> holiday,
     May-Jul -> summer; flat prices or >= 6 peak months -> year_round. None without evidence.
@@ -434,8 +456,15 @@ class DealRecord:
     inferred_sales: list[dict[str, Any]] = field(default_factory=list)
 
     def money_inputs(self) -> m.MoneyInputs:
-        return m.MoneyInputs(self.price_now, self.list_at, self.referral_pct, self.referral_min,
-                             self.fba_fee, self.closing_fee, self.shipping_included)
+        return m.MoneyInputs(
+            self.price_now,
+            self.list_at,
+            self.referral_pct,
+            self.referral_min,
+            self.fba_fee,
+            self.closing_fee,
+            self.shipping_included,
+        )
 
 
 def _validate(product: object) -> dict[str, Any]:
@@ -508,31 +537,40 @@ def _describe(product: dict[str, Any]) -> Fields:
     names = [str(c["name"]) for c in tree if isinstance(c, dict) and c.get("name")]
     root = product.get("rootCategory")
     last_update = product.get("lastUpdate")
-    return {"asin": product["asin"], "title": product.get("title"),
-            "author": product.get("author"), "binding": product.get("binding"),
-            "category": names[0] if names else None,
-            "root_category_id": root if isinstance(root, int) else None,
-            "category_path": " > ".join(names) if names else None,
-            "publication_year": _publication_year(product.get("publicationDate")),
-            "image_url": _image_url(product),
-            "keepa_last_update": s.keepa_minutes_to_datetime(last_update)
-            if isinstance(last_update, int) and last_update > 0 else None}
+    return {
+        "asin": product["asin"],
+        "title": product.get("title"),
+        "author": product.get("author"),
+        "binding": product.get("binding"),
+        "category": names[0] if names else None,
+        "root_category_id": root if isinstance(root, int) else None,
+        "category_path": " > ".join(names) if names else None,
+        "publication_year": _publication_year(product.get("publicationDate")),
+        "image_url": _image_url(product),
+        "keepa_last_update": s.keepa_minutes_to_datetime(last_update)
+        if isinstance(last_update, int) and last_update > 0
+        else None,
+    }
 
 
-def _live_offers_state(offers: list[dict[str, Any]], live: list[Any],
-                       offers_used: int | None) -> tuple[Fields, Missing, PriceNow | None]:
+def _live_offers_state(
+    offers: list[dict[str, Any]], live: list[Any], offers_used: int | None
+) -> tuple[Fields, Missing, PriceNow | None]:
     """Amazon on the listing, used offers and Price Now from the live offers."""
     live_offers = [offers[i] for i in live if isinstance(i, int) and 0 <= i < len(offers)]
     fields: Fields = {"amazon_offer": any(bool(o.get("isAmazon")) for o in live_offers)}
     if offers_used is None:
-        fields["offers_used"] = sum(1 for o in live_offers
-                                    if o.get("condition") in OFFER_CONDITIONS)
+        fields["offers_used"] = sum(
+            1 for o in live_offers if o.get("condition") in OFFER_CONDITIONS
+        )
     pn = price_now_from_offers(offers, live)
     missing: Missing = {} if pn else {"price_now": "no live used offer with a known total price"}
     raw = price_now_from_offers(offers, live, skip_untrusted=False)
     if raw is not None and (pn is None or raw.price < pn.price):
-        missing["offers"] = (f"a ${raw.price:.2f} used offer Keepa marks as a scam or not "
-                             "shippable was skipped for Price Now")
+        missing["offers"] = (
+            f"a ${raw.price:.2f} used offer Keepa marks as a scam or not "
+            "shippable was skipped for Price Now"
+        )
     return fields, missing, pn
 
 
@@ -540,26 +578,38 @@ def _stats_state(stats: dict[str, Any] | None) -> tuple[Fields, Missing, PriceNo
     """Amazon on the listing and Price Now from the stats alone (no offers fetched)."""
     fields: Fields = {}
     amazon_now = (stats or {}).get("current") or []
-    if len(amazon_now) > s.AMAZON and isinstance(amazon_now[s.AMAZON], int) \
-            and amazon_now[s.AMAZON] != -2:
+    if (
+        len(amazon_now) > s.AMAZON
+        and isinstance(amazon_now[s.AMAZON], int)
+        and amazon_now[s.AMAZON] != -2
+    ):
         fields["amazon_offer"] = amazon_now[s.AMAZON] > 0
     plain = s.stat_value(stats, "current", s.USED)
     fields["used_price_hint"] = plain / 100.0 if plain and plain > 0 else None
     pn = price_now_from_stats(stats)
-    missing = {} if pn else {"price_now": "no offers fetched and no used-by-condition price "
-                                          "(with shipping) in stats.current"}
+    missing = (
+        {}
+        if pn
+        else {
+            "price_now": "no offers fetched and no used-by-condition price "
+            "(with shipping) in stats.current"
+        }
+    )
     return fields, missing, pn
 
 
-def _market_state(product: dict[str, Any], stats: dict[str, Any] | None,
-                  offers: list[dict[str, Any]] | None) -> tuple[Fields, Missing]:
+def _market_state(
+    product: dict[str, Any], stats: dict[str, Any] | None, offers: list[dict[str, Any]] | None
+) -> tuple[Fields, Missing]:
     """Rank, drops, offer counts, Amazon's presence and lowest price, Price Now."""
     missing: Missing = {"stats": "product fetched without stats"} if stats is None else {}
-    fields: Fields = {"sales_rank": s.stat_value(stats, "current", s.SALES),
-                      "offers_used": s.stat_value(stats, "current", s.COUNT_USED),
-                      "offers_new": s.stat_value(stats, "current", s.COUNT_NEW),
-                      "offers_fba": s.stat_scalar(stats, "offerCountFBA"),
-                      "offers_fbm": s.stat_scalar(stats, "offerCountFBM")}
+    fields: Fields = {
+        "sales_rank": s.stat_value(stats, "current", s.SALES),
+        "offers_used": s.stat_value(stats, "current", s.COUNT_USED),
+        "offers_new": s.stat_value(stats, "current", s.COUNT_NEW),
+        "offers_fba": s.stat_scalar(stats, "offerCountFBA"),
+        "offers_fbm": s.stat_scalar(stats, "offerCountFBM"),
+    }
     for days in (30, 90, 180, 365):
         fields[f"rank_drops_{days}"] = s.stat_scalar(stats, f"salesRankDrops{days}")
     live = product.get("liveOffersOrder")
@@ -576,8 +626,12 @@ def _market_state(product: dict[str, Any], stats: dict[str, Any] | None,
     if fields.get("amazon_offer") is None:
         missing["amazon_offer"] = "Amazon's current price is unknown"
     if pn is not None:
-        fields.update(price_now=pn.price, condition=pn.condition, price_now_source=pn.source,
-                      seller_id=pn.seller_id)
+        fields.update(
+            price_now=pn.price,
+            condition=pn.condition,
+            price_now_source=pn.source,
+            seller_id=pn.seller_id,
+        )
     bb = (stats or {}).get("buyBoxStats")
     if isinstance(bb, dict):
         amazon = bb.get(AMAZON_SELLER_ID) or {}
@@ -585,29 +639,38 @@ def _market_state(product: dict[str, Any], stats: dict[str, Any] | None,
         fields["buy_box_amazon_share"] = float(share or 0.0)
     else:
         missing["buy_box_amazon_share"] = "no buy box statistics in the Keepa answer"
-    lows = [v for v in (s.stat_value(stats, k, s.AMAZON) for k in ("current", "avg180", "avg365"))
-            if v]
+    lows = [
+        v for v in (s.stat_value(stats, k, s.AMAZON) for k in ("current", "avg180", "avg365")) if v
+    ]
     fields["amazon_new_low"] = min(lows) / 100.0 if lows else None
     return fields, missing
 
 
-def _inferred_sales(csv: s.Histories | None, now_min: int
-                    ) -> tuple[Fields, Missing, _PricedSales]:
+def _inferred_sales(csv: s.Histories | None, now_min: int) -> tuple[Fields, Missing, _PricedSales]:
     """Inferred sales: counts, Deal Trust, the chart list and the 1yr. Avg."""
     fields: Fields = {}
     missing: Missing = {}
     if csv is None:  # unknown, not zero: no history was fetched
         sales = InferredSales(np.empty(0, np.int64), np.empty(0, float), 0)
-        for name in ("inferred_sales", "inferred_sales_count", "offer_drops_count",
-                     "deal_trust", *(f"inferred_sales_{d}" for d in SALES_WINDOWS)):
+        for name in (
+            "inferred_sales",
+            "inferred_sales_count",
+            "offer_drops_count",
+            "deal_trust",
+            *(f"inferred_sales_{d}" for d in SALES_WINDOWS),
+        ):
             missing[name] = "product fetched without history"
     else:
         sales = infer_sales(csv)
-        fields.update(inferred_sales_count=int(sales.times.size),
-                      offer_drops_count=sales.offer_drops)
+        fields.update(
+            inferred_sales_count=int(sales.times.size), offer_drops_count=sales.offer_drops
+        )
         for days in SALES_WINDOWS:
-            fields[f"inferred_sales_{days}"] = int(np.count_nonzero(
-                (sales.times > now_min - days * s.MINUTES_PER_DAY) & (sales.times <= now_min)))
+            fields[f"inferred_sales_{days}"] = int(
+                np.count_nonzero(
+                    (sales.times > now_min - days * s.MINUTES_PER_DAY) & (sales.times <= now_min)
+                )
+            )
         if sales.offer_drops:
             fields["deal_trust"] = sales.times.size / sales.offer_drops * 100.0
         else:
@@ -615,15 +678,21 @@ def _inferred_sales(csv: s.Histories | None, now_min: int
         if sales.from_rank:
             missing["inferred_sales_count"] = (
                 "the used offer count has no drops on record: sales inferred from sales-rank "
-                "drops alone")
+                "drops alone"
+            )
     priced = ~np.isnan(sales.prices)
     p_times, p_prices = sales.times[priced], sales.prices[priced]
     p_months = s.keepa_minutes_to_month(p_times)
     # the chart list covers the chart window; counts and averages use every sale
     shown = p_times >= now_min - CHART_WINDOW_MIN
-    fields["inferred_sales"] = [{"t": t, "price": p} for t, p in zip(
-        s.keepa_minutes_to_unix_ms(p_times[shown]).tolist(),
-        np.round(p_prices[shown] / 100.0, 2).tolist(), strict=True)]
+    fields["inferred_sales"] = [
+        {"t": t, "price": p}
+        for t, p in zip(
+            s.keepa_minutes_to_unix_ms(p_times[shown]).tolist(),
+            np.round(p_prices[shown] / 100.0, 2).tolist(),
+            strict=True,
+        )
+    ]
     recent = (p_times >= now_min - YEAR_MIN) & (p_times <= now_min)
     priced_sales = _PricedSales(p_times, p_prices, p_months, p_prices[recent], p_months[recent])
     if priced_sales.recent_prices.size:
@@ -634,8 +703,9 @@ def _inferred_sales(csv: s.Histories | None, now_min: int
     return fields, missing, priced_sales
 
 
-def _seasonality(sales: _PricedSales, described: Fields, media: bool
-                 ) -> tuple[Fields, Missing, SeasonalMonths | None]:
+def _seasonality(
+    sales: _PricedSales, described: Fields, media: bool
+) -> tuple[Fields, Missing, SeasonalMonths | None]:
     """Peak and trough months, the expected trough price and the seasonality label."""
     fields: Fields = {}
     missing: Missing = {}
@@ -646,9 +716,12 @@ def _seasonality(sales: _PricedSales, described: Fields, media: bool
         missing["expected_trough_price"] = "no trough month known"
     else:
         trough = sales.prices[_in_months(sales.months, _mask(months.trough) or 0)]
-        fields.update(peak_months=_months_csv(months.peak),
-                      trough_months=_months_csv(months.trough), peak_mask=_mask(months.peak),
-                      expected_trough_price=_median(trough) / 100.0)
+        fields.update(
+            peak_months=_months_csv(months.peak),
+            trough_months=_months_csv(months.trough),
+            peak_mask=_mask(months.peak),
+            expected_trough_price=_median(trough) / 100.0,
+        )
     hint = keyword_hint(described["title"], described["category_path"], described["binding"])
     fields["seasonality"] = seasonality_label(hint, months, media)
     if fields["seasonality"] is None:
@@ -656,8 +729,12 @@ def _seasonality(sales: _PricedSales, described: Fields, media: bool
     return fields, missing, months
 
 
-def _list_at(sales: _PricedSales, months: SeasonalMonths | None, peak_mask: int | None,
-             amazon_new_low: float | None) -> tuple[Fields, Missing]:
+def _list_at(
+    sales: _PricedSales,
+    months: SeasonalMonths | None,
+    peak_mask: int | None,
+    amazon_new_low: float | None,
+) -> tuple[Fields, Missing]:
     """List at: the expected sale price from the last 365 days of sales only (docs/domain.md
     failure mode "ghost profit": an old peak price kept after the market moved)."""
     r_prices = sales.recent_prices
@@ -686,15 +763,21 @@ def _list_at(sales: _PricedSales, months: SeasonalMonths | None, peak_mask: int 
     return {"list_at": round(list_cents) / 100.0 if list_cents is not None else None}, missing
 
 
-def _seller_and_trend(seller_id: str | None, has_price: bool,
-                      sellers: dict[str, SellerInfo] | None,
-                      csv: s.Histories | None) -> tuple[Fields, Missing]:
+def _seller_and_trend(
+    seller_id: str | None,
+    has_price: bool,
+    sellers: dict[str, SellerInfo] | None,
+    csv: s.Histories | None,
+) -> tuple[Fields, Missing]:
     """The Price Now seller's quality score and the used price's direction."""
     fields: Fields = {"trend": trend_direction(csv)}
     missing: Missing = {}
     if seller_id is None:
-        missing["seller_quality"] = ("Price Now comes from stats: the seller is unknown"
-                                     if has_price else "no Price Now seller")
+        missing["seller_quality"] = (
+            "Price Now comes from stats: the seller is unknown"
+            if has_price
+            else "no Price Now seller"
+        )
     elif not sellers or seller_id not in sellers:
         missing["seller_quality"] = f"seller {seller_id} not looked up yet"
     else:
@@ -706,34 +789,55 @@ def _seller_and_trend(seller_id: str | None, has_price: bool,
     return fields, missing
 
 
-def _fees_and_money(product: dict[str, Any], media: bool, known: Fields,
-                    settings: UserSettings) -> tuple[Fields, Missing]:
+def _fees_and_money(
+    product: dict[str, Any], media: bool, known: Fields, settings: UserSettings
+) -> tuple[Fields, Missing]:
     """Fee inputs (Keepa's referral % and FBA fee, else estimates) and the money under
     `settings`; the money's missing reasons never replace an earlier section's."""
     pct = product.get("referralFeePercentage")
     fields: Fields = {
-        "referral_pct": float(pct) if isinstance(pct, int | float) and pct > 0
+        "referral_pct": float(pct)
+        if isinstance(pct, int | float) and pct > 0
         else m.DEFAULT_REFERRAL_PCT,
         "referral_min": 0.0 if media else m.NON_MEDIA_REFERRAL_MIN,
-        "closing_fee": m.MEDIA_CLOSING_FEE if media else 0.0}
+        "closing_fee": m.MEDIA_CLOSING_FEE if media else 0.0,
+    }
     missing: Missing = {}
     fba = product.get("fbaFees")
     pick = fba.get("pickAndPackFee") if isinstance(fba, dict) else None
     if isinstance(pick, int) and pick > 0:
         fields.update(fba_fee=pick / 100.0, fba_fee_source="keepa")
     else:
-        est = m.estimate_fba_fee(product.get("packageLength"), product.get("packageWidth"),
-                                 product.get("packageHeight"), product.get("packageWeight"))
+        est = m.estimate_fba_fee(
+            product.get("packageLength"),
+            product.get("packageWidth"),
+            product.get("packageHeight"),
+            product.get("packageWeight"),
+        )
         if est is None:
             missing["fba_fee"] = "Keepa has no FBA fee and package size/weight are unknown"
         else:
             fields.update(fba_fee=est.fee, fba_fee_source="estimate")
-    money = m.compute_money(m.MoneyInputs(
-        known.get("price_now"), known.get("list_at"), fields["referral_pct"],
-        fields["referral_min"], fields.get("fba_fee"), fields["closing_fee"],
-        known.get("shipping_included", False)), settings)
-    fields.update(all_in_cost=money.all_in_cost, amz_fees=money.amz_fees, profit=money.profit,
-                  margin=money.margin, roi=money.roi, min_listing_price=money.min_listing_price)
+    money = m.compute_money(
+        m.MoneyInputs(
+            known.get("price_now"),
+            known.get("list_at"),
+            fields["referral_pct"],
+            fields["referral_min"],
+            fields.get("fba_fee"),
+            fields["closing_fee"],
+            known.get("shipping_included", False),
+        ),
+        settings,
+    )
+    fields.update(
+        all_in_cost=money.all_in_cost,
+        amz_fees=money.amz_fees,
+        profit=money.profit,
+        margin=money.margin,
+        roi=money.roi,
+        min_listing_price=money.min_listing_price,
+    )
     for name, reason in money.missing.items():
         missing.setdefault(name, reason)
     return fields, missing
@@ -744,15 +848,22 @@ def _chart_data(csv: s.Histories | None, now_min: int) -> Fields:
     if csv is None:
         return {}
     since = now_min - CHART_WINDOW_MIN
-    return {"used_price_history": s.chart_series(csv, s.USED, since),
-            "sales_rank_history": s.chart_series(csv, s.SALES, since, cents=False),
-            "amazon_price_history": s.chart_series(csv, s.AMAZON, since),
-            "new_price_history": s.chart_series(csv, s.NEW, since)}
+    return {
+        "used_price_history": s.chart_series(csv, s.USED, since),
+        "sales_rank_history": s.chart_series(csv, s.SALES, since, cents=False),
+        "amazon_price_history": s.chart_series(csv, s.AMAZON, since),
+        "new_price_history": s.chart_series(csv, s.NEW, since),
+    }
 
 
-def analyse_product(product: dict[str, Any], *, sellers: dict[str, SellerInfo] | None = None,
-                    now: datetime | None = None, settings: UserSettings | None = None,
-                    validate: bool = True) -> DealRecord:
+def analyse_product(
+    product: dict[str, Any],
+    *,
+    sellers: dict[str, SellerInfo] | None = None,
+    now: datetime | None = None,
+    settings: UserSettings | None = None,
+    validate: bool = True,
+) -> DealRecord:
     """Turn one Keepa product (as in `/product/` `products[]`, offers optional) into a record.
 
     `sellers` maps seller id -> SellerInfo for the seller-quality score of the Price Now
@@ -783,14 +894,16 @@ def analyse_product(product: dict[str, Any], *, sellers: dict[str, SellerInfo] |
     found, why, sales = _inferred_sales(csv, now_min)
     add(found, why)
     fields["percent_down"] = percent_down(fields.get("avg_1yr"), fields.get("price_now"))
-    if fields["percent_down"] is None and ("avg_1yr" in missing
-                                           or fields.get("price_now") is None):
+    if fields["percent_down"] is None and ("avg_1yr" in missing or fields.get("price_now") is None):
         missing["percent_down"] = PERCENT_DOWN_MISSING
     found, why, months = _seasonality(sales, fields, media)
     add(found, why)
     add(*_list_at(sales, months, fields.get("peak_mask"), fields.get("amazon_new_low")))
-    add(*_seller_and_trend(fields.get("seller_id"), fields.get("price_now") is not None,
-                           sellers, csv))
+    add(
+        *_seller_and_trend(
+            fields.get("seller_id"), fields.get("price_now") is not None, sellers, csv
+        )
+    )
     add(*_fees_and_money(product, media, fields, settings or UserSettings()))
     fields.update(_chart_data(csv, now_min))
     return DealRecord(**fields, missing=missing)

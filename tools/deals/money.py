@@ -36,12 +36,34 @@ MEDIA_CLOSING_FEE = 1.80  # $ per media item (books, music, video, DVD)
 # Not 4991425011: that is Collectibles & Fine Art (coins, memorabilia), not media.
 MEDIA_ROOT_CATEGORIES = frozenset({283155, 5174, 2625373011})  # Books, CDs & Vinyl,
 # Movies & TV
-MEDIA_BINDINGS = frozenset({
-    "paperback", "hardcover", "mass market paperback", "library binding", "spiral-bound",
-    "loose leaf", "board book", "textbook binding", "ring-bound", "perfect paperback",
-    "audio cd", "vinyl", "dvd", "blu-ray", "vhs tape", "audio cassette", "cd-rom", "map",
-    "diary", "calendar", "flexibound", "leather bound", "plastic comb", "unknown binding",
-})
+MEDIA_BINDINGS = frozenset(
+    {
+        "paperback",
+        "hardcover",
+        "mass market paperback",
+        "library binding",
+        "spiral-bound",
+        "loose leaf",
+        "board book",
+        "textbook binding",
+        "ring-bound",
+        "perfect paperback",
+        "audio cd",
+        "vinyl",
+        "dvd",
+        "blu-ray",
+        "vhs tape",
+        "audio cassette",
+        "cd-rom",
+        "map",
+        "diary",
+        "calendar",
+        "flexibound",
+        "leather bound",
+        "plastic comb",
+        "unknown binding",
+    }
+)
 
 GRAMS_PER_OZ = 28.349523125
 GRAMS_PER_LB = 453.59237
@@ -53,10 +75,30 @@ DIM_DIVISOR = 139  # docs/domain.md "Money": dimensional weight (lb) = L × W ×
 # these standard-size rates for 2025 ("no increase to average US FBA fees in 2025").
 # Upper weight bound (inclusive) -> fee. Small standard uses unit weight; large standard and
 # bulky use the greater of unit and dimensional weight.
-_SMALL_STANDARD_OZ = ((2, 3.06), (4, 3.15), (6, 3.24), (8, 3.33), (10, 3.43), (12, 3.53),
-                      (14, 3.60), (16, 3.65))
-_LARGE_STANDARD_OZ = ((4, 3.68), (8, 3.90), (12, 4.15), (16, 4.55), (20, 4.99), (24, 5.37),
-                      (28, 5.52), (32, 5.77), (36, 5.87), (40, 6.05), (44, 6.21), (48, 6.62))
+_SMALL_STANDARD_OZ = (
+    (2, 3.06),
+    (4, 3.15),
+    (6, 3.24),
+    (8, 3.33),
+    (10, 3.43),
+    (12, 3.53),
+    (14, 3.60),
+    (16, 3.65),
+)
+_LARGE_STANDARD_OZ = (
+    (4, 3.68),
+    (8, 3.90),
+    (12, 4.15),
+    (16, 4.55),
+    (20, 4.99),
+    (24, 5.37),
+    (28, 5.52),
+    (32, 5.77),
+    (36, 5.87),
+    (40, 6.05),
+    (44, 6.21),
+    (48, 6.62),
+)
 _LARGE_STANDARD_OVER_3LB = (6.92, 0.08)  # base at 3 lb, + per 4 oz (or part) above 3 lb
 _LARGE_BULKY = (9.61, 0.38)  # base up to 1 lb, + per lb (or part) above; valid up to 50 lb
 _LARGE_BULKY_MAX_LB = 50.0
@@ -69,8 +111,9 @@ class FbaEstimate:
     shipping_weight_lb: float
 
 
-def estimate_fba_fee(length_mm: float | None, width_mm: float | None, height_mm: float | None,
-                     weight_g: float | None) -> FbaEstimate | None:
+def estimate_fba_fee(
+    length_mm: float | None, width_mm: float | None, height_mm: float | None, weight_g: float | None
+) -> FbaEstimate | None:
     """FBA pick-and-pack estimate from package size and weight; None when an input is missing.
 
     Size tiers follow docs/domain.md "Money" (small standard ≤ 15×12×0.75 in and ≤ 16 oz; large
@@ -86,8 +129,7 @@ def estimate_fba_fee(length_mm: float | None, width_mm: float | None, height_mm:
     unit_lb = float(weight_g) / GRAMS_PER_LB
     dim_lb = longest * median * shortest / DIM_DIVISOR
     if longest <= 15 and median <= 12 and shortest <= 0.75 and unit_oz <= 16:
-        fee = _SMALL_STANDARD_OZ[bisect.bisect_left([b for b, _ in _SMALL_STANDARD_OZ],
-                                                    unit_oz)][1]
+        fee = _SMALL_STANDARD_OZ[bisect.bisect_left([b for b, _ in _SMALL_STANDARD_OZ], unit_oz)][1]
         return FbaEstimate(fee, "small_standard", unit_lb)
     ship_lb = max(unit_lb, dim_lb)
     if longest <= 18 and median <= 14 and shortest <= 8 and unit_lb <= 20:
@@ -118,8 +160,9 @@ def referral_fee(list_at: float, referral_pct: float, referral_min: float = 0.0)
     return max(list_at * referral_pct / 100.0, referral_min)
 
 
-def amz_fees(list_at: float, referral_pct: float, referral_min: float, fba_fee: float,
-             closing_fee: float) -> float:
+def amz_fees(
+    list_at: float, referral_pct: float, referral_min: float, fba_fee: float, closing_fee: float
+) -> float:
     """Total AMZ fees = referral (with its minimum) + FBA pick-and-pack + closing fee."""
     return referral_fee(list_at, referral_pct, referral_min) + fba_fee + closing_fee
 
@@ -143,8 +186,9 @@ def roi(profit_: float, cost: float) -> float | None:
     return profit_ * 100.0 / cost if cost > 0 else None
 
 
-def min_listing_price(cost: float, fba_fee: float, referral_pct: float, markup_pct: float,
-                      closing_fee: float = 0.0) -> float | None:
+def min_listing_price(
+    cost: float, fba_fee: float, referral_pct: float, markup_pct: float, closing_fee: float = 0.0
+) -> float | None:
     """(All-in + FBA fee + media closing fee) / (1 − markup − referral %): the lowest price that
     pays them all plus the markup; None when markup + referral ≥ 100 %."""
     denom = 1.0 - markup_pct / 100.0 - referral_pct / 100.0
@@ -206,10 +250,13 @@ def compute_money(inputs: MoneyInputs, settings: UserSettings) -> Money:
     else:
         missing["min_listing_price"] = "needs Price Now and an FBA fee"
     return Money(
-        all_in_cost=cost, amz_fees=fees, profit=prof,
+        all_in_cost=cost,
+        amz_fees=fees,
+        profit=prof,
         margin=margin(prof, inputs.list_at) if prof is not None and inputs.list_at else None,
         roi=roi(prof, cost) if prof is not None and cost else None,
-        min_listing_price=mlp, missing=missing,
+        min_listing_price=mlp,
+        missing=missing,
     )
 
 
@@ -246,8 +293,10 @@ def money_sql(settings: UserSettings, table: Any = None) -> MoneySQL:
         return literal(float(x), Float)
 
     price, list_at = c.price_now, c.list_at
-    fixed = case((c.shipping_included, num(settings.prep_fee)),
-                 else_=num(settings.prep_fee + settings.inbound_shipping))
+    fixed = case(
+        (c.shipping_included, num(settings.prep_fee)),
+        else_=num(settings.prep_fee + settings.inbound_shipping),
+    )
     cost = price * num(1.0 + settings.tax_pct / 100.0) + fixed
     pct = func.coalesce(c.referral_pct, num(DEFAULT_REFERRAL_PCT))
     fees = c.amz_fees
@@ -258,5 +307,12 @@ def money_sql(settings: UserSettings, table: Any = None) -> MoneySQL:
     denom = num(1.0) - num(settings.markup_pct / 100.0) - pct / num(100.0)
     closing = func.coalesce(c.closing_fee, num(0.0))
     mlp = case((denom > 0, (cost + c.fba_fee + closing) / denom), else_=None)
-    return MoneySQL(all_in_cost=cost, amz_fees=fees, net=net, profit=prof, margin=margin_e,
-                    roi=roi_e, min_listing_price=mlp)
+    return MoneySQL(
+        all_in_cost=cost,
+        amz_fees=fees,
+        net=net,
+        profit=prof,
+        margin=margin_e,
+        roi=roi_e,
+        min_listing_price=mlp,
+    )

@@ -67,8 +67,9 @@ def pairs(csv: list[Any] | Histories | None, idx: int) -> tuple[np.ndarray, np.n
     return arr[:, 0], arr[:, 1]
 
 
-def value_at(times: np.ndarray, values: np.ndarray, when: np.ndarray, *,
-             strictly_before: bool = False) -> np.ndarray:
+def value_at(
+    times: np.ndarray, values: np.ndarray, when: np.ndarray, *, strictly_before: bool = False
+) -> np.ndarray:
     """Value in effect at each `when` (last point at or before it), -1 where there is none."""
     if times.size == 0:
         return np.full(np.shape(when), -1, dtype=np.int64)
@@ -100,8 +101,9 @@ def stat_scalar(stats: dict[str, Any] | None, key: str) -> int | None:
     return int(v)
 
 
-def chart_series(csv: list[Any] | Histories | None, idx: int, since_minutes: int, *,
-                 cents: bool = True) -> dict[str, list[Any]] | None:
+def chart_series(
+    csv: list[Any] | Histories | None, idx: int, since_minutes: int, *, cents: bool = True
+) -> dict[str, list[Any]] | None:
     """A chart-ready `{"t": [unix_ms...], "v": [...]}` of one series since a Keepa minute.
 
     Gaps (-1 no offer, -2 unknown) become None so a chart draws a break, not a zero price.

@@ -21,9 +21,13 @@ from tools.models import DEFAULT_MONEY_COLUMNS, Deal, DealHistory, DealStatus, u
 from tools.user_settings import DEFAULT_SETTINGS
 
 _DEAL_COLUMNS = frozenset(table_of(Deal).c.keys())
-_HISTORY_FIELDS = {"used_price_history": "used_price", "sales_rank_history": "sales_rank",
-                   "amazon_price_history": "amazon_price", "new_price_history": "new_price",
-                   "inferred_sales": "inferred_sales"}
+_HISTORY_FIELDS = {
+    "used_price_history": "used_price",
+    "sales_rank_history": "sales_rank",
+    "amazon_price_history": "amazon_price",
+    "new_price_history": "new_price",
+    "inferred_sales": "inferred_sales",
+}
 
 
 def deal_row(record: DealRecord, *, now: datetime | None = None) -> dict[str, Any]:

@@ -62,7 +62,9 @@ end
 
 # KEYS[1] state hash, KEYS[2] reservations. ARGV: cost, now_ms, floor, resume, grace_ms,
 # reservation id, ttl_ms. Returns {granted 1/0, balance*1000, wait_ms, synced 1/0}
-_ACQUIRE = _EXPIRE + """
+_ACQUIRE = (
+    _EXPIRE
+    + """
 local st = KEYS[1]
 local cost = tonumber(ARGV[1]); local now = tonumber(ARGV[2])
 local floor = tonumber(ARGV[3]); local resume = tonumber(ARGV[4]); local grace = tonumber(ARGV[5])
@@ -107,10 +109,13 @@ if granted == 0 then
 end
 return {granted, math.floor(balance * 1000), wait, 1}
 """
+)
 
 # KEYS[1] state, KEYS[2] spend hash, KEYS[3] reservations. ARGV: estimated, actual, has_env,
 # tokensLeft, refillIn, refillRate, server_ts, now_ms, purpose, was_synced, reservation id
-_SETTLE = _EXPIRE + """
+_SETTLE = (
+    _EXPIRE
+    + """
 local st = KEYS[1]
 local est = tonumber(ARGV[1]); local actual = tonumber(ARGV[2])
 local has_env = tonumber(ARGV[3]); local now = tonumber(ARGV[8])
@@ -147,6 +152,7 @@ redis.call('HSET', st, 'inflight', inflight)
 if actual > 0 then redis.call('HINCRBY', KEYS[2], ARGV[9], actual) end
 return math.floor((balance or 0) * 1000)
 """
+)
 
 
 def _text(reply: bytes | str) -> str:
@@ -168,9 +174,18 @@ class Reservation:
 class TokenBudget:
     """The shared bucket. Create one per process; they agree through Redis."""
 
-    def __init__(self, client: redis.Redis, *, name: str = "default", floor: int = 50,
-                 resume: int = 55, deadline_s: float = 900.0, clock: Clock | None = None,
-                 refill_grace_ms: int = 2000, reservation_ttl_s: float = 600.0) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        name: str = "default",
+        floor: int = 50,
+        resume: int = 55,
+        deadline_s: float = 900.0,
+        clock: Clock | None = None,
+        refill_grace_ms: int = 2000,
+        reservation_ttl_s: float = 600.0,
+    ) -> None:
         if resume <= floor:
             raise ValueError("resume must be greater than floor")
         self.redis = client
@@ -200,8 +215,16 @@ class TokenBudget:
     def _try(self, cost: int, res_id: str) -> tuple[bool, float, float, bool]:
         granted, bal, wait_ms, synced = self._acquire(
             keys=[self.k_state, self.k_res],
-            args=[int(cost), self._now_ms(), self.floor, self.resume, self.grace_ms, res_id,
-                  self.reservation_ttl_ms])
+            args=[
+                int(cost),
+                self._now_ms(),
+                self.floor,
+                self.resume,
+                self.grace_ms,
+                res_id,
+                self.reservation_ttl_ms,
+            ],
+        )
         return bool(granted), int(bal) / 1000, int(wait_ms) / 1000, bool(synced)
 
     def is_synced(self) -> bool:
@@ -209,9 +232,13 @@ class TokenBudget:
 
     def _start_wait(self, purpose: KeepaPurpose, cost: int, limit: float) -> str:
         who = f"{purpose}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.redis.hset(self.k_waiting, who, json.dumps({"purpose": purpose, "cost": cost,
-                                                         "since": self.clock.now(),
-                                                         "deadline_s": limit}))
+        self.redis.hset(
+            self.k_waiting,
+            who,
+            json.dumps(
+                {"purpose": purpose, "cost": cost, "since": self.clock.now(), "deadline_s": limit}
+            ),
+        )
         return who
 
     def _end_wait(self, who: str, purpose: KeepaPurpose, waited: float) -> None:
@@ -224,8 +251,12 @@ class TokenBudget:
     def _deadline(self, deadline: float | None) -> float:
         return self.deadline_s if deadline is None else deadline
 
-    def acquire(self, cost: int, purpose: KeepaPurpose = "other", deadline: float | None = None,
-                ) -> Reservation:
+    def acquire(
+        self,
+        cost: int,
+        purpose: KeepaPurpose = "other",
+        deadline: float | None = None,
+    ) -> Reservation:
         """Reserve `cost` tokens, blocking (clock.sleep) while the bucket is below the floor.
 
         `deadline` is seconds of clock time; past it BudgetWaitTimeout says who waited how long.
@@ -237,8 +268,14 @@ class TokenBudget:
         limit = self._deadline(deadline)
         start = self.clock.now()
         who = self._start_wait(purpose, cost, limit)
-        log.info("keepa budget: %s waits %.0fs for %d tokens (balance %.0f, resume at %d)",
-                 purpose, wait, cost, bal, self.resume)
+        log.info(
+            "keepa budget: %s waits %.0fs for %d tokens (balance %.0f, resume at %d)",
+            purpose,
+            wait,
+            cost,
+            bal,
+            self.resume,
+        )
         try:
             while True:
                 waited = self.clock.now() - start
@@ -251,8 +288,9 @@ class TokenBudget:
         finally:
             self._end_wait(who, purpose, self.clock.now() - start)
 
-    async def aacquire(self, cost: int, purpose: KeepaPurpose = "other",
-                       deadline: float | None = None) -> Reservation:
+    async def aacquire(
+        self, cost: int, purpose: KeepaPurpose = "other", deadline: float | None = None
+    ) -> Reservation:
         """acquire() for async callers: Redis calls run in a thread, waiting uses clock.asleep."""
         rid = uuid.uuid4().hex
         granted, bal, wait, synced = await asyncio.to_thread(self._try, cost, rid)
@@ -261,8 +299,14 @@ class TokenBudget:
         limit = self._deadline(deadline)
         start = self.clock.now()
         who = await asyncio.to_thread(self._start_wait, purpose, cost, limit)
-        log.info("keepa budget: %s waits %.0fs for %d tokens (balance %.0f, resume at %d)",
-                 purpose, wait, cost, bal, self.resume)
+        log.info(
+            "keepa budget: %s waits %.0fs for %d tokens (balance %.0f, resume at %d)",
+            purpose,
+            wait,
+            cost,
+            bal,
+            self.resume,
+        )
         try:
             while True:
                 waited = self.clock.now() - start
@@ -275,16 +319,27 @@ class TokenBudget:
         finally:
             await asyncio.to_thread(self._end_wait, who, purpose, self.clock.now() - start)
 
-    def _timeout(self, purpose: KeepaPurpose, cost: int, waited: float, limit: float,
-                 bal: float) -> BudgetWaitTimeout:
+    def _timeout(
+        self, purpose: KeepaPurpose, cost: int, waited: float, limit: float, bal: float
+    ) -> BudgetWaitTimeout:
         return BudgetWaitTimeout(
             f"Keepa token budget: {purpose} waited {waited:.0f}s for {cost} tokens and the "
             f"balance ({bal:.0f}) will not reach {self.resume} within the {limit:.0f}s deadline",
-            waited_s=waited, purpose=purpose, cost=cost)
+            waited_s=waited,
+            purpose=purpose,
+            cost=cost,
+        )
 
-    def settle(self, envelope: TokenEnvelope | None, estimated: int, actual: int | None = None,
-               *, purpose: KeepaPurpose = "other", synced: bool = True,
-               reservation: str = "") -> float:
+    def settle(
+        self,
+        envelope: TokenEnvelope | None,
+        estimated: int,
+        actual: int | None = None,
+        *,
+        purpose: KeepaPurpose = "other",
+        synced: bool = True,
+        reservation: str = "",
+    ) -> float:
         """Release a reservation and resync with Keepa's envelope; returns the new balance.
 
         `actual` defaults to the envelope's tokensConsumed. Older envelopes (responses that
@@ -295,12 +350,20 @@ class TokenBudget:
         if actual is None:
             actual = envelope.tokens_consumed if envelope else estimated
         env = envelope
-        args: list[Any] = [int(estimated), actual, 1 if env else 0,
-                           env.tokens_left if env else 0, env.refill_in_ms if env else 0,
-                           env.refill_rate if env else 0, env.timestamp_ms if env else 0,
-                           self._now_ms(), purpose, 1 if synced else 0, reservation]
-        return int(self._settle(keys=[self.k_state, self.k_spend, self.k_res],
-                                args=args)) / 1000
+        args: list[Any] = [
+            int(estimated),
+            actual,
+            1 if env else 0,
+            env.tokens_left if env else 0,
+            env.refill_in_ms if env else 0,
+            env.refill_rate if env else 0,
+            env.timestamp_ms if env else 0,
+            self._now_ms(),
+            purpose,
+            1 if synced else 0,
+            reservation,
+        ]
+        return int(self._settle(keys=[self.k_state, self.k_spend, self.k_res], args=args)) / 1000
 
     def sync(self, envelope: TokenEnvelope) -> float:
         """Adopt a free /token/ answer (no reservation to release)."""
@@ -340,8 +403,11 @@ class TokenBudget:
         """The budget as `arbitrage status` shows it (balance refilled to now, not stored)."""
         raw = {_text(k): _text(v) for k, v in self.redis.hgetall(self.k_state).items()}
         now = self._now_ms()
-        snap: dict[str, Any] = {"synced": "balance" in raw, "floor": self.floor,
-                                "resume": self.resume}
+        snap: dict[str, Any] = {
+            "synced": "balance" in raw,
+            "floor": self.floor,
+            "resume": self.resume,
+        }
         if "balance" in raw:
             bal = float(raw["balance"])
             rate = float(raw.get("rate", 0))
@@ -351,10 +417,14 @@ class TokenBudget:
                 n = (now - nr - self.grace_ms) // 60000 + 1
                 bal = min(cap, bal + n * rate) if bal < cap else bal
                 nr += n * 60000
-            snap.update(balance=round(bal, 1), refill_rate=rate, cap=cap,
-                        inflight=float(raw.get("inflight", 0)),
-                        paused=raw.get("paused") == "1",
-                        refill_in_s=round(max(0.0, (nr - now) / 1000), 1))
+            snap.update(
+                balance=round(bal, 1),
+                refill_rate=rate,
+                cap=cap,
+                inflight=float(raw.get("inflight", 0)),
+                paused=raw.get("paused") == "1",
+                refill_in_s=round(max(0.0, (nr - now) / 1000), 1),
+            )
         snap["spend_by_purpose"] = self.spend_by_purpose()
         snap["waits"] = self.waits()
         snap["waiting"] = self.waiting_now()

@@ -74,13 +74,23 @@ def _bool(v: bool) -> int:
 class KeepaClient:
     """Async client. Use `make_keepa_client(settings)` rather than building one by hand."""
 
-    def __init__(self, *, api_key: str, base_url: str = "https://api.keepa.com",
-                 domain_id: int = 1, budget: TokenBudget | None = None,
-                 purpose: KeepaPurpose = "processor",
-                 transport: httpx.AsyncBaseTransport | None = None,
-                 timeout_s: float = 60.0, clock: Clock | None = None, max_attempts: int = 4,
-                 max_429: int = 6, wait_deadline_s: float | None = None,
-                 backoff_s: float = 0.5, validate_model: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str = "https://api.keepa.com",
+        domain_id: int = 1,
+        budget: TokenBudget | None = None,
+        purpose: KeepaPurpose = "processor",
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout_s: float = 60.0,
+        clock: Clock | None = None,
+        max_attempts: int = 4,
+        max_429: int = 6,
+        wait_deadline_s: float | None = None,
+        backoff_s: float = 0.5,
+        validate_model: bool = False,
+    ) -> None:
         self.api_key = api_key
         self.base_url = base_url.rstrip("/")
         self.domain_id = domain_id
@@ -92,8 +102,11 @@ class KeepaClient:
         self.wait_deadline_s = wait_deadline_s
         self.backoff_s = backoff_s
         self.validate_model = validate_model  # also run keepa's pydantic model (~1.5 ms each)
-        self._http = httpx.AsyncClient(base_url=self.base_url, transport=transport,
-                                       timeout=httpx.Timeout(timeout_s, connect=10.0))
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=httpx.Timeout(timeout_s, connect=10.0),
+        )
         self.last_envelope: TokenEnvelope | None = None
 
     async def __aenter__(self) -> KeepaClient:
@@ -129,20 +142,26 @@ class KeepaClient:
                 retry=retry_if_exception_type(RETRYABLE),
                 stop=stop_after_attempt(self.max_attempts),
                 wait=wait_exponential(multiplier=self.backoff_s, max=30),
-                sleep=self.clock.asleep, reraise=True,
+                sleep=self.clock.asleep,
+                reraise=True,
                 before_sleep=lambda rs: log.warning(
-                    "keepa %s attempt %d failed (%s); retrying", path, rs.attempt_number,
-                    rs.outcome.exception() if rs.outcome else "?"),
+                    "keepa %s attempt %d failed (%s); retrying",
+                    path,
+                    rs.attempt_number,
+                    rs.outcome.exception() if rs.outcome else "?",
+                ),
             ):
                 with attempt:
                     return await self._send_once(path, params)
         except (httpx.TimeoutException, httpx.TransportError) as err:
-            raise KeepaTransportError(f"Keepa {path} unreachable after {self.max_attempts} "
-                                      f"attempts: {err!r}") from err
+            raise KeepaTransportError(
+                f"Keepa {path} unreachable after {self.max_attempts} attempts: {err!r}"
+            ) from err
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _call(self, path: str, params: dict[str, Any], *, estimate: int,
-                    purpose: KeepaPurpose | None) -> KeepaResult:
+    async def _call(
+        self, path: str, params: dict[str, Any], *, estimate: int, purpose: KeepaPurpose | None
+    ) -> KeepaResult:
         """Budgeted request: reserve, send, settle; 429 -> resync and wait, bounded."""
         purpose = purpose or self.purpose
         if self.budget is not None and not await asyncio.to_thread(self.budget.is_synced):
@@ -157,34 +176,54 @@ class KeepaClient:
                 env = TokenEnvelope.from_body(err.envelope) if err.envelope else None
                 if self.budget is not None and res is not None:
                     consumed = env.tokens_consumed if env else 0
-                    await asyncio.to_thread(self.budget.settle, env, estimate, consumed,
-                                            purpose=purpose, synced=res.synced,
-                                            reservation=res.id)
+                    await asyncio.to_thread(
+                        self.budget.settle,
+                        env,
+                        estimate,
+                        consumed,
+                        purpose=purpose,
+                        synced=res.synced,
+                        reservation=res.id,
+                    )
                 if err.status != 429:
                     raise
                 if attempt >= self.max_429:
                     raise KeepaTokensExhausted(
                         f"Keepa kept answering 429 NOT_ENOUGH_TOKEN after {attempt + 1} tries",
-                        status=429, envelope=err.envelope) from err
-                log.warning("keepa 429 on %s (%s): tokensLeft %s; waiting for the refill",
-                            path, purpose, env.tokens_left if env else "?")
+                        status=429,
+                        envelope=err.envelope,
+                    ) from err
+                log.warning(
+                    "keepa 429 on %s (%s): tokensLeft %s; waiting for the refill",
+                    path,
+                    purpose,
+                    env.tokens_left if env else "?",
+                )
                 if self.budget is None or env is None:
                     # with an envelope the budget now knows the balance and its acquire()
                     # waits; without one (a proxy's bare 429) it would grant again at once
-                    await self.clock.asleep((env.refill_in_ms / 1000 + 0.1) if env
-                                            else min(60.0, 5.0 * 2 ** attempt))
+                    await self.clock.asleep(
+                        (env.refill_in_ms / 1000 + 0.1) if env else min(60.0, 5.0 * 2**attempt)
+                    )
                 continue
             except BaseException:
                 # cancelled (a stopped chat turn) or a bug: release the reservation now, or
                 # it would hold its tokens out of the shared balance until it expires
                 if self.budget is not None and res is not None:
-                    self.budget.settle(None, estimate, 0, purpose=purpose, synced=res.synced,
-                                       reservation=res.id)
+                    self.budget.settle(
+                        None, estimate, 0, purpose=purpose, synced=res.synced, reservation=res.id
+                    )
                 raise
             if self.budget is not None and res is not None:
-                await asyncio.to_thread(self.budget.settle, result.envelope, estimate,
-                                        result.tokens_consumed, purpose=purpose,
-                                        synced=res.synced, reservation=res.id)
+                await asyncio.to_thread(
+                    self.budget.settle,
+                    result.envelope,
+                    estimate,
+                    result.tokens_consumed,
+                    purpose=purpose,
+                    synced=res.synced,
+                    reservation=res.id,
+                )
             result.estimated = estimate
             return result
         raise AssertionError("unreachable")  # pragma: no cover
@@ -200,23 +239,34 @@ class KeepaClient:
             await asyncio.to_thread(self.budget.sync, result.envelope)
         return result.envelope
 
-    async def products(self, asins: Sequence[str] | str, *, stats: int | None = 365,
-                       history: bool = True, offers: int | None = None, buybox: bool = False,
-                       rating: bool = False, update: int | None = None, days: int | None = None,
-                       purpose: KeepaPurpose | None = None, expected_offers: int | None = None,
-                       ) -> ProductsResult:
+    async def products(
+        self,
+        asins: Sequence[str] | str,
+        *,
+        stats: int | None = 365,
+        history: bool = True,
+        offers: int | None = None,
+        buybox: bool = False,
+        rating: bool = False,
+        update: int | None = None,
+        days: int | None = None,
+        purpose: KeepaPurpose | None = None,
+        expected_offers: int | None = None,
+    ) -> ProductsResult:
         """`/product/` for up to 100 ASINs; bad products come back as errors, not exceptions."""
         asin_list = [asins] if isinstance(asins, str) else list(dict.fromkeys(asins))
         asin_list = [a.strip().upper() for a in asin_list if a and a.strip()]
         if not asin_list:
             return ProductsResult(products=[])
         if len(asin_list) > MAX_ASINS:
-            raise ValueError(f"at most {MAX_ASINS} ASINs per /product/ call, got "
-                             f"{len(asin_list)}")
+            raise ValueError(f"at most {MAX_ASINS} ASINs per /product/ call, got {len(asin_list)}")
         if offers is not None and not 20 <= offers <= 100:
             raise ValueError("offers must be between 20 and 100")
-        params: dict[str, Any] = {"domain": self.domain_id, "asin": ",".join(asin_list),
-                                  "history": _bool(history)}
+        params: dict[str, Any] = {
+            "domain": self.domain_id,
+            "asin": ",".join(asin_list),
+            "history": _bool(history),
+        }
         if stats:
             params["stats"] = stats
         if offers:
@@ -229,34 +279,64 @@ class KeepaClient:
             params["update"] = update
         if days is not None:
             params["days"] = days
-        est = costs.estimate_product_cost(len(asin_list), offers=offers, buybox=buybox,
-                                          rating=rating, expected_offers=expected_offers)
+        est = costs.estimate_product_cost(
+            len(asin_list),
+            offers=offers,
+            buybox=buybox,
+            rating=rating,
+            expected_offers=expected_offers,
+        )
         result = await self._call("/product/", params, estimate=est, purpose=purpose)
         raw = result.body.get("products") or []
-        good, errors = validate_products(raw, require_history=history,
-                                         require_stats=bool(stats), model=self.validate_model)
+        good, errors = validate_products(
+            raw, require_history=history, require_stats=bool(stats), model=self.validate_model
+        )
         seen = {p.get("asin") for p in raw if isinstance(p, dict)}
-        return ProductsResult(products=good, errors=errors, envelope=result.envelope,
-                              tokens_consumed=result.tokens_consumed,
-                              missing=[a for a in asin_list if a not in seen])
+        return ProductsResult(
+            products=good,
+            errors=errors,
+            envelope=result.envelope,
+            tokens_consumed=result.tokens_consumed,
+            missing=[a for a in asin_list if a not in seen],
+        )
 
-    async def deals(self, selection: dict[str, Any], *, purpose: KeepaPurpose | None = None,
-                    ) -> KeepaResult:
+    async def deals(
+        self,
+        selection: dict[str, Any],
+        *,
+        purpose: KeepaPurpose | None = None,
+    ) -> KeepaResult:
         """`/deal/` page (up to 150 deals, 5 tokens); body['deals']['dr'] holds them."""
         sel = {"domainId": self.domain_id, "page": 0, **selection}
-        return await self._call("/deal/", {"selection": json.dumps(sel)},
-                                estimate=costs.estimate_deal_cost(), purpose=purpose)
+        return await self._call(
+            "/deal/",
+            {"selection": json.dumps(sel)},
+            estimate=costs.estimate_deal_cost(),
+            purpose=purpose,
+        )
 
-    async def query(self, selection: dict[str, Any], *, purpose: KeepaPurpose | None = None,
-                    ) -> KeepaResult:
+    async def query(
+        self,
+        selection: dict[str, Any],
+        *,
+        purpose: KeepaPurpose | None = None,
+    ) -> KeepaResult:
         """Product finder `/query/`; body['asinList'] and body['totalResults']."""
         per_page = int(selection.get("perPage", 50))
-        return await self._call("/query/", {"domain": self.domain_id,
-                                            "selection": json.dumps(selection)},
-                                estimate=costs.estimate_finder_cost(per_page), purpose=purpose)
+        return await self._call(
+            "/query/",
+            {"domain": self.domain_id, "selection": json.dumps(selection)},
+            estimate=costs.estimate_finder_cost(per_page),
+            purpose=purpose,
+        )
 
-    async def seller(self, seller_ids: Iterable[str] | str, *, storefront: bool = False,
-                     purpose: KeepaPurpose | None = None) -> dict[str, dict[str, Any]]:
+    async def seller(
+        self,
+        seller_ids: Iterable[str] | str,
+        *,
+        storefront: bool = False,
+        purpose: KeepaPurpose | None = None,
+    ) -> dict[str, dict[str, Any]]:
         """`/seller/` objects keyed by seller id (1 token each)."""
         ids = [seller_ids] if isinstance(seller_ids, str) else list(dict.fromkeys(seller_ids))
         if not ids:
@@ -264,20 +344,34 @@ class KeepaClient:
         params: dict[str, Any] = {"domain": self.domain_id, "seller": ",".join(ids)}
         if storefront:
             params["storefront"] = 1
-        result = await self._call("/seller/", params,
-                                  estimate=costs.estimate_seller_cost(len(ids), storefront),
-                                  purpose=purpose)
+        result = await self._call(
+            "/seller/",
+            params,
+            estimate=costs.estimate_seller_cost(len(ids), storefront),
+            purpose=purpose,
+        )
         return dict(result.body.get("sellers") or {})
 
-    async def category(self, ids: Iterable[int] | int, *, parents: bool = False,
-                       purpose: KeepaPurpose | None = None) -> dict[str, dict[str, Any]]:
+    async def category(
+        self,
+        ids: Iterable[int] | int,
+        *,
+        parents: bool = False,
+        purpose: KeepaPurpose | None = None,
+    ) -> dict[str, dict[str, Any]]:
         """`/category/` objects keyed by category id (as strings, like Keepa's JSON)."""
         id_list = [ids] if isinstance(ids, int) else list(ids)
-        params = {"domain": self.domain_id, "category": ",".join(str(i) for i in id_list),
-                  "parents": _bool(parents)}
-        result = await self._call("/category/", params,
-                                  estimate=costs.estimate_category_cost(len(id_list)),
-                                  purpose=purpose)
+        params = {
+            "domain": self.domain_id,
+            "category": ",".join(str(i) for i in id_list),
+            "parents": _bool(parents),
+        }
+        result = await self._call(
+            "/category/",
+            params,
+            estimate=costs.estimate_category_cost(len(id_list)),
+            purpose=purpose,
+        )
         return dict(result.body.get("categories") or {})
 
 

@@ -58,14 +58,42 @@ def keepa_minutes_to_month(minutes: np.ndarray) -> np.ndarray:
 
 # slot i of `csv` (and of stats arrays such as `current`) holds CSV_NAMES[i]
 CSV_NAMES: tuple[str, ...] = (
-    "AMAZON", "NEW", "USED", "SALES", "LISTPRICE", "COLLECTIBLE", "REFURBISHED",
-    "NEW_FBM_SHIPPING", "LIGHTNING_DEAL", "WAREHOUSE", "NEW_FBA", "COUNT_NEW", "COUNT_USED",
-    "COUNT_REFURBISHED", "COUNT_COLLECTIBLE", "EXTRA_INFO_UPDATES", "RATING", "COUNT_REVIEWS",
-    "BUY_BOX_SHIPPING", "USED_NEW_SHIPPING", "USED_VERY_GOOD_SHIPPING", "USED_GOOD_SHIPPING",
-    "USED_ACCEPTABLE_SHIPPING", "COLLECTIBLE_NEW_SHIPPING", "COLLECTIBLE_VERY_GOOD_SHIPPING",
-    "COLLECTIBLE_GOOD_SHIPPING", "COLLECTIBLE_ACCEPTABLE_SHIPPING", "REFURBISHED_SHIPPING",
-    "EBAY_NEW_SHIPPING", "EBAY_USED_SHIPPING", "TRADE_IN", "RENT", "BUY_BOX_USED_SHIPPING",
-    "PRIME_EXCL", "COUNT_NEW_FBA", "COUNT_NEW_FBM",
+    "AMAZON",
+    "NEW",
+    "USED",
+    "SALES",
+    "LISTPRICE",
+    "COLLECTIBLE",
+    "REFURBISHED",
+    "NEW_FBM_SHIPPING",
+    "LIGHTNING_DEAL",
+    "WAREHOUSE",
+    "NEW_FBA",
+    "COUNT_NEW",
+    "COUNT_USED",
+    "COUNT_REFURBISHED",
+    "COUNT_COLLECTIBLE",
+    "EXTRA_INFO_UPDATES",
+    "RATING",
+    "COUNT_REVIEWS",
+    "BUY_BOX_SHIPPING",
+    "USED_NEW_SHIPPING",
+    "USED_VERY_GOOD_SHIPPING",
+    "USED_GOOD_SHIPPING",
+    "USED_ACCEPTABLE_SHIPPING",
+    "COLLECTIBLE_NEW_SHIPPING",
+    "COLLECTIBLE_VERY_GOOD_SHIPPING",
+    "COLLECTIBLE_GOOD_SHIPPING",
+    "COLLECTIBLE_ACCEPTABLE_SHIPPING",
+    "REFURBISHED_SHIPPING",
+    "EBAY_NEW_SHIPPING",
+    "EBAY_USED_SHIPPING",
+    "TRADE_IN",
+    "RENT",
+    "BUY_BOX_USED_SHIPPING",
+    "PRIME_EXCL",
+    "COUNT_NEW_FBA",
+    "COUNT_NEW_FBM",
 )
 CSV_SLOTS = len(CSV_NAMES)  # 36
 CSV_INDEX: dict[str, int] = {name: i for i, name in enumerate(CSV_NAMES)}
@@ -73,8 +101,11 @@ CSV_INDEX: dict[str, int] = {name: i for i, name in enumerate(CSV_NAMES)}
 TRIPLET_SLOTS = frozenset(i for i, name in enumerate(CSV_NAMES) if name.endswith("_SHIPPING"))
 # series of prices in cents (out-of-stock shares are reported for these): all but the counts,
 # the sales rank, the rating (x10) and the update counter
-PRICE_SLOTS = frozenset(i for i, name in enumerate(CSV_NAMES) if not name.startswith("COUNT_")
-                        and name not in ("SALES", "RATING", "EXTRA_INFO_UPDATES"))
+PRICE_SLOTS = frozenset(
+    i
+    for i, name in enumerate(CSV_NAMES)
+    if not name.startswith("COUNT_") and name not in ("SALES", "RATING", "EXTRA_INFO_UPDATES")
+)
 
 AMAZON = CSV_INDEX["AMAZON"]
 NEW = CSV_INDEX["NEW"]

@@ -29,9 +29,15 @@ OFFERS_PER_PAGE_COUNT = 10
 
 # ---- what Keepa charges ------------------------------------------------------------------
 
-def product_charge(*, offers_found: int | None = None, offers_fresh: bool = False,
-                   buybox: bool = False, rating: bool = False,
-                   forced_refresh: bool = False) -> int:
+
+def product_charge(
+    *,
+    offers_found: int | None = None,
+    offers_fresh: bool = False,
+    buybox: bool = False,
+    rating: bool = False,
+    forced_refresh: bool = False,
+) -> int:
     """Tokens one product of a /product/ answer costs.
 
     `offers_found`: None without `offers=`, else how many offers the answer holds;
@@ -45,8 +51,7 @@ def product_charge(*, offers_found: int | None = None, offers_fresh: bool = Fals
     else:
         per_page = OFFERS_FRESH_PER_PAGE if offers_fresh else OFFERS_PER_PAGE
         cost = per_page * math.ceil(offers_found / OFFERS_PER_PAGE_COUNT)
-    return cost + (RATING_EXTRA if rating else 0) + (FORCED_REFRESH_EXTRA if forced_refresh
-                                                      else 0)
+    return cost + (RATING_EXTRA if rating else 0) + (FORCED_REFRESH_EXTRA if forced_refresh else 0)
 
 
 def deal_charge() -> int:
@@ -69,8 +74,15 @@ def category_charge(n_ids: int) -> int:
 
 # ---- what the client reserves before a call -------------------------------------------
 
-def estimate_product_cost(n_asins: int, *, offers: int | None = None, buybox: bool = False,
-                          rating: bool = False, expected_offers: int | None = None) -> int:
+
+def estimate_product_cost(
+    n_asins: int,
+    *,
+    offers: int | None = None,
+    buybox: bool = False,
+    rating: bool = False,
+    expected_offers: int | None = None,
+) -> int:
     """Upper-ish estimate: with offers, 6 per expected page of 10 offers (at least one page)."""
     if n_asins <= 0:
         return 0

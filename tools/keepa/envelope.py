@@ -33,8 +33,12 @@ class TokenEnvelope:
             return None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"tokensLeft": self.tokens_left, "refillIn": self.refill_in_ms,
-                "refillRate": self.refill_rate, "timestamp": self.timestamp_ms,
-                "tokensConsumed": self.tokens_consumed,
-                "tokenFlowReduction": self.token_flow_reduction,
-                "processingTimeInMs": self.processing_ms}
+        return {
+            "tokensLeft": self.tokens_left,
+            "refillIn": self.refill_in_ms,
+            "refillRate": self.refill_rate,
+            "timestamp": self.timestamp_ms,
+            "tokensConsumed": self.tokens_consumed,
+            "tokenFlowReduction": self.token_flow_reduction,
+            "processingTimeInMs": self.processing_ms,
+        }

@@ -12,8 +12,9 @@ from typing import Any
 class KeepaError(RuntimeError):
     """Base class of every Keepa failure raised by tools.keepa."""
 
-    def __init__(self, message: str, *, status: int | None = None,
-                 envelope: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, envelope: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.envelope = envelope or {}
@@ -89,5 +90,12 @@ def error_for_status(status: int, body: dict[str, Any] | None, path: str) -> Kee
     return cls(msg, status=status, envelope=envelope)
 
 
-ENVELOPE_KEYS = ("tokensLeft", "refillIn", "refillRate", "timestamp", "tokensConsumed",
-                 "tokenFlowReduction", "processingTimeInMs")
+ENVELOPE_KEYS = (
+    "tokensLeft",
+    "refillIn",
+    "refillRate",
+    "timestamp",
+    "tokensConsumed",
+    "tokenFlowReduction",
+    "processingTimeInMs",
+)

@@ -31,17 +31,28 @@ def get_sandbox_market(settings: Settings | None = None, clock: Clock | None = N
     from tools.sandbox.keepa import SandboxMarket
 
     settings = settings or get_settings()
-    key = (settings.sandbox_products, settings.sandbox_seed, settings.sandbox_refill_rate,
-           settings.sandbox_speed, id(clock) if clock else None)
+    key = (
+        settings.sandbox_products,
+        settings.sandbox_seed,
+        settings.sandbox_refill_rate,
+        settings.sandbox_speed,
+        id(clock) if clock else None,
+    )
     with _lock:
         market = _markets.get(key)
         if market is None:
             if clock is None:
-                clock = (ScaledClock(settings.sandbox_speed) if settings.sandbox_speed != 1.0
-                         else SystemClock())
-            market = SandboxMarket(n_products=settings.sandbox_products,
-                                   seed=settings.sandbox_seed,
-                                   refill_rate=settings.sandbox_refill_rate, clock=clock)
+                clock = (
+                    ScaledClock(settings.sandbox_speed)
+                    if settings.sandbox_speed != 1.0
+                    else SystemClock()
+                )
+            market = SandboxMarket(
+                n_products=settings.sandbox_products,
+                seed=settings.sandbox_seed,
+                refill_rate=settings.sandbox_refill_rate,
+                clock=clock,
+            )
             _markets[key] = market
         return market
 
@@ -53,23 +64,33 @@ def budget_name(settings: Settings) -> str:
     return f"sandbox-{settings.sandbox_seed}"
 
 
-def make_token_budget(settings: Settings | None = None, *, url: str | None = None,
-                      clock: Clock | None = None) -> TokenBudget:
+def make_token_budget(
+    settings: Settings | None = None, *, url: str | None = None, clock: Clock | None = None
+) -> TokenBudget:
     """The shared Redis budget (REDIS_URL or the running embedded server)."""
     from tools.redis_embedded import redis_url
 
     settings = settings or get_settings()
-    return TokenBudget.from_url(url or redis_url(settings), name=budget_name(settings),
-                                floor=settings.keepa_token_floor,
-                                resume=settings.keepa_token_resume,
-                                deadline_s=settings.keepa_wait_deadline_s, clock=clock)
+    return TokenBudget.from_url(
+        url or redis_url(settings),
+        name=budget_name(settings),
+        floor=settings.keepa_token_floor,
+        resume=settings.keepa_token_resume,
+        deadline_s=settings.keepa_wait_deadline_s,
+        clock=clock,
+    )
 
 
-def make_keepa_client(settings: Settings | None = None, *, purpose: KeepaPurpose = "processor",
-                      budget: TokenBudget | Literal["auto"] | None = "auto",
-                      market: Any = None, clock: Clock | None = None,
-                      transport: httpx.AsyncBaseTransport | None = None,
-                      **kwargs: Any) -> KeepaClient:
+def make_keepa_client(
+    settings: Settings | None = None,
+    *,
+    purpose: KeepaPurpose = "processor",
+    budget: TokenBudget | Literal["auto"] | None = "auto",
+    market: Any = None,
+    clock: Clock | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    **kwargs: Any,
+) -> KeepaClient:
     """A KeepaClient for the configured Keepa (live or sandbox).
 
     budget="auto" uses the shared Redis budget when Redis is reachable and runs unbudgeted
@@ -96,9 +117,17 @@ def make_keepa_client(settings: Settings | None = None, *, purpose: KeepaPurpose
         except RedisUnavailable as err:
             log.warning("Keepa token budget disabled (no Redis: %s)", err)
             budget = None
-    return KeepaClient(api_key=key, base_url=base, domain_id=settings.keepa_domain_id,
-                       budget=budget, purpose=purpose, transport=transport, clock=clock,
-                       wait_deadline_s=settings.keepa_wait_deadline_s, **kwargs)
+    return KeepaClient(
+        api_key=key,
+        base_url=base,
+        domain_id=settings.keepa_domain_id,
+        budget=budget,
+        purpose=purpose,
+        transport=transport,
+        clock=clock,
+        wait_deadline_s=settings.keepa_wait_deadline_s,
+        **kwargs,
+    )
 
 
 def make_sync_keepa_client(settings: Settings | None = None, **kwargs: Any) -> SyncKeepaClient:

@@ -42,20 +42,50 @@ _LIST = frozenset({list})
 _TWO = frozenset({2})
 # cheap type checks of top-level fields consumers read (the full model is opt-in)
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
-    "title": (str,), "lastUpdate": (int,), "lastPriceChange": (int,), "trackingSince": (int,),
-    "rootCategory": (int,), "categories": (list,), "categoryTree": (list,),
-    "salesRanks": (dict,), "fbaFees": (dict,), "monthlySold": (int,),
-    "referralFeePercentage": (int, float), "referralFeePercent": (int,),
-    "packageWeight": (int,), "itemWeight": (int,), "binding": (str,), "brand": (str,),
-    "productGroup": (str,), "type": (str,), "availabilityAmazon": (int,), "domainId": (int,),
+    "title": (str,),
+    "lastUpdate": (int,),
+    "lastPriceChange": (int,),
+    "trackingSince": (int,),
+    "rootCategory": (int,),
+    "categories": (list,),
+    "categoryTree": (list,),
+    "salesRanks": (dict,),
+    "fbaFees": (dict,),
+    "monthlySold": (int,),
+    "referralFeePercentage": (int, float),
+    "referralFeePercent": (int,),
+    "packageWeight": (int,),
+    "itemWeight": (int,),
+    "binding": (str,),
+    "brand": (str,),
+    "productGroup": (str,),
+    "type": (str,),
+    "availabilityAmazon": (int,),
+    "domainId": (int,),
 }
-STATS_ARRAYS = ("current", "avg", "avg30", "avg90", "avg180", "avg365", "atIntervalStart",
-                "outOfStockPercentage30", "outOfStockPercentage90",
-                "outOfStockPercentageInInterval")
+STATS_ARRAYS = (
+    "current",
+    "avg",
+    "avg30",
+    "avg90",
+    "avg180",
+    "avg365",
+    "atIntervalStart",
+    "outOfStockPercentage30",
+    "outOfStockPercentage90",
+    "outOfStockPercentageInInterval",
+)
 STATS_PAIRS = ("min", "max", "minInInterval", "maxInInterval")
 # stats scalars the deal analytics reads (tools/deals): counts, each a 32-bit integer
-STATS_SCALARS = ("salesRankDrops30", "salesRankDrops90", "salesRankDrops180",
-                 "salesRankDrops365", "offerCountFBA", "offerCountFBM", "totalOfferCount")
+STATS_SCALARS = (
+    "salesRankDrops30",
+    "salesRankDrops90",
+    "salesRankDrops180",
+    "salesRankDrops365",
+    "offerCountFBA",
+    "offerCountFBM",
+    "totalOfferCount",
+)
 
 ASIN_RE = re.compile(r"[A-Z0-9]{10}")
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -69,17 +99,31 @@ _PRICE_BOUNDS: Bounds = (MIN_PRICE_CENTS, INT32_MAX, "cents")
 _ID_BOUNDS: Bounds = (0, ID_MAX, "a category id")
 # a history's values by csv slot: prices in cents, the rest counts, ranks and ratings
 _VALUE_BOUNDS: dict[int, Bounds] = {
-    i: _PRICE_BOUNDS if i in PRICE_SLOTS else _ANY_INT32 for i in range(CSV_SLOTS)}
+    i: _PRICE_BOUNDS if i in PRICE_SLOTS else _ANY_INT32 for i in range(CSV_SLOTS)
+}
 _LOWEST_COMMON = -1  # -1..INT32_MAX is within every bound: one min/max pass clears a history
 # top-level numbers the code reads, beyond their type (checked in _FIELD_TYPES)
 _FIELD_BOUNDS: dict[str, Bounds] = {
     "rootCategory": _ID_BOUNDS,
     "referralFeePercentage": (0, 100, "a percentage"),
     "referralFeePercent": (0, 100, "a percentage"),
-    **{k: _ANY_INT32 for k in ("lastUpdate", "lastPriceChange", "trackingSince",
-                               "monthlySold", "packageWeight", "itemWeight", "packageHeight",
-                               "packageLength", "packageWidth", "publicationDate",
-                               "availabilityAmazon", "domainId")},
+    **{
+        k: _ANY_INT32
+        for k in (
+            "lastUpdate",
+            "lastPriceChange",
+            "trackingSince",
+            "monthlySold",
+            "packageWeight",
+            "itemWeight",
+            "packageHeight",
+            "packageLength",
+            "packageWidth",
+            "publicationDate",
+            "availabilityAmazon",
+            "domainId",
+        )
+    },
 }
 _short = reprlib.Repr()
 _short.maxstring = _short.maxother = 40
@@ -109,16 +153,23 @@ def _check_csv(asin: str | None, csv: object) -> None:
         if series is None:
             continue
         if not isinstance(series, list):
-            raise MalformedProduct(asin, _csv_name(idx), f"must be a list or null, got "
-                                                         f"{type(series).__name__}")
+            raise MalformedProduct(
+                asin, _csv_name(idx), f"must be a list or null, got {type(series).__name__}"
+            )
         step = 3 if idx in TRIPLET_SLOTS else 2
         if len(series) % step:
-            raise MalformedProduct(asin, _csv_name(idx),
-                                   f"length {len(series)} is not a multiple of {step}")
+            raise MalformedProduct(
+                asin, _csv_name(idx), f"length {len(series)} is not a multiple of {step}"
+            )
         if not _all_ints(series):  # bool, float, str and None fail
             pos, bad = next((k, v) for k, v in enumerate(series) if type(v) is not int)
-            raise MalformedProduct(asin, _csv_name(idx), f"entry {pos} is null" if bad is None
-                                   else f"entry {pos} is {_show(bad)}, not an integer")
+            raise MalformedProduct(
+                asin,
+                _csv_name(idx),
+                f"entry {pos} is null"
+                if bad is None
+                else f"entry {pos} is {_show(bad)}, not an integer",
+            )
         present.append(idx)
     if not _csv_in_bounds(csv, present):  # then find and name the culprit
         for idx in present:
@@ -148,7 +199,7 @@ def _csv_in_bounds(csv: list[Any], present: list[int]) -> bool:
     pos = 0
     for idx in present:
         step = 3 if idx in TRIPLET_SLOTS else 2
-        block = low[pos:pos + len(csv[idx])].reshape(-1, step)
+        block = low[pos : pos + len(csv[idx])].reshape(-1, step)
         block[:, 0] = _TIME_BOUNDS[0]
         block[:, 1] = _VALUE_BOUNDS[idx][0]
         if step == 3:
@@ -165,8 +216,9 @@ def _show(value: object) -> str:
     return _short.repr(value)
 
 
-def _check_bounds(asin: str | None, name: str, flat: list[int], offset: int, step: int,
-                  bounds: Bounds) -> None:
+def _check_bounds(
+    asin: str | None, name: str, flat: list[int], offset: int, step: int, bounds: Bounds
+) -> None:
     """Entries offset, offset + step, ... of a list of ints lie within bounds (min/max over a
     slice at C speed; the loop only names the culprit)."""
     part = flat[offset::step]
@@ -174,22 +226,21 @@ def _check_bounds(asin: str | None, name: str, flat: list[int], offset: int, ste
     if not part or (min(part) >= low and max(part) <= high):
         return
     pos = next(offset + k * step for k, v in enumerate(part) if not low <= v <= high)
-    raise MalformedProduct(asin, name, f"entry {pos} is {_show(flat[pos])}, outside "
-                                       f"{low:,}..{high:,} ({unit})")
+    raise MalformedProduct(
+        asin, name, f"entry {pos} is {_show(flat[pos])}, outside {low:,}..{high:,} ({unit})"
+    )
 
 
 def _csv_name(idx: int) -> str:
     return f"csv[{idx}] ({CSV_NAMES[idx]})"
 
 
-def _check_int_list(asin: str | None, name: str, value: object,
-                    by_slot: bool = False) -> None:
+def _check_int_list(asin: str | None, name: str, value: object, by_slot: bool = False) -> None:
     """A list of ints or nulls; `by_slot`: entry i is a value of csv slot i (prices in cents)."""
     if not isinstance(value, list):
         raise MalformedProduct(asin, name, f"must be a list, got {type(value).__name__}")
     if not set(map(type, value)) <= _INT_OR_NONE:  # C speed; the loop only names the culprit
-        pos, v = next((k, v) for k, v in enumerate(value)
-                      if v is not None and type(v) is not int)
+        pos, v = next((k, v) for k, v in enumerate(value) if v is not None and type(v) is not int)
         raise MalformedProduct(asin, name, f"entry {pos} is {_show(v)}, not an integer")
     ints = [v for v in value if v is not None]
     if not ints or (min(ints) >= MIN_PRICE_CENTS and max(ints) <= INT32_MAX):
@@ -197,25 +248,31 @@ def _check_int_list(asin: str | None, name: str, value: object,
     for pos, v in enumerate(value):
         low, high, unit = _VALUE_BOUNDS.get(pos, _ANY_INT32) if by_slot else _ANY_INT32
         if v is not None and not low <= v <= high:
-            raise MalformedProduct(asin, name, f"entry {pos} is {_show(v)}, outside "
-                                               f"{low:,}..{high:,} ({unit})")
+            raise MalformedProduct(
+                asin, name, f"entry {pos} is {_show(v)}, outside {low:,}..{high:,} ({unit})"
+            )
 
 
 def _bad_pair(pair: object) -> bool:
-    return pair is not None and not (type(pair) is list and len(pair) == 2
-                                     and all(_is_int(x) for x in pair))
+    return pair is not None and not (
+        type(pair) is list and len(pair) == 2 and all(_is_int(x) for x in pair)
+    )
 
 
 def _check_stats(asin: str | None, stats: object) -> None:
     if not isinstance(stats, dict):
-        raise MalformedProduct(asin, "stats", "is missing" if stats is None
-                               else f"must be an object, got {type(stats).__name__}")
+        raise MalformedProduct(
+            asin,
+            "stats",
+            "is missing" if stats is None else f"must be an object, got {type(stats).__name__}",
+        )
     if stats.get("current") is None:
         raise MalformedProduct(asin, "stats.current", "is missing")
     for key in STATS_ARRAYS:
         if stats.get(key) is not None:
-            _check_int_list(asin, f"stats.{key}", stats[key],
-                            by_slot=not key.startswith("outOfStock"))
+            _check_int_list(
+                asin, f"stats.{key}", stats[key], by_slot=not key.startswith("outOfStock")
+            )
     for key in STATS_PAIRS:
         pairs = stats.get(key)
         if pairs is None:
@@ -223,11 +280,15 @@ def _check_stats(asin: str | None, stats: object) -> None:
         if not isinstance(pairs, list):
             raise MalformedProduct(asin, f"stats.{key}", "must be a list")
         full = [p for p in pairs if p is not None]
-        if not (set(map(type, full)) <= _LIST and set(map(len, full)) <= _TWO
-                and set(map(type, chain.from_iterable(full))) <= _INT):
+        if not (
+            set(map(type, full)) <= _LIST
+            and set(map(len, full)) <= _TWO
+            and set(map(type, chain.from_iterable(full))) <= _INT
+        ):
             pos, pair = next((k, p) for k, p in enumerate(pairs) if _bad_pair(p))
-            raise MalformedProduct(asin, f"stats.{key}",
-                                   f"entry {pos} is {_show(pair)}, not [keepaTime, value]")
+            raise MalformedProduct(
+                asin, f"stats.{key}", f"entry {pos} is {_show(pair)}, not [keepaTime, value]"
+            )
         flat = list(chain.from_iterable(full))
         if flat and (min(flat) < _LOWEST_COMMON or max(flat) > INT32_MAX):
             for pos, pair in enumerate(pairs):
@@ -240,11 +301,13 @@ def _check_stats(asin: str | None, stats: object) -> None:
 def _check_pair_bounds(asin: str | None, name: str, pair: list[int], slot: int) -> None:
     low, high, unit = _VALUE_BOUNDS.get(slot, _ANY_INT32)
     if not _TIME_BOUNDS[0] <= pair[0] <= _TIME_BOUNDS[1]:
-        raise MalformedProduct(asin, name, f"time {_show(pair[0])} is outside "
-                                           f"-1..{INT32_MAX:,} (Keepa minutes)")
+        raise MalformedProduct(
+            asin, name, f"time {_show(pair[0])} is outside -1..{INT32_MAX:,} (Keepa minutes)"
+        )
     if not low <= pair[1] <= high:
-        raise MalformedProduct(asin, name, f"value {_show(pair[1])} is outside "
-                                           f"{low:,}..{high:,} ({unit})")
+        raise MalformedProduct(
+            asin, name, f"value {_show(pair[1])} is outside {low:,}..{high:,} ({unit})"
+        )
 
 
 def _check_number(asin: str | None, name: str, value: object, bounds: Bounds) -> None:
@@ -255,8 +318,7 @@ def _check_number(asin: str | None, name: str, value: object, bounds: Bounds) ->
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise MalformedProduct(asin, name, f"is {_show(value)}, not a number")
     if not (math.isfinite(value) and low <= value <= high):
-        raise MalformedProduct(asin, name, f"is {_show(value)}, outside {low:,}..{high:,} "
-                                           f"({unit})")
+        raise MalformedProduct(asin, name, f"is {_show(value)}, outside {low:,}..{high:,} ({unit})")
 
 
 def _check_offers(asin: str | None, offers: object) -> None:
@@ -268,8 +330,11 @@ def _check_offers(asin: str | None, offers: object) -> None:
             raise MalformedProduct(asin, name, "must be an object")
         ocsv = offer.get("offerCSV")
         if not isinstance(ocsv, list) or len(ocsv) % 3 or not all(_is_int(v) for v in ocsv):
-            raise MalformedProduct(asin, f"{name}.offerCSV",
-                                   "must be a list of [time, price, shipping] integer triplets")
+            raise MalformedProduct(
+                asin,
+                f"{name}.offerCSV",
+                "must be a list of [time, price, shipping] integer triplets",
+            )
         _check_bounds(asin, f"{name}.offerCSV", ocsv, 0, 3, _TIME_BOUNDS)
         _check_bounds(asin, f"{name}.offerCSV", ocsv, 1, 3, _PRICE_BOUNDS)
         _check_bounds(asin, f"{name}.offerCSV", ocsv, 2, 3, _PRICE_BOUNDS)
@@ -285,11 +350,15 @@ def _check_fields(asin: str, product: dict[str, Any]) -> None:
     for key, types in _FIELD_TYPES.items():
         value = product.get(key)
         if value is not None and (not isinstance(value, types) or isinstance(value, bool)):
-            raise MalformedProduct(asin, key, f"is {type(value).__name__}, expected "
-                                              f"{' or '.join(t.__name__ for t in types)}")
+            raise MalformedProduct(
+                asin,
+                key,
+                f"is {type(value).__name__}, expected {' or '.join(t.__name__ for t in types)}",
+            )
         if isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
-            raise MalformedProduct(asin, key, f"has {len(value):,} characters, more than "
-                                              f"{MAX_TEXT_CHARS:,}")
+            raise MalformedProduct(
+                asin, key, f"has {len(value):,} characters, more than {MAX_TEXT_CHARS:,}"
+            )
     for key, bounds in _FIELD_BOUNDS.items():
         _check_number(asin, key, product.get(key), bounds)
     _check_categories(asin, product)
@@ -312,12 +381,18 @@ def _check_categories(asin: str, product: dict[str, Any]) -> None:
             raise MalformedProduct(asin, f"{name}.name", f"is {_show(label)}, not a name")
     for pos, cat_id in enumerate(product.get("categories") or []):
         if not _is_int(cat_id) or not 0 <= cat_id <= ID_MAX:
-            raise MalformedProduct(asin, f"categories[{pos}]",
-                                   f"is {_show(cat_id)}, not a category id")
+            raise MalformedProduct(
+                asin, f"categories[{pos}]", f"is {_show(cat_id)}, not a category id"
+            )
 
 
-def validate_product(product: object, *, require_history: bool = True,
-                     require_stats: bool = True, model: bool = False) -> dict[str, Any]:
+def validate_product(
+    product: object,
+    *,
+    require_history: bool = True,
+    require_stats: bool = True,
+    model: bool = False,
+) -> dict[str, Any]:
     """Return the product unchanged if usable, else raise MalformedProduct(asin, field, reason).
 
     `require_history`/`require_stats` follow the request: `history=0` answers have `csv: null`.
@@ -329,8 +404,9 @@ def validate_product(product: object, *, require_history: bool = True,
         raise MalformedProduct(None, "product", f"must be an object, got {type(product).__name__}")
     asin = product.get("asin")
     if not isinstance(asin, str) or not ASIN_RE.fullmatch(asin):
-        raise MalformedProduct(None, "asin", f"is {_show(asin)}, not an ASIN (10 capital "
-                                             "letters or digits)")
+        raise MalformedProduct(
+            None, "asin", f"is {_show(asin)}, not an ASIN (10 capital letters or digits)"
+        )
     csv = product.get("csv")
     if require_history or csv is not None:
         if csv is None:
@@ -354,8 +430,14 @@ def validate_product(product: object, *, require_history: bool = True,
 
 # a /deal/ row's number arrays (current, avg as 4 x N, ...) and scalars the pipeline reads
 DEAL_ROW_ARRAYS = ("current", "currentSince", "avg", "delta", "deltaPercent", "deltaLast")
-DEAL_ROW_NUMBERS = ("lastUpdate", "creationDate", "salesRankDrops30", "salesRankDrops90",
-                    "salesRankDrops180", "salesRankDrops365")
+DEAL_ROW_NUMBERS = (
+    "lastUpdate",
+    "creationDate",
+    "salesRankDrops30",
+    "salesRankDrops90",
+    "salesRankDrops180",
+    "salesRankDrops365",
+)
 
 
 def validate_deal_row(row: object) -> dict[str, Any]:
@@ -365,8 +447,9 @@ def validate_deal_row(row: object) -> dict[str, Any]:
         raise MalformedProduct(None, "deal", f"must be an object, got {type(row).__name__}")
     asin = row.get("asin")
     if not isinstance(asin, str) or not ASIN_RE.fullmatch(asin):
-        raise MalformedProduct(None, "asin", f"is {_show(asin)}, not an ASIN (10 capital "
-                                             "letters or digits)")
+        raise MalformedProduct(
+            None, "asin", f"is {_show(asin)}, not an ASIN (10 capital letters or digits)"
+        )
     title = row.get("title")
     if title is not None and not (isinstance(title, str) and len(title) <= MAX_TEXT_CHARS):
         raise MalformedProduct(asin, "title", f"is {_show(title)}, not a title")
@@ -387,16 +470,23 @@ def validate_deal_row(row: object) -> dict[str, Any]:
     return row
 
 
-def validate_products(products: Iterable[object], *, require_history: bool = True,
-                      require_stats: bool = True, model: bool = False,
-                      ) -> tuple[list[dict[str, Any]], list[MalformedProduct]]:
+def validate_products(
+    products: Iterable[object],
+    *,
+    require_history: bool = True,
+    require_stats: bool = True,
+    model: bool = False,
+) -> tuple[list[dict[str, Any]], list[MalformedProduct]]:
     """Split a batch into usable products and per-product errors; never raises for one bad item."""
     good: list[dict[str, Any]] = []
     errors: list[MalformedProduct] = []
     for p in products:
         try:
-            good.append(validate_product(p, require_history=require_history,
-                                         require_stats=require_stats, model=model))
+            good.append(
+                validate_product(
+                    p, require_history=require_history, require_stats=require_stats, model=model
+                )
+            )
         except MalformedProduct as err:
             errors.append(err)
     return good, errors

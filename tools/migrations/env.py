@@ -56,8 +56,9 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
             if sqlite:
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
-                    raise RuntimeError(f"migration left rows with dangling foreign keys: "
-                                       f"{broken[:5]}")
+                    raise RuntimeError(
+                        f"migration left rows with dangling foreign keys: {broken[:5]}"
+                    )
     finally:
         if sqlite:
             connection.rollback()  # nothing pending after a commit; ends a failed one

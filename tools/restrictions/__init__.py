@@ -13,18 +13,28 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "check_all_for_user": "bulk", "check_all_for_user_sync": "bulk",
+    "check_all_for_user": "bulk",
+    "check_all_for_user_sync": "bulk",
     "restrictions_progress": "progress",
-    "DEFAULT_CONDITION": "conditions", "UnknownCondition": "conditions",
+    "DEFAULT_CONDITION": "conditions",
+    "UnknownCondition": "conditions",
     "to_condition_type": "conditions",
-    "CredentialError": "credentials", "CredentialView": "credentials",
-    "connect_account": "credentials", "credential_view": "credentials",
+    "CredentialError": "credentials",
+    "CredentialView": "credentials",
+    "connect_account": "credentials",
+    "credential_view": "credentials",
     "disconnect_account": "credentials",
-    "NotConnected": "errors", "RateLimitTimeout": "errors", "ReconnectRequired": "errors",
-    "RestrictionsError": "errors", "SpApiError": "errors",
-    "InvalidRequest": "service", "RestrictionChecker": "service",
-    "check_restriction": "service", "check_restriction_sync": "service",
-    "RestrictionResult": "store", "stored_results": "store",
+    "NotConnected": "errors",
+    "RateLimitTimeout": "errors",
+    "ReconnectRequired": "errors",
+    "RestrictionsError": "errors",
+    "SpApiError": "errors",
+    "InvalidRequest": "service",
+    "RestrictionChecker": "service",
+    "check_restriction": "service",
+    "check_restriction_sync": "service",
+    "RestrictionResult": "store",
+    "stored_results": "store",
 }
 
 __all__ = sorted(_EXPORTS)

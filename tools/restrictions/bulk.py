@@ -47,17 +47,27 @@ def _save(settings: Settings, user_id: int, value: dict[str, Any]) -> None:
         session.add(row)
 
 
-def deals_to_check(session: Session, user_id: int,
-                   max_age: timedelta = DEFAULT_MAX_AGE) -> list[tuple[str, str]]:
+def deals_to_check(
+    session: Session, user_id: int, max_age: timedelta = DEFAULT_MAX_AGE
+) -> list[tuple[str, str]]:
     """(ASIN, conditionType) of active deals without a fresh answer, newest deals first."""
-    deals = session.exec(select(Deal.asin, Deal.condition)
-                         .where(Deal.status == DealStatus.active)
-                         .order_by(Deal.created_at.desc(),  # type: ignore[attr-defined]
-                                   Deal.updated_at.desc())).all()  # type: ignore[attr-defined]
-    fresh = set(session.exec(select(UserRestriction.asin, UserRestriction.condition).where(
-        UserRestriction.user_id == user_id,
-        UserRestriction.status.in_((0, 1)),  # type: ignore[attr-defined]
-        UserRestriction.checked_at >= utcnow() - max_age)).all())
+    deals = session.exec(
+        select(Deal.asin, Deal.condition)
+        .where(Deal.status == DealStatus.active)
+        .order_by(
+            Deal.created_at.desc(),  # type: ignore[attr-defined]
+            Deal.updated_at.desc(),
+        )
+    ).all()  # type: ignore[attr-defined]
+    fresh = set(
+        session.exec(
+            select(UserRestriction.asin, UserRestriction.condition).where(
+                UserRestriction.user_id == user_id,
+                UserRestriction.status.in_((0, 1)),  # type: ignore[attr-defined]
+                UserRestriction.checked_at >= utcnow() - max_age,
+            )
+        ).all()
+    )
     out: list[tuple[str, str]] = []
     for asin, condition in deals:
         try:
@@ -69,10 +79,16 @@ def deals_to_check(session: Session, user_id: int,
     return out
 
 
-async def check_all_for_user(settings: Settings | None, user_id: int, *,
-                             batch_size: int = BATCH_SIZE, max_age: timedelta = DEFAULT_MAX_AGE,
-                             limit: int | None = None, redis_url: str | None = None,
-                             sandbox_app: Any = None) -> dict[str, Any]:
+async def check_all_for_user(
+    settings: Settings | None,
+    user_id: int,
+    *,
+    batch_size: int = BATCH_SIZE,
+    max_age: timedelta = DEFAULT_MAX_AGE,
+    limit: int | None = None,
+    redis_url: str | None = None,
+    sandbox_app: Any = None,
+) -> dict[str, Any]:
     """Check the user's unchecked or stale active deals; returns the final progress dict."""
     settings = settings or get_settings()
     with session_scope(settings) as session:
@@ -82,11 +98,20 @@ async def check_all_for_user(settings: Settings | None, user_id: int, *,
     if limit is not None:
         todo = todo[:limit]
     now = utcnow().isoformat()
-    progress: dict[str, Any] = {"state": "running", "done": 0, "total": len(todo), "allowed": 0,
-                                "restricted": 0, "errors": 0, "started_at": now,
-                                "finished_at": None, "message": None}
-    async with RestrictionChecker(settings, redis_url=redis_url,
-                                  sandbox_app=sandbox_app) as checker:
+    progress: dict[str, Any] = {
+        "state": "running",
+        "done": 0,
+        "total": len(todo),
+        "allowed": 0,
+        "restricted": 0,
+        "errors": 0,
+        "started_at": now,
+        "finished_at": None,
+        "message": None,
+    }
+    async with RestrictionChecker(
+        settings, redis_url=redis_url, sandbox_app=sandbox_app
+    ) as checker:
         assert checker.redis is not None
         lock = checker.redis.lock(f"restrictions:run:{user_id}", timeout=RUN_LOCK_TIMEOUT_S)
         if not await lock.acquire(blocking=False):
@@ -96,10 +121,14 @@ async def check_all_for_user(settings: Settings | None, user_id: int, *,
         try:
             _save(settings, user_id, progress)
             for start in range(0, len(todo), batch_size):
-                batch = todo[start:start + batch_size]
+                batch = todo[start : start + batch_size]
                 results = await asyncio.gather(
-                    *(checker.check(user_id, asin, cond, max_age=max_age, force=True)
-                      for asin, cond in batch), return_exceptions=True)
+                    *(
+                        checker.check(user_id, asin, cond, max_age=max_age, force=True)
+                        for asin, cond in batch
+                    ),
+                    return_exceptions=True,
+                )
                 stop = _tally(settings, user_id, progress, batch, results)
                 await lock.extend(RUN_LOCK_TIMEOUT_S, replace_ttl=True)
                 if stop:
@@ -118,8 +147,13 @@ async def check_all_for_user(settings: Settings | None, user_id: int, *,
     return progress
 
 
-def _tally(settings: Settings, user_id: int, progress: dict[str, Any],
-           batch: list[tuple[str, str]], results: list[Any]) -> bool:
+def _tally(
+    settings: Settings,
+    user_id: int,
+    progress: dict[str, Any],
+    batch: list[tuple[str, str]],
+    results: list[Any],
+) -> bool:
     """Count a batch into progress; True when the run must stop (account state)."""
     stop = False
     for (asin, cond), res in zip(batch, results, strict=True):
@@ -142,6 +176,7 @@ def _tally(settings: Settings, user_id: int, progress: dict[str, Any],
     return stop
 
 
-def check_all_for_user_sync(settings: Settings | None, user_id: int,
-                            **kwargs: Any) -> dict[str, Any]:
+def check_all_for_user_sync(
+    settings: Settings | None, user_id: int, **kwargs: Any
+) -> dict[str, Any]:
     return run_sync(check_all_for_user(settings, user_id, **kwargs))

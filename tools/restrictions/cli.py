@@ -20,8 +20,9 @@ from tools.cli import (
     warn_secret_flags,
 )
 
-restrictions_app = typer.Typer(help="Amazon listing restrictions (gating) per seller.",
-                               no_args_is_help=True)
+restrictions_app = typer.Typer(
+    help="Amazon listing restrictions (gating) per seller.", no_args_is_help=True
+)
 
 
 class _CliError(RuntimeError):
@@ -42,14 +43,15 @@ def _user_ids(session: Any, name: str | None) -> list[tuple[int, str]]:
 @restrictions_app.command("check")
 @friendly_errors(_CliError, ValueError)
 def check(
-    user: Annotated[str | None, typer.Option("--user", help="one user (default: every user)")]
-    = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="one user (default: every user)")
+    ] = None,
     asin: Annotated[str | None, typer.Option(help="check just this ASIN")] = None,
-    condition: Annotated[str, typer.Option(help="condition, e.g. used_very_good, 'Used - Good'")]
-    = "used_very_good",
+    condition: Annotated[
+        str, typer.Option(help="condition, e.g. used_very_good, 'Used - Good'")
+    ] = "used_very_good",
     limit: Annotated[int | None, typer.Option(help="check at most N deals per user")] = None,
-    force: Annotated[bool, typer.Option("--force", help="ignore stored answers (--asin)")]
-    = False,
+    force: Annotated[bool, typer.Option("--force", help="ignore stored answers (--asin)")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Check active deals (newest first) or one ASIN against SP-API listing restrictions."""
@@ -68,16 +70,26 @@ def check(
     settings = settings.model_copy(update={"redis_url": url})
     try:
         if asin:
-            results = [(name, check_restriction_sync(settings, uid, asin, condition,
-                                                     force=force).as_dict())
-                       for uid, name in users]
+            results = [
+                (
+                    name,
+                    check_restriction_sync(settings, uid, asin, condition, force=force).as_dict(),
+                )
+                for uid, name in users
+            ]
             if as_json:
                 print(json.dumps([{"user": n, **r} for n, r in results]))
                 return
             table = Table("user", "asin", "condition", "state", "reason", "approval / message")
             for name, r in results:
-                table.add_row(name, r["asin"], r["condition"], r["state"],
-                              r["reason_code"] or "-", r["approval_url"] or r["message"] or "-")
+                table.add_row(
+                    name,
+                    r["asin"],
+                    r["condition"],
+                    r["state"],
+                    r["reason_code"] or "-",
+                    r["approval_url"] or r["message"] or "-",
+                )
             console.print(table)
             return
         runs = []
@@ -92,9 +104,15 @@ def check(
         return
     table = Table("user", "state", "checked", "allowed", "restricted", "errors", "note")
     for name, p in runs:
-        table.add_row(name, p.get("state", "?"), f"{p.get('done', 0)}/{p.get('total', 0)}",
-                      str(p.get("allowed", 0)), str(p.get("restricted", 0)),
-                      str(p.get("errors", 0)), p.get("message") or "")
+        table.add_row(
+            name,
+            p.get("state", "?"),
+            f"{p.get('done', 0)}/{p.get('total', 0)}",
+            str(p.get("allowed", 0)),
+            str(p.get("restricted", 0)),
+            str(p.get("errors", 0)),
+            p.get("message") or "",
+        )
     console.print(table)
 
 
@@ -104,8 +122,9 @@ def _read_secret(label: str, required: bool) -> str | None:
         if not line and required:
             raise typer.BadParameter(f"no {label} given on standard input")
         return line or None
-    value = typer.prompt(label, hide_input=True, default="" if not required else None,
-                         show_default=False)
+    value = typer.prompt(
+        label, hide_input=True, default="" if not required else None, show_default=False
+    )
     return value.strip() or None
 
 
@@ -114,12 +133,17 @@ def _read_secret(label: str, required: bool) -> str | None:
 def connect(
     name: str,
     seller_id: Annotated[str, typer.Option("--seller-id", help="Amazon merchant token")],
-    refresh_token: Annotated[str | None, typer.Option(
-        "--refresh-token", help="LWA refresh token (else prompted / read from stdin)")] = None,
-    client_id: Annotated[str | None, typer.Option(
-        "--client-id", help="LWA app client id (default: SPAPI_CLIENT_ID)")] = None,
-    client_secret: Annotated[str | None, typer.Option(
-        "--client-secret", help="LWA client secret (else prompted / read from stdin)")] = None,
+    refresh_token: Annotated[
+        str | None,
+        typer.Option("--refresh-token", help="LWA refresh token (else prompted / read from stdin)"),
+    ] = None,
+    client_id: Annotated[
+        str | None, typer.Option("--client-id", help="LWA app client id (default: SPAPI_CLIENT_ID)")
+    ] = None,
+    client_secret: Annotated[
+        str | None,
+        typer.Option("--client-secret", help="LWA client secret (else prompted / read from stdin)"),
+    ] = None,
 ) -> None:
     """Connect a user's Amazon seller account; secrets are stored encrypted, shown masked.
 
@@ -137,16 +161,21 @@ def connect(
     if client_id and not client_secret:
         client_secret = _read_secret("Client secret", True)
     with session_scope(settings) as session:
-        (uid, _), = _user_ids(session, name)
-        view = connect_account(session, settings, uid, seller_id, token or "", client_id,
-                               client_secret)
+        ((uid, _),) = _user_ids(session, name)
+        view = connect_account(
+            session, settings, uid, seller_id, token or "", client_id, client_secret
+        )
     clear_token_cache()
-    console.print(f"connected [bold]{name}[/bold]: seller {view.seller_id}, refresh token "
-                  f"{view.refresh_token}, client id {view.client_id}, client secret "
-                  f"{view.client_secret}")
+    console.print(
+        f"connected [bold]{name}[/bold]: seller {view.seller_id}, refresh token "
+        f"{view.refresh_token}, client id {view.client_id}, client secret "
+        f"{view.client_secret}"
+    )
     if not (client_id or settings.spapi_client_id):
-        err_console.print("[yellow]no LWA client id: pass --client-id/--client-secret or set "
-                          "SPAPI_CLIENT_ID/SPAPI_CLIENT_SECRET before checking[/yellow]")
+        err_console.print(
+            "[yellow]no LWA client id: pass --client-id/--client-secret or set "
+            "SPAPI_CLIENT_ID/SPAPI_CLIENT_SECRET before checking[/yellow]"
+        )
 
 
 @restrictions_app.command("show")
@@ -160,22 +189,29 @@ def show(name: str) -> None:
     settings = load_settings_or_exit()
     migrate(settings)
     with session_scope(settings) as session:
-        (uid, _), = _user_ids(session, name)
+        ((uid, _),) = _user_ids(session, name)
         view = credential_view(session, settings, uid)
         progress = restrictions_progress(session, uid)
     if view is None:
-        mode = ("the restrictions sandbox" if settings.spapi_mode == "sandbox"
-                else "nothing: connect with `arbitrage restrictions connect`")
+        mode = (
+            "the restrictions sandbox"
+            if settings.spapi_mode == "sandbox"
+            else "nothing: connect with `arbitrage restrictions connect`"
+        )
         console.print(f"{name}: no Amazon account connected (checks use {mode})")
     else:
-        console.print(f"{name}: seller {view.seller_id}, state [bold]{view.state}[/bold], "
-                      f"refresh token {view.refresh_token}, client id {view.client_id}, "
-                      f"client secret {view.client_secret}"
-                      + (f"\n  last error: {view.last_error}" if view.last_error else ""))
+        console.print(
+            f"{name}: seller {view.seller_id}, state [bold]{view.state}[/bold], "
+            f"refresh token {view.refresh_token}, client id {view.client_id}, "
+            f"client secret {view.client_secret}"
+            + (f"\n  last error: {view.last_error}" if view.last_error else "")
+        )
     if progress:
-        console.print(f"last check: {progress.get('state')} {progress.get('done')}/"
-                      f"{progress.get('total')} (allowed {progress.get('allowed')}, restricted "
-                      f"{progress.get('restricted')}, errors {progress.get('errors')})")
+        console.print(
+            f"last check: {progress.get('state')} {progress.get('done')}/"
+            f"{progress.get('total')} (allowed {progress.get('allowed')}, restricted "
+            f"{progress.get('restricted')}, errors {progress.get('errors')})"
+        )
 
 
 @restrictions_app.command("disconnect")
@@ -188,7 +224,7 @@ def disconnect(name: str) -> None:
     settings = load_settings_or_exit()
     migrate(settings)
     with session_scope(settings) as session:
-        (uid, _), = _user_ids(session, name)
+        ((uid, _),) = _user_ids(session, name)
         removed = disconnect_account(session, uid)
     console.print(f"{name}: " + ("credentials removed" if removed else "was not connected"))
 
@@ -204,7 +240,10 @@ def sandbox(
     """Serve the restrictions sandbox (SP-API restrictions + LWA token endpoint) over HTTP."""
     from tools.sandbox.spapi import SandboxConfig, serve_restrictions_sandbox
 
-    console.print(f"restrictions sandbox on http://{host}:{port} "
-                  f"(point the app at it with SPAPI_ENDPOINT=http://{host}:{port})")
-    serve_restrictions_sandbox(host, port, SandboxConfig(seed=seed, rate_429=rate_429,
-                                                         rate_500=rate_500))
+    console.print(
+        f"restrictions sandbox on http://{host}:{port} "
+        f"(point the app at it with SPAPI_ENDPOINT=http://{host}:{port})"
+    )
+    serve_restrictions_sandbox(
+        host, port, SandboxConfig(seed=seed, rate_429=rate_429, rate_500=rate_500)
+    )

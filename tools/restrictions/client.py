@@ -83,8 +83,9 @@ def _error_text(resp: httpx.Response) -> str:
     return resp.reason_phrase or "error"
 
 
-def parse_answer(asin: str, condition_type: str, body: dict[str, Any],
-                 marketplace_id: str) -> RestrictionsAnswer:
+def parse_answer(
+    asin: str, condition_type: str, body: dict[str, Any], marketplace_id: str
+) -> RestrictionsAnswer:
     """Flatten `restrictions[].reasons[]` for our marketplace into reasons with one URL each."""
     reasons: list[RestrictionReason] = []
     for restriction in body.get("restrictions") or []:
@@ -96,21 +97,31 @@ def parse_answer(asin: str, condition_type: str, body: dict[str, Any],
                 if link.get("resource") and str(link.get("verb", "GET")).upper() == "GET":
                     url = urljoin(SELLER_CENTRAL + "/", str(link["resource"]))
                     break
-            reasons.append(RestrictionReason(
-                reason_code=str(reason.get("reasonCode") or "UNKNOWN"),
-                message=str(reason.get("message") or ""),
-                approval_url=url,
-            ))
+            reasons.append(
+                RestrictionReason(
+                    reason_code=str(reason.get("reasonCode") or "UNKNOWN"),
+                    message=str(reason.get("message") or ""),
+                    approval_url=url,
+                )
+            )
     return RestrictionsAnswer(asin, condition_type, reasons)
 
 
 class SpApiClient:
     """GET /listings/2021-08-01/restrictions with rate limit, LWA token and retries."""
 
-    def __init__(self, http: httpx.AsyncClient, endpoint: str, tokens: LwaTokenProvider,
-                 limiter: RateLimiter | None, *, marketplace_id: str = "ATVPDKIKX0DER",
-                 max_attempts: int = 5, retry_base_s: float = 0.5,
-                 retry_max_s: float = 20.0) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        endpoint: str,
+        tokens: LwaTokenProvider,
+        limiter: RateLimiter | None,
+        *,
+        marketplace_id: str = "ATVPDKIKX0DER",
+        max_attempts: int = 5,
+        retry_base_s: float = 0.5,
+        retry_max_s: float = 20.0,
+    ) -> None:
         self.http = http
         self.endpoint = endpoint.rstrip("/")
         self.tokens = tokens
@@ -125,35 +136,45 @@ class SpApiClient:
             return err.retry_after
         return float(self._backoff(state))
 
-    async def get_restrictions(self, creds: SellerCredentials, asin: str,
-                               condition_type: str) -> RestrictionsAnswer:
+    async def get_restrictions(
+        self, creds: SellerCredentials, asin: str, condition_type: str
+    ) -> RestrictionsAnswer:
         try:
             async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self.max_attempts), wait=self._wait,
-                retry=retry_if_exception_type(_Retryable), reraise=True,
+                stop=stop_after_attempt(self.max_attempts),
+                wait=self._wait,
+                retry=retry_if_exception_type(_Retryable),
+                reraise=True,
             ):
                 with attempt:
                     return await self._once(creds, asin, condition_type)
         except _Retryable as err:
-            raise SpApiError(f"{err} (after {self.max_attempts} attempts)",
-                             err.status) from None
+            raise SpApiError(f"{err} (after {self.max_attempts} attempts)", err.status) from None
         raise AssertionError("unreachable")
 
-    async def _once(self, creds: SellerCredentials, asin: str,
-                    condition_type: str) -> RestrictionsAnswer:
-        params = {"asin": asin, "sellerId": creds.seller_id,
-                  "marketplaceIds": self.marketplace_id, "conditionType": condition_type}
+    async def _once(
+        self, creds: SellerCredentials, asin: str, condition_type: str
+    ) -> RestrictionsAnswer:
+        params = {
+            "asin": asin,
+            "sellerId": creds.seller_id,
+            "marketplaceIds": self.marketplace_id,
+            "conditionType": condition_type,
+        }
         token = await self.tokens.access_token(creds.lwa)
         for reauth in (False, True):
             if self.limiter is not None:
                 await self.limiter.acquire()
             try:
-                resp = await self.http.get(self.endpoint + RESTRICTIONS_PATH, params=params,
-                                           headers={"x-amz-access-token": token,
-                                                    "accept": "application/json"})
+                resp = await self.http.get(
+                    self.endpoint + RESTRICTIONS_PATH,
+                    params=params,
+                    headers={"x-amz-access-token": token, "accept": "application/json"},
+                )
             except httpx.TransportError as err:
-                raise _Retryable(None, f"SP-API unreachable: {err.__class__.__name__}",
-                                 None) from None
+                raise _Retryable(
+                    None, f"SP-API unreachable: {err.__class__.__name__}", None
+                ) from None
             if resp.status_code == 403 and not reauth:
                 # Expired or revoked access token: take a fresh one once, then try again.
                 log.info("SP-API refused the access token; refreshing once")
@@ -162,8 +183,9 @@ class SpApiClient:
             break
         status = resp.status_code
         if status == 429 or status >= 500:
-            raise _Retryable(status, f"SP-API HTTP {status}: {_error_text(resp)}",
-                             _retry_after(resp))
+            raise _Retryable(
+                status, f"SP-API HTTP {status}: {_error_text(resp)}", _retry_after(resp)
+            )
         if status >= 400:
             raise SpApiError(f"SP-API HTTP {status}: {_error_text(resp)}", status)
         try:

@@ -7,17 +7,33 @@ import re
 DEFAULT_CONDITION = "used_very_good"
 
 CONDITION_TYPES = (
-    "new_new", "new_open_box", "new_oem", "refurbished_refurbished",
-    "used_like_new", "used_very_good", "used_good", "used_acceptable",
-    "collectible_like_new", "collectible_very_good", "collectible_good",
-    "collectible_acceptable", "club_club",
+    "new_new",
+    "new_open_box",
+    "new_oem",
+    "refurbished_refurbished",
+    "used_like_new",
+    "used_very_good",
+    "used_good",
+    "used_acceptable",
+    "collectible_like_new",
+    "collectible_very_good",
+    "collectible_good",
+    "collectible_acceptable",
+    "club_club",
 )
 
 # Keepa offer condition codes (offers[].condition).
 _KEEPA_CODES = {
-    1: "new_new", 2: "used_like_new", 3: "used_very_good", 4: "used_good",
-    5: "used_acceptable", 6: "refurbished_refurbished", 7: "collectible_like_new",
-    8: "collectible_very_good", 9: "collectible_good", 10: "collectible_acceptable",
+    1: "new_new",
+    2: "used_like_new",
+    3: "used_very_good",
+    4: "used_good",
+    5: "used_acceptable",
+    6: "refurbished_refurbished",
+    7: "collectible_like_new",
+    8: "collectible_very_good",
+    9: "collectible_good",
+    10: "collectible_acceptable",
 }
 
 _ALIASES = {
@@ -59,8 +75,8 @@ def to_condition_type(condition: str | int | None) -> str:
     if key in _ALIASES:
         return _ALIASES[key]
     for prefix in ("used_", "new_", "collectible_"):
-        if key.startswith(prefix) and key[len(prefix):] in _ALIASES:
-            mapped = _ALIASES[key[len(prefix):]]
+        if key.startswith(prefix) and key[len(prefix) :] in _ALIASES:
+            mapped = _ALIASES[key[len(prefix) :]]
             candidate = prefix + mapped.split("_", 1)[1]
             if candidate in CONDITION_TYPES:
                 return candidate

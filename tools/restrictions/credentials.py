@@ -64,9 +64,15 @@ def _clean(value: str | None, name: str, required: bool) -> str | None:
     return value
 
 
-def connect_account(session: Session, settings: Settings, user_id: int, seller_id: str,
-                    refresh_token: str, client_id: str | None = None,
-                    client_secret: str | None = None) -> CredentialView:
+def connect_account(
+    session: Session,
+    settings: Settings,
+    user_id: int,
+    seller_id: str,
+    refresh_token: str,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+) -> CredentialView:
     """Store (or replace) a user's SP-API credentials, encrypted; returns the masked view."""
     user = session.get(User, user_id)
     if user is None:
@@ -81,7 +87,8 @@ def connect_account(session: Session, settings: Settings, user_id: int, seller_i
         raise CredentialError("give both client id and client secret, or neither")
     key = settings.resolved_secret_key()
     row = session.get(UserCredential, user_id) or UserCredential(
-        user_id=user_id, seller_id=seller, refresh_token_enc="")
+        user_id=user_id, seller_id=seller, refresh_token_enc=""
+    )
     row.seller_id = seller
     row.refresh_token_enc = encrypt(token, key)
     row.client_id_enc = encrypt(cid, key) if cid else None
@@ -105,8 +112,9 @@ def disconnect_account(session: Session, user_id: int) -> bool:
     return True
 
 
-def load_credentials(session: Session, settings: Settings,
-                     user_id: int) -> StoredCredentials | None:
+def load_credentials(
+    session: Session, settings: Settings, user_id: int
+) -> StoredCredentials | None:
     """The user's decrypted credentials, None when never connected.
 
     Raises ReconnectRequired when Amazon rejected them before, or when they cannot be
@@ -128,7 +136,8 @@ def load_credentials(session: Session, settings: Settings,
     except DecryptionError:
         raise ReconnectRequired(
             "stored Amazon credentials cannot be decrypted with this SECRET_KEY; "
-            "reconnect your Amazon seller account") from None
+            "reconnect your Amazon seller account"
+        ) from None
 
 
 def mark_reconnect_required(session: Session, user_id: int, error: str) -> None:
@@ -157,8 +166,12 @@ def credential_view(session: Session, settings: Settings, user_id: int) -> Crede
         except DecryptionError:
             return _UNREADABLE
 
-    secrets = StoredCredentials(row.seller_id, peek(row.refresh_token_enc) or "",
-                                peek(row.client_id_enc), peek(row.client_secret_enc))
+    secrets = StoredCredentials(
+        row.seller_id,
+        peek(row.refresh_token_enc) or "",
+        peek(row.client_id_enc),
+        peek(row.client_secret_enc),
+    )
     return _view(row, secrets)
 
 

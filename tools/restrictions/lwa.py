@@ -78,9 +78,17 @@ def clear_token_cache() -> None:
 
 
 class LwaTokenProvider:
-    def __init__(self, http: httpx.AsyncClient, token_url: str, redis: Redis | None,
-                 secret_key: str, *, margin_s: float = EXPIRY_MARGIN_S,
-                 lock_timeout_s: float = 30.0, attempts: int = 3) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        token_url: str,
+        redis: Redis | None,
+        secret_key: str,
+        *,
+        margin_s: float = EXPIRY_MARGIN_S,
+        lock_timeout_s: float = 30.0,
+        attempts: int = 3,
+    ) -> None:
         self.http = http
         self.token_url = token_url
         self.redis = redis
@@ -126,13 +134,15 @@ class LwaTokenProvider:
                 _cache[key] = entry
             return entry[0]
 
-    async def _refresh_shared(self, creds: LwaCredentials,
-                              reject: str | None) -> tuple[str, float]:
+    async def _refresh_shared(self, creds: LwaCredentials, reject: str | None) -> tuple[str, float]:
         if self.redis is None:
             return await self._refresh(creds)
         key = creds.cache_key
-        lock = self.redis.lock(f"spapi:lwa:lock:{key}", timeout=self.lock_timeout_s,
-                               blocking_timeout=self.lock_timeout_s + 5)
+        lock = self.redis.lock(
+            f"spapi:lwa:lock:{key}",
+            timeout=self.lock_timeout_s,
+            blocking_timeout=self.lock_timeout_s + 5,
+        )
         acquired = await lock.acquire()
         try:
             entry = await self._from_redis(key, reject)  # another process may have done it
@@ -142,8 +152,9 @@ class LwaTokenProvider:
             ttl_ms = int((entry[1] - time.time() - self.margin_s) * 1000)
             if ttl_ms > 0:
                 payload = json.dumps({"t": entry[0], "e": entry[1]})
-                await self.redis.set(f"spapi:lwa:token:{key}",
-                                     encrypt(payload, self.secret_key), px=ttl_ms)
+                await self.redis.set(
+                    f"spapi:lwa:token:{key}", encrypt(payload, self.secret_key), px=ttl_ms
+                )
             return entry
         finally:
             if acquired:
@@ -155,7 +166,8 @@ class LwaTokenProvider:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.attempts),
                 wait=wait_exponential_jitter(initial=0.5, max=5),
-                retry=retry_if_exception_type(_Transient), reraise=True,
+                retry=retry_if_exception_type(_Transient),
+                reraise=True,
             ):
                 with attempt:
                     return await self._post(creds)
@@ -166,10 +178,15 @@ class LwaTokenProvider:
     async def _post(self, creds: LwaCredentials) -> tuple[str, float]:
         self.refreshes += 1
         try:
-            resp = await self.http.post(self.token_url, data={
-                "grant_type": "refresh_token", "refresh_token": creds.refresh_token,
-                "client_id": creds.client_id, "client_secret": creds.client_secret,
-            })
+            resp = await self.http.post(
+                self.token_url,
+                data={
+                    "grant_type": "refresh_token",
+                    "refresh_token": creds.refresh_token,
+                    "client_id": creds.client_id,
+                    "client_secret": creds.client_secret,
+                },
+            )
         except httpx.TransportError as err:
             raise _Transient(f"{err.__class__.__name__}") from None
         if resp.status_code == 429 or resp.status_code >= 500:

@@ -50,7 +50,7 @@ def all_progress(session: Session) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for row in rows:
         if isinstance(row.value, dict):
-            uid = int(row.key[len(PREFIX):])
+            uid = int(row.key[len(PREFIX) :])
             out[names.get(uid, f"user {uid}")] = _with_liveness(row.value)
     return out
 

@@ -47,8 +47,9 @@ return wait
 class RateLimiter:
     """A Redis token bucket; `acquire()` waits for one request's worth of quota."""
 
-    def __init__(self, redis: Redis, key: str, rate: float = 5.0, burst: int = 10,
-                 deadline_s: float = 60.0) -> None:
+    def __init__(
+        self, redis: Redis, key: str, rate: float = 5.0, burst: int = 10, deadline_s: float = 60.0
+    ) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError("rate must be > 0 and burst >= 1")
         self.redis = redis

@@ -100,28 +100,46 @@ def resolve_route(session: Any, settings: Settings, user_id: int) -> SpApiRoute:
             raise NotConnected(
                 "connect your Amazon seller account with the LWA client id and secret "
                 "(arbitrage restrictions connect NAME ... --client-id ... --client-secret ...) "
-                "or set SPAPI_CLIENT_ID/SPAPI_CLIENT_SECRET")
-        creds = SellerCredentials(stored.seller_id, LwaCredentials(cid, secret,
-                                                                   stored.refresh_token))
+                "or set SPAPI_CLIENT_ID/SPAPI_CLIENT_SECRET"
+            )
+        creds = SellerCredentials(
+            stored.seller_id, LwaCredentials(cid, secret, stored.refresh_token)
+        )
         endpoint = settings.spapi_endpoint
         return SpApiRoute(creds, endpoint, _lwa_url(settings, endpoint), False, "user")
-    if (settings.spapi_client_id and settings.spapi_client_secret
-            and settings.spapi_refresh_token and settings.spapi_seller_id):
-        creds = SellerCredentials(settings.spapi_seller_id, LwaCredentials(
-            settings.spapi_client_id, settings.spapi_client_secret, settings.spapi_refresh_token))
+    if (
+        settings.spapi_client_id
+        and settings.spapi_client_secret
+        and settings.spapi_refresh_token
+        and settings.spapi_seller_id
+    ):
+        creds = SellerCredentials(
+            settings.spapi_seller_id,
+            LwaCredentials(
+                settings.spapi_client_id, settings.spapi_client_secret, settings.spapi_refresh_token
+            ),
+        )
         endpoint = settings.spapi_endpoint
         return SpApiRoute(creds, endpoint, _lwa_url(settings, endpoint), False, "env")
     if settings.spapi_mode == "sandbox":
-        creds = SellerCredentials(sandbox.SANDBOX_SELLER_ID, LwaCredentials(
-            sandbox.SANDBOX_CLIENT_ID, sandbox.SANDBOX_CLIENT_SECRET,
-            settings.spapi_refresh_token or sandbox.SANDBOX_REFRESH_TOKEN))
+        creds = SellerCredentials(
+            sandbox.SANDBOX_SELLER_ID,
+            LwaCredentials(
+                sandbox.SANDBOX_CLIENT_ID,
+                sandbox.SANDBOX_CLIENT_SECRET,
+                settings.spapi_refresh_token or sandbox.SANDBOX_REFRESH_TOKEN,
+            ),
+        )
         if settings.spapi_endpoint == DEFAULT_SPAPI_ENDPOINT:
-            return SpApiRoute(creds, IN_PROCESS_BASE, IN_PROCESS_BASE + sandbox.LWA_PATH,
-                              True, "sandbox")
+            return SpApiRoute(
+                creds, IN_PROCESS_BASE, IN_PROCESS_BASE + sandbox.LWA_PATH, True, "sandbox"
+            )
         endpoint = settings.spapi_endpoint
         return SpApiRoute(creds, endpoint, _lwa_url(settings, endpoint), False, "sandbox")
-    raise NotConnected("connect your Amazon seller account first "
-                       "(arbitrage restrictions connect NAME --seller-id ...)")
+    raise NotConnected(
+        "connect your Amazon seller account first "
+        "(arbitrage restrictions connect NAME --seller-id ...)"
+    )
 
 
 _embedded_sandbox: Any = None
@@ -138,8 +156,13 @@ def embedded_sandbox_app() -> Any:
 class RestrictionChecker:
     """Holds the HTTP clients, Redis, token provider and rate limiter for many checks."""
 
-    def __init__(self, settings: Settings | None = None, *, redis_url: str | None = None,
-                 sandbox_app: Any = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        redis_url: str | None = None,
+        sandbox_app: Any = None,
+    ) -> None:
         self.settings = settings or get_settings()
         self._redis_url = redis_url
         self._sandbox_app = sandbox_app
@@ -151,13 +174,20 @@ class RestrictionChecker:
         from tools.redis_embedded import redis_url
 
         # Generous timeouts: a busy shared Redis should slow checks down, not fail them.
-        self.redis = Redis.from_url(self._redis_url or redis_url(self.settings),
-                                    socket_connect_timeout=15, socket_timeout=30)
+        self.redis = Redis.from_url(
+            self._redis_url or redis_url(self.settings),
+            socket_connect_timeout=15,
+            socket_timeout=30,
+        )
         self._http = httpx.AsyncClient(timeout=self.settings.spapi_timeout_s)
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         for client in (self._http, self._local_http):
             if client is not None:
                 await client.aclose()
@@ -170,8 +200,9 @@ class RestrictionChecker:
             return self._http
         if self._local_http is None:
             app = self._sandbox_app or embedded_sandbox_app()
-            self._local_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                                 timeout=self.settings.spapi_timeout_s)
+            self._local_http = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), timeout=self.settings.spapi_timeout_s
+            )
         return self._local_http
 
     def client_for(self, route: SpApiRoute) -> SpApiClient:
@@ -179,16 +210,33 @@ class RestrictionChecker:
         http = self._http_for(route)
         tokens = LwaTokenProvider(http, route.lwa_url, self.redis, s.resolved_secret_key())
         assert self.redis is not None
-        limiter = RateLimiter(self.redis, f"spapi:ratelimit:{route.creds.seller_id}",
-                              s.spapi_rate_per_s, s.spapi_burst, s.spapi_rate_wait_deadline_s)
-        return SpApiClient(http, route.endpoint, tokens, limiter,
-                           marketplace_id=s.spapi_marketplace_id,
-                           max_attempts=s.spapi_max_attempts, retry_base_s=s.spapi_retry_base_s,
-                           retry_max_s=s.spapi_retry_max_s)
+        limiter = RateLimiter(
+            self.redis,
+            f"spapi:ratelimit:{route.creds.seller_id}",
+            s.spapi_rate_per_s,
+            s.spapi_burst,
+            s.spapi_rate_wait_deadline_s,
+        )
+        return SpApiClient(
+            http,
+            route.endpoint,
+            tokens,
+            limiter,
+            marketplace_id=s.spapi_marketplace_id,
+            max_attempts=s.spapi_max_attempts,
+            retry_base_s=s.spapi_retry_base_s,
+            retry_max_s=s.spapi_retry_max_s,
+        )
 
-    async def check(self, user_id: int, asin: str, condition: str | int | None = DEFAULT_CONDITION,
-                    *, max_age: timedelta = DEFAULT_MAX_AGE,
-                    force: bool = False) -> RestrictionResult:
+    async def check(
+        self,
+        user_id: int,
+        asin: str,
+        condition: str | int | None = DEFAULT_CONDITION,
+        *,
+        max_age: timedelta = DEFAULT_MAX_AGE,
+        force: bool = False,
+    ) -> RestrictionResult:
         """The user's answer for one ASIN and condition, stored before it is returned."""
         asin = normalize_asin(asin)
         try:
@@ -233,10 +281,15 @@ class RestrictionChecker:
         return result
 
 
-async def check_restriction(settings: Settings | None, user_id: int, asin: str,
-                            condition: str | int | None = DEFAULT_CONDITION,
-                            max_age: timedelta = DEFAULT_MAX_AGE, *,
-                            force: bool = False) -> RestrictionResult:
+async def check_restriction(
+    settings: Settings | None,
+    user_id: int,
+    asin: str,
+    condition: str | int | None = DEFAULT_CONDITION,
+    max_age: timedelta = DEFAULT_MAX_AGE,
+    *,
+    force: bool = False,
+) -> RestrictionResult:
     """The agent tool's entry point: can this user list this ASIN in this condition?"""
     async with RestrictionChecker(settings) as checker:
         return await checker.check(user_id, asin, condition, max_age=max_age, force=force)
@@ -252,9 +305,14 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coro).result()
 
 
-def check_restriction_sync(settings: Settings | None, user_id: int, asin: str,
-                           condition: str | int | None = DEFAULT_CONDITION,
-                           max_age: timedelta = DEFAULT_MAX_AGE, *,
-                           force: bool = False) -> RestrictionResult:
+def check_restriction_sync(
+    settings: Settings | None,
+    user_id: int,
+    asin: str,
+    condition: str | int | None = DEFAULT_CONDITION,
+    max_age: timedelta = DEFAULT_MAX_AGE,
+    *,
+    force: bool = False,
+) -> RestrictionResult:
     """`check_restriction` for sync callers (Celery tasks, CLI, sync LangChain tools)."""
     return run_sync(check_restriction(settings, user_id, asin, condition, max_age, force=force))

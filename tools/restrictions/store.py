@@ -67,18 +67,25 @@ class RestrictionResult:
         return None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"asin": self.asin, "condition": self.condition, "status": self.status,
-                "state": self.state, "can_list": self.can_list,
-                "reason_code": self.reason_code, "message": self.message,
-                "approval_url": self.approval_url,
-                "checked_at": self.checked_at.isoformat() if self.checked_at else None}
+        return {
+            "asin": self.asin,
+            "condition": self.condition,
+            "status": self.status,
+            "state": self.state,
+            "can_list": self.can_list,
+            "reason_code": self.reason_code,
+            "message": self.message,
+            "approval_url": self.approval_url,
+            "checked_at": self.checked_at.isoformat() if self.checked_at else None,
+        }
 
 
 def result_from_answer(answer: RestrictionsAnswer) -> RestrictionResult:
     asin, cond = answer.asin, answer.condition_type
     if not answer.reasons:
-        return RestrictionResult(asin, cond, int(RestrictionStatus.not_restricted),
-                                 checked_at=utcnow())
+        return RestrictionResult(
+            asin, cond, int(RestrictionStatus.not_restricted), checked_at=utcnow()
+        )
     primary = min(answer.reasons, key=lambda r: _SEVERITY.get(r.reason_code, 3))
     if primary.reason_code == ASIN_NOT_FOUND:
         url = None
@@ -86,41 +93,66 @@ def result_from_answer(answer: RestrictionsAnswer) -> RestrictionResult:
         url = next((r.approval_url for r in answer.reasons if r.approval_url), None)
         url = url or DEFAULT_APPROVAL_URL.format(asin=asin)
     message = " | ".join(dict.fromkeys(r.message for r in answer.reasons if r.message)) or None
-    return RestrictionResult(asin, cond, int(RestrictionStatus.restricted), primary.reason_code,
-                             message, url, utcnow())
+    return RestrictionResult(
+        asin, cond, int(RestrictionStatus.restricted), primary.reason_code, message, url, utcnow()
+    )
 
 
 def error_result(asin: str, condition: str, reason_code: str, message: str) -> RestrictionResult:
-    return RestrictionResult(asin, condition, int(RestrictionStatus.error), reason_code, message,
-                             None, utcnow())
+    return RestrictionResult(
+        asin, condition, int(RestrictionStatus.error), reason_code, message, None, utcnow()
+    )
 
 
 def _row_result(row: UserRestriction, from_cache: bool = True) -> RestrictionResult:
-    return RestrictionResult(row.asin, row.condition, row.status, row.reason_code, row.message,
-                             row.approval_url, row.checked_at, from_cache)
+    return RestrictionResult(
+        row.asin,
+        row.condition,
+        row.status,
+        row.reason_code,
+        row.message,
+        row.approval_url,
+        row.checked_at,
+        from_cache,
+    )
 
 
 def upsert_result(session: Session, user_id: int, result: RestrictionResult) -> None:
     """Insert or update the row for (user, ASIN, condition); safe under concurrent writers."""
-    values = {"user_id": user_id, "asin": result.asin, "condition": result.condition,
-              "status": result.status, "reason_code": result.reason_code,
-              "message": result.message, "approval_url": result.approval_url,
-              "checked_at": result.checked_at or utcnow()}
+    values = {
+        "user_id": user_id,
+        "asin": result.asin,
+        "condition": result.condition,
+        "status": result.status,
+        "reason_code": result.reason_code,
+        "message": result.message,
+        "approval_url": result.approval_url,
+        "checked_at": result.checked_at or utcnow(),
+    }
     upsert(session, UserRestriction, values, key=("user_id", "asin", "condition"))
 
 
-def load_result(session: Session, user_id: int, asin: str,
-                condition: str) -> RestrictionResult | None:
-    row = session.exec(select(UserRestriction).where(
-        UserRestriction.user_id == user_id, UserRestriction.asin == asin,
-        UserRestriction.condition == condition)).first()
+def load_result(
+    session: Session, user_id: int, asin: str, condition: str
+) -> RestrictionResult | None:
+    row = session.exec(
+        select(UserRestriction).where(
+            UserRestriction.user_id == user_id,
+            UserRestriction.asin == asin,
+            UserRestriction.condition == condition,
+        )
+    ).first()
     return _row_result(row) if row else None
 
 
 def is_fresh(result: RestrictionResult | None, max_age: timedelta) -> bool:
     """A stored answer from Amazon young enough to reuse; errors are never reused."""
-    return bool(result and result.status in (0, 1) and result.checked_at
-                and utcnow() - _aware(result.checked_at) <= max_age)
+    return bool(
+        result
+        and result.status in (0, 1)
+        and result.checked_at
+        and utcnow() - _aware(result.checked_at) <= max_age
+    )
 
 
 def _aware(dt: datetime) -> datetime:
@@ -129,12 +161,14 @@ def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def stored_results(session: Session, user_id: int, asins: list[str],
-                   condition: str | None = None) -> dict[str, RestrictionResult]:
+def stored_results(
+    session: Session, user_id: int, asins: list[str], condition: str | None = None
+) -> dict[str, RestrictionResult]:
     """What the UI shows per ASIN: stored rows, else pending, or the account's blocking state
     (reconnect required) instead of pending, so nothing waits forever in silence."""
-    query = select(UserRestriction).where(UserRestriction.user_id == user_id,
-                                          UserRestriction.asin.in_(asins))  # type: ignore[attr-defined]
+    query = select(UserRestriction).where(
+        UserRestriction.user_id == user_id, UserRestriction.asin.in_(asins)
+    )  # type: ignore[attr-defined]
     if condition:
         query = query.where(UserRestriction.condition == condition)
     found: dict[str, RestrictionResult] = {}
@@ -145,12 +179,16 @@ def stored_results(session: Session, user_id: int, asins: list[str],
     cond = condition or "used_very_good"
     out: dict[str, RestrictionResult] = {}
     for asin in asins:
-        if asin in found and not (blocked and found[asin].status != 0
-                                  and found[asin].status != 1):
+        if asin in found and not (blocked and found[asin].status != 0 and found[asin].status != 1):
             out[asin] = found[asin]
         elif blocked:
-            out[asin] = RestrictionResult(asin, cond, int(RestrictionStatus.error),
-                                          RECONNECT_REQUIRED, cred.last_error if cred else None)
+            out[asin] = RestrictionResult(
+                asin,
+                cond,
+                int(RestrictionStatus.error),
+                RECONNECT_REQUIRED,
+                cred.last_error if cred else None,
+            )
         else:
             out[asin] = RestrictionResult(asin, cond, None)
     return out

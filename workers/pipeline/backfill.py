@@ -48,15 +48,22 @@ class BackfillResult:
 
 def reset_backfill(session: Session, clock: Clock) -> None:
     """Start over from page 0 (`arbitrage backfill --restart`)."""
-    checkpoints.set_backfill(session, {"next_page": 0, "done": False, "pages_done": 0,
-                                       "rows": 0}, now_dt(clock))
+    checkpoints.set_backfill(
+        session, {"next_page": 0, "done": False, "pages_done": 0, "rows": 0}, now_dt(clock)
+    )
     session.commit()
 
 
-def run_backfill(client: DealsClient, session: Session, clock: Clock, *,
-                 max_pages: int | None = None, on_page: Progress | None = None,
-                 should_stop: Callable[[], bool] | None = None,
-                 pause: Callable[[], None] | None = None) -> BackfillResult:
+def run_backfill(
+    client: DealsClient,
+    session: Session,
+    clock: Clock,
+    *,
+    max_pages: int | None = None,
+    on_page: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    pause: Callable[[], None] | None = None,
+) -> BackfillResult:
     """Walk pages from the checkpoint until a short page (the end) or `max_pages` this run."""
     state = checkpoints.get_backfill(session)
     sel = get_deal_selection(session)
@@ -77,12 +84,20 @@ def run_backfill(client: DealsClient, session: Session, clock: Clock, *,
         fresh = {str(r["asin"]).upper(): r for r in rows}
         _, known = _bump_known(session, fresh, now, selection_price_type(sel))
         result.inserted += insert_pending(
-            session, [r for a, r in fresh.items() if a not in known], now=now,
-            priority=BACKFILL_PRIORITY)
+            session,
+            [r for a, r in fresh.items() if a not in known],
+            now=now,
+            priority=BACKFILL_PRIORITY,
+        )
         done = len(rows) < DEALS_PER_PAGE
         page += 1
-        state = {"next_page": page, "done": done, "pages_done": int(state["pages_done"]) + 1,
-                 "rows": int(state["rows"]) + len(rows), "selection": sel}
+        state = {
+            "next_page": page,
+            "done": done,
+            "pages_done": int(state["pages_done"]) + 1,
+            "rows": int(state["rows"]) + len(rows),
+            "selection": sel,
+        }
         checkpoints.set_backfill(session, state, now)
         session.commit()  # rows and checkpoint together: resumable, no skipped page
         result.pages += 1

@@ -57,8 +57,9 @@ def minutes_to_dt(minutes: int) -> datetime | None:
     return datetime.fromtimestamp(keepa_minutes_to_unix(minutes), UTC) if minutes > 0 else None
 
 
-def insert_pending(session: Session, rows: Iterable[dict[str, Any]], *, now: datetime,
-                   priority: int) -> int:
+def insert_pending(
+    session: Session, rows: Iterable[dict[str, Any]], *, now: datetime, priority: int
+) -> int:
     """Insert new ASINs as pending, due now; an ASIN that exists already is left untouched.
     A row's own "priority" overrides `priority`.
 
@@ -73,13 +74,18 @@ def insert_pending(session: Session, rows: Iterable[dict[str, Any]], *, now: dat
             continue
         seen.add(asin)
         title = r.get("title")
-        values.append({
-            "asin": asin, "title": title if isinstance(title, str) else None,
-            "status": DealStatus.pending.value,
-            "priority": int(r.get("priority") or priority),
-            "next_refresh_at": now, "last_seen_utc": now,
-            "keepa_last_update": minutes_to_dt(row_update_minutes(r)),
-            "created_at": now, "updated_at": now,
-            "root_category_id": r.get("rootCat") if isinstance(r.get("rootCat"), int) else None,
-        })
+        values.append(
+            {
+                "asin": asin,
+                "title": title if isinstance(title, str) else None,
+                "status": DealStatus.pending.value,
+                "priority": int(r.get("priority") or priority),
+                "next_refresh_at": now,
+                "last_seen_utc": now,
+                "keepa_last_update": minutes_to_dt(row_update_minutes(r)),
+                "created_at": now,
+                "updated_at": now,
+                "root_category_id": r.get("rootCat") if isinstance(r.get("rootCat"), int) else None,
+            }
+        )
     return upsert(session, Deal, values, on_conflict="nothing")

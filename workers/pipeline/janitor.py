@@ -43,21 +43,27 @@ def ingestion_stall_reason(session: Session, now: Any, window_h: float) -> str |
             return f"{task} has never completed successfully"
         age_h = (now - last).total_seconds() / 3600
         if age_h > window_h:
-            return (f"{task} last succeeded {age_h:.1f} h ago (window {window_h:g} h): "
-                    "ingestion looks stalled")
+            return (
+                f"{task} last succeeded {age_h:.1f} h ago (window {window_h:g} h): "
+                "ingestion looks stalled"
+            )
     return None
 
 
-def run_janitor(session: Session, clock: Clock, *, unseen_h: float = 72.0,
-                ingestion_window_h: float = 6.0) -> JanitorResult:
+def run_janitor(
+    session: Session, clock: Clock, *, unseen_h: float = 72.0, ingestion_window_h: float = 6.0
+) -> JanitorResult:
     now = now_dt(clock)
     reason = ingestion_stall_reason(session, now, ingestion_window_h)
     if reason:
         log.warning("janitor skipped: %s; no deals deleted", reason)
         return JanitorResult(skipped=True, reason=reason)
     cutoff = now - timedelta(hours=unseen_h)
-    res = session.execute(delete(Deal).where(col(Deal.last_seen_utc) < cutoff)
-                          .execution_options(synchronize_session=False))
+    res = session.execute(
+        delete(Deal)
+        .where(col(Deal.last_seen_utc) < cutoff)
+        .execution_options(synchronize_session=False)
+    )
     session.commit()
     deleted = max(0, res.rowcount or 0)  # type: ignore[attr-defined]
     if deleted:

@@ -31,8 +31,13 @@ def tier(profit: float | None, roi: float | None, price_now: float | None) -> in
     return PROFITABLE
 
 
-def price_moved(old_price: float | None, new_price: float | None, *,
-                old_source: str | None = None, new_source: str | None = None) -> bool:
+def price_moved(
+    old_price: float | None,
+    new_price: float | None,
+    *,
+    old_source: str | None = None,
+    new_source: str | None = None,
+) -> bool:
     """Price Now moved >= 5 % since the previous fetch, judged on one basis.
 
     An offers Price Now (the lowest used offer with shipping) is at most the stats one (the
@@ -51,9 +56,15 @@ def price_moved(old_price: float | None, new_price: float | None, *,
     return new_price >= old_price * 1.05
 
 
-def is_volatile(old_price: float | None, new_price: float | None, old_rank: int | None,
-                new_rank: int | None, *, old_source: str | None = None,
-                new_source: str | None = None) -> bool:
+def is_volatile(
+    old_price: float | None,
+    new_price: float | None,
+    old_rank: int | None,
+    new_rank: int | None,
+    *,
+    old_source: str | None = None,
+    new_source: str | None = None,
+) -> bool:
     """Price moved >= 5 % (price_moved) or sales rank moved >= 30 % since the previous fetch."""
     if price_moved(old_price, new_price, old_source=old_source, new_source=new_source):
         return True

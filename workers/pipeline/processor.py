@@ -42,11 +42,28 @@ OFFERS_PAGE = 20  # smallest offers request Keepa accepts
 OFFERS_FRESH = {policy.HOT: timedelta(hours=6), policy.PROFITABLE: timedelta(hours=24)}
 HISTORY_MAX_AGE = timedelta(hours=72)  # full history re-analysed at least this often
 # DealRecord fields computed from the history: kept from the stored row on stats-only refreshes
-HISTORY_FIELDS = ("avg_1yr", "inferred_sales_count", "offer_drops_count", "deal_trust", "trend",
-                  "peak_months", "trough_months", "peak_mask", "seasonality", "list_at",
-                  "expected_trough_price")
-MONEY_FIELDS = ("all_in_cost", "amz_fees", "profit", "margin", "roi", "min_listing_price",
-                "percent_down")
+HISTORY_FIELDS = (
+    "avg_1yr",
+    "inferred_sales_count",
+    "offer_drops_count",
+    "deal_trust",
+    "trend",
+    "peak_months",
+    "trough_months",
+    "peak_mask",
+    "seasonality",
+    "list_at",
+    "expected_trough_price",
+)
+MONEY_FIELDS = (
+    "all_in_cost",
+    "amz_fees",
+    "profit",
+    "margin",
+    "roi",
+    "min_listing_price",
+    "percent_down",
+)
 OFFER_SHARE_GUESS = 0.15  # expected share of ASINs needing offers, for batch sizing
 EXPECTED_OFFER_COST = 6
 
@@ -76,9 +93,15 @@ class ProcessorResult:
         return d
 
 
-def batch_size_for(balance: float | None, refill_rate: float | None, *, floor: int = 50,
-                   reserve: int = 10, max_batch: int = 100,
-                   offer_share: float = OFFER_SHARE_GUESS) -> int:
+def batch_size_for(
+    balance: float | None,
+    refill_rate: float | None,
+    *,
+    floor: int = 50,
+    reserve: int = 10,
+    max_batch: int = 100,
+    offer_share: float = OFFER_SHARE_GUESS,
+) -> int:
     """ASINs to take now: what the balance above the floor pays for, at the expected mix.
 
     In steady state the balance sits near the floor, so each run takes about what the bucket
@@ -116,11 +139,20 @@ def claim_due(session: Session, now: datetime, n: int) -> list[Any]:
         return []
     deal = table_of(Deal)
     due = or_(deal.c.next_refresh_at.is_(None), deal.c.next_refresh_at <= now)
-    pick = (select(deal.c.asin).where(due)
-            .order_by(deal.c.priority.desc(), deal.c.next_refresh_at.asc()).limit(n)
-            .with_for_update(skip_locked=True))
-    rows = session.execute(update(deal).where(deal.c.asin.in_(pick)).where(due)
-                           .values(next_refresh_at=now + LEASE).returning(*deal.c)).all()
+    pick = (
+        select(deal.c.asin)
+        .where(due)
+        .order_by(deal.c.priority.desc(), deal.c.next_refresh_at.asc())
+        .limit(n)
+        .with_for_update(skip_locked=True)
+    )
+    rows = session.execute(
+        update(deal)
+        .where(deal.c.asin.in_(pick))
+        .where(due)
+        .values(next_refresh_at=now + LEASE)
+        .returning(*deal.c)
+    ).all()
     session.commit()
     return list(rows)
 
@@ -136,12 +168,21 @@ def _precheck(record: Any) -> bool:
     if profit is not None:
         return profit > 0
     hint, list_at = getattr(record, "used_price_hint", None), getattr(record, "list_at", None)
-    return (getattr(record, "price_now", None) is None and hint is not None
-            and list_at is not None and hint < list_at)
+    return (
+        getattr(record, "price_now", None) is None
+        and hint is not None
+        and list_at is not None
+        and hint < list_at
+    )
 
 
-def _offers_due(record: Any, offers_at: datetime | None, old_price: float | None,
-                now: datetime, old_source: str | None = None) -> bool:
+def _offers_due(
+    record: Any,
+    offers_at: datetime | None,
+    old_price: float | None,
+    now: datetime,
+    old_source: str | None = None,
+) -> bool:
     """Buy offers for a pre-checked candidate unless its offers are fresh for its tier.
 
     A price move of 5 % or more since the last fetch makes stored offers stale at once
@@ -150,8 +191,12 @@ def _offers_due(record: Any, offers_at: datetime | None, old_price: float | None
     if offers_at is None:
         return True
     price = getattr(record, "price_now", None)
-    if policy.price_moved(old_price, price, old_source=old_source,
-                          new_source=getattr(record, "price_now_source", None)):
+    if policy.price_moved(
+        old_price,
+        price,
+        old_source=old_source,
+        new_source=getattr(record, "price_now_source", None),
+    ):
         return True
     t = policy.tier(getattr(record, "profit", None), getattr(record, "roi", None), price)
     return now - offers_at >= OFFERS_FRESH.get(t, OFFERS_FRESH[policy.PROFITABLE])
@@ -173,8 +218,11 @@ def merge_history_fields(record: Any, deal: Any) -> Any:
         # the stored List at was capped against the Amazon price of its day; today's may be
         # lower, and the 90 % cap must hold now (no ghost profit until the next full history)
         record.list_at = min(record.list_at, amazon_cap_cents(record.amazon_new_low) / 100)
-    missing = {k: v for k, v in (record.missing or {}).items()
-               if k not in HISTORY_FIELDS and k not in MONEY_FIELDS and k != "inferred_sales"}
+    missing = {
+        k: v
+        for k, v in (record.missing or {}).items()
+        if k not in HISTORY_FIELDS and k not in MONEY_FIELDS and k != "inferred_sales"
+    }
     old = deal.missing or {}
     missing.update({k: v for k, v in old.items() if k in HISTORY_FIELDS})
     record.percent_down = percent_down(record.avg_1yr, record.price_now)
@@ -204,18 +252,27 @@ def upsert_records(session: Session, records: list[tuple[Any, bool]], *, now: da
     from tools.deals.store import deal_row, history_row
 
     upsert(session, Deal, [deal_row(r, now=now) for r, _ in records])
-    upsert(session, DealHistory,
-           [history_row(r, now=now) for r, with_history in records if with_history])
+    upsert(
+        session,
+        DealHistory,
+        [history_row(r, now=now) for r, with_history in records if with_history],
+    )
 
 
 def _history_ages(session: Session, asins: list[str]) -> dict[str, datetime]:
-    rows = session.exec(select(DealHistory.asin, DealHistory.updated_at)
-                        .where(col(DealHistory.asin).in_(asins))).all()
+    rows = session.exec(
+        select(DealHistory.asin, DealHistory.updated_at).where(col(DealHistory.asin).in_(asins))
+    ).all()
     return {a: t for a, t in rows if t is not None}
 
 
-def _analyse_all(result: ProcessorResult, analyse: Analyse, products: list[dict[str, Any]],
-                 now: datetime, label: str) -> dict[str, Any]:
+def _analyse_all(
+    result: ProcessorResult,
+    analyse: Analyse,
+    products: list[dict[str, Any]],
+    now: datetime,
+    label: str,
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for product in products:
         asin = product["asin"]
@@ -239,9 +296,15 @@ def _fail(session: Session, asin: str, now: datetime, reason: dict[str, Any]) ->
     session.add(deal)
 
 
-def _seller_quality(client: Any, session: Session, result: ProcessorResult,
-                    records: dict[str, Any], deals: dict[str, Any], with_offers: set[str],
-                    now: datetime) -> None:
+def _seller_quality(
+    client: Any,
+    session: Session,
+    result: ProcessorResult,
+    records: dict[str, Any],
+    deals: dict[str, Any],
+    with_offers: set[str],
+    now: datetime,
+) -> None:
     """Score the Price Now sellers of this batch's offers; keep the last known score on a
     stats-only refresh while the deal's offers are fresh (a stats Price Now names no seller,
     and a refresh must not wipe what the offers fetch paid for)."""
@@ -260,14 +323,20 @@ def _seller_quality(client: Any, session: Session, result: ProcessorResult,
         fresh_for = OFFERS_FRESH.get(t, OFFERS_FRESH[policy.PROFITABLE])
         if deal.offers_fetched_at is not None and now - deal.offers_fetched_at < fresh_for:
             rec.seller_id, rec.seller_quality = deal.seller_id, deal.seller_quality
-            rec.missing = {k: v for k, v in (rec.missing or {}).items()
-                           if k != "seller_quality"}
+            rec.missing = {k: v for k, v in (rec.missing or {}).items() if k != "seller_quality"}
 
 
-def run_processor(client: ProductsClient, session: Session, clock: Clock, *, batch_size: int,
-                  analyse: Analyse | None = None, upsert: Upsert | None = None,
-                  stats_days: int = 365, history_max_age: timedelta = HISTORY_MAX_AGE,
-                  ) -> ProcessorResult:
+def run_processor(
+    client: ProductsClient,
+    session: Session,
+    clock: Clock,
+    *,
+    batch_size: int,
+    analyse: Analyse | None = None,
+    upsert: Upsert | None = None,
+    stats_days: int = 365,
+    history_max_age: timedelta = HISTORY_MAX_AGE,
+) -> ProcessorResult:
     """Process one batch; every phase commits so a crash loses at most the current batch."""
     if analyse is None:
         from tools.deals import analyse_product
@@ -280,18 +349,25 @@ def run_processor(client: ProductsClient, session: Session, clock: Clock, *, bat
     if not claimed:
         return result
     deals = {d.asin: d for d in claimed}
-    before = {d.asin: (d.price_now, d.sales_rank, d.offers_fetched_at, d.price_now_source)
-              for d in claimed}
+    before = {
+        d.asin: (d.price_now, d.sales_rank, d.offers_fetched_at, d.price_now_source)
+        for d in claimed
+    }
     hist_at = _history_ages(session, list(deals))
     # stats-only refresh for deals analysed with history recently enough; full fetch otherwise
-    light = {a for a, d in deals.items() if d.fetched_at is not None and a in hist_at
-             and now - hist_at[a] < history_max_age}
+    light = {
+        a
+        for a, d in deals.items()
+        if d.fetched_at is not None and a in hist_at and now - hist_at[a] < history_max_age
+    }
     # spend is booked as "processor" for first fetches, "refresher" for deals fetched before
     known = {a for a, d in deals.items() if d.fetched_at is not None}
     records: dict[str, Any] = {}
     groups: list[tuple[list[str], bool, KeepaPurpose]] = [
-        (sorted(set(deals) - known), True, "processor"), (sorted(known - light), True, "refresher"),
-        (sorted(light), False, "refresher")]
+        (sorted(set(deals) - known), True, "processor"),
+        (sorted(known - light), True, "refresher"),
+        (sorted(light), False, "refresher"),
+    ]
     for group, history, purpose in groups:
         if not group:
             continue
@@ -305,15 +381,21 @@ def run_processor(client: ProductsClient, session: Session, clock: Clock, *, bat
     for asin in light & set(records):
         merge_history_fields(records[asin], deals[asin])
 
-    candidates = [a for a, rec in records.items() if _precheck(rec)
-                  and _offers_due(rec, before[a][2], before[a][0], now, before[a][3])]
+    candidates = [
+        a
+        for a, rec in records.items()
+        if _precheck(rec) and _offers_due(rec, before[a][2], before[a][0], now, before[a][3])
+    ]
     with_offers: set[str] = set()
-    for group, history in ((sorted(set(candidates) - light), True),
-                           (sorted(set(candidates) & light), False)):
+    for group, history in (
+        (sorted(set(candidates) - light), True),
+        (sorted(set(candidates) & light), False),
+    ):
         if not group:
             continue
-        offers = client.products(group, stats=stats_days, offers=OFFERS_PAGE, history=history,
-                                 purpose="processor-offers")
+        offers = client.products(
+            group, stats=stats_days, offers=OFFERS_PAGE, history=history, purpose="processor-offers"
+        )
         result.tokens += int(getattr(offers, "tokens_consumed", 0) or 0)
         fresh = _analyse_all(result, analyse, offers.products, now, " with offers")
         for asin, rec in fresh.items():
@@ -324,8 +406,9 @@ def run_processor(client: ProductsClient, session: Session, clock: Clock, *, bat
 
     marks: list[dict[str, Any]] = []
     if upsert is None:  # one executemany per table; stats-only rows leave the charts untouched
-        upsert_records(session, [(rec, asin not in light) for asin, rec in records.items()],
-                       now=now)
+        upsert_records(
+            session, [(rec, asin not in light) for asin, rec in records.items()], now=now
+        )
     for asin, rec in records.items():
         if upsert is not None:  # a caller's own writer, one record at a time
             if asin in light:  # analytics columns, status active, last_seen; charts untouched
@@ -334,19 +417,37 @@ def run_processor(client: ProductsClient, session: Session, clock: Clock, *, bat
                 upsert(session, rec, now=now)
         price = getattr(rec, "price_now", None)
         old_price, old_rank, old_offers_at, old_source = before[asin]
-        volatile = policy.is_volatile(old_price, price, old_rank, getattr(rec, "sales_rank", None),
-                                      old_source=old_source,
-                                      new_source=getattr(rec, "price_now_source", None))
+        volatile = policy.is_volatile(
+            old_price,
+            price,
+            old_rank,
+            getattr(rec, "sales_rank", None),
+            old_source=old_source,
+            new_source=getattr(rec, "price_now_source", None),
+        )
         t = policy.tier(getattr(rec, "profit", None), getattr(rec, "roi", None), price)
-        marks.append({"k": asin, "fetched": now, "prio": t,
-                      "offers_at": now if asin in with_offers else old_offers_at,
-                      "due": policy.next_refresh(now, asin, t, volatile)})
+        marks.append(
+            {
+                "k": asin,
+                "fetched": now,
+                "prio": t,
+                "offers_at": now if asin in with_offers else old_offers_at,
+                "due": policy.next_refresh(now, asin, t, volatile),
+            }
+        )
     if marks:  # the pipeline's own columns, one executemany
         session.connection().execute(
-            update(Deal).where(col(Deal.asin) == bindparam("k"))
-            .values(fetched_at=bindparam("fetched"), priority=bindparam("prio"),
-                    offers_fetched_at=bindparam("offers_at"), next_refresh_at=bindparam("due"))
-            .execution_options(synchronize_session=False), marks)
+            update(Deal)
+            .where(col(Deal.asin) == bindparam("k"))
+            .values(
+                fetched_at=bindparam("fetched"),
+                priority=bindparam("prio"),
+                offers_fetched_at=bindparam("offers_at"),
+                next_refresh_at=bindparam("due"),
+            )
+            .execution_options(synchronize_session=False),
+            marks,
+        )
     result.upserted = len(marks)
     result.fetched = len(records)
     for err in result.errors:

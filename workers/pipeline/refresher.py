@@ -32,23 +32,42 @@ class RefresherResult:
         return asdict(self)
 
 
-def run_refresher(session: Session, clock: Clock, *, stale_after_h: float = 48.0,
-                  ) -> RefresherResult:
+def run_refresher(
+    session: Session,
+    clock: Clock,
+    *,
+    stale_after_h: float = 48.0,
+) -> RefresherResult:
     now = now_dt(clock)
     result = RefresherResult()
     # seven columns: past sqlmodel's typed select() (four), so SQLAlchemy's select on the
     # session's connection, after the flush session.exec would have done (autoflush)
     session.flush()
-    rows = session.connection().execute(
-        select(col(Deal.asin), col(Deal.profit_default), col(Deal.roi_default),
-               col(Deal.price_now), col(Deal.fetched_at), col(Deal.next_refresh_at),
-               col(Deal.priority))
-        .where(col(Deal.status) != DealStatus.pending)
-        .where(col(Deal.priority) < PENDING_PRIORITY)
-        .where(or_(col(Deal.next_refresh_at).is_(None), col(Deal.next_refresh_at) <= now,
-                   col(Deal.fetched_at).is_(None),
-                   col(Deal.fetched_at) < now - timedelta(hours=min(policy.MAX_AGE_H.values()))))
-    ).all()
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                col(Deal.asin),
+                col(Deal.profit_default),
+                col(Deal.roi_default),
+                col(Deal.price_now),
+                col(Deal.fetched_at),
+                col(Deal.next_refresh_at),
+                col(Deal.priority),
+            )
+            .where(col(Deal.status) != DealStatus.pending)
+            .where(col(Deal.priority) < PENDING_PRIORITY)
+            .where(
+                or_(
+                    col(Deal.next_refresh_at).is_(None),
+                    col(Deal.next_refresh_at) <= now,
+                    col(Deal.fetched_at).is_(None),
+                    col(Deal.fetched_at) < now - timedelta(hours=min(policy.MAX_AGE_H.values())),
+                )
+            )
+        )
+        .all()
+    )
     changes: list[dict[str, Any]] = []
     for asin, profit, roi, price, fetched, due, prio in rows:
         t = policy.tier(profit, roi, price)
@@ -59,23 +78,30 @@ def run_refresher(session: Session, clock: Clock, *, stale_after_h: float = 48.0
             result.requeued += 1
         if new_due is not None and new_due <= now:
             overdue_h = (now - new_due).total_seconds() / 3600
-            new_prio = max(policy.aged_priority(t, overdue_h),
-                           prio if prio < PENDING_PRIORITY else 0)
+            new_prio = max(
+                policy.aged_priority(t, overdue_h), prio if prio < PENDING_PRIORITY else 0
+            )
         else:
             new_prio = prio
         if new_due != due or new_prio != prio:
             changes.append({"k": asin, "due": new_due, "prio": new_prio})
     if changes:
-        stmt = (update(Deal).where(col(Deal.asin) == bindparam("k"))
-                .values(next_refresh_at=bindparam("due"), priority=bindparam("prio"))
-                .execution_options(synchronize_session=False))
+        stmt = (
+            update(Deal)
+            .where(col(Deal.asin) == bindparam("k"))
+            .values(next_refresh_at=bindparam("due"), priority=bindparam("prio"))
+            .execution_options(synchronize_session=False)
+        )
         session.connection().execute(stmt, changes)
         result.reprioritised = len(changes)
     stale_before = now - timedelta(hours=stale_after_h)
     res = session.execute(
-        update(Deal).where(col(Deal.status) == DealStatus.active)
+        update(Deal)
+        .where(col(Deal.status) == DealStatus.active)
         .where(or_(col(Deal.fetched_at).is_(None), col(Deal.fetched_at) < stale_before))
-        .values(status=DealStatus.stale).execution_options(synchronize_session=False))
+        .values(status=DealStatus.stale)
+        .execution_options(synchronize_session=False)
+    )
     result.marked_stale = max(0, res.rowcount or 0)  # type: ignore[attr-defined]
     session.commit()
     return result

@@ -49,8 +49,12 @@ AGE_POINTS_PER_H = 10.0
 
 
 class DealsClient(Protocol):
-    def deals(self, selection: dict[str, Any], *, purpose: KeepaPurpose | None = None,
-              ) -> Any: ...
+    def deals(
+        self,
+        selection: dict[str, Any],
+        *,
+        purpose: KeepaPurpose | None = None,
+    ) -> Any: ...
 
 
 @dataclass
@@ -89,6 +93,7 @@ def drop_percent(row: dict[str, Any], selection: dict[str, Any]) -> int:
 
 def intake_order(backlog: list[dict[str, Any]], now_min: int) -> list[dict[str, Any]]:
     """The backlog, most promising first: drop % plus AGE_POINTS_PER_H per hour waited."""
+
     def score(b: dict[str, Any]) -> float:
         # an entry queued before entries carried "since" has waited longest: it goes first
         waited_h = max(0, now_min - int(b.get("since") or 0)) / 60
@@ -103,8 +108,9 @@ def selection_price_type(selection: dict[str, Any]) -> int:
     return int(types[0] if isinstance(types, list) else types)
 
 
-def _bump_known(session: Session, rows: dict[str, dict[str, Any]], now: datetime,
-                price_type: int) -> tuple[int, set[str]]:
+def _bump_known(
+    session: Session, rows: dict[str, dict[str, Any]], now: datetime, price_type: int
+) -> tuple[int, set[str]]:
     """Refresh last_seen of known ASINs; make changed ones due now. Returns (bumped, known).
 
     "Changed" means the query's price (currentSince of its price type) moved after our last
@@ -118,14 +124,27 @@ def _bump_known(session: Session, rows: dict[str, dict[str, Any]], now: datetime
     known: set[str] = set()
     bumped = 0
     asins = list(rows)
-    write = (update(deal).where(deal.c.asin == bindparam("k"))
-             .values(last_seen_utc=bindparam("seen"), keepa_last_update=bindparam("klu"),
-                     next_refresh_at=bindparam("due"), priority=bindparam("prio")))
+    write = (
+        update(deal)
+        .where(deal.c.asin == bindparam("k"))
+        .values(
+            last_seen_utc=bindparam("seen"),
+            keepa_last_update=bindparam("klu"),
+            next_refresh_at=bindparam("due"),
+            priority=bindparam("prio"),
+        )
+    )
     for i in range(0, len(asins), 500):
-        chunk = asins[i:i + 500]
+        chunk = asins[i : i + 500]
         found = session.execute(
-            select(deal.c.asin, deal.c.keepa_last_update, deal.c.fetched_at,
-                   deal.c.next_refresh_at, deal.c.priority).where(deal.c.asin.in_(chunk))).all()
+            select(
+                deal.c.asin,
+                deal.c.keepa_last_update,
+                deal.c.fetched_at,
+                deal.c.next_refresh_at,
+                deal.c.priority,
+            ).where(deal.c.asin.in_(chunk))
+        ).all()
         changes = []
         for asin, last_update, fetched, due, prio in found:
             known.add(asin)
@@ -149,9 +168,15 @@ def _bump_known(session: Session, rows: dict[str, dict[str, Any]], now: datetime
     return bumped, known
 
 
-def run_scout(client: DealsClient, session: Session, clock: Clock, *,
-              selection: dict[str, Any] | None = None, max_new: int = 200,
-              max_pages: int = 10) -> ScoutResult:
+def run_scout(
+    client: DealsClient,
+    session: Session,
+    clock: Clock,
+    *,
+    selection: dict[str, Any] | None = None,
+    max_new: int = 200,
+    max_pages: int = 10,
+) -> ScoutResult:
     """One scout run; commits its writes (new rows, bumps, backlog, watermark) at the end."""
     now = now_dt(clock)
     sel = selection or get_deal_selection(session)
@@ -185,15 +210,23 @@ def run_scout(client: DealsClient, session: Session, clock: Clock, *,
     result.bumped = bumped
 
     # load shedding: backlog (oldest first) then this run's new ASINs, at most max_new
-    backlog: list[dict[str, Any]] = list(checkpoints.get_state(
-        session, checkpoints.SCOUT_BACKLOG_KEY, []) or [])
+    backlog: list[dict[str, Any]] = list(
+        checkpoints.get_state(session, checkpoints.SCOUT_BACKLOG_KEY, []) or []
+    )
     queued = {b["asin"] for b in backlog}
     now_min = to_keepa_minutes(clock.now())
     for asin, r in fresh.items():
         if asin not in known and asin not in queued:
-            backlog.append({"asin": asin, "title": r.get("title"),
-                            "lastUpdate": row_update_minutes(r), "rootCat": r.get("rootCat"),
-                            "drop": drop_percent(r, sel), "since": now_min})
+            backlog.append(
+                {
+                    "asin": asin,
+                    "title": r.get("title"),
+                    "lastUpdate": row_update_minutes(r),
+                    "rootCat": r.get("rootCat"),
+                    "drop": drop_percent(r, sel),
+                    "since": now_min,
+                }
+            )
             queued.add(asin)
     backlog = intake_order(backlog, now_min)
     take, rest = backlog[:max_new], backlog[max_new:]
@@ -201,12 +234,16 @@ def run_scout(client: DealsClient, session: Session, clock: Clock, *,
         b["priority"] = PENDING_PRIORITY + min(9, int(b.get("drop") or 0) // 10)
     result.inserted = insert_pending(session, take, now=now, priority=PENDING_PRIORITY)
     if len(rest) > MAX_BACKLOG:  # never silent: say what was dropped
-        log.error("scout backlog over %d; dropping the %d least promising entries",
-                  MAX_BACKLOG, len(rest) - MAX_BACKLOG)
+        log.error(
+            "scout backlog over %d; dropping the %d least promising entries",
+            MAX_BACKLOG,
+            len(rest) - MAX_BACKLOG,
+        )
         rest = rest[:MAX_BACKLOG]
     if rest:
-        log.info("scout load shedding: inserted %d, %d wait for the next runs",
-                 len(take), len(rest))
+        log.info(
+            "scout load shedding: inserted %d, %d wait for the next runs", len(take), len(rest)
+        )
     checkpoints.set_state(session, checkpoints.SCOUT_BACKLOG_KEY, rest, now)
     result.backlog = len(rest)
 
@@ -215,8 +252,9 @@ def run_scout(client: DealsClient, session: Session, clock: Clock, *,
         checkpoints.set_state(session, CURSOR_KEY, None, now)
         result.reached_watermark = finished
     else:  # out of pages before reaching the old watermark: continue deeper next run
-        checkpoints.set_state(session, CURSOR_KEY,
-                              {"page": page, "floor": floor, "high": high}, now)
+        checkpoints.set_state(
+            session, CURSOR_KEY, {"page": page, "floor": floor, "high": high}, now
+        )
         result.watermark = watermark
     session.commit()
     return result

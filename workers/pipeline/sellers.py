@@ -32,8 +32,12 @@ PURPOSE: KeepaPurpose = "processor-sellers"
 
 
 class SellersClient(Protocol):
-    def seller(self, seller_ids: list[str], *, purpose: KeepaPurpose | None = None,
-               ) -> dict[str, Any]: ...
+    def seller(
+        self,
+        seller_ids: list[str],
+        *,
+        purpose: KeepaPurpose | None = None,
+    ) -> dict[str, Any]: ...
 
 
 def seller_info(rating_pct: int | None, rating_count: int | None) -> SellerInfo | None:
@@ -49,14 +53,23 @@ def _row(seller_id: str, obj: dict[str, Any] | None, now: datetime) -> dict[str,
         return int(v) if isinstance(v, int | float) and v >= 0 else None
 
     name = (obj or {}).get("sellerName")
-    return {"seller_id": seller_id, "name": name if isinstance(name, str) else None,
-            "rating_pct": num("currentRating"), "rating_count": num("currentRatingCount"),
-            "fetched_at": now}
+    return {
+        "seller_id": seller_id,
+        "name": name if isinstance(name, str) else None,
+        "rating_pct": num("currentRating"),
+        "rating_count": num("currentRatingCount"),
+        "fetched_at": now,
+    }
 
 
-def lookup_sellers(client: SellersClient, session: Session, seller_ids: set[str],
-                   now: datetime, *, max_age: timedelta = SELLER_MAX_AGE,
-                   ) -> tuple[dict[str, SellerInfo | None], int]:
+def lookup_sellers(
+    client: SellersClient,
+    session: Session,
+    seller_ids: set[str],
+    now: datetime,
+    *,
+    max_age: timedelta = SELLER_MAX_AGE,
+) -> tuple[dict[str, SellerInfo | None], int]:
     """SellerInfo (None: unrated or unknown) per id, from the cache or Keepa; and ids fetched.
 
     A failed /seller/ request is logged and leaves those sellers unscored for this batch: seller
@@ -65,12 +78,14 @@ def lookup_sellers(client: SellersClient, session: Session, seller_ids: set[str]
     ids = sorted(s for s in seller_ids if s)
     if not ids:
         return {}, 0
-    cached = {r.seller_id: r for r in session.exec(
-        select(KeepaSeller).where(col(KeepaSeller.seller_id).in_(ids))).all()}
+    cached = {
+        r.seller_id: r
+        for r in session.exec(select(KeepaSeller).where(col(KeepaSeller.seller_id).in_(ids))).all()
+    }
     due = [s for s in ids if s not in cached or now - cached[s].fetched_at >= max_age]
     fresh: list[dict[str, Any]] = []
     for i in range(0, len(due), SELLERS_PER_REQUEST):
-        chunk = due[i:i + SELLERS_PER_REQUEST]
+        chunk = due[i : i + SELLERS_PER_REQUEST]
         try:
             body = client.seller(chunk, purpose=PURPOSE)
         except KeepaError as err:

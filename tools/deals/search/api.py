@@ -40,8 +40,13 @@ H = table_of(DealHistory)
 _MONEY_RESULTS = (*USER_MONEY, "amz_fees")
 
 
-def search_deals(session: Session, query: DealSearch | dict[str, Any], user: User | None, *,
-                 now: datetime | None = None) -> SearchResult:
+def search_deals(
+    session: Session,
+    query: DealSearch | dict[str, Any],
+    user: User | None,
+    *,
+    now: datetime | None = None,
+) -> SearchResult:
     """Deals matching `query`, money and thresholds under `user`'s settings (defaults if None).
 
     `total` counts matches up to TOTAL_CAP (or the end of the page, if later); beyond that
@@ -56,9 +61,12 @@ def search_deals(session: Session, query: DealSearch | dict[str, Any], user: Use
     rows = []
     if asins:
         cols = [D.c[name] for name in LISTING_COLUMNS] + [
-            getattr(money, name).label(name) for name in USER_MONEY]
-        found = {r["asin"]: r for r in
-                 session.execute(select(*cols).where(D.c.asin.in_(asins))).mappings()}
+            getattr(money, name).label(name) for name in USER_MONEY
+        ]
+        found = {
+            r["asin"]: r
+            for r in session.execute(select(*cols).where(D.c.asin.in_(asins))).mappings()
+        }
         rows = [found[a] for a in asins if a in found]
     gated = gated_status(session, user, [r["asin"] for r in rows])
     items = []
@@ -67,11 +75,16 @@ def search_deals(session: Session, query: DealSearch | dict[str, Any], user: Use
         data["peak_months"] = month_list(data["peak_months"])
         data["gated"] = gated.get(data["asin"]) if user is not None else None
         items.append(DealSummary.model_validate(data))
-    return SearchResult(total=int(total), total_capped=capped, items=items,
-                        query=query.filters(),
-                        applied={k: v for k, v in eff.items() if v is not None},
-                        settings=settings.model_dump(
-                            include={"tax_pct", "prep_fee", "inbound_shipping", "markup_pct"}))
+    return SearchResult(
+        total=int(total),
+        total_capped=capped,
+        items=items,
+        query=query.filters(),
+        applied={k: v for k, v in eff.items() if v is not None},
+        settings=settings.model_dump(
+            include={"tax_pct", "prep_fee", "inbound_shipping", "markup_pct"}
+        ),
+    )
 
 
 def get_deal_detail(session: Session, asin: str, user: User | None) -> DealDetail | None:
@@ -85,14 +98,22 @@ def get_deal_detail(session: Session, asin: str, user: User | None) -> DealDetai
     if row is None:
         return None
     settings = load_user_settings(user)
-    inputs = m.MoneyInputs(row["price_now"], row["list_at"], row["referral_pct"],
-                           row["referral_min"], row["fba_fee"], row["closing_fee"],
-                           bool(row["shipping_included"]))
+    inputs = m.MoneyInputs(
+        row["price_now"],
+        row["list_at"],
+        row["referral_pct"],
+        row["referral_min"],
+        row["fba_fee"],
+        row["closing_fee"],
+        bool(row["shipping_included"]),
+    )
     money = m.compute_money(inputs, settings)
     data = {k: v for k, v in row.items() if k in DealDetail.model_fields}
-    data.update(peak_months=month_list(row["peak_months"]),
-                trough_months=month_list(row["trough_months"]),
-                **{name: getattr(money, name) for name in _MONEY_RESULTS})
+    data.update(
+        peak_months=month_list(row["peak_months"]),
+        trough_months=month_list(row["trough_months"]),
+        **{name: getattr(money, name) for name in _MONEY_RESULTS},
+    )
     missing = dict(row["missing"] or {})
     for name in _MONEY_RESULTS:
         if name in money.missing:
@@ -103,14 +124,17 @@ def get_deal_detail(session: Session, asin: str, user: User | None) -> DealDetai
     data["settings"] = settings.model_dump()
     hist = session.execute(select(H).where(H.c.asin == asin)).mappings().first()
     if hist is not None:
-        data["history"] = {k: hist[k] for k in ("used_price", "sales_rank", "amazon_price",
-                                                "new_price") if hist[k]}
+        data["history"] = {
+            k: hist[k] for k in ("used_price", "sales_rank", "amazon_price", "new_price") if hist[k]
+        }
         data["inferred_sales"] = hist["inferred_sales"] or []
     if user is not None:
         data["gated"] = gated_status(session, user, [asin]).get(asin)
-        restr = session.execute(select(R.c.reason_code, R.c.approval_url).where(
-            R.c.user_id == user.id, R.c.asin == asin,
-            R.c.status == RestrictionStatus.restricted)).first()
+        restr = session.execute(
+            select(R.c.reason_code, R.c.approval_url).where(
+                R.c.user_id == user.id, R.c.asin == asin, R.c.status == RestrictionStatus.restricted
+            )
+        ).first()
         if restr is not None:
             data["restriction_reason"], data["approval_url"] = restr
     return DealDetail.model_validate(data)
@@ -122,13 +146,21 @@ def gated_status(session: Session, user: User | None, asins: list[str]) -> dict[
         return {}
     statuses = [int(x) for x in RestrictionStatus]
     # status IN (...) lets SQLite seek (user, status, asin) in the covering index directly
-    rows = session.execute(select(R.c.asin, R.c.status).where(
-        R.c.user_id == user.id, R.c.status.in_(statuses), R.c.asin.in_(asins))).all()
-    priority = {int(RestrictionStatus.restricted): 3, int(RestrictionStatus.error): 2,
-                int(RestrictionStatus.not_restricted): 1}
-    names = {int(RestrictionStatus.restricted): "restricted",
-             int(RestrictionStatus.error): "error",
-             int(RestrictionStatus.not_restricted): "not_restricted"}
+    rows = session.execute(
+        select(R.c.asin, R.c.status).where(
+            R.c.user_id == user.id, R.c.status.in_(statuses), R.c.asin.in_(asins)
+        )
+    ).all()
+    priority = {
+        int(RestrictionStatus.restricted): 3,
+        int(RestrictionStatus.error): 2,
+        int(RestrictionStatus.not_restricted): 1,
+    }
+    names = {
+        int(RestrictionStatus.restricted): "restricted",
+        int(RestrictionStatus.error): "error",
+        int(RestrictionStatus.not_restricted): "not_restricted",
+    }
     best: dict[str, int] = {}
     for asin, status in rows:
         current = priority[best[asin]] if asin in best else 0

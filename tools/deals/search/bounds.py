@@ -27,8 +27,10 @@ def default_roi_floor(settings: UserSettings, roi_floor: float) -> float | None:
     """
     d = DEFAULT_SETTINGS
     ratios = [(1.0 + d.tax_pct / 100.0) / (1.0 + settings.tax_pct / 100.0)]
-    fixed_costs = ((d.prep_fee + d.inbound_shipping, settings.prep_fee + settings.inbound_shipping),
-                   (d.prep_fee, settings.prep_fee))
+    fixed_costs = (
+        (d.prep_fee + d.inbound_shipping, settings.prep_fee + settings.inbound_shipping),
+        (d.prep_fee, settings.prep_fee),
+    )
     for c_d, c_u in fixed_costs:
         if c_u > 0:
             ratios.append(c_d / c_u)
@@ -42,13 +44,16 @@ def _cost_terms(settings: UserSettings) -> tuple[float, float, list[tuple[float,
     """(k_user, k_default, [(c_user, c_default)] per shipping mode): cost = price × k + c."""
     d = DEFAULT_SETTINGS
     k_u, k_d = 1.0 + settings.tax_pct / 100.0, 1.0 + d.tax_pct / 100.0
-    fixed = [(settings.prep_fee + settings.inbound_shipping, d.prep_fee + d.inbound_shipping),
-             (settings.prep_fee, d.prep_fee)]  # shipping not included / included
+    fixed = [
+        (settings.prep_fee + settings.inbound_shipping, d.prep_fee + d.inbound_shipping),
+        (settings.prep_fee, d.prep_fee),
+    ]  # shipping not included / included
     return k_u, k_d, fixed
 
 
-def default_profit_floor(settings: UserSettings, profit_floor: float,
-                         max_price: float | None) -> float | None:
+def default_profit_floor(
+    settings: UserSettings, profit_floor: float, max_price: float | None
+) -> float | None:
     """A necessary bound on the stored `profit_default` for "user Profit >= profit_floor".
 
     Per row, profit_default − profit_user = cost_user − cost_default = price × (k_u − k_d) +
@@ -89,8 +94,7 @@ def default_margin_floor(settings: UserSettings, margin_floor: float) -> float |
     return (v + gap + worst_c) * 100.0 - _SLACK * (1.0 + abs(margin_floor))
 
 
-def roi_level_choice(settings: UserSettings
-                     ) -> tuple[tuple[float, float], float, float] | None:
+def roi_level_choice(settings: UserSettings) -> tuple[tuple[float, float], float, float] | None:
     """The ROI key level for this user's costs, with (r_min, r_max): bounds of r below.
 
     For a row in shipping mode m (price p >= 0, cost_user = p × k + c_m with k = 1 + tax,

@@ -60,10 +60,12 @@ class DealSearch(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    text: str | None = Field(default=None, max_length=200,
-                             description="words that must appear in the title or author")
-    category: str | None = Field(default=None, max_length=100,
-                                 description="category name or path part, e.g. 'Medical Books'")
+    text: str | None = Field(
+        default=None, max_length=200, description="words that must appear in the title or author"
+    )
+    category: str | None = Field(
+        default=None, max_length=100, description="category name or path part, e.g. 'Medical Books'"
+    )
     min_price: float | None = Field(default=None, ge=0, le=10_000, description="Price Now >= $")
     max_price: float | None = Field(default=None, ge=0, le=10_000, description="Price Now <= $")
     min_roi: float | None = Field(default=None, ge=-100, le=10_000, description="ROI >= %")
@@ -79,23 +81,30 @@ class DealSearch(BaseModel):
     seasonality: SeasonalityLabel | None = None
     in_peak_now: bool = Field(default=False, description="only items whose peak month is now")
     peak_month: int | None = Field(default=None, ge=1, le=12, description="peaks in this month")
-    min_percent_down: float | None = Field(default=None, ge=0, le=100,
-                                           description="at least this % below the 1yr. Avg.")
-    gated: GatedFilter = Field(default="include", description="include | exclude (gated for "
-                               "me) | only_ungated (checked and not restricted for me)")
+    min_percent_down: float | None = Field(
+        default=None, ge=0, le=100, description="at least this % below the 1yr. Avg."
+    )
+    gated: GatedFilter = Field(
+        default="include",
+        description="include | exclude (gated for "
+        "me) | only_ungated (checked and not restricted for me)",
+    )
     amazon_offer: bool | None = Field(default=None, description="Amazon on the listing or not")
     condition: Condition | None = None
     updated_within_hours: int | None = Field(default=None, ge=1, le=24 * 365)
-    include_unprofitable: bool = Field(default=False,
-                                       description="also show deals without profit")
+    include_unprofitable: bool = Field(default=False, description="also show deals without profit")
     sort: SortKey = "roi"
     limit: int = Field(default=10, ge=1, le=100)
     offset: int = Field(default=0, ge=0, le=100_000)
 
     @model_validator(mode="after")
     def _ranges_ordered(self) -> DealSearch:
-        for lo, hi in (("min_price", "max_price"), ("min_roi", "max_roi"),
-                       ("min_profit", "max_profit"), ("min_margin", "max_margin")):
+        for lo, hi in (
+            ("min_price", "max_price"),
+            ("min_roi", "max_roi"),
+            ("min_profit", "max_profit"),
+            ("min_margin", "max_margin"),
+        ):
             a, b = getattr(self, lo), getattr(self, hi)
             if a is not None and b is not None and a > b:
                 raise ValueError(f"{lo} ({a}) must not exceed {hi} ({b})")
@@ -151,7 +160,7 @@ def _fts_terms(text: str) -> list[str]:
 
 
 def _fts_filter(query: DealSearch) -> ColumnElement[bool] | None:
-    """"deal.rowid IN (FTS matches)", or false() when the words have no searchable letter."""
+    """ "deal.rowid IN (FTS matches)", or false() when the words have no searchable letter."""
     match = fts_match(query)
     if match is None or not isinstance(match, BinaryExpression):
         return match
@@ -185,12 +194,16 @@ def _like(word: str) -> str:
 
 
 def _checked(user_id: int, status: int) -> Any:
-    """"This user has this gating status for the deal's ASIN": a correlated EXISTS that is one
+    """ "This user has this gating status for the deal's ASIN": a correlated EXISTS that is one
     seek in ix_user_restriction_user_status_asin per deal row the query actually touches. An
     uncorrelated IN list would first materialize all of the user's checked ASINs (tens of
     thousands) on every search, even when the page needs only a few hundred rows."""
-    return select(literal(1)).where(R.c.user_id == user_id, R.c.status == status,
-                                    R.c.asin == D.c.asin).correlate(D).exists()
+    return (
+        select(literal(1))
+        .where(R.c.user_id == user_id, R.c.status == status, R.c.asin == D.c.asin)
+        .correlate(D)
+        .exists()
+    )
 
 
 def effective_thresholds(query: DealSearch, settings: UserSettings) -> dict[str, Any]:
@@ -203,9 +216,16 @@ def effective_thresholds(query: DealSearch, settings: UserSettings) -> dict[str,
     return {"min_roi": min_roi, "min_profit": min_profit, "gated": gated}
 
 
-def where_terms(query: DealSearch, eff: dict[str, Any], money: m.MoneySQL, user: User | None,
-                now: datetime, settings: UserSettings, fts: bool = False,
-                prefilter: bool = True) -> list[ColumnElement[bool]]:
+def where_terms(
+    query: DealSearch,
+    eff: dict[str, Any],
+    money: m.MoneySQL,
+    user: User | None,
+    now: datetime,
+    settings: UserSettings,
+    fts: bool = False,
+    prefilter: bool = True,
+) -> list[ColumnElement[bool]]:
     """The WHERE terms of a search. `prefilter` adds the implied `roi_default` bound (same
     result set, it only lets SQL skip rows by index)."""
     c = D.c
@@ -232,17 +252,24 @@ def _word_terms(query: DealSearch, fts: bool) -> list[ColumnElement[bool]]:
     elif query.text:
         for word in query.text.split()[:8]:
             pattern = _like(word)
-            where.append(or_(c.title.ilike(pattern, escape="\\"),
-                             c.author.ilike(pattern, escape="\\")))
+            where.append(
+                or_(c.title.ilike(pattern, escape="\\"), c.author.ilike(pattern, escape="\\"))
+            )
     if query.category and not fts:
         pattern = _like(query.category)
-        where.append(or_(c.category_path.ilike(pattern, escape="\\"),
-                         c.category.ilike(pattern, escape="\\")))
+        where.append(
+            or_(c.category_path.ilike(pattern, escape="\\"), c.category.ilike(pattern, escape="\\"))
+        )
     return where
 
 
-def _money_terms(query: DealSearch, eff: dict[str, Any], money: m.MoneySQL,
-                 settings: UserSettings, prefilter: bool) -> list[ColumnElement[bool]]:
+def _money_terms(
+    query: DealSearch,
+    eff: dict[str, Any],
+    money: m.MoneySQL,
+    settings: UserSettings,
+    prefilter: bool,
+) -> list[ColumnElement[bool]]:
     """ROI, profit and margin bounds under the user's settings, and "profitable only".
 
     Written multiplied out (net = List at − fees, cost > 0 always):
@@ -267,8 +294,7 @@ def _money_terms(query: DealSearch, eff: dict[str, Any], money: m.MoneySQL,
         where.append(and_(c.list_at > 0, net - cost >= c.list_at * (query.min_margin / 100.0)))
     if query.max_margin is not None:
         where.append(and_(c.list_at > 0, net - cost <= c.list_at * (query.max_margin / 100.0)))
-    implied = (min_roi is not None and min_roi > 0) or (min_profit is not None
-                                                        and min_profit > 0)
+    implied = (min_roi is not None and min_roi > 0) or (min_profit is not None and min_profit > 0)
     if not query.include_unprofitable and not implied:
         where.append(net > cost)  # Profit > 0
     floors = [v for v in (min_roi,) if v is not None]
@@ -294,7 +320,8 @@ def _market_terms(query: DealSearch, now: datetime) -> list[ColumnElement[bool]]
     if query.seasonality is not None:
         where.append(c.seasonality == query.seasonality)
     for month in ([now.month] if query.in_peak_now else []) + (
-            [query.peak_month] if query.peak_month is not None else []):
+        [query.peak_month] if query.peak_month is not None else []
+    ):
         where.append(c.peak_mask.op("&")(1 << (month - 1)) != 0)
     if query.min_percent_down is not None:
         where.append(c.percent_down >= query.min_percent_down)
@@ -312,8 +339,10 @@ def _gating_terms(eff: dict[str, Any], user: User | None) -> list[ColumnElement[
     if eff["gated"] == "include":
         return []
     if user is None or user.id is None:
-        raise DealSearchError(f"gated='{eff['gated']}' needs a signed-in user (gating is per "
-                              "seller); use gated='include' without one")
+        raise DealSearchError(
+            f"gated='{eff['gated']}' needs a signed-in user (gating is per "
+            "seller); use gated='include' without one"
+        )
     where = [~_checked(user.id, RestrictionStatus.restricted)]
     if eff["gated"] == "only_ungated":  # checked for this user and not restricted
         where.append(_checked(user.id, RestrictionStatus.not_restricted))
@@ -329,8 +358,13 @@ def roi_value(money: m.MoneySQL) -> ColumnElement[Any]:
 
 def order_by(query: DealSearch, money: m.MoneySQL) -> list[Any]:
     c = D.c
-    key = {"roi": roi_value(money).desc(), "profit": money.profit.desc(),
-           "margin": money.margin.desc(), "rank": c.sales_rank.asc(),
-           "drops": c.rank_drops_30.desc(), "newest": c.updated_at.desc(),
-           "percent_down": c.percent_down.desc()}[query.sort]
+    key = {
+        "roi": roi_value(money).desc(),
+        "profit": money.profit.desc(),
+        "margin": money.margin.desc(),
+        "rank": c.sales_rank.asc(),
+        "drops": c.rank_drops_30.desc(),
+        "newest": c.updated_at.desc(),
+        "percent_down": c.percent_down.desc(),
+    }[query.sort]
     return [key.nulls_last(), c.asin.asc()]

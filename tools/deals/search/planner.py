@@ -40,8 +40,7 @@ from tools.user_settings import UserSettings
 
 
 @compiles(Table, "sqlite")
-def _table_with_sqlite_hint(element: Table, compiler: Any, fromhints: Any = None,
-                            **kw: Any) -> str:
+def _table_with_sqlite_hint(element: Table, compiler: Any, fromhints: Any = None, **kw: Any) -> str:
     """Render `with_hint(table, "INDEXED BY ix", "sqlite")` (SQLAlchemy's SQLite compiler
     drops FROM hints). Without ANALYZE statistics SQLite prefers any equality term (status =
     ?, seasonality = ?) over the index that lets a sorted walk stop after a page, so the
@@ -55,21 +54,34 @@ def via(stmt: Any, index: str) -> Any:
     return stmt.with_hint(D, f"INDEXED BY {index}", "sqlite")
 
 
-_KEY_INDEX = {"roi": "ix_deal_roi_cover", "profit": "ix_deal_profit_cover",
-              "margin": "ix_deal_margin_cover", "rank": "ix_deal_rank_asin",
-              "drops": "ix_deal_drops_asin", "newest": "ix_deal_updated_asin",
-              "percent_down": "ix_deal_percent_down_asin"}
+_KEY_INDEX = {
+    "roi": "ix_deal_roi_cover",
+    "profit": "ix_deal_profit_cover",
+    "margin": "ix_deal_margin_cover",
+    "rank": "ix_deal_rank_asin",
+    "drops": "ix_deal_drops_asin",
+    "newest": "ix_deal_updated_asin",
+    "percent_down": "ix_deal_percent_down_asin",
+}
 
 
 TOTAL_CAP = 1000  # count at most this many matches; above it the answer is "1000+"
 
-_PLAIN_SORTS = {"rank": ("sales_rank", False), "drops": ("rank_drops_30", True),
-                "newest": ("updated_at", True), "percent_down": ("percent_down", True)}
+_PLAIN_SORTS = {
+    "rank": ("sales_rank", False),
+    "drops": ("rank_drops_30", True),
+    "newest": ("updated_at", True),
+    "percent_down": ("percent_down", True),
+}
 
 
-def _money_window(session: Session, query: DealSearch, where: list[ColumnElement[bool]],
-                  money: m.MoneySQL, settings: UserSettings
-                  ) -> tuple[ColumnElement[bool], str | None] | None:
+def _money_window(
+    session: Session,
+    query: DealSearch,
+    where: list[ColumnElement[bool]],
+    money: m.MoneySQL,
+    settings: UserSettings,
+) -> tuple[ColumnElement[bool], str | None] | None:
     """An extra WHERE term that keeps the page of a money sort exactly the same but lets SQL
     read only a narrow slice of an index instead of computing every match, and the index to
     walk for it (None: let the planner choose).
@@ -87,16 +99,19 @@ def _money_window(session: Session, query: DealSearch, where: list[ColumnElement
         key: ColumnElement[Any] = literal_column(roi_level_sql(level[0]))
         index = roi_level_index(level[0])
     else:
-        key = {"roi": D.c.roi_default, "profit": D.c.profit_default,
-               "margin": D.c.margin_default}[query.sort]
+        key = {"roi": D.c.roi_default, "profit": D.c.profit_default, "margin": D.c.margin_default}[
+            query.sort
+        ]
         index = _KEY_INDEX[query.sort]
-    user_value = {"roi": roi_value(money), "profit": money.profit,
-                  "margin": money.margin}[query.sort]
+    user_value = {"roi": roi_value(money), "profit": money.profit, "margin": money.margin}[
+        query.sort
+    ]
     k = query.offset + query.limit
     if k > 1000:  # deep pages: the candidate walk would cost as much as the plain query
         return None
-    rows = session.execute(via(select(D.c.asin, user_value).where(*where)
-                                .order_by(key.desc()).limit(k), index)).all()
+    rows = session.execute(
+        via(select(D.c.asin, user_value).where(*where).order_by(key.desc()).limit(k), index)
+    ).all()
     if len(rows) < k:
         return (D.c.asin.in_([a for a, _ in rows]) if rows else false()), None
     values = [v for _, v in rows]
@@ -118,34 +133,51 @@ def _money_window(session: Session, query: DealSearch, where: list[ColumnElement
     return None if bound is None else (key >= bound, index)
 
 
-def _plain_page(session: Session, query: DealSearch, where: list[ColumnElement[bool]]
-                ) -> list[str]:
+def _plain_page(session: Session, query: DealSearch, where: list[ColumnElement[bool]]) -> list[str]:
     """A page sorted by a stored column, NULLs last: the non-NULL part in index order (the
     walk stops after offset + limit matches), then the NULL part by ASIN if the page has room.
     Same rows and order as ORDER BY col NULLS LAST, asin."""
     name, desc = _PLAIN_SORTS[query.sort]
     col = D.c[name]
     key = col.desc() if desc else col.asc()
-    asins = list(session.execute(via(select(D.c.asin).where(*where, col.isnot(None))
-                                      .order_by(key, D.c.asin.asc())
-                                      .limit(query.limit).offset(query.offset),
-                                      _KEY_INDEX[query.sort])).scalars())
+    asins = list(
+        session.execute(
+            via(
+                select(D.c.asin)
+                .where(*where, col.isnot(None))
+                .order_by(key, D.c.asin.asc())
+                .limit(query.limit)
+                .offset(query.offset),
+                _KEY_INDEX[query.sort],
+            )
+        ).scalars()
+    )
     if len(asins) == query.limit:
         return asins
     if asins:
         skip = 0  # the non-NULL part ended inside this page
     else:  # the page starts past the non-NULL part: how far past?
         counted = select(literal(1)).where(*where, col.isnot(None)).limit(query.offset).subquery()
-        skip = query.offset - session.execute(select(func.count()).select_from(counted)
-                                              ).scalar_one()
-    nulls = session.execute(select(D.c.asin).where(*where, col.is_(None))
-                            .order_by(D.c.asin.asc()).limit(query.limit - len(asins))
-                            .offset(skip)).scalars()
+        skip = (
+            query.offset - session.execute(select(func.count()).select_from(counted)).scalar_one()
+        )
+    nulls = session.execute(
+        select(D.c.asin)
+        .where(*where, col.is_(None))
+        .order_by(D.c.asin.asc())
+        .limit(query.limit - len(asins))
+        .offset(skip)
+    ).scalars()
     return asins + list(nulls)
 
 
-def _count(session: Session, where: list[ColumnElement[bool]], cap: int,
-           fts_driven: bool = False, season_driven: bool = False) -> tuple[int, bool]:
+def _count(
+    session: Session,
+    where: list[ColumnElement[bool]],
+    cap: int,
+    fts_driven: bool = False,
+    season_driven: bool = False,
+) -> tuple[int, bool]:
     """Matches, counting at most cap + 1 rows: (cap, True) means "more than cap". The walk goes
     down the covering roi_default index, where the user's ROI/profit floors match densely.
     With an FTS term in `where` (`fts_driven`) it goes through the deal_fts matches instead,
@@ -194,24 +226,38 @@ def _season_match_count(session: Session, query: DealSearch, now: datetime, cap:
     entries to find that out, 750 ms)."""
     terms = [D.c.seasonality == query.seasonality]
     for month in ([now.month] if query.in_peak_now else []) + (
-            [query.peak_month] if query.peak_month else []):
+        [query.peak_month] if query.peak_month else []
+    ):
         terms.append(D.c.peak_mask.op("&")(1 << (month - 1)) != 0)
     hits = via(select(literal(1)).where(*terms), SEASON_INDEX).limit(cap + 1).subquery()
     return int(session.execute(select(func.count()).select_from(hits)).scalar_one())
 
 
-def _page_asins(session: Session, query: DealSearch, eff: dict[str, Any], money: m.MoneySQL,
-                user: User | None, now: datetime, settings: UserSettings, fts: bool,
-                few_words: bool = False, few_season: bool = False,
-                ) -> tuple[list[str], list[ColumnElement[bool]]]:
+def _page_asins(
+    session: Session,
+    query: DealSearch,
+    eff: dict[str, Any],
+    money: m.MoneySQL,
+    user: User | None,
+    now: datetime,
+    settings: UserSettings,
+    fts: bool,
+    few_words: bool = False,
+    few_season: bool = False,
+) -> tuple[list[str], list[ColumnElement[bool]]]:
     """The page's ASINs in order, and the WHERE terms (with prefilter) for counting.
     `few_words`: the FTS words match at most FTS_DRIVE_MAX deals, so the page is the
     straightforward ORDER BY over just those rows (no index walk)."""
     where = where_terms(query, eff, money, user, now, settings, fts=fts)
     plain = where_terms(query, eff, money, user, now, settings, fts=fts, prefilter=False)
     if few_words or few_season:
-        page = (select(D.c.asin).where(*plain).order_by(*order_by(query, money))
-                .limit(query.limit).offset(query.offset))
+        page = (
+            select(D.c.asin)
+            .where(*plain)
+            .order_by(*order_by(query, money))
+            .limit(query.limit)
+            .offset(query.offset)
+        )
         page = _fts_driven(page) if few_words else via(page, SEASON_INDEX)
         return list(session.execute(page).scalars()), where
     if query.sort in _PLAIN_SORTS:
@@ -229,9 +275,15 @@ def _page_asins(session: Session, query: DealSearch, eff: dict[str, Any], money:
     return list(session.execute(page).scalars()), where
 
 
-def plan_page(session: Session, query: DealSearch, eff: dict[str, Any], money: m.MoneySQL,
-              user: User | None, now: datetime, settings: UserSettings
-              ) -> tuple[list[str], int, bool]:
+def plan_page(
+    session: Session,
+    query: DealSearch,
+    eff: dict[str, Any],
+    money: m.MoneySQL,
+    user: User | None,
+    now: datetime,
+    settings: UserSettings,
+) -> tuple[list[str], int, bool]:
     """The page's ASINs in order, the total matches and whether counting stopped at the cap.
 
     A text/category search whose words match few deals reads just those rows (so does a rare
@@ -241,12 +293,28 @@ def plan_page(session: Session, query: DealSearch, eff: dict[str, Any], money: m
     fts = has_fts(session)
     match = fts_match(query) if fts else None
     words = isinstance(match, BinaryExpression)
-    few_words = (words and match is not None
-                 and _fts_match_count(session, match, FTS_DRIVE_MAX) <= FTS_DRIVE_MAX)
-    few_season = (not words and query.seasonality is not None and
-                  _season_match_count(session, query, now, FTS_DRIVE_MAX) <= FTS_DRIVE_MAX)
-    asins, where = _page_asins(session, query, eff, money, user, now, settings, fts,
-                               few_words=few_words, few_season=few_season)
+    few_words = (
+        words
+        and match is not None
+        and _fts_match_count(session, match, FTS_DRIVE_MAX) <= FTS_DRIVE_MAX
+    )
+    few_season = (
+        not words
+        and query.seasonality is not None
+        and _season_match_count(session, query, now, FTS_DRIVE_MAX) <= FTS_DRIVE_MAX
+    )
+    asins, where = _page_asins(
+        session,
+        query,
+        eff,
+        money,
+        user,
+        now,
+        settings,
+        fts,
+        few_words=few_words,
+        few_season=few_season,
+    )
     if len(asins) < query.limit and (asins or query.offset == 0):
         return asins, query.offset + len(asins), False  # a short page is the last one
     cap = max(TOTAL_CAP, query.offset + query.limit)

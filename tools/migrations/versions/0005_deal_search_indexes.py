@@ -21,8 +21,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _MONEY = "status, price_now, list_at, amz_fees, shipping_included"
-_FILTERS = ("sales_rank, rank_drops_30, rank_drops_90, rank_drops_365, percent_down, "
-            "peak_mask, seasonality, amazon_offer, condition, updated_at")
+_FILTERS = (
+    "sales_rank, rank_drops_30, rank_drops_90, rank_drops_365, percent_down, "
+    "peak_mask, seasonality, amazon_offer, condition, updated_at"
+)
 _CREATE = {
     "ix_deal_roi_cover": f"roi_default, {_MONEY}, {_FILTERS}, asin",
     "ix_deal_profit_cover": f"profit_default, {_MONEY}, asin",
@@ -35,7 +37,7 @@ _CREATE = {
 }
 _OLD = {
     "ix_deal_visible_roi": f"status, roi_default, price_now, list_at, amz_fees, "
-                           f"shipping_included, {_FILTERS}, asin",
+    f"shipping_included, {_FILTERS}, asin",
     "ix_deal_visible_profit": "status, profit_default",
     "ix_deal_sales_rank": "sales_rank",
     "ix_deal_updated": "updated_at",

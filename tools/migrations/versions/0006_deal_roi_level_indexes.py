@@ -20,15 +20,21 @@ down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_LEVELS = {"ix_deal_roi_k15": ("1.5", "0.6"), "ix_deal_roi_k35": ("3.5", "1.4"),
-           "ix_deal_roi_k60": ("6.0", "2.4"), "ix_deal_roi_k100": ("10.0", "4.0")}
+_LEVELS = {
+    "ix_deal_roi_k15": ("1.5", "0.6"),
+    "ix_deal_roi_k35": ("3.5", "1.4"),
+    "ix_deal_roi_k60": ("6.0", "2.4"),
+    "ix_deal_roi_k100": ("10.0", "4.0"),
+}
 
 
 def upgrade() -> None:
     for name, (plain, included) in _LEVELS.items():
-        op.execute(f"CREATE INDEX IF NOT EXISTS {name} ON deal (((list_at - amz_fees) / "
-                   f"(CASE WHEN price_now > 0 THEN price_now ELSE 0.0 END + "
-                   f"CASE WHEN shipping_included THEN {included} ELSE {plain} END)))")
+        op.execute(
+            f"CREATE INDEX IF NOT EXISTS {name} ON deal (((list_at - amz_fees) / "
+            f"(CASE WHEN price_now > 0 THEN price_now ELSE 0.0 END + "
+            f"CASE WHEN shipping_included THEN {included} ELSE {plain} END)))"
+        )
 
 
 def downgrade() -> None:

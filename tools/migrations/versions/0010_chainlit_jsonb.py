@@ -18,21 +18,26 @@ down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-COLUMNS = (("users", "metadata"), ("threads", "metadata"), ("steps", "metadata"),
-           ("steps", "generation"), ("steps", "modes"))
+COLUMNS = (
+    ("users", "metadata"),
+    ("threads", "metadata"),
+    ("steps", "metadata"),
+    ("steps", "generation"),
+    ("steps", "modes"),
+)
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     for table, column in COLUMNS:
-        op.execute(f'ALTER TABLE {table} ALTER COLUMN "{column}" TYPE JSONB '
-                   f'USING "{column}"::jsonb')
+        op.execute(
+            f'ALTER TABLE {table} ALTER COLUMN "{column}" TYPE JSONB USING "{column}"::jsonb'
+        )
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     for table, column in COLUMNS:
-        op.execute(f'ALTER TABLE {table} ALTER COLUMN "{column}" TYPE JSON '
-                   f'USING "{column}"::json')
+        op.execute(f'ALTER TABLE {table} ALTER COLUMN "{column}" TYPE JSON USING "{column}"::json')

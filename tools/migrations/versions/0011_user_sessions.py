@@ -23,10 +23,12 @@ def upgrade() -> None:
     # Plain ADD COLUMN, not batch mode: SQLite adds a NOT NULL column with a constant default in
     # place, while a batch rebuild drops `user`, and with foreign keys on that DROP cascades to
     # user_credential and user_restriction (every stored credential and gating result lost).
-    op.add_column("user", sa.Column("token_version", sa.Integer(), nullable=False,
-                                    server_default="0"))
-    op.add_column("user", sa.Column("disabled", sa.Boolean(), nullable=False,
-                                    server_default=sa.false()))
+    op.add_column(
+        "user", sa.Column("token_version", sa.Integer(), nullable=False, server_default="0")
+    )
+    op.add_column(
+        "user", sa.Column("disabled", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
 
 
 def downgrade() -> None:

@@ -18,5 +18,15 @@ from tools.sandbox.calibration.stats import (
 )
 from tools.sandbox.calibration.strata import Stratum, load_calibration, strata
 
-__all__ = ["Stratum", "compare", "deal_stats", "live_flags", "load_calibration",
-           "offer_stats", "product_rank_drops", "profit_usd", "scan_rows", "strata"]
+__all__ = [
+    "Stratum",
+    "compare",
+    "deal_stats",
+    "live_flags",
+    "load_calibration",
+    "offer_stats",
+    "product_rank_drops",
+    "profit_usd",
+    "scan_rows",
+    "strata",
+]

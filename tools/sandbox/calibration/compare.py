@@ -24,10 +24,10 @@ FLOORS = {"usd": 0.5, "pct": 5.0, "hours": 1.0, "count": 1.0, "rank": 0.0}
 INFO_KEYS = ("n_deals", "n_asins", "n_products", "n_offers", "n_live")
 TOLERANCE = {
     "quantiles": f"every p10..p90 within a factor of {FACTOR} (same sign), or within the "
-                 f"unit's floor {FLOORS} of the real value",
+    f"unit's floor {FLOORS} of the real value",
     "shares": f"within +-{SHARE_POINTS:g} percentage points",
     "counted": f"statistics with a real n >= {ANECDOTAL_N} (smaller ones are shown, not "
-               "counted); a real n of 0 is not compared",
+    "counted); a real n of 0 is not compared",
 }
 
 
@@ -54,8 +54,11 @@ def close(sandbox: float, real: float, floor: float) -> bool:
     return hi <= FACTOR * lo
 
 
-def compare_one(name: str, sandbox: Mapping[str, Any], real: Mapping[str, Any],
-                ) -> dict[str, Any]:
+def compare_one(
+    name: str,
+    sandbox: Mapping[str, Any],
+    real: Mapping[str, Any],
+) -> dict[str, Any]:
     """{sandbox, real, pass, counted[, failed]} for one statistic ({n, pct} / {n, p..})."""
     out: dict[str, Any] = {"sandbox": dict(sandbox), "real": dict(real)}
     keys = ["pct"] if "pct" in real else [k for k in (f"p{q}" for q in QUANTILES) if k in real]
@@ -92,15 +95,21 @@ def _flatten(stats: Mapping[str, Any], prefix: str = "") -> dict[str, Mapping[st
 
 def _rank_drop_entries(drops: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """product_rank_drops' {n, rank_drops30_median, ...} as {n, p50} entries."""
-    return {f"{band}.{k}": {"n": v["n"], "p50": v[k]} for band, v in drops.items()
-            for k in ("rank_drops30_median", "rank_drops90_median")}
+    return {
+        f"{band}.{k}": {"n": v["n"], "p50": v[k]}
+        for band, v in drops.items()
+        for k in ("rank_drops30_median", "rank_drops90_median")
+    }
 
 
 def compare_section(sandbox: Mapping[str, Any], real: Mapping[str, Any]) -> dict[str, Any]:
     """Every statistic of the real section, compared with the sandbox's (missing = n 0)."""
     s_flat, r_flat = _flatten(sandbox), _flatten(real)
-    out: dict[str, Any] = {"info": {k: {"sandbox": sandbox.get(k), "real": real.get(k)}
-                                    for k in INFO_KEYS if k in real}}
+    out: dict[str, Any] = {
+        "info": {
+            k: {"sandbox": sandbox.get(k), "real": real.get(k)} for k in INFO_KEYS if k in real
+        }
+    }
     for name, r in r_flat.items():
         out[name] = compare_one(name, s_flat.get(name, {"n": 0}), r)
     return out
@@ -111,25 +120,33 @@ def compare(sandbox: Mapping[str, Any], calibration: Mapping[str, Any]) -> dict[
     "product_rank_drops": ...} against the calibration file; with a summary."""
     report: dict[str, Any] = {"tolerance": TOLERANCE, "strata": {}}
     for name, spec in calibration["strata"].items():
-        report["strata"][name] = compare_section(sandbox["strata"].get(name, {}),
-                                                 spec["stats"])
+        report["strata"][name] = compare_section(sandbox["strata"].get(name, {}), spec["stats"])
     report["offers"] = compare_section(sandbox.get("offers", {}), calibration["offers"])
     report["product_rank_drops"] = compare_section(
         _rank_drop_entries(sandbox.get("product_rank_drops", {})),
-        _rank_drop_entries(calibration["product_rank_drops"]))
-    entries = [(f"{sec}.{name}", e) for sec, block in
-               [*((f"strata.{k}", v) for k, v in report["strata"].items()),
-                ("offers", report["offers"]), ("product_rank_drops",
-                                               report["product_rank_drops"])]
-               for name, e in block.items() if name != "info"]
+        _rank_drop_entries(calibration["product_rank_drops"]),
+    )
+    entries = [
+        (f"{sec}.{name}", e)
+        for sec, block in [
+            *((f"strata.{k}", v) for k, v in report["strata"].items()),
+            ("offers", report["offers"]),
+            ("product_rank_drops", report["product_rank_drops"]),
+        ]
+        for name, e in block.items()
+        if name != "info"
+    ]
     counted = [(n, e) for n, e in entries if e["counted"]]
     passed = sum(1 for _, e in counted if e["pass"])
     report["failed"] = [n for n, e in counted if not e["pass"]]
-    report["failed_not_counted"] = [n for n, e in entries
-                                    if not e["counted"] and e["pass"] is False]
+    report["failed_not_counted"] = [
+        n for n, e in entries if not e["counted"] and e["pass"] is False
+    ]
     report["passed"], report["compared"] = passed, len(counted)
     report["not_counted"] = len(entries) - len(counted)
-    report["summary"] = (f"{passed}/{len(counted)} statistics within tolerance "
-                         f"({report['not_counted']} more shown but not counted: real n < "
-                         f"{ANECDOTAL_N} or 0)")
+    report["summary"] = (
+        f"{passed}/{len(counted)} statistics within tolerance "
+        f"({report['not_counted']} more shown but not counted: real n < "
+        f"{ANECDOTAL_N} or 0)"
+    )
     return report

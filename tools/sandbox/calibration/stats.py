@@ -21,15 +21,22 @@ BOOKS_ROOT = 283155
 QUANTILES = (10, 25, 50, 75, 90)
 # csv indexes (Keepa's price types, tools/keepa/conventions.py)
 AMAZON, USED, SALES, COUNT_USED = kc.AMAZON, kc.USED, kc.SALES, kc.COUNT_USED
-USED_SHIPPING = (kc.USED_NEW_SHIPPING, kc.USED_VERY_GOOD_SHIPPING, kc.USED_GOOD_SHIPPING,
-                 kc.USED_ACCEPTABLE_SHIPPING)
+USED_SHIPPING = (
+    kc.USED_NEW_SHIPPING,
+    kc.USED_VERY_GOOD_SHIPPING,
+    kc.USED_GOOD_SHIPPING,
+    kc.USED_ACCEPTABLE_SHIPPING,
+)
 WINDOWS = ("day", "week", "month", "90d")  # deal window index 0..3
 NINETY = 3
 # rank bands of current[3]: [lo, hi)
 BANDS: tuple[tuple[str, int, float], ...] = (
-    ("lt_100k", 1, 100_000), ("100k_300k", 100_000, 300_000),
-    ("300k_1m", 300_000, 1_000_000), ("1m_3m", 1_000_000, 3_000_000),
-    ("gt_3m", 3_000_000, float("inf")))
+    ("lt_100k", 1, 100_000),
+    ("100k_300k", 100_000, 300_000),
+    ("300k_1m", 300_000, 1_000_000),
+    ("1m_3m", 1_000_000, 3_000_000),
+    ("gt_3m", 3_000_000, float("inf")),
+)
 CONDITIONS = {2: "like_new", 3: "very_good", 4: "good", 5: "acceptable"}
 # the profit yardstick (README): 15 % referral + $1.80 closing fee, $3.99 FBA + inbound proxy
 REFERRAL, CLOSING_USD, FBA_INBOUND_USD, SHIPPING_PROXY_CENTS = 0.15, 1.80, 3.99, 399
@@ -47,8 +54,7 @@ def quantiles(values: Sequence[float]) -> dict[str, Any]:
 
 
 def median(values: Sequence[float]) -> dict[str, Any]:
-    return {"n": len(values),
-            "p50": round(float(np.percentile(values, 50)), 2) if values else None}
+    return {"n": len(values), "p50": round(float(np.percentile(values, 50)), 2) if values else None}
 
 
 def share(flags: Sequence[bool]) -> dict[str, Any]:
@@ -118,17 +124,23 @@ def deal_stats(rows: Sequence[Row]) -> dict[str, Any]:
     mode = Counter(ranked).most_common(1)[0][0] if ranked else None
     out["rank_mode_share"] = share([x == mode for x in ranked])
     for w, name in enumerate(WINDOWS):
-        on = [(r, u) for (r, _), u in zip(rows, used, strict=True)
-              if u > 0 and window_value(r, "avg", w, USED) > 0]
+        on = [
+            (r, u)
+            for (r, _), u in zip(rows, used, strict=True)
+            if u > 0 and window_value(r, "avg", w, USED) > 0
+        ]
         dp = [window_value(r, "deltaPercent", w, USED) for r, _ in on]
         out[f"dp_{name}"] = quantiles(dp)
         out[f"rise_share_{name}"] = share([x < 0 for x in dp])
         out[f"delta_usd_{name}"] = quantiles(
-            [window_value(r, "delta", w, USED) / 100 for r, _ in on])
-    out["deal_age_h"] = quantiles([(m - _field(r, "creationDate")) / 60 for r, m in rows
-                                   if _field(r, "creationDate") > 0])
-    out["update_age_h"] = quantiles([(m - int(r["lastUpdate"])) / 60 for r, m in rows
-                                     if r.get("lastUpdate") is not None])
+            [window_value(r, "delta", w, USED) / 100 for r, _ in on]
+        )
+    out["deal_age_h"] = quantiles(
+        [(m - _field(r, "creationDate")) / 60 for r, m in rows if _field(r, "creationDate") > 0]
+    )
+    out["update_age_h"] = quantiles(
+        [(m - int(r["lastUpdate"])) / 60 for r, m in rows if r.get("lastUpdate") is not None]
+    )
     counts = [_at(c, COUNT_USED) for c in cur]
     drops30 = [_field(r, "salesRankDrops30") for r, _ in rows]
     drops90 = [_field(r, "salesRankDrops90") for r, _ in rows]
@@ -188,8 +200,11 @@ def offer_stats(products: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     used = [o for o in live if o.get("condition") in CONDITIONS]
     fbm = [o for o in used if not o.get("isFBA")]
     ship = [shipping_cents(o) for o in fbm]
-    out: dict[str, Any] = {"n_products": len(with_offers), "n_offers": len(every),
-                           "n_live": len(live)}
+    out: dict[str, Any] = {
+        "n_products": len(with_offers),
+        "n_offers": len(every),
+        "n_live": len(live),
+    }
     out["live_share_pooled"] = share([is_live for _, is_live in every])
     out["live_share_per_product"] = quantiles(per_product)
     out["offers_per_product"] = quantiles([len(p["offers"]) for p in with_offers])

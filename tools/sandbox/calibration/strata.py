@@ -32,8 +32,11 @@ class Stratum:
         rows = scan_rows(pages)
         if self.min_dp_90d is None:
             return rows
-        return [(r, m) for r, m in rows if window_value(r, "deltaPercent", NINETY, USED)
-                >= self.min_dp_90d]
+        return [
+            (r, m)
+            for r, m in rows
+            if window_value(r, "deltaPercent", NINETY, USED) >= self.min_dp_90d
+        ]
 
 
 @cache
@@ -51,12 +54,18 @@ def strata(calibration: Mapping[str, Any] | None = None) -> dict[str, Stratum]:
     """broad (page 0), arbitrage (every page), arbitrage_deep (page 0, 90-day dp >= 67)."""
     cal = calibration or load_calibration()
     spec = cal["strata"]
-    rules = {"broad": (False, None), "arbitrage": (True, None),
-             "arbitrage_deep": (False, DEEP_MIN_DP)}
+    rules = {
+        "broad": (False, None),
+        "arbitrage": (True, None),
+        "arbitrage_deep": (False, DEEP_MIN_DP),
+    }
     if set(spec) != set(rules):
         raise ValueError(f"calibration strata {sorted(spec)} are not {sorted(rules)}")
     deep = spec["arbitrage_deep"]
-    if f">= {DEEP_MIN_DP}" not in deep["rows"] or not deep["pages"].startswith("page 0") or \
-            spec["arbitrage"]["pages"] != "every page of a scan":
+    if (
+        f">= {DEEP_MIN_DP}" not in deep["rows"]
+        or not deep["pages"].startswith("page 0")
+        or spec["arbitrage"]["pages"] != "every page of a scan"
+    ):
         raise ValueError("the calibration file's page/row rules changed: update strata.py")
     return {name: Stratum(name, dict(spec[name]["selection"]), *rules[name]) for name in rules}

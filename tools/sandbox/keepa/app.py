@@ -39,8 +39,11 @@ class _Faults:
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:
-    return Response(orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), status_code=status,
-                    media_type="application/json")
+    return Response(
+        orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY),
+        status_code=status,
+        media_type="application/json",
+    )
 
 
 def _int(params: dict[str, str], name: str, default: int | None = None) -> int | None:
@@ -83,9 +86,16 @@ def create_app(market: SandboxMarket) -> Starlette:
         stats = _int(params, "stats")
         history = _int(params, "history", 1) != 0
         found = market.products(  # arrays: csv as numpy, orjson writes it
-            asins, stats=stats, history=history, offers=offers,
-            buybox=_int(params, "buybox", 0) == 1, rating=_int(params, "rating", 0) == 1,
-            update=_int(params, "update"), days=_int(params, "days"), arrays=True)
+            asins,
+            stats=stats,
+            history=history,
+            offers=offers,
+            buybox=_int(params, "buybox", 0) == 1,
+            rating=_int(params, "rating", 0) == 1,
+            update=_int(params, "update"),
+            days=_int(params, "days"),
+            arrays=True,
+        )
         products, cost = [], 0
         for res in found:
             if res is not None:
@@ -119,8 +129,13 @@ def create_app(market: SandboxMarket) -> Starlette:
         cats = {str(c): obj for c in ids if (obj := market.category(c)) is not None}
         return {"categories": cats, "categoryParents": {}}, costs.category_charge(len(ids))
 
-    handlers = {"product": _product, "deal": _deal, "query": _query, "seller": _seller,
-                "category": _category}
+    handlers = {
+        "product": _product,
+        "deal": _deal,
+        "query": _query,
+        "seller": _seller,
+        "category": _category,
+    }
 
     async def endpoint(request: Request) -> Response:
         started = time.perf_counter()
@@ -132,22 +147,39 @@ def create_app(market: SandboxMarket) -> Starlette:
                 params["selection"] = body
         tokens = market.tokens
         if not params.get("key"):
-            return _json({**tokens.envelope(0), "error": {
-                "type": "PAYMENT_REQUIRED", "message": "missing or invalid access key"}}, 402)
+            return _json(
+                {
+                    **tokens.envelope(0),
+                    "error": {
+                        "type": "PAYMENT_REQUIRED",
+                        "message": "missing or invalid access key",
+                    },
+                },
+                402,
+            )
         if name == "token":
             return _json(tokens.envelope(0))
         fault = faults.take()
         if fault is not None:
-            return _json({**tokens.envelope(0), "error": {"type": "INJECTED",
-                                                          "message": "injected fault"}}, fault)
+            return _json(
+                {**tokens.envelope(0), "error": {"type": "INJECTED", "message": "injected fault"}},
+                fault,
+            )
         if not tokens.try_start():
-            return _json({**tokens.envelope(0), "error": {
-                "type": "NOT_ENOUGH_TOKEN", "message": "not enough tokens"}}, 429)
+            return _json(
+                {
+                    **tokens.envelope(0),
+                    "error": {"type": "NOT_ENOUGH_TOKEN", "message": "not enough tokens"},
+                },
+                429,
+            )
         try:
             body_out, cost = await run_in_threadpool(handlers[name], params)
         except SandboxError as err:
-            return _json({**tokens.envelope(0), "error": {"type": "REQUEST_REJECTED",
-                                                          "message": str(err)}}, err.status)
+            return _json(
+                {**tokens.envelope(0), "error": {"type": "REQUEST_REJECTED", "message": str(err)}},
+                err.status,
+            )
         tokens.charge(cost)
         ms = int((time.perf_counter() - started) * 1000)
         return _json({**body_out, **tokens.envelope(cost, ms)})

@@ -14,8 +14,13 @@ import numpy as np
 BOOKS_ROOT = 283155
 # kind -> (name, root category, leaf categories, binding, share)
 KINDS: list[tuple[str, int, list[tuple[int, str]], str, float]] = [
-    ("textbook", BOOKS_ROOT, [(465600, "Education & Teaching"), (8975347011, "Textbooks")],
-     "Hardcover", 0.32),
+    (
+        "textbook",
+        BOOKS_ROOT,
+        [(465600, "Education & Teaching"), (8975347011, "Textbooks")],
+        "Hardcover",
+        0.32,
+    ),
     ("exam_prep", BOOKS_ROOT, [(4992, "Test Preparation")], "Paperback", 0.10),
     ("fiction", BOOKS_ROOT, [(17, "Literature & Fiction")], "Paperback", 0.22),
     ("nonfiction", BOOKS_ROOT, [(9, "History"), (3, "Business & Money")], "Paperback", 0.21),
@@ -24,34 +29,79 @@ KINDS: list[tuple[str, int, list[tuple[int, str]], str, float]] = [
     ("home", 1055398, [(1063498, "Home Décor")], "Kitchen", 0.04),
     ("beauty", 3760911, [(11058281, "Skin Care")], "Misc.", 0.02),
 ]
-ROOT_NAMES = {BOOKS_ROOT: "Books", 165793011: "Toys & Games", 172282: "Electronics",
-              1055398: "Home & Kitchen", 3760911: "Beauty & Personal Care"}
+ROOT_NAMES = {
+    BOOKS_ROOT: "Books",
+    165793011: "Toys & Games",
+    172282: "Electronics",
+    1055398: "Home & Kitchen",
+    3760911: "Beauty & Personal Care",
+}
 KIND_NAMES = [k[0] for k in KINDS]
 BOOK_KINDS = frozenset(i for i, k in enumerate(KINDS) if k[1] == BOOKS_ROOT)
 
 # sales-rate multiplier by month (Jan..Dec) per kind: textbooks peak Aug/Sep and January,
 # trough around October; exam prep in spring; fiction and toys in December.
-SEASON = np.array([
-    [2.6, 1.2, 0.6, 0.5, 0.5, 0.5, 0.7, 2.8, 3.2, 0.25, 0.4, 0.8],
-    [1.3, 1.3, 1.6, 1.6, 1.3, 0.8, 0.7, 0.8, 0.9, 0.8, 0.7, 0.6],
-    [1.0, 0.9, 0.9, 0.9, 1.0, 1.1, 1.1, 1.0, 0.9, 0.9, 1.1, 1.6],
-    [1.1, 1.0, 1.0, 1.0, 1.0, 0.9, 0.9, 0.9, 1.0, 1.0, 1.0, 1.3],
-    [0.7, 0.6, 0.6, 0.7, 0.8, 0.8, 0.8, 0.8, 0.9, 1.1, 1.8, 2.6],
-    [1.0, 0.9, 0.9, 0.9, 0.9, 0.9, 1.0, 1.0, 1.0, 1.0, 1.4, 1.6],
-    [1.0, 1.0, 1.0, 1.0, 1.1, 1.1, 1.0, 1.0, 1.0, 1.0, 1.1, 1.2],
-    [1.0, 1.1, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.1, 1.3],
-])
+SEASON = np.array(
+    [
+        [2.6, 1.2, 0.6, 0.5, 0.5, 0.5, 0.7, 2.8, 3.2, 0.25, 0.4, 0.8],
+        [1.3, 1.3, 1.6, 1.6, 1.3, 0.8, 0.7, 0.8, 0.9, 0.8, 0.7, 0.6],
+        [1.0, 0.9, 0.9, 0.9, 1.0, 1.1, 1.1, 1.0, 0.9, 0.9, 1.1, 1.6],
+        [1.1, 1.0, 1.0, 1.0, 1.0, 0.9, 0.9, 0.9, 1.0, 1.0, 1.0, 1.3],
+        [0.7, 0.6, 0.6, 0.7, 0.8, 0.8, 0.8, 0.8, 0.9, 1.1, 1.8, 2.6],
+        [1.0, 0.9, 0.9, 0.9, 0.9, 0.9, 1.0, 1.0, 1.0, 1.0, 1.4, 1.6],
+        [1.0, 1.0, 1.0, 1.0, 1.1, 1.1, 1.0, 1.0, 1.0, 1.0, 1.1, 1.2],
+        [1.0, 1.1, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.1, 1.3],
+    ]
+)
 # used-price multiplier by month (scarce stock in peak season lifts used textbook prices)
 PRICE_SEASON = np.where(SEASON > 1.5, 1.15, np.where(SEASON < 0.5, 0.9, 1.0))
 
-WORDS = ["Calculus", "Biology", "Chemistry", "Psychology", "Economics", "Statistics",
-         "Physics", "Accounting", "Nursing", "Anatomy", "Marketing", "Sociology", "Algebra",
-         "Philosophy", "History", "Law", "Finance", "Programming", "Ethics", "Geology"]
-FICTION = ["The Silent", "Midnight", "Lost", "River", "Garden", "Shadow", "Winter", "Glass",
-           "Crown", "Harbor", "Ember", "Orchard", "Lantern", "Northern", "Hidden"]
+WORDS = [
+    "Calculus",
+    "Biology",
+    "Chemistry",
+    "Psychology",
+    "Economics",
+    "Statistics",
+    "Physics",
+    "Accounting",
+    "Nursing",
+    "Anatomy",
+    "Marketing",
+    "Sociology",
+    "Algebra",
+    "Philosophy",
+    "History",
+    "Law",
+    "Finance",
+    "Programming",
+    "Ethics",
+    "Geology",
+]
+FICTION = [
+    "The Silent",
+    "Midnight",
+    "Lost",
+    "River",
+    "Garden",
+    "Shadow",
+    "Winter",
+    "Glass",
+    "Crown",
+    "Harbor",
+    "Ember",
+    "Orchard",
+    "Lantern",
+    "Northern",
+    "Hidden",
+]
 NOUNS = ["House", "Road", "Secret", "Daughter", "Storm", "Light", "Island", "Promise"]
-PRODUCTS = {"toys": "Puzzle 1000 Pieces", "electronics": "USB-C Charging Cable",
-            "home": "Ceramic Vase", "beauty": "Hydrating Face Serum"}
+PRODUCTS = {
+    "toys": "Puzzle 1000 Pieces",
+    "electronics": "USB-C Charging Cable",
+    "home": "Ceramic Vase",
+    "beauty": "Hydrating Face Serum",
+}
 # deep mispricings: share of products that get them, their depth (fraction off), length (days)
 DEEP_SHARE = 0.3
 DEEP_DEPTH = (0.4, 0.8)
@@ -61,19 +111,88 @@ SPIKE_SHARE = 0.35
 SPIKE_RISE = (1.5, 3.5)  # fraction above the ordinary price
 SPIKE_LEN_DAYS = (20.0, 60.0)
 SPIKE_PERIOD_DAYS = (150.0, 300.0)
-FIRST_NAMES = ["Mary", "James", "Linda", "Robert", "Wei", "Priya", "Carlos", "Anna", "David",
-               "Fatima", "John", "Elena", "Michael", "Sarah", "Kenji", "Laura"]
-LAST_NAMES = ["Smith", "Garcia", "Chen", "Johnson", "Patel", "Nguyen", "Miller", "Okafor",
-              "Rossi", "Kowalski", "Haddad", "Larsen", "Campbell", "Stewart", "Hewitt", "Mankiw"]
-TEXTBOOK_FORMS = ["{s}: Concepts and Connections", "{s}: A Modern Approach",
-                  "{s}: Principles and Practice", "Introduction to {s}", "Fundamentals of {s}",
-                  "{a}'s {s}", "{s}: An Applied Approach", "Essentials of {s}"]
-NONFICTION = ["The Long Road Home", "A People's History", "The Quiet Economy", "Deep Work",
-              "The Art of Saving", "Small Habits", "The River Kings", "Founding Letters"]
-SUBTITLES = ["A Memoir", "How Ordinary People Changed History", "Lessons from a Life in Business",
-             "The Untold Story", "A Practical Guide"]
-BOOK_SUBCATEGORIES = [1000, 2, 3, 4, 5, 9, 10, 48, 173507, 465600, 4992, 8975347011,
-                      69766, 4736, 75, 227, 266162]
+FIRST_NAMES = [
+    "Mary",
+    "James",
+    "Linda",
+    "Robert",
+    "Wei",
+    "Priya",
+    "Carlos",
+    "Anna",
+    "David",
+    "Fatima",
+    "John",
+    "Elena",
+    "Michael",
+    "Sarah",
+    "Kenji",
+    "Laura",
+]
+LAST_NAMES = [
+    "Smith",
+    "Garcia",
+    "Chen",
+    "Johnson",
+    "Patel",
+    "Nguyen",
+    "Miller",
+    "Okafor",
+    "Rossi",
+    "Kowalski",
+    "Haddad",
+    "Larsen",
+    "Campbell",
+    "Stewart",
+    "Hewitt",
+    "Mankiw",
+]
+TEXTBOOK_FORMS = [
+    "{s}: Concepts and Connections",
+    "{s}: A Modern Approach",
+    "{s}: Principles and Practice",
+    "Introduction to {s}",
+    "Fundamentals of {s}",
+    "{a}'s {s}",
+    "{s}: An Applied Approach",
+    "Essentials of {s}",
+]
+NONFICTION = [
+    "The Long Road Home",
+    "A People's History",
+    "The Quiet Economy",
+    "Deep Work",
+    "The Art of Saving",
+    "Small Habits",
+    "The River Kings",
+    "Founding Letters",
+]
+SUBTITLES = [
+    "A Memoir",
+    "How Ordinary People Changed History",
+    "Lessons from a Life in Business",
+    "The Untold Story",
+    "A Practical Guide",
+]
+BOOK_SUBCATEGORIES = [
+    1000,
+    2,
+    3,
+    4,
+    5,
+    9,
+    10,
+    48,
+    173507,
+    465600,
+    4992,
+    8975347011,
+    69766,
+    4736,
+    75,
+    227,
+    266162,
+]
 
 
 def _isbn10(digits: np.ndarray) -> str:
@@ -141,8 +260,9 @@ class Catalog:
         pos = np.mod(day - self.dip_phase, self.dip_period)
         finite = np.isfinite(self.dip_period)
         dip = finite & (self.dip_depth > 0) & (pos < self.dip_len)
-        after_spike = (finite & (self.dip_depth < 0) & (pos >= self.dip_len)
-                       & (pos < self.dip_len + window))
+        after_spike = (
+            finite & (self.dip_depth < 0) & (pos >= self.dip_len) & (pos < self.dip_len + window)
+        )
         below: np.ndarray = dip | after_spike
         return below
 
@@ -193,9 +313,15 @@ class Catalog:
         return [leaf, *(int(x) for x in extra if int(x) != leaf)]
 
 
-def _deep_mispricings(seed: int, n: int, period: np.ndarray, length: np.ndarray,
-                      depth: np.ndarray, base_used: np.ndarray, book: np.ndarray,
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _deep_mispricings(
+    seed: int,
+    n: int,
+    period: np.ndarray,
+    length: np.ndarray,
+    depth: np.ndarray,
+    base_used: np.ndarray,
+    book: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Give some books long stretches of deep underpricing (the deals arbitrage lives on).
 
     Real arbitrage deals are mostly long-lived low prices: a used copy listed at 50-80 % under
@@ -234,44 +360,56 @@ def build_catalog(n: int, seed: int) -> Catalog:
     book = np.isin(kind, list(BOOK_KINDS))
     textbook = (kind == 0) | (kind == 1)
     # used prices: textbooks and exam prep median ~$35, other books ~$5, other goods ~$25
-    base_used = np.where(textbook, rng.lognormal(np.log(3500), 0.8, n),
-                         np.where(book, rng.lognormal(np.log(520), 0.7, n),
-                                  rng.lognormal(np.log(2500), 0.4, n)))
+    base_used = np.where(
+        textbook,
+        rng.lognormal(np.log(3500), 0.8, n),
+        np.where(book, rng.lognormal(np.log(520), 0.7, n), rng.lognormal(np.log(2500), 0.4, n)),
+    )
     base_used = np.clip(base_used, 150, 40000).astype(np.int64)
     new_mult = rng.uniform(1.4, 2.6, n)
     list_price = (base_used * new_mult * rng.uniform(1.1, 1.5, n)).astype(np.int64)
     # sales per day: most books sell a few times a year; textbooks more often
-    velocity = np.where(textbook, rng.lognormal(np.log(0.03), 1.3, n),
-                        rng.lognormal(np.log(0.01), 1.4, n)).clip(0.0005, 15)
+    velocity = np.where(
+        textbook, rng.lognormal(np.log(0.03), 1.3, n), rng.lognormal(np.log(0.01), 1.4, n)
+    ).clip(0.0005, 15)
     # the rank a sale lifts the product to, and the slow-selling level it sinks back to
-    rank_low = np.clip(110_000 / velocity ** 0.6 * rng.uniform(0.6, 1.4, n), 50, 12_000_000)
+    rank_low = np.clip(110_000 / velocity**0.6 * rng.uniform(0.6, 1.4, n), 50, 12_000_000)
     ceiling = rng.lognormal(np.log(3_500_000), 0.5, n).clip(1_200_000, 20_000_000)
     rank_high = np.clip(np.minimum(rank_low * rng.uniform(3, 8, n), ceiling), 1000, None)
     ranked = ~book | (rng.random(n) >= 0.07)  # ~7 % of books carry no sales rank
-    used_count = np.where(book, rng.lognormal(np.log(6), 0.75, n).clip(1, 60).astype(np.int64),
-                          rng.integers(0, 6, n))
+    used_count = np.where(
+        book, rng.lognormal(np.log(6), 0.75, n).clip(1, 60).astype(np.int64), rng.integers(0, 6, n)
+    )
     dip_prone = rng.random(n) < 0.6
     dip_period = np.where(dip_prone, rng.uniform(12, 60, n), np.inf)
     dip_phase = rng.uniform(0, 240, n)
     dip_len = rng.uniform(1.0, 5.0, n)
     dip_depth = rng.uniform(0.08, 0.35, n)
-    dip_period, dip_len, dip_depth = _deep_mispricings(seed, n, dip_period, dip_len, dip_depth,
-                                                       base_used, book)
+    dip_period, dip_len, dip_depth = _deep_mispricings(
+        seed, n, dip_period, dip_len, dip_depth, base_used, book
+    )
     deep = (dip_depth >= DEEP_DEPTH[0]) | (dip_depth < 0)
     # sellers who underprice for weeks are mostly alone on the listing, rarely next to Amazon
-    used_count = np.where(deep & book, np.maximum(1, (used_count * 0.6).astype(np.int64)),
-                          used_count)
+    used_count = np.where(
+        deep & book, np.maximum(1, (used_count * 0.6).astype(np.int64)), used_count
+    )
     has_amazon = rng.random(n) < np.where(deep, 0.2, np.where(book, 0.45, 0.5))
     velocity = np.where(deep, velocity * 0.5, velocity)  # they sell slowly: that is why
     fast = velocity > 0.02
-    crawl_h = np.where(fast, rng.choice([1.0, 2.0, 3.0, 4.0, 6.0], size=n,
-                                        p=[0.25, 0.3, 0.2, 0.15, 0.1]),
-                       rng.choice([6.0, 12.0, 24.0, 48.0], size=n, p=[0.2, 0.3, 0.3, 0.2]))
+    crawl_h = np.where(
+        fast,
+        rng.choice([1.0, 2.0, 3.0, 4.0, 6.0], size=n, p=[0.25, 0.3, 0.2, 0.15, 0.1]),
+        rng.choice([6.0, 12.0, 24.0, 48.0], size=n, p=[0.2, 0.3, 0.3, 0.2]),
+    )
     crawl_phase = rng.uniform(0, 48, n)
-    weight_g = np.where(textbook, rng.integers(600, 2500, n),
-                        np.where(book, rng.integers(150, 700, n), rng.integers(50, 3000, n)))
-    dims = np.stack([rng.integers(180, 290, n), rng.integers(120, 220, n),
-                     rng.integers(10, 60, n)], axis=1)
+    weight_g = np.where(
+        textbook,
+        rng.integers(600, 2500, n),
+        np.where(book, rng.integers(150, 700, n), rng.integers(50, 3000, n)),
+    )
+    dims = np.stack(
+        [rng.integers(180, 290, n), rng.integers(120, 220, n), rng.integers(10, 60, n)], axis=1
+    )
     asins: list[str] = []
     seen: set[str] = set()
     digits = rng.integers(0, 10, size=(n, 9))
@@ -288,9 +426,27 @@ def build_catalog(n: int, seed: int) -> Catalog:
             a = a[:-1] + chars[(chars.index(a[-1]) + 1) % 10]
         seen.add(a)
         asins.append(a)
-    return Catalog(n=n, seed=seed, asins=asins, kind=kind, leaf=leaf, base_used=base_used,
-                   new_mult=new_mult, has_amazon=has_amazon, list_price=list_price,
-                   velocity=velocity, rank_low=rank_low, rank_high=rank_high,
-                   used_count=used_count, dip_period=dip_period, dip_phase=dip_phase,
-                   dip_len=dip_len, dip_depth=dip_depth, crawl_h=crawl_h,
-                   crawl_phase=crawl_phase, weight_g=weight_g, dims_mm=dims, ranked=ranked)
+    return Catalog(
+        n=n,
+        seed=seed,
+        asins=asins,
+        kind=kind,
+        leaf=leaf,
+        base_used=base_used,
+        new_mult=new_mult,
+        has_amazon=has_amazon,
+        list_price=list_price,
+        velocity=velocity,
+        rank_low=rank_low,
+        rank_high=rank_high,
+        used_count=used_count,
+        dip_period=dip_period,
+        dip_phase=dip_phase,
+        dip_len=dip_len,
+        dip_depth=dip_depth,
+        crawl_h=crawl_h,
+        crawl_phase=crawl_phase,
+        weight_g=weight_g,
+        dims_mm=dims,
+        ranked=ranked,
+    )

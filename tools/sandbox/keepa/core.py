@@ -44,8 +44,14 @@ class Entry:
 
     __slots__ = ("hist", "horizon", "sale_t", "static", "table", "used_ship")
 
-    def __init__(self, table: SeriesTable, sale_t: np.ndarray, used_ship: int, horizon: int,
-                 static: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        table: SeriesTable,
+        sale_t: np.ndarray,
+        used_ship: int,
+        horizon: int,
+        static: dict[str, Any] | None = None,
+    ) -> None:
         self.table, self.sale_t, self.used_ship, self.horizon = table, sale_t, used_ship, horizon
         self.static = static
         self.hist: History | None = None
@@ -57,10 +63,10 @@ class Entry:
             for s, idx in enumerate(SLOTS):
                 lo, hi = int(tab.start[s]), int(tab.stop[s])
                 if hi > lo:
-                    series[idx] = Series(tab.t[lo:hi], tab.raw[lo:hi],
-                                         tab.ship[lo:hi] if idx in TRIPLETS else None)
-            self.hist = History(t0=t0, series=series, sale_t=self.sale_t,
-                                used_ship=self.used_ship)
+                    series[idx] = Series(
+                        tab.t[lo:hi], tab.raw[lo:hi], tab.ship[lo:hi] if idx in TRIPLETS else None
+                    )
+            self.hist = History(t0=t0, series=series, sale_t=self.sale_t, used_ship=self.used_ship)
         return self.hist
 
 
@@ -75,10 +81,18 @@ class SandboxError(Exception):
 class MarketCore:
     """What every endpoint reads: the catalog, market time and the products' histories."""
 
-    def __init__(self, n_products: int = 20_000, seed: int = 42, refill_rate: int = 20,
-                 clock: Clock | None = None, start: float | None = None,
-                 history_days: int = 730, future_days: int = 400,
-                 initial_tokens: int | None = None, cache_size: int = 1000) -> None:
+    def __init__(
+        self,
+        n_products: int = 20_000,
+        seed: int = 42,
+        refill_rate: int = 20,
+        clock: Clock | None = None,
+        start: float | None = None,
+        history_days: int = 730,
+        future_days: int = 400,
+        initial_tokens: int | None = None,
+        cache_size: int = 1000,
+    ) -> None:
         self.clock: Clock = clock or SystemClock()
         if start is None:
             start = math.floor(self.clock.now() / 86400) * 86400
@@ -89,7 +103,7 @@ class MarketCore:
         self.end_min = self.t0 + self.days * DAY - 1
         first = np.datetime64("2011-01-01") + np.timedelta64(self.t0 // DAY, "D")
         dates = first + np.arange(self.days + 1).astype("timedelta64[D]")
-        self.month_of_day = (dates.astype("datetime64[M]").astype(np.int64) % 12)
+        self.month_of_day = dates.astype("datetime64[M]").astype(np.int64) % 12
         if self.days * DAY > MAX_SPAN:
             raise ValueError(f"a market spans at most {MAX_SPAN // DAY} days")
         self._season = cumulative_season(self.month_of_day)
@@ -108,8 +122,9 @@ class MarketCore:
     def advance(self, minutes: float) -> None:
         """Move simulated time (SimClock only): prices move, items sell, deals appear."""
         if not isinstance(self.clock, SimClock):
-            raise TypeError("advance() needs a SimClock; this market runs on "
-                            f"{type(self.clock).__name__}")
+            raise TypeError(
+                f"advance() needs a SimClock; this market runs on {type(self.clock).__name__}"
+            )
         self.clock.advance(minutes * 60)
 
     def asins(self) -> list[str]:
@@ -147,8 +162,12 @@ class MarketCore:
         missing ones are generated in batches (a later horizon only appends points)."""
         return self.entries_table(idx, at)[0]
 
-    def entries_table(self, idx: Sequence[int], at: int, csv: bool = False,
-                      ) -> tuple[list[Entry], SeriesTable | None]:
+    def entries_table(
+        self,
+        idx: Sequence[int],
+        at: int,
+        csv: bool = False,
+    ) -> tuple[list[Entry], SeriesTable | None]:
         """entries(), plus the generated batch's table when it is exactly `idx` in order (a
         cold request then skips re-concatenating its products' tables); `csv`: new tables
         get their Keepa csv layout (cached with them)."""
@@ -168,13 +187,22 @@ class MarketCore:
             horizon = self._horizon(at)
             made: list[Entry] = []
             for c in range(0, len(new), GEN_CHUNK):
-                batch = generate(self.catalog, new[c:c + GEN_CHUNK], self.t0, horizon,
-                                 self.month_of_day, self.start_day, self._season)
+                batch = generate(
+                    self.catalog,
+                    new[c : c + GEN_CHUNK],
+                    self.t0,
+                    horizon,
+                    self.month_of_day,
+                    self.start_day,
+                    self._season,
+                )
                 table = SeriesTable(batch.t, batch.raw, batch.ship, batch.start, self.t0)
                 if csv:
                     table.ensure_csv()
-                made += [Entry(*x, batch.horizon) for x in zip(
-                    table.split(), batch.sale_t, batch.used_ship, strict=True)]
+                made += [
+                    Entry(*x, batch.horizon)
+                    for x in zip(table.split(), batch.sale_t, batch.used_ship, strict=True)
+                ]
             if len(new) == len(idx) <= GEN_CHUNK:
                 whole = table
             with self._lock:

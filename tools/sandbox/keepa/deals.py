@@ -53,8 +53,9 @@ class _Scan:
 
     __slots__ = ("crawled", "idx", "lock", "matches", "n", "prior", "ready", "seen", "sorted")
 
-    def __init__(self, idx: np.ndarray, crawled: np.ndarray,
-                 prior: dict[int, tuple[int, Any]] | None = None) -> None:
+    def __init__(
+        self, idx: np.ndarray, crawled: np.ndarray, prior: dict[int, tuple[int, Any]] | None = None
+    ) -> None:
         self.idx, self.crawled = idx, crawled
         self.n = 0
         self.sorted = False  # matches in the selection's sort order (non-lazy orders)
@@ -65,7 +66,6 @@ class _Scan:
         self.ready = 0  # candidates before this one have their histories generated
         self.matches: list[tuple[Any, int, int]] = []
         self.lock = threading.Lock()
-
 
 
 class Deals:
@@ -95,28 +95,38 @@ class Deals:
         if not 0 <= date_range <= 3 or not 0 <= pt < N_TYPES or page < 0:
             raise SandboxError(400, "dateRange must be 0-3, priceTypes a csv index, page >= 0")
         now = self.market.now_min()
-        scan_key = (json.dumps({k: v for k, v in selection.items() if k != "page"},
-                               sort_keys=True, default=str), now)
+        scan_key = (
+            json.dumps(
+                {k: v for k, v in selection.items() if k != "page"}, sort_keys=True, default=str
+            ),
+            now,
+        )
         with self._lock:
             scan = self._deal_scans.get(scan_key)
-            prior = next((x.seen for k, x in reversed(self._deal_scans.items())
-                          if k[0] == scan_key[0]), None)
+            prior = next(
+                (x.seen for k, x in reversed(self._deal_scans.items()) if k[0] == scan_key[0]), None
+            )
         if scan is None:
             scan = _Scan(*self._deal_candidates(selection, now, pt, sort_type), prior=prior)
             with self._lock:
                 self._deal_scans[scan_key] = scan
                 while len(self._deal_scans) > MAX_SCANS:
                     self._deal_scans.popitem(last=False)
+
         def rank(d: dict[str, Any], sign: int) -> int:  # no rank: last either way
             return sign * d["current"][SALES] if d["current"][SALES] > 0 else 1 << 40
 
         keys: dict[int, Callable[[dict[str, Any]], Any]] = {
-            1: lambda d: -d["creationDate"], 2: lambda d: -d["delta"][date_range][pt],
-            3: lambda d: rank(d, 1), 4: lambda d: -d["deltaPercent"][date_range][pt],
+            1: lambda d: -d["creationDate"],
+            2: lambda d: -d["delta"][date_range][pt],
+            3: lambda d: rank(d, 1),
+            4: lambda d: -d["deltaPercent"][date_range][pt],
             # negative: the same order inverted
-            -2: lambda d: d["delta"][date_range][pt], -3: lambda d: rank(d, -1),
+            -2: lambda d: d["delta"][date_range][pt],
+            -3: lambda d: rank(d, -1),
             -4: lambda d: d["deltaPercent"][date_range][pt],
-            0: lambda d: d["lastUpdate"]}  # 0 and any other: Keepa's own order
+            0: lambda d: d["lastUpdate"],
+        }  # 0 and any other: Keepa's own order
         key = keys.get(sort_type, keys[0])
         # Keepa sorts the whole result. The candidates already come in the exact order of the
         # default (0: Keepa's own order, which real answers show as the least recently updated
@@ -130,10 +140,14 @@ class Deals:
             prior = scan.prior or {}
             while len(scan.matches) < need and scan.n < len(scan.idx):
                 if scan.n >= scan.ready:  # generate the next candidates' histories together
-                    chunk = scan.idx[scan.n:scan.n + 64]
-                    self._generate_for_deals([
-                        (int(i), int(scan.crawled[i])) for i in chunk
-                        if prior.get(int(i), (-1,))[0] != int(scan.crawled[i])])
+                    chunk = scan.idx[scan.n : scan.n + 64]
+                    self._generate_for_deals(
+                        [
+                            (int(i), int(scan.crawled[i]))
+                            for i in chunk
+                            if prior.get(int(i), (-1,))[0] != int(scan.crawled[i])
+                        ]
+                    )
                     scan.ready = scan.n + len(chunk)
                 i = int(scan.idx[scan.n])
                 at = int(scan.crawled[i])
@@ -143,8 +157,7 @@ class Deals:
                     k = hit[1]
                 else:
                     d = self._deal_cached(i, at)
-                    k = (key(d) if self._deal_matches(d, selection, pt, date_range, ranges)
-                         else None)
+                    k = key(d) if self._deal_matches(d, selection, pt, date_range, ranges) else None
                 scan.seen[i] = (at, k)
                 if k is not None:
                     scan.matches.append((k, i, at))
@@ -153,7 +166,7 @@ class Deals:
             if not lazy and not scan.sorted:
                 scan.matches.sort(key=lambda m: m[0])  # stable: ties keep candidate order
                 scan.sorted = True
-            rows = scan.matches[page * 150:(page + 1) * 150]
+            rows = scan.matches[page * 150 : (page + 1) * 150]
             # category counts cover the whole result (what is evaluated of it, for the lazy
             # default order), not the page
             roots = self.market.catalog.root()[[i for _, i, _ in scan.matches]]
@@ -162,12 +175,22 @@ class Deals:
         if lazy:
             rows = sorted(rows, key=lambda m: m[0])  # ties within one update minute
         dr = self._deals_at([(i, at) for _, i, at in rows])
-        return {"dr": dr, "drDateIndex": [], "dealsCached": False,
-                "categoryIds": list(cats), "categoryNames": [ROOT_NAMES[x] for x in cats],
-                "categoryCount": list(cats.values())}
+        return {
+            "dr": dr,
+            "drDateIndex": [],
+            "dealsCached": False,
+            "categoryIds": list(cats),
+            "categoryNames": [ROOT_NAMES[x] for x in cats],
+            "categoryCount": list(cats.values()),
+        }
 
-    def _deal_candidates(self, selection: dict[str, Any], now: int, pt: int, sort_type: int,
-                         ) -> tuple[np.ndarray, np.ndarray]:
+    def _deal_candidates(
+        self,
+        selection: dict[str, Any],
+        now: int,
+        pt: int,
+        sort_type: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(candidate indexes in page order, crawl times): the numpy prefilter of /deal/."""
         c = self.market.catalog
         crawled = self.market.crawl_times(now)
@@ -200,8 +223,9 @@ class Deals:
         return idx[order], crawled
 
     @staticmethod
-    def _deal_matches(d: dict[str, Any], sel: dict[str, Any], pt: int, dr: int,
-                      ranges: bool) -> bool:
+    def _deal_matches(
+        d: dict[str, Any], sel: dict[str, Any], pt: int, dr: int, ranges: bool
+    ) -> bool:
         cur = d["current"][pt]
         if cur < 0 or d["delta"][dr][pt] <= 0:
             return False  # Keepa lists only prices that dropped in the requested window
@@ -211,9 +235,12 @@ class Deals:
             if sel.get("mustHaveAmazonOffer") and d["current"][AMAZON] <= 0:
                 return False
         if ranges:
-            checks = (("currentRange", cur), ("deltaRange", d["delta"][dr][pt]),
-                      ("deltaPercentRange", d["deltaPercent"][dr][pt]),
-                      ("salesRankRange", d["current"][SALES]))
+            checks = (
+                ("currentRange", cur),
+                ("deltaRange", d["delta"][dr][pt]),
+                ("deltaPercentRange", d["deltaPercent"][dr][pt]),
+                ("salesRankRange", d["current"][SALES]),
+            )
             for name, value in checks:
                 rng = sel.get(name)
                 if rng and len(rng) == 2:
@@ -221,11 +248,11 @@ class Deals:
                     if name == "salesRankRange" and value < 0:
                         return False
                     if (lo is not None and lo >= 0 and value < lo) or (
-                            hi is not None and hi >= 0 and value > hi):
+                        hi is not None and hi >= 0 and value > hi
+                    ):
                         return False
         title = sel.get("titleSearch")
         return not (title and str(title).lower() not in d["title"].lower())
-
 
     def _generate_for_deals(self, rows: list[tuple[int, int]]) -> None:
         """Generate, in one batch, the histories of the (product, crawl minute) rows whose deal
@@ -300,12 +327,28 @@ class Deals:
         # after the change (else: the crawl that listed it)
         created = self.market.first_crawl_after(i, since[USED]) if since[USED] > 0 else at
         created = min(created, at)
-        return {"asin": c.asins[i], "parentAsin": None, "title": c.title(i),
-                "rootCat": KINDS[k][1], "categories": c.categories(i),
-                "lastUpdate": at, "creationDate": created, "current": cur, "avg": avg,
-                "delta": delta, "deltaPercent": dpct, "deltaLast": last, "currentSince": since,
-                "image": [ord(ch) for ch in "sandbox.jpg"], "lightningEnd": 0,
-                "lightningStart": 0, "backInStock": False, "dateIntervalIndex": 0, "flags": 0,
-                "warehouseCondition": 0, "warehouseConditionComment": None, "minRating": -1,
-                **drops}
-
+        return {
+            "asin": c.asins[i],
+            "parentAsin": None,
+            "title": c.title(i),
+            "rootCat": KINDS[k][1],
+            "categories": c.categories(i),
+            "lastUpdate": at,
+            "creationDate": created,
+            "current": cur,
+            "avg": avg,
+            "delta": delta,
+            "deltaPercent": dpct,
+            "deltaLast": last,
+            "currentSince": since,
+            "image": [ord(ch) for ch in "sandbox.jpg"],
+            "lightningEnd": 0,
+            "lightningStart": 0,
+            "backInStock": False,
+            "dateIntervalIndex": 0,
+            "flags": 0,
+            "warehouseCondition": 0,
+            "warehouseConditionComment": None,
+            "minRating": -1,
+            **drops,
+        }

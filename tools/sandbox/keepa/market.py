@@ -21,34 +21,83 @@ from tools.sandbox.keepa.sellers import Sellers
 
 
 class SandboxMarket(MarketCore):
-    def __init__(self, n_products: int = 20_000, seed: int = 42, refill_rate: int = 20,
-                 clock: Clock | None = None, start: float | None = None,
-                 history_days: int = 730, future_days: int = 400,
-                 initial_tokens: int | None = None, cache_size: int = 1000) -> None:
-        super().__init__(n_products=n_products, seed=seed, refill_rate=refill_rate, clock=clock,
-                         start=start, history_days=history_days, future_days=future_days,
-                         initial_tokens=initial_tokens, cache_size=cache_size)
+    def __init__(
+        self,
+        n_products: int = 20_000,
+        seed: int = 42,
+        refill_rate: int = 20,
+        clock: Clock | None = None,
+        start: float | None = None,
+        history_days: int = 730,
+        future_days: int = 400,
+        initial_tokens: int | None = None,
+        cache_size: int = 1000,
+    ) -> None:
+        super().__init__(
+            n_products=n_products,
+            seed=seed,
+            refill_rate=refill_rate,
+            clock=clock,
+            start=start,
+            history_days=history_days,
+            future_days=future_days,
+            initial_tokens=initial_tokens,
+            cache_size=cache_size,
+        )
         self._sellers = Sellers(self)
         self._products = Products(self, self._sellers.records)
         self._deals = Deals(self)
         self._finder = ProductFinder(self)
 
-    def product(self, asin: str, *, stats: int | None = None, history: bool = True,
-                offers: int | None = None, buybox: bool = False, rating: bool = False,
-                update: int | None = None, days: int | None = None,
-                ) -> tuple[dict[str, Any], int] | None:
+    def product(
+        self,
+        asin: str,
+        *,
+        stats: int | None = None,
+        history: bool = True,
+        offers: int | None = None,
+        buybox: bool = False,
+        rating: bool = False,
+        update: int | None = None,
+        days: int | None = None,
+    ) -> tuple[dict[str, Any], int] | None:
         """(Keepa product dict, token cost) or None for an unknown ASIN."""
-        return self.products([asin], stats=stats, history=history, offers=offers,
-                             buybox=buybox, rating=rating, update=update, days=days)[0]
+        return self.products(
+            [asin],
+            stats=stats,
+            history=history,
+            offers=offers,
+            buybox=buybox,
+            rating=rating,
+            update=update,
+            days=days,
+        )[0]
 
-    def products(self, asins: Sequence[str], *, stats: int | None = None, history: bool = True,
-                 offers: int | None = None, buybox: bool = False, rating: bool = False,
-                 update: int | None = None, days: int | None = None, arrays: bool = False,
-                 ) -> list[tuple[dict[str, Any], int] | None]:
+    def products(
+        self,
+        asins: Sequence[str],
+        *,
+        stats: int | None = None,
+        history: bool = True,
+        offers: int | None = None,
+        buybox: bool = False,
+        rating: bool = False,
+        update: int | None = None,
+        days: int | None = None,
+        arrays: bool = False,
+    ) -> list[tuple[dict[str, Any], int] | None]:
         """/product/ for many ASINs at once (see Products.products); None for unknown ASINs."""
-        return self._products.products(asins, stats=stats, history=history, offers=offers,
-                                       buybox=buybox, rating=rating, update=update, days=days,
-                                       arrays=arrays)
+        return self._products.products(
+            asins,
+            stats=stats,
+            history=history,
+            offers=offers,
+            buybox=buybox,
+            rating=rating,
+            update=update,
+            days=days,
+            arrays=arrays,
+        )
 
     def deals(self, selection: dict[str, Any]) -> dict[str, Any]:
         """The `deals` object of one /deal/ page (see Deals.deals)."""

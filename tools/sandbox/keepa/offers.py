@@ -41,17 +41,46 @@ PAST_SCAM_SHARE = 0.005
 LIVE_SCAM_PRODUCTS = 0.03  # products that have a live scam offer right now
 
 
-def _offer(offer_id: int, seller: str, cond: int, csv: list[int], last_seen: int, fba: bool,
-           amazon: bool = False, scam: bool = False, shippable: bool = True) -> dict[str, Any]:
-    return {"offerId": offer_id, "lastSeen": last_seen, "sellerId": seller, "offerCSV": csv,
-            "condition": cond, "conditionComment": None, "isPrime": fba, "isMAP": False,
-            "isShippable": shippable, "isAddonItem": False, "isPreorder": False,
-            "isWarehouseDeal": False, "isScam": scam, "shipsFromChina": False,
-            "isAmazon": amazon, "isFBA": fba, "isPrimeExcl": False, "minOrderQty": 1}
+def _offer(
+    offer_id: int,
+    seller: str,
+    cond: int,
+    csv: list[int],
+    last_seen: int,
+    fba: bool,
+    amazon: bool = False,
+    scam: bool = False,
+    shippable: bool = True,
+) -> dict[str, Any]:
+    return {
+        "offerId": offer_id,
+        "lastSeen": last_seen,
+        "sellerId": seller,
+        "offerCSV": csv,
+        "condition": cond,
+        "conditionComment": None,
+        "isPrime": fba,
+        "isMAP": False,
+        "isShippable": shippable,
+        "isAddonItem": False,
+        "isPreorder": False,
+        "isWarehouseDeal": False,
+        "isScam": scam,
+        "shipsFromChina": False,
+        "isAmazon": amazon,
+        "isFBA": fba,
+        "isPrimeExcl": False,
+        "minOrderQty": 1,
+    }
 
 
-def _price_history(rng: np.random.Generator, price: int, ship: int, end: int, points: int,
-                   ) -> list[int]:
+def _price_history(
+    rng: np.random.Generator,
+    price: int,
+    ship: int,
+    end: int,
+    points: int,
+) -> list[int]:
     """A repricer's [t, price, shipping, ...] triplets ending at (end, price)."""
     gaps = np.maximum(30, rng.exponential(1.5 * DAY, points - 1)).astype(np.int64)
     times = end - np.concatenate([np.cumsum(gaps[::-1])[::-1], [0]])
@@ -64,9 +93,15 @@ def _price_history(rng: np.random.Generator, price: int, ship: int, end: int, po
     return trip.ravel().tolist()
 
 
-def offers_of(seed: int, sellers: list[dict[str, Any]], i: int, current: dict[int, int],
-              used_ship: int, at: int, limit: int,
-              ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def offers_of(
+    seed: int,
+    sellers: list[dict[str, Any]],
+    i: int,
+    current: dict[int, int],
+    used_ship: int,
+    at: int,
+    limit: int,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """(offers, the stats fields they determine) of product i seen at minute `at`;
     `current`: its current value per csv index; `limit`: live offers to retrieve."""
     rng = np.random.default_rng([seed, i, at // 60, 9])
@@ -89,28 +124,51 @@ def offers_of(seed: int, sellers: list[dict[str, Any]], i: int, current: dict[in
     n_used = max(0, cur(COUNT_USED)) if lowest > 0 else 0
     for j in range(n_used):
         if j == 0:  # the cheapest: the product's USED price, in the condition that has it
-            cond = min((c for c, p in cond_prices.items() if p > 0),
-                       key=lambda c: (cond_prices[c], -c), default=5)
+            cond = min(
+                (c for c, p in cond_prices.items() if p > 0),
+                key=lambda c: (cond_prices[c], -c),
+                default=5,
+            )
             fba = used_ship == 0 and rng.random() < USED_FBA_SHARE
-            live.append((seller()["sellerId"], cond, lowest, used_ship if not fba else 0, fba,
-                         False, False))
+            live.append(
+                (seller()["sellerId"], cond, lowest, used_ship if not fba else 0, fba, False, False)
+            )
             continue
         cond = int(rng.choice(USED_CONDITIONS, p=LIVE_CONDITION_P))
         base = cond_prices.get(cond, -1)
         base = base if base > 0 else lowest
         price = max(lowest, int(base * rng.uniform(1.0, 1.35) // 10 * 10 - 1))
         fba = rng.random() < USED_FBA_SHARE
-        live.append((seller()["sellerId"], cond, price, 0 if fba else fbm_shipping(), fba,
-                     False, False))
+        live.append(
+            (seller()["sellerId"], cond, price, 0 if fba else fbm_shipping(), fba, False, False)
+        )
     newp = cur(NEW)
     for _ in range(min(max(0, cur(COUNT_NEW)), 15) if newp > 0 else 0):
         s = seller()
         fba = bool(s["fba"])
-        live.append((s["sellerId"], 1, int(newp * rng.uniform(1.0, 1.2) // 10 * 10 - 1),
-                     0 if fba else 399, fba, False, False))
+        live.append(
+            (
+                s["sellerId"],
+                1,
+                int(newp * rng.uniform(1.0, 1.2) // 10 * 10 - 1),
+                0 if fba else 399,
+                fba,
+                False,
+                False,
+            )
+        )
     if lowest > 0 and rng.random() < LIVE_SCAM_PRODUCTS:  # absurdly cheap, never shippable
-        live.append((seller()["sellerId"], 4, max(99, int(lowest * rng.uniform(0.1, 0.3))),
-                     0, False, False, True))
+        live.append(
+            (
+                seller()["sellerId"],
+                4,
+                max(99, int(lowest * rng.uniform(0.1, 0.3))),
+                0,
+                False,
+                False,
+                True,
+            )
+        )
     total_live = len(live)
     live = live[:limit]
 
@@ -126,15 +184,34 @@ def offers_of(seed: int, sellers: list[dict[str, Any]], i: int, current: dict[in
         ship = 0 if fba else (0 if stable.random() < FBM_FREE_SHARE else 399)
         points = int(np.clip(stable.lognormal(np.log(3), 1.5), 1, 80))
         scam = stable.random() < PAST_SCAM_SHARE
-        offers.append(_offer(0, sellers[int(stable.integers(N_SELLERS))]["sellerId"], cond,
-                             _price_history(stable, price, ship, ended, points), ended, fba,
-                             scam=scam))
+        offers.append(
+            _offer(
+                0,
+                sellers[int(stable.integers(N_SELLERS))]["sellerId"],
+                cond,
+                _price_history(stable, price, ship, ended, points),
+                ended,
+                fba,
+                scam=scam,
+            )
+        )
     live_ix: list[int] = []
     for s_id, cond, price, ship, fba, amazon, scam in live:
         points = int(np.clip(rng.lognormal(np.log(20), 1.3), 1, 300))
         live_ix.append(len(offers))
-        offers.append(_offer(0, s_id, cond, _price_history(rng, price, ship, at, points), at,
-                             fba, amazon=amazon, scam=scam, shippable=not scam))
+        offers.append(
+            _offer(
+                0,
+                s_id,
+                cond,
+                _price_history(rng, price, ship, at, points),
+                at,
+                fba,
+                amazon=amazon,
+                scam=scam,
+                shippable=not scam,
+            )
+        )
     order = rng.permutation(len(offers))  # Keepa's list is not grouped by live/past
     offers = [offers[k] for k in order]
     where = np.empty(len(order), dtype=np.int64)
@@ -142,37 +219,66 @@ def offers_of(seed: int, sellers: list[dict[str, Any]], i: int, current: dict[in
     for k, o in enumerate(offers):
         o["offerId"] = k
     live_offers = [offers[int(where[j])] for j in live_ix]
-    live_order = sorted((int(where[j]) for j in live_ix),
-                        key=lambda k: offers[k]["offerCSV"][-2] + max(0, offers[k]["offerCSV"][-1]))
+    live_order = sorted(
+        (int(where[j]) for j in live_ix),
+        key=lambda k: offers[k]["offerCSV"][-2] + max(0, offers[k]["offerCSV"][-1]),
+    )
     new_live = [o for o in live_offers if o["condition"] == 1]
     fba_new = sum(1 for o in new_live if o["isFBA"])
     extra: dict[str, Any] = {
-        "offerCountFBA": fba_new, "offerCountFBM": len(new_live) - fba_new,
-        "retrievedOfferCount": len(live_offers), "totalOfferCount": total_live,
-        "lastOffersUpdate": at, **_buy_box(rng, new_live, n_used, at),
+        "offerCountFBA": fba_new,
+        "offerCountFBM": len(new_live) - fba_new,
+        "retrievedOfferCount": len(live_offers),
+        "totalOfferCount": total_live,
+        "lastOffersUpdate": at,
+        **_buy_box(rng, new_live, n_used, at),
     }
     extra["liveOffersOrder"] = live_order
     return offers, extra
 
 
-def _buy_box(rng: np.random.Generator, new_live: list[dict[str, Any]], n_used: int, at: int,
-             ) -> dict[str, Any]:
+def _buy_box(
+    rng: np.random.Generator,
+    new_live: list[dict[str, Any]],
+    n_used: int,
+    at: int,
+) -> dict[str, Any]:
     """The new buy box: the cheapest new offer holds it now; over time it is shared by the
     two or three cheapest sellers (buyBoxStats.percentageWon sums to 100)."""
     if not new_live:
-        return {"buyBoxPrice": -1, "buyBoxShipping": -1, "buyBoxSellerId": None,
-                "buyBoxIsAmazon": False, "buyBoxIsFBA": False, "buyBoxIsUsed": False,
-                "buyBoxCondition": None, "buyBoxStats": {}}
+        return {
+            "buyBoxPrice": -1,
+            "buyBoxShipping": -1,
+            "buyBoxSellerId": None,
+            "buyBoxIsAmazon": False,
+            "buyBoxIsFBA": False,
+            "buyBoxIsUsed": False,
+            "buyBoxCondition": None,
+            "buyBoxStats": {},
+        }
     ranked = sorted(new_live, key=lambda o: o["offerCSV"][-2] + max(0, o["offerCSV"][-1]))
     bb = ranked[0]
     holders = ranked[:3]
     shares = rng.dirichlet(np.linspace(3.0, 1.0, len(holders))) * 100
     shares[::-1].sort()
-    stats = {o["sellerId"]: {"avgNewOfferCount": len(new_live), "avgPrice": o["offerCSV"][-2],
-                             "avgUsedOfferCount": n_used, "isFBA": o["isFBA"], "lastSeen": at,
-                             "percentageWon": round(float(p), 1)}
-             for o, p in zip(holders, shares, strict=True)}
-    return {"buyBoxPrice": bb["offerCSV"][-2], "buyBoxShipping": max(0, bb["offerCSV"][-1]),
-            "buyBoxSellerId": bb["sellerId"], "buyBoxIsAmazon": bool(bb["isAmazon"]),
-            "buyBoxIsFBA": bool(bb["isFBA"]), "buyBoxIsUsed": False, "buyBoxCondition": 1,
-            "buyBoxStats": stats}
+    stats = {
+        o["sellerId"]: {
+            "avgNewOfferCount": len(new_live),
+            "avgPrice": o["offerCSV"][-2],
+            "avgUsedOfferCount": n_used,
+            "isFBA": o["isFBA"],
+            "lastSeen": at,
+            "percentageWon": round(float(p), 1),
+        }
+        for o, p in zip(holders, shares, strict=True)
+    }
+    return {
+        "buyBoxPrice": bb["offerCSV"][-2],
+        "buyBoxShipping": max(0, bb["offerCSV"][-1]),
+        "buyBoxSellerId": bb["sellerId"],
+        "buyBoxIsAmazon": bool(bb["isAmazon"]),
+        "buyBoxIsFBA": bool(bb["isFBA"]),
+        "buyBoxIsUsed": False,
+        "buyBoxCondition": 1,
+        "buyBoxStats": stats,
+    }

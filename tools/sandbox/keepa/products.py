@@ -57,10 +57,19 @@ class Products:
         forced = update is not None and update == 0 and now - crawled < 60
         return (crawled if (fresh_h < 0 or now - crawled <= fresh_h * 60) else now), forced
 
-    def products(self, asins: Sequence[str], *, stats: int | None = None, history: bool = True,
-                 offers: int | None = None, buybox: bool = False, rating: bool = False,
-                 update: int | None = None, days: int | None = None, arrays: bool = False,
-                 ) -> list[tuple[dict[str, Any], int] | None]:
+    def products(
+        self,
+        asins: Sequence[str],
+        *,
+        stats: int | None = None,
+        history: bool = True,
+        offers: int | None = None,
+        buybox: bool = False,
+        rating: bool = False,
+        update: int | None = None,
+        days: int | None = None,
+        arrays: bool = False,
+    ) -> list[tuple[dict[str, Any], int] | None]:
         """Keepa product dicts and token costs of many ASINs at once (one vectorized pass); None
         for unknown ASINs.
 
@@ -100,8 +109,7 @@ class Products:
             if not arrays:
                 slices = [x.tolist() for x in slices]
             csv_of: list[list[tuple[int, Any]]] = [[] for _ in range(n_p)]
-            for r, arr in zip((g[csv_rows] * 64 + ids[csv_rows]).tolist(), slices,
-                              strict=True):
+            for r, arr in zip((g[csv_rows] * 64 + ids[csv_rows]).tolist(), slices, strict=True):
                 csv_of[r >> 6].append((r & 63, arr))
         self._fill_static([i for _, i in known], entries)
         extras: list[dict[str, Any]] = []
@@ -114,8 +122,9 @@ class Products:
             found: int | None = None
             fresh = False
             if offers:
-                offer_list, stat_extra = offers_of(market.seed, self.sellers, i, cur,
-                                                   entries[p].used_ship, at_p, offers)
+                offer_list, stat_extra = offers_of(
+                    market.seed, self.sellers, i, cur, entries[p].used_ship, at_p, offers
+                )
                 product["offers"] = offer_list
                 product["liveOffersOrder"] = stat_extra.pop("liveOffersOrder", [])
                 product["offersSuccessful"] = True
@@ -125,13 +134,19 @@ class Products:
                 self._offers_seen[i] = now
                 if buybox:
                     product["buyBoxSellerIdHistory"] = [
-                        str(at_p), stat_extra.get("buyBoxSellerId") or AMAZON_SELLER]
+                        str(at_p),
+                        stat_extra.get("buyBoxSellerId") or AMAZON_SELLER,
+                    ]
             if buybox:
                 stat_extra.setdefault("buyBoxPrice", cur.get(BUY_BOX_SHIPPING, -1))
                 stat_extra.setdefault("buyBoxShipping", 0)
             cost = costs.product_charge(
-                offers_found=found, offers_fresh=fresh, buybox=buybox,
-                rating=rating and cur.get(COUNT_REVIEWS, -1) > 0, forced_refresh=seen[p][1])
+                offers_found=found,
+                offers_fresh=fresh,
+                buybox=buybox,
+                rating=rating and cur.get(COUNT_REVIEWS, -1) > 0,
+                forced_refresh=seen[p][1],
+            )
             if history:
                 csv: list[Any] = [None] * N_TYPES
                 for idx, arr in csv_of[p]:
@@ -143,13 +158,21 @@ class Products:
             extras.append(stat_extra)
             out[k] = (product, cost)
         if stats:
-            for (k, _), st in zip(known, tab.stats(g, ids, rows, a, b, at, stats, extras,
-                                                   arrays), strict=True):
+            for (k, _), st in zip(
+                known, tab.stats(g, ids, rows, a, b, at, stats, extras, arrays), strict=True
+            ):
                 out[k][0]["stats"] = st  # type: ignore[index]
         return out
 
-    def _product_dict(self, i: int, entry: Entry, cur: dict[int, int], last_t: dict[int, int],
-                      at: int, copy: bool = True) -> dict[str, Any]:
+    def _product_dict(
+        self,
+        i: int,
+        entry: Entry,
+        cur: dict[int, int],
+        last_t: dict[int, int],
+        at: int,
+        copy: bool = True,
+    ) -> dict[str, Any]:
         """The top-level product fields: the time-free part is built once per product.
 
         `copy=False` shares the cached nested lists/dicts (for answers serialized at once)."""
@@ -170,8 +193,10 @@ class Products:
         d["lastUpdate"] = at
         for key in _NESTED if copy else ():  # never share mutable parts of the cache
             if d[key] is not None:
-                d[key] = [dict(x) if isinstance(x, dict) else list(x) if isinstance(x, list)
-                          else x for x in d[key]]
+                d[key] = [
+                    dict(x) if isinstance(x, dict) else list(x) if isinstance(x, list) else x
+                    for x in d[key]
+                ]
         return d
 
     def _fill_static(self, idx: list[int], entries: list[Entry]) -> None:
@@ -197,48 +222,95 @@ class Products:
         book = k in BOOK_KINDS
         weight = int(c.weight_g[i])
         length, width, height = (int(x) for x in c.dims_mm[i])
-        fee = (322 + max(0, weight - 340) // 100 * 40 if book
-               else 371 + max(0, weight - 227) // 100 * 45)
+        fee = (
+            322 + max(0, weight - 340) // 100 * 40
+            if book
+            else 371 + max(0, weight - 227) // 100 * 45
+        )
         monthly = int(float(c.velocity[i]) * 30 // 50 * 50)
         asin = c.asins[i]
         pub = 20000101 + int(u[0] * 25) * 10000 + int(u[1] * 12) * 100 + int(u[2] * 28)
         return {
-            "asin": asin, "author": c.author(i), "availabilityAmazon": -1,
-            "binding": KINDS[k][3], "brand": None if book else "Sandbox Goods",
+            "asin": asin,
+            "author": c.author(i),
+            "availabilityAmazon": -1,
+            "binding": KINDS[k][3],
+            "brand": None if book else "Sandbox Goods",
             "buyBoxEligibleOfferCounts": [1, 0, 0, 0, 0, 0, 0, 0],
-            "buyBoxSellerIdHistory": None, "categories": c.categories(i),
-            "categoryTree": [{"catId": root, "name": ROOT_NAMES[root]},
-                             {"catId": leaf_id, "name": leaf_name}],
-            "color": None, "coupon": None, "csv": None,
+            "buyBoxSellerIdHistory": None,
+            "categories": c.categories(i),
+            "categoryTree": [
+                {"catId": root, "name": ROOT_NAMES[root]},
+                {"catId": leaf_id, "name": leaf_name},
+            ],
+            "color": None,
+            "coupon": None,
+            "csv": None,
             "description": f"Synthetic {kind.replace('_', ' ')} product from the Keepa sandbox.",
-            "domainId": 1, "eanList": None, "ebayListingIds": None, "edition": None,
+            "domainId": 1,
+            "eanList": None,
+            "ebayListingIds": None,
+            "edition": None,
             "fbaFees": {"lastUpdate": 0, "pickAndPackFee": int(fee)},
-            "features": None, "format": None, "frequentlyBoughtTogether": None,
+            "features": None,
+            "format": None,
+            "frequentlyBoughtTogether": None,
             "hasReviews": False,
-            "images": None, "isAdultProduct": False, "isEligibleForSuperSaverShipping": True,
-            "isEligibleForTradeIn": book, "isHeatSensitive": False, "isRedirectASIN": False,
-            "isSNS": False, "itemHeight": height, "itemLength": length, "itemWeight": weight,
-            "itemWidth": width, "itemTypeKeyword": kind.replace("_", "-"),
+            "images": None,
+            "isAdultProduct": False,
+            "isEligibleForSuperSaverShipping": True,
+            "isEligibleForTradeIn": book,
+            "isHeatSensitive": False,
+            "isRedirectASIN": False,
+            "isSNS": False,
+            "itemHeight": height,
+            "itemLength": length,
+            "itemWeight": weight,
+            "itemWidth": width,
+            "itemTypeKeyword": kind.replace("_", "-"),
             "languages": [["English", "Published"]] if book else None,
-            "lastEbayUpdate": 0, "lastPriceChange": 0, "lastRatingUpdate": 0,
-            "lastSoldUpdate": 0, "lastUpdate": 0, "launchpad": False, "listedSince": t0,
-            "liveOffersOrder": None, "manufacturer": "Sandbox Press" if book else "Sandbox Goods",
-            "model": None, "monthlySold": monthly if monthly >= 50 else 0,
-            "monthlySoldHistory": None, "numberOfItems": 1,
+            "lastEbayUpdate": 0,
+            "lastPriceChange": 0,
+            "lastRatingUpdate": 0,
+            "lastSoldUpdate": 0,
+            "lastUpdate": 0,
+            "launchpad": False,
+            "listedSince": t0,
+            "liveOffersOrder": None,
+            "manufacturer": "Sandbox Press" if book else "Sandbox Goods",
+            "model": None,
+            "monthlySold": monthly if monthly >= 50 else 0,
+            "monthlySoldHistory": None,
+            "numberOfItems": 1,
             "numberOfPages": 120 + int(u[3] * 1080) if book else -1,
-            "offersSuccessful": False, "packageHeight": height, "packageLength": length,
-            "packageQuantity": 1, "packageWeight": weight, "packageWidth": width,
-            "parentAsin": None, "partNumber": None,
-            "productGroup": "Book" if book else "Home", "productType": 0, "promotions": None,
+            "offersSuccessful": False,
+            "packageHeight": height,
+            "packageLength": length,
+            "packageQuantity": 1,
+            "packageWeight": weight,
+            "packageWidth": width,
+            "parentAsin": None,
+            "partNumber": None,
+            "productGroup": "Book" if book else "Home",
+            "productType": 0,
+            "promotions": None,
             "publicationDate": pub if book else 0,
-            "referralFeePercent": 15, "referralFeePercentage": 15.0,
-            "releaseDate": 0, "rootCategory": root,
+            "referralFeePercent": 15,
+            "referralFeePercentage": 15.0,
+            "releaseDate": 0,
+            "rootCategory": root,
             "salesRankDisplayGroup": "book_display_on_website" if book else "home_display",
-            "salesRankReference": root, "salesRankReferenceHistory": None, "salesRanks": None,
-            "size": None, "stats": None, "title": c.title(i), "trackingSince": t0,
-            "type": "ABIS_BOOK" if book else "HOME", "upcList": None, "urlSlug": None,
-            "variations": None, "websiteDisplayGroup": "book_display_on_website" if book
-            else "home_display_on_website",
+            "salesRankReference": root,
+            "salesRankReferenceHistory": None,
+            "salesRanks": None,
+            "size": None,
+            "stats": None,
+            "title": c.title(i),
+            "trackingSince": t0,
+            "type": "ABIS_BOOK" if book else "HOME",
+            "upcList": None,
+            "urlSlug": None,
+            "variations": None,
+            "websiteDisplayGroup": "book_display_on_website" if book else "home_display_on_website",
             "websiteDisplayGroupName": "Book" if book else "Home",
         }
-

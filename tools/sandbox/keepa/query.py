@@ -40,15 +40,16 @@ class ProductFinder:
             stat, _, type_name = base.partition("_")
             if stat.startswith("salesRankDrops") and not type_name:
                 filters.append((stat, None, op, float(val)))
-            elif stat in ("current", "avg30", "avg90", "avg180", "avg365") and \
-                    type_name in CSV_INDEX:
+            elif (
+                stat in ("current", "avg30", "avg90", "avg180", "avg365") and type_name in CSV_INDEX
+            ):
                 filters.append((stat, CSV_INDEX[type_name], op, float(val)))
             else:
                 raise SandboxError(400, f"unsupported product finder filter {key!r}")
         hits: list[str] = []
         scan = np.nonzero(cand)[0][:MAX_SCAN]
         for c0 in range(0, len(scan), GEN_CHUNK):
-            chunk = scan[c0:c0 + GEN_CHUNK]
+            chunk = scan[c0 : c0 + GEN_CHUNK]
             sts = self._stats_at(chunk.tolist(), crawled[chunk], 90) if filters else []
             for n, i in enumerate(chunk.tolist()):
                 if filters:
@@ -56,14 +57,18 @@ class ProductFinder:
                     ok = True
                     for stat, idx, op, val in filters:
                         v = st[stat] if idx is None else st[stat][idx]
-                        if v is None or v < 0 or (op == "gte" and v < val) or (
-                                op == "lte" and v > val):
+                        if (
+                            v is None
+                            or v < 0
+                            or (op == "gte" and v < val)
+                            or (op == "lte" and v > val)
+                        ):
                             ok = False
                             break
                     if not ok:
                         continue
                 hits.append(c.asins[i])
-        return hits[page * per_page:(page + 1) * per_page], len(hits)
+        return hits[page * per_page : (page + 1) * per_page], len(hits)
 
     def _stats_at(self, idx: list[int], at: np.ndarray, interval: int) -> list[dict[str, Any]]:
         """Stats objects of products `idx` seen at `at` (vectorized over the products)."""
@@ -73,5 +78,6 @@ class ProductFinder:
         g = np.repeat(np.arange(len(idx), dtype=np.int64), N_SLOTS)
         rows = g * N_SLOTS + np.tile(np.arange(N_SLOTS, dtype=np.int64), len(idx))
         a, b = tab.view(rows, at[g], None)
-        return tab.stats(g, np.tile(SLOT_IDS, len(idx)), rows, a, b, at, interval,
-                         [{} for _ in idx])
+        return tab.stats(
+            g, np.tile(SLOT_IDS, len(idx)), rows, a, b, at, interval, [{} for _ in idx]
+        )

@@ -46,8 +46,23 @@ COND_MULT = {USED_NEW: 1.32, USED_VG: 1.18, USED_GOOD: 1.08, USED_ACC: 1.0}
 COND_PRESENT = {USED_NEW: 0.5, USED_VG: 0.6, USED_GOOD: 0.8}  # USED_ACC: always
 
 # Every product has the same rows (slots) in the same order; absent series are empty rows.
-SLOTS = (AMAZON, NEW, USED, SALES, LISTPRICE, NEW_FBA, COUNT_NEW, COUNT_USED, RATING,
-         COUNT_REVIEWS, BUY_BOX_SHIPPING, USED_NEW, USED_VG, USED_GOOD, USED_ACC)
+SLOTS = (
+    AMAZON,
+    NEW,
+    USED,
+    SALES,
+    LISTPRICE,
+    NEW_FBA,
+    COUNT_NEW,
+    COUNT_USED,
+    RATING,
+    COUNT_REVIEWS,
+    BUY_BOX_SHIPPING,
+    USED_NEW,
+    USED_VG,
+    USED_GOOD,
+    USED_ACC,
+)
 N_SLOTS = len(SLOTS)
 SLOT = {idx: s for s, idx in enumerate(SLOTS)}
 WIDTH = np.array([3 if idx in TRIPLETS else 2 for idx in SLOTS], dtype=np.int64)
@@ -59,8 +74,27 @@ RANK_DRIFT = 0.002  # rank climbs 0.2 % of its post-sale level an hour (x2.4 in 
 RANK_STEP = 0.98  # a sale's rank drop is at least 2 % below the rank shown before it
 
 # hash streams (one per kind of random draw)
-(S_SALE, S_ARRIVE, S_LAG, S_DROP, S_LEAVE, S_BACK, S_REPRICE, S_UNOISE, S_COND, S_CNOISE,
- S_NEWPTS, S_NEW, S_CNEW, S_AMZ, S_AMZOFF, S_SAMPLE, S_REVIEWS, S_RATING, S_SHIP) = range(19)
+(
+    S_SALE,
+    S_ARRIVE,
+    S_LAG,
+    S_DROP,
+    S_LEAVE,
+    S_BACK,
+    S_REPRICE,
+    S_UNOISE,
+    S_COND,
+    S_CNOISE,
+    S_NEWPTS,
+    S_NEW,
+    S_CNEW,
+    S_AMZ,
+    S_AMZOFF,
+    S_SAMPLE,
+    S_REVIEWS,
+    S_RATING,
+    S_SHIP,
+) = range(19)
 
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xBF58476D1CE4E5B9)
@@ -114,6 +148,7 @@ class Batch:
 
 # ---- counter-based random numbers ------------------------------------------------------------
 
+
 def _mix(x: np.ndarray) -> np.ndarray:
     """SplitMix64's finalizer, in place on a uint64 array."""
     x ^= x >> np.uint64(30)
@@ -164,8 +199,9 @@ def _uniforms(key: np.ndarray, stream: int, j: np.ndarray, k: int) -> list[np.nd
     bits = 64 // k
     mask = np.uint64((1 << bits) - 1)
     scale = 1.0 / (1 << bits)
-    return [(((x >> np.uint64(bits * q)) & mask).astype(np.float64) + 0.5) * scale
-            for q in range(k)]
+    return [
+        (((x >> np.uint64(bits * q)) & mask).astype(np.float64) + 0.5) * scale for q in range(k)
+    ]
 
 
 def _noise2(key: np.ndarray, stream: int, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -181,6 +217,7 @@ def _noise2(key: np.ndarray, stream: int, j: np.ndarray) -> tuple[np.ndarray, np
 
 # ---- flat segmented helpers -------------------------------------------------------------------
 
+
 def _segments(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(owner of each element, index within its segment, segment starts) for `counts`."""
     starts = np.zeros(len(counts), dtype=np.int64)
@@ -190,8 +227,9 @@ def _segments(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return owner, local, starts
 
 
-def _seg_cumsum(x: np.ndarray, owner: np.ndarray, starts: np.ndarray,
-                counts: np.ndarray) -> np.ndarray:
+def _seg_cumsum(
+    x: np.ndarray, owner: np.ndarray, starts: np.ndarray, counts: np.ndarray
+) -> np.ndarray:
     """Cumulative sums restarting at each segment (integers: exact, batch-independent)."""
     c = np.cumsum(x)
     base = np.zeros(len(counts), dtype=c.dtype)
@@ -201,8 +239,12 @@ def _seg_cumsum(x: np.ndarray, owner: np.ndarray, starts: np.ndarray,
     return out
 
 
-def _process(keys: np.ndarray, stream: int, mean: np.ndarray, span: int,
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _process(
+    keys: np.ndarray,
+    stream: int,
+    mean: np.ndarray,
+    span: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A Poisson process per product (mean gap `mean` minutes) on [0, span) minutes.
 
     Returns (owner, event number, minute), sorted by owner then time. Event j of a product
@@ -223,9 +265,13 @@ def _process(keys: np.ndarray, stream: int, mean: np.ndarray, span: int,
     return owner[keep], j[keep], dt[keep]
 
 
-def _compress(owner: np.ndarray, dt: np.ndarray, v: np.ndarray, ship: np.ndarray | None = None,
-              unique: bool = False,
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+def _compress(
+    owner: np.ndarray,
+    dt: np.ndarray,
+    v: np.ndarray,
+    ship: np.ndarray | None = None,
+    unique: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Keepa stores changes only: of points in one minute the last wins, repeats are dropped.
 
     Input sorted by (owner, dt); works across all products' segments at once. `unique`: the
@@ -282,16 +328,24 @@ def cumulative_season(month_of_day: np.ndarray) -> SeasonTable:
     np.cumsum(per_day, axis=1, out=cum[:, 1:])
     n_cells = int(np.ceil(cum[:, -1].max() * SeasonTable.CELLS)) + 2
     starts = np.arange(n_cells) / SeasonTable.CELLS
-    inv = np.stack([np.minimum(np.searchsorted(row, starts, side="right") - 1, len(row) - 2)
-                    for row in cum])
+    inv = np.stack(
+        [np.minimum(np.searchsorted(row, starts, side="right") - 1, len(row) - 2) for row in cum]
+    )
     return SeasonTable(cum=cum, inv=inv)
 
 
 # ---- the generator ----------------------------------------------------------------------------
 
-def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
-             month_of_day: np.ndarray, start_day: int,
-             season: SeasonTable | None = None) -> Batch:
+
+def generate(
+    cat: Catalog,
+    ids: np.ndarray | list[int],
+    t0: int,
+    horizon: int,
+    month_of_day: np.ndarray,
+    start_day: int,
+    season: SeasonTable | None = None,
+) -> Batch:
     """Histories of products `ids` (catalog rows) from Keepa minute `t0` up to `horizon`.
 
     `month_of_day[d]` is the calendar month (0-11) of day d since t0 (it must cover the
@@ -340,18 +394,28 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
     u_arrive, u_lag, u_drop = _uniforms(keys[s_own], S_ARRIVE, s_j, 3)  # 21 bits each
     arr_dt = sale_dt + np.floor(-np.log(u_arrive) * 4 * DAY).astype(np.int64)
     l_own, l_j, leave_dt = _process(keys, S_LEAVE, np.full(n_p, 20.0 * DAY), span)
-    back_dt = leave_dt + np.floor(-np.log(uniform(keys[l_own], S_BACK, l_j)) * 10 * DAY
-                                  ).astype(np.int64)
+    back_dt = leave_dt + np.floor(-np.log(uniform(keys[l_own], S_BACK, l_j)) * 10 * DAY).astype(
+        np.int64
+    )
     # re-prices: repricers move a book's lowest used price every 1.5-5 days on average
     rp_mean = (1.5 + 3.5 * uniform(keys, S_REPRICE, np.full(n_p, 1 << 30, dtype=np.int64))) * DAY
     r_own, _, r_dt = _process(keys, S_REPRICE, rp_mean, span)
-    stock = (cat.used_count[ids].astype(np.int64)
-             + np.ceil(rate * SEASON[kind].max(axis=1) * 8).astype(np.int64) + 1)
+    stock = (
+        cat.used_count[ids].astype(np.int64)
+        + np.ceil(rate * SEASON[kind].max(axis=1) * 8).astype(np.int64)
+        + 1
+    )
     t0_key = np.arange(n_p, dtype=np.int64) << (DT_BITS + 3)
     ev = [t0_key, t0_key | 5]  # t0: the initial stock (type 0) and a price point (type 5)
     # types sort within a minute: stock, sale, arrival, leave, back, re-price, after-sale price
-    for code, own, dt in ((1, s_own, sale_dt), (2, s_own, arr_dt), (3, l_own, leave_dt),
-                          (4, l_own, back_dt), (5, r_own, r_dt), (6, s_own, sale_dt + 1)):
+    for code, own, dt in (
+        (1, s_own, sale_dt),
+        (2, s_own, arr_dt),
+        (3, l_own, leave_dt),
+        (4, l_own, back_dt),
+        (5, r_own, r_dt),
+        (6, s_own, sale_dt + 1),
+    ):
         m = dt < span
         ev.append((own[m] << (DT_BITS + 3)) | (dt[m] << 3) | code)
     evk = np.sort(np.concatenate(ev))
@@ -383,10 +447,11 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
     period = cat.dip_period[ids][p_own]
     finite = np.isfinite(period)
     in_dip = np.zeros(len(p_dt), dtype=bool)
-    in_dip[finite] = (np.mod(day_rel[finite] - cat.dip_phase[ids][p_own][finite],
-                             period[finite]) < cat.dip_len[ids][p_own][finite])
-    base = (cat.base_used[ids].astype(np.float64)[p_own]
-            * PRICE_SEASON[p_kind, month_of_day[p_day]])
+    in_dip[finite] = (
+        np.mod(day_rel[finite] - cat.dip_phase[ids][p_own][finite], period[finite])
+        < cat.dip_len[ids][p_own][finite]
+    )
+    base = cat.base_used[ids].astype(np.float64)[p_own] * PRICE_SEASON[p_kind, month_of_day[p_day]]
     base = np.where(in_dip, base * (1.0 - cat.dip_depth[ids][p_own]), base)
     acc = np.where(stocked, np.round(base * noise / 10) * 10 - 1, -1).astype(np.int64)
     ship_u = uniform(keys, S_SHIP, np.zeros(n_p, dtype=np.int64))
@@ -453,8 +518,7 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
     rk_dt = (rk >> 1) & DT_MASK
     high = cat.rank_high[ids].astype(np.float64)
     low = cat.rank_low[ids].astype(np.float64)
-    draw = np.minimum(low[d_own] * (0.6 + 0.8 * u_drop[m_drop]),
-                      high[d_own])
+    draw = np.minimum(low[d_own] * (0.6 + 0.8 * u_drop[m_drop]), high[d_own])
     n_d = len(dk)
     d_cnt = np.bincount(d_own, minlength=n_p)
     _, d_loc, _ = _segments(d_cnt)
@@ -474,11 +538,17 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
     # (run start) or, in a run of drops with no observation between, V_{j-1}. Within a run,
     # in logs, x_j = min(a_j, c + x_{j-1}) = j c + min_{k<=j}(a_k - k c): a prefix minimum.
     reset = (d_loc == 0) | (seen_dt > prev_dt)
-    shown = np.where(d_loc == 0, high[d_own], np.minimum(
-        high[d_own], prev_draw * (1 + RANK_DRIFT * np.maximum(0, seen_dt - prev_dt) / 60.0)))
+    shown = np.where(
+        d_loc == 0,
+        high[d_own],
+        np.minimum(
+            high[d_own], prev_draw * (1 + RANK_DRIFT * np.maximum(0, seen_dt - prev_dt) / 60.0)
+        ),
+    )
     fx = float(1 << 32)
-    a = np.round(np.log(np.where(reset, np.minimum(draw, RANK_STEP * shown), draw)) * fx
-                 ).astype(np.int64)
+    a = np.round(np.log(np.where(reset, np.minimum(draw, RANK_STEP * shown), draw)) * fx).astype(
+        np.int64
+    )
     run = np.cumsum(reset) - 1
     loc = np.arange(n_d, dtype=np.int64) - np.flatnonzero(reset)[run]
     c_step = round(math.log(RANK_STEP) * fx)
@@ -490,8 +560,7 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
     jd0 = np.maximum(jd, 0)
     if n_d:
         has[has] = d_own[jd0[has]] == rk_own[has]
-        climb = np.minimum(draw[jd0] * (1 + RANK_DRIFT * (rk_dt - d_dt[jd0]) / 60.0),
-                           high[rk_own])
+        climb = np.minimum(draw[jd0] * (1 + RANK_DRIFT * (rk_dt - d_dt[jd0]) / 60.0), high[rk_own])
         rank = np.where(is_drop, shown_drop[jd0], np.where(has, climb, high[rk_own]))
     else:
         rank = high[rk_own]
@@ -504,14 +573,19 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
     m_dt = m_i * 30 * DAY
     lam_r = np.maximum(0.2, cat.velocity[ids].astype(np.float64) * 3)
     q = lam_r / (1 + lam_r)
-    inc = np.floor(np.log(uniform(keys[m_own], S_REVIEWS, m_i)) / np.log(q[m_own])).astype(
-        np.int64)
-    reviews = _seg_cumsum(inc, m_own, np.arange(n_p, dtype=np.int64) * n_months,
-                          np.full(n_p, n_months, dtype=np.int64))
-    r_base = np.round(43 + 3 * _normal(uniform(keys, S_RATING, np.full(n_p, 1 << 30,
-                                                                        dtype=np.int64))))
-    rating = np.clip(r_base[m_own] + np.floor(uniform(keys[m_own], S_RATING, m_i) * 3) - 1,
-                     10, 50).astype(np.int64)
+    inc = np.floor(np.log(uniform(keys[m_own], S_REVIEWS, m_i)) / np.log(q[m_own])).astype(np.int64)
+    reviews = _seg_cumsum(
+        inc,
+        m_own,
+        np.arange(n_p, dtype=np.int64) * n_months,
+        np.full(n_p, n_months, dtype=np.int64),
+    )
+    r_base = np.round(
+        43 + 3 * _normal(uniform(keys, S_RATING, np.full(n_p, 1 << 30, dtype=np.int64)))
+    )
+    rating = np.clip(
+        r_base[m_own] + np.floor(uniform(keys[m_own], S_RATING, m_i) * 3) - 1, 10, 50
+    ).astype(np.int64)
     rating = np.where(reviews > 0, rating, -1)
 
     # ---- rows, in SLOTS order: change points only (a series keeps its first point and every
@@ -523,8 +597,11 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
         np.not_equal(own[1:], own[:-1], out=f[1:])
         return f
 
-    def changes(v: np.ndarray, first: np.ndarray, where: np.ndarray | None = None,
-                ) -> np.ndarray:
+    def changes(
+        v: np.ndarray,
+        first: np.ndarray,
+        where: np.ndarray | None = None,
+    ) -> np.ndarray:
         keep = first.copy()
         keep[1:] |= v[1:] != v[:-1]
         return np.flatnonzero(keep if where is None else keep & where)
@@ -534,22 +611,29 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
     fba = (new * 1.02).astype(np.int64)
     rows: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = {}
     for idx, own, dt, v, ship, first_of, where in (
-            (AMAZON, n_own, n_dt, amz, None, first_n, None),
-            (NEW, n_own, n_dt, new, None, first_n, None),
-            (USED, p_own, p_dt, used, None, first_p, None),
-            (NEW_FBA, n_own, n_dt, fba, None, first_n, ~book[n_own]),
-            (COUNT_NEW, n_own, n_dt, count_new, None, first_n, None),
-            (RATING, m_own, m_dt, rating, None, first_m, None),
-            (COUNT_REVIEWS, m_own, m_dt, reviews, None, first_m, None),
-            (BUY_BOX_SHIPPING, n_own, n_dt, new, n_ship, first_n, None),
-            *((c, p_own, p_dt, price, ship, first_p, here)
-              for c, (price, ship, here) in cond_rows.items())):
+        (AMAZON, n_own, n_dt, amz, None, first_n, None),
+        (NEW, n_own, n_dt, new, None, first_n, None),
+        (USED, p_own, p_dt, used, None, first_p, None),
+        (NEW_FBA, n_own, n_dt, fba, None, first_n, ~book[n_own]),
+        (COUNT_NEW, n_own, n_dt, count_new, None, first_n, None),
+        (RATING, m_own, m_dt, rating, None, first_m, None),
+        (COUNT_REVIEWS, m_own, m_dt, reviews, None, first_m, None),
+        (BUY_BOX_SHIPPING, n_own, n_dt, new, n_ship, first_n, None),
+        *(
+            (c, p_own, p_dt, price, ship, first_p, here)
+            for c, (price, ship, here) in cond_rows.items()
+        ),
+    ):
         k = changes(v, first_of, where)
         rows[idx] = (own[k], dt[k], v[k], None if ship is None else ship[k])
     rows[SALES] = (*_compress(rk_own, rk_dt, rank)[:3], None)
     rows[COUNT_USED] = (c_own, c_dt, count, None)
-    rows[LISTPRICE] = (np.arange(n_p, dtype=np.int64), np.zeros(n_p, dtype=np.int64),
-                       cat.list_price[ids].astype(np.int64), None)
+    rows[LISTPRICE] = (
+        np.arange(n_p, dtype=np.int64),
+        np.zeros(n_p, dtype=np.int64),
+        cat.list_price[ids].astype(np.int64),
+        None,
+    )
     lens = np.empty((n_p, N_SLOTS), dtype=np.int64)
     for s, idx in enumerate(SLOTS):
         lens[:, s] = np.bincount(rows[idx][0], minlength=n_p)
@@ -571,5 +655,12 @@ def generate(cat: Catalog, ids: np.ndarray | list[int], t0: int, horizon: int,
             ship_all[at] = ship
     sale_cnt = np.bincount(s_own, minlength=n_p)
     sale_t = np.split(sale_dt + t0, np.cumsum(sale_cnt)[:-1])
-    return Batch(t=t_all, raw=raw_all, ship=ship_all, start=row_start, sale_t=sale_t,
-                 used_ship=used_ship.tolist(), horizon=int(horizon))
+    return Batch(
+        t=t_all,
+        raw=raw_all,
+        ship=ship_all,
+        start=row_start,
+        sale_t=sale_t,
+        used_ship=used_ship.tolist(),
+        horizon=int(horizon),
+    )

@@ -22,8 +22,12 @@ WINDOWS = (30, 90, 180, 365)
 _Ints = Sequence[int] | np.ndarray  # a row of per-type values: a list, or a numpy row (arrays=True)
 
 
-def _window(t: np.ndarray, v: np.ndarray, now: int, days: np.ndarray,
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _window(
+    t: np.ndarray,
+    v: np.ndarray,
+    now: int,
+    days: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per window: weighted average of valid values, out-of-stock %, value at window start.
 
     Uses running integrals so each window costs a binary search, not a pass over the series.
@@ -70,8 +74,9 @@ def _extremes(t: np.ndarray, v: np.ndarray, lo_t: int) -> tuple[list[int] | None
     return tuple(out)
 
 
-def compute_stats(series: dict[int, Series], now: int, interval_days: int,
-                  extra: dict[str, Any]) -> dict[str, Any]:
+def compute_stats(
+    series: dict[int, Series], now: int, interval_days: int, extra: dict[str, Any]
+) -> dict[str, Any]:
     """`series` must already be cut at `now`; `extra` supplies offer/buy-box fields."""
     days = np.array([*WINDOWS, interval_days])
     cur = [-1] * N_TYPES
@@ -104,48 +109,100 @@ def compute_stats(series: dict[int, Series], now: int, interval_days: int,
             continue
         dec = (rank.v[1:] < rank.v[:-1]) & (rank.v[1:] >= 0) & (rank.v[:-1] >= 0)
         drops.append(int((dec & (rank.t[1:] >= now - w * DAY)).sum()))
-    return _assemble(cur, [avgs[w] for w in keys], [oos[w] for w in keys], at_start, mins,
-                     maxs, min_i, max_i, drops, extra)
+    return _assemble(
+        cur,
+        [avgs[w] for w in keys],
+        [oos[w] for w in keys],
+        at_start,
+        mins,
+        maxs,
+        min_i,
+        max_i,
+        drops,
+        extra,
+    )
 
 
-def _assemble(cur: _Ints, avgs: Sequence[_Ints], oos: Sequence[_Ints], at_start: _Ints,
-              mins: list[Any], maxs: list[Any], min_i: list[Any],
-              max_i: list[Any], drops: Sequence[int], extra: dict[str, Any],
-              lowest: tuple[Any, Any] | None = None, total: int | None = None,
-              ) -> dict[str, Any]:
+def _assemble(
+    cur: _Ints,
+    avgs: Sequence[_Ints],
+    oos: Sequence[_Ints],
+    at_start: _Ints,
+    mins: list[Any],
+    maxs: list[Any],
+    min_i: list[Any],
+    max_i: list[Any],
+    drops: Sequence[int],
+    extra: dict[str, Any],
+    lowest: tuple[Any, Any] | None = None,
+    total: int | None = None,
+) -> dict[str, Any]:
     """The stats object in Keepa's key order (sorted), from per-type arrays.
 
     `avgs`/`oos`: per window in (*WINDOWS, interval) order; `drops`: per WINDOWS entry;
     `lowest` (isLowest, isLowest90) and `total` (totalOfferCount) when the caller has them.
     """
     if lowest is None:
-        lowest = ([bool(c >= 0 and mins[i] is not None and c <= mins[i][1])
-                   for i, c in enumerate(cur)],
-                  [bool(c >= 0 and avgs[1][i] >= 0 and c <= avgs[1][i] * 0.9)
-                   for i, c in enumerate(cur)])
+        lowest = (
+            [bool(c >= 0 and mins[i] is not None and c <= mins[i][1]) for i, c in enumerate(cur)],
+            [bool(c >= 0 and avgs[1][i] >= 0 and c <= avgs[1][i] * 0.9) for i, c in enumerate(cur)],
+        )
     if total is None:
         total = max(0, cur[11]) + max(0, cur[12])
     stats: dict[str, Any] = {  # keys in sorted order
-        "atIntervalStart": at_start, "avg": avgs[4], "avg180": avgs[2],
-        "avg30": avgs[0], "avg365": avgs[3], "avg90": avgs[1],
-        "buyBoxAvailabilityMessage": None, "buyBoxCondition": None, "buyBoxIsAmazon": None,
-        "buyBoxIsBackorder": None, "buyBoxIsFBA": None, "buyBoxIsFreeShippingEligible": None,
-        "buyBoxIsMAP": None, "buyBoxIsPreorder": None, "buyBoxIsPrimeEligible": None,
-        "buyBoxIsPrimeExclusive": None, "buyBoxIsShippable": None, "buyBoxIsUnqualified": None,
-        "buyBoxIsUsed": None, "buyBoxIsWarehouseDeal": None, "buyBoxPrice": -2,
-        "buyBoxSellerId": None, "buyBoxShipping": -2, "buyBoxShippingCountry": None,
-        "current": cur, "deltaPercent90_monthlySold": 0, "isLowest": lowest[0],
-        "isLowest90": lowest[1], "lastBuyBoxUpdate": None, "lastOffersUpdate": None,
-        "lightningDealInfo": None, "max": maxs, "maxInInterval": max_i, "min": mins,
-        "minInInterval": min_i, "offerCountFBA": -2, "offerCountFBM": -2,
-        "outOfStockCountAmazon30": 0, "outOfStockCountAmazon90": 0,
-        "outOfStockPercentage180": oos[2], "outOfStockPercentage30": oos[0],
-        "outOfStockPercentage365": oos[3], "outOfStockPercentage90": oos[1],
-        "outOfStockPercentageInInterval": oos[4], "retrievedOfferCount": -2,
-        "salesRankDrops180": drops[2], "salesRankDrops30": drops[0],
-        "salesRankDrops365": drops[3], "salesRankDrops90": drops[1],
-        "sellerIdsLowestFBA": None, "sellerIdsLowestFBM": None,
-        "totalOfferCount": total, "tradeInPrice": -2,
+        "atIntervalStart": at_start,
+        "avg": avgs[4],
+        "avg180": avgs[2],
+        "avg30": avgs[0],
+        "avg365": avgs[3],
+        "avg90": avgs[1],
+        "buyBoxAvailabilityMessage": None,
+        "buyBoxCondition": None,
+        "buyBoxIsAmazon": None,
+        "buyBoxIsBackorder": None,
+        "buyBoxIsFBA": None,
+        "buyBoxIsFreeShippingEligible": None,
+        "buyBoxIsMAP": None,
+        "buyBoxIsPreorder": None,
+        "buyBoxIsPrimeEligible": None,
+        "buyBoxIsPrimeExclusive": None,
+        "buyBoxIsShippable": None,
+        "buyBoxIsUnqualified": None,
+        "buyBoxIsUsed": None,
+        "buyBoxIsWarehouseDeal": None,
+        "buyBoxPrice": -2,
+        "buyBoxSellerId": None,
+        "buyBoxShipping": -2,
+        "buyBoxShippingCountry": None,
+        "current": cur,
+        "deltaPercent90_monthlySold": 0,
+        "isLowest": lowest[0],
+        "isLowest90": lowest[1],
+        "lastBuyBoxUpdate": None,
+        "lastOffersUpdate": None,
+        "lightningDealInfo": None,
+        "max": maxs,
+        "maxInInterval": max_i,
+        "min": mins,
+        "minInInterval": min_i,
+        "offerCountFBA": -2,
+        "offerCountFBM": -2,
+        "outOfStockCountAmazon30": 0,
+        "outOfStockCountAmazon90": 0,
+        "outOfStockPercentage180": oos[2],
+        "outOfStockPercentage30": oos[0],
+        "outOfStockPercentage365": oos[3],
+        "outOfStockPercentage90": oos[1],
+        "outOfStockPercentageInInterval": oos[4],
+        "retrievedOfferCount": -2,
+        "salesRankDrops180": drops[2],
+        "salesRankDrops30": drops[0],
+        "salesRankDrops365": drops[3],
+        "salesRankDrops90": drops[1],
+        "sellerIdsLowestFBA": None,
+        "sellerIdsLowestFBM": None,
+        "totalOfferCount": total,
+        "tradeInPrice": -2,
     }
     if extra:
         stats.update(extra)
@@ -154,9 +211,20 @@ def _assemble(cur: _Ints, avgs: Sequence[_Ints], oos: Sequence[_Ints], at_start:
     return stats
 
 
-_STATS_KEYS = frozenset(_assemble([0] * N_TYPES, [[0] * N_TYPES] * 5, [[0] * N_TYPES] * 5,
-                                  [0] * N_TYPES, [None] * N_TYPES, [None] * N_TYPES,
-                                  [None] * N_TYPES, [None] * N_TYPES, [0] * 4, {}))
+_STATS_KEYS = frozenset(
+    _assemble(
+        [0] * N_TYPES,
+        [[0] * N_TYPES] * 5,
+        [[0] * N_TYPES] * 5,
+        [0] * N_TYPES,
+        [None] * N_TYPES,
+        [None] * N_TYPES,
+        [None] * N_TYPES,
+        [None] * N_TYPES,
+        [0] * 4,
+        {},
+    )
+)
 assert WINDOWS == (30, 90, 180, 365)  # _assemble's positions
 
 
@@ -186,11 +254,32 @@ class SeriesTable:
     a batch of new products' table in one vectorized pass, then split per product.
     """
 
-    __slots__ = ("cstart", "csv_flat", "cum_vd", "cum_vv", "key", "lens", "n_rows", "raw",
-                 "ship", "start", "stop", "t", "t0", "v")
+    __slots__ = (
+        "cstart",
+        "csv_flat",
+        "cum_vd",
+        "cum_vv",
+        "key",
+        "lens",
+        "n_rows",
+        "raw",
+        "ship",
+        "start",
+        "stop",
+        "t",
+        "t0",
+        "v",
+    )
 
-    def __init__(self, t: np.ndarray, raw: np.ndarray, ship: np.ndarray, start: np.ndarray,
-                 t0: int, derived: dict[str, np.ndarray] | None = None) -> None:
+    def __init__(
+        self,
+        t: np.ndarray,
+        raw: np.ndarray,
+        ship: np.ndarray,
+        start: np.ndarray,
+        t0: int,
+        derived: dict[str, np.ndarray] | None = None,
+    ) -> None:
         self.t, self.raw, self.ship, self.t0 = t, raw, ship, t0
         n = len(t)
         self.start = start.astype(np.int64, copy=False)
@@ -239,19 +328,25 @@ class SeriesTable:
         off = np.cumsum(n_pts) - n_pts
         rows = np.array([x.n_rows for x in tables])
         row_off = np.cumsum(rows) - rows
-        d: dict[str, Any] = {name: np.concatenate([getattr(x, name) for x in tables])
-                             for name in _ARRAYS[3:7]}
+        d: dict[str, Any] = {
+            name: np.concatenate([getattr(x, name) for x in tables]) for name in _ARRAYS[3:7]
+        }
         d["key"] += np.repeat(row_off << DT_BITS, n_pts)
         d["csv_flat"] = d["cstart"] = None
         if all(x.csv_flat is not None for x in tables):  # else built when needed
             n_csv = np.array([len(x.csv_flat) for x in tables])  # type: ignore[arg-type]
             c_off = np.cumsum(n_csv) - n_csv
             d["csv_flat"] = np.concatenate([x.csv_flat for x in tables])
-            d["cstart"] = np.concatenate([x.cstart + o
-                                          for x, o in zip(tables, c_off, strict=True)])
+            d["cstart"] = np.concatenate([x.cstart + o for x, o in zip(tables, c_off, strict=True)])
         start = np.concatenate([x.start + o for x, o in zip(tables, off, strict=True)])
-        return cls(np.concatenate([x.t for x in tables]), np.concatenate([x.raw for x in tables]),
-                   np.concatenate([x.ship for x in tables]), start, tables[0].t0, d)
+        return cls(
+            np.concatenate([x.t for x in tables]),
+            np.concatenate([x.raw for x in tables]),
+            np.concatenate([x.ship for x in tables]),
+            start,
+            tables[0].t0,
+            d,
+        )
 
     def split(self) -> list[SeriesTable]:
         """Per-product tables (copies, so one cached product does not pin a whole batch)."""
@@ -262,17 +357,28 @@ class SeriesTable:
             hi = int(self.stop[r1 - 1])
             sl = slice(lo, hi)
             d: dict[str, Any] = {
-                "v": self.v[sl].copy(), "key": self.key[sl] - (r0 << DT_BITS),
+                "v": self.v[sl].copy(),
+                "key": self.key[sl] - (r0 << DT_BITS),
                 "cum_vd": self.cum_vd[sl] - (self.cum_vd[lo] if hi > lo else 0),
                 "cum_vv": self.cum_vv[sl] - (self.cum_vv[lo] if hi > lo else 0),
-                "csv_flat": None, "cstart": None}
+                "csv_flat": None,
+                "cstart": None,
+            }
             if self.csv_flat is not None and self.cstart is not None:
                 c_lo = int(self.cstart[r0])
                 c_hi = int(self.cstart[r1 - 1] + self.lens[r1 - 1] * WIDTH[N_SLOTS - 1])
                 d["csv_flat"] = self.csv_flat[c_lo:c_hi].copy()
                 d["cstart"] = self.cstart[r0:r1] - c_lo
-            out.append(SeriesTable(self.t[sl].copy(), self.raw[sl].copy(),
-                                   self.ship[sl].copy(), self.start[r0:r1] - lo, self.t0, d))
+            out.append(
+                SeriesTable(
+                    self.t[sl].copy(),
+                    self.raw[sl].copy(),
+                    self.ship[sl].copy(),
+                    self.start[r0:r1] - lo,
+                    self.t0,
+                    d,
+                )
+            )
         return out
 
     @property
@@ -281,12 +387,17 @@ class SeriesTable:
 
     def _seg(self, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Index of the point of row `rows` holding time x (before the row's start: none)."""
-        k: np.ndarray = np.searchsorted(self.key, (rows << DT_BITS) + (x - self.t0),
-                                        side="right") - 1
+        k: np.ndarray = (
+            np.searchsorted(self.key, (rows << DT_BITS) + (x - self.t0), side="right") - 1
+        )
         return k
 
-    def view(self, rows: np.ndarray, at: np.ndarray, days: int | None,
-             ) -> tuple[np.ndarray, np.ndarray]:
+    def view(
+        self,
+        rows: np.ndarray,
+        at: np.ndarray,
+        days: int | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """[a, b) point ranges of rows cut at `at` (per row) and to the last `days` days."""
         start = self.start[rows]
         if days is None:
@@ -306,8 +417,13 @@ class SeriesTable:
         flat: np.ndarray = self.csv_flat  # type: ignore[assignment]
         return [flat[x:y] for x, y in zip(lo.tolist(), hi.tolist(), strict=True)]
 
-    def _avg_oos(self, lo: np.ndarray, k: np.ndarray, last: np.ndarray, now: np.ndarray,
-                 ) -> tuple[np.ndarray, np.ndarray]:
+    def _avg_oos(
+        self,
+        lo: np.ndarray,
+        k: np.ndarray,
+        last: np.ndarray,
+        now: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Time-weighted average of valid values and out-of-stock % from each window start
         `lo` (in point k) to `now` (rows ending at point `last`): F(now) - F(lo)."""
         t, v = self.t, self.v
@@ -329,17 +445,31 @@ class SeriesTable:
         oo = np.where(tot > 0, np.round(100 * (tot - tot_valid) / np.where(tot > 0, tot, 1)), -1)
         return avg.astype(np.int64), oo.astype(np.int64)
 
-    def window_avgs(self, rows: np.ndarray, a: np.ndarray, b: np.ndarray, now: np.ndarray,
-                    days: np.ndarray) -> np.ndarray:
+    def window_avgs(
+        self, rows: np.ndarray, a: np.ndarray, b: np.ndarray, now: np.ndarray, days: np.ndarray
+    ) -> np.ndarray:
         """(rows x windows) averages, like `_window(...)[0]` per series; rows need b > a."""
         lo = np.maximum(now[:, None] - days[None, :] * DAY, self.t[a][:, None])
-        k = np.searchsorted(self.key, ((rows << DT_BITS)[:, None] + (lo - self.t0)).ravel(),
-                            side="right").reshape(lo.shape) - 1
+        k = (
+            np.searchsorted(
+                self.key, ((rows << DT_BITS)[:, None] + (lo - self.t0)).ravel(), side="right"
+            ).reshape(lo.shape)
+            - 1
+        )
         return self._avg_oos(lo, k, b - 1, now)[0]
 
-    def stats(self, g: np.ndarray, ids: np.ndarray, rows: np.ndarray, a: np.ndarray,
-              b: np.ndarray, at: np.ndarray, interval_days: int, extras: list[dict[str, Any]],
-              arrays: bool = False) -> list[dict[str, Any]]:
+    def stats(
+        self,
+        g: np.ndarray,
+        ids: np.ndarray,
+        rows: np.ndarray,
+        a: np.ndarray,
+        b: np.ndarray,
+        at: np.ndarray,
+        interval_days: int,
+        extras: list[dict[str, Any]],
+        arrays: bool = False,
+    ) -> list[dict[str, Any]]:
         """Keepa stats objects, one per product: the same as compute_stats on each view.
 
         `arrays=True`: the per-type arrays are numpy views (for orjson) instead of lists: ~14
@@ -373,14 +503,20 @@ class SeriesTable:
             rk = rows << DT_BITS
             # points holding each window start and the interval start; first point at or after
             # the interval start
-            kk = np.searchsorted(self.key, np.concatenate((
-                (rk[:, None] + (lo - t0)).ravel(), rk + (raw_i - t0))), side="right") - 1
-            k, seg0 = kk[:m * nw].reshape(m, nw), kk[m * nw:]
+            kk = (
+                np.searchsorted(
+                    self.key,
+                    np.concatenate(((rk[:, None] + (lo - t0)).ravel(), rk + (raw_i - t0))),
+                    side="right",
+                )
+                - 1
+            )
+            k, seg0 = kk[: m * nw].reshape(m, nw), kk[m * nw :]
             k_int = np.searchsorted(self.key, rk + (raw_i - t0), side="left")
             avg, oo = self._avg_oos(lo, k, last, now)
             full[cell, :nw] = avg
             price = _IS_PRICE[ids]
-            full[cell[price], nw:2 * nw] = oo[price]
+            full[cell[price], nw : 2 * nw] = oo[price]
             full[cell, 2 * nw] = v[last]
             # value at the interval start (-1 if the view begins later)
             full[cell, 2 * nw + 1] = np.where(raw_i < t[a], -1, v[np.maximum(seg0, a)])
@@ -405,11 +541,31 @@ class SeriesTable:
             min_v = np.full(n_p * N_TYPES, _BIG, dtype=np.int64)
             min_v[cell[found[:, 0]]] = v[jmin[:, 0][found[:, 0]]]
             # per row: [min, max, minInInterval, maxInInterval] as [time, value] lists
-            quads = np.stack([t[jmin[:, 0]], v[jmin[:, 0]], t[jmax[:, 0]], v[jmax[:, 0]],
-                              t[jmin[:, 1]], v[jmin[:, 1]], t[jmax[:, 1]], v[jmax[:, 1]]],
-                             axis=1).reshape(m, 4, 2).tolist()
-            for p, idx, f0, f1, q in zip(g.tolist(), ids.tolist(), found[:, 0].tolist(),
-                                         found[:, 1].tolist(), quads, strict=True):
+            quads = (
+                np.stack(
+                    [
+                        t[jmin[:, 0]],
+                        v[jmin[:, 0]],
+                        t[jmax[:, 0]],
+                        v[jmax[:, 0]],
+                        t[jmin[:, 1]],
+                        v[jmin[:, 1]],
+                        t[jmax[:, 1]],
+                        v[jmax[:, 1]],
+                    ],
+                    axis=1,
+                )
+                .reshape(m, 4, 2)
+                .tolist()
+            )
+            for p, idx, f0, f1, q in zip(
+                g.tolist(),
+                ids.tolist(),
+                found[:, 0].tolist(),
+                found[:, 1].tolist(),
+                quads,
+                strict=True,
+            ):
                 if f0:
                     mins[p][idx], maxs[p][idx] = q[0], q[1]
                 if f1:
@@ -422,12 +578,16 @@ class SeriesTable:
                 np.cumsum((vv[1:] < vv[:-1]) & (vv[1:] >= 0) & (vv[:-1] >= 0), out=dec[2:])
                 wins = np.array(WINDOWS, dtype=np.int64)
                 ra, rb = a[sel], b[sel]
-                first = np.searchsorted(self.key, (rk[sel][:, None] + (
-                    now[sel][:, None] - wins[None, :] * DAY - t0)), side="left")
+                first = np.searchsorted(
+                    self.key,
+                    (rk[sel][:, None] + (now[sel][:, None] - wins[None, :] * DAY - t0)),
+                    side="left",
+                )
                 s = np.maximum(first, (ra + 1)[:, None]) - lo_b
                 e = np.broadcast_to((rb - lo_b)[:, None], s.shape)
-                counts = np.where(s < e, dec[np.minimum(e, len(dec) - 1)] - dec[
-                    np.minimum(s, len(dec) - 1)], 0)
+                counts = np.where(
+                    s < e, dec[np.minimum(e, len(dec) - 1)] - dec[np.minimum(s, len(dec) - 1)], 0
+                )
                 for p, cnt in zip(g[sel].tolist(), counts.tolist(), strict=True):
                     drops[p] = cnt
         cur = full[:, 2 * nw]
@@ -441,13 +601,27 @@ class SeriesTable:
         lows = np.ascontiguousarray(
             np.stack([low, low90]).reshape(2, n_p, N_TYPES).transpose(1, 0, 2)
         ).reshape(2 * n_p, N_TYPES)
-        fl = np.ascontiguousarray(full.reshape(n_p, N_TYPES, n_f).transpose(0, 2, 1)
-                                  ).reshape(n_p * n_f, N_TYPES)
+        fl = np.ascontiguousarray(full.reshape(n_p, N_TYPES, n_f).transpose(0, 2, 1)).reshape(
+            n_p * n_f, N_TYPES
+        )
         lw, rw = (list(lows), list(fl)) if arrays else (lows.tolist(), fl.tolist())
         out = []
         for p in range(n_p):
-            f = rw[p * n_f:(p + 1) * n_f]
-            out.append(_assemble(f[2 * nw], f[:nw], f[nw:2 * nw], f[2 * nw + 1], mins[p],
-                                 maxs[p], min_i[p], max_i[p], drops[p], extras[p],
-                                 (lw[2 * p], lw[2 * p + 1]), totals[p]))
+            f = rw[p * n_f : (p + 1) * n_f]
+            out.append(
+                _assemble(
+                    f[2 * nw],
+                    f[:nw],
+                    f[nw : 2 * nw],
+                    f[2 * nw + 1],
+                    mins[p],
+                    maxs[p],
+                    min_i[p],
+                    max_i[p],
+                    drops[p],
+                    extras[p],
+                    (lw[2 * p], lw[2 * p + 1]),
+                    totals[p],
+                )
+            )
         return out

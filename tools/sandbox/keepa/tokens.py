@@ -15,8 +15,9 @@ from tools.clock import Clock
 
 
 class TokenBucket:
-    def __init__(self, rate: int, clock: Clock, initial: int | None = None,
-                 cap_minutes: int = 60) -> None:
+    def __init__(
+        self, rate: int, clock: Clock, initial: int | None = None, cap_minutes: int = 60
+    ) -> None:
         self.rate = rate
         self.clock = clock
         self.cap = rate * cap_minutes
@@ -69,7 +70,12 @@ class TokenBucket:
             self._refill()
             now = self.clock.now()
             refill_in = int(((self._minute + 1) * 60 - now) * 1000)
-            return {"timestamp": int(now * 1000), "tokensLeft": int(self.tokens),
-                    "refillIn": max(0, refill_in), "refillRate": self.rate,
-                    "tokenFlowReduction": 0.0, "tokensConsumed": consumed,
-                    "processingTimeInMs": processing_ms}
+            return {
+                "timestamp": int(now * 1000),
+                "tokensLeft": int(self.tokens),
+                "refillIn": max(0, refill_in),
+                "refillRate": self.rate,
+                "tokenFlowReduction": 0.0,
+                "tokensConsumed": consumed,
+                "processingTimeInMs": processing_ms,
+            }

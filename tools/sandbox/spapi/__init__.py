@@ -13,8 +13,16 @@ from tools.sandbox.spapi.restrictions import RESTRICTIONS_PATH, sandbox_reason
 from tools.sandbox.spapi.state import BAD_REFRESH_TOKEN, SandboxConfig, SandboxState
 
 __all__ = [
-    "BAD_REFRESH_TOKEN", "LWA_PATH", "RESTRICTIONS_PATH", "SANDBOX_CLIENT_ID",
-    "SANDBOX_CLIENT_SECRET", "SANDBOX_REFRESH_TOKEN", "SANDBOX_SELLER_ID", "SandboxConfig",
-    "SandboxState", "make_restrictions_sandbox_app", "sandbox_reason",
+    "BAD_REFRESH_TOKEN",
+    "LWA_PATH",
+    "RESTRICTIONS_PATH",
+    "SANDBOX_CLIENT_ID",
+    "SANDBOX_CLIENT_SECRET",
+    "SANDBOX_REFRESH_TOKEN",
+    "SANDBOX_SELLER_ID",
+    "SandboxConfig",
+    "SandboxState",
+    "make_restrictions_sandbox_app",
+    "sandbox_reason",
     "serve_restrictions_sandbox",
 ]

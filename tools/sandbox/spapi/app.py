@@ -32,15 +32,22 @@ def make_restrictions_sandbox_app(config: SandboxConfig | None = None) -> Starle
     return app
 
 
-def serve_restrictions_sandbox(host: str = "127.0.0.1", port: int = 8010,
-                               config: SandboxConfig | None = None, *,
-                               background: bool = False) -> Any:
+def serve_restrictions_sandbox(
+    host: str = "127.0.0.1",
+    port: int = 8010,
+    config: SandboxConfig | None = None,
+    *,
+    background: bool = False,
+) -> Any:
     """Serve the sandbox with uvicorn: blocking, or in a daemon thread (returns the server;
     set `server.should_exit = True` to stop it)."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(make_restrictions_sandbox_app(config), host=host,
-                                           port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            make_restrictions_sandbox_app(config), host=host, port=port, log_level="warning"
+        )
+    )
     if not background:
         server.run()
         return server

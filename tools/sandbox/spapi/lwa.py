@@ -20,20 +20,39 @@ def routes(state: SandboxState) -> list[Route]:
         form = await request.form()
         state.token_requests += 1
         if form.get("grant_type") != "refresh_token":
-            return JSONResponse({"error": "unsupported_grant_type",
-                                 "error_description": "grant_type must be refresh_token"}, 400)
+            return JSONResponse(
+                {
+                    "error": "unsupported_grant_type",
+                    "error_description": "grant_type must be refresh_token",
+                },
+                400,
+            )
         refresh = str(form.get("refresh_token") or "")
         if not form.get("client_id") or not form.get("client_secret"):
-            return JSONResponse({"error": "invalid_client",
-                                 "error_description": "Client authentication failed"}, 401)
+            return JSONResponse(
+                {"error": "invalid_client", "error_description": "Client authentication failed"},
+                401,
+            )
         if not refresh:
-            return JSONResponse({"error": "invalid_request",
-                                 "error_description": "refresh_token is required"}, 400)
+            return JSONResponse(
+                {"error": "invalid_request", "error_description": "refresh_token is required"}, 400
+            )
         if refresh in state.config.bad_refresh_tokens:
-            return JSONResponse({"error": "invalid_grant",
-                                 "error_description": "The request has an invalid grant "
-                                                      "parameter : refresh_token"}, 400)
-        return JSONResponse({"access_token": state.issue_token(), "refresh_token": refresh,
-                             "token_type": "bearer", "expires_in": state.config.token_ttl_s})
+            return JSONResponse(
+                {
+                    "error": "invalid_grant",
+                    "error_description": "The request has an invalid grant "
+                    "parameter : refresh_token",
+                },
+                400,
+            )
+        return JSONResponse(
+            {
+                "access_token": state.issue_token(),
+                "refresh_token": refresh,
+                "token_type": "bearer",
+                "expires_in": state.config.token_ttl_s,
+            }
+        )
 
     return [Route(LWA_PATH, token, methods=["POST"])]

@@ -35,22 +35,25 @@ def sandbox_reason(asin: str, seed: int = 0) -> str | None:
 
 def _reason(asin: str, condition: str, code: str) -> dict[str, Any]:
     if code == "ASIN_NOT_FOUND":
-        return {"message": f"ASIN {asin} was not found in the Amazon catalog.",
-                "reasonCode": code}
+        return {"message": f"ASIN {asin} was not found in the Amazon catalog.", "reasonCode": code}
     if code == "NOT_ELIGIBLE":
-        return {"message": "This product is not eligible for listing by third-party sellers.",
-                "reasonCode": code}
+        return {
+            "message": "This product is not eligible for listing by third-party sellers.",
+            "reasonCode": code,
+        }
     pretty = condition.replace("_", " ")
     return {
         "message": f"You need approval to list this product in the {pretty} condition.",
         "reasonCode": code,
-        "links": [{
-            "resource": f"{SELLER_CENTRAL}/hz/approvalrequest/restrictions/approve"
-                        f"?asin={asin}&itemcondition={condition}",
-            "verb": "GET",
-            "title": "Request Approval via Seller Central.",
-            "type": "text/html",
-        }],
+        "links": [
+            {
+                "resource": f"{SELLER_CENTRAL}/hz/approvalrequest/restrictions/approve"
+                f"?asin={asin}&itemcondition={condition}",
+                "verb": "GET",
+                "title": "Request Approval via Seller Central.",
+                "type": "text/html",
+            }
+        ],
     }
 
 
@@ -65,13 +68,13 @@ def routes(state: SandboxState) -> list[Route]:
         problem = state.token_problem(request.headers.get("x-amz-access-token"))
         if problem:
             state.record(asin, 403)
-            return error_response(403, "Unauthorized",
-                                  "Access to requested resource is denied.", problem)
+            return error_response(
+                403, "Unauthorized", "Access to requested resource is denied.", problem
+            )
         missing = [p for p in ("asin", "sellerId", "marketplaceIds") if not q.get(p)]
         if missing:
             state.record(asin, 400)
-            return error_response(400, "InvalidInput",
-                                  f"Missing required parameter '{missing[0]}'")
+            return error_response(400, "InvalidInput", f"Missing required parameter '{missing[0]}'")
         condition = q.get("conditionType") or ""
         if condition and condition not in CONDITION_TYPES:
             state.record(asin, 400)
@@ -80,24 +83,37 @@ def routes(state: SandboxState) -> list[Route]:
         fault = state.next_fault(asin)
         if fault == 429:
             state.record(asin, 429)
-            headers = ({"Retry-After": f"{state.config.retry_after_s:g}"}
-                       if state.config.retry_after_s is not None else None)
-            return error_response(429, "QuotaExceeded",
-                                  "You exceeded your quota for the requested resource.",
-                                  headers=headers)
+            headers = (
+                {"Retry-After": f"{state.config.retry_after_s:g}"}
+                if state.config.retry_after_s is not None
+                else None
+            )
+            return error_response(
+                429,
+                "QuotaExceeded",
+                "You exceeded your quota for the requested resource.",
+                headers=headers,
+            )
         if fault is not None and fault >= 500:
             state.record(asin, fault)
-            return error_response(fault, "InternalFailure",
-                                  "We encountered an internal error. Please try again.")
+            return error_response(
+                fault, "InternalFailure", "We encountered an internal error. Please try again."
+            )
         state.record(asin, 200)
         code = sandbox_reason(asin, state.config.seed)
         marketplace = q["marketplaceIds"].split(",")[0]
         if code is None:
             return JSONResponse({"restrictions": []})
-        return JSONResponse({"restrictions": [{
-            "marketplaceId": marketplace,
-            **({"conditionType": condition} if condition else {}),
-            "reasons": [_reason(asin, condition or "new_new", code)],
-        }]})
+        return JSONResponse(
+            {
+                "restrictions": [
+                    {
+                        "marketplaceId": marketplace,
+                        **({"conditionType": condition} if condition else {}),
+                        "reasons": [_reason(asin, condition or "new_new", code)],
+                    }
+                ]
+            }
+        )
 
     return [Route(RESTRICTIONS_PATH, restrictions, methods=["GET"])]

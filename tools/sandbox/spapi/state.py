@@ -94,7 +94,7 @@ class SandboxState:
         """None when the token is valid, else SP-API's `details` text for the 403."""
         if not token or not token.startswith(_TOKEN_PREFIX):
             return "The access token you provided is invalid."
-        payload, _, sig = token[len(_TOKEN_PREFIX):].rpartition(".")
+        payload, _, sig = token[len(_TOKEN_PREFIX) :].rpartition(".")
         if not hmac.compare_digest(sig, self._sign(payload)):
             return "The access token you provided is invalid."
         try:
@@ -106,8 +106,12 @@ class SandboxState:
         return None
 
 
-def error_response(status: int, code: str, message: str, details: str = "",
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, details: str = "", headers: dict[str, str] | None = None
+) -> JSONResponse:
     """SP-API's error body: {"errors": [{code, message, details}]}."""
-    return JSONResponse({"errors": [{"code": code, "message": message, "details": details}]},
-                        status_code=status, headers=headers)
+    return JSONResponse(
+        {"errors": [{"code": code, "message": message, "details": details}]},
+        status_code=status,
+        headers=headers,
+    )

@@ -31,8 +31,9 @@ def http(market: SandboxMarket) -> Iterator[httpx.Client]:
     import asyncio
 
     loop = asyncio.new_event_loop()
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(market)),
-                               base_url="http://sandbox")
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(market)), base_url="http://sandbox"
+    )
 
     class Facade:
         def get(self, path: str, **params: Any) -> httpx.Response:

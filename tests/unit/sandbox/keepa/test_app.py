@@ -42,16 +42,18 @@ def test_token_costs_to_the_token(market: SandboxMarket, http: Any) -> None:
     assert http.get("/token/").json()["tokensLeft"] == market.tokens.balance()
 
 
-def test_no_offers_costs_five(market: SandboxMarket, http: Any,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_offers_costs_five(
+    market: SandboxMarket, http: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # an item nobody sells
     monkeypatch.setattr("tools.sandbox.keepa.products.offers_of", lambda *a: ([], {}))
     r = http.get("/product/", asin=market.asins()[0], offers=20)
     assert r.json()["products"][0]["offers"] == [] and _cost(r) == 5
 
 
-def test_bucket_rules_positive_balance_429_refill_cap(market: SandboxMarket, clock: SimClock,
-                                                      http: Any) -> None:
+def test_bucket_rules_positive_balance_429_refill_cap(
+    market: SandboxMarket, clock: SimClock, http: Any
+) -> None:
     asins = market.asins()[:50]
     market.tokens.set_balance(1)
     r = http.get("/product/", asin=",".join(asins))  # served while positive, goes negative

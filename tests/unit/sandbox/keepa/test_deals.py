@@ -13,11 +13,19 @@ from tools.sandbox.keepa import SandboxMarket
 
 
 def test_deals_honour_selection_and_day_rule(market: SandboxMarket) -> None:
-    sel = {"page": 0, "priceTypes": [2], "dateRange": 2, "sortType": 4,
-           "isRangeEnabled": True, "deltaPercentRange": [20, 100],
-           "currentRange": [500, 20000], "salesRankRange": [1, 3_000_000],
-           "includeCategories": [283155], "isFilterEnabled": True,
-           "mustNotHaveAmazonOffer": True}
+    sel = {
+        "page": 0,
+        "priceTypes": [2],
+        "dateRange": 2,
+        "sortType": 4,
+        "isRangeEnabled": True,
+        "deltaPercentRange": [20, 100],
+        "currentRange": [500, 20000],
+        "salesRankRange": [1, 3_000_000],
+        "includeCategories": [283155],
+        "isFilterEnabled": True,
+        "mustNotHaveAmazonOffer": True,
+    }
     deals = market.deals(sel)
     keepa_models.DealResponse.model_validate(deals)
     dr = deals["dr"]
@@ -45,12 +53,15 @@ def test_deal_pages_are_150(clock: SimClock) -> None:
     assert {d["asin"] for d in first["dr"]}.isdisjoint(d["asin"] for d in second["dr"])
 
 
-@pytest.mark.parametrize(("sort_type", "key"), [
-    (1, lambda d: d["creationDate"]),  # newest deal first: the scout's watermark relies on it
-    (4, lambda d: d["deltaPercent"][1][2]),  # biggest drop first
-    (-4, lambda d: -d["deltaPercent"][1][2]),  # negative: inverted (smallest drop first)
-    (-3, lambda d: d["current"][3]),  # worst sales rank first
-])
+@pytest.mark.parametrize(
+    ("sort_type", "key"),
+    [
+        (1, lambda d: d["creationDate"]),  # newest deal first: the scout's watermark relies on it
+        (4, lambda d: d["deltaPercent"][1][2]),  # biggest drop first
+        (-4, lambda d: -d["deltaPercent"][1][2]),  # negative: inverted (smallest drop first)
+        (-3, lambda d: d["current"][3]),  # worst sales rank first
+    ],
+)
 def test_deal_pages_are_sorted_across_pages(clock: SimClock, sort_type: int, key: Any) -> None:
     """Keepa sorts the whole result, not each page: page 0 holds the top 150."""
     big = SandboxMarket(n_products=3000, seed=1, clock=clock)
@@ -83,8 +94,12 @@ def test_a_later_scan_reusing_the_last_one_equals_a_fresh_market(clock: SimClock
 
 
 def test_new_deals_appear_as_time_passes(market: SandboxMarket) -> None:
-    sel = {"priceTypes": [2], "dateRange": 1, "isRangeEnabled": True,
-           "deltaPercentRange": [25, 100]}
+    sel = {
+        "priceTypes": [2],
+        "dateRange": 1,
+        "isRangeEnabled": True,
+        "deltaPercentRange": [25, 100],
+    }
     before = {d["asin"] for d in market.deals(sel)["dr"]}
     market.advance(5 * 24 * 60)
     after = {d["asin"] for d in market.deals(sel)["dr"]}

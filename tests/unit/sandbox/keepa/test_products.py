@@ -20,7 +20,8 @@ def _fixture_product(keepa_fixtures: Path) -> dict[str, Any]:
 
 
 def test_products_have_keepa_shape_and_validate_like_fixtures(
-        market: SandboxMarket, keepa_fixtures: Path, http: Any) -> None:
+    market: SandboxMarket, keepa_fixtures: Path, http: Any
+) -> None:
     real = _fixture_product(keepa_fixtures)
     real_extra = set(keepa_models.Product.model_validate(real).model_extra or {})
     asins = market.asins()[:40]
@@ -60,25 +61,36 @@ def test_stats_follow_the_history(market: SandboxMarket) -> None:
     assert min(used) <= stats["avg365"][2] <= max(used)
 
 
-@pytest.mark.parametrize(("interval", "days", "buybox"), [(365, None, False), (90, 30, False),
-                                                         (30, None, True), (180, 200, True)])
+@pytest.mark.parametrize(
+    ("interval", "days", "buybox"),
+    [(365, None, False), (90, 30, False), (30, None, True), (180, 200, True)],
+)
 def test_fast_stats_and_csv_equal_the_reference_definition(
-        market: SandboxMarket, interval: int, days: int | None, buybox: bool) -> None:
+    market: SandboxMarket, interval: int, days: int | None, buybox: bool
+) -> None:
     """product() uses SeriesTable (prefix integrals); compute_stats is the readable definition."""
     from tools.sandbox.keepa.series import BUY_BOX_USED, USED_ACC
     from tools.sandbox.keepa.stats import compute_stats
 
     for _ in range(2):
         for i, asin in enumerate(market.asins()[:30]):
-            product = known_product(market, asin, stats=interval, days=days, buybox=buybox,
-                                        update=0)
+            product = known_product(
+                market, asin, stats=interval, days=days, buybox=buybox, update=0
+            )
             at = product["lastUpdate"]
             view = market._view(i, at, days)
             if buybox:
                 view[BUY_BOX_USED] = view[USED_ACC]
-            extra = {"buyBoxPrice": product["stats"]["buyBoxPrice"],
-                     "buyBoxShipping": product["stats"]["buyBoxShipping"]} if buybox else {}
+            extra = (
+                {
+                    "buyBoxPrice": product["stats"]["buyBoxPrice"],
+                    "buyBoxShipping": product["stats"]["buyBoxShipping"],
+                }
+                if buybox
+                else {}
+            )
             assert product["stats"] == compute_stats(view, at, interval, extra), asin
-            assert product["csv"] == [view[k].to_csv() if k in view and len(view[k].t) else None
-                                      for k in range(36)], asin
+            assert product["csv"] == [
+                view[k].to_csv() if k in view and len(view[k].t) else None for k in range(36)
+            ], asin
         market.advance(9 * 24 * 60 + 17)

@@ -31,9 +31,14 @@ def setup() -> tuple:
 
 def _rows(b: Batch, p: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     stop = np.append(b.start[1:], len(b.t))
-    return [(b.t[lo:hi], b.raw[lo:hi], b.ship[lo:hi])
-            for lo, hi in zip(b.start[p * N_SLOTS:(p + 1) * N_SLOTS],
-                              stop[p * N_SLOTS:(p + 1) * N_SLOTS], strict=True)]
+    return [
+        (b.t[lo:hi], b.raw[lo:hi], b.ship[lo:hi])
+        for lo, hi in zip(
+            b.start[p * N_SLOTS : (p + 1) * N_SLOTS],
+            stop[p * N_SLOTS : (p + 1) * N_SLOTS],
+            strict=True,
+        )
+    ]
 
 
 def test_a_product_is_the_same_in_any_batch(setup: tuple) -> None:
@@ -60,7 +65,7 @@ def test_a_later_horizon_only_appends_points(setup: tuple) -> None:
             assert np.array_equal(t1, t2[:n]) and np.array_equal(v1, v2[:n])
             assert np.array_equal(s1, s2[:n])
             assert len(t2) == n or t2[n] >= t0 + 300 * DAY  # the rest is after the horizon
-        assert np.array_equal(short.sale_t[p], long.sale_t[p][:len(short.sale_t[p])])
+        assert np.array_equal(short.sale_t[p], long.sale_t[p][: len(short.sale_t[p])])
 
 
 def test_change_points_only_and_sales_show_like_keepa(setup: tuple) -> None:
@@ -80,8 +85,13 @@ def test_change_points_only_and_sales_show_like_keepa(setup: tuple) -> None:
             j = int(np.searchsorted(rt, sale, side="right"))
             sales += 1
             # the offer count drops at the sale, the rank drops within 8 hours after it
-            shown += bool(ct[k] == sale and cv[k] < cv[k - 1] and j < len(rt)
-                          and rt[j] - sale <= 8 * 60 and rv[j] < rv[j - 1])
+            shown += bool(
+                ct[k] == sale
+                and cv[k] < cv[k - 1]
+                and j < len(rt)
+                and rt[j] - sale <= 8 * 60
+                and rv[j] < rv[j - 1]
+            )
     assert shown / sales > 0.8, (shown, sales)  # the rest: sales minutes apart share a drop
 
 
@@ -95,6 +105,6 @@ def test_market_time_continues_the_same_timeline(setup: tuple) -> None:
     for b_csv, a_csv in zip(before, after, strict=True):
         for x, y in zip(b_csv, a_csv, strict=True):
             if x is not None:
-                assert y[:len(x)] == x
+                assert y[: len(x)] == x
                 grew += len(y) > len(x)
     assert grew > 50
