@@ -323,8 +323,12 @@ class ArbitrageDataLayer(SQLAlchemyDataLayer):
             return
         encoded = json.dumps(tags) if tags is not None else None
         await super().update_thread(
-            thread_id, name=name, user_id=user_id, metadata=metadata, tags=encoded
-        )  # type: ignore[arg-type]
+            thread_id,
+            name=name,
+            user_id=user_id,
+            metadata=metadata,
+            tags=encoded,  # type: ignore[arg-type]  # stored JSON-encoded, decoded on read
+        )
         if len(self._known_threads) >= MAX_KNOWN_THREADS:  # bounded; forgetting is only slower
             self._known_threads.clear()
             self._thread_users.clear()

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from sqlmodel import Session
 
+from knowledge.entries import Kind
 from knowledge.store import SystemActor, _save
 from tools.models import SystemState, utcnow
 
@@ -53,15 +54,14 @@ def seed_starter_knowledge(session: Session) -> SeedReport:
     actor = SystemActor()
     source, author = str(data.get("source", "starter")), data.get("author")
     report = SeedReport(version)
-    items = [("strategy", s) for s in data["strategies"]] + [
-        ("mental_model", m) for m in data["mental_models"]
-    ]
+    items: list[tuple[Kind, dict[str, Any]]] = [("strategy", s) for s in data["strategies"]]
+    items += [("mental_model", m) for m in data["mental_models"]]
     for kind, item in items:
         res = _save(
             session,
             kind,
             text=item["text"],
-            category=item.get("category"),  # type: ignore[arg-type]
+            category=item.get("category"),
             source=source,
             approver=actor.name,
             author=author,

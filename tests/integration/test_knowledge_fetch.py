@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
@@ -95,7 +95,7 @@ def _public_resolver(host: str, port: int) -> list[str]:
     return ["127.0.0.1"]
 
 
-def _first_hop_only() -> object:
+def _first_hop_only() -> Callable[[ipaddress.IPv4Address | ipaddress.IPv6Address], bool]:
     """A policy that lets the first check through (the 'public' page), then is the real one."""
     calls = {"n": 0}
 
@@ -168,7 +168,7 @@ def test_redirect_to_metadata_refused(server: str) -> None:
             f"http://public.example:{server}/to-metadata",
             resolver=_public_resolver,
             is_allowed=_first_hop_only(),
-        )  # type: ignore[arg-type]
+        )
     assert [p for p, _ in _Handler.hits] == ["/to-metadata"]
 
 
@@ -178,7 +178,7 @@ def test_redirect_to_loopback_refused_before_connecting(server: str) -> None:
             f"http://public.example:{server}/to-self",
             resolver=_public_resolver,
             is_allowed=_first_hop_only(),
-        )  # type: ignore[arg-type]
+        )
     assert [p for p, _ in _Handler.hits] == ["/to-self"]  # /page was never requested
 
 

@@ -151,7 +151,7 @@ def test_a_session_whose_websocket_dropped_is_not_held_here() -> None:
         id="router-test",
         socket_id=sid,
         emit=None,  # type: ignore[arg-type]
-        emit_call=None,
+        emit_call=None,  # type: ignore[arg-type]
         client_type="webapp",  # type: ignore[arg-type]
         user_env={},
     )

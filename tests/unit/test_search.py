@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import Session
@@ -38,7 +39,7 @@ NOW = datetime(2025, 8, 15, 12, tzinfo=UTC)
 LEAN = {"tax_pct": 0, "prep_fee": 0, "inbound_shipping": 0}
 
 
-def _rec(asin: str, price: float, list_at: float | None, **kw: object) -> DealRecord:
+def _rec(asin: str, price: float, list_at: float | None, **kw: Any) -> DealRecord:
     return DealRecord(
         asin=asin,
         price_now=price,
@@ -49,7 +50,7 @@ def _rec(asin: str, price: float, list_at: float | None, **kw: object) -> DealRe
         closing_fee=1.80,
         price_now_source="offers",
         **kw,
-    )  # type: ignore[arg-type]
+    )
 
 
 DEALS = [
@@ -171,6 +172,7 @@ def test_saved_thresholds_apply_unless_the_query_sets_them(session: Session) -> 
 
 def test_gated_filters_for_the_asking_user(session: Session) -> None:
     user = _user(session, "gated")
+    assert user.id is not None
     session.add(
         UserRestriction(
             user_id=user.id,
@@ -254,6 +256,7 @@ def test_bad_queries_say_what_is_allowed() -> None:
 
 def test_deal_detail_with_users_money_history_and_gating(session: Session) -> None:
     lean = _user(session, "lean", **LEAN)
+    assert lean.id is not None
     session.add(
         UserRestriction(
             user_id=lean.id,

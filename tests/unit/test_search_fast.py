@@ -114,6 +114,7 @@ def _check_equal(
         s.add(user)
         s.commit()
         s.refresh(user)
+        assert user.id is not None
         for i in range(0, 220, 4):
             s.add(
                 UserRestriction(

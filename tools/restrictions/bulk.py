@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from redis.exceptions import LockError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tools.db import session_scope
 from tools.models import Deal, DealStatus, SystemState, User, UserRestriction, utcnow
@@ -54,11 +54,8 @@ def deals_to_check(
     deals = session.exec(
         select(Deal.asin, Deal.condition)
         .where(Deal.status == DealStatus.active)
-        .order_by(
-            Deal.created_at.desc(),  # type: ignore[attr-defined]
-            Deal.updated_at.desc(),
-        )
-    ).all()  # type: ignore[attr-defined]
+        .order_by(col(Deal.created_at).desc(), col(Deal.updated_at).desc())
+    ).all()
     fresh = set(
         session.exec(
             select(UserRestriction.asin, UserRestriction.condition).where(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from tools.db import upsert
 from tools.models import RestrictionStatus, UserCredential, UserRestriction, utcnow
@@ -167,8 +167,8 @@ def stored_results(
     """What the UI shows per ASIN: stored rows, else pending, or the account's blocking state
     (reconnect required) instead of pending, so nothing waits forever in silence."""
     query = select(UserRestriction).where(
-        UserRestriction.user_id == user_id, UserRestriction.asin.in_(asins)
-    )  # type: ignore[attr-defined]
+        UserRestriction.user_id == user_id, col(UserRestriction.asin).in_(asins)
+    )
     if condition:
         query = query.where(UserRestriction.condition == condition)
     found: dict[str, RestrictionResult] = {}
