@@ -32,8 +32,11 @@ $(VENV)/.installed: pyproject.toml $(LOCK)
 install: $(VENV)/.installed
 
 # ruff's rules include C901 with max-complexity in pyproject.toml: a ratchet, only lowered.
+# mypy's settings are in pyproject.toml too (strict for tools/).
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Known vulnerabilities in the locked versions fail the build; where no advisory database can
 # be reached it says NOT AUDITED and the build goes on (scripts/audit_deps.py).
