@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, col
 
 from knowledge.entries import KINDS, KnowledgeEntry, model_for, select_rows, to_entry
-from knowledge.text import token_set, tokens
+from knowledge.text import iter_tokens, token_set
 from tools.models import MentalModel, Strategy
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 DEFAULT_K = 4
 DEFAULT_MAX_CHARS = 1800
 MAX_TERMS = 32
+MAX_QUERY_CHARS = 2_000  # a question's terms are in its start; a 100 KB message is not read
 MIN_SNIPPET = 80
 
 # Keep in step with the GIN indexes of migration 0002.
@@ -44,12 +45,16 @@ class KnowledgeHit(KnowledgeEntry):
 
 
 def _terms(query: str) -> list[str]:
+    """The first MAX_TERMS distinct words of the query's first MAX_QUERY_CHARS (read no further:
+    the query may be a chat message of any length)."""
     seen: dict[str, None] = {}
-    for t in tokens(query):
+    for t in iter_tokens(query[:MAX_QUERY_CHARS]):
         t = t.replace("'", "")
         if t and len(t) > 1:
             seen.setdefault(t, None)
-    return list(seen)[:MAX_TERMS]
+            if len(seen) == MAX_TERMS:
+                break
+    return list(seen)
 
 
 def _sqlite_rank(

@@ -7,6 +7,7 @@ punctuation, reordered words and small edits all count as "the same rule".
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 from rapidfuzz import fuzz
@@ -81,6 +82,14 @@ def tokens(text: str, *, keep_stopwords: bool = False) -> list[str]:
     """Lower-case word tokens (stopwords dropped unless asked)."""
     words = _WORD.findall(text.lower())
     return words if keep_stopwords else [w for w in words if w not in STOPWORDS]
+
+
+def iter_tokens(text: str) -> Iterator[str]:
+    """tokens() one at a time: a caller that needs the first few stops reading there (a
+    100 KB chat message is a retrieval query too)."""
+    for m in _WORD.finditer(text.lower()):
+        if m.group(0) not in STOPWORDS:
+            yield m.group(0)
 
 
 @lru_cache(maxsize=65536)

@@ -2,10 +2,10 @@
 
 A 2,000-digit message used to hold the chat process for seconds ("5 drops / / / ... /" with 40
 slashes, or "price of of of ... of", for hours): every call that reads a user's message as text
-(the offline model's parser and the persona router's reading of names, which also runs with a
-real LLM) must stay bounded. The bound is CPU time of this thread, and generous (a parse takes a
-few milliseconds), so a loaded machine cannot make it flaky; wall time is what the chat bench
-(bench/abuse.py) measures.
+(the offline model's parser, the persona router's reading of names and the knowledge query's
+terms, the last two with a real LLM too) must stay bounded. The bound is CPU time of this
+thread, and generous (a parse takes a few milliseconds), so a loaded machine cannot make it
+flaky; wall time is what the chat bench (bench/abuse.py) measures.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from agent.offline.parser import (
     parse_selection,
     persona_in,
 )
+from knowledge.retrieval import _terms as retrieval_terms
 
 CPU_BUDGET_S = 0.050
 MAX_CHARS = 20_000
@@ -51,6 +52,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "parse_selection": parse_selection,
     "find_asin": find_asin,
     "respond": _respond,
+    "retrieval_terms": retrieval_terms,  # each message is a knowledge query, on any model
 }
 
 # Pieces a hostile message is built from: digit runs, separators the patterns repeat over,
