@@ -130,17 +130,20 @@ class MarketCore:
     def asins(self) -> list[str]:
         return list(self.catalog.asins)
 
+    def _crawl_schedule(self, i: int) -> tuple[float, float]:
+        """(period, phase) of product i's background refreshes, in minutes."""
+        period = float(self.catalog.crawl_h[i]) * 60
+        return period, math.fmod(float(self.catalog.crawl_phase[i]) * 60, period)
+
     def crawl_time(self, i: int, now: int) -> int:
         """Keepa minute of product i's last background refresh."""
-        period = float(self.catalog.crawl_h[i]) * 60
-        phase = math.fmod(float(self.catalog.crawl_phase[i]) * 60, period)
+        period, phase = self._crawl_schedule(i)
         return int(math.floor((now - phase) / period) * period + phase)
 
     def first_crawl_after(self, i: int, t: int) -> int:
         """Keepa minute of product i's first background refresh at or after minute `t`
         (when Keepa sees a change that happened at `t`)."""
-        period = float(self.catalog.crawl_h[i]) * 60
-        phase = math.fmod(float(self.catalog.crawl_phase[i]) * 60, period)
+        period, phase = self._crawl_schedule(i)
         return int(math.ceil((t - phase) / period) * period + phase)
 
     def crawl_times(self, now: int) -> np.ndarray:
