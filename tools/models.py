@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, false, text
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 
@@ -133,7 +133,8 @@ class DealDetailFields(DealListingFields):
 class DealFields(DealDetailFields):
     """Every analysed field of a deal: the detail's, and those only SQL and the pipeline read."""
 
-    root_category_id: int | None = None
+    # Amazon browse-node ids pass 2**31 (2335752011 is Cell Phones): 64-bit on every database.
+    root_category_id: int | None = Field(default=None, sa_type=BigInteger)
     shipping_included: bool = False
     peak_mask: int | None = None  # bit (m - 1) set per peak month m: "in peak now" in SQL
 
