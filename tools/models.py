@@ -330,3 +330,178 @@ class MentalModel(SQLModel, table=True):
     approved_by: str | None = None
     approved_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# ---- the seller's Amazon data (SP-API syncs, tools/spapi/) ------------------------------------
+# Every row has an owner (user_id); tools/spapi/store.py reads and writes them only for that
+# owner. Each table's natural key (a UniqueConstraint) makes a re-run or a crash mid-page an
+# idempotent upsert, never a duplicate. Money is dollars as Amazon reports it (signed: what
+# reaches the seller is positive, fees and refunds are negative).
+
+
+class FbaInventory(SQLModel, table=True):
+    """One SKU's FBA inventory summary (getInventorySummaries, details=true), latest sync."""
+
+    __tablename__ = "fba_inventory"
+    __table_args__ = (
+        UniqueConstraint("user_id", "sku", name="uq_fba_inventory_user_sku"),
+        Index("ix_fba_inventory_user_asin", "user_id", "asin"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    sku: str = Field(max_length=100)
+    asin: str | None = Field(default=None, max_length=16)
+    fnsku: str | None = Field(default=None, max_length=16)
+    condition: str | None = Field(default=None, max_length=40)  # e.g. "UsedGood"
+    product_name: str | None = Field(default=None, sa_type=Text)
+    fulfillable: int = 0
+    inbound_working: int = 0
+    inbound_shipped: int = 0
+    inbound_receiving: int = 0
+    reserved: int = 0
+    unfulfillable: int = 0
+    researching: int = 0
+    total_quantity: int = 0
+    amazon_updated_at: datetime | None = None  # the summary's lastUpdatedTime
+    seen_at: datetime = Field(default_factory=utcnow)  # the sync that last reported this SKU
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SellerOrder(SQLModel, table=True):
+    """One order (getOrders); its items are in seller_order_item when fetched."""
+
+    __tablename__ = "seller_order"
+    __table_args__ = (
+        UniqueConstraint("user_id", "amazon_order_id", name="uq_seller_order_user_order"),
+        Index("ix_seller_order_user_purchase", "user_id", "purchase_date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    amazon_order_id: str = Field(max_length=32)
+    purchase_date: datetime
+    last_update_date: datetime
+    status: str = Field(max_length=32)  # OrderStatus: Pending, Unshipped, Shipped, Canceled, ...
+    fulfillment_channel: str | None = Field(default=None, max_length=8)  # AFN | MFN
+    order_total: float | None = None
+    currency: str | None = Field(default=None, max_length=3)
+    items_shipped: int | None = None
+    items_unshipped: int | None = None
+    marketplace_id: str | None = Field(default=None, max_length=20)
+    items_fetched_at: datetime | None = None  # when getOrderItems last answered for it
+    items_fetched_status: str | None = Field(default=None, max_length=32)  # status back then
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SellerOrderItem(SQLModel, table=True):
+    """One order item (getOrderItems). item_price is for the whole quantity, as Amazon says."""
+
+    __tablename__ = "seller_order_item"
+    __table_args__ = (
+        UniqueConstraint(
+            "user_id", "amazon_order_id", "order_item_id", name="uq_seller_order_item_key"
+        ),
+        Index("ix_seller_order_item_user_sku", "user_id", "sku"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    amazon_order_id: str = Field(max_length=32)
+    order_item_id: str = Field(max_length=64)
+    asin: str = Field(max_length=16)
+    sku: str | None = Field(default=None, max_length=100)
+    title: str | None = Field(default=None, sa_type=Text)
+    quantity_ordered: int = 0
+    quantity_shipped: int = 0
+    item_price: float | None = None
+    item_tax: float | None = None
+    shipping_price: float | None = None
+    promotion_discount: float | None = None
+    currency: str | None = Field(default=None, max_length=3)
+    condition_id: str | None = Field(default=None, max_length=20)  # New, Used, ...
+    condition_subtype_id: str | None = Field(default=None, max_length=20)  # Good, Very Good, ...
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class FinancialEventKind(StrEnum):
+    shipment = "shipment"  # ShipmentEventList: a sale
+    refund = "refund"  # RefundEventList
+    guarantee_claim = "guarantee_claim"  # GuaranteeClaimEventList
+    chargeback = "chargeback"  # ChargebackEventList
+
+
+class FinancialEvent(SQLModel, table=True):
+    """One item of one financial event (listFinancialEvents): a shipped item's charges and fees,
+    or a refund's adjustments of them.
+
+    Natural key: (user, kind, order, item_key, posted_at); item_key is the OrderItemId of a
+    shipment item, the OrderAdjustmentItemId of a refund, chargeback or claim. `net` is what
+    reached the seller's account for this item: charges + fees + promotions + taxes withheld.
+    """
+
+    __tablename__ = "financial_event"
+    __table_args__ = (
+        UniqueConstraint(
+            "user_id",
+            "kind",
+            "amazon_order_id",
+            "item_key",
+            "posted_at",
+            name="uq_financial_event_key",
+        ),
+        Index("ix_financial_event_user_posted", "user_id", "posted_at"),
+        Index("ix_financial_event_user_sku", "user_id", "sku", "posted_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    kind: str = Field(max_length=20)  # a FinancialEventKind (plain text: new kinds need no DDL)
+    amazon_order_id: str = Field(max_length=32)
+    item_key: str = Field(max_length=64)
+    posted_at: datetime
+    sku: str | None = Field(default=None, max_length=100)
+    order_item_id: str | None = Field(default=None, max_length=64)
+    quantity: int = 0
+    principal: float = 0.0  # ItemCharge Principal (negative on a refund)
+    shipping: float = 0.0  # ShippingCharge
+    tax: float = 0.0  # Tax, ShippingTax, GiftWrapTax, ...
+    other_charges: float = 0.0  # every other charge type
+    promotions: float = 0.0
+    tax_withheld: float = 0.0  # ItemTaxWithheldList (marketplace facilitator tax)
+    fees_total: float = 0.0  # sum of ItemFeeList (negative: charged to the seller)
+    net: float = 0.0
+    charges: dict[str, float] | None = Field(default=None, sa_type=JSON)  # ChargeType -> amount
+    fees: dict[str, float] | None = Field(default=None, sa_type=JSON)  # FeeType -> amount
+    currency: str | None = Field(default=None, max_length=3)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SpapiSyncStream(StrEnum):
+    inventory = "inventory"
+    orders = "orders"
+    finances = "finances"
+
+
+class SpapiSync(SQLModel, table=True):
+    """Checkpoint of one seller's sync stream: the window being walked, the next page's token,
+    and the watermark below which everything is stored (workers resume from here)."""
+
+    __tablename__ = "spapi_sync"
+
+    user_id: int = Field(primary_key=True, foreign_key="user.id", ondelete="CASCADE")
+    stream: str = Field(primary_key=True, max_length=20)  # a SpapiSyncStream
+    phase: str = Field(default="full", max_length=20)  # full | incremental
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    next_token: str | None = Field(default=None, sa_type=Text)  # None: window not started
+    watermark: datetime | None = None  # every event before it is stored
+    pages: int = 0  # pages stored in the current window
+    rows: int = 0  # rows written in the current window
+    runs: int = 0
+    last_run_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = Field(default=None, sa_type=Text)
+    last_error_at: datetime | None = None
+    info: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # last run's counters
+    updated_at: datetime = Field(default_factory=utcnow)

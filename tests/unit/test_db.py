@@ -23,6 +23,11 @@ EXPECTED_TABLES = {
     "strategy",
     "mental_model",
     "keepa_seller",
+    "fba_inventory",
+    "seller_order",
+    "seller_order_item",
+    "financial_event",
+    "spapi_sync",
 }
 
 
