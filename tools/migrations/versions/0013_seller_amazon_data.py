@@ -6,8 +6,8 @@ re-run or a crash mid-page an idempotent upsert: fba_inventory (user, sku), sell
 (user, order), seller_order_item (user, order, order item), financial_event (user, kind,
 order, item key, posted at); spapi_sync holds each stream's resumable checkpoint.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 """
 
 from collections.abc import Sequence
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
