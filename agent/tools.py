@@ -52,6 +52,7 @@ SUMMARY_KEYS = (
 DETAIL_KEYS = (
     *SUMMARY_KEYS,
     "author",
+    "publisher",
     "category",
     "condition",
     "amz_fees",
@@ -137,7 +138,8 @@ def query_from_args(args: dict[str, Any]) -> DealSearch:
 @tool("search_deals", args_schema=SearchDealsArgs, response_format="content_and_artifact")
 def search_deals(runtime: ToolRuntime, **filters: Any) -> tuple[str, dict[str, Any]]:
     """Find deals with filters (price, ROI, profit, margin, sales rank, rank drops, category,
-    title words, seasonality, gating, Amazon on the listing, condition), a sort and a limit.
+    title words, author, publisher, seasonality, gating, Amazon on the listing, condition), a
+    sort (price sorts cheapest first) and a limit.
     Money uses the asking user's settings. Returns the total and the top rows."""
     from tools.deals.search import search_deals as _search
 

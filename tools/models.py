@@ -77,6 +77,7 @@ class DealListingFields(SQLModel):
     asin: str = Field(primary_key=True, max_length=10)
     title: str | None = Field(default=None, sa_type=Text)
     author: str | None = None
+    publisher: str | None = None  # Keepa's `manufacturer` (a book's publisher)
     category: str | None = None
     condition: str | None = None
     price_now: float | None = None
@@ -181,7 +182,8 @@ class Deal(DealFields, table=True):
         Index("ix_deal_drops_asin", text("rank_drops_30 DESC"), "asin"),
         Index("ix_deal_updated_asin", text("updated_at DESC"), "asin"),
         Index("ix_deal_percent_down_asin", text("percent_down DESC"), "asin"),
-        Index("ix_deal_price", "price_now"),
+        # "cheapest first" walks it; max(price_now) reads its end (migration 0012)
+        Index("ix_deal_price_asin", "price_now", "asin"),
         *(Index(roi_level_index(k), text(roi_level_sql(k))) for k in ROI_LEVELS),
         Index("ix_deal_last_seen", "last_seen_utc"),
         Index("ix_deal_category", "category"),

@@ -83,7 +83,11 @@ FRESH_SET: list[tuple[str, str, dict[str, Any]]] = [
     ("words", "margin of 40% minimum", {"min_margin": 40}),
     ("words", "ranked 250k or lower", {"max_rank": 250_000}),
     ("words", "at most 20 bucks", {"max_price": 20}),
-    ("words", "books under 15 dollars ranked in the top 200000", {"max_price": 15, "max_rank": 200_000}),
+    (
+        "words",
+        "books under 15 dollars ranked in the top 200000",
+        {"max_price": 15, "max_rank": 200_000},
+    ),
     # ---- verbs
     ("verbs", "which textbooks are worth flipping?", {"seasonality": "textbook"}),
     ("verbs", "anything worth buying under $10?", {"max_price": 10}),
@@ -125,7 +129,11 @@ FRESH_SET: list[tuple[str, str, dict[str, Any]]] = [
     # ---- condition
     ("condition", "textbooks in like new", {"seasonality": "textbook", "condition": "like_new"}),
     ("condition", "like-new condition only", {"condition": "like_new"}),
-    ("condition", "copies in very good condition under $12", {"condition": "very_good", "max_price": 12}),
+    (
+        "condition",
+        "copies in very good condition under $12",
+        {"condition": "very_good", "max_price": 12},
+    ),
     ("condition", "acceptable copies", {"condition": "acceptable"}),
     # ---- combinations
     (
@@ -163,7 +171,11 @@ FRESH_SET: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 FRESH_UNUSED: list[tuple[str, dict[str, Any], list[str]]] = [
-    ("textbooks under $30 with fewer than 5 offers", {"seasonality": "textbook", "max_price": 30}, ["5 offers"]),
+    (
+        "textbooks under $30 with fewer than 5 offers",
+        {"seasonality": "textbook", "max_price": 30},
+        ["5 offers"],
+    ),
     ("hardcover books under $20", {"max_price": 20}, ["hardcover"]),
     ("books published after 2015 with roi over 40%", {"min_roi": 40}, ["2015"]),
     ("deals with free shipping", {}, ["free shipping"]),

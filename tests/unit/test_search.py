@@ -60,6 +60,7 @@ DEALS = [
         60,
         title="Campbell Biology",
         author="Urry",
+        publisher="Pearson Education",
         category="Books",
         category_path="Books > Science & Math > Biology",
         seasonality="textbook",
@@ -98,6 +99,7 @@ DEALS = [
         25,
         title="Nursing Exam Review",
         author="Smith",
+        publisher="Kaplan Publishing",
         category="Books",
         category_path="Books > Test Preparation",
         seasonality="exam_prep",
@@ -208,7 +210,13 @@ def test_text_category_and_attribute_filters(session: Session) -> None:
     assert _asins(session, text="' OR 1=1 --") == []  # just text, never SQL
     assert _asins(session, text="100%") == []
     assert _asins(session, category="science") == ["A"]
+    assert _asins(session, publisher="pearson") == ["A"]  # "anything from Pearson"
+    assert _asins(session, publisher="kaplan publishing") == ["C"]
+    assert _asins(session, publisher="urry") == []  # an author is not a publisher
+    assert _asins(session, author="urry") == ["A"]
+    assert _asins(session, author="campbell") == []  # a title word is not the author
     assert _asins(session, max_rank=20_000) == ["C"]
+    assert _asins(session, min_rank=20_000) == ["A"]
     assert _asins(session, min_drops_30=6) == ["C"]
     assert _asins(session, seasonality="exam_prep") == ["C"]
     assert _asins(session, condition="like_new") == ["C"]
@@ -237,6 +245,7 @@ def test_sorts_and_paging(session: Session) -> None:
     assert _asins(session, sort="percent_down") == ["A", "C"]
     assert _asins(session, sort="newest") == ["A", "C"]
     assert _asins(session, sort="margin") == ["A", "C"]
+    assert _asins(session, sort="price") == ["C", "A"]  # cheapest first
     page = search_deals(session, DealSearch(limit=1, offset=1), None, now=NOW)
     assert [d.asin[0] for d in page.items] == ["C"] and page.total == 2
 
@@ -246,7 +255,7 @@ def test_bad_queries_say_what_is_allowed() -> None:
         validate_search({"bogus": 1})
     assert "unknown field 'bogus'" in str(err.value) and "min_roi" in str(err.value)
     with pytest.raises(DealSearchError, match="'roi'"):
-        validate_search({"sort": "price"})
+        validate_search({"sort": "cost"})
     with pytest.raises(DealSearchError, match="less than or equal to 100"):
         validate_search({"limit": 1000})
     with pytest.raises(DealSearchError, match="must not exceed"):
@@ -356,3 +365,6 @@ def test_like_fallback_without_fts_gives_the_same_answers(
     assert _asins(session, text="SMITH") == ["C"]
     assert _asins(session, text="' OR 1=1 --") == []
     assert _asins(session, category="science") == ["A"]
+    assert _asins(session, publisher="pearson") == ["A"]
+    assert _asins(session, author="urry") == ["A"]
+    assert _asins(session, min_rank=20_000) == ["A"]

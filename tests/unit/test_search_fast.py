@@ -72,6 +72,8 @@ def _fill(s: Session, n: int, rng: random.Random) -> None:
             closing_fee=rng.choice([0.0, 1.80]),
             shipping_included=rng.random() < 0.25,
             title=f"Book {rng.choice(['biology', 'anatomy', 'law'])} {i}",
+            author=rng.choice([None, "Ann Stewart", "Bo Campbell"]),
+            publisher=rng.choice([None, "Pearson Education", "Wiley", "McGraw-Hill"]),
             sales_rank=None if i % 17 == 0 else rng.randint(1, 3_000_000),
             rank_drops_30=None if i % 19 == 0 else rng.randint(0, 8),
             percent_down=None if i % 23 == 0 else round(rng.uniform(0, 60), 1),
@@ -140,7 +142,16 @@ def _check_equal(
                 {},
                 optional={
                     "sort": st.sampled_from(
-                        ["roi", "profit", "margin", "rank", "drops", "newest", "percent_down"]
+                        [
+                            "roi",
+                            "profit",
+                            "margin",
+                            "rank",
+                            "drops",
+                            "newest",
+                            "percent_down",
+                            "price",
+                        ]
                     ),
                     "min_profit": st.floats(-20, 80),
                     "max_price": st.floats(1, 300),
@@ -149,6 +160,9 @@ def _check_equal(
                     "gated": st.sampled_from(["include", "exclude", "only_ungated"]),
                     "text": st.sampled_from(["biology", "law", "anatomy law", "book"]),
                     "category": st.sampled_from(["Nursing", "Books"]),
+                    "author": st.sampled_from(["stewart", "campbell bo"]),
+                    "publisher": st.sampled_from(["pearson", "wiley", "mcgraw-hill"]),
+                    "min_rank": st.integers(1000, 1_000_000),
                     "seasonality": st.sampled_from(SEASONS),
                     "peak_month": st.integers(1, 12),
                     "in_peak_now": st.booleans(),
@@ -174,6 +188,9 @@ def _check_equal(
                 "inbound_shipping": ship,
                 "min_roi": min_roi,
             }
+            if "min_rank" in q and "max_rank" in q:  # an ordered range (reversed is refused)
+                lo, hi = sorted((q["min_rank"], q["max_rank"]))  # type: ignore[type-var]
+                q = {**q, "min_rank": lo, "max_rank": hi}
             query = DealSearch(**q)  # type: ignore[arg-type]
             got = search_deals(s, query, user, now=NOW)
             want, total = reference_page(s, query, user, NOW)

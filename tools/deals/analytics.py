@@ -390,6 +390,7 @@ class DealRecord:
     asin: str
     title: str | None = None
     author: str | None = None
+    publisher: str | None = None
     binding: str | None = None
     category: str | None = None
     root_category_id: int | None = None
@@ -491,6 +492,16 @@ def _mask(months: tuple[int, ...] | None) -> int | None:
     return sum(1 << (x - 1) for x in set(months)) if months else None
 
 
+def _publisher(product: dict[str, Any]) -> str | None:
+    """The book's publisher: Keepa's `publisher`, else `manufacturer` (what Keepa fills for
+    books), trimmed; None when neither is a non-empty string."""
+    for key in ("publisher", "manufacturer"):
+        value = product.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:200]
+    return None
+
+
 def _publication_year(value: object) -> int | None:
     if not isinstance(value, int) or value <= 0:
         return None
@@ -541,6 +552,7 @@ def _describe(product: dict[str, Any]) -> Fields:
         "asin": product["asin"],
         "title": product.get("title"),
         "author": product.get("author"),
+        "publisher": _publisher(product),
         "binding": product.get("binding"),
         "category": names[0] if names else None,
         "root_category_id": root if isinstance(root, int) else None,

@@ -47,7 +47,7 @@ VISIBLE_STATUSES = (DealStatus.active.value, DealStatus.stale.value)
 SeasonalityLabel = Literal["textbook", "exam_prep", "holiday", "summer", "year_round"]
 Condition = Literal["like_new", "very_good", "good", "acceptable"]
 GatedFilter = Literal["include", "exclude", "only_ungated"]
-SortKey = Literal["roi", "profit", "margin", "rank", "drops", "newest", "percent_down"]
+SortKey = Literal["roi", "profit", "margin", "rank", "drops", "newest", "percent_down", "price"]
 
 SEASONALITY_LABELS: tuple[str, ...] = SeasonalityLabel.__args__  # type: ignore[attr-defined]
 CONDITIONS: tuple[str, ...] = Condition.__args__  # type: ignore[attr-defined]
@@ -63,6 +63,12 @@ class DealSearch(BaseModel):
     text: str | None = Field(
         default=None, max_length=200, description="words that must appear in the title or author"
     )
+    author: str | None = Field(
+        default=None, max_length=100, description="words that must appear in the author"
+    )
+    publisher: str | None = Field(
+        default=None, max_length=100, description="words that must appear in the publisher"
+    )
     category: str | None = Field(
         default=None, max_length=100, description="category name or path part, e.g. 'Medical Books'"
     )
@@ -74,6 +80,7 @@ class DealSearch(BaseModel):
     max_profit: float | None = Field(default=None, ge=-10_000, le=10_000, description="Profit <= $")
     min_margin: float | None = Field(default=None, ge=-100, le=100, description="Margin >= %")
     max_margin: float | None = Field(default=None, ge=-100, le=100, description="Margin <= %")
+    min_rank: int | None = Field(default=None, ge=1, le=50_000_000, description="sales rank >=")
     max_rank: int | None = Field(default=None, ge=1, le=50_000_000, description="sales rank <=")
     min_drops_30: int | None = Field(default=None, ge=0, le=1_000, description="rank drops, 30 d")
     min_drops_90: int | None = Field(default=None, ge=0, le=3_000, description="rank drops, 90 d")
@@ -93,7 +100,11 @@ class DealSearch(BaseModel):
     condition: Condition | None = None
     updated_within_hours: int | None = Field(default=None, ge=1, le=24 * 365)
     include_unprofitable: bool = Field(default=False, description="also show deals without profit")
-    sort: SortKey = "roi"
+    sort: SortKey = Field(
+        default="roi",
+        description="roi | profit | margin (highest first), rank (best first), drops (most "
+        "first), newest, percent_down (most below average first), price (cheapest first)",
+    )
     limit: int = Field(default=10, ge=1, le=100)
     offset: int = Field(default=0, ge=0, le=100_000)
 
@@ -104,6 +115,7 @@ class DealSearch(BaseModel):
             ("min_roi", "max_roi"),
             ("min_profit", "max_profit"),
             ("min_margin", "max_margin"),
+            ("min_rank", "max_rank"),
         ):
             a, b = getattr(self, lo), getattr(self, hi)
             if a is not None and b is not None and a > b:
@@ -170,19 +182,31 @@ def _fts_filter(query: DealSearch) -> ColumnElement[bool] | None:
 FTS = table("deal_fts", column("rowid"))
 
 
+# the query's word fields and the deal_fts columns each one searches (migration 0012)
+_FTS_COLUMNS = (
+    ("text", "{title author}"),
+    ("author", "author"),
+    ("publisher", "publisher"),
+    ("category", "category_path"),
+)
+
+
+def word_fields(query: DealSearch) -> bool:
+    """Whether the query has any word filter (text, author, publisher, category)."""
+    return any(getattr(query, name) for name, _ in _FTS_COLUMNS)
+
+
 def fts_match(query: DealSearch) -> ColumnElement[bool] | None:
-    """The FTS5 MATCH term (on deal_fts) of the query's text/category words."""
+    """The FTS5 MATCH term (on deal_fts) of the query's word filters."""
     parts = []
-    if query.text:
-        terms = _fts_terms(query.text)
+    for name, columns in _FTS_COLUMNS:
+        words = getattr(query, name)
+        if not words:
+            continue
+        terms = _fts_terms(words)
         if not terms:
             return false()
-        parts.append("{title author} : (" + " AND ".join(terms) + ")")
-    if query.category:
-        terms = _fts_terms(query.category)
-        if not terms:
-            return false()
-        parts.append("category_path : (" + " AND ".join(terms) + ")")
+        parts.append(f"{columns} : (" + " AND ".join(terms) + ")")
     if not parts:
         return None
     return literal_column("deal_fts").op("MATCH")(" AND ".join(parts))
@@ -242,20 +266,24 @@ def where_terms(
 
 
 def _word_terms(query: DealSearch, fts: bool) -> list[ColumnElement[bool]]:
-    """Title/author words and the category: FTS5 prefix matches on SQLite with migration
-    0004, else ILIKE."""
+    """Title/author words, author, publisher and the category: FTS5 prefix matches on SQLite
+    with migrations 0004/0012, else ILIKE."""
     c = D.c
     where: list[ColumnElement[bool]] = []
-    if fts and (query.text or query.category):
-        # SQLite with migration 0004: words match word prefixes in title/author/category path
+    if fts and word_fields(query):
+        # SQLite: words match word prefixes in title/author/publisher/category path
         where.append(_fts_filter(query))  # type: ignore[arg-type]
-    elif query.text:
+        return where
+    if query.text:
         for word in query.text.split()[:8]:
             pattern = _like(word)
             where.append(
                 or_(c.title.ilike(pattern, escape="\\"), c.author.ilike(pattern, escape="\\"))
             )
-    if query.category and not fts:
+    for name in ("author", "publisher"):
+        for word in (getattr(query, name) or "").split()[:8]:
+            where.append(c[name].ilike(_like(word), escape="\\"))
+    if query.category:
         pattern = _like(query.category)
         where.append(
             or_(c.category_path.ilike(pattern, escape="\\"), c.category.ilike(pattern, escape="\\"))
@@ -311,6 +339,8 @@ def _market_terms(query: DealSearch, now: datetime) -> list[ColumnElement[bool]]
     """Rank, drops, season, percent down, Amazon, condition and freshness filters."""
     c = D.c
     where: list[ColumnElement[bool]] = []
+    if query.min_rank is not None:
+        where.append(c.sales_rank >= query.min_rank)
     if query.max_rank is not None:
         where.append(c.sales_rank <= query.max_rank)
     for days in (30, 90, 365):
@@ -366,5 +396,6 @@ def order_by(query: DealSearch, money: m.MoneySQL) -> list[Any]:
         "drops": c.rank_drops_30.desc(),
         "newest": c.updated_at.desc(),
         "percent_down": c.percent_down.desc(),
+        "price": c.price_now.asc(),
     }[query.sort]
     return [key.nulls_last(), c.asin.asc()]

@@ -62,6 +62,7 @@ _KEY_INDEX = {
     "drops": "ix_deal_drops_asin",
     "newest": "ix_deal_updated_asin",
     "percent_down": "ix_deal_percent_down_asin",
+    "price": "ix_deal_price_asin",
 }
 
 
@@ -72,6 +73,7 @@ _PLAIN_SORTS = {
     "drops": ("rank_drops_30", True),
     "newest": ("updated_at", True),
     "percent_down": ("percent_down", True),
+    "price": ("price_now", False),
 }
 
 

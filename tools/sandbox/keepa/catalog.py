@@ -147,6 +147,27 @@ LAST_NAMES = [
     "Hewitt",
     "Mankiw",
 ]
+# publishers (Keepa's `manufacturer` of a book): academic ones for textbooks and exam prep,
+# trade ones for the rest
+ACADEMIC_PUBLISHERS = [
+    "Pearson",
+    "McGraw-Hill Education",
+    "Cengage Learning",
+    "Wiley",
+    "Elsevier",
+    "W. W. Norton & Company",
+    "Oxford University Press",
+    "Jones & Bartlett Learning",
+    "Kaplan Publishing",
+]
+TRADE_PUBLISHERS = [
+    "Penguin Books",
+    "HarperCollins",
+    "Random House",
+    "Simon & Schuster",
+    "Macmillan",
+    "Scholastic",
+]
 TEXTBOOK_FORMS = [
     "{s}: Concepts and Connections",
     "{s}: A Modern Approach",
@@ -295,6 +316,17 @@ class Catalog:
     def _author_ix(self, i: int) -> tuple[int, int]:
         r = np.random.default_rng([self.seed, i, 8])
         return int(r.integers(len(FIRST_NAMES))), int(r.integers(len(LAST_NAMES)))
+
+    def publisher(self, i: int) -> str | None:
+        """Product i's publisher (its own random stream: adding it moved no other draw)."""
+        if self.kind[i] not in BOOK_KINDS:
+            return None
+        names = (
+            ACADEMIC_PUBLISHERS
+            if KIND_NAMES[int(self.kind[i])] in ("textbook", "exam_prep")
+            else TRADE_PUBLISHERS
+        )
+        return names[int(np.random.default_rng([self.seed, i, 21]).integers(len(names)))]
 
     def author(self, i: int) -> str | None:
         if self.kind[i] not in BOOK_KINDS:

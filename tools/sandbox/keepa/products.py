@@ -277,7 +277,7 @@ class Products:
             "launchpad": False,
             "listedSince": t0,
             "liveOffersOrder": None,
-            "manufacturer": "Sandbox Press" if book else "Sandbox Goods",
+            "manufacturer": c.publisher(i) if book else "Sandbox Goods",
             "model": None,
             "monthlySold": monthly if monthly >= 50 else 0,
             "monthlySoldHistory": None,

@@ -94,3 +94,29 @@ def test_fast_stats_and_csv_equal_the_reference_definition(
                 view[k].to_csv() if k in view and len(view[k].t) else None for k in range(36)
             ], asin
         market.advance(9 * 24 * 60 + 17)
+
+
+def test_books_name_a_publisher_and_analytics_keeps_it(market: SandboxMarket) -> None:
+    """ "anything from Pearson" needs publishers in the market: Keepa's `manufacturer`."""
+    from tools.deals.analytics import analyse_product
+    from tools.sandbox.keepa.catalog import (
+        ACADEMIC_PUBLISHERS,
+        BOOK_KINDS,
+        KIND_NAMES,
+        TRADE_PUBLISHERS,
+    )
+
+    c = market.catalog
+    seen: set[str] = set()
+    for i, asin in enumerate(market.asins()[:200]):
+        product = known_product(market, asin, stats=365)
+        kind = KIND_NAMES[int(c.kind[i])]
+        if int(c.kind[i]) not in BOOK_KINDS:
+            assert product["manufacturer"] == "Sandbox Goods"
+            continue
+        names = ACADEMIC_PUBLISHERS if kind in ("textbook", "exam_prep") else TRADE_PUBLISHERS
+        assert product["manufacturer"] in names
+        seen.add(product["manufacturer"])
+        if len(seen) == 1:
+            assert analyse_product(product).publisher == product["manufacturer"]
+    assert len(seen) >= 8  # spread over the lists, not one name
