@@ -1,7 +1,8 @@
 """SandboxMarket: the seeded synthetic market behind the Keepa-compatible app.
 
 One object per market: the shared state and time (core.py) plus one part per endpoint, each in
-its own module (products.py, offers.py, deals.py, query.py, sellers.py, categories.py). This
+its own module (products.py, offers.py, deals.py, query.py, sellers.py, categories.py), and the
+market's truth (truth.py: what every product really is now, for simulations to judge by). This
 class is the Python API the app, the simulations and the tests call; token accounting (the
 bucket in tokens.py, the costs in tools/keepa/costs.py) follows docs/domain.md exactly.
 """
@@ -18,6 +19,7 @@ from tools.sandbox.keepa.deals import Deals
 from tools.sandbox.keepa.products import Products
 from tools.sandbox.keepa.query import ProductFinder
 from tools.sandbox.keepa.sellers import Sellers
+from tools.sandbox.keepa.truth import ProductTruth, Truth
 
 
 class SandboxMarket(MarketCore):
@@ -48,6 +50,7 @@ class SandboxMarket(MarketCore):
         self._products = Products(self, self._sellers.records)
         self._deals = Deals(self)
         self._finder = ProductFinder(self)
+        self._truth = Truth(self, self._sellers.records)
 
     def product(
         self,
@@ -102,6 +105,23 @@ class SandboxMarket(MarketCore):
     def deals(self, selection: dict[str, Any]) -> dict[str, Any]:
         """The `deals` object of one /deal/ page (see Deals.deals)."""
         return self._deals.deals(selection)
+
+    def deal_asins(self, selection: dict[str, Any]) -> list[str]:
+        """Every ASIN /deal/ lists for `selection` now, over all its pages (no tokens): the
+        products a deal query matches, for judging a client against the market."""
+        out: list[str] = []
+        page = 0
+        while True:
+            rows = self.deals({**selection, "page": page})["dr"]
+            out += [r["asin"] for r in rows]
+            if len(rows) < 150:
+                return out
+            page += 1
+
+    def truth(self, asins: Sequence[str], at: int | None = None) -> list[ProductTruth | None]:
+        """The true state of products at Keepa minute `at` (default: now), as a /product/
+        request with update=0 would answer it (see truth.py); None for unknown ASINs."""
+        return self._truth.truth(asins, at)
 
     def query(self, selection: dict[str, Any]) -> tuple[list[str], int]:
         """Product finder: (asinList page, totalResults among scanned products)."""

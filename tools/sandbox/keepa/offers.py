@@ -93,19 +93,26 @@ def _price_history(
     return trip.ravel().tolist()
 
 
-def offers_of(
-    seed: int,
+# a live listing: seller id, condition, price, shipping (cents), FBA, Amazon, scam
+Listing = tuple[str, int, int, int, bool, bool, bool]
+
+
+def offers_rng(seed: int, i: int, at: int) -> np.random.Generator:
+    """Product i's live offers at minute `at` are seeded per market hour: a repeat within the
+    hour sees the same offers."""
+    return np.random.default_rng([seed, i, at // 60, 9])
+
+
+def live_listings(
+    rng: np.random.Generator,
     sellers: list[dict[str, Any]],
-    i: int,
     current: dict[int, int],
     used_ship: int,
-    at: int,
-    limit: int,
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """(offers, the stats fields they determine) of product i seen at minute `at`;
-    `current`: its current value per csv index; `limit`: live offers to retrieve."""
-    rng = np.random.default_rng([seed, i, at // 60, 9])
-    stable = np.random.default_rng([seed, i, 10])  # the product's past: the same every hour
+) -> list[Listing]:
+    """Every live offer of a product whose current values per csv index are `current`, in
+    Keepa's order (Amazon, the cheapest used, other used, new, then a scam if any); draws the
+    first numbers of `rng` (offers_rng). The one source of both /product/ offers and the
+    market's truth (truth.py)."""
 
     def cur(idx: int) -> int:
         return current.get(idx, -1)
@@ -116,7 +123,7 @@ def offers_of(
     def fbm_shipping() -> int:
         return 0 if rng.random() < FBM_FREE_SHARE else int(rng.choice(PAID_SHIPPING))
 
-    live: list[tuple[str, int, int, int, bool, bool, bool]] = []  # seller, cond, price, ship..
+    live: list[Listing] = []
     if cur(AMAZON) > 0:
         live.append((AMAZON_SELLER, 1, cur(AMAZON), 0, True, True, False))
     lowest = cur(USED)
@@ -169,12 +176,39 @@ def offers_of(
                 True,
             )
         )
+    return live
+
+
+def live_offer(listing: Listing, csv: list[int], at: int) -> dict[str, Any]:
+    """The Keepa offer of a live listing seen at minute `at`, its price history `csv` ending
+    at the listing's price and shipping (a scam listing never ships)."""
+    s_id, cond, _, _, fba, amazon, scam = listing
+    return _offer(0, s_id, cond, csv, at, fba, amazon=amazon, scam=scam, shippable=not scam)
+
+
+def offers_of(
+    seed: int,
+    sellers: list[dict[str, Any]],
+    i: int,
+    current: dict[int, int],
+    used_ship: int,
+    at: int,
+    limit: int,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """(offers, the stats fields they determine) of product i seen at minute `at`;
+    `current`: its current value per csv index; `limit`: live offers to retrieve."""
+    rng = offers_rng(seed, i, at)
+    stable = np.random.default_rng([seed, i, 10])  # the product's past: the same every hour
+    live = live_listings(rng, sellers, current, used_ship)
+    lowest = current.get(USED, -1)
+    n_used = max(0, current.get(COUNT_USED, -1)) if lowest > 0 else 0
+    newp = current.get(NEW, -1)
     total_live = len(live)
     live = live[:limit]
 
     # past offers: listings that sold or were withdrawn, with the prices they had then
     n_past = int(np.clip(stable.lognormal(np.log(130), 0.8), 8, 600))
-    level = max(lowest, cond_prices[5], newp // 2, 199)
+    level = max(lowest, current.get(USED_ACC, -1), newp // 2, 199)
     offers: list[dict[str, Any]] = []
     for _ in range(n_past):
         ended = at - int(stable.integers(DAY, 700 * DAY))
@@ -196,21 +230,11 @@ def offers_of(
             )
         )
     live_ix: list[int] = []
-    for s_id, cond, price, ship, fba, amazon, scam in live:
+    for listing in live:
         points = int(np.clip(rng.lognormal(np.log(20), 1.3), 1, 300))
         live_ix.append(len(offers))
         offers.append(
-            _offer(
-                0,
-                s_id,
-                cond,
-                _price_history(rng, price, ship, at, points),
-                at,
-                fba,
-                amazon=amazon,
-                scam=scam,
-                shippable=not scam,
-            )
+            live_offer(listing, _price_history(rng, listing[2], listing[3], at, points), at)
         )
     order = rng.permutation(len(offers))  # Keepa's list is not grouped by live/past
     offers = [offers[k] for k in order]

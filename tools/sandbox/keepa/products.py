@@ -40,6 +40,36 @@ _IDS_BB = np.array((*SLOTS, BUY_BOX_USED), dtype=np.int64)
 _SLOTS_BB = np.array((*range(N_SLOTS), SLOT[USED_ACC]), dtype=np.int64)
 
 
+class Cut:
+    """Products' series cut at the minute each is seen (and to the last `days` days): row r is
+    csv type ids[r] of product g[r], table row rows[r], points [a, b). What /product/ answers
+    and the market's truth (truth.py) read a product's current values from."""
+
+    __slots__ = ("a", "b", "g", "ids", "ids1", "live", "n_p", "rows", "tab")
+
+    def __init__(self, tab: SeriesTable, at: np.ndarray, days: int | None, buybox: bool) -> None:
+        ids1, slots1 = (_IDS_BB, _SLOTS_BB) if buybox else (SLOT_IDS, np.arange(N_SLOTS))
+        self.tab, self.n_p, self.ids1 = tab, len(at), ids1
+        self.g = np.repeat(np.arange(self.n_p, dtype=np.int64), len(ids1))
+        self.ids = np.tile(ids1, self.n_p)
+        self.rows = self.g * N_SLOTS + np.tile(slots1, self.n_p)
+        self.a, self.b = tab.view(self.rows, at[self.g], days)
+        self.live = self.b > self.a
+
+    def current(self) -> tuple[list[dict[int, int]], list[dict[int, int]]]:
+        """Per product: the current raw value per csv index (-1: none), and the minute of the
+        last point per csv index that has one."""
+        nr, tab = len(self.ids1), self.tab
+        last = np.maximum(self.b - 1, 0)
+        cur_l = np.where(self.live, tab.raw[last], -1).reshape(self.n_p, nr).tolist()
+        lt_l = np.where(self.live, tab.t[last], -1).reshape(self.n_p, nr).tolist()
+        ids1_l = self.ids1.tolist()
+        return (
+            [dict(zip(ids1_l, c, strict=True)) for c in cur_l],
+            [{idx: t for idx, t in zip(ids1_l, ts, strict=True) if t >= 0} for ts in lt_l],
+        )
+
+
 class Products:
     """The /product/ endpoint over a market; remembers when each product's offers were read
     (a repeat within the hour is charged as fresh)."""
@@ -92,17 +122,9 @@ class Products:
                     e.table.ensure_csv()
             tab = SeriesTable.concat([e.table for e in entries])
         n_p = len(known)
-        ids1, slots1 = (_IDS_BB, _SLOTS_BB) if buybox else (SLOT_IDS, np.arange(N_SLOTS))
-        nr = len(ids1)
-        g = np.repeat(np.arange(n_p, dtype=np.int64), nr)
-        ids = np.tile(ids1, n_p)
-        rows = g * N_SLOTS + np.tile(slots1, n_p)
-        a, b = tab.view(rows, at[g], days)
-        live = b > a
-        last = np.maximum(b - 1, 0)
-        cur_l = np.where(live, tab.raw[last], -1).reshape(n_p, nr).tolist()
-        lt_l = np.where(live, tab.t[last], -1).reshape(n_p, nr).tolist()
-        ids1_l = ids1.tolist()
+        cut = Cut(tab, at, days, buybox)
+        g, ids, rows, a, b, live = cut.g, cut.ids, cut.rows, cut.a, cut.b, cut.live
+        current, changed = cut.current()
         if history:  # every non-empty cut series as a csv slice, per product
             csv_rows = np.flatnonzero(live)
             slices = tab.csv(rows[csv_rows], a[csv_rows], b[csv_rows])
@@ -115,8 +137,7 @@ class Products:
         extras: list[dict[str, Any]] = []
         for p, (k, i) in enumerate(known):
             at_p = int(at[p])
-            cur = dict(zip(ids1_l, cur_l[p], strict=True))
-            last_t = {idx: t for idx, t in zip(ids1_l, lt_l[p], strict=True) if t >= 0}
+            cur, last_t = current[p], changed[p]
             product = self._product_dict(i, entries[p], cur, last_t, at_p, copy=not arrays)
             stat_extra: dict[str, Any] = {}
             found: int | None = None
