@@ -182,7 +182,7 @@ def _fts_filter(query: DealSearch) -> ColumnElement[bool] | None:
 FTS = table("deal_fts", column("rowid"))
 
 
-# the query's word fields and the deal_fts columns each one searches (migration 0012)
+# the query's word fields and the deal_fts columns each one searches (migration 0014)
 _FTS_COLUMNS = (
     ("text", "{title author}"),
     ("author", "author"),
@@ -267,7 +267,7 @@ def where_terms(
 
 def _word_terms(query: DealSearch, fts: bool) -> list[ColumnElement[bool]]:
     """Title/author words, author, publisher and the category: FTS5 prefix matches on SQLite
-    with migrations 0004/0012, else ILIKE."""
+    with migrations 0004/0014, else ILIKE."""
     c = D.c
     where: list[ColumnElement[bool]] = []
     if fts and word_fields(query):

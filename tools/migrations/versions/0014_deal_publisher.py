@@ -6,8 +6,8 @@ table cannot add one, so it and its triggers are rebuilt from deal); PostgreSQL 
 ILIKE, like the title and author. The price sort walks (price_now, asin) in ORDER BY order and
 stops after a page; that index also serves max(price_now), so the plain price_now one goes.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 """
 
 from collections.abc import Sequence
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
