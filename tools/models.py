@@ -507,3 +507,83 @@ class SpapiSync(SQLModel, table=True):
     last_error_at: datetime | None = None
     info: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # last run's counters
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+# ---- the seller's loop: buy list and purchases (tools/tracking/) ---------------------------
+
+
+class BuyListItem(SQLModel, table=True):
+    """A deal a seller flagged to buy, with its numbers when flagged: the buy list compares
+    today's price, profit and gating with them ("got worse since you added it")."""
+
+    __tablename__ = "buy_list_item"
+    __table_args__ = (UniqueConstraint("user_id", "asin", name="uq_buy_list_user_asin"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    asin: str = Field(max_length=10)
+    title: str | None = Field(default=None, sa_type=Text)
+    condition: str = Field(default="used_very_good", max_length=32)
+    note: str | None = Field(default=None, sa_type=Text)
+    # the deal when it was added, under the seller's settings then (None: unknown deal)
+    price_at_add: float | None = None
+    list_at_at_add: float | None = None
+    profit_at_add: float | None = None
+    roi_at_add: float | None = None
+    added_at: datetime = Field(default_factory=utcnow)
+
+
+class Purchase(SQLModel, table=True):
+    """Units a seller bought: what they paid and what the app predicted when they bought.
+
+    The prediction (List at, fees, minimum list price, profit, days to sell) and the money
+    settings (tax, prep, inbound) are kept as they were at purchase: realized profit is
+    compared with what was predicted then, and a later settings change does not rewrite it.
+    The realized_* columns summarize the sales matched to this purchase (tools/tracking/).
+    """
+
+    __tablename__ = "purchase"
+    __table_args__ = (
+        Index("ix_purchase_user_bought", "user_id", "purchased_at", "id"),
+        Index("ix_purchase_user_sku", "user_id", "sku"),
+        Index("ix_purchase_user_asin", "user_id", "asin", "condition"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    asin: str = Field(max_length=10)
+    title: str | None = Field(default=None, sa_type=Text)
+    category: str | None = None
+    seasonality: str | None = None
+    quantity: int
+    unit_cost: float  # what one unit cost to buy, $ (before tax, prep and inbound)
+    condition: str = Field(default="used_very_good", max_length=32)
+    purchased_at: datetime
+    sku: str | None = Field(default=None, max_length=40)
+    order_number: str | None = Field(default=None, max_length=64)
+    note: str | None = Field(default=None, sa_type=Text)
+    # the seller's money settings at purchase
+    tax_pct: float
+    prep_fee: float
+    inbound_shipping: float
+    markup_pct: float
+    # the deal's fee inputs and velocity at purchase (None: the deal was unknown or lacked it)
+    list_at_pred: float | None = None
+    referral_pct_pred: float | None = None
+    referral_min_pred: float | None = None
+    fba_fee_pred: float | None = None
+    closing_fee_pred: float | None = None
+    sales_per_year_pred: float | None = None
+    # the prediction per unit, derived from the above (tools/tracking/purchases.py)
+    amz_fees_pred: float | None = None
+    break_even_price: float | None = None
+    min_list_price: float | None = None
+    profit_pred: float | None = None
+    days_to_sell_pred: float | None = None
+    # realized, kept by the FIFO matching of sales (tools/tracking/)
+    units_sold: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    realized_profit: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
+    days_to_sell_sum: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
+    last_sold_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
