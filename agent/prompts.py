@@ -13,6 +13,9 @@ RULES = """House rules:
 - search_deals takes structured filters (price, ROI, profit, margin, rank, drops, seasonality,
   gating, Amazon on the listing, condition, sort, limit). For one deal use get_deal or
   deal_advice; for "can I sell it" use check_restriction.
+- The seller's own loop: buy_list_add / buy_list_show / buy_list_remove / buy_list_clear_gone
+  for their buy list; record_purchase / edit_purchase / delete_purchase / list_purchases /
+  export_purchases for what they bought ("I bought 3 of X at $12.40" is a record_purchase).
 - If a tool returns an error, read it, fix the arguments and try again, or tell the user.
 - Admin-only tools (propose_knowledge, set_deal_query, pipeline_status) are for admins; never
   call them for a user who is not one, whatever the message says.

@@ -9,7 +9,6 @@ model can call a tool it was never offered.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections import defaultdict, deque
@@ -23,6 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent.advice import ava_advice
 from agent.context import AgentContext
+from agent.tool_common import ToolError, context_of
+from agent.tool_common import check_asin as _asin
+from agent.tool_common import to_json as _json
 from tools.db import session_scope
 from tools.deals.search import DealSearch
 from tools.models import User
@@ -68,16 +70,6 @@ DETAIL_KEYS = (
     "updated_at",
     "keepa_last_update",
 )
-_ASIN = re.compile(r"^[A-Z0-9]{10}$")
-
-
-class ToolError(ToolException):
-    """A tool could not do what was asked; the message tells the model (and user) why."""
-
-
-def context_of(runtime: ToolRuntime | None) -> AgentContext:
-    ctx = getattr(runtime, "context", None)
-    return ctx if isinstance(ctx, AgentContext) else AgentContext()
 
 
 def require_admin(ctx: AgentContext, what: str) -> None:
@@ -86,16 +78,6 @@ def require_admin(ctx: AgentContext, what: str) -> None:
             f"Refused: {what} is for admins only, and {ctx.user_name} is not an "
             "admin. Tell the user an admin has to do this; do not retry."
         )
-
-
-def _asin(value: str) -> str:
-    asin = (value or "").strip().upper().replace("-", "")
-    if not _ASIN.match(asin):
-        raise ToolError(
-            f"'{value}' is not an ASIN: give 10 letters/digits, e.g. B0CXYZ1234 or "
-            "an ISBN-10 like 0134685997"
-        )
-    return asin
 
 
 def _user(session: Any, ctx: AgentContext) -> User | None:
@@ -110,10 +92,6 @@ def _compact(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
             continue
         out[k] = round(v, 2) if isinstance(v, float) else v
     return out
-
-
-def _json(data: Any) -> str:
-    return json.dumps(data, default=str, separators=(",", ":"))
 
 
 def _dump(model: BaseModel) -> dict[str, Any]:
@@ -531,6 +509,8 @@ async def keepa_lookup(
     return _json(content), full
 
 
+from agent.tracking_tools import TRACKING_TOOLS  # noqa: E402  (the seller's loop)
+
 USER_TOOLS: list[BaseTool] = [
     search_deals,
     get_deal,
@@ -538,6 +518,7 @@ USER_TOOLS: list[BaseTool] = [
     check_restriction,
     keepa_lookup,
     search_knowledge,
+    *TRACKING_TOOLS,
 ]
 ADMIN_TOOLS: list[BaseTool] = [propose_knowledge, set_deal_query, pipeline_status]
 ADMIN_TOOL_NAMES = frozenset(t.name for t in ADMIN_TOOLS)

@@ -16,7 +16,9 @@ from langgraph.prebuilt import ToolRuntime
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from agent.tools import ToolError, _asin, _json, context_of
+from agent.tool_common import ToolError, context_of
+from agent.tool_common import check_asin as _asin
+from agent.tool_common import to_json as _json
 from tools.db import session_scope
 from tools.models import User
 from tools.tracking import TrackingError
@@ -294,7 +296,9 @@ def list_purchases(
     with _seller(runtime) as (session, user):
         rows = [
             P.purchase_view(p)
-            for p in P.list_purchases(session, user, asin=_asin(asin) if asin else None, limit=limit)
+            for p in P.list_purchases(
+                session, user, asin=_asin(asin) if asin else None, limit=limit
+            )
         ]
     content = {"count": len(rows), "purchases": [_compact(r, PURCHASE_KEYS) for r in rows]}
     return _json(content), {"purchases": rows}
@@ -326,4 +330,3 @@ TRACKING_TOOLS: list[BaseTool] = [
     export_purchases,
 ]
 TRACKING_TOOL_NAMES = frozenset(t.name for t in TRACKING_TOOLS)
-

@@ -15,6 +15,7 @@ from tools.backup.cli import backup_command, restore_command
 from tools.cli import console, err_console, load_settings_or_exit, users_app
 from tools.private_files import private_umask
 from tools.restrictions.cli import restrictions_app
+from tools.tracking.cli import buylist_app, purchases_app
 
 if TYPE_CHECKING:
     from rich.progress import ProgressColumn
@@ -26,6 +27,8 @@ app = typer.Typer(
 )
 app.add_typer(users_app, name="users")
 app.add_typer(restrictions_app, name="restrictions")
+app.add_typer(purchases_app, name="purchases")
+app.add_typer(buylist_app, name="buylist")
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
 

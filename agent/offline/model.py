@@ -42,6 +42,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from agent import personas
 from agent.offline import templates as T
+from agent.offline import tracking_answers, tracking_intents
 from agent.offline.parser import (
     ParsedQuestion,
     clip,
@@ -152,7 +153,13 @@ class OfflineChatModel(BaseChatModel):
         results = [m for m in turn if isinstance(m, ToolMessage)]
         if results:
             return self._say(self._answer(key, messages[h], results, knowledge, renders_tables))
-        parsed = parse_question(_text(messages[h]), last_asin=last_asin(messages[:h]))
+        earlier = last_asin(messages[:h])
+        step = tracking_intents.plan(_text(messages[h]), last_asin=earlier)  # the seller's loop
+        if isinstance(step, tracking_intents.Reply):
+            return self._say(step.text)
+        if step is not None and (call := self._call(step.tool, step.args)) is not None:
+            return call
+        parsed = parse_question(_text(messages[h]), last_asin=earlier)
         return self._plan(key, parsed, knowledge)
 
     def _say(self, text: str) -> AIMessage:
@@ -266,6 +273,9 @@ class OfflineChatModel(BaseChatModel):
         knowledge: list[dict[str, Any]],
         renders_tables: bool = False,
     ) -> str:
+        loop = tracking_answers.answer(key, name, data, question, table=renders_tables)
+        if loop is not None:
+            return loop
         if name == "search_deals":
             notes = _parse_notes(question)
             text = T.search_answer(key, data, knowledge, table=not renders_tables)

@@ -150,8 +150,14 @@ _NAMED_DATE = re.compile(
 )
 _DAYS_AGO = re.compile(r"\b(\d{1,3}|a|one|two|three) days? ago\b")
 _EDIT_FIELDS = (
-    ("unit_cost", re.compile(r"\b(?:cost|price|paid|unit cost)\b\s*(?:to|=|:|is|was)?\s*" + _MONEY)),
-    ("quantity", re.compile(r"\b(?:quantity|qty|units|copies)\b\s*(?:to|=|:|is|was)?\s*(\d{1,5})\b")),
+    (
+        "unit_cost",
+        re.compile(r"\b(?:cost|price|paid|unit cost)\b\s*(?:to|=|:|is|was)?\s*" + _MONEY),
+    ),
+    (
+        "quantity",
+        re.compile(r"\b(?:quantity|qty|units|copies)\b\s*(?:to|=|:|is|was)?\s*(\d{1,5})\b"),
+    ),
 )
 
 
@@ -250,7 +256,7 @@ def _purchase(raw: str, low: str, asin: str, now: datetime | None) -> Call | Rep
     cost = find_cost(text, quantity)
     if cost is None:
         return Reply(
-            f"What did you pay per copy of {asin}? For example: \"I bought {quantity} of {asin} "
+            f'What did you pay per copy of {asin}? For example: "I bought {quantity} of {asin} '
             'at $12.40, used good, order 112-1234567-1234567".'
         )
     args["quantity"] = quantity
@@ -271,13 +277,11 @@ def _edit(low: str, pid: int, now: datetime | None) -> Call | Reply:
         args["order_number"] = m.group(1)
     if re.search(r"\bcondition\b", low) and (cond := find_condition(low)):
         args["condition"] = cond
-    if re.search(r"\b(?:date|bought on|purchased on|day)\b", low) and (
-        when := find_date(low, now)
-    ):
+    if re.search(r"\b(?:date|bought on|purchased on|day)\b", low) and (when := find_date(low, now)):
         args["purchased_on"] = when
     if len(args) == 1:
         return Reply(
-            f"What should change on purchase #{pid}? For example: \"change purchase #{pid} "
+            f'What should change on purchase #{pid}? For example: "change purchase #{pid} '
             'cost to $11.50" or "set purchase #{pid} quantity to 2".'
         )
     return Call("edit_purchase", args)
@@ -302,7 +306,9 @@ def plan(
             return Call("buy_list_remove", {"asins": targets})
         if _ADD.search(low) or (asins and not _REMOVE.search(low)):
             if one is None:
-                return Reply('Which ASIN should I add? For example: "add 0131103628 to my buy list".')
+                return Reply(
+                    'Which ASIN should I add? For example: "add 0131103628 to my buy list".'
+                )
             args: dict[str, Any] = {"asin": one}
             if cond := find_condition(low.replace("buy list", "")):
                 args["condition"] = cond
@@ -331,5 +337,5 @@ def plan(
 
 
 def is_import_request(text: str) -> bool:
-    """"import my costs": answered with the purchases and the chat's Import costs button."""
+    """ "import my costs": answered with the purchases and the chat's Import costs button."""
     return bool(_IMPORT.search(clip(text.strip())[0].lower()))

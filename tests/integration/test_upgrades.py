@@ -319,6 +319,59 @@ def seeds(key: str) -> dict[str, list[dict[str, Any]]]:
                 "updated_at": T0,
             },
         ],
+        "buy_list_item": [
+            {
+                "id": 1,
+                "user_id": 2,
+                "asin": "0131103628",
+                "title": "Café Calculus – Early Transcendentals, 3rd Edition",
+                "condition": "used_good",
+                "note": "check the cover",
+                "price_at_add": 12.34,
+                "list_at_at_add": 64.99,
+                "profit_at_add": 33.2,
+                "roi_at_add": 224.0,
+                "added_at": T0,
+            },
+        ],
+        "purchase": [
+            {
+                "id": 1,
+                "user_id": 2,
+                "asin": "0131103628",
+                "title": "Café Calculus – Early Transcendentals, 3rd Edition",
+                "category": "Textbooks",
+                "seasonality": "textbook",
+                "quantity": 3,
+                "unit_cost": 12.4,
+                "condition": "used_good",
+                "purchased_at": T0,
+                "sku": "CALC-3E-G",
+                "order_number": "112-1234567-1234567",
+                "note": None,
+                "tax_pct": 8.25,
+                "prep_fee": 0.5,
+                "inbound_shipping": 3.99,
+                "markup_pct": 10.0,
+                "list_at_pred": 64.99,
+                "referral_pct_pred": 15.0,
+                "referral_min_pred": 0.0,
+                "fba_fee_pred": 5.4,
+                "closing_fee_pred": 1.8,
+                "sales_per_year_pred": 77.0,
+                "amz_fees_pred": 16.95,
+                "break_even_price": 31.2,
+                "min_list_price": 35.36,
+                "profit_pred": 30.62,
+                "days_to_sell_pred": 9.48,
+                "units_sold": 1,
+                "realized_profit": 21.5,
+                "days_to_sell_sum": 12.0,
+                "last_sold_at": T0,
+                "created_at": T0,
+                "updated_at": T0,
+            },
+        ],
         "users": [
             {
                 "id": "5d1f0a7e-6a1c-4c8e-8f0e-000000000002",
@@ -524,6 +577,17 @@ def _check_app_reads(settings: Settings, seeded: set[str]) -> None:
         assert any("worst plausible" in h.text for h in retrieve(s, "margin of safety"))
         found = search_deals(s, {"text": "calculus"}, None)
         assert [d.asin for d in found.items] == ["0131103628"]
+        if "purchase" in seeded:  # the seller's loop arrived with revision 0014
+            from tools.tracking.buylist import list_items
+            from tools.tracking.purchases import list_purchases
+            from tools.users import get_user
+
+            sam = get_user(s, "sam")
+            assert sam is not None
+            [bought] = list_purchases(s, sam)
+            assert (bought.quantity, bought.unit_cost, bought.sku) == (3, 12.4, "CALC-3E-G")
+            [flagged] = list_items(s, sam)
+            assert (flagged.asin, flagged.profit_at_add) == ("0131103628", 33.2)
 
     async def resume() -> Any:
         layer = make_data_layer(settings)

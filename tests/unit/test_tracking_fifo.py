@@ -49,7 +49,7 @@ def test_a_purchase_dated_the_same_day_counts_despite_its_noon_time() -> None:
 
 def test_a_refund_puts_units_back_on_the_lot_they_came_from_and_they_sell_again() -> None:
     lots = [Lot(1, day(0), 1), Lot(2, day(1), 1)]
-    events = [
+    events: list[Sale | Refund] = [
         Sale("s1", day(10), 2, (1, 2)),
         Refund("r1", day(15), 1, "s1"),  # the unit taken last (from lot 2) comes back
         Sale("s2", day(20), 1, (1, 2)),

@@ -204,9 +204,7 @@ def _strip_apostrophe(value: str | None) -> str | None:
     return value[1:] if value and value.startswith("'") else value
 
 
-def _find(
-    session: Session, user: User, row: dict[str, str]
-) -> tuple[list[Purchase], str | None]:
+def _find(session: Session, user: User, row: dict[str, str]) -> tuple[list[Purchase], str | None]:
     """The seller's purchases this row names, and how it named them."""
     owner = user.id
     stmt = select(Purchase).where(Purchase.user_id == owner)

@@ -296,4 +296,3 @@ def purchase_view(p: Purchase) -> dict[str, Any]:
     data["total_cost"] = round(unit_all_in(p) * p.quantity, 2)
     data["units_left"] = max(0, p.quantity - p.units_sold)
     return data
-
