@@ -182,7 +182,7 @@ class Deal(DealFields, table=True):
         Index("ix_deal_drops_asin", text("rank_drops_30 DESC"), "asin"),
         Index("ix_deal_updated_asin", text("updated_at DESC"), "asin"),
         Index("ix_deal_percent_down_asin", text("percent_down DESC"), "asin"),
-        # "cheapest first" walks it; max(price_now) reads its end (migration 0014)
+        # "cheapest first" walks it; max(price_now) reads its end (migration 0015)
         Index("ix_deal_price_asin", "price_now", "asin"),
         *(Index(roi_level_index(k), text(roi_level_sql(k))) for k in ROI_LEVELS),
         Index("ix_deal_last_seen", "last_seen_utc"),

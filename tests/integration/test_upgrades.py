@@ -577,7 +577,7 @@ def _check_app_reads(settings: Settings, seeded: set[str]) -> None:
         assert any("worst plausible" in h.text for h in retrieve(s, "margin of safety"))
         found = search_deals(s, {"text": "calculus"}, None)
         assert [d.asin for d in found.items] == ["0131103628"]
-        if "purchase" in seeded:  # the seller's loop arrived with revision 0014
+        if "purchase" in seeded:  # the seller's loop arrived with revision 0015
             from tools.tracking.buylist import list_items
             from tools.tracking.purchases import list_purchases
             from tools.users import get_user
