@@ -20,12 +20,11 @@ cap noticed); only gzip and deflate are asked for and accepted.
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +32,17 @@ from urllib.parse import urljoin
 
 import httpcore
 import httpx
+
+from tools.netguard import (
+    AddressPolicy,
+    FetchError,
+    Resolver,
+    Target,
+    check_url,
+    is_public_address,
+    system_resolver,
+)
+from tools.netguard import BlockedAddress as BlockedAddress  # re-exported: callers catch it
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_REDIRECTS = 5
@@ -49,18 +59,6 @@ USER_AGENT = "AgentArbitrage/0.1 (knowledge fetcher; admin-requested page)"
 _REDIRECTS = {301, 302, 303, 307, 308}
 READ_CHUNK = 64 * 1024
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-AddressPolicy = Callable[[IPAddress], bool]
-Resolver = Callable[[str, int], Sequence[str]]
-
-
-class FetchError(Exception):
-    """The page could not be fetched; the message says why in one line."""
-
-
-class BlockedAddress(FetchError):
-    """The URL points at (or redirects to) an internal address."""
-
 
 class TooLarge(FetchError):
     """The body is over the size cap."""
@@ -68,41 +66,6 @@ class TooLarge(FetchError):
 
 class UnsupportedContent(FetchError):
     """The content type is not HTML or text."""
-
-
-def is_public_address(ip: IPAddress) -> bool:
-    """True only for globally routable unicast addresses."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return is_public_address(ip.ipv4_mapped)
-        if ip.sixtofour is not None:
-            return is_public_address(ip.sixtofour)
-        if ip.teredo is not None:
-            return False
-        if ip in ipaddress.IPv6Network("64:ff9b::/96"):  # NAT64 embeds an IPv4 address
-            return is_public_address(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-    return ip.is_global and not (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_reserved
-        or ip.is_multicast
-        or ip.is_unspecified
-    )
-
-
-def system_resolver(host: str, port: int) -> list[str]:
-    """Every address the system resolver returns for host (IPv4 and IPv6)."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as err:
-        raise FetchError(f"cannot resolve {host}: {err.strerror or err}") from None
-    out: list[str] = []
-    for info in infos:
-        addr = str(info[4][0]).split("%", 1)[0]  # drop an IPv6 zone id
-        if addr not in out:
-            out.append(addr)
-    return out
 
 
 @dataclass
@@ -117,56 +80,6 @@ class FetchedPage:
 
     def text(self) -> str:
         return self.body.decode(self.charset or "utf-8", errors="replace")
-
-
-@dataclass
-class _Target:
-    url: httpx.URL
-    host: str
-    port: int
-    address: str
-
-
-def check_url(
-    url: str, *, is_allowed: AddressPolicy = is_public_address, resolver: Resolver = system_resolver
-) -> _Target:
-    """Parse and vet one URL; returns the address to pin the connection to."""
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError) as err:
-        raise FetchError(f"not a valid URL: {url!r} ({err})") from None
-    if parsed.scheme not in ("http", "https"):
-        raise BlockedAddress(f"only http and https URLs can be fetched, not {parsed.scheme!r}")
-    if parsed.userinfo:
-        raise BlockedAddress("URLs with a user name or password are not fetched")
-    host = parsed.raw_host.decode("ascii").strip("[]").lower()
-    if not host:
-        raise FetchError(f"URL has no host: {url!r}")
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    try:
-        addresses = [host] if _is_ip(host) else list(resolver(host, port))
-    except FetchError:
-        raise
-    except OSError as err:
-        raise FetchError(f"cannot resolve {host}: {err}") from None
-    if not addresses:
-        raise FetchError(f"cannot resolve {host}: no address")
-    for addr in addresses:
-        ip = ipaddress.ip_address(addr)
-        if not is_allowed(ip):
-            raise BlockedAddress(
-                f"refusing to fetch {host}: it resolves to {ip}, an internal address "
-                "(loopback, private, link-local or reserved)"
-            )
-    return _Target(parsed, host, port, addresses[0])
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 class _Deadline:
@@ -394,7 +307,7 @@ def safe_fetch(
 
 def _read(
     resp: httpcore.Response,
-    target: _Target,
+    target: Target,
     url: str,
     hop: int,
     max_bytes: int,

@@ -506,6 +506,94 @@ class SpapiSync(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text)
     last_error_at: datetime | None = None
     info: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # last run's counters
+
+
+class SavedSearch(SQLModel, table=True):
+    """A seller's "tell me when ...": a DealSearch (its non-default fields) matched against
+    every deal the processor writes (tools/alerts)."""
+
+    __tablename__ = "saved_search"
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_saved_search_owner_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=80)
+    query: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    text: str | None = Field(default=None, sa_column=Column(Text))  # the seller's own words
+    active: bool = Field(default=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AlertState(SQLModel, table=True):
+    """How a (saved search, ASIN) pair looked when it last fired, and whether it matches now:
+    a pair fires once, and again only when the deal got materially better or came back."""
+
+    __tablename__ = "alert_state"
+
+    search_id: int = Field(primary_key=True, foreign_key="saved_search.id", ondelete="CASCADE")
+    asin: str = Field(primary_key=True, max_length=10)
+    matching: bool = True
+    price: float | None = None  # Price Now, profit and ROI (seller's settings) at the last fire
+    profit: float | None = None
+    roi: float | None = None
+    fired_at: datetime = Field(default_factory=utcnow)
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
+class AlertQueue(SQLModel, table=True):
+    """Deals the processor wrote and the alert matcher has not looked at yet (written in the
+    processor's own transaction, deleted in the matcher's: none is skipped or seen twice)."""
+
+    __tablename__ = "alert_queue"
+
+    asin: str = Field(primary_key=True, max_length=10)
+    queued_at: datetime = Field(default_factory=utcnow)
+
+
+class AlertOutbox(SQLModel, table=True):
+    """One message to deliver (an alert match or the daily picks) on one channel; written in
+    the same transaction as the match, marked sent by the delivery task."""
+
+    __tablename__ = "alert_outbox"
+    __table_args__ = (Index("ix_alert_outbox_pending", "sent_at", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    search_id: int | None = Field(
+        default=None, foreign_key="saved_search.id", index=True, ondelete="SET NULL"
+    )
+    kind: str = Field(default="match", max_length=16)  # match | picks | notice
+    channel: str = Field(max_length=16)  # app | webhook | email
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    due_at: datetime = Field(default_factory=utcnow)  # quiet hours and digests push it later
+    sent_at: datetime | None = None
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    read_at: datetime | None = None  # in-app messages: when the seller saw it
+
+
+class AlertSettings(SQLModel, table=True):
+    """Where and when a seller's alerts and daily picks go."""
+
+    __tablename__ = "alert_settings"
+
+    user_id: int = Field(primary_key=True, foreign_key="user.id", ondelete="CASCADE")
+    webhook_url: str | None = Field(default=None, sa_column=Column(Text))
+    webhook_secret_enc: str | None = Field(default=None, sa_column=Column(Text))  # Fernet
+    webhook_failures: int = 0
+    webhook_disabled_at: datetime | None = None
+    email: str | None = Field(default=None, max_length=254)
+    email_failures: int = 0
+    email_disabled_at: datetime | None = None
+    timezone: str = Field(default="UTC", max_length=64)
+    quiet_start: int | None = None  # local hour the quiet time starts (0-23), None: never quiet
+    quiet_end: int | None = None  # local hour it ends
+    digest: str = Field(default="off", max_length=8)  # off | hourly | daily
+    picks_count: int = 5  # 0: no daily picks
+    picks_hour: int = 8  # local hour the picks are made
+    last_picks_on: str | None = Field(default=None, max_length=10)  # local date of the last run
     updated_at: datetime = Field(default_factory=utcnow)
 
 

@@ -107,6 +107,19 @@ class Settings(BaseSettings):
     backup_keep: int = Field(default=7, ge=0, le=1000)  # nightly backups kept; 0 = none made
     backup_hour: int = Field(default=3, ge=0, le=23)  # UTC hour of the nightly backup
 
+    # alerts and daily picks (issue 18): matching after each processor batch, delivery by an
+    # outbox task; webhook and SMTP targets must be public addresses unless listed here
+    alerts_interval_s: float = Field(default=60.0, ge=5, le=_DAY)  # backstop match/deliver tick
+    alerts_allowed_networks: str | None = None  # e.g. "10.0.0.0/8,127.0.0.1": an admin's choice
+    alerts_max_failures: int = Field(default=5, ge=1, le=100)  # then the webhook/email is disabled
+    alerts_timeout_s: float = Field(default=10.0, ge=1, le=120)
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_tls: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "Agent Arbitrage <alerts@localhost>"
+
     secret_key: str | None = None
     # chat sign-in: how long a login lasts, and the URL(s) browsers open the app at
     session_lifetime_hours: float = Field(default=12.0, ge=0.1, le=24 * 30)
@@ -151,6 +164,19 @@ class Settings(BaseSettings):
         if v and not v.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return v.rstrip("/") if v else v
+
+    @field_validator("alerts_allowed_networks")
+    @classmethod
+    def _networks(cls, v: str | None) -> str | None:
+        import ipaddress
+
+        for part in (v or "").split(","):
+            if part.strip():
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(f"{part.strip()!r} is not an address or network") from None
+        return v or None
 
     @field_validator("secret_key")
     @classmethod

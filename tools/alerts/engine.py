@@ -1,0 +1,298 @@
+"""Turn the deals the processor wrote into alert messages: queue -> match -> state + outbox.
+
+The processor queues every deal it writes (alert_queue, in its own transaction). `match_queued`
+takes a slice of the queue, evaluates every active saved search over it in memory
+(tools/alerts/matching.py), and in one transaction records each (search, ASIN) pair's state,
+writes the outbox rows and removes the slice from the queue: a crash before the commit leaves
+the queue as it was, after it the outbox holds the messages. A pair fires once while it keeps
+matching; it fires again when the deal came back after going away, or got materially better
+(profit up by both FIRE_AGAIN_PROFIT_PCT and FIRE_AGAIN_PROFIT_USD, or Price Now down by
+FIRE_AGAIN_PRICE_PCT, against the last time it fired).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete, select
+from sqlmodel import Session, col
+
+from tools.alerts.matching import (
+    DEAL_COLUMNS,
+    CompiledSearch,
+    DealBatch,
+    Gating,
+    compile_search,
+    evaluate,
+    gating_masks,
+)
+from tools.alerts.schedule import due_at
+from tools.db import table_of, upsert
+from tools.models import (
+    AlertOutbox,
+    AlertQueue,
+    AlertSettings,
+    AlertState,
+    Deal,
+    SavedSearch,
+    User,
+    UserRestriction,
+)
+from tools.user_settings import load_user_settings
+
+log = logging.getLogger(__name__)
+
+FIRE_AGAIN_PROFIT_PCT = 25.0
+FIRE_AGAIN_PROFIT_USD = 3.0
+FIRE_AGAIN_PRICE_PCT = 10.0
+MAX_DEALS_PER_MESSAGE = 10  # a message lists this many deals and counts the rest
+AMAZON_URL = "https://www.amazon.com/dp/{asin}"
+
+D = table_of(Deal)
+R = table_of(UserRestriction)
+S = table_of(AlertState)
+
+
+def queue_deals(session: Session, asins: Iterable[str], now: datetime) -> int:
+    """Queue deals for matching (the processor calls this inside its own transaction)."""
+    rows = [{"asin": a, "queued_at": now} for a in dict.fromkeys(asins)]
+    return upsert(session, AlertQueue, rows, on_conflict="nothing") if rows else 0
+
+
+@dataclass
+class MatchReport:
+    deals: int = 0
+    searches: int = 0
+    matches: int = 0  # (search, deal) pairs matching now
+    fired: int = 0  # pairs that fired (new, back or better)
+    gone: int = 0  # pairs that stopped matching
+    messages: int = 0  # outbox rows written
+    skipped_searches: list[str] = field(default_factory=list)  # could not be evaluated
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def load_searches(session: Session) -> tuple[list[CompiledSearch], list[str]]:
+    """Every active saved search of an enabled account, compiled with its owner's settings."""
+    rows = session.exec(
+        select(SavedSearch, User)
+        .join(User, col(User.id) == SavedSearch.owner_id)
+        .where(col(SavedSearch.active).is_(True), col(User.disabled).is_(False))
+    ).all()
+    compiled, skipped = [], []
+    for search, user in rows:
+        try:
+            compiled.append(
+                compile_search(search.id or 0, search.owner_id, search.query, load_user_settings(user))
+            )
+        except ValueError as err:  # a search stored by an older version, or a bad setting
+            skipped.append(f"#{search.id}: {err}")
+    return compiled, skipped
+
+
+def _improved(state: AlertState, price: float | None, profit: float | None) -> bool:
+    if profit is not None and state.profit is not None:
+        gain = profit - state.profit
+        if gain >= FIRE_AGAIN_PROFIT_USD and gain >= abs(state.profit) * FIRE_AGAIN_PROFIT_PCT / 100:
+            return True
+    if price is not None and state.price:
+        return price <= state.price * (1 - FIRE_AGAIN_PRICE_PCT / 100)
+    return False
+
+
+def _gating(
+    session: Session, searches: Sequence[CompiledSearch], asins: list[str]
+) -> dict[int, Gating]:
+    owners = sorted({s.owner_id for s in searches if s.needs_gating})
+    if not owners:
+        return {}
+    per_owner: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for user_id, asin, status in session.execute(
+        select(R.c.user_id, R.c.asin, R.c.status).where(
+            R.c.user_id.in_(owners), R.c.asin.in_(asins)
+        )
+    ):
+        per_owner[user_id].append((asin, status))
+    return {o: gating_masks(asins, per_owner.get(o, [])) for o in owners}
+
+
+def _channels(settings: AlertSettings | None) -> list[str]:
+    out = ["app"]
+    if settings is not None:
+        if settings.webhook_url and settings.webhook_disabled_at is None:
+            out.append("webhook")
+        if settings.email and settings.email_disabled_at is None:
+            out.append("email")
+    return out
+
+
+def match_queued(
+    session: Session,
+    now: datetime,
+    *,
+    limit: int = 500,
+    searches: tuple[list[CompiledSearch], list[str]] | None = None,
+) -> MatchReport:
+    """Match one slice of the queue against every active saved search; the caller commits."""
+    started = time.perf_counter()
+    report = MatchReport()
+    asins = list(
+        session.exec(
+            select(AlertQueue.asin).order_by(col(AlertQueue.queued_at)).limit(limit)
+        ).all()
+    )
+    if not asins:
+        return report
+    compiled, report.skipped_searches = searches or load_searches(session)
+    report.deals, report.searches = len(asins), len(compiled)
+    fires: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if compiled:
+        rows = session.execute(
+            select(*[D.c[c] for c in DEAL_COLUMNS]).where(D.c.asin.in_(asins))
+        ).mappings()
+        batch = DealBatch.from_rows(rows)
+        _match_batch(session, batch, compiled, now, report, fires)
+        vanished = sorted(set(asins) - set(batch.asins))  # deleted by the janitor meanwhile
+        if vanished:
+            session.execute(
+                S.update()
+                .where(S.c.asin.in_(vanished), S.c.matching.is_(True))
+                .values(matching=False, changed_at=now)
+            )
+    report.messages = _write_outbox(session, compiled, fires, now)
+    session.execute(delete(AlertQueue).where(col(AlertQueue.asin).in_(asins)))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _match_batch(
+    session: Session,
+    batch: DealBatch,
+    compiled: list[CompiledSearch],
+    now: datetime,
+    report: MatchReport,
+    fires: dict[int, list[dict[str, Any]]],
+) -> None:
+    """Evaluate, compare with the stored state, and write the new state."""
+    ids = [s.search_id for s in compiled]
+    states: dict[tuple[int, str], AlertState] = {}
+    if len(batch):
+        for st in session.exec(
+            select(AlertState).where(
+                col(AlertState.asin).in_(batch.asins), col(AlertState.search_id).in_(ids)
+            )
+        ):
+            states[(st.search_id, st.asin)] = st
+    gating = _gating(session, compiled, batch.asins)
+    net, price = batch.cols["net"], batch.cols["price_now"]
+    writes: list[dict[str, Any]] = []
+    for search in compiled:
+        hits = np.flatnonzero(evaluate(search, batch, now, gating.get(search.owner_id)))
+        cost = batch.cost(search.settings)
+        matched = set()
+        for i in hits:
+            asin = batch.asins[i]
+            matched.add(asin)
+            p = None if np.isnan(price[i]) else float(price[i])
+            profit = None if np.isnan(net[i] - cost[i]) else float(net[i] - cost[i])
+            roi = profit / float(cost[i]) * 100 if profit is not None and cost[i] > 0 else None
+            state = states.get((search.search_id, asin))
+            reason = (
+                "new"
+                if state is None
+                else "back"
+                if not state.matching
+                else "better"
+                if _improved(state, p, profit)
+                else None
+            )
+            report.matches += 1
+            if reason is None:
+                continue
+            report.fired += 1
+            fires[search.search_id].append(
+                {"asin": asin, "price": p, "profit": profit, "roi": roi, "why": reason}
+            )
+            writes.append(
+                {
+                    "search_id": search.search_id,
+                    "asin": asin,
+                    "matching": True,
+                    "price": p,
+                    "profit": profit,
+                    "roi": roi,
+                    "fired_at": now,
+                    "changed_at": now,
+                }
+            )
+        for asin in batch.asins:
+            state = states.get((search.search_id, asin))
+            if state is not None and state.matching and asin not in matched:
+                report.gone += 1
+                writes.append(
+                    {"search_id": search.search_id, "asin": asin, "matching": False, "changed_at": now}
+                )
+    upsert(session, S, writes)
+
+
+def _write_outbox(
+    session: Session,
+    compiled: list[CompiledSearch],
+    fires: dict[int, list[dict[str, Any]]],
+    now: datetime,
+) -> int:
+    """One message per search that fired, per channel of its owner."""
+    if not fires:
+        return 0
+    by_id = {s.search_id: s for s in compiled}
+    names = dict(
+        session.execute(
+            select(SavedSearch.id, SavedSearch.name).where(col(SavedSearch.id).in_(list(fires)))
+        ).all()
+    )
+    asins = sorted({f["asin"] for deals in fires.values() for f in deals})
+    titles = dict(session.execute(select(D.c.asin, D.c.title).where(D.c.asin.in_(asins))).all())
+    owners = sorted({by_id[sid].owner_id for sid in fires})
+    settings = {
+        s.user_id: s
+        for s in session.exec(select(AlertSettings).where(col(AlertSettings.user_id).in_(owners)))
+    }
+    rows = []
+    for sid, deals in fires.items():
+        owner = by_id[sid].owner_id
+        deals = sorted(deals, key=lambda d: -(d["profit"] or float("-inf")))
+        payload = {
+            "search_id": sid,
+            "search": names.get(sid, f"#{sid}"),
+            "matched": len(deals),
+            "deals": [
+                {**d, "title": titles.get(d["asin"]), "url": AMAZON_URL.format(asin=d["asin"])}
+                for d in deals[:MAX_DEALS_PER_MESSAGE]
+            ],
+            "at": now.isoformat(),
+        }
+        for channel in _channels(settings.get(owner)):
+            rows.append(
+                AlertOutbox(
+                    owner_id=owner,
+                    search_id=sid,
+                    kind="match",
+                    channel=channel,
+                    payload=payload,
+                    created_at=now,
+                    due_at=due_at(settings.get(owner) or AlertSettings(user_id=owner), channel, now),
+                    # the inbox is the delivery: an app message is there once committed
+                    sent_at=now if channel == "app" else None,
+                )
+            )
+    session.add_all(rows)
+    return len(rows)
