@@ -39,6 +39,16 @@ def pipeline_schedule() -> dict[str, dict[str, object]]:
     }
 
 
+def alerts_schedule() -> dict[str, dict[str, object]]:
+    """Alert matching, delivery and daily picks (workers/alerts.py): a backstop tick; the
+    processor also sends `match` after each run that wrote deals."""
+    every = get_settings().alerts_interval_s
+    return {
+        name: {"task": f"workers.alerts.{name}", "schedule": every, "options": {"expires": every}}
+        for name in ("match", "deliver", "daily_picks")
+    }
+
+
 def backup_schedule() -> dict[str, dict[str, object]]:
     """The nightly backup (workers/backup.py) at BACKUP_HOUR UTC; none when BACKUP_KEEP=0."""
     s = get_settings()
@@ -59,7 +69,7 @@ def make_celery() -> Celery:
         "arbitrage",
         broker=url,
         backend=url,
-        include=["workers.tasks", "workers.restrictions", "workers.backup"],
+        include=["workers.tasks", "workers.restrictions", "workers.backup", "workers.alerts"],
     )
     app.conf.update(
         task_queues=[Queue(q) for q in QUEUES],
@@ -73,6 +83,7 @@ def make_celery() -> Celery:
             "workers.tasks.backfill": {"queue": "backfill"},
             "workers.restrictions.*": {"queue": "restrictions"},
             "workers.backup.*": {"queue": "maintenance"},
+            "workers.alerts.*": {"queue": "maintenance"},
         },
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -88,6 +99,7 @@ def make_celery() -> Celery:
                 "schedule": get_settings().restrictions_interval_s,
                 "options": {"expires": get_settings().restrictions_interval_s},
             },
+            **alerts_schedule(),
             **backup_schedule(),
         },
     )

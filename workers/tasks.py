@@ -143,6 +143,7 @@ def processor(max_batches: int = 20, max_seconds: float = 25.0) -> dict[str, Any
             "upserted": 0,
             "offers": 0,
             "failed": 0,
+            "queued_for_alerts": 0,
         }
         started = time.monotonic()
         while (
@@ -160,8 +161,13 @@ def processor(max_batches: int = 20, max_seconds: float = 25.0) -> dict[str, Any
             total["upserted"] += r.upserted
             total["offers"] += r.offers_fetched
             total["failed"] += r.failed
+            total["queued_for_alerts"] += r.queued_for_alerts
             if r.claimed < n:
                 break
+        if total["queued_for_alerts"]:
+            from workers.alerts import match
+
+            match.apply_async()  # new deals reach the sellers' alerts now, not at the next tick
         return total
 
     return run_locked("processor", 120.0, body)

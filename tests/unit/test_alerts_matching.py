@@ -22,7 +22,7 @@ from tools.alerts.matching import (
 from tools.db import get_engine, table_of
 from tools.deals import money as m
 from tools.deals.search import DealSearch, search_deals
-from tools.models import Deal, RestrictionStatus, User, UserRestriction
+from tools.models import Deal, DealStatus, RestrictionStatus, User, UserRestriction
 from tools.settings import Settings
 from tools.user_settings import UserSettings, save_user_settings
 
@@ -51,10 +51,11 @@ def _deal(rng: random.Random, i: int) -> Deal:
         asin=f"A{i:09d}",
         title=rng.choice(TITLES),
         author=rng.choice(AUTHORS),
+        publisher=rng.choice(["Pearson Education", "McGraw-Hill", "Wiley", None]),
         category=rng.choice(["Textbooks", "Medical Books", None]),
         category_path=rng.choice(PATHS),
         condition=rng.choice(["like_new", "very_good", "good", None]),
-        status=rng.choice(["active", "active", "active", "stale", "pending"]),
+        status=rng.choice([DealStatus.active] * 3 + [DealStatus.stale, DealStatus.pending]),
         price_now=price,
         list_at=list_at,
         referral_pct=15.0,
@@ -86,6 +87,9 @@ def _search(rng: random.Random) -> dict[str, Any]:
     options: list[tuple[str, Any]] = [
         ("text", lambda: rng.choice(["bio", "biology", "calc early", "cafe", "núñez", "c", "+"])),
         ("category", lambda: rng.choice(["nursing", "textbooks", "medical books", "comp"])),
+        ("author", lambda: rng.choice(["stewart", "urry lisa", "nun"])),
+        ("publisher", lambda: rng.choice(["pearson", "mcgraw hill", "wil"])),
+        ("min_rank", lambda: rng.choice([5_000, 400_000])),
         ("min_price", lambda: rng.choice([5, 10.5, 20])),
         ("max_price", lambda: rng.choice([30, 45.99, 80])),
         ("min_roi", lambda: rng.choice([-50, 0, 30, 100])),
@@ -137,7 +141,7 @@ def test_matcher_agrees_with_the_deal_search(settings: Settings, seed: int) -> N
         for user in users:
             for d in rng.sample(deals, 25):
                 status = rng.choice(list(RestrictionStatus))
-                session.add(UserRestriction(user_id=user.id, asin=d.asin, status=int(status)))
+                session.add(UserRestriction(user_id=user.id or 0, asin=d.asin, status=int(status)))
         session.commit()
         cols = [table_of(Deal).c[name] for name in DEAL_COLUMNS]
         rows = session.execute(select(*cols)).mappings().all()
@@ -147,9 +151,7 @@ def test_matcher_agrees_with_the_deal_search(settings: Settings, seed: int) -> N
         for _ in range(150):
             user = rng.choice(users)
             query = DealSearch.model_validate({**_search(rng), "limit": 100})
-            expected = {
-                d.asin for d in search_deals(session, query, user, now=NOW).items
-            }
+            expected = {d.asin for d in search_deals(session, query, user, now=NOW).items}
             compiled = compile_search(1, user.id or 0, query, owners_settings[users.index(user)])
             statuses = session.execute(
                 select(R.c.asin, R.c.status).where(R.c.user_id == user.id)

@@ -90,7 +90,9 @@ class Senders:
             try:
                 secret = decrypt(target.webhook_secret_enc, self.settings.resolved_secret_key())
             except DecryptionError:
-                raise DeliveryError("the webhook's secret cannot be read (SECRET_KEY changed?)")
+                raise DeliveryError(
+                    "the webhook's secret cannot be read (SECRET_KEY changed?)"
+                ) from None
             post_webhook(
                 target.webhook_url,
                 webhook_body(subject, text, data),
@@ -136,7 +138,12 @@ def _due_rows(session: Session, now: datetime, limit: int) -> list[AlertOutbox]:
 
 
 def deliver_due(
-    session: Session, settings: Settings, now: datetime, senders: Senders | None = None, *, limit: int = 200
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    senders: Senders | None = None,
+    *,
+    limit: int = 200,
 ) -> DeliveryReport:
     """Send every due webhook/email message (digests gathered); commits after each send."""
     senders = senders or Senders(settings)
@@ -244,6 +251,8 @@ def _failed(
                 sent_at=now,
             )
         )
-        log.warning("alerts: %s of user %s disabled after %s failures", channel, target.user_id, failures)
+        log.warning(
+            "alerts: %s of user %s disabled after %s failures", channel, target.user_id, failures
+        )
     session.add(target)
     session.commit()

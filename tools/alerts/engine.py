@@ -21,8 +21,8 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, select
-from sqlmodel import Session, col
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
 
 from tools.alerts.matching import (
     DEAL_COLUMNS,
@@ -60,6 +60,16 @@ R = table_of(UserRestriction)
 S = table_of(AlertState)
 
 
+def alerts_wanted(session: Session) -> bool:
+    """Any active saved search at all? (Without one, queueing deals would only pile them up.)"""
+    return (
+        session.exec(
+            select(SavedSearch.id).where(col(SavedSearch.active).is_(True)).limit(1)
+        ).first()
+        is not None
+    )
+
+
 def queue_deals(session: Session, asins: Iterable[str], now: datetime) -> int:
     """Queue deals for matching (the processor calls this inside its own transaction)."""
     rows = [{"asin": a, "queued_at": now} for a in dict.fromkeys(asins)]
@@ -92,7 +102,9 @@ def load_searches(session: Session) -> tuple[list[CompiledSearch], list[str]]:
     for search, user in rows:
         try:
             compiled.append(
-                compile_search(search.id or 0, search.owner_id, search.query, load_user_settings(user))
+                compile_search(
+                    search.id or 0, search.owner_id, search.query, load_user_settings(user)
+                )
             )
         except ValueError as err:  # a search stored by an older version, or a bad setting
             skipped.append(f"#{search.id}: {err}")
@@ -102,7 +114,10 @@ def load_searches(session: Session) -> tuple[list[CompiledSearch], list[str]]:
 def _improved(state: AlertState, price: float | None, profit: float | None) -> bool:
     if profit is not None and state.profit is not None:
         gain = profit - state.profit
-        if gain >= FIRE_AGAIN_PROFIT_USD and gain >= abs(state.profit) * FIRE_AGAIN_PROFIT_PCT / 100:
+        if (
+            gain >= FIRE_AGAIN_PROFIT_USD
+            and gain >= abs(state.profit) * FIRE_AGAIN_PROFIT_PCT / 100
+        ):
             return True
     if price is not None and state.price:
         return price <= state.price * (1 - FIRE_AGAIN_PRICE_PCT / 100)
@@ -125,13 +140,16 @@ def _gating(
     return {o: gating_masks(asins, per_owner.get(o, [])) for o in owners}
 
 
-def _channels(settings: AlertSettings | None) -> list[str]:
-    out = ["app"]
-    if settings is not None:
-        if settings.webhook_url and settings.webhook_disabled_at is None:
-            out.append("webhook")
-        if settings.email and settings.email_disabled_at is None:
-            out.append("email")
+def channels_for(
+    target: AlertSettings, now: datetime
+) -> list[tuple[str, datetime, datetime | None]]:
+    """(channel, due at, sent at) for a message made now: the app inbox (delivered once
+    committed), and the seller's webhook and email unless removed or disabled."""
+    out: list[tuple[str, datetime, datetime | None]] = [("app", now, now)]
+    if target.webhook_url and target.webhook_disabled_at is None:
+        out.append(("webhook", due_at(target, "webhook", now), None))
+    if target.email and target.email_disabled_at is None:
+        out.append(("email", due_at(target, "email", now), None))
     return out
 
 
@@ -146,9 +164,7 @@ def match_queued(
     started = time.perf_counter()
     report = MatchReport()
     asins = list(
-        session.exec(
-            select(AlertQueue.asin).order_by(col(AlertQueue.queued_at)).limit(limit)
-        ).all()
+        session.exec(select(AlertQueue.asin).order_by(col(AlertQueue.queued_at)).limit(limit)).all()
     )
     if not asins:
         return report
@@ -239,7 +255,12 @@ def _match_batch(
             if state is not None and state.matching and asin not in matched:
                 report.gone += 1
                 writes.append(
-                    {"search_id": search.search_id, "asin": asin, "matching": False, "changed_at": now}
+                    {
+                        "search_id": search.search_id,
+                        "asin": asin,
+                        "matching": False,
+                        "changed_at": now,
+                    }
                 )
     upsert(session, S, writes)
 
@@ -280,7 +301,8 @@ def _write_outbox(
             ],
             "at": now.isoformat(),
         }
-        for channel in _channels(settings.get(owner)):
+        target = settings.get(owner) or AlertSettings(user_id=owner)
+        for channel, due, sent in channels_for(target, now):
             rows.append(
                 AlertOutbox(
                     owner_id=owner,
@@ -289,9 +311,8 @@ def _write_outbox(
                     channel=channel,
                     payload=payload,
                     created_at=now,
-                    due_at=due_at(settings.get(owner) or AlertSettings(user_id=owner), channel, now),
-                    # the inbox is the delivery: an app message is there once committed
-                    sent_at=now if channel == "app" else None,
+                    due_at=due,
+                    sent_at=sent,
                 )
             )
     session.add_all(rows)

@@ -7,8 +7,8 @@ comparisons over them. The comparisons are the deal search's own WHERE terms
 net and cost, thresholds from the owner's settings, gating from their checked ASINs), and
 tests hold the two to the same answers. Sorting and paging do not apply to an alert.
 
-Words (title/author, category) match like the embedded default's full-text search: every word
-must start a word of the field, accents and case ignored.
+Words (title/author, author, publisher, category) match like the embedded default's full-text
+search: every word must start a word of the field, accents and case ignored.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from sqlalchemy import RowMapping
 
 from tools.deals.search.filters import VISIBLE_STATUSES, DealSearch, effective_thresholds
 from tools.models import RestrictionStatus
@@ -33,6 +34,7 @@ DEAL_COLUMNS: tuple[str, ...] = (
     "status",
     "title",
     "author",
+    "publisher",
     "category",
     "category_path",
     "price_now",
@@ -58,6 +60,8 @@ _PAGING = frozenset({"sort", "limit", "offset"})
 HANDLED_FIELDS = frozenset(
     {
         "text",
+        "author",
+        "publisher",
         "category",
         "min_price",
         "max_price",
@@ -68,6 +72,7 @@ HANDLED_FIELDS = frozenset(
         "min_margin",
         "max_margin",
         "max_rank",
+        "min_rank",
         "min_drops_30",
         "min_drops_90",
         "min_drops_365",
@@ -87,6 +92,7 @@ HANDLED_FIELDS = frozenset(
 _TOKEN = re.compile(r"[^\W_]+")  # FTS5 unicode61: runs of letters and digits
 
 Mask = NDArray[np.bool_]
+Row = Mapping[str, Any] | RowMapping  # a deal row as SQLAlchemy returns it, or a dict
 
 
 def fold(text: str) -> str:
@@ -134,7 +140,7 @@ class DealBatch:
     _costs: dict[tuple[float, float, float], NDArray[np.float64]] = field(default_factory=dict)
 
     @classmethod
-    def from_rows(cls, rows: Iterable[Mapping[str, Any]]) -> DealBatch:
+    def from_rows(cls, rows: Iterable[Row]) -> DealBatch:
         rows = list(rows)
 
         def num(name: str) -> NDArray[np.float64]:
@@ -171,8 +177,10 @@ class DealBatch:
         )
         cols["visible"] = np.isin(cols["status"], list(VISIBLE_STATUSES))
         cols["net"] = cols["list_at"] - cols["amz_fees"]
-        words = {
+        words: dict[str, list[tuple[list[str], ...]]] = {
             "text": [(tokens(r["title"]), tokens(r["author"])) for r in rows],
+            "author": [(tokens(r["author"]),) for r in rows],
+            "publisher": [(tokens(r["publisher"]),) for r in rows],
             "category": [(tokens(r["category_path"]),) for r in rows],
         }
         return cls(asins=[r["asin"] for r in rows], cols=cols, words=words)
@@ -275,10 +283,10 @@ def evaluate(
     """Which rows of the batch the search matches (the deal search's WHERE, row by row)."""
     q, c = search.query, batch.cols
     mask: Mask = c["visible"].copy()
-    if q.text:
-        mask &= batch.word_mask("text", q.text)
-    if q.category:
-        mask &= batch.word_mask("category", q.category)
+    for kind in ("text", "author", "publisher", "category"):
+        words = getattr(q, kind)
+        if words:
+            mask &= batch.word_mask(kind, words)
     price = c["price_now"]
     if q.min_price is not None:
         mask &= price >= q.min_price
@@ -328,6 +336,8 @@ def _market_mask(q: DealSearch, batch: DealBatch, now: datetime) -> Mask:
     with np.errstate(invalid="ignore"):
         if q.max_rank is not None:
             mask &= c["sales_rank"] <= q.max_rank
+        if q.min_rank is not None:
+            mask &= c["sales_rank"] >= q.min_rank
         for days in (30, 90, 365):
             value = getattr(q, f"min_drops_{days}")
             if value is not None:

@@ -86,9 +86,7 @@ def create_search(
     while find_search(session, owner_id, final) is not None:
         final = f"{base[: MAX_NAME - 4]} ({n})"
         n += 1
-    row = SavedSearch(
-        owner_id=owner_id, name=final, query=filters, text=(text or "")[:500] or None
-    )
+    row = SavedSearch(owner_id=owner_id, name=final, query=filters, text=(text or "")[:500] or None)
     session.add(row)
     session.flush()
     return row
@@ -197,9 +195,7 @@ def inbox(
     session: Session, owner_id: int, *, unread_only: bool = False, limit: int = 20
 ) -> list[AlertOutbox]:
     """The seller's in-app alerts, newest first."""
-    stmt = select(AlertOutbox).where(
-        AlertOutbox.owner_id == owner_id, AlertOutbox.channel == "app"
-    )
+    stmt = select(AlertOutbox).where(AlertOutbox.owner_id == owner_id, AlertOutbox.channel == "app")
     if unread_only:
         stmt = stmt.where(col(AlertOutbox.read_at).is_(None))
     return list(session.exec(stmt.order_by(col(AlertOutbox.id).desc()).limit(limit)))

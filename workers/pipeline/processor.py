@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col, select
 
+from tools.alerts.engine import alerts_wanted, queue_deals
 from tools.clock import Clock
 from tools.db import table_of, upsert
 from tools.keepa.budget import KeepaPurpose
@@ -85,6 +86,7 @@ class ProcessorResult:
     failed: int = 0
     sellers_fetched: int = 0
     tokens: int = 0
+    queued_for_alerts: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -454,5 +456,7 @@ def run_processor(
         if err.get("asin") and err["asin"] not in records:
             _fail(session, err["asin"], now, err)
             result.failed += 1
+    if records and alerts_wanted(session):  # in this transaction: none skipped, none twice
+        result.queued_for_alerts = queue_deals(session, records, now)
     session.commit()
     return result
