@@ -164,10 +164,8 @@ def processor(max_batches: int = 20, max_seconds: float = 25.0) -> dict[str, Any
             total["queued_for_alerts"] += r.queued_for_alerts
             if r.claimed < n:
                 break
-        if total["queued_for_alerts"]:
-            from workers.alerts import match
-
-            match.apply_async()  # new deals reach the sellers' alerts now, not at the next tick
+        if total["queued_for_alerts"]:  # new deals reach sellers' alerts now, not at the next tick
+            app.send_task("workers.alerts.match")
         return total
 
     return run_locked("processor", 120.0, body)
