@@ -172,13 +172,18 @@ def _persona_node(
                     role=ctx.role,
                     knowledge=knowledge,
                     renders_tables=ctx.renders_tables,
+                    search=state.get("search"),
                 )
             ),
             *messages,
         ]
         if isinstance(model, OfflineChatModel):
             response = await model.ainvoke(
-                prompt, persona=key, knowledge=knowledge, renders_tables=ctx.renders_tables
+                prompt,
+                persona=key,
+                knowledge=knowledge,
+                renders_tables=ctx.renders_tables,
+                search=state.get("search"),
             )
         else:
             response = await model.ainvoke(prompt)

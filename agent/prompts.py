@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agent.personas import persona
+from agent.thread_search import prompt_block
 
 RULES = """House rules:
 - Use the tools for every fact about deals, gating, Keepa data or the knowledge base; never
@@ -48,11 +49,13 @@ def system_prompt(
     role: str,
     knowledge: Sequence[Mapping[str, Any]],
     renders_tables: bool = False,
+    search: Mapping[str, Any] | None = None,
 ) -> str:
-    """The whole system message for one persona and one user."""
+    """The whole system message for one persona and one user (with the thread's current deal
+    search, which follow-ups refine)."""
     p = persona(key)
     tables = f"\n{TABLES_SHOWN}" if renders_tables else ""
     return (
         f"{p.voice}\n\n{RULES}{tables}\n\nYou are talking to {user_name} (role: {role})."
-        f"\n\n{knowledge_block(knowledge)}"
+        f"\n\n{knowledge_block(knowledge)}\n\n{prompt_block(search)}"
     )

@@ -34,13 +34,16 @@ class TurnResult:
     tool_results: list[Any] = field(default_factory=list)
     interrupt: Any = None
     thread_id: str | None = None
+    search: dict[str, Any] | None = None  # the thread's current deal search after the turn
 
     def as_json(self) -> dict[str, Any]:
-        """What `arbitrage ask --json` prints."""
+        """What `arbitrage ask --json` prints (plus the thread's current search, if any)."""
         out = asdict(self)
         out.pop("thread_id")
         if out["interrupt"] is None:
             out.pop("interrupt")
+        if out["search"] is None:
+            out.pop("search")
         return out
 
 
@@ -130,6 +133,7 @@ def _result(
         tool_results=results,
         interrupt=pending[0] if pending else None,
         thread_id=thread_id,
+        search=values.get("search"),
     )
 
 
@@ -193,6 +197,7 @@ async def stream_turn(
     human = HumanMessage(content=text) if text is not None else None
     payload: Any = {"messages": [human], **owner} if human is not None else Command(resume=resume)
     # the turn as it streams by, so a new turn's result needs no checkpoint read at the end
+    # (its `search` is the one this turn made, if any: the chat does not need an older one)
     seen: dict[str, Any] = {"messages": [human] if human is not None else []}
     interrupts: list[Any] = []
     async for mode, chunk in graph.astream(
@@ -214,9 +219,17 @@ async def stream_turn(
                     interrupts.append(it)
                     yield TurnEvent("interrupt", it.value)
                 continue
-            if isinstance(update, dict) and update.get("persona"):
-                seen["persona"] = update["persona"]
-            new = (update or {}).get("messages", []) if isinstance(update, dict) else []
+            # a node's update is a dict; the tool node's, when tools return Commands, a list
+            parts = update if isinstance(update, list) else [update]
+            new: list[Any] = []
+            for part in parts:
+                if not isinstance(part, dict):
+                    continue
+                if part.get("persona"):
+                    seen["persona"] = part["persona"]
+                if part.get("search") is not None:
+                    seen["search"] = part["search"]
+                new.extend(part.get("messages") or [])
             seen["messages"].extend(new)
             for m in new:
                 if isinstance(m, AIMessage) and m.tool_calls:

@@ -8,6 +8,8 @@ from langchain_core.messages import AnyMessage, ToolMessage
 from langgraph.graph.message import Messages, add_messages
 from langgraph.managed import RemainingSteps
 
+from agent.thread_search import latest
+
 
 def add_compact_messages(left: Messages, right: Messages) -> list[AnyMessage]:
     """`add_messages`, minus tool artifacts (full deal rows, chart series) in the stored thread.
@@ -33,7 +35,9 @@ class AgentState(TypedDict):
     approval (the approval node interrupts on it). `owner`: the signed-in user the thread
     belongs to (agent/checkpoints.py; no other user's turn runs in it). `remaining_steps`: the
     steps this run has left before LangGraph's recursion limit (managed by LangGraph, never
-    stored), so a persona answers instead of starting a tool round it could not finish."""
+    stored), so a persona answers instead of starting a tool round it could not finish.
+    `search`: the thread's current deal search (agent/thread_search.py), which follow-ups
+    refine."""
 
     messages: Annotated[list[AnyMessage], add_compact_messages]
     persona: NotRequired[str]
@@ -41,3 +45,4 @@ class AgentState(TypedDict):
     pending_knowledge: NotRequired[dict[str, Any] | None]
     owner: NotRequired[str]
     remaining_steps: NotRequired[RemainingSteps]
+    search: NotRequired[Annotated[dict[str, Any] | None, latest]]

@@ -9,6 +9,7 @@ model can call a tool it was never offered.
 
 from __future__ import annotations
 
+import copy
 import re
 import time
 from collections import defaultdict, deque
@@ -18,7 +19,8 @@ from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool, InjectedToolArg, ToolException, tool
 from langgraph.prebuilt import ToolRuntime
 from langgraph.types import Command
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.fields import FieldInfo
 
 from agent.advice import ava_advice
 from agent.context import AgentContext
@@ -101,28 +103,48 @@ def _dump(model: BaseModel) -> dict[str, Any]:
 # ---- deals --------------------------------------------------------------------------------
 
 
-class SearchDealsArgs(DealSearch):
-    """The DealSearch fields (all optional); `runtime` is injected, never sent by the model."""
-
-    runtime: Annotated[Any, InjectedToolArg] = None
-
-
-def query_from_args(args: dict[str, Any]) -> DealSearch:
-    """Only what the caller set: unset fields stay unset, so the user's saved thresholds apply."""
-    fields = DealSearch.model_fields
-    return DealSearch(**{k: v for k, v in args.items() if k in fields and v != fields[k].default})
+def _optional(info: FieldInfo) -> tuple[Any, FieldInfo]:
+    """A DealSearch field as a tool argument: same type and limits, but unset by default, so
+    a refinement can tell "not sent" from "sent the default"."""
+    arg = copy.copy(info)
+    arg.default, arg.default_factory = None, None
+    return info.annotation | None, arg  # type: ignore[operator]  # every field has a type
 
 
-@tool("search_deals", args_schema=SearchDealsArgs, response_format="content_and_artifact")
-def search_deals(runtime: ToolRuntime, **filters: Any) -> tuple[str, dict[str, Any]]:
-    """Find deals with filters (price, ROI, profit, margin, sales rank, rank drops, category,
-    title words, author, publisher, seasonality, gating, Amazon on the listing, condition), a
-    sort (price sorts cheapest first) and a limit.
-    Money uses the asking user's settings. Returns the total and the top rows."""
+def _search_args() -> type[BaseModel]:
+    """The search tool's arguments: every DealSearch field (optional), plus `refine` and
+    `remove` for follow-ups; `runtime` is injected, never sent by the model."""
+    fields: dict[str, Any] = {
+        name: _optional(info) for name, info in DealSearch.model_fields.items()
+    }
+    fields["refine"] = (
+        bool,
+        Field(
+            default=False,
+            description="true: change the conversation's current search (only the fields "
+            "sent change; unsent ones keep their values); false: a new search",
+        ),
+    )
+    fields["remove"] = (
+        list[str] | None,
+        Field(
+            default=None,
+            max_length=20,
+            description="with refine: filters to drop, by field or name (price, roi, profit, "
+            "margin, rank, drops, season, gating, amazon, condition, category, text)",
+        ),
+    )
+    fields["runtime"] = (Annotated[Any, InjectedToolArg], None)
+    return create_model("SearchDealsArgs", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+SearchDealsArgs = _search_args()
+
+
+def _search_once(ctx: AgentContext, query: DealSearch) -> tuple[Any, str | None]:
+    """Run one search for the caller (blocking: the tool runs it in a thread)."""
     from tools.deals.search import search_deals as _search
 
-    ctx = context_of(runtime)
-    query = query_from_args(filters)
     note = None
     with session_scope(ctx.settings) as session:
         user = _user(session, ctx)
@@ -130,18 +152,54 @@ def search_deals(runtime: ToolRuntime, **filters: Any) -> tuple[str, dict[str, A
             # gating is per seller: without one, answer the rest of the question and say so
             query = query.model_copy(update={"gated": "include"})
             note = "gating not applied: it is per seller, and no seller is signed in"
-        result = _search(session, query, user)
+        return _search(session, query, user), note
+
+
+@tool("search_deals", args_schema=SearchDealsArgs)
+async def search_deals(
+    runtime: ToolRuntime, refine: bool = False, remove: list[str] | None = None, **filters: Any
+) -> Command:
+    """Find deals with filters (price, ROI, profit, margin, sales rank, rank drops, category,
+    title words, author, publisher, seasonality, gating, Amazon on the listing, condition), a
+    sort (price sorts cheapest first) and a limit.
+    refine=true changes the conversation's current search instead of starting a new one (send
+    only what changes; remove=[...] drops filters; offset pages) and the result says what
+    changed. Money uses the asking user's settings. Returns the total and the top rows."""
+    import asyncio
+
+    from agent import thread_search as ts
+    from tools.deals.search import DealSearchError
+
+    ctx = context_of(runtime)
+    state = runtime.state if isinstance(runtime.state, dict) else {}
+    changes = {k: v for k, v in filters.items() if k in DealSearch.model_fields and v is not None}
+    try:
+        plan = ts.plan_search(state.get("search"), changes, remove or (), refine)
+    except DealSearchError as err:
+        raise ToolError(str(err)) from None
+    result, note = await asyncio.to_thread(_search_once, ctx, plan.query)
     full = _dump(result)
-    content = {
+    content: dict[str, Any] = {
         "total": result.total,
         "total_capped": result.total_capped,  # "1000+"
         "query": result.query,
         "applied": result.applied,
         "items": [_compact(d, SUMMARY_KEYS) for d in full["items"]],
     }
-    if note:
-        content["note"] = full["note"] = note
-    return _json(content), full
+    changed = ts.what_changed(plan, result.total, result.total_capped)
+    if changed:
+        content["changed"] = full["changed"] = changed
+    notes = [n for n in (plan.note, note) if n]
+    if notes:
+        content["note"] = full["note"] = "; ".join(notes)
+    msg = ToolMessage(
+        content=_json(content),
+        artifact=full,
+        tool_call_id=runtime.tool_call_id or "search_deals",
+        name="search_deals",
+    )
+    stored = ts.record(plan.query, result.total, result.total_capped, full["items"])
+    return Command(update={"messages": [msg], "search": stored})
 
 
 class AsinArgs(BaseModel):

@@ -502,17 +502,31 @@ def ask(
         str | None, typer.Option(help="ask as this user (their settings, gating and role)")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    thread: Annotated[
+        str | None,
+        typer.Option(
+            help="continue this named conversation (its last search, for follow-ups like "
+            '"only the ones under rank 200k"); a new name starts one'
+        ),
+    ] = None,
 ) -> None:
     """Ask Ava (or a mentor) one question through the same graph the chat uses."""
     import asyncio
     import json
+    import re
 
+    from agent.checkpoints import ThreadNotYours
     from agent.runner import ask_once
 
+    if thread is not None and not re.fullmatch(r"[\w.:-]{1,100}", thread):
+        err_console.print("[red]--thread: 1-100 letters, digits, '.', ':', '_' or '-'[/red]")
+        raise typer.Exit(2)
     settings = load_settings_or_exit()
     try:
-        result = asyncio.run(ask_once(question, persona=persona, user_name=user, settings=settings))
-    except ValueError as err:
+        result = asyncio.run(
+            ask_once(question, persona=persona, user_name=user, settings=settings, thread_id=thread)
+        )
+    except (ValueError, ThreadNotYours) as err:
         err_console.print(f"[red]{err}[/red]")
         raise typer.Exit(2) from None
     if as_json:

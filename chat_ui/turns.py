@@ -33,7 +33,11 @@ def summarize_result(name: str, result: Any) -> str:
         items = result.get("items")
         if isinstance(items, list):
             plus = "+" if result.get("total_capped") else ""  # search counts up to a cap
-            return f"{len(items)} deals shown (of {result.get('total', len(items))}{plus} matching)"
+            shown = (
+                f"{len(items)} deals shown (of {result.get('total', len(items))}{plus} matching)"
+            )
+            changed = result.get("changed")  # a refinement of the thread's search
+            return f"{changed}; {shown}"[:STEP_OUTPUT_CHARS] if changed else shown
         if name == "propose_knowledge" or result.get("status") == "awaiting_approval":
             if "candidates" in result:
                 return f"{result['candidates']} candidates extracted, waiting for review"

@@ -5,7 +5,8 @@ call an LLM would make; after the tool results arrive it writes the answer from 
 retrieved knowledge and the persona's templates (templates.py). When it does not understand,
 it says so plainly, and every answer says it comes from the offline model.
 
-The persona, the turn's knowledge and whether the client draws deal tables itself come as invoke
+The persona, the turn's knowledge, whether the client draws deal tables itself and the thread's
+current deal search (a follow-up refines it, agent/offline/followup.py) come as invoke
 kwargs (`persona=`, `knowledge=`, `renders_tables=`) from the graph's persona node;
 `bind_tools` returns a copy that knows which tools it may call.
 
@@ -43,6 +44,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from agent import personas
 from agent.offline import templates as T
 from agent.offline import tracking_answers, tracking_intents
+from agent.offline.followup import FollowUp, read_followup
 from agent.offline.parser import (
     ParsedQuestion,
     clip,
@@ -102,6 +104,9 @@ def last_asin(messages: Sequence[BaseMessage]) -> str | None:
             if isinstance(data, dict):
                 if data.get("asin"):
                     return str(data["asin"])
+                best = data.get("best_pick")
+                if isinstance(best, dict) and best.get("asin"):  # "that one": the pick named
+                    return str(best["asin"])
                 items = data.get("items")
                 if isinstance(items, list) and items and isinstance(items[0], dict):
                     return items[0].get("asin")
@@ -143,7 +148,10 @@ class OfflineChatModel(BaseChatModel):
         persona: str | None = None,
         knowledge: Sequence[dict[str, Any]] | None = None,
         renders_tables: bool = False,
+        search: dict[str, Any] | None = None,
     ) -> AIMessage:
+        """The next message of the turn. `search`: the thread's current deal search (graph
+        state), which a follow-up refines or points into."""
         key = (persona or self.persona or "ava").lower()
         knowledge = list(knowledge or [])
         h = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
@@ -153,14 +161,41 @@ class OfflineChatModel(BaseChatModel):
         results = [m for m in turn if isinstance(m, ToolMessage)]
         if results:
             return self._say(self._answer(key, messages[h], results, knowledge, renders_tables))
+        text = _text(messages[h])
         earlier = last_asin(messages[:h])
-        step = tracking_intents.plan(_text(messages[h]), last_asin=earlier)  # the seller's loop
+        follow = read_followup(text, search)  # the thread's search: refine it, or point into it
+        named = follow is not None and follow.kind == "deal" and follow.asin is not None
+        step = tracking_intents.plan(  # the seller's loop ("add the second one to my buy list")
+            follow.text if named and follow else text,
+            last_asin=follow.asin if named and follow else earlier,
+        )
         if isinstance(step, tracking_intents.Reply):
             return self._say(step.text)
         if step is not None and (call := self._call(step.tool, step.args)) is not None:
             return call
-        parsed = parse_question(_text(messages[h]), last_asin=earlier)
+        if follow is not None:
+            return self._follow(key, follow, knowledge)
+        parsed = parse_question(text, last_asin=earlier)
         return self._plan(key, parsed, knowledge)
+
+    def _follow(self, key: str, f: FollowUp, knowledge: list[dict[str, Any]]) -> AIMessage:
+        """A follow-up to the thread's search: the refining call, or the question about one of
+        its rows, or a fresh search."""
+        if f.kind == "refine":
+            return self._call("search_deals", f.args) or self._say(
+                "I understood a change to your search, but searching is not available now."
+            )
+        if f.kind == "deal":
+            if f.asin is None:
+                return self._say(f"Which deal do you mean? {f.note or ''}.".replace(" .", "."))
+            return self._plan(key, parse_question(f.text, last_asin=f.asin), knowledge)
+        parsed = parse_question(f.text) if f.text else None
+        if parsed is not None and parsed.intent != "search_deals" and parsed.understood:
+            return self._plan(key, parsed, knowledge)
+        query = parsed.query.filters() if parsed is not None and parsed.query is not None else {}
+        return self._call("search_deals", query) or self._say(
+            "Searching is not available right now."
+        )
 
     def _say(self, text: str) -> AIMessage:
         return AIMessage(
@@ -279,6 +314,8 @@ class OfflineChatModel(BaseChatModel):
         if name == "search_deals":
             notes = _parse_notes(question)
             text = T.search_answer(key, data, knowledge, table=not renders_tables)
+            if data.get("changed"):  # a refinement says first what it changed
+                text = f"{data['changed']}.\n\n{text}"
             return text + (f"\n\nNote: {'; '.join(notes)}." if notes else "")
         if name == "deal_advice":
             kn = list(data.get("knowledge") or []) + knowledge
@@ -315,6 +352,7 @@ class OfflineChatModel(BaseChatModel):
             persona=kwargs.get("persona"),
             knowledge=kwargs.get("knowledge"),
             renders_tables=bool(kwargs.get("renders_tables")),
+            search=kwargs.get("search"),
         )
         return ChatResult(generations=[ChatGeneration(message=msg)])
 
@@ -326,6 +364,7 @@ class OfflineChatModel(BaseChatModel):
             persona=kwargs.get("persona"),
             knowledge=kwargs.get("knowledge"),
             renders_tables=bool(kwargs.get("renders_tables")),
+            search=kwargs.get("search"),
         )
         try:
             return await asyncio.wait_for(call, self.think_timeout_s)
@@ -386,6 +425,7 @@ class OfflineChatModel(BaseChatModel):
             persona=kwargs.get("persona"),
             knowledge=kwargs.get("knowledge"),
             renders_tables=bool(kwargs.get("renders_tables")),
+            search=kwargs.get("search"),
         )
         for chunk in self._chunks(msg):
             if run_manager:

@@ -774,6 +774,8 @@ def _parse_rank(acc: _Acc) -> None:
             acc.text = acc.text[: m.start()] + m.group(0) + acc.text[m.end() :]
     for m in acc.take(re.compile(rf"{_RANK_KW}{_FILL}\s+(?:better|higher|lower) than\s+{_N}")):
         acc.set("max_rank", int(_num(m.group(1))))
+    for m in acc.take(re.compile(rf"{_LT}\s+(?:an?\s+|the\s+)?{_RANK_KW}(?:\s+of)?\s+{_N}")):
+        acc.set("max_rank", int(_num(m.group(1))))  # "under rank 200k"
     for m in acc.take(re.compile(rf"sub[- ]?{_N}\s*{_RANK_KW}?")):
         acc.set("max_rank", int(_num(m.group(1))))
     for m in acc.take(re.compile(rf"{_RANK_KW}\s+{_N}\s+or\s+(?:better|lower|less)")):
