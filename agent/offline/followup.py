@@ -381,7 +381,7 @@ _LOW_END = {"floor", "minimum", "min", "lowest", "cutoff", "cut-off"}
 _HIGH_END = {"limit", "cap", "ceiling", "maximum", "max", "highest"}
 _SET_FIELDS = {
     "price": ("min_price", "max_price", "max"),
-    "rank": ("", "max_rank", "max"),
+    "rank": ("min_rank", "max_rank", "max"),
     "roi": ("min_roi", "max_roi", "min"),
     "profit": ("min_profit", "max_profit", "min"),
     "margin": ("min_margin", "max_margin", "min"),
@@ -414,7 +414,7 @@ def _set_to(low: str, query: Any) -> tuple[dict[str, Any], list[re.Match[str]]]:
         else:
             name = hi if usual == "max" else lo
         value = float(number.replace(",", "")) * {"k": 1_000, "m": 1_000_000}.get(unit or "", 1)
-        args[name] = int(value) if name in ("max_rank", "min_drops_30") else value
+        args[name] = int(value) if name in ("min_rank", "max_rank", "min_drops_30") else value
         spans.append(m)
     return args, spans
 

@@ -24,7 +24,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "roi": ("min_roi", "max_roi"),
     "profit": ("min_profit", "max_profit"),
     "margin": ("min_margin", "max_margin"),
-    "rank": ("max_rank",),
+    "rank": ("min_rank", "max_rank"),
     "drops": ("min_drops_30", "min_drops_90", "min_drops_365"),
     "sales": ("min_drops_30", "min_drops_90", "min_drops_365"),
     "season": ("seasonality", "in_peak_now", "peak_month"),
@@ -36,6 +36,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "words": ("text",),
     "subject": ("text",),
     "title": ("text",),
+    "author": ("author",),
+    "publisher": ("publisher",),
     "updated": ("updated_within_hours",),
     "unprofitable": ("include_unprofitable",),
 }
@@ -49,6 +51,8 @@ _OPPOSITE = {
     "max_profit": "min_profit",
     "min_margin": "max_margin",
     "max_margin": "min_margin",
+    "min_rank": "max_rank",
+    "max_rank": "min_rank",
 }
 _MONTHS = (
     "",
@@ -159,8 +163,8 @@ def label(name: str, value: Any) -> str:
     if name in ("min_roi", "max_roi", "min_margin", "max_margin"):
         what, op = name.split("_", 1)[1].replace("roi", "ROI"), ">=" if name[:3] == "min" else "<="
         return f"{what} {op} {_num(value)} %"
-    if name == "max_rank":
-        return f"rank <= {_num(value)}"
+    if name in ("min_rank", "max_rank"):
+        return f"rank {'>=' if name == 'min_rank' else '<='} {_num(value)}"
     if name.startswith("min_drops_"):
         return f"at least {_num(value)} rank drops in {name.rsplit('_', 1)[1]} days"
     if name == "min_percent_down":
@@ -190,6 +194,8 @@ def label(name: str, value: Any) -> str:
         return f"words '{value}'"
     if name == "category":
         return f"category {value}"
+    if name in ("author", "publisher"):
+        return f"{name} '{value}'"
     if name == "sort":
         return f"sorted by {_sort_words(value)}"
     if name == "limit":
@@ -203,6 +209,7 @@ _SORT_WORDS = {
     "rank": "best sales rank",
     "newest": "newest",
     "percent_down": "biggest discount",
+    "price": "price (cheapest first)",
 }
 
 
