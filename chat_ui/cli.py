@@ -265,7 +265,15 @@ def worker(
     queues: Annotated[str, typer.Option("-Q", "--queues", help="comma separated queues")] = (
         "scout,processor,maintenance,restrictions,backfill"
     ),
-    concurrency: Annotated[int, typer.Option(help="worker processes")] = 2,
+    concurrency: Annotated[
+        int, typer.Option(help="tasks at once (threads, or processes with --pool prefork)")
+    ] = 4,
+    pool: Annotated[
+        str,
+        typer.Option(
+            help="threads (default: one process; a stop interrupts token waits) or prefork"
+        ),
+    ] = "threads",
     name: Annotated[
         str,
         typer.Option(
@@ -277,12 +285,15 @@ def worker(
 ) -> None:
     """Run a Celery worker (needs REDIS_URL or a running `arbitrage up`)."""
     import os
-    import sys
 
+    from chat_ui.services import celery_worker_command
     from tools.db import migrate
     from tools.redis_embedded import RedisUnavailable, redis_url
     from tools.runstate import RestoreInProgress, announce
 
+    if pool not in ("threads", "prefork"):
+        err_console.print("[red]--pool must be threads or prefork[/red]")
+        raise typer.Exit(2)
     settings = load_settings_or_exit()
     try:
         url = redis_url(settings)
@@ -293,23 +304,8 @@ def worker(
     migrate(settings)
     presence.keep_across_exec()  # Celery (same pid) holds the app lock from here on
     os.environ["REDIS_URL"] = url
-    os.execv(
-        sys.executable,
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "workers.celery_app",
-            "worker",
-            "--loglevel=INFO",
-            f"--concurrency={concurrency}",
-            "-Q",
-            queues,
-            "-n",
-            name,
-        ],
-    )
+    args = celery_worker_command(queues, concurrency, name, pool)
+    os.execv(args[0], args)
 
 
 @app.command()

@@ -69,7 +69,20 @@ def start_child(
     return Child(name, proc)
 
 
-def worker_args(concurrency: int = 2) -> list[str]:
+def worker_args(concurrency: int = 4) -> list[str]:
+    """One worker process, `concurrency` threads: see workers/celery_app.py for why threads."""
+    return [
+        *celery_worker_command(
+            "scout,processor,maintenance,restrictions,backfill", concurrency, "arbitrage@%h"
+        ),
+        "--without-mingle",  # nothing to sync with: the only worker of this machine's app
+        "--without-gossip",
+    ]
+
+
+def celery_worker_command(
+    queues: str, concurrency: int, name: str, pool: str = "threads"
+) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -78,11 +91,12 @@ def worker_args(concurrency: int = 2) -> list[str]:
         "workers.celery_app",
         "worker",
         "--loglevel=INFO",
+        f"--pool={pool}",
         f"--concurrency={concurrency}",
         "-Q",
-        "scout,processor,maintenance,restrictions,backfill",
+        queues,
         "-n",
-        "arbitrage@%h",
+        name,
     ]
 
 
@@ -93,7 +107,7 @@ def beat_args(settings: Settings) -> list[str]:
         "-m",
         "celery",
         "-A",
-        "workers.celery_app",
+        "workers.beat_app",
         "beat",
         "--loglevel=INFO",
         "-s",

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import redis
 from celery.signals import worker_ready
 
+from tools import shutdown
 from tools.db import session_scope
 from tools.models import SystemState, utcnow
 from tools.redis_embedded import redis_url
@@ -24,7 +26,9 @@ from workers.celery_app import app
 from workers.locks import LockBusy, TaskLock
 
 log = logging.getLogger(__name__)
-_clients: dict[str, Any] = {}
+_local = threading.local()  # this worker thread's Keepa client
+_clock: list[Any] = []  # the pipeline's clock (the sandbox market's), once a client exists
+_freeze = threading.Lock()
 _redis: dict[str, redis.Redis] = {}
 
 
@@ -57,16 +61,32 @@ def redis_client() -> redis.Redis:
 
 
 def keepa_client() -> Any:
-    """One blocking Keepa client per worker process (live API or the embedded sandbox)."""
-    if "keepa" not in _clients:
+    """This worker thread's blocking Keepa client (live API or the embedded sandbox).
+
+    One per thread: each runs its own event loop. They share the process's sandbox market
+    and the Redis token budget.
+    """
+    client = getattr(_local, "keepa", None)
+    if client is None:
         from tools.keepa.factory import make_sync_keepa_client
 
-        _clients["keepa"] = make_sync_keepa_client(get_settings(), purpose="processor")
-        # keepa + pandas (+ the embedded sandbox market) live as long as the process: keep
-        # them out of full GC passes, which cost ~0.1 s each over those ~140k objects.
-        gc.collect()
-        gc.freeze()
-    return _clients["keepa"]
+        client = make_sync_keepa_client(get_settings(), purpose="processor")
+        _local.keepa = client
+        with _freeze:
+            if not _clock:
+                _clock.append(clock_of(client))
+                # keepa + numpy (+ the embedded sandbox market) live as long as the process:
+                # keep them out of full GC passes, which cost ~0.1 s each over those objects.
+                gc.collect()
+                gc.freeze()
+    return client
+
+
+def pipeline_clock() -> Any:
+    """The clock the pipeline stamps with: the Keepa client's (market time for the sandbox)."""
+    from tools.clock import SystemClock
+
+    return _clock[0] if _clock else SystemClock()
 
 
 def clock_of(client: Any) -> Any:
@@ -87,6 +107,9 @@ def run_locked(task: str, ttl_s: float, body: Callable[[Any], dict[str, Any]]) -
     try:
         try:
             info = body(lock)
+        except shutdown.Stopped:
+            log.info("%s interrupted by the worker's stop; back in its queue", task)
+            raise
         except Exception as err:
             with session_scope(settings) as session:
                 checkpoints.record_run(
@@ -103,7 +126,7 @@ def run_locked(task: str, ttl_s: float, body: Callable[[Any], dict[str, Any]]) -
 def _now() -> Any:
     from workers.pipeline.common import now_dt
 
-    return now_dt(clock_of(_clients.get("keepa")))
+    return now_dt(pipeline_clock())
 
 
 @app.task(name="workers.tasks.scout")
@@ -150,6 +173,7 @@ def processor(max_batches: int = 20, max_seconds: float = 25.0) -> dict[str, Any
             total["batches"] < max_batches
             and time.monotonic() - started < max_seconds
             and not lock.lost
+            and not shutdown.requested()
         ):
             n = _batch_size(client, s, batch_size_for)
             if n <= 0:
@@ -190,7 +214,7 @@ def refresher() -> dict[str, Any]:
 
     def body(_: TaskLock) -> dict[str, Any]:
         with session_scope(s) as session:
-            return run_refresher(session, clock_of(_clients.get("keepa"))).as_dict()
+            return run_refresher(session, pipeline_clock()).as_dict()
 
     return run_locked("refresher", 300.0, body)
 
@@ -205,7 +229,7 @@ def janitor() -> dict[str, Any]:
         with session_scope(s) as session:
             return run_janitor(
                 session,
-                clock_of(_clients.get("keepa")),
+                pipeline_clock(),
                 unseen_h=s.janitor_unseen_hours,
                 ingestion_window_h=s.janitor_ingestion_window_hours,
             ).as_dict()
@@ -234,8 +258,6 @@ def run_backfill_locked(
 
     Raises LockBusy when another backfill holds the lock (it expires if that one crashed).
     """
-    import time
-
     from workers.pipeline.backfill import reset_backfill, run_backfill
     from workers.pipeline.common import now_dt
 
@@ -254,10 +276,12 @@ def run_backfill_locked(
                     max_pages=max_pages,
                     on_page=on_page,
                     should_stop=lambda: lock.lost,
-                    pause=(lambda: time.sleep(s.backfill_page_pause_s))
+                    pause=(lambda: shutdown.pause(s.backfill_page_pause_s))
                     if s.backfill_page_pause_s
                     else None,
                 )
+        except shutdown.Stopped:
+            raise  # not a failure: the pages done are saved, the task runs again
         except Exception as err:
             with session_scope(s) as session:
                 checkpoints.record_run(

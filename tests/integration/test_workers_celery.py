@@ -56,7 +56,7 @@ def worker_env(settings: Settings, redis_url: str, **extra: str) -> dict[str, st
 
 @contextmanager
 def celery_worker(
-    env: dict[str, str], log: Path, name: str = "w1"
+    env: dict[str, str], log: Path, name: str = "w1", pool: str = "solo"
 ) -> Iterator[subprocess.Popen[bytes]]:
     args = [
         sys.executable,
@@ -65,7 +65,7 @@ def celery_worker(
         "-A",
         "workers.celery_app",
         "worker",
-        "--pool=solo",
+        f"--pool={pool}",
         "--loglevel=INFO",
         "-Q",
         "scout,processor,maintenance,backfill",
@@ -248,3 +248,38 @@ def test_two_workers_never_double_insert(
     with session_scope() as session:
         n = session.exec(select(func.count()).select_from(Deal)).one()
     assert n == len(asins)
+
+
+def test_a_stopped_worker_puts_back_the_tasks_waiting_for_tokens(
+    settings: Settings, redis_url: str, tmp_path: Path
+) -> None:
+    """SIGTERM while a scout waits for Keepa tokens: the worker is gone in seconds (not when
+    the tokens come, minutes later) and the scout is back in its queue, not lost."""
+    import json
+
+    import redis
+
+    from tools.keepa.budget import TokenBudget
+
+    # 1 token a minute, 60 in the bucket and the floor at 60: the first /deal/ page waits
+    env = worker_env(
+        settings,
+        redis_url,
+        SANDBOX_REFILL_RATE="1",
+        KEEPA_TOKEN_FLOOR="60",
+        KEEPA_TOKEN_RESUME="61",
+    )
+    budget = TokenBudget.from_url(redis_url, name="sandbox-7")
+    client = redis.Redis.from_url(redis_url)
+    with celery_worker(env, tmp_path / "worker.log", pool="threads") as proc:
+        sent = sender(redis_url).send_task("workers.tasks.scout", queue="scout")
+        wait_for(lambda: bool(budget.waiting_now()), 60, "the scout to wait for tokens")
+        assert client.llen("scout") == 0  # taken: running, not queued
+        asked = time.monotonic()
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+        assert time.monotonic() - asked < 5, (tmp_path / "worker.log").read_text()[-3000:]
+    queued = [json.loads(m) for m in client.lrange("scout", 0, -1)]
+    assert [m["headers"]["id"] for m in queued] == [sent.id]
+    assert client.hlen("unacked") == 0
+    assert budget.waiting_now() == [] and budget.snapshot()["inflight"] == 0

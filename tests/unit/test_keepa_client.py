@@ -237,3 +237,91 @@ async def test_a_bare_429_through_the_budget_backs_off_instead_of_looping(redis_
     await _mock(handler, clock, budget=budget).products(["B000000001"])
     assert len(calls) == 3
     assert calls[1] - calls[0] >= 5 and calls[2] - calls[1] >= 10
+
+
+async def test_a_call_cancelled_while_its_grant_is_under_way_gives_the_tokens_back(
+    redis_url: str,
+) -> None:
+    """The grant runs in a thread that cannot be cancelled: a cancel that lands meanwhile
+    (a stopped chat turn, a stopping worker) must not leave its reservation behind."""
+    import asyncio
+    import threading
+
+    clock = SimClock(0)
+    budget = TokenBudget.from_url(redis_url, clock=clock)
+    granting = threading.Event()
+    real_try = budget._try
+
+    def slow_try(cost: int, res_id: str) -> tuple[bool, float, float, bool]:
+        granted = real_try(cost, res_id)  # Redis has granted: the tokens are reserved
+        granting.set()
+        threading.Event().wait(0.3)  # ...and the answer is still on its way back
+        return granted
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/token/":
+            return httpx.Response(200, json={**ENV, "tokensLeft": 500})
+        raise AssertionError("the call was cancelled before sending")
+
+    client = _mock(handler, clock, budget=budget)
+    await client.token_status()
+    budget._try = slow_try  # type: ignore[method-assign]
+    call = asyncio.create_task(client.products([f"B00000000{i}" for i in range(5)]))
+    await asyncio.to_thread(granting.wait, 5)
+    assert budget.snapshot()["inflight"] == 5
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    snap = budget.snapshot()
+    assert snap["inflight"] == 0 and snap["balance"] == 500
+    await client.aclose()
+
+
+def test_a_stop_request_interrupts_a_call_waiting_for_tokens(redis_url: str) -> None:
+    """A stopping worker must not wait out the budget (up to 15 min): the wait ends at once,
+    the caller hears Stopped, and no reservation or waiter record stays behind."""
+    import threading
+    import time
+
+    from tools import shutdown
+    from tools.clock import SystemClock
+
+    budget = TokenBudget.from_url(redis_url, clock=SystemClock())
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        # Keepa says: 40 tokens left, 20 a minute, next refill in a minute
+        return httpx.Response(200, json={**ENV, "tokensLeft": 40, "refillIn": 60_000})
+
+    sync = SyncKeepaClient(_mock(handler, SystemClock(), budget=budget))  # type: ignore[arg-type]
+    outcome: list[object] = []
+
+    def call() -> None:
+        try:
+            sync.products(["B000000001"], purpose="scout")
+        except shutdown.Stopped as err:
+            outcome.append(err)
+
+    worker = threading.Thread(target=call)
+    try:
+        worker.start()
+        for _ in range(100):
+            if budget.waiting_now():
+                break
+            time.sleep(0.05)
+        assert [w["purpose"] for w in budget.waiting_now()] == ["scout"]
+        asked = time.monotonic()
+        shutdown.request()
+        worker.join(5)
+        assert not worker.is_alive() and time.monotonic() - asked < 1.0
+    finally:
+        shutdown.clear()
+    assert len(outcome) == 1 and isinstance(outcome[0], shutdown.Stopped)
+    snap = budget.snapshot()
+    assert snap["waiting"] == [] and snap["inflight"] == 0 and snap["balance"] == 40
+    with pytest.raises(shutdown.Stopped):  # a stopping process starts no new call either
+        shutdown.request()
+        try:
+            sync.products(["B000000001"])
+        finally:
+            shutdown.clear()
+    sync.close()

@@ -600,3 +600,24 @@ def test_a_deal_with_only_the_plain_used_price_gets_its_offers_bought(settings: 
         assert calls == [None, 20]  # stats first, then the offers
         assert deal is not None and deal.price_now == pytest.approx(18.99)
         assert deal.price_now_source == "offers" and deal.profit_default is not None
+
+
+def test_a_batch_interrupted_by_a_stop_leaves_its_deals_due_at_once(settings: Any) -> None:
+    """A stopping worker gives back the leases of the batch it could not finish: the next
+    worker start takes those deals at once, not when the 10-minute lease runs out."""
+    from tools import shutdown
+    from workers.pipeline.common import insert_pending
+    from workers.pipeline.processor import run_processor
+
+    class Stopping:
+        def products(self, asins: list[str], **kw: Any) -> Any:
+            raise shutdown.Stopped("the process is stopping")
+
+    clock = SimClock(T0.timestamp())
+    with session_scope() as session:
+        insert_pending(session, [{"asin": asin(i)} for i in range(3)], now=T0, priority=100)
+        session.commit()
+        with pytest.raises(shutdown.Stopped):
+            run_processor(Stopping(), session, clock, batch_size=10)
+    with session_scope() as session:
+        assert sorted(d.asin for d in claim_due(session, T0, 10)) == [asin(i) for i in range(3)]

@@ -291,9 +291,13 @@ class TokenBudget:
     async def aacquire(
         self, cost: int, purpose: KeepaPurpose = "other", deadline: float | None = None
     ) -> Reservation:
-        """acquire() for async callers: Redis calls run in a thread, waiting uses clock.asleep."""
+        """acquire() for async callers: Redis calls run in a thread, waiting uses clock.asleep.
+
+        Cancelled (a stopped chat turn, a stopping worker) while a grant is under way in its
+        thread, the grant is given back: nobody else would settle it.
+        """
         rid = uuid.uuid4().hex
-        granted, bal, wait, synced = await asyncio.to_thread(self._try, cost, rid)
+        granted, bal, wait, synced = await self._atry(cost, rid, purpose)
         if granted:
             return Reservation(cost, purpose, 0.0, synced, rid)
         limit = self._deadline(deadline)
@@ -313,11 +317,30 @@ class TokenBudget:
                 if waited + wait > limit:
                     raise self._timeout(purpose, cost, waited, limit, bal)
                 await self.clock.asleep(min(max(wait, 0.05), MAX_POLL_S))
-                granted, bal, wait, synced = await asyncio.to_thread(self._try, cost, rid)
+                granted, bal, wait, synced = await self._atry(cost, rid, purpose)
                 if granted:
                     return Reservation(cost, purpose, self.clock.now() - start, synced, rid)
         finally:
             await asyncio.to_thread(self._end_wait, who, purpose, self.clock.now() - start)
+
+    async def _atry(
+        self, cost: int, res_id: str, purpose: KeepaPurpose
+    ) -> tuple[bool, float, float, bool]:
+        """_try() in a thread. The thread cannot be cancelled: if the caller is, wait for the
+        script's answer and release a reservation it granted before passing the cancel on."""
+        attempt = asyncio.ensure_future(asyncio.to_thread(self._try, cost, res_id))
+        try:
+            return await asyncio.shield(attempt)
+        except asyncio.CancelledError:
+            try:
+                granted, _bal, _wait, synced = await attempt
+            except Exception:  # the script failed too: nothing was granted
+                granted = False
+            if granted:
+                await asyncio.to_thread(
+                    self.settle, None, cost, 0, purpose=purpose, synced=synced, reservation=res_id
+                )
+            raise
 
     def _timeout(
         self, purpose: KeepaPurpose, cost: int, waited: float, limit: float, bal: float

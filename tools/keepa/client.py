@@ -19,6 +19,7 @@ import httpx
 import orjson
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from tools import shutdown
 from tools.clock import Clock, SystemClock
 from tools.keepa import costs
 from tools.keepa.budget import KeepaPurpose, TokenBudget
@@ -376,7 +377,14 @@ class KeepaClient:
 
 
 class SyncKeepaClient:
-    """Blocking wrapper for Celery workers and the CLI: runs the async client on its own loop."""
+    """Blocking wrapper for Celery workers and the CLI: runs the async client on its own loop.
+
+    A call honours the process's stop request (tools/shutdown.py): a stopping worker cancels
+    it, wherever it is (waiting for tokens, backing off, inside the HTTP request), its
+    reservation is given back, and `Stopped` tells the caller the work is unfinished.
+    """
+
+    STOP_POLL_S = 0.2
 
     def __init__(self, client: KeepaClient) -> None:
         self._client = client
@@ -391,7 +399,25 @@ class SyncKeepaClient:
         return self._client.budget
 
     def _run(self, coro: Coroutine[Any, Any, _T]) -> _T:
-        return self._loop.run_until_complete(coro)
+        if shutdown.requested():
+            coro.close()
+            raise shutdown.Stopped("not started: the process is stopping")
+        return self._loop.run_until_complete(self._until_stopped(coro))
+
+    async def _until_stopped(self, coro: Coroutine[Any, Any, _T]) -> _T:
+        call = asyncio.ensure_future(coro)
+        while True:
+            done, _ = await asyncio.wait({call}, timeout=self.STOP_POLL_S)
+            if done:
+                return call.result()
+            if shutdown.requested():
+                call.cancel()
+                try:
+                    return await call  # it may have finished meanwhile
+                except asyncio.CancelledError:
+                    raise shutdown.Stopped(
+                        "Keepa call interrupted: the process is stopping"
+                    ) from None
 
     def token_status(self) -> TokenEnvelope:
         return self._run(self._client.token_status())

@@ -30,7 +30,6 @@ from typing import Any
 
 import numpy as np
 import orjson
-from keepa.models import backend as keepa_models
 from pydantic import ValidationError
 
 from tools.keepa.conventions import CSV_NAMES, CSV_SLOTS, PRICE_SLOTS, TRIPLET_SLOTS
@@ -419,6 +418,10 @@ def validate_product(
         _check_offers(asin, product["offers"])
     _check_fields(asin, product)
     if model:
+        # imported here: the keepa package loads pandas (~55 MB in every worker and chat
+        # process) and only this opt-in check needs it
+        from keepa.models import backend as keepa_models
+
         try:
             keepa_models.Product.model_validate(product)
         except ValidationError as err:

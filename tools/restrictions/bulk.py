@@ -17,6 +17,7 @@ from typing import Any
 from redis.exceptions import LockError
 from sqlmodel import Session, col, select
 
+from tools import shutdown
 from tools.db import session_scope
 from tools.models import Deal, DealStatus, SystemState, User, UserRestriction, utcnow
 from tools.restrictions.conditions import DEFAULT_CONDITION, UnknownCondition, to_condition_type
@@ -133,6 +134,10 @@ async def check_all_for_user(
                 _save(settings, user_id, progress)
             if progress["state"] == "running":
                 progress["state"] = "done"
+        except shutdown.Stopped:
+            progress["state"] = "interrupted"
+            progress["message"] = "the worker stopped; the check runs again when it is back"
+            raise
         except BaseException as err:
             progress["state"], progress["message"] = "failed", f"{type(err).__name__}: {err}"
             raise
@@ -153,6 +158,9 @@ def _tally(
 ) -> bool:
     """Count a batch into progress; True when the run must stop (account state)."""
     stop = False
+    for res in results:
+        if isinstance(res, shutdown.Stopped):
+            raise res  # a stopping worker: not a failed check; the run goes back to its queue
     for (asin, cond), res in zip(batch, results, strict=True):
         progress["done"] += 1
         if isinstance(res, BaseException):

@@ -14,6 +14,7 @@ import time
 
 from redis.asyncio import Redis
 
+from tools import shutdown
 from tools.restrictions.errors import RateLimitTimeout
 
 # KEYS[1] bucket; ARGV rate/s, burst. Returns 0 when a token was taken, else ms to wait.
@@ -76,5 +77,6 @@ class RateLimiter:
                 raise RateLimitTimeout(
                     f"SP-API rate limit: no request slot within {self.deadline_s:.0f}s"
                 )
+            shutdown.check()  # a stopping worker puts the task back instead of waiting
             # A little jitter so many waiters do not all wake on the same millisecond.
             await asyncio.sleep(wait + random.uniform(0, 0.2 / self.rate))

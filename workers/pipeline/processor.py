@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col, select
 
+from tools import shutdown
 from tools.alerts.engine import alerts_wanted, queue_deals
 from tools.clock import Clock
 from tools.db import table_of, upsert
@@ -351,9 +352,46 @@ def run_processor(
     if not claimed:
         return result
     deals = {d.asin: d for d in claimed}
+    try:
+        _process_claimed(
+            client, session, result, deals, now, analyse, upsert, stats_days, history_max_age
+        )
+    except shutdown.Stopped:
+        # a stopping worker: this batch wrote nothing yet; its deals are due again at once
+        # (not when the lease runs out) for whichever worker runs next
+        session.rollback()
+        release_claims(session, list(deals), now)
+        raise
+    return result
+
+
+def release_claims(session: Session, asins: list[str], now: datetime) -> None:
+    """Give back the leases claim_due() took on `asins` (still held: not processed since)."""
+    session.execute(
+        update(Deal)
+        .where(col(Deal.asin).in_(asins))
+        .where(col(Deal.next_refresh_at) == now + LEASE)
+        .values(next_refresh_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+def _process_claimed(
+    client: ProductsClient,
+    session: Session,
+    result: ProcessorResult,
+    deals: dict[str, Any],
+    now: datetime,
+    analyse: Analyse,
+    upsert: Upsert | None,
+    stats_days: int,
+    history_max_age: timedelta,
+) -> None:
+    """Fetch, analyse and write one claimed batch; commits at the end."""
     before = {
         d.asin: (d.price_now, d.sales_rank, d.offers_fetched_at, d.price_now_source)
-        for d in claimed
+        for d in deals.values()
     }
     hist_at = _history_ages(session, list(deals))
     # stats-only refresh for deals analysed with history recently enough; full fetch otherwise
@@ -459,4 +497,3 @@ def run_processor(
     if records and alerts_wanted(session):  # in this transaction: none skipped, none twice
         result.queued_for_alerts = queue_deals(session, records, now)
     session.commit()
-    return result
