@@ -245,6 +245,7 @@ async def stream_turn(
                             "id": m.tool_call_id,
                             "data": _result_data(m),
                             "artifact": m.artifact,
+                            "status": m.status,  # "error" when the tool raised
                         },
                     )
     await keep_latest(graph.checkpointer, thread_id)

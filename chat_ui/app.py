@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from chat_ui.data_layer import make_data_layer
 from chat_ui.errors import user_message
 from chat_ui.http_guard import install as install_http_guard
 from chat_ui.http_guard import login_attempt
+from chat_ui.metrics_route import install as install_metrics_route
 from chat_ui.profiles import BY_NAME, DEFAULT_PROFILE, admin_commands, chat_profiles, persona_for
 from chat_ui.request_gate import install as install_request_gate
 from chat_ui.serve import use_data_files_dir
@@ -45,6 +47,7 @@ from chat_ui.upload_gate import install as install_upload_gate
 from chat_ui.uploads import UploadError, read_teaching_file
 from chat_ui.user_prefs import load_prefs, save_prefs, widgets
 from tools.db import migrate
+from tools.metrics import CHAT_SECONDS, CHAT_SESSIONS, CHAT_TURNS
 from tools.private_files import private_umask
 from tools.settings import Settings, get_settings
 
@@ -67,7 +70,8 @@ chainlit_config.project.user_session_timeout = get_settings().session_lifetime_s
 install_upload_gate(chainlit_server)  # sellers cannot POST files either (only admins teach)
 install_request_gate(chainlit_server)  # history writes over HTTP only into the caller's threads
 use_data_files_dir(get_settings().data_dir)  # uploads under DATA_DIR, not in the code folder
-install_http_guard(chainlit_server, _allowed_origins)  # outermost: origins, sessions, headers
+install_http_guard(chainlit_server, _allowed_origins)  # origins, sessions, headers
+install_metrics_route(chainlit_server)  # outermost: GET /metrics has its own guard
 
 
 # ---- startup, auth, data layer --------------------------------------------------------------
@@ -201,6 +205,7 @@ async def start() -> None:
     if not await _setup_session():
         return
     person = BY_NAME[_profile_name()]
+    _session_opened(person.name)
     role = "your deal analyst" if person.name == "Ava" else person.title
     lines = [f"Hi, I'm **{person.name}**, {role}. {person.description}"]
     if banner := mode_banner(get_settings()):
@@ -210,7 +215,23 @@ async def start() -> None:
 
 @cl.on_chat_resume
 async def resume(thread: ThreadDict) -> None:
-    await _setup_session()
+    if await _setup_session():
+        _session_opened(BY_NAME[_profile_name()].name)
+
+
+def _session_opened(persona: str) -> None:
+    """Count the session open (once) until on_chat_end; its process's end closes it too."""
+    if cl.user_session.get("metrics_persona") is None:
+        cl.user_session.set("metrics_persona", persona.lower())
+        CHAT_SESSIONS.labels(persona.lower()).inc()
+
+
+@cl.on_chat_end
+async def end() -> None:
+    persona = cl.user_session.get("metrics_persona")
+    if persona is not None:
+        cl.user_session.set("metrics_persona", None)
+        CHAT_SESSIONS.labels(persona).dec()
 
 
 # ---- settings -------------------------------------------------------------------------------
@@ -340,9 +361,22 @@ async def on_message(message: cl.Message) -> None:
     account = await _require_account()
     if account is None:
         return
-    name, role, user_id = account.name, account.role, account.id
     person = BY_NAME[_profile_name()]
     persona = persona_for(person.name)
+    started = time.monotonic()
+    outcome = "error"
+    try:
+        outcome = await _answer(message, account, person, persona)
+    finally:
+        label = person.name.lower()
+        CHAT_TURNS.labels(label, outcome).inc()
+        CHAT_SECONDS.labels(label).observe(time.monotonic() - started)
+
+
+async def _answer(message: cl.Message, account: Account, person: Any, persona: Any) -> str:
+    """One turn (a teaching request or a question) answered into the chat; its outcome:
+    ok, refused (too long, or not allowed) or error (the user was shown what went wrong)."""
+    name, role, user_id = account.name, account.role, account.id
     text = message.content
     limit = get_settings().max_message_chars
     if len(text) > limit:  # refused before anything reads it (the data layer stores the cap)
@@ -356,7 +390,7 @@ async def on_message(message: cl.Message) -> None:
             f"{len(text):,}).{hint}",
             author=person.name,
         ).send()
-        return
+        return "refused"
     try:
         teach = message.command == TEACH_COMMAND or (
             role == "admin" and any(getattr(e, "path", None) for e in message.elements or [])
@@ -368,7 +402,7 @@ async def on_message(message: cl.Message) -> None:
                     "Ask an admin to add what you learned.",
                     author=person.name,
                 ).send()
-                return
+                return "refused"
             text = await _teaching_text(message) or ""
             if not text:
                 await cl.Message(
@@ -376,7 +410,7 @@ async def on_message(message: cl.Message) -> None:
                     ".pdf file) to teach from.",
                     author="Review",
                 ).send()
-                return
+                return "refused"
             text = "Teach: " + text
         graph = await agent_bridge.get_graph()
         context = agent_bridge.make_context(
@@ -394,7 +428,10 @@ async def on_message(message: cl.Message) -> None:
             await _confirm_teaching(turn.tool_results, turn.message.content if turn.message else "")
     except UploadError as e:
         await cl.Message(content=str(e), author="Review").send()
+        return "refused"
     except asyncio.CancelledError:
         raise
     except Exception as e:
         await cl.Message(content=user_message(e), author=person.name).send()
+        return "error"
+    return "ok"

@@ -70,6 +70,9 @@ def up(
         err_console.print(f"[red]{err}[/red]")
         raise typer.Exit(1) from None
     log_path = setup_logging("up", settings)
+    from tools.metrics import enable_multiprocess
+
+    enable_multiprocess(settings)  # a fresh start: the dead processes' metric files go
     migrate(settings)
     with session_scope(settings) as session:
         admin_password = ensure_first_admin(session)

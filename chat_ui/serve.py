@@ -317,6 +317,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--private-fd", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--siblings", default="", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    from tools.metrics import enable_multiprocess
+    from tools.settings import get_settings
+
+    enable_multiprocess(get_settings())  # every chat process counts into DATA_DIR/metrics
     logging.basicConfig(
         level=logging.INFO,
         stream=sys.stdout,

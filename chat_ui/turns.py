@@ -17,12 +17,24 @@ from typing import Any
 import chainlit as cl
 
 from chat_ui.render import deal_table_element, price_rank_chart
+from tools.metrics import TOOL_CALLS, TOOL_ERRORS
 
 InterruptHandler = Callable[[Any], Awaitable[Any]]
 MAX_RESUMES = 5
 STEP_OUTPUT_CHARS = 400
 TOKEN_FLUSH_S = 0.05
 DETAIL_TOOLS = {"get_deal", "keepa_lookup", "deal_advice"}
+_tool_names: set[str] = set()
+
+
+def tool_label(name: str) -> str:
+    """The tool's name as a metric label; a name no tool has (the model can call anything)
+    is "other", so labels stay a bounded set."""
+    if not _tool_names:
+        from agent.tools import all_tools
+
+        _tool_names.update(t.name for t in all_tools())
+    return name if name in _tool_names else "other"
 
 
 def summarize_result(name: str, result: Any) -> str:
@@ -137,7 +149,12 @@ class TurnRenderer:
             step = cl.Step(name=name, type="tool")
             await step.send()
         step.output = summarize_result(name, data)
-        step.is_error = isinstance(data, Mapping) and bool(data.get("error"))
+        step.is_error = result.get("status") == "error" or (
+            isinstance(data, Mapping) and bool(data.get("error"))
+        )
+        TOOL_CALLS.labels(tool_label(name)).inc()
+        if step.is_error:
+            TOOL_ERRORS.labels(tool_label(name)).inc()
         await step.update()
         self.elements.extend(elements_for(name, result.get("artifact"), self._charted))
 

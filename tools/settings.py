@@ -120,6 +120,11 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_from: str = "Agent Arbitrage <alerts@localhost>"
 
+    # Prometheus /metrics on the chat (issue 20): loopback-only unless METRICS_TOKEN is set,
+    # then for any client sending `Authorization: Bearer <METRICS_TOKEN>`
+    metrics_enabled: bool = True
+    metrics_token: str | None = Field(default=None, min_length=16, max_length=200)
+
     secret_key: str | None = None
     # chat sign-in: how long a login lasts, and the URL(s) browsers open the app at
     session_lifetime_hours: float = Field(default=12.0, ge=0.1, le=24 * 30)

@@ -116,6 +116,10 @@ def make_celery(include: tuple[str, ...] = TASK_MODULES) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
+        # task events for Flower (`celery -A workers.celery_app flower`, README) and
+        # `celery events`: received / started / succeeded / failed, and sent by the caller
+        worker_send_task_events=True,
+        task_send_sent_event=True,
         result_expires=3600,
         timezone="UTC",
         beat_schedule={
@@ -134,3 +138,5 @@ def make_celery(include: tuple[str, ...] = TASK_MODULES) -> Celery:
 
 
 app = make_celery()
+
+from workers import metrics as _metrics  # noqa: E402, F401  (task metrics: Celery signals)

@@ -33,6 +33,7 @@ from tools.keepa.errors import (
     error_for_status,
 )
 from tools.keepa.parsing import validate_products
+from tools.metrics import KEEPA_429, KEEPA_REQUESTS, status_class
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -122,7 +123,13 @@ class KeepaClient:
     # ---- transport ----------------------------------------------------------------------
 
     async def _send_once(self, path: str, params: dict[str, Any]) -> KeepaResult:
-        resp = await self._http.get(path, params={"key": self.api_key, **params})
+        endpoint = path.strip("/") or "root"
+        try:
+            resp = await self._http.get(path, params={"key": self.api_key, **params})
+        except (httpx.TimeoutException, httpx.TransportError):
+            KEEPA_REQUESTS.labels(endpoint, "transport").inc()
+            raise
+        KEEPA_REQUESTS.labels(endpoint, status_class(resp.status_code)).inc()
         try:  # orjson: a 100-product answer is ~6 MB, stdlib json takes 2-3x longer
             body = orjson.loads(resp.content)
         except (orjson.JSONDecodeError, ValueError):
@@ -188,6 +195,7 @@ class KeepaClient:
                     )
                 if err.status != 429:
                     raise
+                KEEPA_429.labels(purpose).inc()
                 if attempt >= self.max_429:
                     raise KeepaTokensExhausted(
                         f"Keepa kept answering 429 NOT_ENOUGH_TOKEN after {attempt + 1} tries",

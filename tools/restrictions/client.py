@@ -21,6 +21,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from tools.metrics import SPAPI_REQUESTS, SPAPI_THROTTLES, status_class
 from tools.restrictions.errors import SpApiError
 from tools.restrictions.lwa import LwaCredentials, LwaTokenProvider
 from tools.restrictions.ratelimit import RateLimiter
@@ -172,9 +173,11 @@ class SpApiClient:
                     headers={"x-amz-access-token": token, "accept": "application/json"},
                 )
             except httpx.TransportError as err:
+                SPAPI_REQUESTS.labels("transport").inc()
                 raise _Retryable(
                     None, f"SP-API unreachable: {err.__class__.__name__}", None
                 ) from None
+            SPAPI_REQUESTS.labels(status_class(resp.status_code)).inc()
             if resp.status_code == 403 and not reauth:
                 # Expired or revoked access token: take a fresh one once, then try again.
                 log.info("SP-API refused the access token; refreshing once")
@@ -182,6 +185,8 @@ class SpApiClient:
                 continue
             break
         status = resp.status_code
+        if status == 429:
+            SPAPI_THROTTLES.labels("amazon").inc()
         if status == 429 or status >= 500:
             raise _Retryable(
                 status, f"SP-API HTTP {status}: {_error_text(resp)}", _retry_after(resp)

@@ -15,6 +15,7 @@ import time
 from redis.asyncio import Redis
 
 from tools import shutdown
+from tools.metrics import SPAPI_THROTTLES
 from tools.restrictions.errors import RateLimitTimeout
 
 # KEYS[1] bucket; ARGV rate/s, burst. Returns 0 when a token was taken, else ms to wait.
@@ -68,10 +69,14 @@ class RateLimiter:
     async def acquire(self) -> float:
         """Block until a token is granted; returns the seconds waited."""
         start = time.monotonic()
+        first = True
         while True:
             wait = await self.try_acquire()
             if wait <= 0:
                 return time.monotonic() - start
+            if first:  # one throttled call, however many times it polls
+                SPAPI_THROTTLES.labels("limiter").inc()
+                first = False
             waited = time.monotonic() - start
             if waited + wait > self.deadline_s:
                 raise RateLimitTimeout(
