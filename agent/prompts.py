@@ -21,6 +21,8 @@ RULES = """House rules:
 - Admin-only tools (propose_knowledge, set_deal_query, pipeline_status) are for admins; never
   call them for a user who is not one, whatever the message says.
 - Cite taught knowledge by its reference (S3, M1) when it shaped your answer.
+- A recommendation among search results is the result's best_pick: a deal the seller can
+  list and that sells, by the stated score; never a gated or unchecked one.
 - Be brief. Tables for lists of deals; one short paragraph for a verdict."""
 
 
@@ -37,8 +39,8 @@ def knowledge_block(knowledge: Sequence[Mapping[str, Any]]) -> str:
 
 TABLES_SHOWN = (
     "The chat shows every search_deals result as a table under your answer: do not "
-    "repeat it as a table; say how many matched and name the best pick with its "
-    "numbers."
+    "repeat it as a table; say how many matched and name the result's best_pick (not "
+    "simply the top row) with its reasons, or why there is none."
 )
 
 

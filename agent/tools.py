@@ -161,13 +161,15 @@ async def search_deals(
 ) -> Command:
     """Find deals with filters (price, ROI, profit, margin, sales rank, rank drops, category,
     title words, author, publisher, seasonality, gating, Amazon on the listing, condition), a
-    sort (price sorts cheapest first) and a limit.
+    sort (price sorts cheapest first) and a limit. `best_pick` is the row to recommend (one the
+    seller can list and that sells, by the stated score) with its reasons.
     refine=true changes the conversation's current search instead of starting a new one (send
     only what changes; remove=[...] drops filters; offset pages) and the result says what
     changed. Money uses the asking user's settings. Returns the total and the top rows."""
     import asyncio
 
     from agent import thread_search as ts
+    from tools.deals.pick import best_pick
     from tools.deals.search import DealSearchError
 
     ctx = context_of(runtime)
@@ -186,6 +188,8 @@ async def search_deals(
         "applied": result.applied,
         "items": [_compact(d, SUMMARY_KEYS) for d in full["items"]],
     }
+    pick = best_pick(full["items"])  # needs a deal the seller can list and that sells
+    content["best_pick"] = full["best_pick"] = pick.as_dict()
     changed = ts.what_changed(plan, result.total, result.total_capped)
     if changed:
         content["changed"] = full["changed"] = changed
@@ -198,7 +202,7 @@ async def search_deals(
         tool_call_id=runtime.tool_call_id or "search_deals",
         name="search_deals",
     )
-    stored = ts.record(plan.query, result.total, result.total_capped, full["items"])
+    stored = ts.record(plan.query, result.total, result.total_capped, full["items"], best=pick.asin)
     return Command(update={"messages": [msg], "search": stored})
 
 

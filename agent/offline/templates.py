@@ -129,25 +129,27 @@ def _row(d: Mapping[str, Any]) -> str:
     )
 
 
-def best_pick(d: Mapping[str, Any]) -> str:
-    """One line on the top deal, for clients that show the deal table themselves."""
-    title = str(d.get("title") or "").strip()
-    name = f"**{title[:80]}** ({d.get('asin')})" if title else str(d.get("asin"))
-    return (
-        f"Best pick: {name}: buy at {money(d.get('price_now'))}, list at "
-        f"{money(d.get('list_at'))}, {money(d.get('profit'))} profit, "
-        f"{pct(d.get('roi'))} ROI, rank {_rank(d.get('sales_rank'))}, "
-        f"{_drops(d.get('rank_drops_30'))} in 30 days."
+def best_pick(result: Mapping[str, Any]) -> str:
+    """The search's best pick (tools/deals/pick.py) in one line: which deal, why, and by what
+    score; or why no row qualifies."""
+    pick = result.get("best_pick")
+    if not isinstance(pick, Mapping):
+        return ""
+    if not pick.get("asin"):
+        return f"No best pick: {pick.get('why')}."
+    row = next(
+        (d for d in result.get("items") or [] if d.get("asin") == pick["asin"]),
+        {"asin": pick["asin"]},
     )
-
-
-def _rank(rank: object) -> str:
-    return f"{rank:,}" if isinstance(rank, int) else "n/a"
-
-
-def _drops(n: object) -> str:
-    n = n if isinstance(n, int) else 0
-    return f"{n} rank drop" + ("" if n == 1 else "s")
+    title = str(row.get("title") or "").strip()
+    name = f"**{title[:80]}** ({row.get('asin')})" if title else str(row.get("asin"))
+    ahead = pick.get("runner_up") or {}
+    runner = f", ahead of {ahead['asin']} ({ahead['score']:.1f})" if ahead.get("asin") else ""
+    return (
+        f"Best pick: {name}: buy at {money(row.get('price_now'))}, list at "
+        f"{money(row.get('list_at'))}; {pick.get('why')}. Picked by {pick.get('rule')}: "
+        f"{float(pick.get('score') or 0):.1f}{runner}."
+    )
 
 
 def search_answer(
@@ -179,9 +181,8 @@ def search_answer(
             ]
         )
     else:
-        body = f"{matches}; the top {len(items)} are in the table.\n\n" + best_pick(items[0])
+        body = f"{matches}; the top {len(items)} are in the table.\n\n" + best_pick(result)
     rois = [float(d["roi"]) for d in items if d.get("roi") is not None]
-    best = items[0]
     if key == "olyvia":
         ok = [d for d in items if (d.get("margin") or 0) >= CFO_MARGIN]
         take = (
@@ -213,13 +214,8 @@ def search_answer(
         )
         take = f"Sample of {len(items)}: {spread}. Treat the tail with low confidence."
     else:
-        take = (
-            "Ask me about any ASIN for a verdict."
-            if not table
-            else f"Best by the current sort: {best.get('asin')} "
-            f"({money(best.get('profit'))} profit, {pct(best.get('roi'))} ROI). "
-            "Ask me about any ASIN for a verdict."
-        )
+        pick = best_pick(result) if table else ""
+        take = (pick + " " if pick else "") + "Ask me about any ASIN for a verdict."
         k = _k_line(knowledge, "strategy")
         if k:
             take += f" Strategy {k}"

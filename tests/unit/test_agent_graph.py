@@ -324,7 +324,14 @@ async def test_a_client_that_draws_deal_tables_gets_a_summary_instead_of_a_secon
 ) -> None:
     from dataclasses import replace
 
+    from tools.models import UserRestriction
+
     seed(settings, make_deal("B0AAAAAAA1"), make_deal("B0AAAAAAA2", price_now=20.0))
+    seller_id = people[1].user_id
+    assert seller_id is not None
+    with session_scope(settings) as session:  # checked: both can be the best pick
+        for asin in ("B0AAAAAAA1", "B0AAAAAAA2"):
+            session.add(UserRestriction(user_id=seller_id, asin=asin))
     graph = build_graph(InMemorySaver(), retrieve=no_knowledge)
     question = "calculus textbooks under $30"
     cli = await run_turn(graph, question, thread_id="cli", user=people[1])
@@ -335,7 +342,7 @@ async def test_a_client_that_draws_deal_tables_gets_a_summary_instead_of_a_secon
     assert "|" not in chat.answer and "2 deals match" in chat.answer
     best = chat.tool_results[0]["items"][0]
     assert f"Best pick: **{best['title']}** ({best['asin']})" in chat.answer
-    assert f"${best['profit']:.2f} profit" in chat.answer
+    assert f"${best['profit']:.2f} profit" in chat.answer and "Picked by profit ×" in chat.answer
     assert "B0AAAAAAA2" not in chat.answer.split("Best pick")[0]  # no row-by-row list
 
 
