@@ -26,6 +26,14 @@ Definitions (what a seller cares about is the deals their query can show, so):
   seller of every offers fetch on /seller/, 1 token each, cached 7 days; purpose
   "processor-sellers" in tokens_by_purpose).
 - 429s: HTTP 429 NOT_ENOUGH_TOKEN answers seen by the client (logged by tools.keepa.client).
+- judged against the market's truth (Judge, TrueMoney; SandboxMarket.truth), every simulated
+  hour and at the end: precision of "profitable" (of the deals shown as profitable at the
+  policy defaults, the share truly profitable now: the same money code at the true Price Now
+  and the true List at), recall (of the products the deal query matches now that are truly
+  profitable, the share shown as profitable) and the median age of the deals shown as
+  profitable; the targets hold the hourly samples after the first day, pooled (the first day
+  fills an empty database: first_100_profitable_h measures that), and each run reports the
+  end sample, the first day, the worst hour, and why deals were wrong or missed.
 - budget arithmetic: a refill rate r gives r x 1440 tokens/day; refreshing a catalogue of C
   products every H hours at 1 token each (stats-only) needs C x 24 / H tokens/day; the JSON
   reports both, so a missed target says whether it was physically possible.
@@ -52,6 +60,7 @@ Prints ONE JSON document. Options: --days, --products, --rates (comma separated)
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -64,18 +73,25 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlmodel import Session, SQLModel, col, select
 
 from tools.clock import SimClock
-from tools.db import make_engine
-from tools.deal_selection import DEFAULT_SELECTION, selection_page
+from tools.db import make_engine, table_of
+from tools.deal_selection import DEFAULT_SELECTION, selection_page, validate_selection
+from tools.deals.analytics import analyse_product, price_now_from_offers
+from tools.deals.money import MoneyInputs, compute_money
+from tools.deals.search.filters import VISIBLE_STATUSES
 from tools.keepa.budget import KeepaPurpose, TokenBudget
 from tools.keepa.client import SyncKeepaClient
 from tools.keepa.factory import make_keepa_client
 from tools.models import Deal, DealStatus
 from tools.sandbox.keepa.market import SandboxMarket
+from tools.sandbox.keepa.series import AMAZON, USED
+from tools.sandbox.keepa.truth import ProductTruth
 from tools.settings import load_settings
+from tools.user_settings import DEFAULT_SETTINGS
 from workers import checkpoints
 from workers.pipeline.common import deal_rows, now_dt, row_stamp
 from workers.pipeline.janitor import run_janitor
@@ -194,6 +210,241 @@ class Sim:
         }
 
 
+class TrueMoney:
+    """Each product's true money inputs now: List at and fees from a fresh full analysis of its
+    whole history (/product/ with update=0, through the same analytics as the processor); the
+    price comes from the market's truth. A full analysis costs ~3 ms, so it is kept until the
+    product sells (its rank drop, which confirms an inferred sale, shows up to 8 h later),
+    Amazon's price moves (the 90 % cap), or it is REFRESH_MIN old (the 365-day window and the
+    averages behind the cap drift slowly)."""
+
+    REFRESH_MIN = 24 * 60
+    SALE_LAG_MIN = 8 * 60
+
+    def __init__(self, market: SandboxMarket) -> None:
+        self.market = market
+        self._cache: dict[str, tuple[int, int, MoneyInputs]] = {}
+        self.analysed = 0
+
+    def inputs(self, truths: list[ProductTruth]) -> dict[str, MoneyInputs]:
+        market = self.market
+        now = market.now_min()
+        todo = []
+        for t in truths:
+            hit = self._cache.get(t.asin)
+            if (
+                hit is None
+                or now - hit[0] >= self.REFRESH_MIN
+                or hit[1] != t.current.get(AMAZON, -1)
+                or market.sales_between(t.asin, hit[0] - self.SALE_LAG_MIN, now + 1) > 0
+            ):
+                todo.append(t)
+        when = datetime.fromtimestamp(market.clock.now(), UTC)
+        for c in range(0, len(todo), 100):
+            part = todo[c : c + 100]
+            answers = market.products([t.asin for t in part], stats=365, update=0)
+            for t, found in zip(part, answers, strict=True):
+                assert found is not None
+                rec = analyse_product(found[0], now=when, validate=False)
+                self._cache[t.asin] = (now, t.current.get(AMAZON, -1), rec.money_inputs())
+        self.analysed += len(todo)
+        return {t.asin: self._cache[t.asin][2] for t in truths}
+
+
+def _profit(inputs: MoneyInputs, price: float | None) -> float | None:
+    return compute_money(dataclasses.replace(inputs, price_now=price), DEFAULT_SETTINGS).profit
+
+
+class Judge:
+    """Freshness judged against the market's truth, every simulated hour and at the end.
+
+    - shown as profitable: the deals a seller sees by default (active or stale, profit > 0 at
+      the policy-default settings: tools.deals.search's default filter);
+    - truly profitable: profit > 0 at the same settings, with the same money code
+      (tools.deals.money), at the true Price Now (the analytics' price_now_from_offers over
+      the market's live offers now: scams and unshippable offers skipped) and the true List at
+      and fees (TrueMoney);
+    - precision: the share of the deals shown as profitable that are truly profitable;
+      `precision_stored_list_at_pct` reprices them at the true price with their own stored
+      List at (what price staleness alone costs);
+    - recall: of the products the admin's deal selection matches now (every page of /deal/)
+      that are truly profitable, the share shown as profitable;
+    - age of a deal shown as profitable: hours since its last Keepa product fetch.
+
+    Drawing a product's live offers costs ~0.5 ms, so matched products are screened first on
+    their current values: no used copy sells below the current used price (tested in
+    tests/unit/sandbox/keepa/test_truth.py), so a product unprofitable even at that price is
+    not truly profitable; only the rest (and every deal shown) get their offers drawn.
+    """
+
+    def __init__(self, sim: Sim) -> None:
+        self.sim = sim
+        self.money = TrueMoney(sim.market)
+        self.selection = validate_selection(dict(DEFAULT_SELECTION))  # what the scout walks
+        self.samples: list[dict[str, Any]] = []
+        self.ages: list[tuple[float, list[float]]] = []  # (hour, ages of shown deals)
+        self.why: dict[str, int] = {}
+        self.offers_drawn = 0
+        self.bound_violations = 0  # a true Price Now below the screen's bound (must stay 0)
+        self.wall_s = 0.0
+
+    def _true_prices(self, asins: list[str]) -> dict[str, float | None]:
+        """The analytics' Price Now over each product's live offers now."""
+        out: dict[str, float | None] = {}
+        for t in self.sim.market.truth(asins):
+            assert t is not None
+            pn = price_now_from_offers(t.keepa_offers(), None)
+            out[t.asin] = None if pn is None else pn.price
+            used = t.current.get(USED, -1)
+            if pn is not None and (used <= 0 or pn.price < used / 100 - 1e-9):
+                self.bound_violations += 1
+        self.offers_drawn += len(asins)
+        return out
+
+    def sample(self, session: Session) -> None:
+        t0 = time.monotonic()
+        sim = self.sim
+        now = now_dt(sim.clock)
+        d = table_of(Deal).c
+        rows = session.execute(
+            sa_select(
+                d.asin,
+                d.fetched_at,
+                d.price_now,
+                d.list_at,
+                d.referral_pct,
+                d.referral_min,
+                d.fba_fee,
+                d.closing_fee,
+                d.shipping_included,
+            )
+            .where(d.status.in_(VISIBLE_STATUSES))
+            .where(d.profit_default > 0)
+        ).all()
+        shown = {r[0]: r for r in rows}
+        matched = set(sim.market.deal_asins(self.selection))
+        bare = [t for t in sim.market.truth(sorted(matched | set(shown)), offers=False) if t]
+        money = self.money.inputs(bare)
+        # the screen: profit at the lowest price a used copy can have now
+        floor = {t.asin: t.current.get(USED, -1) for t in bare}
+        maybe = [
+            a
+            for a in sorted(matched - set(shown))
+            if floor[a] > 0 and (p := _profit(money[a], floor[a] / 100)) is not None and p > 0
+        ]
+        price = self._true_prices(sorted(shown) + maybe)
+        true_profit = {a: _profit(money[a], p) for a, p in price.items()}
+
+        def profitable(asin: str) -> bool:
+            p = true_profit.get(asin)
+            return p is not None and p > 0
+
+        good = [a for a in shown if profitable(a)]
+        kept = 0  # still profitable at the true price with the deal's own List at and fees
+        for a, row in shown.items():
+            stored = MoneyInputs(price[a], row[3], row[4], row[5], row[6], row[7], bool(row[8]))
+            p = compute_money(stored, DEFAULT_SETTINGS).profit
+            kept += p is not None and p > 0
+            if not profitable(a):
+                why = self._why_wrong(row, price[a], money[a])
+                self.why[why] = self.why.get(why, 0) + 1
+        wanted = [a for a in matched if profitable(a)]
+        hits = [a for a in wanted if a in shown]
+        for a in wanted:
+            if a not in shown:
+                why = self._why_missed(session, a)
+                self.why[why] = self.why.get(why, 0) + 1
+        ages = [
+            (now - (f if f.tzinfo else f.replace(tzinfo=UTC))).total_seconds() / 3600
+            for f in (r[1] for r in rows)
+            if f is not None
+        ]
+        h = round((sim.clock.now() - START) / 3600, 2)
+        self.ages.append((h, ages))
+        self.samples.append(
+            {
+                "h": h,
+                "shown": len(shown),
+                "precision_pct": _pct(len(good), len(shown)),
+                "precision_stored_list_at_pct": _pct(kept, len(shown)),
+                "matched": len(matched),
+                "truly_profitable": len(wanted),
+                "recall_pct": _pct(len(hits), len(wanted)),
+                "median_age_shown_h": _r(percentile(ages, 50)),
+            }
+        )
+        self.wall_s += time.monotonic() - t0
+
+    @staticmethod
+    def _why_wrong(row: Any, price: float | None, money: MoneyInputs | None) -> str:
+        """Why a deal shown as profitable is not: the price it shows is gone, or its List at."""
+        if price is None:
+            return "shown_but_no_used_offer_now"
+        if row[2] is not None and price > row[2] + 0.005:
+            return "shown_but_price_rose"
+        true_list_at = None if money is None else money.list_at
+        if true_list_at is None or (row[3] is not None and true_list_at < row[3] - 0.005):
+            return "shown_but_list_at_fell"
+        return "shown_but_other"
+
+    @staticmethod
+    def _why_missed(session: Session, asin: str) -> str:
+        """Why a truly profitable matched product is not shown: unknown, pending, or shown
+        unprofitable (data older than the price drop, or priced from stats)."""
+        deal = session.get(Deal, asin)
+        if deal is None:
+            return "missed_not_in_database"
+        if deal.status == DealStatus.pending:
+            return "missed_pending"
+        return f"missed_shown_unprofitable_{deal.price_now_source or 'no_price'}"
+
+    def summary(self, after_h: float = 24.0) -> dict[str, Any]:
+        """The end sample; hourly samples pooled after the first `after_h` hours (an empty
+        database filling up is the first-100-profitable measure's business) and over the
+        first day; the worst steady hour."""
+
+        def pooled(samples: list[dict[str, Any]], ages: list[float]) -> dict[str, Any]:
+            shown = sum(x["shown"] for x in samples)
+            good = sum(x["shown"] * (x["precision_pct"] or 0) / 100 for x in samples)
+            kept = sum(x["shown"] * (x["precision_stored_list_at_pct"] or 0) / 100 for x in samples)
+            wanted = sum(x["truly_profitable"] for x in samples)
+            hits = sum(x["truly_profitable"] * (x["recall_pct"] or 0) / 100 for x in samples)
+            return {
+                "hours": len(samples),
+                "precision_pct": _pct(round(good), shown),
+                "precision_stored_list_at_pct": _pct(round(kept), shown),
+                "recall_pct": _pct(round(hits), wanted),
+                "median_age_shown_h": _r(percentile(ages, 50)),
+                "mean_shown": _r(shown / len(samples)) if samples else None,
+                "mean_truly_profitable": _r(wanted / len(samples)) if samples else None,
+            }
+
+        steady = [x for x in self.samples if x["h"] > after_h]
+        first = [x for x in self.samples if x["h"] <= after_h]
+        steady_ages = [a for h, ages in self.ages if h > after_h for a in ages]
+        first_ages = [a for h, ages in self.ages if h <= after_h for a in ages]
+        worst = {
+            k: min((x[k] for x in steady if x[k] is not None), default=None)
+            for k in ("precision_pct", "recall_pct")
+        }
+        return {
+            "end": self.samples[-1] if self.samples else None,
+            f"after_{after_h:g}h": pooled(steady, steady_ages),
+            f"first_{after_h:g}h": pooled(first, first_ages),
+            "worst_hour_after": worst,
+            "why_wrong_or_missed": dict(sorted(self.why.items())),
+            "true_analyses": self.money.analysed,
+            "offers_drawn": self.offers_drawn,
+            "bound_violations": self.bound_violations,
+            "judge_wall_s": round(self.wall_s, 1),
+            "hourly": self.samples,
+        }
+
+
+def _pct(n: float, d: float) -> float | None:
+    return round(100 * n / d, 2) if d else None
+
+
 def progress(sim: Sim, last: list[float]) -> None:
     """One stderr line per simulated 6 hours (long runs write their output to a file)."""
     t = sim.clock.now() - START
@@ -210,13 +461,23 @@ def _r(v: float | None) -> float | None:
     return None if v is None else round(v, 2)
 
 
-def run_ours(sim: Sim, minutes: int) -> None:
+def judge_hourly(sim: Sim, judge: Judge | None, nxt: list[float]) -> None:
+    """A truth sample on the hour (after that minute's work)."""
+    if judge is not None and sim.clock.now() - START >= nxt[0]:
+        with sim.session() as s:
+            judge.sample(s)
+        nxt[0] += 3600.0
+
+
+def run_ours(sim: Sim, minutes: int, judge: Judge | None = None) -> None:
     nxt = {"scout": 0.0, "refresher": 600.0, "janitor": 4 * 3600.0}
+    hour = [3600.0]
     every = {"scout": scout_interval_s(sim.rate), "refresher": 600.0, "janitor": 4 * 3600.0}
     end = START + minutes * 60
     last = [0.0]
     while sim.clock.now() < end:
         progress(sim, last)
+        judge_hourly(sim, judge, hour)
         t = sim.clock.now() - START
         with sim.session() as s:
             if t >= nxt["scout"]:
@@ -245,17 +506,17 @@ def run_ours(sim: Sim, minutes: int) -> None:
         sim.clock.advance(step)
 
 
-def run_baseline(sim: Sim, minutes: int) -> None:
+def run_baseline(sim: Sim, minutes: int, judge: Judge | None = None) -> None:
     """The old design: delta upserter each minute, offers for every deal, FIFO chunks of 20."""
-    from tools.deals.analytics import analyse_product
-
     queue: deque[str] = deque()
     queued: set[str] = set()
     mark = 0
     end = START + minutes * 60
     last = [0.0]
+    hour = [3600.0]
     while sim.clock.now() < end:
         progress(sim, last)
+        judge_hourly(sim, judge, hour)
         high, page = mark, 0
         while page < 10:
             rows = deal_rows(
@@ -310,9 +571,17 @@ def run_one(
     logging.getLogger("tools.keepa.client").setLevel(logging.WARNING)
     t0 = time.monotonic()
     sim = Sim(rate, products, seed, redis_url, Path(work), f"{design}-{rate}")
+    judge = Judge(sim)
     try:
-        (run_ours if design == "ours" else run_baseline)(sim, minutes)
-        return {**sim.report(), "http_429": counter.n, "wall_s": round(time.monotonic() - t0, 1)}
+        (run_ours if design == "ours" else run_baseline)(sim, minutes, judge)
+        with sim.session() as s:
+            judge.sample(s)  # at the end
+        return {
+            **sim.report(),
+            "http_429": counter.n,
+            "wall_s": round(time.monotonic() - t0, 1),
+            "truth": judge.summary(STEADY_AFTER_H),
+        }
     finally:
         sim.client.close()
         logging.getLogger("tools.keepa.client").removeHandler(counter)
@@ -338,9 +607,13 @@ TARGETS = {
         "median_age_h_max": 8.0,
         "p95_age_h_max": 24.0,
         "http_429_max": 0,
+        "precision_pct_min": 95.0,
+        "recall_pct_min": 90.0,
+        "median_age_profitable_h_max": 2.0,
     },
-    5: {"p95_age_h_max": 72.0},
+    5: {"p95_age_h_max": 72.0, "precision_pct_min": 90.0},
 }
+STEADY_AFTER_H = 24.0  # truth measures are held to the hourly samples after the first day
 P95_VS_BASELINE = 3.0  # our p95 age at least 3x lower than the baseline's
 
 
@@ -362,11 +635,15 @@ def check_targets(
         equivalent = round(rate * full_products / out["products"])
         checks: dict[str, Any] = {"equivalent_full_scale_rate": equivalent}
         limits = TARGETS.get(equivalent, {})
+        steady = o.get("truth", {}).get(f"after_{STEADY_AFTER_H:g}h", {})
         measured = {
             "coverage_pct_min": o["coverage_pct"],
             "median_age_h_max": o["median_age_h"],
             "p95_age_h_max": o["p95_age_h"],
             "http_429_max": o["http_429"],
+            "precision_pct_min": steady.get("precision_pct"),
+            "recall_pct_min": steady.get("recall_pct"),
+            "median_age_profitable_h_max": steady.get("median_age_shown_h"),
         }
         for name, limit in limits.items():
             v = measured[name]

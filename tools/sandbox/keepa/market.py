@@ -118,10 +118,13 @@ class SandboxMarket(MarketCore):
                 return out
             page += 1
 
-    def truth(self, asins: Sequence[str], at: int | None = None) -> list[ProductTruth | None]:
+    def truth(
+        self, asins: Sequence[str], at: int | None = None, *, offers: bool = True
+    ) -> list[ProductTruth | None]:
         """The true state of products at Keepa minute `at` (default: now), as a /product/
-        request with update=0 would answer it (see truth.py); None for unknown ASINs."""
-        return self._truth.truth(asins, at)
+        request with update=0 would answer it (see truth.py); None for unknown ASINs.
+        `offers=False`: current values only."""
+        return self._truth.truth(asins, at, offers=offers)
 
     def query(self, selection: dict[str, Any]) -> tuple[list[str], int]:
         """Product finder: (asinList page, totalResults among scanned products)."""
