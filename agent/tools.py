@@ -571,6 +571,7 @@ async def keepa_lookup(
     return _json(content), full
 
 
+from agent.alert_tools import ALERT_TOOLS  # noqa: E402  (alerts and daily picks)
 from agent.tracking_tools import TRACKING_TOOLS  # noqa: E402  (the seller's loop)
 
 USER_TOOLS: list[BaseTool] = [
@@ -581,6 +582,7 @@ USER_TOOLS: list[BaseTool] = [
     keepa_lookup,
     search_knowledge,
     *TRACKING_TOOLS,
+    *ALERT_TOOLS,
 ]
 ADMIN_TOOLS: list[BaseTool] = [propose_knowledge, set_deal_query, pipeline_status]
 ADMIN_TOOL_NAMES = frozenset(t.name for t in ADMIN_TOOLS)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
+from tools.alerts.cli import alerts_app
 from tools.backup.cli import backup_command, restore_command
 from tools.cli import console, err_console, load_settings_or_exit, users_app
 from tools.private_files import private_umask
@@ -29,6 +30,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(restrictions_app, name="restrictions")
 app.add_typer(purchases_app, name="purchases")
 app.add_typer(buylist_app, name="buylist")
+app.add_typer(alerts_app, name="alerts")
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
 

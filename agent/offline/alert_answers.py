@@ -28,9 +28,14 @@ def _alert_line(a: Mapping[str, Any]) -> str:
 def _delivery_text(d: Mapping[str, Any]) -> str:
     where = ["in the app"]
     if d.get("email"):
-        where.append(f"email to {d['email']}" + (" (turned off after failures)" if d.get("email_disabled") else ""))
+        where.append(
+            f"email to {d['email']}"
+            + (" (turned off after failures)" if d.get("email_disabled") else "")
+        )
     if d.get("webhook"):
-        where.append("your webhook" + (" (turned off after failures)" if d.get("webhook_disabled") else ""))
+        where.append(
+            "your webhook" + (" (turned off after failures)" if d.get("webhook_disabled") else "")
+        )
     parts = [f"Alerts go {', '.join(where)}"]
     if d.get("quiet_hours") and d["quiet_hours"][0] != d["quiet_hours"][1]:
         a, b = d["quiet_hours"]

@@ -11,8 +11,12 @@ Only the first MAX_PARSE_CHARS characters are read, and every pattern is linear.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Sequence
 from typing import Any
+
+from langchain_core.messages import BaseMessage, ToolMessage
 
 from agent.offline.parser import clip, parse_filters
 from agent.offline.tracking_intents import Call, Reply
@@ -53,7 +57,9 @@ _ALERT_REF = re.compile(
     re.I,
 )
 _PAUSE = re.compile(r"\b(?:pause|stop|mute|suspend|turn off|disable|snooze)\b", re.I)
-_RESUME = re.compile(r"\b(?:resume|restart|unpause|unmute|turn (?:it |that )?back on|enable|reactivate)\b", re.I)
+_RESUME = re.compile(
+    r"\b(?:resume|restart|unpause|unmute|turn (?:it |that )?back on|enable|reactivate)\b", re.I
+)
 _DELETE = re.compile(r"\b(?:delete|remove|cancel|drop|get rid of|forget)\b", re.I)
 _CHANGE = re.compile(
     r"^\s*(?:please\s+)?(?:change|make|update|set|edit|adjust|tighten|loosen)\s+"
@@ -63,21 +69,39 @@ _CHANGE = re.compile(
 )
 _ABOUT_ALERTS = re.compile(rf"\b{_REF}s?\b|#\s*\d", re.I)
 
-_EMAIL = re.compile(r"\b(?:email|e-mail|mail)\b[^@\n]{0,40}?(?P<addr>[^@\s<>,;]{1,64}@[^@\s<>,;]{1,190}\.[A-Za-z]{2,24})", re.I)
+_EMAIL = re.compile(
+    r"\b(?:email|e-mail|mail)\b[^@\n]{0,40}?(?P<addr>[^@\s<>,;]{1,64}@[^@\s<>,;]{1,190}\.[A-Za-z]{2,24})",
+    re.I,
+)
 _WEBHOOK = re.compile(r"(?P<url>https?://[^\s<>\"']{1,490})", re.I)
 _HOOK_WORD = re.compile(r"\b(?:webhook|discord|slack)\b", re.I)
-_STOP_CHANNEL = re.compile(r"\b(?:stop|no more|turn off|remove|disable)\b[^.?!]{0,30}?\b(?P<what>email|webhook|discord|slack)", re.I)
+_STOP_CHANNEL = re.compile(
+    r"\b(?:stop|no more|turn off|remove|disable)\b[^.?!]{0,30}?"
+    r"\b(?P<what>email|webhook|discord|slack)",
+    re.I,
+)
 _QUIET = re.compile(
     r"\bquiet\s+(?:hours|time)?\s*(?:from|between|is|are|:)?\s*(?P<a>\d{1,2})\s*(?::00)?\s*(?P<ap>am|pm)?"
     r"\s*(?:to|until|till|-|and)\s*(?P<b>\d{1,2})\s*(?::00)?\s*(?P<bp>am|pm)?",
     re.I,
 )
 _NO_QUIET = re.compile(r"\b(?:no|turn off|remove|clear)\s+(?:the\s+)?quiet\s+hours\b", re.I)
-_DIGEST = re.compile(r"\b(?P<mode>hourly|daily)\s+digest\b|\bdigest\s+(?P<mode2>hourly|daily|off)\b|\b(?:no|turn off the|stop the)\s+digest\b", re.I)
-_TZ = re.compile(r"\b(?:time\s*zone|timezone|tz)\s*(?:is|to|:|=)?\s*(?P<tz>[A-Za-z]{2,20}(?:/[A-Za-z_+-]{2,30}){0,2}|UTC)\b", re.I)
+_DIGEST = re.compile(
+    r"\b(?P<mode>hourly|daily)\s+digest\b|\bdigest\s+(?P<mode2>hourly|daily|off)\b"
+    r"|\b(?:no|turn off the|stop the)\s+digest\b",
+    re.I,
+)
+_TZ = re.compile(
+    r"\b(?:time\s*zone|timezone|tz)\s*(?:is|to|:|=)?\s*(?P<tz>[A-Za-z]{2,20}(?:/[A-Za-z_+-]{2,30}){0,2}|UTC)\b",
+    re.I,
+)
 _PICKS_COUNT = re.compile(r"\b(?P<n>\d{1,2})\s+(?:daily\s+)?picks\b", re.I)
-_PICKS_HOUR = re.compile(r"\bpicks\b[^.?!]{0,30}?\bat\s+(?P<h>\d{1,2})\s*(?::00)?\s*(?P<ap>am|pm)?", re.I)
-_NO_PICKS = re.compile(r"\b(?:no|stop|turn off|disable)\s+(?:the\s+|my\s+)?(?:daily\s+)?picks\b", re.I)
+_PICKS_HOUR = re.compile(
+    r"\bpicks\b[^.?!]{0,30}?\bat\s+(?P<h>\d{1,2})\s*(?::00)?\s*(?P<ap>am|pm)?", re.I
+)
+_NO_PICKS = re.compile(
+    r"\b(?:no|stop|turn off|disable)\s+(?:the\s+|my\s+)?(?:daily\s+)?picks\b", re.I
+)
 
 
 def _hour(h: str, ap: str | None) -> int | None:
@@ -136,6 +160,20 @@ def _settings(text: str) -> dict[str, Any] | None:
     return args or None
 
 
+def last_alert(messages: Sequence[BaseMessage]) -> str | None:
+    """The alert the thread last created or changed ("pause it", "change it to ...")."""
+    for msg in reversed(messages):
+        if isinstance(msg, ToolMessage) and msg.name in ("alert_create", "alert_change"):
+            try:
+                data = json.loads(msg.content if isinstance(msg.content, str) else "")
+            except ValueError:
+                continue
+            row = data.get("created") or data.get("changed") if isinstance(data, dict) else None
+            if isinstance(row, dict) and row.get("id") is not None:
+                return str(row["id"])
+    return None
+
+
 def plan(text: str, *, last_alert: str | None = None) -> Call | Reply | None:
     """The alert tool call this message asks for, if it is about alerts or picks."""
     body, _ = clip(text.strip())
@@ -158,7 +196,11 @@ def plan(text: str, *, last_alert: str | None = None) -> Call | Reply | None:
     if m := _CHANGE.match(body):
         ref = _ref(m.group("what"), last_alert)
         if ref is None:
-            return Reply('Which alert? Say its number or name, e.g. "change alert #2 to under $25".')
+            if not _ABOUT_ALERTS.search(m.group("what")):
+                return None  # "change it to under $25" about a search, not an alert
+            return Reply(
+                'Which alert? Say its number or name, e.g. "change alert #2 to under $25".'
+            )
         changes = parse_filters(m.group("rest")).filters()
         for key in ("sort", "limit", "offset"):
             changes.pop(key, None)
@@ -166,7 +208,13 @@ def plan(text: str, *, last_alert: str | None = None) -> Call | Reply | None:
             return Reply(f"I did not find a filter to set in {m.group('rest')[:80]!r}.")
         return Call("alert_change", {"alert": ref, **changes})
     about = _ABOUT_ALERTS.search(body) is not None
-    if about and (_PAUSE.search(body) or _RESUME.search(body) or _DELETE.search(body)):
+    pronoun = last_alert is not None and re.fullmatch(
+        r"\s*(?:please\s+)?(?:pause|stop|mute|resume|unpause|restart)\s+(?:it|that|this)"
+        r"(?:\s+(?:one|alert))?(?:\s+please)?\s*[.!]*\s*",
+        body,
+        re.I,
+    )
+    if pronoun or (about and (_PAUSE.search(body) or _RESUME.search(body) or _DELETE.search(body))):
         ref = _ref(body, last_alert)
         if ref is None:
             return Reply('Which alert? Say its number or name, e.g. "pause alert #2".')
@@ -177,7 +225,9 @@ def plan(text: str, *, last_alert: str | None = None) -> Call | Reply | None:
         return Call("picks_show", {})
     settings = _settings(body)
     if settings is not None and (
-        about or _HOOK_WORD.search(body) or re.search(r"\b(?:quiet|digest|picks|time\s*zone|email)\b", body, re.I)
+        about
+        or _HOOK_WORD.search(body)
+        or re.search(r"\b(?:quiet|digest|picks|time\s*zone|email)\b", body, re.I)
     ):
         return Call("alert_settings", settings)
     if _INBOX.search(body) and not _LIST.search(body):

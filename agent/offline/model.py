@@ -42,8 +42,8 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from agent import personas
+from agent.offline import alert_answers, alert_intents, tracking_answers, tracking_intents
 from agent.offline import templates as T
-from agent.offline import tracking_answers, tracking_intents
 from agent.offline.followup import FollowUp, read_followup
 from agent.offline.parser import (
     ParsedQuestion,
@@ -163,6 +163,11 @@ class OfflineChatModel(BaseChatModel):
             return self._say(self._answer(key, messages[h], results, knowledge, renders_tables))
         text = _text(messages[h])
         earlier = last_asin(messages[:h])
+        alert = alert_intents.plan(text, last_alert=alert_intents.last_alert(messages[:h]))
+        if isinstance(alert, alert_intents.Reply):
+            return self._say(alert.text)
+        if alert is not None and (call := self._call(alert.tool, alert.args)) is not None:
+            return call
         follow = read_followup(text, search)  # the thread's search: refine it, or point into it
         named = follow is not None and follow.kind == "deal" and follow.asin is not None
         step = tracking_intents.plan(  # the seller's loop ("add the second one to my buy list")
@@ -308,6 +313,9 @@ class OfflineChatModel(BaseChatModel):
         knowledge: list[dict[str, Any]],
         renders_tables: bool = False,
     ) -> str:
+        told = alert_answers.answer(key, name, data, question)
+        if told is not None:
+            return told
         loop = tracking_answers.answer(key, name, data, question, table=renders_tables)
         if loop is not None:
             return loop

@@ -21,7 +21,9 @@ R = table_of(UserRestriction)
 
 def seed_states(session: Session, search: SavedSearch, owner: User, now: datetime) -> int:
     """Record every deal the search matches now as seen; returns how many there are."""
-    compiled = compile_search(search.id or 0, owner.id or 0, search.query, load_user_settings(owner))
+    compiled = compile_search(
+        search.id or 0, owner.id or 0, search.query, load_user_settings(owner)
+    )
     statuses = (
         list(session.execute(select(R.c.asin, R.c.status).where(R.c.user_id == owner.id)))
         if compiled.needs_gating
@@ -56,7 +58,9 @@ def seed_states(session: Session, search: SavedSearch, owner: User, now: datetim
                     "matching": True,
                     "price": None if np.isnan(price[i]) else float(price[i]),
                     "profit": profit,
-                    "roi": profit / float(cost[i]) * 100 if profit is not None and cost[i] > 0 else None,
+                    "roi": profit / float(cost[i]) * 100
+                    if profit is not None and cost[i] > 0
+                    else None,
                     "fired_at": now,
                     "changed_at": now,
                 }

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from tools.alerts.errors import AlertError as AlertError  # re-exported for callers
 from tools.deals.search import DealSearch, DealSearchError, validate_search
 from tools.models import AlertOutbox, AlertSettings, SavedSearch, utcnow
 
@@ -21,10 +22,6 @@ MAX_NAME = 80
 DIGEST_MODES = ("off", "hourly", "daily")
 # A plain address: one @, no spaces or angle brackets (bounded, no backtracking).
 _EMAIL = re.compile(r"[^@\s<>]{1,64}@[^@\s<>]{1,190}\.[A-Za-z]{2,24}")
-
-
-class AlertError(ValueError):
-    """A request about alerts that cannot be done; the message says why."""
 
 
 def alert_query(query: DealSearch | dict[str, Any]) -> dict[str, Any]:
