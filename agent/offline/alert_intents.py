@@ -21,12 +21,15 @@ from langchain_core.messages import BaseMessage, ToolMessage
 from agent.offline.parser import clip, parse_filters
 from agent.offline.tracking_intents import Call, Reply
 
+_WHEN = r"(?:when(?:ever)?|if|once|as soon as|the moment)"
 _CREATE = re.compile(
     r"^\s*(?:(?:please|ava|hey|ok)[,\s]+)*(?:can you\s+|could you\s+)?"
-    r"(?:tell me|let me know|alert me|notify me|ping me|message me|text me|email me|warn me|"
-    r"watch(?: out)? for|keep an eye out for|keep watching for|set (?:up )?an alert(?: for)?|"
-    r"create an alert(?: for)?|save (?:this|that) (?:search|as an alert))"
-    r"\b(?:\s+(?:when(?:ever)?|if|about|once|as soon as|for))?\s*(?P<rest>.*)$",
+    rf"(?:(?:tell me|let me know)\s+{_WHEN}"  # "tell me about X" is a question, not an alert
+    rf"|(?:alert|notify|ping|message|text|email|warn) me(?:\s+(?:{_WHEN}|about|of|for))?"
+    r"|(?:watch(?: out)?|keep an eye out|keep watching|look out) for"
+    r"|(?:set (?:up )?|create |make )an alert(?: for| when| if)?"
+    r"|save (?:this|that) (?:search|as an alert))"
+    r"\b\s*(?P<rest>.*)$",
     re.I | re.S,
 )
 _SHOWS_UP = re.compile(
@@ -67,7 +70,8 @@ _CHANGE = re.compile(
     r"\s+(?:to|so (?:it'?s|that it'?s)|for|with)\s+(?P<rest>.+)$",
     re.I | re.S,
 )
-_ABOUT_ALERTS = re.compile(rf"\b{_REF}s?\b|#\s*\d", re.I)
+# "#3" alone could be a purchase ("delete purchase #3"): an alert is named as one
+_ABOUT_ALERTS = re.compile(rf"\b{_REF}s?\b", re.I)
 
 _EMAIL = re.compile(
     r"\b(?:email|e-mail|mail)\b[^@\n]{0,40}?(?P<addr>[^@\s<>,;]{1,64}@[^@\s<>,;]{1,190}\.[A-Za-z]{2,24})",

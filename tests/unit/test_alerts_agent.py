@@ -153,3 +153,15 @@ def test_not_about_alerts(text: str) -> None:
 def test_an_alert_without_filters_asks_what_to_watch() -> None:
     step = plan("tell me when", last_alert=None)
     assert isinstance(step, Reply) and "What should I watch for" in step.text
+
+
+@pytest.mark.parametrize(
+    "text", ["tell me about 0131103628", "let me know what sells in August", "tell me more"]
+)
+def test_questions_that_start_like_an_alert_are_questions(text: str) -> None:
+    assert plan(text, last_alert=None) is None
+
+
+@pytest.mark.parametrize("text", ["delete purchase #1", "remove #2 from my buy list"])
+def test_numbered_things_that_are_not_alerts(text: str) -> None:
+    assert plan(text, last_alert="1") is None
