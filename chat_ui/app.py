@@ -23,7 +23,7 @@ from chainlit.session import WebsocketSession
 from chainlit.types import ThreadDict
 from fastapi import Request, Response
 
-from chat_ui import agent_bridge
+from chat_ui import agent_bridge, tracking_actions
 from chat_ui.auth import (
     Account,
     LoginThrottled,
@@ -150,6 +150,9 @@ async def _require_account() -> Account | None:
     if account is None:
         await _end_session()
     return account
+
+
+tracking_actions.install(_require_account)  # the buy list and purchase buttons
 
 
 @cl.set_chat_profiles

@@ -16,6 +16,7 @@ from typing import Any
 
 import chainlit as cl
 
+from chat_ui import tracking_render
 from chat_ui.render import deal_table_element, price_rank_chart
 from tools.metrics import TOOL_CALLS, TOOL_ERRORS
 
@@ -103,6 +104,7 @@ class TurnRenderer:
         self.message: cl.Message | None = None
         self.steps: dict[str, cl.Step] = {}
         self.elements: list[Any] = []
+        self.actions: list[cl.Action] = []
         self.final_text = ""
         self.tool_results: list[tuple[str, Any]] = []
         self._charted: set[str] = set()
@@ -156,7 +158,13 @@ class TurnRenderer:
         if step.is_error:
             TOOL_ERRORS.labels(tool_label(name)).inc()
         await step.update()
-        self.elements.extend(elements_for(name, result.get("artifact"), self._charted))
+        artifact = result.get("artifact")
+        self.elements.extend(elements_for(name, artifact, self._charted))
+        self.elements.extend(tracking_render.elements_for(name, artifact))
+        seen = {(a.name, str(a.payload)) for a in self.actions}
+        for action in tracking_render.actions_for(name, artifact):
+            if (action.name, str(action.payload)) not in seen:
+                self.actions.append(action)
 
     async def finish(self) -> cl.Message:
         await self.flush()
@@ -170,6 +178,7 @@ class TurnRenderer:
             self.message.content = self.final_text
         if self.message.content or self.elements:
             self.message.elements = self.elements
+            self.message.actions = self.actions
             await self.message.send()
         return self.message
 

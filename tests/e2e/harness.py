@@ -318,7 +318,8 @@ class ChatClient:
             if self.on_ask is None:
                 return None
             await asyncio.sleep(0.05)  # the actions are emitted just before the ask
-            return self.on_ask(data, self.actions.get(str(msg.get("id")), []))
+            answer = self.on_ask(data, self.actions.get(str(msg.get("id")), []))
+            return await answer if asyncio.iscoroutine(answer) else answer
 
     def _record(self, step: dict[str, Any]) -> None:
         if self._turn is None or not step.get("id"):
@@ -399,19 +400,57 @@ class ChatClient:
         return turn
 
     async def upload(
-        self, name: str, data: bytes, mime: str = "text/plain", base_url: str | None = None
+        self,
+        name: str,
+        data: bytes,
+        mime: str = "text/plain",
+        base_url: str | None = None,
+        ask_parent_id: str | None = None,
     ) -> dict[str, Any]:
         """Attach a file like the composer's paperclip: POST /project/file for this session
-        (to `base_url`, e.g. one chat worker's private address, instead of the public URL)."""
+        (to `base_url`, e.g. one chat worker's private address, instead of the public URL);
+        with `ask_parent_id`, as the answer to a file ask (as the browser sends it)."""
+        params = {"session_id": self.session_id}
+        if ask_parent_id:
+            params["ask_parent_id"] = ask_parent_id
         async with httpx.AsyncClient(base_url=base_url or self.base_url, timeout=60) as http:
             r = await http.post(
                 "/project/file",
-                params={"session_id": self.session_id},
+                params=params,
                 files={"file": (name, data, mime)},
                 headers={"Cookie": self.cookie},
             )
         r.raise_for_status()
         return dict(r.json())
+
+    async def click(
+        self,
+        name: str,
+        payload: dict[str, Any],
+        *,
+        until: Any = None,
+        timeout: float = 30.0,
+    ) -> tuple[dict[str, Any], Turn]:
+        """Click a button: POST /project/action like the browser (a message's action or a
+        custom element's callAction). Returns the endpoint's answer and what the server sent
+        until `until(turn)` holds (or, without it, for a moment after the answer)."""
+        self._turn = Turn()
+        action = {"name": name, "payload": payload, "label": name, "id": str(uuid.uuid4())}
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=timeout) as http:
+            r = await http.post(
+                "/project/action",
+                json={"sessionId": self.session_id, "action": action},
+                headers={"Cookie": self.cookie},
+            )
+        r.raise_for_status()
+        end = time.monotonic() + timeout
+        while until is not None and not until(self._turn):
+            if time.monotonic() > end:
+                raise TimeoutError(f"{name}: the expected answer did not arrive")
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        turn, self._turn = self._turn, None
+        return dict(r.json()), turn
 
     async def change_settings(self, values: dict[str, Any]) -> None:
         await self.sio.emit("chat_settings_change", values)

@@ -1,12 +1,26 @@
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { useState } from "react";
 
 // Deal list rendered from chat_ui/render.py `deal_table_props` (props.rows, props.columns).
 // The Amazon and Keepa links sit under the title, in the first column, so a narrow chat
 // (phone, open sidebar) never cuts them off; the numbers scroll sideways if they must.
 // Sizes are inline styles: only the Tailwind classes Chainlit's own bundle uses exist here.
+// "+ Buy list" on a row calls the chat's buy_list_add action (chat_ui/tracking_actions.py),
+// which adds the deal for the signed-in seller and says so in the chat.
 export default function DealTable() {
   const rows = props.rows || [];
+  const [added, setAdded] = useState({});
+  const addToBuyList = async (asin) => {
+    setAdded((a) => ({ ...a, [asin]: "adding" }));
+    try {
+      await callAction({ name: "buy_list_add", payload: { asin } });
+      setAdded((a) => ({ ...a, [asin]: "added" }));
+    } catch (e) {
+      setAdded((a) => ({ ...a, [asin]: undefined }));
+    }
+  };
   const money = (v) => (v === null || v === undefined ? "–" : "$" + Number(v).toFixed(2));
   const pct = (v) => (v === null || v === undefined ? "–" : Number(v).toFixed(0) + "%");
   const num = (v) => (v === null || v === undefined ? "–" : Number(v).toLocaleString("en-US"));
@@ -40,6 +54,7 @@ export default function DealTable() {
             <TableHead className="text-right">Rank</TableHead>
             <TableHead className="text-right">Drops 90d</TableHead>
             <TableHead>Gated</TableHead>
+            <TableHead></TableHead>
           </TableRow>
         </TableHeader>
         <TableBody>
@@ -61,6 +76,17 @@ export default function DealTable() {
               <TableCell className="text-right whitespace-nowrap">{num(r.sales_rank)}</TableCell>
               <TableCell className="text-right whitespace-nowrap">{num(r.drops)}</TableCell>
               <TableCell className="whitespace-nowrap">{gated(r.gated)}</TableCell>
+              <TableCell className="whitespace-nowrap">
+                <Button
+                  size="sm"
+                  variant="outline"
+                  id={"buy-list-add-" + r.asin}
+                  disabled={!!added[r.asin]}
+                  onClick={() => addToBuyList(r.asin)}
+                >
+                  {added[r.asin] === "added" ? "On buy list" : "+ Buy list"}
+                </Button>
+              </TableCell>
             </TableRow>
           ))}
         </TableBody>
