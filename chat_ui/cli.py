@@ -16,6 +16,7 @@ from tools.backup.cli import backup_command, restore_command
 from tools.cli import console, err_console, load_settings_or_exit, users_app
 from tools.private_files import private_umask
 from tools.restrictions.cli import restrictions_app
+from tools.spapi.cli import seller_app
 from tools.tracking.cli import buylist_app, purchases_app
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ app.add_typer(restrictions_app, name="restrictions")
 app.add_typer(purchases_app, name="purchases")
 app.add_typer(buylist_app, name="buylist")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(seller_app, name="seller")
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
 

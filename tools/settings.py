@@ -101,6 +101,14 @@ class Settings(BaseSettings):
     spapi_timeout_s: float = Field(default=20.0, ge=1, le=600)
     restrictions_interval_s: float = Field(default=120.0, ge=10, le=_DAY)  # keep gating current
     restrictions_per_run: int = Field(default=200, ge=1, le=10_000)  # deals per user per tick
+    # the seller's Amazon data (issue 19): how often each stream syncs, and how far back
+    spapi_inventory_interval_s: float = Field(default=1800.0, ge=60, le=_DAY)
+    spapi_orders_interval_s: float = Field(default=900.0, ge=60, le=_DAY)  # orders + finances
+    spapi_history_days: float = Field(default=365.0, ge=1, le=730)  # the first sync's reach
+    spapi_order_items_days: float = Field(default=7.0, ge=0, le=90)  # items read for these
+    spapi_finances_overlap_h: float = Field(default=48.0, ge=0, le=24 * 30)  # late postings
+    spapi_sync_slice_s: float = Field(default=240.0, ge=10, le=_DAY)  # then continue anew
+    spapi_sync_lock_ttl_s: float = Field(default=60.0, ge=1, le=3600)  # renewed while running
 
     # backups (issue 20): `arbitrage backup` / `restore`, and a nightly backup from beat
     backup_dir: Path | None = None  # default DATA_DIR/backups

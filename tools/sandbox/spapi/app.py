@@ -1,6 +1,7 @@
 """The SP-API sandbox app: Login with Amazon's token endpoint and SP-API's endpoints (listing
-restrictions today; FBA inventory, orders and finances join as sibling modules, each adding
-its routes over the same SandboxState).
+restrictions, FBA inventory summaries, orders and order items, financial events; a sibling
+module each, adding its routes over the same SandboxState), plus the sandbox's own control
+routes.
 
 It gives the embedded default (no SPAPI_* settings) and the tests a real server to talk to, so
 the production client runs unchanged against it: in-process through httpx's ASGI transport, or
@@ -16,18 +17,27 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from tools.sandbox.spapi import lwa, restrictions
+from tools.sandbox.spapi import control, finances, inventory, lwa, orders, restrictions
 from tools.sandbox.spapi.state import SandboxConfig, SandboxState
 
 
 def make_restrictions_sandbox_app(config: SandboxConfig | None = None) -> Starlette:
-    """A Starlette app serving the restrictions API and a fake LWA token endpoint.
+    """A Starlette app serving SP-API's sandboxed operations and a fake LWA token endpoint.
 
     `app.state.sandbox` is the SandboxState (fault injection, recorded requests). The app can
     be mounted under a prefix; both endpoints are relative to it.
     """
     state = SandboxState(config or SandboxConfig())
-    app = Starlette(routes=[*lwa.routes(state), *restrictions.routes(state)])
+    app = Starlette(
+        routes=[
+            *lwa.routes(state),
+            *restrictions.routes(state),
+            *inventory.routes(state),
+            *orders.routes(state),
+            *finances.routes(state),
+            *control.routes(state),
+        ]
+    )
     app.state.sandbox = state
     return app
 

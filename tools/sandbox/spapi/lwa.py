@@ -1,6 +1,13 @@
-"""Login with Amazon's token endpoint: refresh token in, short-lived access token out."""
+"""Login with Amazon's token endpoint: refresh token in, short-lived access token out.
+
+A refresh token is one seller's authorization, so the access token names that seller:
+`Atzr|sandbox-seller|A2SELLERID` authorizes seller A2SELLERID (tests and benches make as
+many sellers as they need), any other accepted token the default sandbox seller.
+"""
 
 from __future__ import annotations
+
+import re
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -13,6 +20,22 @@ SANDBOX_CLIENT_ID = "amzn1.application-oa2-client.restrictions-sandbox"
 SANDBOX_CLIENT_SECRET = "restrictions-sandbox-secret"
 SANDBOX_REFRESH_TOKEN = "Atzr|restrictions-sandbox-refresh-token"
 SANDBOX_SELLER_ID = "A2SANDBOXSELLER"
+SELLER_TOKEN_PREFIX = "Atzr|sandbox-seller|"
+_SELLER_ID = re.compile(r"^[A-Z0-9]{8,20}$")
+
+
+def refresh_token_for(seller_id: str) -> str:
+    """The sandbox refresh token that authorizes `seller_id`."""
+    return SELLER_TOKEN_PREFIX + seller_id
+
+
+def seller_of(refresh_token: str) -> str:
+    """The seller a sandbox refresh token authorizes."""
+    if refresh_token.startswith(SELLER_TOKEN_PREFIX):
+        seller = refresh_token[len(SELLER_TOKEN_PREFIX) :].upper()
+        if _SELLER_ID.match(seller):
+            return seller
+    return SANDBOX_SELLER_ID
 
 
 def routes(state: SandboxState) -> list[Route]:
@@ -48,7 +71,7 @@ def routes(state: SandboxState) -> list[Route]:
             )
         return JSONResponse(
             {
-                "access_token": state.issue_token(),
+                "access_token": state.issue_token(seller_of(refresh)),
                 "refresh_token": refresh,
                 "token_type": "bearer",
                 "expires_in": state.config.token_ttl_s,

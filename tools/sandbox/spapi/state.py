@@ -1,8 +1,10 @@
 """What every SP-API sandbox endpoint shares: its configuration, the faults it injects, the
-requests it saw, the access tokens it signs and checks, and SP-API's error body.
+requests it saw, the access tokens it signs and checks, each operation's usage plan, the
+sellers' world, and SP-API's error body.
 
-Access tokens are HMAC-signed with an expiry, so any sandbox instance (every worker process
-has its own in-process one) accepts a token another instance issued. Token expiry runs on the
+Access tokens are HMAC-signed with an expiry and the seller they were issued for, so any
+sandbox instance (every worker process has its own in-process one) accepts a token another
+instance issued and knows whose data it may show. Token expiry and usage plans run on the
 sandbox's clock (the simulated world's one; wall time by default).
 """
 
@@ -14,11 +16,17 @@ import random
 import secrets
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.responses import JSONResponse
 
 from tools.clock import Clock, SystemClock
+from tools.sandbox.spapi.fulfilment import Shipment
+from tools.sandbox.spapi.history import HistorySpec
+from tools.sandbox.spapi.world import SellerWorld
+from tools.spapi.plans import USAGE_PLANS, UsagePlan
 
 BAD_REFRESH_TOKEN = "Atzr|revoked-refresh-token"
 _TOKEN_PREFIX = "Atza|sbx."
@@ -38,7 +46,19 @@ class SandboxConfig:
     rate_500: float = 0.0
     retry_after_s: float | None = None  # sent with 429s when set
     latency_s: float = 0.0
-    clock: Clock = field(default_factory=SystemClock)  # access-token expiry
+    clock: Clock = field(default_factory=SystemClock)  # token expiry, usage plans, the world
+    # operation -> usage plan enforced per seller (429 QuotaExceeded past it); None: not enforced
+    usage_plans: dict[str, UsagePlan] | None = field(default_factory=lambda: dict(USAGE_PLANS))
+    # operation -> seconds a nextToken stays valid (getInventorySummaries: 30 s, documented)
+    next_token_ttl_s: dict[str, float] = field(
+        default_factory=lambda: {"getInventorySummaries": 30.0}
+    )
+    # the Keepa SandboxMarket whose sales sell the units sellers send in (None: they never sell)
+    market: Any = None
+    # seller id -> the seeded history it starts with
+    histories: dict[str, HistorySpec] = field(default_factory=dict)
+    # seller id -> the units that seller sent in (e.g. read from the app's purchases)
+    shipments: Callable[[str], Sequence[Shipment]] | None = None
 
 
 @dataclass
@@ -46,6 +66,7 @@ class RecordedRequest:
     at: float  # time.monotonic() when the request arrived
     asin: str | None
     status: int
+    operation: str = "getListingsRestrictions"
 
 
 class SandboxState:
@@ -58,6 +79,10 @@ class SandboxState:
         self._lock = threading.Lock()
         self._rng = random.Random(config.seed)
         self._plan = {asin: list(codes) for asin, codes in config.fault_plan.items()}
+        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
+        self.world = SellerWorld(
+            config.clock, config.market, dict(config.histories), config.shipments
+        )
 
     def inject(self, asin: str, *statuses: int) -> None:
         with self._lock:
@@ -75,27 +100,58 @@ class SandboxState:
             return 500
         return None
 
-    def record(self, asin: str | None, status: int) -> None:
+    def record(
+        self, asin: str | None, status: int, operation: str = "getListingsRestrictions"
+    ) -> None:
         with self._lock:
-            self.requests.append(RecordedRequest(time.monotonic(), asin, status))
+            self.requests.append(RecordedRequest(time.monotonic(), asin, status, operation))
+
+    def calls(self, operation: str, status: int | None = None) -> int:
+        """How many requests for `operation` (with `status`) the sandbox answered."""
+        with self._lock:
+            return sum(
+                1
+                for r in self.requests
+                if r.operation == operation and (status is None or r.status == status)
+            )
+
+    def within_plan(self, seller_id: str, operation: str) -> bool:
+        """Take one request from the seller's bucket for this operation (rate + burst on the
+        sandbox's clock, as SP-API's usage plans work); False: SP-API would answer 429."""
+        plans = self.config.usage_plans
+        plan = plans.get(operation) if plans is not None else None
+        if plan is None:
+            return True
+        now = self.config.clock.now()
+        with self._lock:
+            tokens, at = self._buckets.get((seller_id, operation), (float(plan.burst), now))
+            tokens = min(float(plan.burst), tokens + max(0.0, now - at) * plan.rate)
+            ok = tokens >= 1.0
+            self._buckets[(seller_id, operation)] = (tokens - 1.0 if ok else tokens, now)
+        return ok
 
     # ---- tokens ---------------------------------------------------------------------------
 
-    def _sign(self, payload: str) -> str:
+    def sign(self, payload: str) -> str:
         key = self.config.signing_key.encode()
         return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()[:40]
 
-    def issue_token(self) -> str:
+    def issue_token(self, seller_id: str = "") -> str:
+        """An access token for one seller (the one whose refresh token was presented)."""
         expires = int(self.config.clock.now()) + self.config.token_ttl_s
-        payload = f"{expires}.{secrets.token_hex(8)}"
-        return f"{_TOKEN_PREFIX}{payload}.{self._sign(payload)}"
+        payload = f"{expires}.{secrets.token_hex(8)}.{seller_id}"
+        return f"{_TOKEN_PREFIX}{payload}.{self.sign(payload)}"
+
+    def _payload(self, token: str | None) -> str | None:
+        if not token or not token.startswith(_TOKEN_PREFIX):
+            return None
+        payload, _, sig = token[len(_TOKEN_PREFIX) :].rpartition(".")
+        return payload if hmac.compare_digest(sig, self.sign(payload)) else None
 
     def token_problem(self, token: str | None) -> str | None:
         """None when the token is valid, else SP-API's `details` text for the 403."""
-        if not token or not token.startswith(_TOKEN_PREFIX):
-            return "The access token you provided is invalid."
-        payload, _, sig = token[len(_TOKEN_PREFIX) :].rpartition(".")
-        if not hmac.compare_digest(sig, self._sign(payload)):
+        payload = self._payload(token)
+        if payload is None:
             return "The access token you provided is invalid."
         try:
             expires = int(payload.split(".", 1)[0])
@@ -104,6 +160,12 @@ class SandboxState:
         if expires <= self.config.clock.now():
             return "The access token you provided has expired."
         return None
+
+    def token_seller(self, token: str | None) -> str:
+        """The seller a valid token was issued for ("" for tokens that name none)."""
+        payload = self._payload(token) or ""
+        parts = payload.split(".")
+        return parts[2] if len(parts) > 2 else ""
 
 
 def error_response(
