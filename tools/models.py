@@ -506,6 +506,7 @@ class SpapiSync(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text)
     last_error_at: datetime | None = None
     info: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # last run's counters
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class SavedSearch(SQLModel, table=True):
