@@ -14,6 +14,18 @@ from pydantic import ValidationError
 from tools.db import session_scope
 from tools.user_settings import UserSettings, load_user_settings, save_user_settings
 from tools.users import get_user
+from tools.validation import error_text
+
+# the panel's words for each setting (the widgets' labels), for messages about them
+LABELS = {
+    "tax_pct": "Sales tax on purchases (%)",
+    "prep_fee": "Prep fee per unit ($)",
+    "inbound_shipping": "Inbound shipping per unit ($)",
+    "min_roi": "Hide deals below ROI (%)",
+    "min_profit": "Hide deals below profit ($)",
+    "hide_gated": "Hide deals I am gated on",
+    "markup_pct": "Markup for the minimum listing price (%)",
+}
 
 
 def load_prefs(user_name: str) -> UserSettings:
@@ -23,26 +35,26 @@ def load_prefs(user_name: str) -> UserSettings:
 
 def widgets(prefs: UserSettings) -> list[Any]:
     return [
-        NumberInput(id="tax_pct", label="Sales tax on purchases (%)", initial=prefs.tax_pct),
-        NumberInput(id="prep_fee", label="Prep fee per unit ($)", initial=prefs.prep_fee),
+        NumberInput(id="tax_pct", label=LABELS["tax_pct"], initial=prefs.tax_pct),
+        NumberInput(id="prep_fee", label=LABELS["prep_fee"], initial=prefs.prep_fee),
         NumberInput(
             id="inbound_shipping",
-            label="Inbound shipping per unit ($)",
+            label=LABELS["inbound_shipping"],
             initial=prefs.inbound_shipping,
         ),
         NumberInput(
             id="min_roi",
-            label="Hide deals below ROI (%)",
+            label=LABELS["min_roi"],
             initial=prefs.min_roi,
             placeholder="no minimum",
         ),
         NumberInput(
             id="min_profit",
-            label="Hide deals below profit ($)",
+            label=LABELS["min_profit"],
             initial=prefs.min_profit,
             placeholder="no minimum",
         ),
-        Switch(id="hide_gated", label="Hide deals I am gated on", initial=prefs.hide_gated),
+        Switch(id="hide_gated", label=LABELS["hide_gated"], initial=prefs.hide_gated),
     ]
 
 
@@ -66,8 +78,6 @@ def save_prefs(user_name: str, values: dict[str, Any]) -> UserSettings:
         try:
             prefs = UserSettings(**current)
         except ValidationError as e:
-            err = e.errors()[0]
-            field = ".".join(str(p) for p in err["loc"])
-            raise ValueError(f"{field}: {err['msg']}") from e
+            raise ValueError(error_text(e, LABELS)) from e
         save_user_settings(session, user, prefs)
         return prefs

@@ -324,7 +324,7 @@ class OfflineChatModel(BaseChatModel):
             text = T.search_answer(key, data, knowledge, table=not renders_tables)
             if data.get("changed"):  # a refinement says first what it changed
                 text = f"{data['changed']}.\n\n{text}"
-            return text + (f"\n\nNote: {'; '.join(notes)}." if notes else "")
+            return text + T.notes_text(notes)
         if name == "deal_advice":
             kn = list(data.get("knowledge") or []) + knowledge
             if key == "ava":

@@ -23,6 +23,14 @@ too (``text``); describing words ("expensive", "safest") are not.
 Paging: "results 21 to 30", "page 3" (uses the asked page size) and "skip the first 20" set
 ``offset`` (and ``limit`` for an explicit range).
 
+Signs and shorthand (issue 17): unicode and ASCII comparison signs ("roi≥100", "price <= 12",
+"margin=>35") read like the words; "half off", "a third off" are percents; "N/mo", "/wk",
+"/90d" are windows. Publishers ("from Pearson", "published by Wiley", a well-known house's
+name) go to ``publisher`` and "written by X" / "author X" to ``author``; "cheapest first" sorts
+by price. Never silently drop a constraint: every rule blanks what it read, and what is left
+(agent/offline/unused.py) is reported as "I did not use: ..."; a second value for a filter
+already set, or a value the search refuses, is reported in words too.
+
 One function here also runs with a real model: `persona_in`, the router's typo-tolerant reading
 of a persona's name ("Olivia, ..."), which needs this parser's normalizer.
 """
@@ -31,6 +39,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
@@ -38,8 +47,10 @@ from typing import Any, Literal
 from pydantic import ValidationError
 from rapidfuzz import fuzz, process
 
+from agent.offline.unused import unused_note, unused_phrases
 from agent.personas import ALIASES
 from tools.deals.search import DealSearch
+from tools.validation import rule_text
 
 Intent = Literal[
     "search_deals",
@@ -66,6 +77,8 @@ class ParsedQuestion:
     persona: str | None = None
     text: str = ""
     notes: list[str] = field(default_factory=list)
+    # what a search question said that no filter, sort or paging rule read ("from the 90s")
+    unused: list[str] = field(default_factory=list)
 
     @property
     def understood(self) -> bool:
@@ -279,9 +292,62 @@ looking check checked see seen keep money dollars bucks percent off down up out 
 step stop post rest note tone team meat mate tame steal slate tales stale lead dale said aids
 side dies eat tea ate seal lease ease there three were here hear heard live evil veil vile file
 life lift left felt market markets think doing going opinion general overall trend trends
+dropped dropping fell fallen falling cut slashed reduced lowered decreased half third quarter
+publisher publishers published publishing written author authors authored order sorted sort
+lowest highest flipping flip flips source sourcing picking offers shipping signed hardcover
+paperback weighing weigh pounds editions edition first ascending descending recent
 """
+# Publishers a seller names without saying "publisher" ("Pearson books"): textbook and trade
+# houses. Multi-word names are matched as phrases; their words are never typo-corrected.
+PUBLISHERS = (
+    "pearson",
+    "mcgraw-hill",
+    "mcgraw hill",
+    "mcgraw",
+    "wiley",
+    "cengage",
+    "elsevier",
+    "springer",
+    "oxford university press",
+    "cambridge university press",
+    "norton",
+    "macmillan",
+    "sage",
+    "routledge",
+    "wolters kluwer",
+    "lippincott",
+    "jones & bartlett",
+    "jones and bartlett",
+    "f.a. davis",
+    "mosby",
+    "saunders",
+    "houghton mifflin",
+    "bedford",
+    "kaplan",
+    "barron's",
+    "princeton review",
+    "dover",
+    "penguin",
+    "harpercollins",
+    "random house",
+    "scholastic",
+    "simon & schuster",
+    "o'reilly",
+    "no starch",
+    "packt",
+    "thieme",
+    "openstax",
+    "bloomsbury",
+    "zondervan",
+    "taylor & francis",
+    "crc press",
+    "prentice hall",
+    "addison-wesley",
+    "jossey-bass",
+)
+_PUBLISHER_WORDS = frozenset(w for name in PUBLISHERS for w in re.findall(r"[a-z]+", name))
 _COMMON = frozenset(_COMMON_WORDS.split())
-_KNOWN = frozenset(_VOCAB) | _COMMON
+_KNOWN = frozenset(_VOCAB) | _COMMON | _PUBLISHER_WORDS
 _ANAGRAMS: dict[str, str] = {}
 for _w in _VOCAB:
     _ANAGRAMS.setdefault("".join(sorted(_w)), _w)
@@ -396,8 +462,65 @@ _WORD_NUMS = {
 _NUM_WORD_RE = re.compile(r"\b(" + "|".join(_WORD_NUMS) + r")\b")
 
 
+# unicode signs, dashes and full-width symbols as the patterns spell them ("roi≥100" ->
+# "roi>=100", "$20–$40" -> "$20-$40")
+_SIGNS = str.maketrans(
+    {
+        "≥": ">=",
+        "≧": ">=",
+        "⩾": ">=",
+        "≤": "<=",
+        "≦": "<=",
+        "⩽": "<=",
+        "–": "-",
+        "—": "-",
+        "−": "-",
+        "＄": "$",
+        "％": "%",
+        "＋": "+",
+        "＜": "<",
+        "＞": ">",
+        "＝": "=",
+        "\u00a0": " ",
+        "’": "'",
+        "‘": "'",
+        "“": '"',
+        "”": '"',
+    }
+)
+_OPERATOR = re.compile(r" ?(=>|>=|=<|<=|<|>) ?")
+_OPERATOR_AS = {"=>": ">=", "=<": "<="}
+# "N/mo", "N per mo", "N/wk", "N/yr", "N/90d": the windows the velocity patterns read
+_PER_WINDOW = [
+    (re.compile(r" ?/ ?(?:mo|mos|mon|mnth|month)\b|\b(?:per|a|an|each) mo\b"), " a month"),
+    (re.compile(r" ?/ ?(?:wk|week)\b|\b(?:per|a) wk\b"), " a week"),
+    (re.compile(r" ?/ ?(?:yr|year)\b|\b(?:per|a) yr\b"), " a year"),
+    (re.compile(r" ?/ ?(30|90|365) ?d(?:ays?)?\b"), r" in \1 days"),
+]
+# "half off", "a third off", "cut by a quarter": fractions of the average as percents
+_FRACTIONS = [
+    (
+        re.compile(
+            r"\bhalf(?:[- ](?:off|price[ds]?)| (?:of )?(?:the |their |its |a )?"
+            r"(?:(?:usual|normal|typical|yearly|annual|1 year) )?(?:(?:average|avg) )?"
+            r"(?:price|average|avg)\b)"
+        ),
+        "50% off",
+    ),
+    (re.compile(r"\b(by|least|than|cut|dropped|fell|down|over) (?:a|1)[- ]third\b"), r"\1 33%"),
+    (re.compile(r"\b(?:a|1)[- ]third (?=off|down|below|under|cheaper)"), "33% "),
+    (
+        re.compile(r"\b(by|least|than|cut|dropped|fell|down|over) (?:a|1)[- ]quarter\b"),
+        r"\1 25%",
+    ),
+    (re.compile(r"\b(?:a|1)[- ]quarter (?=off|down|below|under|cheaper)"), "25% "),
+]
+
+
 def _normalize(text: str) -> str:
-    t = text.lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    t = text.translate(_SIGNS).lower()
+    t = re.sub(r"\s+", " ", t)
+    t = _OPERATOR.sub(lambda m: f" {_OPERATOR_AS.get(m.group(1), m.group(1))} ", t)
     t = re.sub(r"\b(at|no|or)(least|most|more|less|better)\b", r"\1 \2", t)
     t = re.sub(r"[a-z]+", lambda m: _correct(m.group(0)), t)
     t = re.sub(r"\bonce\b", "1 times", t)
@@ -416,6 +539,11 @@ def _normalize(text: str) -> str:
     t = re.sub(r"\br\.?o\.?i\.?\b", "roi", t)
     t = re.sub(r"return on investment|\breturns?\b(?! policy)", "roi", t)
     t = re.sub(r"\bb\.?s\.?r\.?\b", "rank", t)
+    for rx, repl in _PER_WINDOW:
+        t = rx.sub(repl, t)
+    t = re.sub(r"\b(?:1|one)[- ]half\b", "half", t)
+    for rx, repl in _FRACTIONS:
+        t = rx.sub(repl, t)
     t = re.sub(r"\s+", " ", t)
     return f" {t.strip()} "
 
@@ -425,17 +553,28 @@ def _normalize(text: str) -> str:
 
 _MONEY = r"\$?" + _N
 _LT = (
-    r"(?:under|below|less than|lower than|cheaper than|at most|max(?:imum)?|no more than|"
-    r"not more than|up to|<=?|beneath|within|fewer than|not over|not above|sub-?|tops)"
+    r"(?:under|below|less than|lower than|cheaper than|at most|(?:at )?(?:a )?max(?:imum)?"
+    r"(?: of)?|no more than|not more than|(?:no|not) (?:higher|pricier|worse|greater) than|"
+    r"up to|<=?|beneath|within|fewer than|not over|not above|sub-?|tops)"
 )
 _GT = (
-    r"(?:over|above|more than|greater than|higher than|at least|min(?:imum)?|>=?|no less than|"
-    r"not less than|exceeding|in excess of|north of|better than|upwards of|starting at)"
+    r"(?:over|above|more than|greater than|higher than|at least|(?:at )?(?:a )?min(?:imum)?"
+    r"(?: of)?|>=?|no less than|not less than|(?:no|not) (?:lower|cheaper|fewer) than|"
+    r"exceeding|in excess of|north of|better than|upwards of|starting at)"
 )
+# "roi somewhere between 25% and 45%", "profit from $8 up to $20"
+_ROUGHLY = r"(?:\s+(?:somewhere|anywhere|roughly|approximately|about|around|ideally))?"
+_TO = r"(?:and|up to|to|through|thru|-)"
 # each word once: "of" was listed twice, so "price of of of ... of" could be read 2^n ways
 _FILL = r"(?:\s+(?:of|is|at|be|should|must|needs?|to|has|that|a|an|are|it's|its|:|=|around))*"
-_MORE = r"(?:\s*\+|\s+or (?:more|better|higher|above|greater|up)|\s+plus|\s+and up)"
-_LESS = r"(?:\s+or (?:less|lower|under|below|cheaper)|\s+and (?:under|below|less)|\s+max)"
+_MORE = (
+    r"(?:\s*\+|\s+or (?:more|better|higher|above|greater|up)|\s+plus|\s+and up|"
+    r"\s+min(?:imum)?|\s+at least)"
+)
+_LESS = (
+    r"(?:\s+or (?:less|lower|under|below|cheaper)|\s+and (?:under|below|less)|"
+    r"\s+max(?:imum)?|\s+tops|\s+at most)"
+)
 
 
 @dataclass
@@ -445,39 +584,65 @@ class _Acc:
     text: str
     fields: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # (field, value kept, value not used): a second value for a field already set
+    conflicts: list[tuple[str, Any, Any]] = field(default_factory=list)
+    unused: list[str] = field(default_factory=list)  # phrases no rule read
 
-    def take(self, rx: re.Pattern[str]) -> list[re.Match[str]]:
-        found = list(rx.finditer(self.text))
+    def take(
+        self, rx: re.Pattern[str], keep: Callable[[re.Match[str]], bool] | None = None
+    ) -> list[re.Match[str]]:
+        """The matches of `rx` (those `keep` accepts), blanked out of the text left to read."""
+        found = [m for m in rx.finditer(self.text) if keep is None or keep(m)]
         for m in reversed(found):
-            self.text = self.text[: m.start()] + " " * (m.end() - m.start()) + self.text[m.end() :]
+            self.blank(m.start(), m.end())
         return found
 
+    def blank(self, start: int, end: int) -> None:
+        self.text = self.text[:start] + " " * (end - start) + self.text[end:]
+
     def set(self, key: str, value: Any) -> None:
-        self.fields.setdefault(key, value)
+        """Set a field once; a different second value is kept aside, to be reported."""
+        old = self.fields.setdefault(key, value)
+        if old != value and not key.startswith("_"):
+            self.conflicts.append((key, old, value))
 
 
 def _num(s: str) -> float:
     return float(s.replace("$", "").replace(",", ""))
 
 
+# a count (rank, drops): never a dollar amount or a percent ("under $15 ranked ..." is a price)
+_N_COUNT = r"(?<![\d$.])(\d{1,12}+(?!\d)(?:\.\d+)?)(?![\d%])"
+
+
 @lru_cache(maxsize=16)
-def _metric_patterns(kw: str, u: str) -> tuple[tuple[re.Pattern[str], str], ...]:
-    """One metric's patterns, compiled once (not looked up in re's cache on every message)."""
+def _metric_patterns(
+    kw: str, u: str, count: bool = False
+) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """One metric's patterns, compiled once (not looked up in re's cache on every message).
+    `count`: the number is a count (rank), never a dollar amount or a percent."""
     uo = f"(?:{u})?" if u else ""
+    n = _N_COUNT if count else _N
     pats: list[tuple[str, str]] = [
-        (rf"(?:max(?:imum)?|at most|highest|top)\s+{kw}{_FILL}\s*{u}{_N}{uo}", "hi"),
-        (rf"(?:min(?:imum)?|at least|lowest)\s+{kw}{_FILL}\s*{u}{_N}{uo}", "lo"),
-        (rf"{kw}{_FILL}\s+(?:between|from)\s+{u}{_N}\s*(?:and|to|-)\s*{u}{_N}{uo}", "range"),
-        (rf"(?:between|from)\s+{u}{_N}\s*(?:and|to|-)\s*{u}{_N}{uo}\s+(?:in\s+)?{kw}", "range"),
-        (rf"{kw}{_FILL}\s+{u}{_N}{uo}\s*(?:-|to)\s*{u}{_N}{uo}", "range"),
-        (rf"{kw}{_FILL}\s+{_LT}\s*{u}{_N}{uo}", "hi"),
-        (rf"{kw}{_FILL}\s+{_GT}\s*{u}{_N}{uo}", "lo"),
-        (rf"{_LT}\s*(?:an?\s+)?{u}{_N}{uo}\s+(?:in\s+)?{kw}", "hi"),
-        (rf"{_GT}\s*(?:an?\s+)?{u}{_N}{uo}\s+(?:in\s+)?{kw}", "lo"),
-        (rf"{u}{_N}{uo}{_LESS}\s+(?:in\s+)?{kw}", "hi"),
-        (rf"{u}{_N}{uo}{_MORE}?\s+(?:in\s+)?{kw}(?:{_MORE})?", "lo"),
-        (rf"{kw}{_FILL}\s*{u}{_N}{uo}{_LESS}", "hi"),
-        (rf"{kw}{_FILL}\s*{u}{_N}{uo}{_MORE}?", "lo"),
+        (rf"(?:max(?:imum)?|at most|highest|top)\s+{kw}{_FILL}\s*{u}{n}{uo}", "hi"),
+        (rf"(?:min(?:imum)?|at least|lowest)\s+{kw}{_FILL}\s*{u}{n}{uo}", "lo"),
+        (
+            rf"{kw}{_FILL}{_ROUGHLY}\s+(?:between|from)\s+{u}{n}{uo}\s*{_TO}\s*{u}{n}{uo}",
+            "range",
+        ),
+        (
+            rf"(?:between|from)\s+{u}{n}{uo}\s*{_TO}\s*{u}{n}{uo}\s+(?:in\s+)?{kw}",
+            "range",
+        ),
+        (rf"{kw}{_FILL}\s+{u}{n}{uo}\s*(?:-|to)\s*{u}{n}{uo}", "range"),
+        (rf"{kw}{_FILL}\s+{_LT}\s*{u}{n}{uo}", "hi"),
+        (rf"{kw}{_FILL}\s+{_GT}\s*{u}{n}{uo}", "lo"),
+        (rf"{_LT}\s*(?:an?\s+)?{u}{n}{uo}\s+(?:in\s+)?{kw}", "hi"),
+        (rf"{_GT}\s*(?:an?\s+)?{u}{n}{uo}\s+(?:in\s+)?{kw}", "lo"),
+        (rf"{u}{n}{uo}{_LESS}\s+(?:in\s+)?{kw}", "hi"),
+        (rf"{u}{n}{uo}{_MORE}?\s+(?:in\s+)?{kw}(?:{_MORE})?", "lo"),
+        (rf"{kw}{_FILL}\s*{u}{n}{uo}{_LESS}", "hi"),
+        (rf"{kw}{_FILL}\s*{u}{n}{uo}{_MORE}?", "lo"),
     ]
     return tuple((re.compile(pat), kind) for pat, kind in pats)
 
@@ -489,7 +654,7 @@ def _metric(acc: _Acc, kw: str, unit: str, lo_key: str, hi_key: str, as_int: boo
         v = _num(s)
         return int(v) if as_int else v
 
-    for rx, kind in _metric_patterns(kw, unit):
+    for rx, kind in _metric_patterns(kw, unit, as_int):
         for m in acc.take(rx):
             if kind == "range":
                 acc.set(lo_key, val(m.group(1)))
@@ -519,23 +684,33 @@ _WINDOW_FIELD = {
     "12 months": ("min_drops_365", 1),
 }
 
+_OR_MORE = r"(?:\s+or more)?"
 _DROPS_PATS = [
     re.compile(
-        rf"(?:{_GT}\s*)?{_N}\s*\+?\s*(?:or more\s+)?(?:sales\s+)?(?:rank\s+)?drops?"
-        rf"(?:{_WINDOW})?"
+        rf"(?:{_GT}\s*)?{_N_COUNT}\s*\+?\s*(?:or more\s+)?(?:sales\s+)?(?:rank\s+)?drops?\b"
+        rf"(?:{_WINDOW})?{_OR_MORE}"
     ),
-    re.compile(rf"(?:rank\s+)?drops?{_FILL}\s*(?:{_GT}\s*)?{_N}\+?(?:{_WINDOW})?"),
+    re.compile(rf"(?:rank\s+)?drops?{_FILL}\s*(?:{_GT}\s*)?{_N_COUNT}\+?(?:{_WINDOW})?"),
     re.compile(
-        rf"(?:sells?|selling|sold|sales)\s+(?:{_GT}\s*)?{_N}\s*\+?\s*(?:x|times|sales|copies)"
-        rf"?(?:{_WINDOW})"
+        rf"(?:sells?|selling|sold|sales)\s+(?:{_GT}\s*)?{_N_COUNT}\s*\+?\s*"
+        rf"(?:x|times|sales|copies)?(?:{_WINDOW}){_OR_MORE}"
     ),
-    re.compile(rf"(?:{_GT}\s*)?{_N}\s*\+?\s*(?:x|times|sales)(?:{_WINDOW})"),
+    re.compile(
+        rf"(?:{_GT}\s*)?{_N_COUNT}(?:\s*\+|\s+or more)?\s*(?:x|times|sales)(?:{_WINDOW})"
+        rf"{_OR_MORE}"
+    ),
 ]
 _SELLS_EVERY = re.compile(
     r"(?:sells?|selling|moves?)\s+(?:at least\s+)?(daily|weekly|monthly|"
     r"every (?:day|week|month))"
 )
 
+# "... from (the) average", "vs the 1yr avg": the average a discount is measured against
+_VS_AVG = (
+    r"(?:\s*\+)?(?:\s+(?:from|vs\.?|versus|compared to|below|under|off|of)\s+"
+    r"(?:the\s+|their\s+|its\s+|a\s+)?(?:(?:1 ?(?:yr|year)\.?|one[- ]year|yearly|annual|"
+    r"12[- ]month|usual|normal|typical)\s+)?(?:avg|average)(?:\s+price)?)?"
+)
 _PCT_DOWN_PATS = [
     # a range such as "20-50% off": DealSearch keeps only the lower bound, the real filter
     re.compile(rf"{_N}\s*%?\s*(?:-|–|to)\s*{_N}%\s*(?:below|under|off|down|discount(?:ed)?)\b"),
@@ -547,9 +722,22 @@ _PCT_DOWN_PATS = [
     ),
     re.compile(
         rf"(?:discount(?:ed)?|marked down|down|off|percent down)\s+(?:by\s+)?"
-        rf"(?:{_GT}\s*)?{_N}%"
+        rf"(?:{_GT}\s*)?{_N}%{_VS_AVG}"
     ),
-    re.compile(rf"(?:{_GT}\s*)?{_N}%\s*\+?\s*(?:or more\s+)?(?:down|discount(?:ed)?|off)\b"),
+    re.compile(
+        rf"(?:{_GT}\s*)?{_N}%\s*\+?\s*(?:or more\s+)?(?:down|discount(?:ed)?|off)\b{_VS_AVG}"
+    ),
+    # a price that dropped: "dropped 30%", "price fell by at least 25%", "40% dropped"
+    re.compile(
+        r"(?:(?:its |the |their )?prices?\s+)?(?:dropped|drops?|fell|fallen|falls?|cut|reduced|"
+        rf"slashed|lowered|decreased)\s+(?:by\s+|of\s+)?(?:{_GT}\s*)?{_N}%"
+        r"(?:\s*\+|\s+or more)?"
+        r"(?:\s+in price)?"
+    ),
+    re.compile(
+        rf"(?:{_GT}\s*)?{_N}%\s*\+?\s*(?:or more\s+)?(?:price\s+)?(?:dropped|drop|fall|cut|"
+        r"reduction|decrease|markdown)\b"
+    ),
 ]
 
 _UPDATED = re.compile(
@@ -558,6 +746,13 @@ _UPDATED = re.compile(
     r"(\d{1,6}+)?(?!\d)\s*(hours?|hrs?|h|days?|weeks?)\b"
 )
 _UPDATED_TODAY = re.compile(r"(?:updated|added|refreshed|found|listed|new)\s+today")
+_UPDATED_THIS_WEEK = re.compile(r"(?:updated|added|refreshed|found|listed|new)\s+this week")
+# when the seller means to buy, not a filter ("what should I source this week?")
+_WHEN = re.compile(r"\b(?:this (?:week|weekend)|right now|at the moment|these days)\b")
+# a price filter says what "cheap" meant
+_PRICE_WORDS = re.compile(
+    r"\b(?:cheap|cheaper|inexpensive|affordable|budget|expensive|pricey|pricier|costly)\b"
+)
 
 _UNPROFITABLE = re.compile(
     r"(?:includ(?:e|ing)|even|also|with|show(?: me)?|plus|and|all)\s+(?:the\s+)?"
@@ -616,7 +811,7 @@ _SEASON_PATS = [
     (re.compile(r"(?:exam|test)[- ]?prep|study guides?|review books?|prep books?"), "exam_prep"),
     (re.compile(r"text\s?books?"), "textbook"),
     (re.compile(r"holiday|christmas|xmas|gift books?"), "holiday"),
-    (re.compile(r"summer (?:reads?|reading|books?)|beach reads?"), "summer"),
+    (re.compile(r"summer (?:reading|reads?|books?)|beach reads?"), "summer"),
     (
         re.compile(
             r"year[- ]round|evergreen|non[- ]?seasonal|not seasonal|all[- ]year|"
@@ -676,7 +871,7 @@ _NOT_AUTHOR = {"roi", "profit", "margin", "rank", "drops", "price", "newest", "v
 # "books by stephen king": after a book noun, a lower-case name is an author too; it ends at the
 # first word the parser knows ("under", "with", ...).
 _AUTHOR_LOWER = re.compile(
-    r"\b(?:books?|novels?|titles?|textbooks?|anything|stuff|written|works?)"
+    r"\b(?:books?|novels?|titles?|textbooks?|anything|stuff|works?)"
     r"\s+by\s+((?:[a-z][a-z.'-]+\s*){1,3})"
 )
 # "harry potter books": unknown words right before a book noun name the book (title words).
@@ -701,10 +896,11 @@ _RESULTS_RANGE = re.compile(
     r"\s*(?:to|-|through|thru)\s*#?(\d{1,4})\b(?!\s*%|\.\d)"
 )
 _PAGE = re.compile(r"\bpage\s+(?:#\s*)?(\d{1,4})\b")
+# "after 20" alone is not paging ("published after 2015"): "after/past the first N" is
 _SKIP = re.compile(
-    r"\b(?:skip|skipping|after|past|offset|start(?:ing)? (?:at|from) after)\s+"
-    r"(?:the\s+)?(?:first\s+|top\s+)?(\d{1,5})\b(?!\s*(?:%|days?|hours?|weeks?|"
-    r"months?|years?))"
+    r"\b(?:(?:skip|skipping|offset)\s+(?:the\s+)?(?:first\s+|top\s+)?|"
+    r"(?:after|past|start(?:ing)? (?:at|from) after)\s+(?:the\s+)?(?:first|top)\s+)"
+    r"(\d{1,5})\b(?!\s*(?:%|days?|hours?|weeks?|months?|years?))"
 )
 
 _SORTS = [
@@ -721,7 +917,7 @@ _SORTS = [
             r"fastest[- ]?(?:selling|moving|flipping|turning|sellers?|flips?|movers?)|"
             r"(?:sells?|selling|flips?|flipping|moves?|moving|turns?|turning) (?:the )?"
             r"fastest|(?:best|top|fast|hot)[- ]?sellers?|most (?:rank )?"
-            r"drops|most sales|sells? (?:the )?most|by (?:velocity|drops|sales)|velocity|"
+            r"drops|most sales|sells? (?:the )?most|by (?:velocity|drops|sales(?! rank))|velocity|"
             r"quickest|fast movers?|hottest|moves? (?:the )?fastest|quick flips?"
         ),
         "drops",
@@ -729,21 +925,36 @@ _SORTS = [
     (re.compile(r"(?:best|lowest|by|top)\s+(?:sales\s+)?rank(?:ed|ing)?\b|lowest rank"), "rank"),
     (
         re.compile(
-            r"newest|latest|most recent|recently added|just added|new(?:est)? first|"
-            r"freshest|\bnew deals|\bany new\b"
+            r"newest|latest|most recent(?:ly)?(?: (?:updated|added|listed|changed))?|"
+            r"recently (?:added|updated)|just added|new(?:est)? first|freshest|\bnew deals|"
+            r"\bany new\b"
         ),
         "newest",
     ),
     (
         re.compile(
-            r"biggest discounts?|deepest discounts?|most discounted|largest discounts?|"
+            r"(?:biggest discounts?|deepest discounts?|most discounted|largest discounts?|"
             r"most below (?:the )?average|(?:biggest|largest)(?:\s*%\s*|\s+price\s+|\s+)drops?|"
-            r"by discount|by percent down|most (?:percent )?down"
+            r"by discount|by percent down|most (?:percent )?down)" + _VS_AVG
         ),
         "percent_down",
     ),
     (re.compile(r"(?:best|highest|top|biggest|by|max(?:imum)?)\s+roi"), "roi"),
+    (
+        re.compile(
+            r"cheapest|least expensive|lowest[- ]priced|(?:lowest|cheapest) (?:price|cost)|"
+            r"by (?:the )?(?:lowest )?price|price,? (?:low(?:est)? to high(?:est)?|ascending)"
+        ),
+        "price",
+    ),
 ]
+# the words around a sort that say only "sort" ("sort by", "first", "low to high")
+_SORT_WORDS = re.compile(
+    r"\b(?:(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?|list(?:ed)?)\s+(?:them\s+|it\s+)?by|"
+    r"(?:sort(?:ed)?|order(?:ed)?)\s+(?:them|it|these|those|results)|"
+    r"first|on top|at the top|low(?:est)? to high(?:est)?|high(?:est)? to low(?:est)?|"
+    r"ascending|descending|sort(?:ed)?|order(?:ed)?)\b"
+)
 
 _LIMIT_PATS = [
     re.compile(r"\btop\s+(\d{1,3})\b(?!\s*(?:%|\$))"),
@@ -766,7 +977,7 @@ _RANK_PATS = [
 def _parse_rank(acc: _Acc) -> None:
     for m in acc.take(re.compile(rf"top\s+{_N}\s+(?:in\s+)?(?:sales\s+)?rank(?:ed|ing)?\b")):
         acc.set("max_rank", int(_num(m.group(1))))
-    for m in acc.take(re.compile(rf"(?:in\s+)?(?:the\s+)?top\s+{_N}\b")):
+    for m in acc.take(re.compile(rf"(?:{_RANK_KW}\s+)?(?:in\s+)?(?:the\s+)?top\s+{_N}\b")):
         n = int(_num(m.group(1)))
         if n > 100:
             acc.set("max_rank", n)
@@ -778,10 +989,11 @@ def _parse_rank(acc: _Acc) -> None:
         acc.set("max_rank", int(_num(m.group(1))))  # "under rank 200k"
     for m in acc.take(re.compile(rf"sub[- ]?{_N}\s*{_RANK_KW}?")):
         acc.set("max_rank", int(_num(m.group(1))))
+    for m in acc.take(re.compile(rf"{_LT}\s+(?:an?\s+|the\s+)?{_RANK_KW}(?:\s+of)?\s+{_N}")):
+        acc.set("max_rank", int(_num(m.group(1))))  # "under rank 200k"
     for m in acc.take(re.compile(rf"{_RANK_KW}\s+{_N}\s+or\s+(?:better|lower|less)")):
         acc.set("max_rank", int(_num(m.group(1))))
-    _metric(acc, _RANK_KW, "", "_min_rank", "max_rank", as_int=True)
-    acc.fields.pop("_min_rank", None)
+    _metric(acc, _RANK_KW, "", "min_rank", "max_rank", as_int=True)
 
 
 def _parse_drops(acc: _Acc) -> None:
@@ -797,12 +1009,31 @@ def _parse_drops(acc: _Acc) -> None:
         acc.set("min_drops_30", n)
 
 
+# a bare number followed by one of these counts something else ("fewer than 5 offers")
+_NOT_PRICE_UNIT = re.compile(
+    r"\s*(?:times|x\b|drops|days?|hours?|weeks?|months?|years?|yrs?|sales|offers?|sellers?|"
+    r"reviews?|ratings?|stars?|pages?|pounds?|lbs?|oz|ounces?|kgs?|kilos?|grams?|inch(?:es)?|"
+    r"copies|units|editions?|people|buyers?|ranks?|ranked|%)"
+)
+
+
+def _a_price(number_group: int, dollar_group: int | None = None) -> Callable[[re.Match[str]], bool]:
+    """Whether a match's number is a price: it has a "$", or no unit word follows it."""
+
+    def keep(m: re.Match[str]) -> bool:
+        if dollar_group is not None and m.group(dollar_group):
+            return True
+        return not _NOT_PRICE_UNIT.match(m.string, m.end(number_group))
+
+    return keep
+
+
 def _parse_price(acc: _Acc) -> None:
     kw = r"(?:price[ds]?|costs?|costing|priced|buy price|buy cost)"
     _metric(acc, kw, r"\$?", "min_price", "max_price")
     # no leading \s*: tried at every blank of a long blanked run it cost O(n^2)
     rng = re.compile(
-        rf"(?:(?:between|from)\s*)?\$?{_N}\s*(?:and|to|-)\s*\$?{_N}(?!\s*%)"
+        rf"(?:(?:between|from)\s*)?\$?{_N}\s*{_TO}\s*\$?{_N}(?!\s*%)"
         r"(?=\s|$|[,.?!])"
     )
     for m in re.finditer(rng, acc.text):
@@ -811,12 +1042,7 @@ def _parse_price(acc: _Acc) -> None:
             acc.set("min_price", _num(m.group(1)))
             acc.set("max_price", _num(m.group(2)))
             break
-    for m in acc.take(
-        re.compile(
-            rf"{_LT}\s*(\$)?{_N}(?![\d%])(?!\s*(?:times|x\b|drops|days|"
-            r"hours|weeks|months|sales))"
-        )
-    ):
+    for m in acc.take(re.compile(rf"{_LT}\s*(\$)?{_N}(?![\d%])"), keep=_a_price(2, 1)):
         v = _num(m.group(2))
         if not m.group(1) and v >= 10_000:
             acc.set("max_rank", int(v))
@@ -824,12 +1050,7 @@ def _parse_price(acc: _Acc) -> None:
             acc.set("max_price", v)
     for m in acc.take(re.compile(rf"{_GT}\s*\${_N}")):
         acc.set("min_price", _num(m.group(1)))
-    for m in acc.take(
-        re.compile(
-            rf"(?:over|above|more than)\s+{_N}(?![\d%])(?!\s*(?:times|x\b|"
-            r"drops|days|hours|weeks|months|sales))"
-        )
-    ):
+    for m in acc.take(re.compile(rf"(?:over|above|more than)\s+{_N}(?![\d%])"), keep=_a_price(1)):
         acc.set("min_price", _num(m.group(1)))
     for m in acc.take(re.compile(rf"\${_N}{_LESS}")):
         acc.set("max_price", _num(m.group(1)))
@@ -869,13 +1090,75 @@ def _title_words(text: str) -> list[str]:
     return found
 
 
-def _parse_text_and_category(acc: _Acc, raw: str) -> None:
+# publishers and authors ("anything from Pearson", "published by Wiley", "written by Stewart")
+_NAME = r"([a-z][a-z&.'-]*(?:\s(?:&|[a-z][a-z&.'-]*)){0,3})"
+_PUBLISHER_RX = re.compile(
+    r"(?:\b(?:from|by)\s+)?\b("
+    + "|".join(re.escape(p) for p in sorted(PUBLISHERS, key=len, reverse=True))
+    + r")(?![a-z'-])(?:\s+(?:education|publishing|publishers|press|learning|inc\.?|co\.?))*"
+)
+_PUBLISHER_EXPLICIT = re.compile(
+    rf"(?:published|put out|printed|released)\s+by\s+{_NAME}"
+    rf"|publisher(?:\s+is|\s+named|\s*:|\s*=)?\s+{_NAME}"
+)
+_AUTHOR_EXPLICIT = re.compile(
+    rf"(?:written|authored)\s+by\s+{_NAME}|author(?:\s+is|\s+named|\s*:|\s*=)?\s+{_NAME}"
+)
+# "anything from Pearson": a capitalised name after "<book noun> from" in the message as typed
+# ("shipped from California" is not a publisher)
+_FROM_NAME = re.compile(
+    r"\b(?:anything|something|everything|stuff|books?|titles?|deals?|textbooks?|novels?|ones|"
+    r"only|all|editions?|copies|items?)\s+from\s+"
+    r"([A-Z][A-Za-z&.'-]*(?:\s(?:&|[A-Z][A-Za-z&.'-]*)){0,3})"
+)
+_NOT_A_NAME = frozenset({"amazon", "keepa", "i", "the", "my", "a", "an", *ALIASES})
+
+
+def _name_words(text: str) -> str:
+    """The leading words of `text` that can be a name: up to the first word the parser reads
+    as something else ("wiley under $30" -> "wiley")."""
+    out: list[str] = []
+    for w in text.split():
+        if (w in _KNOWN and w not in _PUBLISHER_WORDS) or w in _MONTHS or w in _NOT_A_NAME:
+            break
+        out.append(w)
+    return " ".join(out).strip(".,;:!?")
+
+
+def _parse_people(acc: _Acc, raw: str) -> set[str]:
+    """Publisher and author filters; returns the names read, so the title/author rule of
+    `text` does not read them a second time."""
+    names: set[str] = set()
+    for m in acc.take(_AUTHOR_EXPLICIT):
+        name = _name_words(m.group(1) or m.group(2) or "")
+        if name:
+            acc.set("author", name)
+            names.add(name)
+    for m in acc.take(_PUBLISHER_EXPLICIT):
+        name = _name_words(m.group(1) or m.group(2) or "")
+        if name:
+            acc.set("publisher", name)
+            names.add(name)
+    for m in acc.take(_PUBLISHER_RX):
+        acc.set("publisher", m.group(1))
+        names.add(m.group(1))
+    for m in _FROM_NAME.finditer(raw):
+        name = _name_words(m.group(1).lower())
+        if name and "publisher" not in acc.fields:
+            acc.set("publisher", name)
+            names.add(name)
+            acc.take(re.compile(r"\bfrom\s+" + re.escape(name) + r"\b"))
+    return names
+
+
+def _parse_text_and_category(acc: _Acc, raw: str, names: set[str]) -> None:
     words: list[str] = []
     for m in _QUOTED.finditer(raw):
         words.append(m.group(1).strip().lower())
     for m in _AUTHOR.finditer(raw):
         author = m.group(1)
-        if author.split()[0].lower() not in _NOT_AUTHOR:
+        taken = any(author.lower() in name for name in names)
+        if author.split()[0].lower() not in _NOT_AUTHOR and not taken:
             words.append(author.lower())
     for m in _AUTHOR_LOWER.finditer(raw.lower()):
         author_words: list[str] = []
@@ -883,8 +1166,10 @@ def _parse_text_and_category(acc: _Acc, raw: str) -> None:
             if w in _KNOWN or w in _NOT_AUTHOR or w in _MONTHS:
                 break
             author_words.append(w)
-        if author_words and not any(" ".join(author_words) in x for x in words):
-            words.append(" ".join(author_words))
+        name = " ".join(author_words)
+        taken = any(name in x for x in (*names, *words))
+        if author_words and not taken:
+            words.append(name)
     words.extend(_title_words(acc.text))
     explicit = _CATEGORY_EXPLICIT.search(acc.text)
     if explicit:
@@ -894,10 +1179,12 @@ def _parse_text_and_category(acc: _Acc, raw: str) -> None:
             acc.take(re.compile(re.escape(explicit.group(0))))
     if "category" not in acc.fields:
         for rx, name in _CATEGORIES:
-            if rx.search(acc.text):
+            found = rx.search(acc.text)
+            if found:
                 acc.set("category", name)
+                acc.blank(found.start(), found.end())
                 break
-    for m in _ABOUT.finditer(acc.text):
+    for m in acc.take(_ABOUT):
         w = m.group(1)
         if w not in _COMMON:
             words.append(w)
@@ -910,6 +1197,7 @@ def _parse_text_and_category(acc: _Acc, raw: str) -> None:
             w == "chemistry" and not any("chemistry" in x for x in words)
         ):
             words.append(w)
+    acc.take(_SUBJECT_RX)
     if words:
         seen: list[str] = []
         for w in words:
@@ -918,8 +1206,7 @@ def _parse_text_and_category(acc: _Acc, raw: str) -> None:
         acc.set("text", " ".join(seen)[:200])
 
 
-def _parse_fields(raw: str, norm: str) -> _Acc:
-    acc = _Acc(norm)
+def _parse_updated(acc: _Acc) -> None:
     for m in acc.take(_UPDATED):
         n = int(m.group(1) or 1)
         unit = m.group(2)
@@ -927,11 +1214,13 @@ def _parse_fields(raw: str, norm: str) -> _Acc:
         acc.set("updated_within_hours", hours)
     if acc.take(_UPDATED_TODAY):
         acc.set("updated_within_hours", 24)
-    _parse_drops(acc)
-    _parse_rank(acc)
-    for rx in _PCT_DOWN_PATS:
-        for m in acc.take(rx):
-            acc.set("min_percent_down", _num(m.group(1)))
+    if acc.take(_UPDATED_THIS_WEEK):
+        acc.set("updated_within_hours", 24 * 7)
+    acc.take(_WHEN)
+
+
+def _parse_money(acc: _Acc) -> None:
+    """ROI, profit and margin bounds."""
     if acc.take(re.compile(r"double (?:my|your|the|our) money")):
         acc.set("min_roi", 100.0)
     _metric(acc, r"roi", "%?", "min_roi", "max_roi")
@@ -943,6 +1232,9 @@ def _parse_fields(raw: str, norm: str) -> _Acc:
         "max_profit",
     )
     _metric(acc, r"margins?", "%?", "min_margin", "max_margin")
+
+
+def _parse_paging(acc: _Acc) -> None:
     for m in acc.take(_RESULTS_RANGE):
         first, last = int(m.group(1)), int(m.group(2))
         if 1 <= first <= last:
@@ -952,8 +1244,10 @@ def _parse_fields(raw: str, norm: str) -> _Acc:
         acc.set("offset", int(m.group(1)))
     for m in acc.take(_PAGE):
         acc.set("_page", int(m.group(1)))
-    _parse_price(acc)
 
+
+def _parse_flags(acc: _Acc) -> None:
+    """Profitability, gating, Amazon, condition and peak-season switches."""
     if acc.take(_UNPROFITABLE):
         acc.set("include_unprofitable", True)
     if acc.take(_EXCLUDE_GATED):
@@ -968,29 +1262,30 @@ def _parse_fields(raw: str, norm: str) -> _Acc:
     for rx, cond in _CONDITIONS:
         if acc.take(rx):
             acc.set("condition", cond)
+            acc.take(re.compile(r"\b(?:condition|shape)\b"))
             break
     for rx in _PEAK_MONTH:
         for m in acc.take(rx):
             acc.set("peak_month", _MONTHS[m.group(1)])
     if acc.take(_IN_PEAK):
         acc.set("in_peak_now", True)
-    for rx, label in _SEASON_PATS:
-        if rx.search(acc.text):
-            acc.set("seasonality", label)
-            break
-    _parse_text_and_category(acc, raw)
 
-    best: tuple[int, str] | None = None
+
+def _parse_sort_and_limit(acc: _Acc) -> None:
+    best: re.Match[str] | None = None
+    best_key = ""
     for rx, key in _SORTS:
         found = rx.search(acc.text)
-        if found and (best is None or found.start() < best[0]):
-            best = (found.start(), key)
-    if best:
-        acc.set("sort", best[1])
-        acc.take(re.compile(r"(?:sort(?:ed)?|order(?:ed)?)\s+by"))
+        if found and (best is None or found.start() < best.start()):
+            best, best_key = found, key
+    if best is not None:
+        acc.set("sort", best_key)
+        acc.blank(best.start(), best.end())
+        acc.take(_SORT_WORDS)
     for rx in _LIMIT_PATS:
         found = rx.search(acc.text)
         if found:
+            acc.blank(found.start(1), found.end(1))
             n = int(found.group(1))
             if 1 <= n <= 100:
                 acc.set("limit", n)
@@ -1001,11 +1296,76 @@ def _parse_fields(raw: str, norm: str) -> _Acc:
     page = acc.fields.pop("_page", None)
     if page and page > 1 and "offset" not in acc.fields:
         acc.set("offset", (page - 1) * int(acc.fields.get("limit", 10)))
+
+
+def _parse_fields(raw: str, norm: str) -> _Acc:
+    """Every filter, sort and paging rule over the normalized text, in an order where the
+    specific patterns read their part before the generic ones; then what was left unread."""
+    acc = _Acc(norm)
+    _parse_updated(acc)
+    for rx in _PCT_DOWN_PATS:  # before drops: "40% dropped" is a price, not rank drops
+        for m in acc.take(rx):
+            acc.set("min_percent_down", _num(m.group(1)))
+    _parse_drops(acc)
+    _parse_rank(acc)
+    _parse_money(acc)
+    _parse_paging(acc)
+    _parse_price(acc)
+    if "min_price" in acc.fields or "max_price" in acc.fields:
+        acc.take(_PRICE_WORDS)
+    _parse_flags(acc)
+    names = _parse_people(acc, raw)
+    season = next(((rx, label) for rx, label in _SEASON_PATS if rx.search(acc.text)), None)
+    if season is not None:
+        acc.set("seasonality", season[1])
+    _parse_text_and_category(acc, raw, names)
+    if season is not None:
+        acc.take(season[0])
+    _parse_sort_and_limit(acc)
+    for key, kept, dropped in acc.conflicts:
+        acc.notes.append(
+            f"you gave two values for {_label(key)}: I used "
+            f"{_show(key, kept)}, not {_show(key, dropped)}"
+        )
+    words = [str(acc.fields.get(k) or "") for k in ("text", "author", "publisher", "category")]
+    acc.unused = unused_phrases(acc.text, words, raw)
     return acc
 
 
+# how a field and its value read in a sentence ("max price", "$30")
+_LABELS = {
+    "min_price": "the lowest price",
+    "max_price": "the highest price",
+    "min_roi": "the lowest ROI",
+    "max_roi": "the highest ROI",
+    "min_profit": "the lowest profit",
+    "max_profit": "the highest profit",
+    "min_margin": "the lowest margin",
+    "max_margin": "the highest margin",
+    "min_rank": "the lowest rank",
+    "max_rank": "the highest rank",
+    "min_percent_down": "the discount",
+    "peak_month": "the peak month",
+    "gated": "gating",
+    "limit": "the number of deals",
+    "updated_within_hours": "the hours since the last update",
+}
+
+
+def _show(key: str, value: Any) -> str:
+    """A field's value as a seller writes it ($30, 40 %, 200,000)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return str(value).replace("_", " ")
+    if key.endswith(("_price", "_profit")):
+        return f"${value:,.2f}".removesuffix(".00")
+    if key.endswith(("_roi", "_margin", "percent_down")):
+        return f"{value:,g} %"
+    return f"{value:,}"
+
+
 def build_query(fields: dict[str, Any], notes: list[str]) -> DealSearch:
-    """A valid DealSearch from parsed fields, dropping (and noting) any value it rejects."""
+    """A valid DealSearch from parsed fields, dropping (and noting, in words) any value it
+    rejects."""
     fields = {k: v for k, v in fields.items() if not k.startswith("_")}
     for _ in range(len(fields) + 1):
         try:
@@ -1014,13 +1374,25 @@ def build_query(fields: dict[str, Any], notes: list[str]) -> DealSearch:
             first = err.errors()[0]
             loc = first.get("loc") or ()
             bad = str(loc[0]) if loc else None
-            if bad not in fields:  # a cross-field rule: drop both ends of the broken range
+            if bad not in fields:  # a cross-field rule: drop the lower end of the broken range
                 msg = first.get("msg", "")
                 bad = next((k for k in fields if k in msg and k.startswith("min_")), None)
-            if bad is None:
-                break
-            notes.append(f"ignored {bad}={fields.pop(bad)!r}: {first.get('msg', 'invalid')}")
+                if bad is None:
+                    break
+                other = "max_" + bad.removeprefix("min_")
+                value = fields.pop(bad)
+                notes.append(
+                    f"I did not use {_label(bad)} {_show(bad, value)}: it is above "
+                    f"{_label(other)} you asked for ({_show(other, fields.get(other))})"
+                )
+                continue
+            value = fields.pop(bad)
+            notes.append(f"I did not use {_label(bad)} {_show(bad, value)}: it {rule_text(first)}")
     return DealSearch()
+
+
+def _label(key: str) -> str:
+    return _LABELS.get(key, "the " + key.replace("_", " "))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1028,7 +1400,8 @@ def build_query(fields: dict[str, Any], notes: list[str]) -> DealSearch:
 
 _PERSONA_RE = re.compile(r"\b(" + "|".join(ALIASES) + r")\b")
 _DEAL_WORDS = re.compile(
-    r"\b(deals|books|textbooks?|items|listings|products|titles|inventory|asins|"
+    r"\b(deals|books|textbooks?|items|listings|products|titles|inventory|asins|hardcovers?|"
+    r"paperbacks?|editions|novels|guides|manuals|workbooks|"
     r"anything|stuff|ones|copies|sells?|selling|buy|sourcing|picks|flips|opportunities)"
     r"\b"
 )
@@ -1152,28 +1525,27 @@ def parse_question(text: str, *, last_asin: str | None = None) -> ParsedQuestion
     if _KNOWLEDGE.search(low) and not (set(acc.fields) - weak):
         return ParsedQuestion("search_knowledge", persona=persona, text=raw)
     if has_filters or "limit" in acc.fields or "offset" in acc.fields:
-        return ParsedQuestion(
-            "search_deals",
-            query=build_query(acc.fields, acc.notes),
-            persona=persona,
-            text=raw,
-            notes=acc.notes,
-        )
+        return _search(acc, persona, raw)
     if _KNOWLEDGE.search(low):
         return ParsedQuestion("search_knowledge", persona=persona, text=raw)
     if _DEAL_WORDS.search(low):
-        return ParsedQuestion(
-            "search_deals",
-            query=build_query(acc.fields, acc.notes),
-            persona=persona,
-            text=raw,
-            notes=acc.notes,
-        )
+        return _search(acc, persona, raw)
     if _WHAT_IS.search(low):
         return ParsedQuestion("search_knowledge", persona=persona, text=raw)
     if _GREETING.search(low) or not low:
         return ParsedQuestion("greeting", persona=persona, text=raw)
     return ParsedQuestion("unknown", persona=persona, text=raw, notes=notes)
+
+
+def _search(acc: _Acc, persona: str | None, raw: str) -> ParsedQuestion:
+    """A search question: its query, and notes on anything it could not use."""
+    query = build_query(acc.fields, acc.notes)
+    notes = list(acc.notes)
+    if acc.unused:
+        notes.append(unused_note(acc.unused))
+    return ParsedQuestion(
+        "search_deals", query=query, persona=persona, text=raw, notes=notes, unused=acc.unused
+    )
 
 
 def parse_filters(text: str) -> DealSearch:

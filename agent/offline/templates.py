@@ -15,6 +15,7 @@ from statistics import median
 from typing import Any
 
 from agent.advice import ava_advice, in_peak_now, is_seasonal, money, months, pct
+from agent.offline.unused import UNUSED_PREFIX
 from agent.offline.verdicts import CFO_MARGIN, FLIP_DROPS, errol_numbers, verdict_for
 from agent.personas import PERSONAS
 
@@ -231,6 +232,17 @@ def search_answer(
         else ""
     )
     return body + "\n\n" + take + extra
+
+
+def notes_text(notes: Sequence[str]) -> str:
+    """The parser's notes under an answer: what it did not use on a line of its own (a seller
+    must see it), the rest as one "Note:" line."""
+    unused = [n for n in notes if n.startswith(UNUSED_PREFIX)]
+    other = [n for n in notes if not n.startswith(UNUSED_PREFIX)]
+    lines = [f"{n}." for n in unused]
+    if other:
+        lines.append(f"Note: {'; '.join(other)}.")
+    return "".join(f"\n\n{line}" for line in lines)
 
 
 def knowledge_answer(key: str, question: str, hits: Sequence[Mapping[str, Any]]) -> str:

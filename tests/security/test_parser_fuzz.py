@@ -117,6 +117,24 @@ ATOMS = (
     "teach ",
     "B0CXYZ1234",
     "0306406152",
+    # issue 17: signs, fractions, per-window shorthand, publishers and authors
+    "≥",
+    "≤ ",
+    ">= ",
+    "=>",
+    "half ",
+    "a third ",
+    "/mo ",
+    "/90d",
+    "dropped ",
+    "from ",
+    "Pearson ",
+    "A ",
+    "published by ",
+    "written by ",
+    "publisher: ",
+    "cheapest ",
+    " vs the average",
     "١",
     "𝟙",
     "\u200b",
@@ -170,6 +188,10 @@ def _cpu_times(text: str) -> dict[str, float]:
 @example(text="rank under " + "9" * 500 + "k")  # float("9" * 500) is inf: was OverflowError
 @example(text="updated in the last " + "9" * 5_000 + " hours")  # int() of 5,000 digits
 @example(text="Joel, 𝟙𝟘𝟘 textbooks ١٢٣ " * 700)
+@example(text="anything from " + "Pearson " * 2_500)  # a capitalised name run
+@example(text="published by " + "a " * 5_000)
+@example(text="roi" + " ≥" * 5_000)
+@example(text="1% " * 3_000 + "off vs the average")
 def test_every_parser_call_is_bounded(text: str) -> None:
     _warm_up()
     spent = _cpu_times(text)

@@ -8,6 +8,12 @@ Conventions the expectations follow (documented in agent/offline/parser.py):
   -> gated "exclude".
 - "sells N times a month" -> min_drops_30 N; "a week" multiplies by 4; "a year" -> min_drops_365.
 - Default values (limit 10, sort "roi") never appear in filters().
+- (issue 17) "from Pearson" / "published by X" -> publisher; "written by X" -> author;
+  "cheapest" -> sort "price"; "half off" -> min_percent_down 50; a rank range -> min_rank and
+  max_rank; unicode and ASCII comparison signs read like the words.
+
+`EVAL_UNUSED`: questions with a part no filter can express, the filters still expected, and
+the words the answer must say it did not use ("I did not use: ...").
 """
 
 from __future__ import annotations
@@ -193,7 +199,7 @@ EVAL_SET: list[tuple[str, dict[str, Any]]] = [
     ),
     (
         "cheapest ungated chemistry books ranked 50k or better",
-        {"gated": "only_ungated", "text": "chemistry", "max_rank": 50_000},
+        {"gated": "only_ungated", "text": "chemistry", "max_rank": 50_000, "sort": "price"},
     ),
     (
         "deals that are 20% off average with over 3 drops per month",
@@ -209,4 +215,32 @@ EVAL_SET: list[tuple[str, dict[str, Any]]] = [
         "textbooks costing less than $35 that peak in Sept",
         {"seasonality": "textbook", "max_price": 35, "peak_month": 9},
     ),
+    # issue 17: signs, publishers, authors, sorts, fractions, rank ranges
+    ("roi ≥ 120% and price ≤ $18", {"min_roi": 120, "max_price": 18}),
+    ("margin=>35 and bsr<90k", {"min_margin": 35, "max_rank": 90_000}),
+    ("anything from Pearson under $25", {"publisher": "pearson", "max_price": 25}),
+    ("books written by Mankiw", {"author": "mankiw"}),
+    (
+        "Norton textbooks, cheapest first",
+        {"publisher": "norton", "seasonality": "textbook", "sort": "price"},
+    ),
+    ("half-price textbooks", {"seasonality": "textbook", "min_percent_down": 50}),
+    ("rank between 20k and 80k", {"min_rank": 20_000, "max_rank": 80_000}),
+    ("at least 3 sales/mo, profit ≥ $12", {"min_drops_30": 3, "min_profit": 12}),
+    ("price dropped 35% or more", {"min_percent_down": 35}),
+    (
+        "in like new, under 15 dollars ranked in the top 300000",
+        {"condition": "like_new", "max_price": 15, "max_rank": 300_000},
+    ),
+]
+
+EVAL_UNUSED: list[tuple[str, dict[str, Any], list[str]]] = [
+    (
+        "paperbacks under $10 with fewer than 3 sellers",
+        {"max_price": 10},
+        ["paperbacks", "3 sellers"],
+    ),
+    ("anything from Pearson with free shipping", {"publisher": "pearson"}, ["free shipping"]),
+    ("textbooks published before 2010", {"seasonality": "textbook"}, ["2010"]),
+    ("roi over 30% for the fall semester", {"min_roi": 30}, ["fall semester"]),
 ]

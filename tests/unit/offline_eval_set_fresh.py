@@ -118,7 +118,7 @@ FRESH_SET: list[tuple[str, str, dict[str, Any]]] = [
     ("sorts", "biggest drop first", {"sort": "percent_down"}),
     ("sorts", "newest first please", {"sort": "newest"}),
     ("sorts", "most recent deals under $20", {"sort": "newest", "max_price": 20}),
-    ("sorts", "highest roi first", {"sort": "roi"}),
+    ("sorts", "highest roi first", {}),  # roi is the default sort: filters() omits it
     # ---- velocity shorthand
     ("velocity", "3+ sales/mo", {"min_drops_30": 3}),
     ("velocity", "at least 5 sales a month", {"min_drops_30": 5}),

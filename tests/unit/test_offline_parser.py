@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.offline.parser import find_asin, parse_filters, parse_question
-from tests.unit.offline_eval_set import EVAL_SET
+from tests.unit.offline_eval_set import EVAL_SET, EVAL_UNUSED
 
 
 def test_eval_set_is_big_enough_and_valid() -> None:
@@ -17,7 +17,8 @@ def test_eval_set_is_big_enough_and_valid() -> None:
         DealSearch(**expected)  # every expectation is itself a valid query
 
 
-def test_offline_parser_scores_at_least_90_percent(capsys: pytest.CaptureFixture[str]) -> None:
+def test_offline_parser_scores_100_percent(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every question of the set exactly right: a regression fails the build."""
     misses = []
     for question, expected in EVAL_SET:
         got = parse_filters(question).filters()
@@ -41,7 +42,7 @@ def test_offline_parser_scores_at_least_90_percent(capsys: pytest.CaptureFixture
         )
         for q, want, got in misses:
             print(f"  MISS {q!r}\n     want {want}\n     got  {got}")
-    assert score >= 0.90
+    assert not misses
 
 
 @pytest.mark.parametrize(
@@ -92,8 +93,43 @@ def test_this_refers_to_the_last_asin_in_the_thread() -> None:
 def test_conflicting_range_is_dropped_with_a_note() -> None:
     parsed = parse_question("books over $50 and under $20")
     assert parsed.query is not None
-    assert parsed.notes and "min_price" in parsed.notes[0]
+    assert parsed.notes == [
+        "I did not use the lowest price $50: it is above the highest price you asked for ($20)"
+    ]
     assert parsed.query.max_price == 20
+
+
+def test_an_out_of_range_value_is_named_in_words() -> None:
+    parsed = parse_question("roi over 20000%")
+    assert parsed.notes == ["I did not use the lowest ROI 20,000 %: it must be at most 10,000"]
+
+
+def test_a_second_value_for_the_same_filter_is_reported() -> None:
+    parsed = parse_question("textbooks under $30, and under $25")
+    assert parsed.query is not None and parsed.query.max_price == 30
+    assert parsed.notes == ["you gave two values for the highest price: I used $30, not $25"]
+
+
+@pytest.mark.parametrize(("question", "expected", "unused"), EVAL_UNUSED)
+def test_what_no_filter_reads_is_said_in_one_line(
+    question: str, expected: dict[str, object], unused: list[str]
+) -> None:
+    parsed = parse_question(question)
+    assert parsed.intent == "search_deals" and parsed.query is not None
+    assert parsed.query.filters() == pytest.approx(expected)
+    line = [n for n in parsed.notes if n.startswith("I did not use: ")]
+    assert len(line) == 1 and all(w in line[0] for w in unused), parsed.notes
+
+
+def test_every_word_of_the_evaluation_questions_is_used() -> None:
+    """The sets' expectations are complete, so no question may report an unused part (one
+    question says something no filter can: that one must be reported)."""
+    from tests.unit.offline_eval_set_independent import INDEPENDENT_SET
+
+    commentary = "roi under 200% please, the crazy ones are usually errors"
+    reported = {q: parse_question(q).unused for q, _ in EVAL_SET + INDEPENDENT_SET}
+    assert reported.pop(commentary) == ["crazy ones are usually errors"]
+    assert {q: u for q, u in reported.items() if u} == {}
 
 
 def test_a_concept_question_about_textbooks_is_a_knowledge_question() -> None:
