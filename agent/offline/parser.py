@@ -379,6 +379,9 @@ def _correct(word: str) -> str:
 # in what it reads, and with this bound one parse costs a few milliseconds of CPU at worst.
 MAX_PARSE_CHARS = 1_000
 CLIPPED_NOTE = f"I read only the first {MAX_PARSE_CHARS:,} characters of your message"
+# normalizing can lengthen the part read (each "≥" becomes " >= "): the patterns read at most
+# this much of the normalized text
+MAX_NORM_CHARS = MAX_PARSE_CHARS + MAX_PARSE_CHARS // 5
 
 
 def clip(text: str) -> tuple[str, bool]:
@@ -545,6 +548,8 @@ def _normalize(text: str) -> str:
     for rx, repl in _FRACTIONS:
         t = rx.sub(repl, t)
     t = re.sub(r"\s+", " ", t)
+    if len(t) > MAX_NORM_CHARS:  # only a message of signs grows this much ("≥" -> " >= ")
+        t = t[: t.rfind(" ", 0, MAX_NORM_CHARS) + 1 or MAX_NORM_CHARS]
     return f" {t.strip()} "
 
 
@@ -875,8 +880,10 @@ _AUTHOR_LOWER = re.compile(
     r"\s+by\s+((?:[a-z][a-z.'-]+\s*){1,3})"
 )
 # "harry potter books": unknown words right before a book noun name the book (title words).
+# (a word starts only after a non-word character, and is read whole: "a-a-a-..." was tried
+# at every "a", each try reading to the end of the run)
 _TITLE_BEFORE_NOUN = re.compile(
-    r"((?:\b[a-z][a-z'-]{2,}\s+){1,3})(?:text\s?)?(?:books?|novels?|"
+    r"((?:(?<![a-z'-])[a-z][a-z'-]{2,}+\s+){1,3})(?:text\s?)?(?:books?|novels?|"
     r"series|titles?|editions?)\b"
 )
 # describing words that are not title words ("expensive books", "college textbooks")
@@ -989,8 +996,6 @@ def _parse_rank(acc: _Acc) -> None:
         acc.set("max_rank", int(_num(m.group(1))))  # "under rank 200k"
     for m in acc.take(re.compile(rf"sub[- ]?{_N}\s*{_RANK_KW}?")):
         acc.set("max_rank", int(_num(m.group(1))))
-    for m in acc.take(re.compile(rf"{_LT}\s+(?:an?\s+|the\s+)?{_RANK_KW}(?:\s+of)?\s+{_N}")):
-        acc.set("max_rank", int(_num(m.group(1))))  # "under rank 200k"
     for m in acc.take(re.compile(rf"{_RANK_KW}\s+{_N}\s+or\s+(?:better|lower|less)")):
         acc.set("max_rank", int(_num(m.group(1))))
     _metric(acc, _RANK_KW, "", "min_rank", "max_rank", as_int=True)
