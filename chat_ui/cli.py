@@ -253,6 +253,8 @@ def _render_pipeline(p: dict[str, Any], db_ready: bool = True) -> None:
             ),
         )
     console.print(tasks)
+    if db_ready:
+        _render_seller_sync(p.get("seller_sync"))
     b = p.get("backfill") or {}
     console.print(
         f"Backfill: next page {b.get('next_page', 0)}, pages done "
@@ -267,10 +269,32 @@ def _render_pipeline(p: dict[str, Any], db_ready: bool = True) -> None:
         )
 
 
+def _render_seller_sync(rows: Any) -> None:
+    """Each seller's SP-API sync streams (workers.status.seller_sync)."""
+    if isinstance(rows, dict):
+        console.print(f"Seller syncs: [red]{rows.get('error')}[/red]")
+        return
+    if not rows:
+        console.print("Seller syncs: none yet (`arbitrage seller sync NAME`, or the workers)")
+        return
+    table = Table("user", "stream", "state", "synced up to", "last success", "last error")
+    table.title = "Seller syncs (SP-API)"
+    for r in rows:
+        table.add_row(
+            r["user"],
+            r["stream"],
+            r["state"],
+            str(r["synced_to"] or "-")[:19],
+            str(r["last_success"] or "never")[:19],
+            f"[red]{r['last_error'][:80]}[/red]" if r["last_error"] else "",
+        )
+    console.print(table)
+
+
 @app.command()
 def worker(
     queues: Annotated[str, typer.Option("-Q", "--queues", help="comma separated queues")] = (
-        "scout,processor,maintenance,restrictions,backfill"
+        "scout,processor,maintenance,restrictions,spapi,backfill"
     ),
     concurrency: Annotated[
         int, typer.Option(help="tasks at once (threads, or processes with --pool prefork)")

@@ -73,7 +73,7 @@ def worker_args(concurrency: int = 4) -> list[str]:
     """One worker process, `concurrency` threads: see workers/celery_app.py for why threads."""
     return [
         *celery_worker_command(
-            "scout,processor,maintenance,restrictions,backfill", concurrency, "arbitrage@%h"
+            "scout,processor,maintenance,restrictions,spapi,backfill", concurrency, "arbitrage@%h"
         ),
         "--without-mingle",  # nothing to sync with: the only worker of this machine's app
         "--without-gossip",

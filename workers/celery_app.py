@@ -1,8 +1,9 @@
 """The Celery application: broker and result backend on Redis, named queues, beat schedule.
 
 Queues keep short tasks from waiting behind long ones: `scout` (discovery), `processor`
-(fetch + analytics), `maintenance` (refresher, janitor, backups), `restrictions` and
-`backfill` (long, manual).
+(fetch + analytics), `maintenance` (refresher, janitor, backups), `restrictions`, `spapi`
+(sellers' Amazon data syncs, which mostly wait for SP-API's rate) and `backfill` (long,
+manual).
 
 A worker runs its tasks in threads of one process (`--pool threads`; `arbitrage worker` and
 `up`): the tasks mostly wait (for Keepa tokens, HTTP, SP-API's rate), one process holds one
@@ -29,8 +30,14 @@ from tools.settings import get_settings
 
 private_umask()  # `celery -A workers.celery_app ...` too: beat's schedule and logs stay private
 
-QUEUES = ("scout", "processor", "maintenance", "restrictions", "backfill")
-TASK_MODULES = ("workers.tasks", "workers.restrictions", "workers.backup", "workers.alerts")
+QUEUES = ("scout", "processor", "maintenance", "restrictions", "spapi", "backfill")
+TASK_MODULES = (
+    "workers.tasks",
+    "workers.restrictions",
+    "workers.spapi",
+    "workers.backup",
+    "workers.alerts",
+)
 
 
 def pipeline_schedule() -> dict[str, dict[str, object]]:
@@ -59,6 +66,19 @@ def alerts_schedule() -> dict[str, dict[str, object]]:
     return {
         name: {"task": f"workers.alerts.{name}", "schedule": every, "options": {"expires": every}}
         for name in ("match", "deliver", "daily_picks")
+    }
+
+
+def spapi_schedule() -> dict[str, dict[str, object]]:
+    """Sellers' Amazon data (workers/spapi.py): inventory, and orders with finances."""
+    s = get_settings()
+    entries = {
+        "spapi_inventory": ("sync_inventory_for_all", s.spapi_inventory_interval_s),
+        "spapi_sales": ("sync_sales_for_all", s.spapi_orders_interval_s),
+    }
+    return {
+        name: {"task": f"workers.spapi.{task}", "schedule": every, "options": {"expires": every}}
+        for name, (task, every) in entries.items()
     }
 
 
@@ -109,6 +129,7 @@ def make_celery(include: tuple[str, ...] = TASK_MODULES) -> Celery:
             "workers.tasks.janitor": {"queue": "maintenance"},
             "workers.tasks.backfill": {"queue": "backfill"},
             "workers.restrictions.*": {"queue": "restrictions"},
+            "workers.spapi.*": {"queue": "spapi"},
             "workers.backup.*": {"queue": "maintenance"},
             "workers.alerts.*": {"queue": "maintenance"},
         },
@@ -130,6 +151,7 @@ def make_celery(include: tuple[str, ...] = TASK_MODULES) -> Celery:
                 "schedule": get_settings().restrictions_interval_s,
                 "options": {"expires": get_settings().restrictions_interval_s},
             },
+            **spapi_schedule(),
             **alerts_schedule(),
             **backup_schedule(),
         },

@@ -111,4 +111,29 @@ def gather(settings: Settings | None = None, now: datetime | None = None) -> dic
             )
     except Exception as err:
         out["error"] = f"{err.__class__.__name__}: {err}"
+    out["seller_sync"] = seller_sync(settings)
     return out
+
+
+def seller_sync(settings: Settings) -> list[dict[str, Any]] | dict[str, str]:
+    """Each seller's SP-API streams (tools/spapi): where each stands and how its last run went."""
+    from tools.spapi.checkpoint import statuses
+
+    try:
+        with session_scope(settings) as session:
+            rows = statuses(session)
+    except Exception as err:  # status must report (one line, not an SQL dump), not crash
+        return {"error": f"{err.__class__.__name__}: {str(err).splitlines()[0][:160]}"}
+    return [
+        {
+            "user": r.user,
+            "stream": r.stream,
+            "phase": r.phase,
+            "state": f"walking ({r.pages} pages in)" if r.in_window else "caught up",
+            "synced_to": r.watermark.isoformat() if r.watermark else None,
+            "last_success": r.last_success_at.isoformat() if r.last_success_at else None,
+            "last_error": r.last_error,
+            "last_run": {k: r.info.get(k) for k in ("pages", "rows", "calls", "stopped")},
+        }
+        for r in rows
+    ]

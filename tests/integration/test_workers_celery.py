@@ -56,7 +56,11 @@ def worker_env(settings: Settings, redis_url: str, **extra: str) -> dict[str, st
 
 @contextmanager
 def celery_worker(
-    env: dict[str, str], log: Path, name: str = "w1", pool: str = "solo"
+    env: dict[str, str],
+    log: Path,
+    name: str = "w1",
+    pool: str = "solo",
+    queues: str = "scout,processor,maintenance,backfill",
 ) -> Iterator[subprocess.Popen[bytes]]:
     args = [
         sys.executable,
@@ -68,7 +72,7 @@ def celery_worker(
         f"--pool={pool}",
         "--loglevel=INFO",
         "-Q",
-        "scout,processor,maintenance,backfill",
+        queues,
         "-n",
         f"{name}@%h",
         "--without-gossip",

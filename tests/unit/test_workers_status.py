@@ -36,3 +36,32 @@ def test_gather_reports_deals_freshness_and_task_runs(settings: Settings, redis_
     assert out["tasks"]["janitor"] == {}
     assert out["queues"].get("scout") == 0, out["queues"]
     assert "error" not in out
+
+
+def test_gather_reports_each_sellers_sync_streams(settings: Settings, redis_url: str) -> None:
+    from tools.spapi import checkpoint
+    from tools.users import add_user
+
+    with session_scope() as session:
+        ann = add_user(session, "ann", "password123").id
+        assert ann is not None
+        row = checkpoint.load(session, ann, "orders")
+        checkpoint.start_window(row, NOW - timedelta(days=365), NOW, checkpoint.FULL)
+        row.next_token, row.pages = "tok", 42
+        checkpoint.store(session, row)
+        checkpoint.record_run(
+            session, ann, "orders", now=NOW, ok=True, info={"pages": 42, "stopped": "slice"}
+        )
+        done = checkpoint.load(session, ann, "inventory")
+        checkpoint.finish_window(done, NOW)
+        checkpoint.store(session, done)
+        checkpoint.record_run(
+            session, ann, "inventory", now=NOW, ok=False, info={}, error="SpApiError: HTTP 500"
+        )
+    rows = {r["stream"]: r for r in gather(get_settings(), now=NOW)["seller_sync"]}
+    assert rows["orders"]["state"] == "walking (42 pages in)"
+    assert rows["orders"]["last_success"] == NOW.isoformat() and not rows["orders"]["last_error"]
+    assert rows["inventory"]["state"] == "caught up"
+    assert rows["inventory"]["synced_to"] == NOW.isoformat()
+    assert rows["inventory"]["last_error"] == "SpApiError: HTTP 500"
+    assert {r["user"] for r in rows.values()} == {"ann"}
