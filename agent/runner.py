@@ -49,7 +49,7 @@ class TurnResult:
 
 @dataclass
 class TurnEvent:
-    """kind: token | tool_call | tool_result | interrupt | done."""
+    """kind: token | tool_call | tool_result | progress | interrupt | done."""
 
     kind: str
     data: Any
@@ -204,9 +204,13 @@ async def stream_turn(
         payload,
         _config(thread_id),
         context=ctx,
-        stream_mode=["messages", "updates"],
+        stream_mode=["messages", "updates", "custom"],
         durability=DURABILITY,
     ):
+        if mode == "custom":  # a tool's progress (gating checked on the spot)
+            if isinstance(chunk, dict):
+                yield TurnEvent("progress", chunk)
+            continue
         if mode == "messages":
             msg, meta = chunk
             node = meta.get("langgraph_node")

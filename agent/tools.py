@@ -165,9 +165,12 @@ async def search_deals(
     seller can list and that sells, by the stated score) with its reasons.
     refine=true changes the conversation's current search instead of starting a new one (send
     only what changes; remove=[...] drops filters; offset pages) and the result says what
-    changed. Money uses the asking user's settings. Returns the total and the top rows."""
+    changed. gated="only_ungated" checks the candidates' gating now; `gating` says what was
+    checked and which shown deals are still unchecked. Money uses the asking user's settings.
+    Returns the total and the top rows."""
     import asyncio
 
+    from agent import gating_now
     from agent import thread_search as ts
     from tools.deals.pick import best_pick
     from tools.deals.search import DealSearchError
@@ -179,7 +182,12 @@ async def search_deals(
         plan = ts.plan_search(state.get("search"), changes, remove or (), refine)
     except DealSearchError as err:
         raise ToolError(str(err)) from None
-    result, note = await asyncio.to_thread(_search_once, ctx, plan.query)
+    gating: dict[str, Any] | None = None
+    note: str | None = None
+    if gating_now.wants_checks(ctx, plan.query):  # "deals I can sell": check them now
+        result, gating = await gating_now.sellable(ctx, plan.query, runtime)
+    else:
+        result, note = await asyncio.to_thread(_search_once, ctx, plan.query)
     full = _dump(result)
     content: dict[str, Any] = {
         "total": result.total,
@@ -188,6 +196,8 @@ async def search_deals(
         "applied": result.applied,
         "items": [_compact(d, SUMMARY_KEYS) for d in full["items"]],
     }
+    if gating is not None:
+        content["gating"] = full["gating"] = gating
     pick = best_pick(full["items"])  # needs a deal the seller can list and that sells
     content["best_pick"] = full["best_pick"] = pick.as_dict()
     changed = ts.what_changed(plan, result.total, result.total_capped)
@@ -235,28 +245,57 @@ def _detail(ctx: AgentContext, asin: str) -> tuple[dict[str, Any], list[dict[str
     return full, hits
 
 
+async def _detail_now(
+    ctx: AgentContext, asin: str
+) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
+    """_detail, with the deal's gating checked first when it is unknown for this seller; the
+    note says so when it still is."""
+    import asyncio
+
+    from agent import gating_now
+
+    full, hits = await asyncio.to_thread(_detail, ctx, asin)
+    if ctx.user_id is None or full.get("gated") not in gating_now.UNKNOWN:
+        return full, hits, None
+    why = await gating_now.check_one(ctx, asin, full.get("condition"))
+    if why is None:
+        full, hits = await asyncio.to_thread(_detail, ctx, asin)
+        return full, hits, None
+    return full, hits, gating_now.unknown_note(full.get("gated"), why)
+
+
 @tool("get_deal", args_schema=AsinArgs, response_format="content_and_artifact")
-def get_deal(asin: str, runtime: ToolRuntime) -> tuple[str, dict[str, Any]]:
+async def get_deal(asin: str, runtime: ToolRuntime) -> tuple[str, dict[str, Any]]:
     """All the numbers of one deal: price now, list at, cost, fees, profit, ROI, margin, rank,
-    drops, seasonality, Deal Trust, gating for this user. The artifact has chart series."""
+    drops, seasonality, Deal Trust, gating for this user (checked now if unknown). The
+    artifact has chart series."""
     ctx = context_of(runtime)
-    full, _ = _detail(ctx, _asin(asin))
-    return _json(_compact(full, DETAIL_KEYS)), full
+    full, _, note = await _detail_now(ctx, _asin(asin))
+    content = _compact(full, DETAIL_KEYS)
+    if note:
+        content["gating_note"] = full["gating_note"] = note
+    return _json(content), full
 
 
 @tool("deal_advice", args_schema=AsinArgs, response_format="content_and_artifact")
-def deal_advice(asin: str, runtime: ToolRuntime) -> tuple[str, dict[str, Any]]:
+async def deal_advice(asin: str, runtime: ToolRuntime) -> tuple[str, dict[str, Any]]:
     """Ava's buy / pass / watch verdict for one deal (50-80 words), from its numbers and the
-    taught strategies; also returns the deal's numbers and the strategies used."""
+    taught strategies; also returns the deal's numbers and the strategies used. Gating is
+    checked first when unknown; if it still is, the verdict says so (`gating_note`)."""
     ctx = context_of(runtime)
-    full, hits = _detail(ctx, _asin(asin))
+    full, hits, note = await _detail_now(ctx, _asin(asin))
     advice = ava_advice(full, hits)
+    if note:  # the numbers' verdict stands, but the seller may not be able to list it
+        advice.reasons.append("gating not known yet")
+        advice.text = f"{advice.text} {note}"
     content = {
         **advice.as_dict(),
         "asin": full["asin"],
         "deal": _compact(full, DETAIL_KEYS),
         "knowledge": [{k: h[k] for k in ("ref", "kind", "title", "text")} for h in hits],
     }
+    if note:
+        content["gating_note"] = note
     return _json(content), {"detail": full, "advice": advice.as_dict(), "knowledge": hits}
 
 

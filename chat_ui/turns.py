@@ -110,6 +110,7 @@ class TurnRenderer:
         self._charted: set[str] = set()
         self._buffer: list[str] = []
         self._flushed_at = 0.0
+        self.progress_step: cl.Step | None = None
 
     async def token(self, text: Any) -> None:
         """Buffer tokens and send them every TOKEN_FLUSH_S: one socket event per few words
@@ -142,7 +143,26 @@ class TurnRenderer:
         await step.send()
         self.steps[call_id] = step
 
+    async def progress(self, data: Mapping[str, Any]) -> None:
+        """A tool's progress as its own step: "Checking gating: 7 of 12 (6 you can sell,
+        1 gated)", updated as the checks come in."""
+        if data.get("kind") != "gating":
+            return
+        await self.flush()
+        text = (
+            f"{data.get('done', 0)} of {data.get('asked', 0)} checked: "
+            f"{data.get('allowed', 0)} you can sell, {data.get('restricted', 0)} gated"
+        )
+        if self.progress_step is None:
+            self.progress_step = cl.Step(name="Checking gating", type="tool")
+            self.progress_step.output = text
+            await self.progress_step.send()
+        else:
+            self.progress_step.output = text
+            await self.progress_step.update()
+
     async def tool_result(self, result: Mapping[str, Any]) -> None:
+        self.progress_step = None  # the next progress belongs to another call
         name = str(result.get("name") or "tool")
         data = result.get("data")
         self.tool_results.append((name, data))
@@ -212,6 +232,8 @@ async def run_turn(
                 await renderer.tool_call(event.data)
             elif event.kind == "tool_result":
                 await renderer.tool_result(event.data)
+            elif event.kind == "progress":
+                await renderer.progress(event.data)
             elif event.kind == "interrupt":
                 interrupt = event.data
             elif event.kind == "done":

@@ -22,7 +22,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -45,6 +45,7 @@ from agent import personas
 from agent.offline import alert_answers, alert_intents, tracking_answers, tracking_intents
 from agent.offline import templates as T
 from agent.offline.followup import FollowUp, read_followup
+from agent.offline.gating_text import search_gating_text
 from agent.offline.parser import (
     ParsedQuestion,
     clip,
@@ -83,6 +84,12 @@ def _load(content: str) -> Any:
         return json.loads(content)
     except (TypeError, ValueError):
         return None
+
+
+def _with_note(text: str, data: Mapping[str, Any]) -> str:
+    """A deal answer plus the tool's note that its gating is not known yet, if any."""
+    note = data.get("gating_note")
+    return f"{text}\n\n{note}" if note else text
 
 
 @lru_cache(maxsize=256)
@@ -321,19 +328,23 @@ class OfflineChatModel(BaseChatModel):
             return loop
         if name == "search_deals":
             notes = _parse_notes(question)
-            text = T.search_answer(key, data, knowledge, table=not renders_tables)
+            gating, instead = search_gating_text(data)
+            text = instead or T.search_answer(key, data, knowledge, table=not renders_tables)
+            if gating:  # unchecked rows shown: say so before the table, else after it
+                unchecked = (data.get("gating") or {}).get("shown_unchecked")
+                text = f"{gating}\n\n{text}" if unchecked else f"{text}\n\n{gating}"
             if data.get("changed"):  # a refinement says first what it changed
                 text = f"{data['changed']}.\n\n{text}"
             return text + T.notes_text(notes)
         if name == "deal_advice":
             kn = list(data.get("knowledge") or []) + knowledge
             if key == "ava":
-                return str(data.get("text"))
-            return T.deal_take(key, data.get("deal") or {}, kn)
+                return str(data.get("text"))  # the tool's verdict says it already
+            return _with_note(T.deal_take(key, data.get("deal") or {}, kn), data)
         if name in ("get_deal", "keepa_lookup"):
             if key != "ava":
-                return T.deal_take(key, data, knowledge)
-            return T.deal_facts(data)
+                return _with_note(T.deal_take(key, data, knowledge), data)
+            return _with_note(T.deal_facts(data), data)
         if name == "check_restriction":
             return T.restriction_text(data)
         if name == "search_knowledge":

@@ -774,6 +774,11 @@ _ONLY_UNGATED = re.compile(
     r"|\bungated\b(?: for me)?|\bunrestricted\b|\bsellable\b"
     r"|(?:not|aren'?t|are not|isn'?t|is not|never|n't) (?:gated|restricted)(?: for me)?"
     r"|(?:with )?no restrictions?\b"
+    # the question forms: "which deals can I sell?", "can I sell any ...", "am I allowed to"
+    r"|\b(?:which|what)\b(?:\s+[\w']+){0,3}?\s+(?:can|could|may)\s+(?:i|we)\s+"
+    r"(?:actually\s+)?(?:sell|list)\b"
+    r"|\b(?:can|could|may)\s+(?:i|we)\s+(?:actually\s+)?(?:sell|list)\s+(?:any|anything|some)\b"
+    r"|\b(?:am i|are we)\s+(?:allowed|approved|able|eligible)\s+to\s+(?:sell|list)\b"
 )
 _EXCLUDE_GATED = re.compile(
     r"(?:exclude|excluding|hide|hiding|skip|skipping|without|no|remove|filter out|drop|ignore|"
