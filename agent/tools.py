@@ -492,6 +492,7 @@ def pipeline_status(runtime: ToolRuntime) -> tuple[str, dict[str, Any]]:
     from sqlmodel import select
 
     from tools.deal_selection import get_deal_selection
+    from tools.ingestion import ingestion
     from tools.models import Deal, SystemState
 
     ctx = context_of(runtime)
@@ -511,6 +512,7 @@ def pipeline_status(runtime: ToolRuntime) -> tuple[str, dict[str, Any]]:
             ).all()
         }
         selection = get_deal_selection(session)
+        stall = ingestion(session, ctx.settings.ingestion_stall_minutes * 60)
     data = {
         "deals": counts,
         "total": sum(counts.values()),
@@ -518,6 +520,7 @@ def pipeline_status(runtime: ToolRuntime) -> tuple[str, dict[str, Any]]:
         "oldest_update": oldest.isoformat() if oldest else None,
         "tokens": _token_snapshot(ctx),
         "task_runs": runs,
+        "ingestion": stall.as_dict(),
         "deal_query": selection,
     }
     return _json(data), data

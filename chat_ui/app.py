@@ -186,16 +186,35 @@ def mode_banner(settings: Settings) -> str | None:
     return "Heads-up: " + "; ".join(notes) + "."
 
 
-async def _setup_session() -> bool:
+async def _setup_session() -> Account | None:
     account = await _require_account()
     if account is None:
-        return False
+        return None
     prefs = await asyncio.to_thread(load_prefs, account.name)
     cl.user_session.set("prefs", prefs.model_dump())
     await cl.ChatSettings(widgets(prefs)).send()
     if account.is_admin:
         await cl.context.emitter.set_commands(admin_commands())
-    return True
+    return account
+
+
+def ingestion_banner(settings: Settings) -> str | None:
+    """For admins: say so when deals stopped coming in (tools/ingestion.py), and where to look."""
+    from tools.db import session_scope
+    from tools.ingestion import ingestion
+
+    try:
+        with session_scope(settings) as session:
+            warning = ingestion(session, settings.ingestion_stall_minutes * 60).warning()
+    except Exception:  # a greeting never fails over its banner
+        log.exception("could not read the ingestion state")
+        return None
+    if warning is None:
+        return None
+    return (
+        f"**Admin: {warning[0].upper() + warning[1:]}.** Deals are not being refreshed; "
+        "run `arbitrage status` and look at the worker log."
+    )
 
 
 def _profile_name() -> str:
@@ -205,7 +224,8 @@ def _profile_name() -> str:
 
 @cl.on_chat_start
 async def start() -> None:
-    if not await _setup_session():
+    account = await _setup_session()
+    if account is None:
         return
     person = BY_NAME[_profile_name()]
     _session_opened(person.name)
@@ -213,6 +233,8 @@ async def start() -> None:
     lines = [f"Hi, I'm **{person.name}**, {role}. {person.description}"]
     if banner := mode_banner(get_settings()):
         lines.append(banner)
+    if account.is_admin and (stalled := await asyncio.to_thread(ingestion_banner, get_settings())):
+        lines.append(stalled)
     await cl.Message(content="\n\n".join(lines), author=person.name).send()
 
 

@@ -55,7 +55,11 @@ def up(
         ),
     ] = 1,
 ) -> None:
-    """Run everything on this machine: migrations, Redis, a worker, beat and the chat server."""
+    """Run everything on this machine: migrations, Redis, a worker, beat and the chat server.
+
+    Prepares here, then hands over to the supervisor (chat_ui/supervisor.py), which restarts
+    whatever part dies and stops them all on Ctrl-C.
+    """
     from chat_ui import services
     from knowledge.starter import seed_starter_knowledge
     from tools.db import migrate, session_scope
@@ -73,91 +77,61 @@ def up(
     except RestoreInProgress as err:
         err_console.print(f"[red]{err}[/red]")
         raise typer.Exit(1) from None
-    log_path = setup_logging("up", settings)
-    from tools.metrics import enable_multiprocess
-
-    enable_multiprocess(settings)  # a fresh start: the dead processes' metric files go
-    migrate(settings)
-    with session_scope(settings) as session:
-        admin_password = ensure_first_admin(session)
-        seed_starter_knowledge(session)  # once per starter version; deletions stay deleted
-    url, owner = ensure_redis(settings)
-    env = services.child_env(settings, url)
-    env["CHAINLIT_PORT"] = str(settings.chainlit_port)
-    children: list[services.Child] = []
-    stopping = False
-
-    def _stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    services.on_stop_signals(_stop)
-    lock = (presence.fd,)  # children hold the app lock too, should this process be killed
+    owner = None
     try:
+        setup_logging("up", settings)
+        from tools.metrics import enable_multiprocess
+
+        enable_multiprocess(settings)  # a fresh start: the dead processes' metric files go
+        migrate(settings)
+        with session_scope(settings) as session:
+            admin_password = ensure_first_admin(session)
+            seed_starter_knowledge(session)  # once per starter version; deletions stay deleted
+        url, owner = ensure_redis(settings)
+        env = services.child_env(settings, url)
+        env["CHAINLIT_PORT"] = str(settings.chainlit_port)
+        children = [("chat", services.chainlit_args(settings, workers))]
         if not no_worker:
-            children.append(
-                services.start_child("worker", services.worker_args(), settings, env, lock)
-            )
-            children.append(
-                services.start_child("beat", services.beat_args(settings), settings, env, lock)
-            )
-        children.append(
-            services.start_child(
-                "chat", services.chainlit_args(settings, workers), settings, env, lock
-            )
+            children[:0] = [
+                ("worker", services.worker_args()),
+                ("beat", services.beat_args(settings)),
+            ]
+        plan = services.supervisor_plan(
+            settings,
+            presence,
+            env=env,
+            children=children,
+            redis=owner,
+            redis_url=url,
+            admin_password=admin_password,
+            started_mono=started,
         )
-        chat_url = f"http://{settings.chainlit_host}:{settings.chainlit_port}"
-        presence.update(chat_url=chat_url, children={c.name: c.proc.pid for c in children})
-        if not services.wait_http(chat_url, 120, children):
-            dead = [c.name for c in children if c.proc.poll() is not None]
-            err_console.print(
-                f"[red]start-up failed ({', '.join(dead) or 'chat timeout'}); "
-                f"see {settings.log_dir}[/red]"
-            )
-            raise typer.Exit(1)
-        console.print(
-            f"[green]Agent Arbitrage is up[/green] in {time.monotonic() - started:.1f}s"
-            f": [bold]{chat_url}[/bold]"
-        )
-        if admin_password:
-            console.print(
-                f"First admin created: user [bold]admin[/bold], password "
-                f"[bold]{admin_password}[/bold] (shown once; change it with "
-                "`arbitrage users passwd admin`)"
-            )
-        console.print(
-            f"Logs: {settings.log_dir.resolve()} (main log {log_path.name}). "
-            "Ctrl-C stops everything."
-        )
-        while not stopping:
-            for c in children:
-                if c.proc.poll() is not None:
-                    err_console.print(f"[red]{c.name} exited ({c.proc.returncode}); stopping[/red]")
-                    stopping = True
-            time.sleep(0.5)
-    finally:
-        services.stop_children(children)
-        if owner:
+        console.file.flush()
+        services.exec_supervisor(plan, presence)  # does not return
+    except BaseException:
+        if owner is not None:
             owner.stop()
         presence.close()
-        console.print("stopped")
+        raise
 
 
 @app.command()
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """One screen: database, Redis, worker, chat, Keepa, LLM, SP-API and deals."""
+    """One screen: database, Redis, worker, chat, ingestion, Keepa, LLM, SP-API and deals."""
     import json
 
-    from tools.status import chat_storage, collect, deal_counts
+    from tools.status import chat_storage, collect, deal_counts, local_up
+    from workers.status import check_worker, gather
 
     settings = load_settings_or_exit()
-    parts = collect(settings)
+    up = local_up(settings)  # where `arbitrage up` runs each part (ports, pids, restarts)
+    parts = collect(settings, up)
+    redis_ok = next((p.ok for p in parts if p.name == "redis"), False)
+    parts.insert(2, check_worker(settings, up, redis_ok))
     counts = deal_counts(settings)
     storage = chat_storage(settings)
-    from workers.status import gather
-
     pipeline = gather(settings)
     if as_json:
         print(
@@ -167,6 +141,7 @@ def status(
                     "deals": counts,
                     "pipeline": pipeline,
                     "chat_storage": storage,
+                    "up": up,
                     "logs": str(settings.log_dir.resolve()),
                 },
                 default=str,
@@ -177,6 +152,10 @@ def status(
         for p in parts:
             table.add_row(p.name, "[green]ok[/green]" if p.ok else "[red]down[/red]", p.detail)
         console.print(table)
+        if up is not None:
+            console.print(
+                f"Run by `arbitrage up` (pid {up.get('pid')}): chat at {up.get('chat_url')}"
+            )
         total = sum(counts.values())
         console.print(
             "Deals: "
@@ -229,6 +208,11 @@ def _render_pipeline(p: dict[str, Any], db_ready: bool = True) -> None:
             f"{tok.get('refill_rate')}/min, floor {tok.get('floor')}); "
             f"spent: {spend}"
         )
+        for w in tok.get("waiting") or []:
+            console.print(
+                f"  waiting for tokens: {w.get('purpose')} needs {w.get('cost')}, "
+                f"for {w.get('waiting_s', 0):.0f}s (resumes at {tok.get('resume')})"
+            )
     q = p.get("queues") or {}
     console.print(
         "Queues: " + (q["error"] if "error" in q else ", ".join(f"{k} {v}" for k, v in q.items()))
@@ -341,7 +325,7 @@ def worker(
 
 @app.command()
 def beat() -> None:
-    """Run Celery beat: the scout, processor, refresher, janitor and heartbeat schedule."""
+    """Run Celery beat: the scout, processor, refresher, janitor, alerts and backup schedule."""
     import os
 
     from chat_ui.services import beat_args

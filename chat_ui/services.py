@@ -1,20 +1,22 @@
-"""Process supervision for `arbitrage up`: the worker, beat and the Chainlit server."""
+"""What `arbitrage up` starts (the worker, beat, the chat server) and the plan it hands its
+supervisor (chat_ui/supervisor.py), which runs them."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import signal
-import subprocess
 import sys
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
+import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
+from tools.redis_embedded import display_url, state_file
 from tools.settings import Settings
+
+if TYPE_CHECKING:
+    from tools.redis_embedded import EmbeddedRedis
+    from tools.runstate import Presence
 
 CHAT_APP = Path(__file__).parent / "app.py"
 
@@ -40,33 +42,6 @@ def chainlit_auth_secret(settings: Settings) -> str:
         os.environ.get("CHAINLIT_AUTH_SECRET")
         or hashlib.sha256(("chainlit:" + settings.resolved_secret_key()).encode()).hexdigest()
     )
-
-
-@dataclass
-class Child:
-    name: str
-    proc: subprocess.Popen[bytes]
-
-
-def start_child(
-    name: str,
-    args: list[str],
-    settings: Settings,
-    env: dict[str, str],
-    pass_fds: tuple[int, ...] = (),
-) -> Child:
-    """Start a child in its own session; `pass_fds` it keeps open (e.g. the app lock)."""
-    settings.ensure_dirs()
-    out = open(settings.log_dir / f"{name}.out", "ab")  # noqa: SIM115  (owned by the child)
-    proc = subprocess.Popen(
-        args,
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        pass_fds=pass_fds,
-    )
-    return Child(name, proc)
 
 
 def worker_args(concurrency: int = 4) -> list[str]:
@@ -130,40 +105,64 @@ def chainlit_args(settings: Settings, workers: int = 1) -> list[str]:
     ]
 
 
-def wait_http(url: str, deadline_s: float, children: list[Child]) -> bool:
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        for c in children:
-            if c.proc.poll() is not None:
-                return False
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return True
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    return False
+def supervisor_plan(
+    settings: Settings,
+    presence: Presence,
+    *,
+    env: dict[str, str],
+    children: list[tuple[str, list[str]]],
+    redis: EmbeddedRedis | None,
+    redis_url: str,
+    admin_password: str | None,
+    started_mono: float,
+) -> dict[str, Any]:
+    """Everything the supervisor needs, as JSON: it loads no settings of its own."""
+    chat_url = f"http://{settings.chainlit_host}:{settings.chainlit_port}"
+    info = {
+        **presence.info,
+        "chat_url": chat_url,
+        "chat_port": settings.chainlit_port,
+        "redis": {
+            "mode": "external" if settings.redis_url else "embedded",
+            "url": display_url(redis_url),
+            "supervised": redis is not None,
+            "port": redis.process.port if redis is not None else None,
+        },
+    }
+    return {
+        "presence": {"path": str(presence.path), "fd": presence.fd, "info": info},
+        "pass_fds": [presence.fd],  # children hold the app lock too, should `up` be killed
+        "env": env,
+        "children": [{"name": name, "argv": argv} for name, argv in children],
+        "redis": None
+        if redis is None
+        else {
+            "process": redis.process.spec(),
+            "url": redis.url,
+            "state_file": str(state_file(settings)),
+        },
+        "chat_url": chat_url,
+        "log_dir": str(settings.log_dir.resolve()),
+        "log_level": settings.log_level,
+        "admin_password": admin_password,
+        "started_mono": started_mono,
+    }
 
 
-def on_stop_signals(handler: Callable[..., None]) -> None:
-    """Ctrl-C, SIGTERM and a closed terminal (SIGHUP) all call `handler`.
+def exec_supervisor(plan: dict[str, Any], presence: Presence) -> None:
+    """Become the supervisor (same pid: the app lock and the record stay this process's).
 
-    The children run in their own sessions (start_new_session), so a closed terminal hangs
-    up only this process: dying of it would leave them running and holding the chat port.
+    The plan holds secrets (the admin's first password, Chainlit's secret): it goes through
+    an unnamed temporary file in DATA_DIR/run, readable through the inherited descriptor only.
     """
-    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):  # no SIGHUP on Windows
-            signal.signal(getattr(signal, name), handler)
-
-
-def stop_children(children: list[Child], timeout: float = 15.0) -> None:
-    for c in children:
-        if c.proc.poll() is None:
-            os.killpg(c.proc.pid, signal.SIGTERM)
-    end = time.monotonic() + timeout
-    for c in children:
-        try:
-            c.proc.wait(timeout=max(0.1, end - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(c.proc.pid, signal.SIGKILL)
-            c.proc.wait()
+    handle = tempfile.TemporaryFile(dir=presence.path.parent)  # noqa: SIM115  (kept open across exec)
+    handle.write(json.dumps(plan).encode())
+    handle.flush()
+    handle.seek(0)
+    fd = handle.fileno()
+    os.set_inheritable(fd, True)
+    presence.keep_across_exec()
+    os.execv(
+        sys.executable,
+        [sys.executable, "-m", "chat_ui.supervisor", "--plan-fd", str(fd)],
+    )

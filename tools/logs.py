@@ -5,19 +5,30 @@ from __future__ import annotations
 import logging
 import logging.handlers
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tools.settings import Settings, get_settings
+if TYPE_CHECKING:  # `up`'s supervisor logs without loading pydantic
+    from tools.settings import Settings
 
 _FORMAT = "%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s"
 
 
 def setup_logging(process: str, settings: Settings | None = None, console: bool = False) -> Path:
     """Send this process's logs to DATA_DIR/logs/<process>.log (10 MB x 5 files)."""
-    settings = settings or get_settings()
+    if settings is None:
+        from tools.settings import get_settings
+
+        settings = get_settings()
     settings.ensure_dirs()
     path = settings.log_dir / f"{process}.log"
+    log_to_file(path, settings.log_level, console)
+    return path
+
+
+def log_to_file(path: Path, level: str = "INFO", console: bool = False) -> None:
+    """setup_logging() for a process that has the log's path but no settings."""
     root = logging.getLogger()
-    root.setLevel(settings.log_level)
+    root.setLevel(level)
     for handler in list(root.handlers):
         if getattr(handler, "_arbitrage", False):
             root.removeHandler(handler)
@@ -32,6 +43,5 @@ def setup_logging(process: str, settings: Settings | None = None, console: bool 
         stream.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         stream._arbitrage = True  # type: ignore[attr-defined]
         root.addHandler(stream)
-    for noisy in ("httpx", "httpcore", "alembic.runtime.migration"):
+    for noisy in ("httpx", "httpcore", "alembic.runtime.migration", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    return path

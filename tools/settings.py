@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     janitor_interval_s: float = Field(default=4 * 3600.0, ge=60, le=7 * _DAY)
     janitor_unseen_hours: float = Field(default=72.0, ge=1, le=24 * 365)
     janitor_ingestion_window_hours: float = Field(default=6.0, ge=0.1, le=24 * 30)
+    # status and the admin's chat say "ingestion stalled" when the scout or the processor
+    # has not succeeded for this long (tools/ingestion.py)
+    ingestion_stall_minutes: float = Field(default=15.0, ge=1, le=7 * 24 * 60)
     backfill_lock_ttl_s: float = Field(default=120.0, ge=1, le=_DAY)
     backfill_page_pause_s: float = Field(default=1.0, ge=0, le=3600)
 

@@ -46,19 +46,21 @@ def check_database(settings: Settings) -> Part:
         return Part("database", False, f"unreachable: {err.__class__.__name__}: {err}")
 
 
-def check_redis(settings: Settings) -> Part:
+def check_redis(settings: Settings, up: dict[str, Any] | None = None) -> Part:
     import redis
 
     from tools.redis_embedded import RedisUnavailable, display_url, redis_url
 
+    svc = ((up or {}).get("services") or {}).get("redis")
+    supervised = f"; {describe_service('redis', svc)}" if svc else ""
     try:
         url = redis_url(settings)
         client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
         client.ping()
         mode = "external" if settings.redis_url else "embedded"
-        return Part("redis", True, f"{mode} at {display_url(url)}")
+        return Part("redis", True, f"{mode} at {display_url(url)}{supervised}")
     except (RedisUnavailable, redis.RedisError) as err:
-        return Part("redis", False, str(err))
+        return Part("redis", False, f"{err}{supervised}")
 
 
 def deal_counts(settings: Settings) -> dict[str, int]:
@@ -70,14 +72,18 @@ def deal_counts(settings: Settings) -> dict[str, int]:
         return {}
 
 
-def collect(settings: Settings | None = None) -> list[Part]:
+def collect(settings: Settings | None = None, up: dict[str, Any] | None = None) -> list[Part]:
+    """Every part but the worker (workers/status.py asks the workers themselves)."""
     settings = settings or get_settings()
     parts = [
         check_database(settings),
-        check_redis(settings),
-        check_worker(settings),
-        check_chat(settings),
+        check_redis(settings, up),
+        check_chat(settings, up),
     ]
+    beat = check_supervised(up, "beat")
+    if beat is not None:
+        parts.append(beat)
+    parts.append(check_ingestion(settings))
     parts.append(
         Part(
             "keepa",
@@ -114,33 +120,79 @@ def collect(settings: Settings | None = None) -> list[Part]:
     return parts
 
 
-def check_worker(settings: Settings, max_age_s: float = 180.0) -> Part:
-    """A worker is healthy when its heartbeat task ran recently (beat sends one a minute)."""
-    from datetime import datetime
+def local_up(settings: Settings) -> dict[str, Any] | None:
+    """The record of the `arbitrage up` running on this DATA_DIR (its ports, pids, restarts),
+    or None when none runs here."""
+    from tools.runstate import processes
 
-    from tools.models import SystemState, utcnow
+    ups = [r for r in processes(settings) if r.get("role") == "up" and "services" in r]
+    return max(ups, key=lambda r: float(r.get("started_at") or 0)) if ups else None
+
+
+def local_roles(settings: Settings) -> set[str]:
+    """The roles of this DATA_DIR's live app processes (`worker`, `beat`, `up`, ...)."""
+    from tools.runstate import processes
+
+    return {str(r.get("role")) for r in processes(settings)}
+
+
+def describe_service(name: str, svc: dict[str, Any], now: float | None = None) -> str:
+    """One supervised part as `arbitrage up` last recorded it, for people."""
+    import time
+
+    now = now or time.time()
+    if svc.get("state") == "restarting":
+        head = f"restarting in {svc.get('restart_in_s') or 0:.0f}s"
+    else:
+        head = f"pid {svc.get('pid')}, up {_ago(now - float(svc.get('started_at') or now))}"
+    n = int(svc.get("restarts") or 0)
+    if svc.get("last_exit"):
+        when = _ago(now - float(svc.get("last_exit_at") or now))
+        head += f"; restarted {n}x (last stop: {svc['last_exit']}, {when} ago)"
+    return head
+
+
+def _ago(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def check_supervised(up: dict[str, Any] | None, name: str) -> Part | None:
+    """A part `up` supervises (beat), from its record; None when `up` does not run it."""
+    svc = ((up or {}).get("services") or {}).get(name)
+    if svc is None:
+        return None
+    return Part(name, svc.get("state") == "running", describe_service(name, svc), dict(svc))
+
+
+def check_ingestion(settings: Settings) -> Part:
+    from tools.ingestion import ingestion
 
     try:
         with session_scope(settings) as session:
-            row = session.get(SystemState, "worker_heartbeat")
-        if not row or not row.value:
-            return Part("worker", False, "no heartbeat yet (is `arbitrage worker` running?)")
-        age = (utcnow() - datetime.fromisoformat(str(row.value))).total_seconds()
-        if age > max_age_s:
-            return Part("worker", False, f"last heartbeat {age:.0f}s ago")
-        return Part("worker", True, f"heartbeat {age:.0f}s ago")
-    except (OperationalError, ProgrammingError):  # no tables yet (SQLite / PostgreSQL)
-        return Part("worker", False, "no heartbeat yet (the database is not created yet)")
-    except Exception as err:  # one line, not an SQL dump
-        return Part(
-            "worker", False, f"unknown: {err.__class__.__name__}: {str(err).splitlines()[0][:120]}"
-        )
+            ing = ingestion(session, settings.ingestion_stall_minutes * 60)
+    except (OperationalError, ProgrammingError):  # no tables yet
+        return Part("ingestion", True, "no runs yet (the database is not created yet)")
+    except Exception as err:  # status must report, not crash
+        return Part("ingestion", False, f"unknown: {err.__class__.__name__}")
+    if ing.stalled:
+        return Part("ingestion", False, str(ing.warning()), ing.as_dict())
+    ages = [
+        f"{t.task} {_ago(t.age_s)} ago" if t.age_s is not None else f"{t.task} not yet"
+        for t in ing.tasks
+    ]
+    return Part("ingestion", True, "last success: " + ", ".join(ages), ing.as_dict())
 
 
-def check_chat(settings: Settings) -> Part:
+def check_chat(settings: Settings, up: dict[str, Any] | None = None) -> Part:
+    """The chat where `up` runs it (its record has the port), else at the configured port."""
     import httpx
 
-    url = f"http://{settings.chainlit_host}:{settings.chainlit_port}"
+    url = (up or {}).get("chat_url") or f"http://{settings.chainlit_host}:{settings.chainlit_port}"
     try:
         resp = httpx.get(url, timeout=3)
         ok = resp.status_code < 500

@@ -122,7 +122,6 @@ def make_celery(include: tuple[str, ...] = TASK_MODULES) -> Celery:
         task_queues=[Queue(q) for q in QUEUES],
         task_default_queue="maintenance",
         task_routes={
-            "workers.tasks.heartbeat": {"queue": "maintenance"},
             "workers.tasks.scout": {"queue": "scout"},
             "workers.tasks.processor": {"queue": "processor"},
             "workers.tasks.refresher": {"queue": "maintenance"},
@@ -144,7 +143,6 @@ def make_celery(include: tuple[str, ...] = TASK_MODULES) -> Celery:
         result_expires=3600,
         timezone="UTC",
         beat_schedule={
-            "heartbeat": {"task": "workers.tasks.heartbeat", "schedule": 60.0},
             **pipeline_schedule(),
             "restrictions": {
                 "task": "workers.restrictions.check_restrictions_for_all_users",

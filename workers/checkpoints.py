@@ -11,12 +11,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from tools.ingestion import TASK_PREFIX
 from tools.models import SystemState, utcnow
 
 WATERMARK_KEY = "scout_watermark"
 BACKFILL_KEY = "backfill"
 SCOUT_BACKLOG_KEY = "scout_backlog"
-TASK_PREFIX = "task:"
 TASKS = ("scout", "processor", "refresher", "janitor", "backfill")
 
 
@@ -81,15 +81,18 @@ def record_run(
     """Remember the last run (and the last success / last error) of one task."""
     key = TASK_PREFIX + task
     state = dict(get_state(session, key, {}) or {})
-    stamp = now.isoformat()
+    stamp, wall = now.isoformat(), utcnow().isoformat()  # `now` may be market time
     state["last_run"] = stamp
     state["last_ok"] = ok
     if ok:
         state["last_success"] = stamp
+        state["last_success_wall"] = wall  # tools/ingestion.py: ages people can read
         state["last_info"] = info or {}
+        state.pop("failing_since_wall", None)
     else:
         state["last_error"] = (error or "unknown error")[:500]
         state["last_error_at"] = stamp
+        state.setdefault("failing_since_wall", wall)
     set_state(session, key, state, now)
 
 

@@ -1,16 +1,24 @@
 """Redis locks with an owner token, an expiry and safe release, renewed during long jobs.
 
-Built on redis-py's `Lock` (random owner token, `SET NX PX`, Lua compare-and-delete release,
-Lua extend). A crashed holder's lock simply expires after `ttl_s`, so there is never a
-"task already running" forever and never a reason to FLUSHALL. Long jobs keep their lock alive
-with a renewal thread; if renewal ever fails (the lock expired and someone else took it) the
-holder sees `lost` and stops writing.
+Built on redis-py's `Lock` (owner token, `SET NX PX`, Lua compare-and-delete release, Lua
+extend). A crashed holder's lock simply expires after `ttl_s`, so there is never a "task
+already running" forever and never a reason to FLUSHALL. Long jobs keep their lock alive with a
+renewal thread; if renewal ever fails (the lock expired and someone else took it) the holder
+sees `lost` and stops writing.
+
+The token names its holder (host, pid, the process's start time): a worker restarted on the
+same machine after a kill -9 takes over the locks its dead predecessor held at once, instead
+of skipping the scout for up to its lock's 6 minutes. A holder on another machine cannot be
+asked, so its lock still runs out by itself.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import uuid
 from types import TracebackType
 
 import redis
@@ -18,6 +26,28 @@ from redis.exceptions import LockError, LockNotOwnedError
 
 log = logging.getLogger(__name__)
 PREFIX = "arbitrage:lock:"
+# delete the lock only if it still holds the dead owner's token
+_BREAK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
+
+
+def owner_token() -> str:
+    """A lock token that says who holds it: host, pid, process start time, then randomness."""
+    from tools.runstate import proc_start
+
+    return f"{socket.gethostname()}|{os.getpid()}|{proc_start(os.getpid())}|{uuid.uuid4().hex}"
+
+
+def holder_is_dead(token: bytes | str | None) -> bool:
+    """True only when the token's holder was a process on this machine that is gone."""
+    from tools.runstate import pid_alive
+
+    if token is None:
+        return False
+    text = token.decode(errors="replace") if isinstance(token, bytes) else token
+    parts = text.split("|")
+    if len(parts) != 4 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False  # another machine's, or an older token: let it expire
+    return not pid_alive(int(parts[1]), None if parts[2] == "None" else parts[2])
 
 
 class LockBusy(RuntimeError):
@@ -38,8 +68,14 @@ class TaskLock:
         self.lost = False
 
     def acquire(self) -> bool:
-        if not self._lock.acquire(blocking=False):
-            return False
+        if not self._lock.acquire(blocking=False, token=owner_token()):
+            held = self.client.get(self.name)
+            if not holder_is_dead(held):
+                return False
+            self.client.eval(_BREAK, 1, self.name, held)  # type: ignore[arg-type]
+            log.warning("%s: its holder died without releasing it; taken over", self.name)
+            if not self._lock.acquire(blocking=False, token=owner_token()):
+                return False
         self.lost = False
         if self._renew:
             self._stop.clear()

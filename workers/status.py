@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from tools.db import session_scope
 from tools.models import Deal, DealStatus, utcnow
 from tools.settings import Settings, get_settings
+from tools.status import Part
 from workers import checkpoints
 
 
@@ -137,3 +138,37 @@ def seller_sync(settings: Settings) -> list[dict[str, Any]] | dict[str, str]:
         }
         for r in rows
     ]
+
+
+def ping_workers(settings: Settings, expected: int | None = None, timeout: float = 1.5) -> Any:
+    """Ask the workers themselves: Celery's remote-control ping, answered by each worker's
+    consumer thread, not by a task. A worker whose task threads all wait for Keepa tokens
+    still answers; one that is gone, hung or cut off from Redis does not.
+
+    Returns the names of the workers that answered (on any machine sharing this Redis).
+    `expected`: stop listening once that many answered (else wait the whole `timeout`).
+    """
+    from workers.celery_app import app
+
+    replies = app.control.ping(timeout=timeout, limit=expected)
+    return sorted(name for reply in replies for name in reply)
+
+
+def check_worker(settings: Settings, up: dict[str, Any] | None, redis_ok: bool) -> Part:
+    """The worker part of `arbitrage status`: who answered a ping, and what `up` recorded."""
+    from tools.status import describe_service
+
+    svc = ((up or {}).get("services") or {}).get("worker")
+    supervised = f"; {describe_service('worker', svc)}" if svc else ""
+    if not redis_ok:
+        return Part("worker", False, f"unknown: Redis is not reachable{supervised}")
+    try:
+        names = ping_workers(settings, expected=1 if svc else None)
+    except Exception as err:  # status must report, not crash
+        line = str(err).splitlines()[0][:120] if str(err) else ""
+        return Part("worker", False, f"unknown: {err.__class__.__name__}: {line}{supervised}")
+    if not names:
+        return Part("worker", False, f"no worker answered a ping{supervised}", {"workers": []})
+    return Part(
+        "worker", True, f"{', '.join(names)} answered a ping{supervised}", {"workers": names}
+    )

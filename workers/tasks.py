@@ -18,7 +18,6 @@ from celery.signals import worker_ready
 
 from tools import shutdown
 from tools.db import session_scope
-from tools.models import SystemState, utcnow
 from tools.redis_embedded import redis_url
 from tools.settings import get_settings
 from workers import checkpoints
@@ -32,23 +31,9 @@ _freeze = threading.Lock()
 _redis: dict[str, redis.Redis] = {}
 
 
-@app.task(name="workers.tasks.heartbeat")
-def heartbeat() -> str:
-    """Proves the worker can reach the database; `arbitrage status` reads the timestamp."""
-    now = utcnow()
-    with session_scope() as session:
-        row = session.get(SystemState, "worker_heartbeat") or SystemState(key="worker_heartbeat")
-        row.value = now.isoformat()
-        row.updated_at = now
-        session.add(row)
-    return now.isoformat()
-
-
 @worker_ready.connect
 def _on_worker_ready(**_: object) -> None:
-    # Without these, a fresh install would look idle until beat's first ticks: `arbitrage
-    # status` would call the worker "down" and the chat would have no deals for minutes.
-    heartbeat.delay()
+    # Without it, a fresh install would have no deals until beat's first scout tick.
     if get_settings().scout_on_start:
         scout.apply_async(queue="scout")
 

@@ -362,7 +362,12 @@ def _ago(iso: Any, now: datetime | None = None) -> str:
 
 def pipeline_text(d: dict[str, Any]) -> str:
     deals = d.get("deals") or {}
-    lines = [
+    stall = d.get("ingestion") or {}
+    lines = []
+    if stall.get("stalled"):
+        minutes = stall.get("stalled_for_min") or 0
+        lines.append(f"**Ingestion stalled for {minutes:.0f} min**: {stall.get('reason')}.")
+    lines += [
         f"Deals: {d.get('total', 0)} ("
         + (", ".join(f"{k} {v}" for k, v in sorted(deals.items())) or "none")
         + ")",

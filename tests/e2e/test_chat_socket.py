@@ -312,3 +312,41 @@ def test_admin_approves_one_extracted_strategy(
         hits = retrieve(session, "textbook rank October hold January peak", k=3)
     assert any("January peak" in h.text for h in hits)
     assert not any("40%" in h.text for h in hits), "the rejected candidate was not saved"
+
+
+def test_an_admin_is_told_when_ingestion_stalled(
+    chat_server: ChatServer, credentials: dict[str, str]
+) -> None:
+    """No processor success for 40 minutes: the admin's greeting says so; a seller's does not."""
+    from datetime import timedelta
+
+    from tools.db import dispose_engines, session_scope
+    from tools.models import utcnow
+    from tools.settings import Settings
+    from workers import checkpoints
+
+    settings = Settings(data_dir=chat_server.data_dir)
+    old = (utcnow() - timedelta(minutes=40)).isoformat()
+    with session_scope(settings) as session:
+        checkpoints.set_state(session, "task:scout", {"last_ok": True, "last_success_wall": old})
+        checkpoints.set_state(
+            session, "task:processor", {"last_ok": True, "last_success_wall": old}
+        )
+
+    async def greeting(user: str) -> str:
+        client = ChatClient(chat_server.url, login(chat_server.url, user, credentials[user]))
+        turn = await client.connect()
+        await client.close()
+        return "\n".join(s.get("output") or "" for s in turn.steps())
+
+    try:
+        admin = asyncio.run(greeting("admin"))
+        seller = asyncio.run(greeting("seller"))
+    finally:
+        with session_scope(settings) as session:
+            for key in ("task:scout", "task:processor"):
+                session.delete(session.get(checkpoints.SystemState, key))
+        dispose_engines()
+    assert "Admin: Ingestion stalled for 40 min: the scout last succeeded 40 min ago" in admin
+    assert "arbitrage status" in admin
+    assert "stalled" not in seller

@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from chat_ui import services
+from chat_ui import supervisor
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
@@ -18,7 +18,7 @@ def test_a_closed_terminal_stops_the_children_like_ctrl_c() -> None:
     saved = {s: signal.getsignal(s) for s in names}
     heard: list[int] = []
     try:
-        services.on_stop_signals(lambda sig, _frame: heard.append(sig))
+        supervisor.on_stop_signals(lambda sig, _frame: heard.append(sig))
         for sig in names:
             os.kill(os.getpid(), sig)
     finally:

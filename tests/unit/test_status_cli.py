@@ -13,7 +13,7 @@ def test_status_before_the_first_run_says_what_to_do() -> None:
     res = CliRunner().invoke(app, ["status"], env={"COLUMNS": "200"})
     assert res.exit_code == 1  # not healthy: the database does not exist yet
     assert "not created yet (`arbitrage up` creates and migrates it" in res.output
-    assert "no heartbeat yet (the database is not created yet)" in res.output
+    assert "unknown: Redis is not reachable" in res.output
     assert "Pipeline: no data until the database exists" in res.output
     assert "SELECT" not in res.output and "Traceback" not in res.output
 

@@ -43,3 +43,26 @@ def test_renewal_keeps_a_long_job_locked(client: redis.Redis) -> None:
         time.sleep(1.5)  # well past the ttl
         assert not lock.lost
         assert not TaskLock(client, "long", 1, renew=False).acquire()
+
+
+def test_a_restarted_worker_takes_over_the_lock_of_its_killed_predecessor(
+    client: redis.Redis,
+) -> None:
+    """kill -9 leaves the lock behind; on the same machine its holder is known to be gone,
+    so the next run proceeds at once instead of after the lock's ttl (6 min for the scout)."""
+    import subprocess
+    import sys
+
+    from workers.locks import owner_token
+
+    host, _pid, _start, rand = owner_token().split("|")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    client.set("arbitrage:lock:scout", f"{host}|{gone.pid}|1|{rand}", px=360_000)
+    with TaskLock(client, "scout", 360, renew=False):
+        assert client.pttl("arbitrage:lock:scout") > 0
+    # a live holder (this process), or one on another machine, keeps its lock
+    client.set("arbitrage:lock:scout", owner_token(), px=360_000)
+    assert not TaskLock(client, "scout", 5, renew=False).acquire()
+    client.set("arbitrage:lock:scout", f"elsewhere|{gone.pid}|1|{rand}", px=360_000)
+    assert not TaskLock(client, "scout", 5, renew=False).acquire()

@@ -17,12 +17,12 @@ from sqlalchemy import delete
 from sqlmodel import Session, col
 
 from tools.clock import Clock
+from tools.ingestion import INGESTION_TASKS
 from tools.models import Deal
 from workers import checkpoints
 from workers.pipeline.common import now_dt
 
 log = logging.getLogger(__name__)
-INGESTION_TASKS = ("scout", "processor")
 
 
 @dataclass
