@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
@@ -28,10 +30,14 @@ DEFAULT_SETTINGS = UserSettings()
 
 
 def load_user_settings(user: User | None) -> UserSettings:
-    if user is None or not user.settings:
+    return settings_from(user.settings if user is not None else None)
+
+
+def settings_from(stored: dict[str, Any] | None) -> UserSettings:
+    """A user's stored settings column as UserSettings (keys from older versions ignored)."""
+    if not stored:
         return UserSettings()
-    known = {k: v for k, v in user.settings.items() if k in UserSettings.model_fields}
-    return UserSettings(**known)
+    return UserSettings(**{k: v for k, v in stored.items() if k in UserSettings.model_fields})
 
 
 def save_user_settings(session: Session, user: User, settings: UserSettings) -> None:

@@ -12,6 +12,7 @@ FIRE_AGAIN_PRICE_PCT, against the last time it fired).
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import defaultdict
@@ -21,7 +22,8 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from tools.alerts.matching import (
@@ -45,7 +47,7 @@ from tools.models import (
     User,
     UserRestriction,
 )
-from tools.user_settings import load_user_settings
+from tools.user_settings import UserSettings, settings_from
 
 log = logging.getLogger(__name__)
 
@@ -91,36 +93,62 @@ class MatchReport:
         return dict(self.__dict__)
 
 
+SS, U = table_of(SavedSearch), table_of(User)
+
+
+# compiled searches kept between runs: (search id, updated_at, owner's settings) -> compiled
+_COMPILED: dict[tuple[int, Any, str], CompiledSearch] = {}
+_COMPILED_MAX = 200_000
+
+
 def load_searches(session: Session) -> tuple[list[CompiledSearch], list[str]]:
-    """Every active saved search of an enabled account, compiled with its owner's settings."""
-    rows = session.exec(
-        select(SavedSearch, User)
-        .join(User, col(User.id) == SavedSearch.owner_id)
-        .where(col(SavedSearch.active).is_(True), col(User.disabled).is_(False))
+    """Every active saved search of an enabled account, compiled with its owner's settings.
+
+    Plain rows, not ORM objects; each owner's settings parsed once; and a search compiled in an
+    earlier run is reused until it or its owner's settings change."""
+    rows = session.execute(
+        sa_select(SS.c.id, SS.c.owner_id, SS.c.query, SS.c.updated_at, U.c.settings)
+        .join(U, U.c.id == SS.c.owner_id)
+        .where(SS.c.active.is_(True), U.c.disabled.is_(False))
+        .order_by(SS.c.id)
     ).all()
     compiled, skipped = [], []
-    for search, user in rows:
+    owners: dict[int, tuple[str, UserSettings | ValueError]] = {}
+    if len(_COMPILED) > _COMPILED_MAX:
+        _COMPILED.clear()
+    for sid, owner, query, updated, raw in rows:
+        if owner not in owners:
+            try:
+                owners[owner] = (json.dumps(raw, sort_keys=True), settings_from(raw))
+            except ValueError as err:
+                owners[owner] = ("!", err)
+        key_settings, settings = owners[owner]
+        key = (sid, updated, key_settings)
+        hit = _COMPILED.get(key)
+        if hit is not None:
+            compiled.append(hit)
+            continue
         try:
-            compiled.append(
-                compile_search(
-                    search.id or 0, search.owner_id, search.query, load_user_settings(user)
-                )
-            )
+            if isinstance(settings, ValueError):
+                raise settings
+            _COMPILED[key] = made = compile_search(sid, owner, query or {}, settings)
+            compiled.append(made)
         except ValueError as err:  # a search stored by an older version, or a bad setting
-            skipped.append(f"#{search.id}: {err}")
+            skipped.append(f"#{sid}: {str(err)[:200]}")
     return compiled, skipped
 
 
-def _improved(state: AlertState, price: float | None, profit: float | None) -> bool:
-    if profit is not None and state.profit is not None:
-        gain = profit - state.profit
-        if (
-            gain >= FIRE_AGAIN_PROFIT_USD
-            and gain >= abs(state.profit) * FIRE_AGAIN_PROFIT_PCT / 100
-        ):
+State = tuple[bool, float | None, float | None]  # (matching, price, profit at the last fire)
+
+
+def _improved(state: State, price: float | None, profit: float | None) -> bool:
+    _, was_price, was_profit = state
+    if profit is not None and was_profit is not None:
+        gain = profit - was_profit
+        if gain >= FIRE_AGAIN_PROFIT_USD and gain >= abs(was_profit) * FIRE_AGAIN_PROFIT_PCT / 100:
             return True
-    if price is not None and state.price:
-        return price <= state.price * (1 - FIRE_AGAIN_PRICE_PCT / 100)
+    if price is not None and was_price:
+        return price <= was_price * (1 - FIRE_AGAIN_PRICE_PCT / 100)
     return False
 
 
@@ -199,20 +227,23 @@ def _match_batch(
     fires: dict[int, list[dict[str, Any]]],
 ) -> None:
     """Evaluate, compare with the stored state, and write the new state."""
-    ids = [s.search_id for s in compiled]
-    states: dict[tuple[int, str], AlertState] = {}
+    # (search -> asin -> (matching, price, profit)): every stored pair of this batch's deals
+    states: dict[int, dict[str, State]] = defaultdict(dict)
     if len(batch):
-        for st in session.exec(
-            select(AlertState).where(
-                col(AlertState.asin).in_(batch.asins), col(AlertState.search_id).in_(ids)
+        for sid, asin, matching, was_price, was_profit in session.execute(
+            sa_select(S.c.search_id, S.c.asin, S.c.matching, S.c.price, S.c.profit).where(
+                S.c.asin.in_(batch.asins)
             )
-        ):
-            states[(st.search_id, st.asin)] = st
+        ).all():
+            states[sid][asin] = (bool(matching), was_price, was_profit)
     gating = _gating(session, compiled, batch.asins)
     net, price = batch.cols["net"], batch.cols["price_now"]
     writes: list[dict[str, Any]] = []
     for search in compiled:
         hits = np.flatnonzero(evaluate(search, batch, now, gating.get(search.owner_id)))
+        mine = states.get(search.search_id, {})
+        if not len(hits) and not mine:
+            continue
         cost = batch.cost(search.settings)
         matched = set()
         for i in hits:
@@ -221,12 +252,12 @@ def _match_batch(
             p = None if np.isnan(price[i]) else float(price[i])
             profit = None if np.isnan(net[i] - cost[i]) else float(net[i] - cost[i])
             roi = profit / float(cost[i]) * 100 if profit is not None and cost[i] > 0 else None
-            state = states.get((search.search_id, asin))
+            state = mine.get(asin)
             reason = (
                 "new"
                 if state is None
                 else "back"
-                if not state.matching
+                if not state[0]
                 else "better"
                 if _improved(state, p, profit)
                 else None
@@ -250,9 +281,8 @@ def _match_batch(
                     "changed_at": now,
                 }
             )
-        for asin in batch.asins:
-            state = states.get((search.search_id, asin))
-            if state is not None and state.matching and asin not in matched:
+        for asin, state in mine.items():
+            if state[0] and asin not in matched:
                 report.gone += 1
                 writes.append(
                     {
@@ -287,7 +317,8 @@ def _write_outbox(
         s.user_id: s
         for s in session.exec(select(AlertSettings).where(col(AlertSettings.user_id).in_(owners)))
     }
-    rows = []
+    plain = AlertSettings(user_id=0)  # an owner who never set anything: the app inbox only
+    rows: list[dict[str, Any]] = []
     for sid, deals in fires.items():
         owner = by_id[sid].owner_id
         deals = sorted(deals, key=lambda d: -(d["profit"] or float("-inf")))
@@ -301,19 +332,20 @@ def _write_outbox(
             ],
             "at": now.isoformat(),
         }
-        target = settings.get(owner) or AlertSettings(user_id=owner)
-        for channel, due, sent in channels_for(target, now):
+        for channel, due, sent in channels_for(settings.get(owner, plain), now):
             rows.append(
-                AlertOutbox(
-                    owner_id=owner,
-                    search_id=sid,
-                    kind="match",
-                    channel=channel,
-                    payload=payload,
-                    created_at=now,
-                    due_at=due,
-                    sent_at=sent,
-                )
+                {
+                    "owner_id": owner,
+                    "search_id": sid,
+                    "kind": "match",
+                    "channel": channel,
+                    "payload": payload,
+                    "created_at": now,
+                    "due_at": due,
+                    "sent_at": sent,
+                    "attempts": 0,
+                }
             )
-    session.add_all(rows)
+    if rows:  # one executemany, not an ORM object per message
+        session.execute(insert(table_of(AlertOutbox)), rows)
     return len(rows)

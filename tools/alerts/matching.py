@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -92,6 +92,7 @@ HANDLED_FIELDS = frozenset(
 _TOKEN = re.compile(r"[^\W_]+")  # FTS5 unicode61: runs of letters and digits
 
 Mask = NDArray[np.bool_]
+Term = tuple[Any, ...]  # one comparison, hashable: a batch computes each distinct one once
 Row = Mapping[str, Any] | RowMapping  # a deal row as SQLAlchemy returns it, or a dict
 
 
@@ -138,6 +139,7 @@ class DealBatch:
     words: dict[str, list[tuple[list[str], ...]]]
     _word_masks: dict[tuple[str, str], Mask] = field(default_factory=dict)
     _costs: dict[tuple[float, float, float], NDArray[np.float64]] = field(default_factory=dict)
+    terms: dict[Any, Mask] = field(default_factory=dict)  # each distinct term's mask, once
 
     @classmethod
     def from_rows(cls, rows: Iterable[Row]) -> DealBatch:
@@ -257,6 +259,7 @@ class CompiledSearch:
     min_roi: float | None
     min_profit: float | None
     gated: str
+    terms: tuple[Term, ...] = ()
 
     @property
     def needs_gating(self) -> bool:
@@ -272,90 +275,126 @@ def compile_search(
     if used_unknown:
         raise UnsupportedFilter(f"alerts cannot evaluate: {', '.join(used_unknown)}")
     eff = effective_thresholds(q, settings)
-    return CompiledSearch(
+    compiled = CompiledSearch(
         search_id, owner_id, q, settings, eff["min_roi"], eff["min_profit"], eff["gated"]
     )
+    return replace(compiled, terms=search_terms(compiled))
+
+
+def search_terms(search: CompiledSearch) -> tuple[Term, ...]:
+    """The search's WHERE as terms (filters._word_terms, _money_terms and _market_terms), the
+    most selective first. Many searches share terms ("max_price 30", "ROI >= 50 % at the
+    default settings"), and a batch evaluates each distinct term once."""
+    q, st = search.query, search.settings
+    money = (st.tax_pct, st.prep_fee, st.inbound_shipping)
+    terms: list[Term] = [
+        ("words", kind, getattr(q, kind)) for kind in WORD_KINDS if getattr(q, kind)
+    ]
+    for op, col_, value in (
+        ("ge", "price_now", q.min_price),
+        ("le", "price_now", q.max_price),
+        ("le", "sales_rank", q.max_rank),
+        ("ge", "sales_rank", q.min_rank),
+        ("ge", "rank_drops_30", q.min_drops_30),
+        ("ge", "rank_drops_90", q.min_drops_90),
+        ("ge", "rank_drops_365", q.min_drops_365),
+        ("ge", "percent_down", q.min_percent_down),
+        ("eq", "seasonality", q.seasonality),
+        ("eq", "condition", q.condition),
+    ):
+        if value is not None:
+            terms.append((op, col_, value))
+    for name, value in (
+        ("roi_ge", search.min_roi),
+        ("roi_le", q.max_roi),
+        ("profit_ge", search.min_profit),
+        ("profit_le", q.max_profit),
+        ("margin_ge", q.min_margin),
+        ("margin_le", q.max_margin),
+    ):
+        if value is not None:
+            terms.append((name, money, float(value)))
+    implied = (search.min_roi is not None and search.min_roi > 0) or (
+        search.min_profit is not None and search.min_profit > 0
+    )
+    if not q.include_unprofitable and not implied:
+        terms.append(("profitable", money))
+    if q.updated_within_hours is not None:
+        terms.append(("since", q.updated_within_hours))
+    if q.in_peak_now:
+        terms.append(("peak_now",))
+    if q.peak_month is not None:
+        terms.append(("peak", q.peak_month))
+    if q.amazon_offer is not None:
+        terms.append(("amazon", q.amazon_offer))
+    return tuple(terms)
+
+
+WORD_KINDS = ("text", "author", "publisher", "category")
+
+
+def _term_mask(batch: DealBatch, term: Term, settings: UserSettings, now: datetime) -> Mask:
+    """One term over the batch (NaN compares false, as NULL does in SQL)."""
+    c, kind = batch.cols, term[0]
+    with np.errstate(invalid="ignore"):
+        if kind == "words":
+            return batch.word_mask(term[1], term[2])
+        if kind in ("ge", "le", "eq"):
+            column, value = c[term[1]], term[2]
+            if kind == "ge":
+                return np.asarray(column >= value, dtype=bool)
+            if kind == "le":
+                return np.asarray(column <= value, dtype=bool)
+            return np.asarray(column == value, dtype=bool)
+        if kind in MONEY_TERMS:
+            net, list_at, cost = c["net"], c["list_at"], batch.cost(settings)
+            if kind == "profitable":
+                return np.asarray(net > cost, dtype=bool)
+            v = term[2]
+            out = {
+                "roi_ge": lambda: net >= cost * (1.0 + v / 100.0),
+                "roi_le": lambda: net <= cost * (1.0 + v / 100.0),
+                "profit_ge": lambda: net >= cost + v,
+                "profit_le": lambda: net <= cost + v,
+                "margin_ge": lambda: (list_at > 0) & (net - cost >= list_at * (v / 100.0)),
+                "margin_le": lambda: (list_at > 0) & (net - cost <= list_at * (v / 100.0)),
+            }[kind]()
+            return np.asarray(out, dtype=bool)
+        if kind == "since":
+            since = (now - timedelta(hours=term[1])).timestamp()
+            return np.asarray(c["updated_at"] >= since, dtype=bool)
+        if kind in ("peak", "peak_now"):
+            month = now.month if kind == "peak_now" else term[1]
+            return np.asarray(
+                c["has_peak_mask"] & ((c["peak_mask"] & (1 << (month - 1))) != 0), dtype=bool
+            )
+        if kind == "amazon":
+            return c["amazon_true"] if term[1] else c["amazon_false"]
+    raise ValueError(f"unknown alert term {kind!r}")
+
+
+MONEY_TERMS = frozenset(
+    {"roi_ge", "roi_le", "profit_ge", "profit_le", "margin_ge", "margin_le", "profitable"}
+)
 
 
 def evaluate(
     search: CompiledSearch, batch: DealBatch, now: datetime, gating: Gating | None = None
 ) -> Mask:
     """Which rows of the batch the search matches (the deal search's WHERE, row by row)."""
-    q, c = search.query, batch.cols
-    mask: Mask = c["visible"].copy()
-    for kind in ("text", "author", "publisher", "category"):
-        words = getattr(q, kind)
-        if words:
-            mask &= batch.word_mask(kind, words)
-    price = c["price_now"]
-    if q.min_price is not None:
-        mask &= price >= q.min_price
-    if q.max_price is not None:
-        mask &= price <= q.max_price
-    mask &= _money_mask(search, batch)
-    mask &= _market_mask(q, batch, now)
+    mask: Mask = batch.cols["visible"]
+    for n, term in enumerate(search.terms):
+        key = (term, now) if term[0] in ("since", "peak_now") else term
+        cached = batch.terms.get(key)
+        if cached is None:
+            cached = batch.terms[key] = _term_mask(batch, term, search.settings, now)
+        mask = mask & cached
+        if n == 0 and not mask.any():  # the first term is the most selective (the words)
+            return mask
     if search.gated != "include":
         if gating is None:
             raise ValueError("this search needs its owner's gating")
-        mask &= ~gating.restricted
+        mask = mask & ~gating.restricted
         if search.gated == "only_ungated":
-            mask &= gating.not_restricted
-    return mask
-
-
-def _money_mask(search: CompiledSearch, batch: DealBatch) -> Mask:
-    """filters._money_terms, multiplied out the same way (same floating-point results)."""
-    q = search.query
-    net, cost, list_at = batch.cols["net"], batch.cost(search.settings), batch.cols["list_at"]
-    mask: Mask = np.ones(len(batch), dtype=bool)
-    with np.errstate(invalid="ignore"):
-        if search.min_roi is not None:
-            mask &= net >= cost * (1.0 + search.min_roi / 100.0)
-        if q.max_roi is not None:
-            mask &= net <= cost * (1.0 + q.max_roi / 100.0)
-        if search.min_profit is not None:
-            mask &= net >= cost + search.min_profit
-        if q.max_profit is not None:
-            mask &= net <= cost + q.max_profit
-        if q.min_margin is not None:
-            mask &= (list_at > 0) & (net - cost >= list_at * (q.min_margin / 100.0))
-        if q.max_margin is not None:
-            mask &= (list_at > 0) & (net - cost <= list_at * (q.max_margin / 100.0))
-        implied = (search.min_roi is not None and search.min_roi > 0) or (
-            search.min_profit is not None and search.min_profit > 0
-        )
-        if not q.include_unprofitable and not implied:
-            mask &= net > cost
-    return mask
-
-
-def _market_mask(q: DealSearch, batch: DealBatch, now: datetime) -> Mask:
-    """filters._market_terms."""
-    c = batch.cols
-    mask: Mask = np.ones(len(batch), dtype=bool)
-    with np.errstate(invalid="ignore"):
-        if q.max_rank is not None:
-            mask &= c["sales_rank"] <= q.max_rank
-        if q.min_rank is not None:
-            mask &= c["sales_rank"] >= q.min_rank
-        for days in (30, 90, 365):
-            value = getattr(q, f"min_drops_{days}")
-            if value is not None:
-                mask &= c[f"rank_drops_{days}"] >= value
-        if q.min_percent_down is not None:
-            mask &= c["percent_down"] >= q.min_percent_down
-        if q.updated_within_hours is not None:
-            since = (now - timedelta(hours=q.updated_within_hours)).timestamp()
-            mask &= c["updated_at"] >= since
-    if q.seasonality is not None:
-        mask &= c["seasonality"] == q.seasonality
-    months = ([now.month] if q.in_peak_now else []) + (
-        [q.peak_month] if q.peak_month is not None else []
-    )
-    for month in months:
-        mask &= c["has_peak_mask"] & ((c["peak_mask"] & (1 << (month - 1))) != 0)
-    if q.amazon_offer is not None:
-        mask &= c["amazon_true"] if q.amazon_offer else c["amazon_false"]
-    if q.condition is not None:
-        mask &= c["condition"] == q.condition
+            mask = mask & gating.not_restricted
     return mask
