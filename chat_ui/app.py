@@ -23,7 +23,7 @@ from chainlit.session import WebsocketSession
 from chainlit.types import ThreadDict
 from fastapi import Request, Response
 
-from chat_ui import agent_bridge, tracking_actions
+from chat_ui import agent_bridge, alerts_feed, tracking_actions
 from chat_ui.auth import (
     Account,
     LoginThrottled,
@@ -235,13 +235,17 @@ async def start() -> None:
         lines.append(banner)
     if account.is_admin and (stalled := await asyncio.to_thread(ingestion_banner, get_settings())):
         lines.append(stalled)
+    if unread := await asyncio.to_thread(alerts_feed.unread_line, account.id):
+        lines.append(unread)
     await cl.Message(content="\n\n".join(lines), author=person.name).send()
+    await alerts_feed.start_feed(account.id)
 
 
 @cl.on_chat_resume
 async def resume(thread: ThreadDict) -> None:
-    if await _setup_session():
+    if account := await _setup_session():
         _session_opened(BY_NAME[_profile_name()].name)
+        await alerts_feed.start_feed(account.id)
 
 
 def _session_opened(persona: str) -> None:
@@ -253,6 +257,7 @@ def _session_opened(persona: str) -> None:
 
 @cl.on_chat_end
 async def end() -> None:
+    alerts_feed.stop_feed()
     persona = cl.user_session.get("metrics_persona")
     if persona is not None:
         cl.user_session.set("metrics_persona", None)

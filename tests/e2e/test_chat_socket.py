@@ -6,6 +6,7 @@ import asyncio
 import json
 import sqlite3
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -350,3 +351,53 @@ def test_an_admin_is_told_when_ingestion_stalled(
     assert "Admin: Ingestion stalled for 40 min: the scout last succeeded 40 min ago" in admin
     assert "arbitrage status" in admin
     assert "stalled" not in seller
+
+
+def test_an_alert_set_in_chat_arrives_live_in_the_open_session(
+    chat_server: ChatServer, credentials: dict[str, str], server_settings: Any
+) -> None:
+    """ "tell me when ..." saves an alert; a matching deal written and matched as the worker
+    does it shows up in the seller's open chat without them asking."""
+    from sqlmodel import Session as DbSession
+
+    from tests.unit.alert_helpers import put_deal
+    from tools.alerts import store
+    from tools.alerts.engine import match_queued, queue_deals
+    from tools.db import get_engine
+    from tools.models import utcnow
+    from tools.users import get_user
+
+    token = login(chat_server.url, "seller", credentials["seller"])
+
+    async def go() -> None:
+        client = ChatClient(chat_server.url, token)
+        await client.connect()
+        turn = await client.send("tell me when a zoology book under $30 with ROI over 50% shows up")
+        assert "Saved alert #" in turn.answer and "Nothing matches right now" in turn.answer
+        with DbSession(get_engine(server_settings)) as session:  # the processor and matcher
+            put_deal(session, "Z000000001", 9.5, title="Zoology: Field Methods")
+            queue_deals(session, ["Z000000001"], utcnow())
+            match_queued(session, utcnow())
+            session.commit()
+        shown = ""
+        for _ in range(100):  # the session polls its inbox every few seconds
+            await asyncio.sleep(0.2)
+            shown = "\n".join(
+                str(data.get("output"))
+                for event, data in client.all_events
+                if event == "new_message"
+                and isinstance(data, dict)
+                and data.get("name") == "Alerts"
+            )
+            if shown:
+                break
+        await client.close()
+        assert "Zoology: Field Methods" in shown and "Z000000001" in shown
+        with DbSession(get_engine(server_settings)) as session:
+            seller = get_user(session, "seller")
+            assert seller is not None and store.unread_since(session, seller.id or 0)[0] == 0
+            for s in store.list_searches(session, seller.id or 0):
+                store.delete_search(session, seller.id or 0, s.id or 0)
+            session.commit()
+
+    asyncio.run(go())

@@ -287,3 +287,44 @@ def test_a_stopped_worker_puts_back_the_tasks_waiting_for_tokens(
     assert [m["headers"]["id"] for m in queued] == [sent.id]
     assert client.hlen("unacked") == 0
     assert budget.waiting_now() == [] and budget.snapshot()["inflight"] == 0
+
+
+def test_a_saved_search_fires_on_new_deals_from_a_real_worker(
+    settings: Settings, redis_url: str, tmp_path: Path
+) -> None:
+    """scout + processor in a worker process queue the deals; the processor sends the alert
+    match; the seller's inbox gets one message per alert, and a re-run sends nothing new."""
+    from tools.alerts import store
+    from tools.models import AlertOutbox, User
+
+    with session_scope() as session:
+        seller = User(name="nina", password_hash="x")
+        session.add(seller)
+        session.flush()
+        # every deal with a price: the point is the path from the worker, not the filter
+        store.create_search(session, seller.id or 0, {"include_unprofitable": True}, name="all")
+        owner = seller.id
+
+    def inbox() -> list[AlertOutbox]:
+        dispose_engines()
+        with session_scope() as session:
+            return list(session.exec(select(AlertOutbox).where(AlertOutbox.owner_id == owner)))
+
+    app = sender(redis_url)
+    with celery_worker(worker_env(settings, redis_url), tmp_path / "worker.log"):
+        assert call(app, "scout", "scout")["inserted"] > 0
+        proc = call(app, "processor", "processor")
+        assert proc["queued_for_alerts"] == proc["upserted"] > 0
+        wait_for(lambda: bool(inbox()), 60, "the alert from the worker's match task")
+        (msg,) = inbox()
+        assert msg.channel == "app" and msg.payload["search"] == "all"
+        assert msg.payload["matched"] > 0
+        with session_scope() as session:  # everything due again: a refresh of the same deals
+            for d in session.exec(select(Deal)).all():
+                d.next_refresh_at = utcnow() - timedelta(minutes=1)
+                session.add(d)
+        again = call(app, "processor", "processor")
+        assert again["queued_for_alerts"] > 0
+        time.sleep(3)
+        app.send_task("workers.alerts.match", queue="maintenance").get(timeout=40)
+        assert len(inbox()) == 1  # unchanged deals do not fire twice
