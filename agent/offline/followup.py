@@ -35,14 +35,15 @@ from typing import Any, Literal
 from agent.offline.parser import clip, find_asin, parse_filters
 from agent.thread_search import current_query, row_asin
 
-Kind = Literal["refine", "deal", "new"]
+Kind = Literal["refine", "deal", "new", "unclear"]
 
 
 @dataclass
 class FollowUp:
     """`refine`: `args` for search_deals; `deal`: `text` is the message with the row named by
     its ASIN (`asin` None: the row does not exist, `note` says why); `new`: `text` is the
-    question without the new-topic marker."""
+    question without the new-topic marker; `unclear`: a change to the search was meant but
+    not understood (`note` says what), so the search is kept, not replaced by a bare one."""
 
     kind: Kind
     args: dict[str, Any] = field(default_factory=dict)
@@ -456,6 +457,17 @@ def _changes(text: str) -> dict[str, Any]:
     return parse_filters(text).model_dump(mode="json", exclude_unset=True)
 
 
+def _searchy(raw: str) -> bool:
+    """Whether the message, read on its own, is a deal search without any filter (so a
+    continuation word in it meant a change this reader missed), not another kind of question."""
+    from agent.offline.parser import parse_question
+
+    parsed = parse_question(raw)
+    return parsed.intent == "search_deals" and not (
+        parsed.query is not None and parsed.query.model_fields_set
+    )
+
+
 def read_followup(message: str, search: Mapping[str, Any] | None) -> FollowUp | None:
     """What a message does to the thread's current search; None: not a follow-up (no stored
     search, a question about something else, or a named ASIN)."""
@@ -511,7 +523,12 @@ def read_followup(message: str, search: Mapping[str, Any] | None) -> FollowUp | 
     changes.update(args)
     marker = _MARKERS.search(low) or _SORT_VERB.search(low)
     own_topic = bool(_FRESH_NOUN.search(low)) and not marker
-    if not (changes or remove) or (own_topic and not (args or remove or comp)):
+    if not (changes or remove):
+        if (cspans or marker) and _searchy(raw):
+            what = note or "I could not tell which filter, sort or page you meant"
+            return FollowUp("unclear", note=what)
+        return None
+    if own_topic and not (args or remove or comp):
         return None
     out = {"refine": True, **changes}
     if remove:

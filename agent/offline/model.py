@@ -57,6 +57,8 @@ from agent.offline.parser import (
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "offline"
+# a conversation's joining word before a question of its own ("and", "now what is ...")
+_CONTINUATION = re.compile(r"^\s*(?:and|also|now|so|ok(?:ay)?|then|but|well)\b[\s,]*", re.I)
 # A parse takes milliseconds (agent/offline/parser.py bounds it); this only catches a machine
 # so loaded, or a message so odd, that the turn would otherwise seem to hang.
 THINK_TIMEOUT_S = 5.0
@@ -188,6 +190,8 @@ class OfflineChatModel(BaseChatModel):
         if follow is not None:
             return self._follow(key, follow, knowledge)
         parsed = parse_question(text, last_asin=earlier)
+        if parsed.intent == "unknown" and (rest := _CONTINUATION.sub("", text, count=1)) != text:
+            parsed = parse_question(rest, last_asin=earlier)  # "now what is Deal Trust?"
         return self._plan(key, parsed, knowledge)
 
     def _follow(self, key: str, f: FollowUp, knowledge: list[dict[str, Any]]) -> AIMessage:
@@ -196,6 +200,12 @@ class OfflineChatModel(BaseChatModel):
         if f.kind == "refine":
             return self._call("search_deals", f.args) or self._say(
                 "I understood a change to your search, but searching is not available now."
+            )
+        if f.kind == "unclear":
+            return self._say(
+                f"I kept your search as it was: {f.note}. Try for example "
+                '"only the ones under rank 200k", "sort those by profit", "page 2" or '
+                '"drop the price limit".'
             )
         if f.kind == "deal":
             if f.asin is None:

@@ -7,7 +7,8 @@ Each chain is (name, turns); each turn is (message, expected):
 - (intent, row): the turn asks about one row of the shown page with that tool; row is 1-based,
   -1 the last, "best" the best pick, or a row field name for "the cheapest one" style
   superlatives ("price-", "drops+": lowest / highest);
-- (intent, None): the turn is not about the search (e.g. a knowledge question).
+- (intent, None): the turn is not about the search (e.g. a knowledge question); ("answer",
+  None): the model answers without a tool (a change it could not read: the search is kept).
 
 The rows every search "shows" are ROWS below (the scorer fakes the table), so "cheaper ones"
 (a price cap at the median price shown, 13.25 -> 13.24) and superlatives have fixed answers.
@@ -322,6 +323,25 @@ FOLLOWUP_CHAINS: list[tuple[str, list[tuple[str, Expect]]]] = [
                 "forget that, show me medical books over $10",
                 {"category": "Medical Books", "min_price": 10},
             ),
+        ],
+    ),
+    (
+        "a change it cannot read keeps the search instead of starting a bare one",
+        [
+            ("textbooks under $30", {"seasonality": "textbook", "max_price": 30}),
+            ("only the good ones", ("answer", None)),
+            (
+                "sort those by profit",
+                {"seasonality": "textbook", "max_price": 30, "sort": "profit"},
+            ),
+        ],
+    ),
+    (
+        "a joining word before a question of its own",
+        [
+            ("deals under $30", {"max_price": 30}),
+            ("now what is deal trust?", ("search_knowledge", None)),
+            ("page 2", {"max_price": 30, "offset": 10}),
         ],
     ),
     (

@@ -61,8 +61,8 @@ def _turn(
     the thread's search afterwards."""
     reply = model.respond([HumanMessage(content=message)], search=stored)
     assert isinstance(reply, AIMessage)
-    if not reply.tool_calls:
-        return ("answer", str(reply.content)[:120]), stored
+    if not reply.tool_calls:  # an answer without a tool: the search stays as it was
+        return ("answer", None), stored
     call = reply.tool_calls[0]
     if call["name"] != "search_deals":
         return (call["name"], call["args"].get("asin")), stored
