@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     spapi_timeout_s: float = Field(default=20.0, ge=1, le=600)
     restrictions_interval_s: float = Field(default=120.0, ge=10, le=_DAY)  # keep gating current
     restrictions_per_run: int = Field(default=200, ge=1, le=10_000)  # deals per user per tick
+    # each seller's top deals (per sort: ROI, profit) checked first: soon after the worker
+    # starts, then every interval (tools/restrictions/top.py); 0 turns it off
+    restrictions_top_n: int = Field(default=30, ge=0, le=100)
+    restrictions_top_interval_s: float = Field(default=180.0, ge=10, le=_DAY)
+    restrictions_top_start_delay_s: float = Field(default=30.0, ge=0, le=3600)
     # the seller's Amazon data (issue 19): how often each stream syncs, and how far back
     spapi_inventory_interval_s: float = Field(default=1800.0, ge=60, le=_DAY)
     spapi_orders_interval_s: float = Field(default=900.0, ge=60, le=_DAY)  # orders + finances

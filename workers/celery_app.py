@@ -149,6 +149,11 @@ def make_celery(include: tuple[str, ...] = TASK_MODULES) -> Celery:
                 "schedule": get_settings().restrictions_interval_s,
                 "options": {"expires": get_settings().restrictions_interval_s},
             },
+            "restrictions_top": {
+                "task": "workers.restrictions.check_top_deals_for_all_users",
+                "schedule": get_settings().restrictions_top_interval_s,
+                "options": {"expires": get_settings().restrictions_top_interval_s},
+            },
             **spapi_schedule(),
             **alerts_schedule(),
             **backup_schedule(),
