@@ -39,6 +39,25 @@ Expect = dict[str, Any] | tuple[str, int | str | None]
 TB30 = {"seasonality": "textbook", "max_price": 30, "min_roi": 40}
 TB = {"seasonality": "textbook", "max_price": 30}
 
+# more wordings of the same classes (tried after the rules were written), each after TB
+_VARIANTS: list[tuple[str, Expect]] = [
+    ("limit those to roi 70% or more", {**TB, "min_roi": 70}),
+    ("can you narrow it down to ones with 5+ drops per month", {**TB, "min_drops_30": 5}),
+    ("lose the price cap", {"seasonality": "textbook"}),
+    ("i don't care about price", {"seasonality": "textbook"}),
+    ("same but under $20", {**TB, "max_price": 20}),
+    ("raise the price limit to $50", {**TB, "max_price": 50}),
+    ("go to page 2", {**TB, "offset": 10}),
+    ("next 20 please", {**TB, "offset": 10, "limit": 20}),
+    ("results 11 to 20", {**TB, "offset": 10}),
+    ("thanks! now sort by margin", {**TB, "sort": "margin"}),
+    ("which of these am I allowed to sell", {**TB, "gated": "only_ungated"}),
+    ("less expensive ones please", {"seasonality": "textbook", "max_price": 13.24}),
+    ("give me your top pick", ("deal_advice", "best")),
+    ("is the top one gated for me?", ("check_restriction", 1)),
+    ("the most profitable one - should I buy it?", ("deal_advice", "profit+")),
+]
+
 FOLLOWUP_CHAINS: list[tuple[str, list[tuple[str, Expect]]]] = [
     # ---- adding a filter, with a marker of continuation
     (
@@ -359,22 +378,6 @@ FOLLOWUP_CHAINS: list[tuple[str, list[tuple[str, Expect]]]] = [
     # ---- more wordings of the same classes (tried after the rules were written)
     *(
         (f"variant: {said}", [("textbooks under $30", TB), (said, want)])
-        for said, want in [
-            ("limit those to roi 70% or more", {**TB, "min_roi": 70}),
-            ("can you narrow it down to ones with 5+ drops per month", {**TB, "min_drops_30": 5}),
-            ("lose the price cap", {"seasonality": "textbook"}),
-            ("i don't care about price", {"seasonality": "textbook"}),
-            ("same but under $20", {**TB, "max_price": 20}),
-            ("raise the price limit to $50", {**TB, "max_price": 50}),
-            ("go to page 2", {**TB, "offset": 10}),
-            ("next 20 please", {**TB, "offset": 10, "limit": 20}),
-            ("results 11 to 20", {**TB, "offset": 10}),
-            ("thanks! now sort by margin", {**TB, "sort": "margin"}),
-            ("which of these am I allowed to sell", {**TB, "gated": "only_ungated"}),
-            ("less expensive ones please", {"seasonality": "textbook", "max_price": 13.24}),
-            ("give me your top pick", ("deal_advice", "best")),
-            ("is the top one gated for me?", ("check_restriction", 1)),
-            ("the most profitable one - should I buy it?", ("deal_advice", "profit+")),
-        ]
+        for said, want in _VARIANTS
     ),
 ]
