@@ -1,7 +1,9 @@
 """Celery tasks: keep every connected seller's Amazon data synced (tools/spapi).
 
-Beat fans out per seller: inventory every SPAPI_INVENTORY_INTERVAL_S (30 min), orders and
-finances every SPAPI_ORDERS_INTERVAL_S (15 min). A seller's run works for one time slice
+Beat fans out per seller and stream: inventory every SPAPI_INVENTORY_INTERVAL_S (30 min),
+orders and finances every SPAPI_ORDERS_INTERVAL_S (15 min), each stream its own task, so a
+seller's streams run side by side (each operation has its own usage plan: a first sync's
+8 hours of getOrders do not hold back its financial events). A run works for one time slice
 (SPAPI_SYNC_SLICE_S) from each stream's checkpoint; a stream that has not caught up (a first
 sync of a year of orders takes hours at getOrders' one call a minute) queues its own
 continuation at once, so it never waits for the next tick and never holds a worker thread for
@@ -41,7 +43,8 @@ def _fan_out(streams: tuple[str, ...]) -> list[int]:
     with session_scope(settings) as session:
         ids = sellers_to_sync(session, settings)
     for uid in ids:
-        sync_seller.apply_async((uid, list(streams)), queue="spapi")
+        for stream in streams:
+            sync_seller.apply_async((uid, [stream]), queue="spapi")
     return ids
 
 

@@ -75,9 +75,10 @@ def _seed(sandbox: Sandbox, user_id: int, **spec: float) -> str:
 
 def _truth_events(sandbox: Sandbox, seller: str) -> set[tuple[str, str, str]]:
     out: set[tuple[str, str, str]] = set()
+    now = time.time()
     for ledger in sandbox.state.world.ledgers(seller):
         for e in ledger.events:
-            if e.posted < time.time() - 130:
+            if e.posted < now - 130 and e.released <= now:
                 out.update((e.kind, e.order_id, it.key) for it in e.items)
     return out
 

@@ -110,3 +110,61 @@ def test_a_recorded_purchase_arrives_then_sells_with_the_market(
     assert all(s.fees["Commission"] == -round(price * 0.15, 2) for s in sold)
     assert all(s.purchase_date is not None and s.purchase_date < s.posted_at for s in sold)
     assert not {s.amazon_order_id for s in bob_sold} & {o.amazon_order_id for o in orders}
+
+
+def test_late_released_financial_events_are_caught_by_the_overlap(
+    settings: Settings, redis_url: str
+) -> None:
+    """Amazon shows a deferred event only once released, under its old PostedDate, so each
+    finances sync reads the last SPAPI_FINANCES_OVERLAP_H again: every event arrives, once.
+    Without the overlap the same ticks miss some."""
+    from tools.sandbox.spapi import HistorySpec, SandboxConfig, make_restrictions_sandbox_app
+    from tools.spapi.factory import sandbox_seller_id
+
+    settings = get_settings()
+    clock = SimClock(T0)
+    with session_scope() as session:
+        ann = add_user(session, "ann", "password123").id
+        bob = add_user(session, "bob", "password123").id
+    assert ann is not None and bob is not None
+    spec = HistorySpec(n_skus=20, n_orders=300, end=T0, days=30, deferred_rate=0.3)
+    app = make_restrictions_sandbox_app(
+        SandboxConfig(
+            clock=clock, histories={sandbox_seller_id(ann): spec, sandbox_seller_id(bob): spec}
+        )
+    )
+    clear_token_cache()
+
+    async def ticks() -> None:
+        def options(overlap_s: float) -> SyncOptions:
+            return SyncOptions(history_days=40, max_seconds=None, finances_overlap_s=overlap_s)
+
+        async with SellerSync(settings, sandbox_app=app, clock=clock) as s:
+            for _ in range(4 * 30):  # 30 hours of 15-minute ticks
+                for user_id, overlap_s in ((ann, 48 * 3600.0), (bob, 0.0)):
+                    run = await s.run(user_id, ("finances",), options=options(overlap_s))
+                    assert not run.errors, run.errors
+                clock.advance(900)
+
+    asyncio.run(ticks())
+    now = clock.now()
+
+    def stored(user_id: int) -> list[tuple[str, str, str]]:
+        with session_scope() as session:
+            rows = store.financial_events(session, user_id)
+        return [(r.kind, r.amazon_order_id, r.item_key) for r in rows]
+
+    def truth(seller: str) -> set[tuple[str, str, str]]:
+        (ledger,) = app.state.sandbox.world.ledgers(seller)
+        return {
+            (e.kind, e.order_id, it.key)
+            for e in ledger.events
+            if e.posted < now - 900 and e.released <= now - 900
+            for it in e.items
+        }
+
+    got = stored(ann)
+    assert len(got) == len(set(got)), "the re-read overlap stored nothing twice"
+    assert truth(sandbox_seller_id(ann)) <= set(got)
+    missed = truth(sandbox_seller_id(bob)) - set(stored(bob))
+    assert missed, "without the overlap, events released after their window passed are lost"

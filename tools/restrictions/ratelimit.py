@@ -24,7 +24,9 @@ from tools.metrics import SPAPI_THROTTLES
 from tools.restrictions.errors import RateLimitTimeout
 
 # KEYS[1] bucket; ARGV rate/s, burst[, now in µs]. Returns 0 when a token was taken, else ms
-# to wait. Without ARGV[3] the Redis server's clock is the time.
+# to wait. Without ARGV[3] the Redis server's clock is the time. Refill is credited up to 1 ms
+# ago, so rounding never lets us ask a moment before Amazon's own bucket has the token; the
+# state is written with every digit (tostring's 14 would round a µs clock to 100 µs).
 _TOKEN_BUCKET = """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -42,16 +44,19 @@ if tokens == nil or ts == nil then
   tokens = burst
   ts = now
 end
-if now > ts then
-  tokens = math.min(burst, tokens + (now - ts) * rate / 1000000)
+local credited = now - 1000
+if credited > ts then
+  tokens = math.min(burst, tokens + (credited - ts) * rate / 1000000)
+  ts = credited
 end
 local wait = 0
 if tokens >= 1 then
   tokens = tokens - 1
 else
-  wait = math.ceil((1 - tokens) * 1000 / rate)
+  wait = math.ceil((1 - tokens) * 1000 / rate) + 1
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens),
+  'ts', string.format('%.0f', ts))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
 return wait
 """
@@ -67,7 +72,7 @@ else
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
-redis.call('HSET', KEYS[1], 'tokens', '0', 'ts', tostring(now))
+redis.call('HSET', KEYS[1], 'tokens', '0', 'ts', string.format('%.0f', now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
 return 0
 """

@@ -340,6 +340,9 @@ async def _finances(ctx: SyncContext, result: SyncResult) -> None:
             if row.window_start is None:
                 mark = row.watermark
                 if mark is not None and mark >= caught_up:
+                    if row.phase == FULL:  # the first walk has caught up: overlap from now on
+                        row.phase = INCREMENTAL
+                        checkpoint.store(session, row)
                     result.done = True
                     return
                 if mark is None:

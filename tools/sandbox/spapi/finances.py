@@ -3,7 +3,9 @@ shapes: shipments in ShipmentEventList (ItemChargeList, ItemFeeList, ItemTaxWith
 ShipmentItem), refunds in RefundEventList (ShipmentItemAdjustmentList).
 
 PostedAfter (at least two minutes ago) to PostedBefore (default: two minutes ago); windows more
-than 180 days wide answer nothing, as documented. MaxResultsPerPage (1-100) counts events;
+than 180 days wide answer nothing, as documented. Deferred events show only once released,
+under their original PostedDate (documented: "deferred events don't show up in responses
+until they are released"). MaxResultsPerPage (1-100) counts events;
 NextToken continues from the last event returned.
 """
 
@@ -156,7 +158,7 @@ def routes(state: SandboxState) -> list[Route]:
             return JSONResponse({"payload": payload}, headers=headers(state, OPERATION))
         page: list[tuple[float, str, Event]] = []
         more = False
-        for row in state.world.events(seller, after, before, pos):
+        for row in state.world.events(seller, after, before, pos, now):
             if len(page) == size:
                 more = True
                 break

@@ -37,6 +37,7 @@ class HistorySpec:
     refund_rate: float = 0.03
     cancel_rate: float = 0.02
     multi_item_rate: float = 0.08
+    deferred_rate: float = 0.02  # shipments whose event is released 1-36 h after posting
     seed: int = 0
 
 
@@ -142,6 +143,7 @@ def seeded_ledger(seller_id: str, spec: HistorySpec, catalog: list[tuple[str, st
         if shipped is None:
             continue
         posted = shipped + rng.uniform(0, 6 * HOUR)
+        deferred = rng.random() < spec.deferred_rate
         events.append(
             Event(
                 f"s{n:08d}",
@@ -149,6 +151,7 @@ def seeded_ledger(seller_id: str, spec: HistorySpec, catalog: list[tuple[str, st
                 order_id,
                 posted,
                 [shipment_item(it, fba_fees[picks[j]]) for j, it in enumerate(items)],
+                released=posted + rng.uniform(HOUR, 36 * HOUR) if deferred else posted,
             )
         )
         if rng.random() < spec.refund_rate:

@@ -111,6 +111,10 @@ class Event:
     order_id: str
     posted: float
     items: list[EventItem]
+    released: float = 0.0  # a deferred event shows from then on, under its PostedDate
+
+    def visible(self, now: float) -> bool:
+        return self.released <= now
 
 
 class InventorySource(Protocol):
@@ -167,9 +171,11 @@ class Ledger:
                 yield t, order_id, order
 
     def posted(
-        self, after: float, before: float, pos: tuple[float, str] | None
+        self, after: float, before: float, pos: tuple[float, str] | None, now: float
     ) -> Iterator[tuple[float, str, Event]]:
-        """Events posted in [after, before), in (PostedDate, id) order, after `pos`."""
+        """Events posted in [after, before) and released by `now`, in (PostedDate, id) order,
+        after `pos`. (Amazon shows deferred events only once released, under their old
+        PostedDate: a reader of "what posted since I last looked" must look back.)"""
         start = after if pos is None else max(after, pos[0])
         for k in range(bisect.bisect_left(self._posted, start), len(self.events)):
             e = self.events[k]
@@ -177,7 +183,8 @@ class Ledger:
                 return
             if pos is not None and (e.posted, e.event_id) <= pos:
                 continue
-            yield e.posted, e.event_id, e
+            if e.released <= now:
+                yield e.posted, e.event_id, e
 
 
 def money(amount: float, currency: str = "USD") -> dict[str, Any]:

@@ -106,6 +106,15 @@ class SandboxState:
         with self._lock:
             self.requests.append(RecordedRequest(time.monotonic(), asin, status, operation))
 
+    def calls_with(self, status: int) -> dict[str, int]:
+        """Requests answered with `status`, per operation."""
+        out: dict[str, int] = {}
+        with self._lock:
+            for r in self.requests:
+                if r.status == status:
+                    out[r.operation] = out.get(r.operation, 0) + 1
+        return out
+
     def calls(self, operation: str, status: int | None = None) -> int:
         """How many requests for `operation` (with `status`) the sandbox answered."""
         with self._lock:

@@ -151,10 +151,15 @@ class SellerWorld:
         )
 
     def events(
-        self, seller_id: str, after: float, before: float, pos: tuple[float, str] | None
+        self,
+        seller_id: str,
+        after: float,
+        before: float,
+        pos: tuple[float, str] | None,
+        now: float,
     ) -> Iterator[tuple[float, str, Event]]:
         return heapq.merge(
-            *(lg.posted(after, before, pos) for lg in self.ledgers(seller_id)),
+            *(lg.posted(after, before, pos, now) for lg in self.ledgers(seller_id)),
             key=lambda r: (r[0], r[1]),
         )
 
