@@ -137,6 +137,7 @@ def main() -> int:
     p.add_argument("--days", type=int, default=14)
     p.add_argument("--picks", type=int, default=5)
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--dump", type=Path, help="write every judged pick (features, outcome) here")
     args = p.parse_args()
     started = time.perf_counter()
     clock = SimClock(T0)
@@ -145,7 +146,8 @@ def main() -> int:
     )
     rng = random.Random(args.seed)
     results: dict[str, list[dict[str, Any]]] = {s: [] for s in SCORERS}
-    candidates = []
+    candidates: list[int] = []
+    dumped: list[dict[str, Any]] = []
     for d in range(args.days):
         day_start = T0 + d * 86400  # the day's fetches, then the picks at the end of it
         rows = _rows_for_day(market, clock, day_start, rng)
@@ -158,7 +160,20 @@ def main() -> int:
         for scorer in SCORERS:
             picks = score_deals(rows, UserSettings(), {}, now, scorer=scorer, count=args.picks)
             for pick in picks:
-                results[scorer].append(judge(market, pick, by_asin[pick.asin], t_pick))
+                outcome = judge(market, pick, by_asin[pick.asin], t_pick)
+                results[scorer].append(outcome)
+                dumped.append(
+                    {
+                        "day": d,
+                        "scorer": scorer,
+                        **pick.as_payload(),
+                        **outcome,
+                        **{k: by_asin[pick.asin].get(k) for k in _ROW_FIELDS[1:]},
+                        "score": pick.score,
+                        "sell_chance": pick.sell_chance,
+                        "age_h": pick.age_h,
+                    }
+                )
     out: dict[str, Any] = {
         "products": args.products,
         "days": args.days,
@@ -194,6 +209,8 @@ def main() -> int:
     )
     out["meets_target"] = bool(profit_ok and hit_ok)
     out["seconds"] = round(time.perf_counter() - started, 1)
+    if args.dump:
+        args.dump.write_text("\n".join(json.dumps(r, default=str) for r in dumped) + "\n")
     print(json.dumps(out, indent=2))
     return 0 if out["meets_target"] else 1
 
