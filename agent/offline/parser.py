@@ -774,9 +774,10 @@ _ONLY_UNGATED = re.compile(
     r"|\bungated\b(?: for me)?|\bunrestricted\b|\bsellable\b"
     r"|(?:not|aren'?t|are not|isn'?t|is not|never|n't) (?:gated|restricted)(?: for me)?"
     r"|(?:with )?no restrictions?\b"
-    # the question forms: "which deals can I sell?", "can I sell any ...", "am I allowed to"
+    # the question forms: "which deals can I sell?", "can I sell any ...", "am I allowed to";
+    # not "what can I (re)sell for a 50% roi" (a price or a return: worth flipping, not gating)
     r"|\b(?:which|what)\b(?:\s+[\w']+){0,3}?\s+(?:can|could|may)\s+(?:i|we)\s+"
-    r"(?:actually\s+)?(?:sell|list)\b"
+    r"(?:actually\s+)?(?:sell|list)\b(?!\s+(?:for|at)\b)"
     r"|\b(?:can|could|may)\s+(?:i|we)\s+(?:actually\s+)?(?:sell|list)\s+(?:any|anything|some)\b"
     r"|\b(?:am i|are we)\s+(?:allowed|approved|able|eligible)\s+to\s+(?:sell|list)\b"
 )
