@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from agent.wording import count, money, pct, shorten
+
 Verdict = Literal["buy", "pass", "watch"]
 SEASONAL = ("textbook", "exam_prep", "holiday", "summer")
 MONTH_NAMES = (
@@ -62,14 +64,6 @@ def num(deal: Mapping[str, Any], key: str) -> float | None:
     return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
 
 
-def money(v: float | None) -> str:
-    return "n/a" if v is None else f"${v:,.2f}"
-
-
-def pct(v: float | None) -> str:
-    return "n/a" if v is None else f"{v:.0f} %"
-
-
 def months(ms: Sequence[int] | None) -> str:
     return ", ".join(MONTH_NAMES[m] for m in (ms or []) if 1 <= m <= 12) or "none found"
 
@@ -93,32 +87,44 @@ def velocity_ok(deal: Mapping[str, Any]) -> bool:
 
 def ava_verdict(deal: Mapping[str, Any]) -> tuple[Verdict, list[str]]:
     """Ava's call and its reasons, from the deal's numbers alone."""
+    verdict, _, reasons = ava_call(deal)
+    return verdict, reasons
+
+
+def ava_call(deal: Mapping[str, Any]) -> tuple[Verdict, str, list[str]]:
+    """Ava's call, the rule that decided it (gated | no_value | loses_money | amazon |
+    low_trust | buy | slow | below_bar) and its reasons; the first rule that decides wins."""
     profit, roi = num(deal, "profit"), num(deal, "roi")
     trust = num(deal, "deal_trust")
     if deal.get("gated") == "restricted":  # first: no sale price can make it sellable
-        return "pass", ["you are not approved to sell it (gated)"]
+        return "pass", "gated", ["you are not approved to sell it (gated)"]
     if deal.get("list_at") is None or profit is None:
-        return "watch", ["no reliable sale price yet (too few inferred sales)"]
+        return "watch", "no_value", ["no reliable sale price yet (too few inferred sales)"]
     if profit <= 0:
-        return "pass", [f"no profit at this price ({money(profit)})"]
-    reasons: list[str] = []
+        return "pass", "loses_money", [f"no profit at this price ({money(profit)})"]
     if deal.get("amazon_offer") and (roi or 0) < 50:
-        reasons.append("Amazon is on the listing and will hold the Buy Box")
-        return "watch", reasons
+        return "watch", "amazon", ["Amazon is on the listing and will hold the Buy Box"]
     if trust is not None and trust < MIN_TRUST:
-        return "watch", [f"Deal Trust is only {pct(trust)}: the sale prices are shaky"]
+        return "watch", "low_trust", [f"Deal Trust is only {pct(trust)}: the sale prices are shaky"]
     if (roi or 0) >= BUY_ROI and profit >= BUY_PROFIT and velocity_ok(deal):
-        reasons.append(f"{money(profit)} profit at {pct(roi)} ROI")
-        reasons.append(
-            "it sells steadily" if not is_seasonal(deal) else "its season brings the sales"
+        return (
+            "buy",
+            "buy",
+            [
+                f"{money(profit)} profit at {pct(roi)} ROI",
+                "it sells steadily" if not is_seasonal(deal) else "its season brings the sales",
+            ],
         )
-        return "buy", reasons
     if not velocity_ok(deal):
-        return "watch", ["too few rank drops to trust it will sell soon"]
-    return "watch", [
-        f"{money(profit)} profit at {pct(roi)} ROI is below our "
-        f"{BUY_ROI:.0f} % / {money(BUY_PROFIT)} bar"
-    ]
+        return "watch", "slow", ["too few rank drops to trust it will sell soon"]
+    return (
+        "watch",
+        "below_bar",
+        [
+            f"{money(profit)} profit at {pct(roi)} ROI is below our "
+            f"{BUY_ROI:.0f} % / {money(BUY_PROFIT)} bar"
+        ],
+    )
 
 
 def fit_words(
@@ -142,7 +148,7 @@ def ava_advice(deal: Mapping[str, Any], knowledge: Sequence[Mapping[str, Any]] =
     """Ava's 50-80 word buy / pass / watch verdict, grounded in the numbers and the strategies."""
     verdict, reasons = ava_verdict(deal)
     title = str(deal.get("title") or deal.get("asin") or "this item")
-    short = title if len(title) <= 50 else title[:47].rstrip() + "..."
+    short = shorten(title, 50)
     s = [f"{verdict.capitalize()}: {short} ({deal.get('asin')}).", f"Reason: {'; '.join(reasons)}."]
     if deal.get("profit") is not None:
         s.append(
@@ -152,16 +158,16 @@ def ava_advice(deal: Mapping[str, Any], knowledge: Sequence[Mapping[str, Any]] =
         )
     rank = deal.get("sales_rank")
     s.append(
-        f"Rank {rank:,} with {deal.get('rank_drops_30') or 0} drops in 30 days and "
+        f"Rank {rank:,} with {count(deal.get('rank_drops_30'), 'drop')} in 30 days and "
         f"{deal.get('rank_drops_365') or 0} in a year."
         if isinstance(rank, int)
-        else f"{deal.get('rank_drops_30') or 0} rank drops in 30 days."
+        else f"{count(deal.get('rank_drops_30'), 'rank drop')} in 30 days."
     )
     cited: list[str] = []
     for k in knowledge[:1]:
         text = str(k.get("text") or "")
         words = text.split()
-        snippet = " ".join(words[:18]) + ("..." if len(words) > 18 else "")
+        snippet = " ".join(words[:18]) + ("…" if len(words) > 18 else "")
         s.append(f"Strategy {k.get('ref')}: {snippet}")
         cited.append(str(k.get("ref")))
     fillers = []

@@ -20,6 +20,8 @@ class Persona:
     greeting: str
     example: str
     aliases: tuple[str, ...] = ()  # what a message may call them besides their name
+    # what this persona looks for in the knowledge base when asked a general question
+    angle: tuple[str, ...] = ()
 
 
 PERSONAS: dict[str, Persona] = {
@@ -47,6 +49,7 @@ PERSONAS: dict[str, Persona] = {
         "Olyvia here. Show me the margins and I'll tell you what we can afford to risk.",
         "Olyvia, which deals clear a 30 % margin?",
         aliases=("cfo",),
+        angle=("margin", "risk", "fees", "cost", "capital", "loss", "trust", "ghost", "budget"),
     ),
     "joel": Persona(
         "joel",
@@ -59,6 +62,7 @@ PERSONAS: dict[str, Persona] = {
         "Joel here! Let's find stuff that moves. What are we flipping today?",
         "Joel, what's selling fastest under $25?",
         aliases=("flipper",),
+        angle=("velocity", "flip", "flips", "fast", "drops", "turn", "turns", "cash", "quick"),
     ),
     "evelyn": Persona(
         "evelyn",
@@ -72,6 +76,7 @@ PERSONAS: dict[str, Persona] = {
         "Hello, I'm Evelyn. Ask me why a deal looks the way it does and I'll walk you through it.",
         "Evelyn, why do textbooks peak in August?",
         aliases=("professor", "prof"),
+        angle=("demand", "calendar", "semester", "season", "students", "why", "market", "buyers"),
     ),
     "errol": Persona(
         "errol",
@@ -84,6 +89,7 @@ PERSONAS: dict[str, Persona] = {
         "Errol. Give me an ASIN or a filter and I'll give you velocity, variance and a number.",
         "Errol, give me the numbers on B0CXYZ1234",
         aliases=("quant",),
+        angle=("inferred", "average", "rate", "percent", "trust", "sales", "data", "estimate"),
     ),
 }
 

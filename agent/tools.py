@@ -334,20 +334,34 @@ class KnowledgeArgs(BaseModel):
 
     query: str = Field(min_length=2, max_length=500, description="what to look up")
     k: int = Field(default=4, ge=1, le=10, description="how many entries")
+    persona: str | None = Field(
+        default=None,
+        description="a mentor (olyvia, joel, evelyn, errol) whose angle ranks the entries: "
+        "strategies and mental models both, the mentor's concerns first",
+    )
     runtime: Annotated[Any, InjectedToolArg] = None
 
 
 @tool("search_knowledge", args_schema=KnowledgeArgs, response_format="content_and_artifact")
 def search_knowledge(
-    query: str, runtime: ToolRuntime, k: int = 4
+    query: str, runtime: ToolRuntime, k: int = 4, persona: str | None = None
 ) -> tuple[str, list[dict[str, Any]]]:
     """Taught strategies (IF ... THEN rules) and mental models (concepts) relevant to a
-    question, best first, with references like S3 / M1 to cite."""
-    from knowledge import retrieve
+    question, best first, with references like S3 / M1 to cite. With `persona`, a mix of
+    both kinds seen from that mentor's angle (a general question: "how do I ...?")."""
+    from agent.personas import PERSONAS
+    from knowledge import retrieve, retrieve_angled
 
     ctx = context_of(runtime)
+    mentor = PERSONAS.get((persona or "").strip().lower())
     with session_scope(ctx.settings) as session:
-        hits = [h.as_dict() for h in retrieve(session, query, k=k)]
+        if mentor is not None:
+            found = retrieve_angled(
+                session, query, mentor.angle, strategies=k - k // 2, mental_models=max(2, k // 2)
+            )
+        else:
+            found = retrieve(session, query, k=k)
+        hits = [h.as_dict() for h in found]
     compact = [
         {x: h[x] for x in ("ref", "kind", "title", "text", "category") if h.get(x)} for h in hits
     ]

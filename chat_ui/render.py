@@ -19,6 +19,8 @@ from chainlit.element import Element, ElementSize, ElementType
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
+from agent.wording import money, pct, shorten
+
 AMAZON_URL = "https://www.amazon.com/dp/{asin}"
 KEEPA_URL = "https://keepa.com/#!product/1-{asin}"
 MAX_TABLE_ROWS = 100
@@ -66,13 +68,18 @@ def deal_row(deal: Mapping[str, Any]) -> dict[str, Any]:
     gated = deal.get("gated")
     if gated is None:
         gated = _first(deal, "restriction_status", "restricted", "gated_status")
+    roi = _first(deal, "roi", "roi_default")
+    profit = _first(deal, "profit", "profit_default")
     return {
         "asin": asin,
         "title": _first(deal, "title") or asin,
         "price_now": _first(deal, "price_now"),
         "list_at": _first(deal, "list_at"),
-        "profit": _first(deal, "profit", "profit_default"),
-        "roi": _first(deal, "roi", "roi_default"),
+        "profit": profit,
+        "roi": roi,
+        # the numbers as the answer's prose writes them (agent/wording.py): one rounding
+        "roi_text": "–" if roi is None else pct(roi).replace(" ", ""),
+        "profit_text": "–" if profit is None else money(profit),
         "sales_rank": _first(deal, "sales_rank", "rank"),
         "drops": _first(deal, "rank_drops_90", "drops_90", "drops", "rank_drops_30"),
         "gated": gated_label(gated),
@@ -94,8 +101,8 @@ def deal_table_element(deals: Iterable[Mapping[str, Any]]) -> cl.CustomElement:
 def deal_table_markdown(deals: Iterable[Mapping[str, Any]], limit: int = 10) -> str:
     """Plain-text fallback of the table (CLI, clients without custom elements)."""
 
-    def money(v: Any) -> str:
-        return "–" if v is None else f"${float(v):,.2f}"
+    def cash(v: Any) -> str:
+        return "–" if v is None else money(float(v))
 
     lines = [
         "| Title | Price now | List at | Profit | ROI | Rank | Gated |",
@@ -103,12 +110,11 @@ def deal_table_markdown(deals: Iterable[Mapping[str, Any]], limit: int = 10) -> 
     ]
     for d in list(deals)[:limit]:
         r = deal_row(d)
-        roi = "–" if r["roi"] is None else f"{float(r['roi']):.0f}%"
         rank = "–" if r["sales_rank"] is None else f"{int(r['sales_rank']):,}"
-        title = str(r["title"]).replace("|", "/")[:60]
+        title = shorten(r["title"], 60).replace("|", "/")
         lines.append(
-            f"| [{title}]({r['amazon_url']}) | {money(r['price_now'])} | "
-            f"{money(r['list_at'])} | {money(r['profit'])} | {roi} | {rank} | "
+            f"| [{title}]({r['amazon_url']}) | {cash(r['price_now'])} | "
+            f"{cash(r['list_at'])} | {r['profit_text']} | {r['roi_text']} | {rank} | "
             f"{r['gated']} |"
         )
     return "\n".join(lines)
@@ -195,7 +201,7 @@ def price_rank_figure(history: Mapping[str, Any], title: str = "") -> dict[str, 
         "height": 380,
     }
     if title:
-        layout["title"] = {"text": title[:80]}
+        layout["title"] = {"text": shorten(title, 80)}
     return {"data": data, "layout": layout}
 
 

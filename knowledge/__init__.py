@@ -14,6 +14,7 @@ from knowledge.retrieval import (
     deal_query,
     render_knowledge,
     retrieve,
+    retrieve_angled,
     retrieve_for_deal,
 )
 from knowledge.store import (
@@ -75,6 +76,7 @@ __all__ = [
     "render_knowledge",
     "require_admin",
     "retrieve",
+    "retrieve_angled",
     "retrieve_for_deal",
     "save_mental_model",
     "save_strategy",

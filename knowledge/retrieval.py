@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,6 +179,43 @@ def retrieve(
     if not terms:
         return []
     return _bound(_load(session, _rank(session, terms, k)), k, max_chars)
+
+
+def retrieve_angled(
+    session: Session,
+    query: str,
+    angle: Sequence[str] = (),
+    *,
+    strategies: int = 3,
+    mental_models: int = 2,
+    pool: int = 10,
+    max_chars: int = DEFAULT_MAX_CHARS,
+) -> list[KnowledgeHit]:
+    """Strategies and mental models for a general question, seen from one angle.
+
+    Each kind is ranked by the question alone (so every entry is on topic); within the best
+    `pool` of a kind, entries that speak of the angle's concerns come first (a CFO's margin
+    and risk, a flipper's velocity); the answer gets both kinds, strategies first. Two
+    askers with different angles get different entries leading, from the same topical pool,
+    and a question with no match gets nothing."""
+    terms = _terms(query)
+    if not terms:
+        return []
+    want = token_set(" ".join(angle))
+    picked: list[KnowledgeHit] = []
+    for kind, k in (("strategy", strategies), ("mental_model", mental_models)):
+        if k <= 0:
+            continue
+        hits = _load(session, _rank(session, terms, pool, kind))
+        order = {id(h): i for i, h in enumerate(hits)}
+        hits.sort(
+            key=lambda h: (
+                -len(want & token_set(f"{h.title or ''} {h.category} {h.text}")),
+                order[id(h)],
+            )
+        )
+        picked.extend(hits[:k])
+    return _bound(picked, len(picked), max_chars)
 
 
 def _num(fields: Mapping[str, Any], *names: str) -> float | None:

@@ -66,6 +66,13 @@ TIMEOUT_TEXT = (
     "I could not read that message in time, so I stopped. Please ask one short "
     "question, for example: "
 )
+# what an off-topic or unreadable message gets, instead of a guess
+CAPABILITIES = (
+    "I can help with deals (find and filter them, and judge one: buy, pass or watch), gating "
+    "(can you sell an ASIN), the mentors' takes (Olyvia on margins, Joel on speed, Evelyn on "
+    "why, Errol on the numbers), your buy list and purchases, and the selling strategies "
+    "taught here; not with that."
+)
 EXAMPLES = (
     '"textbooks under $30 with ROI over 40 %"',
     '"nursing books that I can sell, rank under 200k"',
@@ -250,7 +257,9 @@ class OfflineChatModel(BaseChatModel):
             if call is None and q.intent == "keepa_lookup":
                 call = self._call("get_deal", {"asin": q.asin})
         elif q.intent == "search_knowledge":
-            call = self._call("search_knowledge", {"query": q.text[:500]})
+            # several strategies and mental models, ranked from the asking persona's angle
+            args: dict[str, Any] = {"query": q.text[:500], "persona": key, "k": 5}
+            call = self._call("search_knowledge", args)
         elif q.intent == "propose_knowledge":
             admin_only = True
             body = re.sub(
@@ -295,11 +304,9 @@ class OfflineChatModel(BaseChatModel):
                 f"I understood a {q.intent.replace('_', ' ')} request, but that "
                 "tool is not available right now."
             )
-        hint = f" ({q.notes[0]})" if q.notes else ""
-        return self._say(
-            "Sorry, I did not understand that" + hint + ". I am the offline "
-            "model, so I only understand deal questions like: " + "; ".join(EXAMPLES) + "."
-        )
+        if q.notes:  # the parser knows what is missing ("which deal? give me its ASIN")
+            return self._say(f"Sorry, {q.notes[0]}. Try: " + "; ".join(EXAMPLES) + ".")
+        return self._say(CAPABILITIES + " Try: " + "; ".join(EXAMPLES) + ".")
 
     # ---- writing the answer from tool results -----------------------------------------------
 

@@ -565,7 +565,8 @@ _LT = (
 _GT = (
     r"(?:over|above|more than|greater than|higher than|at least|(?:at )?(?:a )?min(?:imum)?"
     r"(?: of)?|>=?|no less than|not less than|(?:no|not) (?:lower|cheaper|fewer) than|"
-    r"exceeding|in excess of|north of|better than|upwards of|starting at)"
+    r"exceeding|in excess of|north of|better than|upwards of|starting at|clears?|clearing|"
+    r"beats?)"
 )
 # "roi somewhere between 25% and 45%", "profit from $8 up to $20"
 _ROUGHLY = r"(?:\s+(?:somewhere|anywhere|roughly|approximately|about|around|ideally))?"
@@ -628,6 +629,8 @@ def _metric_patterns(
     `count`: the number is a count (rank), never a dollar amount or a percent."""
     uo = f"(?:{u})?" if u else ""
     n = _N_COUNT if count else _N
+    if "$" in u:  # a dollar amount is never a percent ("clear a 30% margin" is a margin)
+        n += r"(?!\s*%)"
     pats: list[tuple[str, str]] = [
         (rf"(?:max(?:imum)?|at most|highest|top)\s+{kw}{_FILL}\s*{u}{n}{uo}", "hi"),
         (rf"(?:min(?:imum)?|at least|lowest)\s+{kw}{_FILL}\s*{u}{n}{uo}", "lo"),
@@ -1421,6 +1424,18 @@ _WHY = re.compile(
     r"tell me about|what does .* mean)\b"
 )
 _WHAT_IS = re.compile(r"^\s*(?:what(?:'s| is| are)|who is|is it true)\b")
+# what the assistant knows about: a "why/what is/how do I" question without one of these
+# ("what's the weather in Paris?") is not a knowledge question, and gets what it can help with
+_DOMAIN = re.compile(
+    r"\b(?:books?|textbooks?|novels?|editions?|isbns?|asins?|deals?|amazon|keepa|fba|fbm|"
+    r"sell\w*|sold|buy\w*|flip\w*|sourc\w+|resell\w*|arbitrage|scout\w*|scan\w*|price[sd]?|"
+    r"pric\w+|profit\w*|roi|margins?|ranks?|ranked|ranking|drops?|sales?|velocity|gat\w+|ungat\w+|"
+    r"restrict\w*|approv\w+|strateg\w+|mental models?|lessons?|rules? of thumb|seasons?|"
+    r"seasonal\w*|peaks?|trough|semesters?|college|students?|school|inventory|listings?|"
+    r"offers?|buy box|fees?|shipping|prep|conditions?|counterfeit\w*|trust|markets?|"
+    r"competition|competitors?|publishers?|authors?|wholesale|retail|thrift|library|"
+    r"mentors?|" + "|".join(ALIASES) + "|" + "|".join(_SUBJECTS) + r")\b"
+)
 _KNOWLEDGE = re.compile(
     r"\b(?:strateg(?:y|ies)|mental models?|lessons?|principles?|rule of thumb|counterfeit|"
     r"what do you (?:know|think)|how is the market|seasonality|concepts?|how to)\b"
@@ -1521,7 +1536,9 @@ def parse_question(text: str, *, last_asin: str | None = None) -> ParsedQuestion
         return ParsedQuestion(intent, asin=asin, persona=persona, text=raw)
 
     if _WHY.search(low):
-        return ParsedQuestion("search_knowledge", persona=persona, text=raw)
+        if _DOMAIN.search(low):
+            return ParsedQuestion("search_knowledge", persona=persona, text=raw)
+        return ParsedQuestion("unknown", persona=persona, text=raw, notes=notes)
     acc = _parse_fields(raw_wo, body)
     acc.notes[:0] = notes
     has_filters = any(k in _FIELD_KEYS_THAT_ARE_FILTERS for k in acc.fields)
@@ -1541,7 +1558,7 @@ def parse_question(text: str, *, last_asin: str | None = None) -> ParsedQuestion
         return ParsedQuestion("search_knowledge", persona=persona, text=raw)
     if _DEAL_WORDS.search(low):
         return _search(acc, persona, raw)
-    if _WHAT_IS.search(low):
+    if _WHAT_IS.search(low) and _DOMAIN.search(low):
         return ParsedQuestion("search_knowledge", persona=persona, text=raw)
     if _GREETING.search(low) or not low:
         return ParsedQuestion("greeting", persona=persona, text=raw)

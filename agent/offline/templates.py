@@ -14,10 +14,11 @@ from datetime import UTC, datetime
 from statistics import median
 from typing import Any
 
-from agent.advice import ava_advice, in_peak_now, is_seasonal, money, months, pct
+from agent.advice import ava_advice, in_peak_now, is_seasonal, months
 from agent.offline.unused import UNUSED_PREFIX
-from agent.offline.verdicts import CFO_MARGIN, FLIP_DROPS, errol_numbers, verdict_for
+from agent.offline.verdicts import CFO_MARGIN, CFO_TRUST, FLIP_DROPS, Call, call_for, errol_numbers
 from agent.personas import PERSONAS
+from agent.wording import count, money, pct, shorten
 
 OFFLINE_NOTE = "_(offline model: rules and templates, no LLM)_"
 
@@ -28,92 +29,145 @@ def _k_line(knowledge: Sequence[Mapping[str, Any]], prefer: str | None = None) -
         return None
     k = hits[0]
     words = str(k.get("text") or "").split()
-    snippet = " ".join(words[:30]) + ("..." if len(words) > 30 else "")
+    snippet = " ".join(words[:30]) + ("…" if len(words) > 30 else "")
     title = f"{k['title']}: " if k.get("title") else ""
     return f"{k.get('ref')} {title}{snippet}"
 
 
+# each mentor's last word on a deal follows the rule that decided it, never a stock line
+JOEL_CLOSE = {
+    "fast": "Fast turns beat fat margins: cash back in your pocket, buy again!",
+    "slow": f"I want {FLIP_DROPS}+ drops a month before I tie up cash in it.",
+    "dead": "Dead inventory is the enemy. Next!",
+    "gated": "Get approved for it first (request approval in Seller Central), then we talk.",
+    "no_profit": "Speed without a spread is just exercise. Find me margin and I'm in.",
+}
+EVELYN_LESSON = {
+    "gated": "The lesson: gating is per seller account; a great deal for one seller is "
+    "unsellable for another, so check it before the numbers.",
+    "no_value": "The lesson: a sale price needs sales behind it; with too few inferred sales "
+    "the List at is a guess, not a price.",
+    "loses_money": "The lesson: the price gap is not the profit; fees and costs come off "
+    "before anything is left.",
+    "amazon": "The lesson: when Amazon sells the item it holds the Buy Box most of the time, "
+    "and a used offer waits behind it.",
+    "low_trust": "The lesson: Keepa infers sales; when few offer drops are confirmed by a "
+    "rank drop, the averages rest on noise.",
+}
+SEASONAL_LESSON = (
+    "The lesson: a high rank off-season is normal for seasonal books; judge them by their "
+    "yearly drops and buy before the peak, not in it."
+)
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def deal_take(key: str, deal: Mapping[str, Any], knowledge: Sequence[Mapping[str, Any]]) -> str:
-    """One persona's answer about one deal, from its numbers and the retrieved knowledge."""
+    """One persona's answer about one deal: the verdict with the reason of the rule that
+    decided it, the deal's numbers, and the persona's own angle and knowledge."""
     if key == "ava":
         return ava_advice(deal, knowledge).text
-    verdict, reasons = verdict_for(key, deal)
-    title = str(deal.get("title") or deal.get("asin"))
-    name = f"{title[:60]} ({deal.get('asin')})"
+    call = call_for(key, deal)
+    name = f"{shorten(deal.get('title') or deal.get('asin'), 60)} ({deal.get('asin')})"
     if key == "olyvia":
-        head = {"buy": "Approved", "pass": "Pass", "watch": "Hold"}[verdict]
-        lines = [
-            f"{head}: {reasons[0]}.",
-            f"{name}: cost {money(deal.get('all_in_cost'))}, profit "
-            f"{money(deal.get('profit'))}, margin {pct(deal.get('margin'))}, ROI "
-            f"{pct(deal.get('roi'))}.",
-            f"My floor is {CFO_MARGIN:.0f} % margin and 70 % Deal Trust; this one has "
-            f"{pct(deal.get('deal_trust'))} trust"
-            + (" and Amazon on the listing." if deal.get("amazon_offer") else "."),
-        ]
-        k = _k_line(knowledge, "strategy")
-        if k:
-            lines.append(f"Policy on file: {k}")
-        return "\n\n".join(lines)
+        return _olyvia_take(call, deal, name, knowledge)
     if key == "joel":
-        head = {"buy": "Buy!", "pass": "Pass.", "watch": "Maybe..."}[verdict]
-        d30 = deal.get("rank_drops_30") or 0
-        lines = [
-            f"{head} {reasons[0][0].upper()}{reasons[0][1:]}.",
-            f"{name} sits at rank {deal.get('sales_rank') or 'n/a'}, {d30} drops in 30 "
-            f"days, {deal.get('rank_drops_90') or 0} in 90. Profit "
-            f"{money(deal.get('profit'))} at {pct(deal.get('roi'))} ROI.",
-            "Fast turns beat fat margins: cash back in your pocket, buy again!"
-            if verdict == "buy"
-            else f"I want {FLIP_DROPS}+ drops a month before I tie up cash in it.",
-        ]
-        k = _k_line(knowledge, "strategy")
-        if k:
-            lines.append(f"Playbook: {k}")
-        return "\n\n".join(lines)
+        return _joel_take(call, deal, name, knowledge)
     if key == "evelyn":
-        season = deal.get("seasonality") or "not classified"
-        lines = [
-            f"My call: {verdict} ({reasons[0]}).",
-            f"Why: {name} is a {season} title. Its sales cluster in "
-            f"{months(deal.get('peak_months'))}"
-            + (
-                f" and dry up in {months(deal.get('trough_months'))}"
-                if deal.get("trough_months")
-                else ""
-            )
-            + ".",
-            f"Today's price is {pct(deal.get('percent_down'))} below its 1-year average "
-            f"of {money(deal.get('avg_1yr'))}; the expected sale price is "
-            f"{money(deal.get('list_at'))}"
-            + (
-                f", falling to about {money(deal.get('expected_trough_price'))} in the trough."
-                if deal.get("expected_trough_price")
-                else "."
-            ),
-        ]
-        if is_seasonal(deal):
-            lines.append(
-                "The lesson: a high rank off-season is normal for seasonal books; "
-                "judge them by their yearly drops and buy before the peak, not in it."
-                + (" We are in its peak now." if in_peak_now(deal) else "")
-            )
-        k = _k_line(knowledge, "mental_model")
-        if k:
-            lines.append(f"Concept: {k}")
-        return "\n\n".join(lines)
+        return _evelyn_take(call, deal, name, knowledge)
+    return _errol_take(call, deal, name, knowledge)
+
+
+def _olyvia_take(
+    call: Call, deal: Mapping[str, Any], name: str, knowledge: Sequence[Mapping[str, Any]]
+) -> str:
+    head = {"buy": "Approved", "pass": "Pass", "watch": "Hold"}[call.verdict]
+    lines = [
+        f"{head}: {call.reason}.",
+        f"{name}: cost {money(deal.get('all_in_cost'))}, profit "
+        f"{money(deal.get('profit'))}, margin {pct(deal.get('margin'))}, ROI "
+        f"{pct(deal.get('roi'))}.",
+        f"My floors are {CFO_MARGIN:.0f} % margin and {CFO_TRUST:.0f} % Deal Trust; this one "
+        f"has {pct(deal.get('deal_trust'))} trust"
+        + (" and Amazon on the listing." if deal.get("amazon_offer") else "."),
+    ]
+    k = _k_line(knowledge, "strategy")
+    if k:
+        lines.append(f"Policy on file: {k}")
+    return "\n\n".join(lines)
+
+
+def _joel_take(
+    call: Call, deal: Mapping[str, Any], name: str, knowledge: Sequence[Mapping[str, Any]]
+) -> str:
+    head = {"buy": "Buy!", "pass": "Pass.", "watch": "Maybe..."}[call.verdict]
+    rank = deal.get("sales_rank")
+    lines = [
+        f"{head} {_cap(call.reason)}.",
+        f"{name} sits at rank {f'{rank:,}' if isinstance(rank, int) else 'n/a'}, "
+        f"{count(deal.get('rank_drops_30'), 'drop')} in 30 days, "
+        f"{count(deal.get('rank_drops_90'), 'drop')} in 90. Profit "
+        f"{money(deal.get('profit'))} at {pct(deal.get('roi'))} ROI.",
+        JOEL_CLOSE.get(call.rule, ""),
+    ]
+    k = _k_line(knowledge, "strategy")
+    if k:
+        lines.append(f"Playbook: {k}")
+    return "\n\n".join(line for line in lines if line)
+
+
+def _evelyn_take(
+    call: Call, deal: Mapping[str, Any], name: str, knowledge: Sequence[Mapping[str, Any]]
+) -> str:
+    season = str(deal.get("seasonality") or "not classified").replace("_", "-")
+    lines = [
+        f"My call: {call.verdict}, because {call.reason}.",
+        f"What the market shows: {name} is a {season} title. Its sales cluster in "
+        f"{months(deal.get('peak_months'))}"
+        + (
+            f" and dry up in {months(deal.get('trough_months'))}"
+            if deal.get("trough_months")
+            else ""
+        )
+        + ".",
+        f"Today's price is {pct(deal.get('percent_down'))} below its 1-year average "
+        f"of {money(deal.get('avg_1yr'))}; the expected sale price is "
+        f"{money(deal.get('list_at'))}"
+        + (
+            f", falling to about {money(deal.get('expected_trough_price'))} in the trough."
+            if deal.get("expected_trough_price")
+            else "."
+        ),
+    ]
+    lesson = EVELYN_LESSON.get(call.rule)
+    if lesson is None and is_seasonal(deal):
+        lesson = SEASONAL_LESSON + (" We are in its peak now." if in_peak_now(deal) else "")
+    if lesson:
+        lines.append(lesson)
+    k = _k_line(knowledge, "mental_model")
+    if k:
+        lines.append(f"Concept: {k}")
+    return "\n\n".join(lines)
+
+
+def _errol_take(
+    call: Call, deal: Mapping[str, Any], name: str, knowledge: Sequence[Mapping[str, Any]]
+) -> str:
     n = errol_numbers(deal)
-    spread = "n/a" if n["spread_pct"] is None else f"{n['spread_pct']:.0f} %"
+    spread = "n/a" if n["spread_pct"] is None else pct(n["spread_pct"])
     lines = [
         f"**{name}**",
-        f"- Velocity: {n['drops_30']} drops/30d, {n['drops_90']}/90d, {n['drops_365']}/365d",
+        f"- Velocity: {count(n['drops_30'], 'drop')} in 30 days, {n['drops_90']} in 90, "
+        f"{n['drops_365']} in 365",
         f"- Price variance: list at {money(deal.get('list_at'))}, 1-yr avg "
         f"{money(deal.get('avg_1yr'))}, trough {money(deal.get('expected_trough_price'))}; "
         f"price spread {spread} of list",
-        f"- Confidence: {n['confidence']} ({n['inferred_sales']} inferred sales, Deal "
-        f"Trust {pct(n['deal_trust'])})",
-        f"- Recommendation: {verdict.upper()}: {reasons[0]}; ROI {pct(deal.get('roi'))}, "
-        f"profit {money(deal.get('profit'))}",
+        f"- Confidence: {n['confidence']} ({count(n['inferred_sales'], 'inferred sale')}, "
+        f"Deal Trust {pct(n['deal_trust'])})",
+        f"- Money: profit {money(deal.get('profit'))}, ROI {pct(deal.get('roi'))}",
+        f"- Recommendation: {call.verdict.upper()}: {call.reason}",
     ]
     k = _k_line(knowledge)
     if k:
@@ -122,7 +176,7 @@ def deal_take(key: str, deal: Mapping[str, Any], knowledge: Sequence[Mapping[str
 
 
 def _row(d: Mapping[str, Any]) -> str:
-    title = str(d.get("title") or "")[:48].replace("|", "/")
+    title = shorten(d.get("title"), 48).replace("|", "/")
     return (
         f"| {d.get('asin')} | {title} | {money(d.get('price_now'))} | "
         f"{money(d.get('profit'))} | {pct(d.get('roi'))} | {d.get('sales_rank') or 'n/a'} | "
@@ -142,8 +196,8 @@ def best_pick(result: Mapping[str, Any]) -> str:
         (d for d in result.get("items") or [] if d.get("asin") == pick["asin"]),
         {"asin": pick["asin"]},
     )
-    title = str(row.get("title") or "").strip()
-    name = f"**{title[:80]}** ({row.get('asin')})" if title else str(row.get("asin"))
+    title = shorten(row.get("title"), 80)
+    name = f"**{title}** ({row.get('asin')})" if title else str(row.get("asin"))
     ahead = pick.get("runner_up") or {}
     runner = f", ahead of {ahead['asin']} ({ahead['score']:.1f})" if ahead.get("asin") else ""
     return (
@@ -195,7 +249,7 @@ def search_answer(
     elif key == "joel":
         fast = max(items, key=lambda d: d.get("rank_drops_30") or 0)
         take = (
-            f"Fastest mover: {fast.get('asin')} with {fast.get('rank_drops_30') or 0} drops "
+            f"Fastest mover: {fast.get('asin')} with {count(fast.get('rank_drops_30'), 'drop')} "
             "in 30 days. That's the one I'd flip first!"
         )
     elif key == "evelyn":
@@ -245,23 +299,44 @@ def notes_text(notes: Sequence[str]) -> str:
     return "".join(f"\n\n{line}" for line in lines)
 
 
+# how each persona opens and closes an answer from the knowledge base
+KNOWLEDGE_LEAD = {
+    "ava": "From the knowledge base:",
+    "olyvia": "What our policy says, risk first:",
+    "joel": "Here's the playbook, fastest money first!",
+    "evelyn": "Let me explain the why first, then what follows from it:",
+    "errol": "Relevant priors, strategies then models:",
+}
+KNOWLEDGE_CLOSE = {
+    "olyvia": "Put together: do any of this only when the margin still clears "
+    f"{CFO_MARGIN:.0f} % after fees; when in doubt, pass.",
+    "joel": "Bottom line: pick what turns fastest, get the cash back, buy again!",
+    "errol": "Evidence: {s} strategies and {m} mental models; a rule without sales data "
+    "behind it is a prior, not a fact.",
+    "evelyn": "The lesson: {title} is the reason; the strategies are what follows from it.",
+}
+
+
 def knowledge_answer(key: str, question: str, hits: Sequence[Mapping[str, Any]]) -> str:
+    """A general question answered from several strategies and mental models, in the asking
+    persona's order and words (the tool ranks them from the persona's angle)."""
     if not hits:
         return (
             "I have no taught strategy or mental model about that yet. An admin can teach "
             "me with `teach` and a link or pasted text."
         )
-    lead = {
-        "ava": "From the knowledge base:",
-        "olyvia": "What our policy says:",
-        "joel": "Here's the playbook!",
-        "evelyn": "Let me explain what we know:",
-        "errol": "Relevant priors:",
-    }[key if key in PERSONAS else "ava"]
-    lines = [lead]
-    for h in hits[:4]:
+    key = key if key in PERSONAS else "ava"
+    strategies = [h for h in hits if h.get("kind") == "strategy"]
+    models = [h for h in hits if h.get("kind") != "strategy"]
+    ordered = [*models, *strategies] if key == "evelyn" else [*strategies, *models]
+    lines = [KNOWLEDGE_LEAD[key]]
+    for h in ordered[:5]:
         title = f"**{h['title']}**: " if h.get("title") else ""
-        lines.append(f"- [{h.get('ref')}] {title}{h.get('text')}")
+        lines.append(f"- [{h.get('ref')}] {title}{shorten(h.get('text'), 320)}")
+    close = KNOWLEDGE_CLOSE.get(key)
+    if close and (key != "evelyn" or models):
+        title = str((models[0] if models else {}).get("title") or "the concept")
+        lines.append("\n" + close.format(s=len(strategies), m=len(models), title=f"*{title}*"))
     return "\n".join(lines)
 
 
@@ -294,8 +369,8 @@ def deal_facts(d: dict[str, Any]) -> str:
     missing = d.get("missing") or {}
     if missing:
         lines.append("- Missing: " + "; ".join(f"{k} ({v})" for k, v in list(missing.items())[:3]))
-    lines.append('Ask "should I buy it?" for a verdict.')
-    return "\n".join(lines)
+    # a paragraph of its own: right under the list it would read as the last item's words
+    return "\n".join(lines) + '\n\nAsk "should I buy it?" for a verdict.'
 
 
 def restriction_text(d: dict[str, Any]) -> str:

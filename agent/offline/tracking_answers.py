@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from agent.advice import money, pct
+from agent.wording import money, pct, shorten
 
 STATE_WORDS = {
     "ok": "as good as when added",
@@ -27,7 +27,7 @@ IMPORT_HINT = (
 
 def _title(d: Mapping[str, Any]) -> str:
     t = str(d.get("title") or "").strip()
-    return f"{t[:60]} ({d.get('asin')})" if t else str(d.get("asin"))
+    return f"{shorten(t, 60)} ({d.get('asin')})" if t else str(d.get("asin"))
 
 
 def _days(v: Any) -> str:

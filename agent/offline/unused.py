@@ -32,7 +32,7 @@ thank thx ok okay hey hi hello yo now today currently right rn available out lik
 types lot lots bunch few several many much how why whether maybe perhaps possibly actually
 probably basically used first price prices priced cost costs money order ordered sorted
 sorting mentor mentors advice help per apiece piece seller sellers thats whats wheres
-theres heres range going
+theres heres range going make making earn earning clear clears
 """
 FILLER = frozenset(_FILLER_WORDS.split())
 # a preposition that belongs to the phrase after it ("from Pearson", "with free shipping")

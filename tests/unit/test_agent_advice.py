@@ -48,7 +48,7 @@ GOOD: dict[str, Any] = dict(
         ({"sales_rank": 900_000, "rank_drops_30": 0, "rank_drops_90": 1}, "ava", "buy", "season"),
         ({"margin": 22.0}, "olyvia", "pass", "22 % margin is too thin; we need 30 %"),
         ({}, "olyvia", "buy", "margin"),
-        ({}, "joel", "buy", "Rank is dropping fast"),
+        ({}, "joel", "buy", "rank is dropping fast"),
         ({"rank_drops_30": 0}, "joel", "pass", "not moving"),
         # 5 drops in 30 days and $35 profit, but the seller may not list it: never a buy
         ({"gated": "restricted"}, "joel", "pass", "gated"),

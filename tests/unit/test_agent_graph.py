@@ -316,7 +316,7 @@ async def test_offline_answers_stream_as_tokens(
     tokens = [e.data for e in events if e.kind == "token"]
     assert len(tokens) > 3 and all(e.persona == "errol" for e in events if e.kind == "token")
     done = events[-1].data
-    assert "".join(tokens) == done.answer and "- Velocity: 5 drops/30d" in done.answer
+    assert "".join(tokens) == done.answer and "- Velocity: 5 drops in 30 days" in done.answer
 
 
 async def test_a_client_that_draws_deal_tables_gets_a_summary_instead_of_a_second_table(

@@ -4,6 +4,8 @@ import { Button } from "@/components/ui/button";
 import { useState } from "react";
 
 // Deal list rendered from chat_ui/render.py `deal_table_props` (props.rows, props.columns).
+// Profit and ROI show the server's texts (roi_text, profit_text): the same rounding as the
+// answer's prose, so the row and the sentence above it never disagree.
 // The Amazon and Keepa links sit under the title, in the first column, so a narrow chat
 // (phone, open sidebar) never cuts them off; the numbers scroll sideways if they must.
 // Sizes are inline styles: only the Tailwind classes Chainlit's own bundle uses exist here.
@@ -71,8 +73,8 @@ export default function DealTable() {
               </TableCell>
               <TableCell className="text-right whitespace-nowrap">{money(r.price_now)}</TableCell>
               <TableCell className="text-right whitespace-nowrap">{money(r.list_at)}</TableCell>
-              <TableCell className="text-right whitespace-nowrap font-medium">{money(r.profit)}</TableCell>
-              <TableCell className="text-right whitespace-nowrap">{pct(r.roi)}</TableCell>
+              <TableCell className="text-right whitespace-nowrap font-medium">{r.profit_text || money(r.profit)}</TableCell>
+              <TableCell className="text-right whitespace-nowrap">{r.roi_text || pct(r.roi)}</TableCell>
               <TableCell className="text-right whitespace-nowrap">{num(r.sales_rank)}</TableCell>
               <TableCell className="text-right whitespace-nowrap">{num(r.drops)}</TableCell>
               <TableCell className="whitespace-nowrap">{gated(r.gated)}</TableCell>
