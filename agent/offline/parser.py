@@ -295,7 +295,8 @@ life lift left felt market markets think doing going opinion general overall tre
 dropped dropping fell fallen falling cut slashed reduced lowered decreased half third quarter
 publisher publishers published publishing written author authors authored order sorted sort
 lowest highest flipping flip flips source sourcing picking offers shipping signed hardcover
-paperback weighing weigh pounds editions edition first ascending descending recent
+paperback weighing weigh pounds editions edition first ascending descending recent resell
+reselling resale resold reseller resellers
 """
 # Publishers a seller names without saying "publisher" ("Pearson books"): textbook and trade
 # houses. Multi-word names are matched as phrases; their words are never typo-corrected.
