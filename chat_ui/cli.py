@@ -450,7 +450,7 @@ def sandbox_serve(
     seed: Annotated[int | None, typer.Option(help="market seed")] = None,
     restrictions_port: Annotated[
         int | None,
-        typer.Option(help="also serve the restrictions sandbox (SP-API + LWA) on this port"),
+        typer.Option(help="also serve the SP-API sandbox (+ LWA) over this market on this port"),
     ] = None,
 ) -> None:
     """Serve the synthetic Keepa market over HTTP (point KEEPA_SANDBOX_URL at it)."""
@@ -470,12 +470,16 @@ def sandbox_serve(
         f"KEEPA_SANDBOX_URL=http://{host}:{port}. Ctrl-C stops."
     )
     if restrictions_port:
-        from tools.sandbox.spapi import serve_restrictions_sandbox
+        from tools.sandbox.spapi import SandboxConfig, serve_restrictions_sandbox
 
-        serve_restrictions_sandbox(host, restrictions_port, background=True)
+        # one world: sellers' sent-in units sell when this market sells a copy
+        config = SandboxConfig(clock=market.clock, market=market)
+        serve_restrictions_sandbox(host, restrictions_port, config, background=True)
         console.print(
-            f"Restrictions sandbox: [bold]http://{host}:{restrictions_port}[/bold] "
-            f"(SPAPI_ENDPOINT=http://{host}:{restrictions_port})"
+            f"SP-API sandbox (restrictions, FBA inventory, orders, finances, over this "
+            f"market): [bold]http://{host}:{restrictions_port}[/bold] "
+            f"(SPAPI_ENDPOINT=http://{host}:{restrictions_port}; send units in with POST "
+            "/sandbox/v1/sellers/SELLER_ID/shipments)"
         )
     serve(market, host=host, port=port)
 

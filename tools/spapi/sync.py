@@ -30,6 +30,7 @@ from typing import Any
 from tools.clock import Clock
 from tools.db import session_scope
 from tools.models import SpapiSyncStream
+from tools.restrictions.errors import SpApiError
 from tools.settings import Settings
 from tools.spapi import checkpoint, records, store
 from tools.spapi.checkpoint import FULL, INCREMENTAL
@@ -42,6 +43,7 @@ ORDER_ITEMS_PATH = "/orders/v0/orders/{}/orderItems"
 FINANCES_PATH = "/finances/v0/financialEvents"
 STREAMS = tuple(s.value for s in SpapiSyncStream)
 MAX_PAGES_PER_ORDER = 20  # getOrderItems pages of one order (an order has few items)
+MAX_TOKEN_CHARS = 16_384  # a nextToken longer than this is not one to store and send back
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,16 @@ class SyncContext:
 
 def _iso(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _next_token(value: Any) -> str | None:
+    """A page's nextToken (None: last page); one past any plausible size is refused."""
+    if not value:
+        return None
+    token = str(value)
+    if len(token) > MAX_TOKEN_CHARS:
+        raise SpApiError(f"SP-API sent a nextToken of {len(token)} characters")
+    return token
 
 
 def _whole(when: datetime) -> datetime:
@@ -184,8 +196,7 @@ async def _inventory(ctx: SyncContext, result: SyncResult) -> None:
             continue
         parsed = records.inventory_rows(body, uid, ctx.now())
         pagination = body.get("pagination")
-        nxt = pagination.get("nextToken") if isinstance(pagination, dict) else None
-        nxt = str(nxt) if nxt else None
+        nxt = _next_token(pagination.get("nextToken") if isinstance(pagination, dict) else None)
         with session_scope(ctx.settings) as session:
             result.rows += store.save_inventory(session, uid, parsed.rows)
             row = checkpoint.load(session, uid, stream)
@@ -278,8 +289,7 @@ async def _order_pages(
             continue
         parsed = records.order_rows(body, uid, ctx.now())
         payload = body.get("payload") if isinstance(body.get("payload"), dict) else {}
-        nxt = (payload or {}).get("NextToken")
-        nxt = str(nxt) if nxt else None
+        nxt = _next_token((payload or {}).get("NextToken"))
         with session_scope(ctx.settings) as session:
             result.rows += store.save_orders(session, uid, parsed.rows)
             row = checkpoint.load(session, uid, stream)
@@ -316,10 +326,9 @@ async def _sweep_items(ctx: SyncContext, result: SyncResult) -> None:
             rows.extend(parsed.rows)
             result.skipped += parsed.skipped
             payload = body.get("payload") if isinstance(body.get("payload"), dict) else {}
-            nxt = (payload or {}).get("NextToken")
-            if not nxt:
+            token = _next_token((payload or {}).get("NextToken"))
+            if token is None:
                 break
-            token = str(nxt)
         with session_scope(ctx.settings) as session:
             store.save_order_items(session, uid, order_id, rows, ctx.now())
         result.items += 1
@@ -391,8 +400,7 @@ async def _finance_pages(
             continue
         parsed = records.financial_event_rows(body, uid)
         payload = body.get("payload") if isinstance(body.get("payload"), dict) else {}
-        nxt = (payload or {}).get("NextToken")
-        nxt = str(nxt) if nxt else None
+        nxt = _next_token((payload or {}).get("NextToken"))
         with session_scope(ctx.settings) as session:
             result.rows += store.save_financial_events(session, uid, parsed.rows)
             row = checkpoint.load(session, uid, stream)
