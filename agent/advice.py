@@ -38,6 +38,8 @@ MONTH_NAMES = (
 BUY_ROI = 30.0
 BUY_PROFIT = 10.0
 MIN_TRUST = 50.0
+# the seller's own track record moves a verdict only when it rests on this many sold buys
+MIN_RECORD = 5
 
 
 @dataclass
@@ -85,15 +87,36 @@ def velocity_ok(deal: Mapping[str, Any]) -> bool:
     return is_seasonal(deal) and (d365 or 0) >= 6
 
 
-def ava_verdict(deal: Mapping[str, Any]) -> tuple[Verdict, list[str]]:
-    """Ava's call and its reasons, from the deal's numbers alone."""
-    verdict, _, reasons = ava_call(deal)
+def record_adjusted(
+    deal: Mapping[str, Any], record: Mapping[str, Any] | None
+) -> tuple[float, float] | None:
+    """(profit, ROI) of the deal at the seller's own record (realized vs predicted profit of
+    their last buys of the kind), when that record is long enough to go by."""
+    if not record or int(record.get("purchases") or 0) < MIN_RECORD:
+        return None
+    vs, profit, cost = record.get("vs_predicted"), num(deal, "profit"), num(deal, "all_in_cost")
+    if not isinstance(vs, int | float) or profit is None or profit <= 0:
+        return None
+    adjusted = profit * (1.0 + float(vs))
+    return adjusted, (adjusted * 100.0 / cost if cost else 0.0)
+
+
+def ava_verdict(
+    deal: Mapping[str, Any], record: Mapping[str, Any] | None = None
+) -> tuple[Verdict, list[str]]:
+    """Ava's call and its reasons, from the deal's numbers (and the seller's record)."""
+    verdict, _, reasons = ava_call(deal, record)
     return verdict, reasons
 
 
-def ava_call(deal: Mapping[str, Any]) -> tuple[Verdict, str, list[str]]:
+def ava_call(
+    deal: Mapping[str, Any], record: Mapping[str, Any] | None = None
+) -> tuple[Verdict, str, list[str]]:
     """Ava's call, the rule that decided it (gated | no_value | loses_money | amazon |
-    low_trust | buy | slow | below_bar) and its reasons; the first rule that decides wins."""
+    low_trust | own_record | buy | slow | below_bar) and its reasons; the first rule that
+    decides wins. `record` (reports.track_record): a buy that clears the bar on the app's
+    prediction but not at what the seller's last buys of the kind really made (with at least
+    MIN_RECORD of them sold) is a watch."""
     profit, roi = num(deal, "profit"), num(deal, "roi")
     trust = num(deal, "deal_trust")
     if deal.get("gated") == "restricted":  # first: no sale price can make it sellable
@@ -107,6 +130,17 @@ def ava_call(deal: Mapping[str, Any]) -> tuple[Verdict, str, list[str]]:
     if trust is not None and trust < MIN_TRUST:
         return "watch", "low_trust", [f"Deal Trust is only {pct(trust)}: the sale prices are shaky"]
     if (roi or 0) >= BUY_ROI and profit >= BUY_PROFIT and velocity_ok(deal):
+        adjusted = record_adjusted(deal, record)
+        if adjusted is not None and (adjusted[0] < BUY_PROFIT or adjusted[1] < BUY_ROI):
+            return (
+                "watch",
+                "own_record",
+                [
+                    f"at your own record on these buys it would make about "
+                    f"{money(adjusted[0])} ({pct(adjusted[1])} ROI), below our "
+                    f"{BUY_ROI:.0f} % / {money(BUY_PROFIT)} bar"
+                ],
+            )
         return (
             "buy",
             "buy",
@@ -144,9 +178,31 @@ def fit_words(
     return " ".join(out)
 
 
-def ava_advice(deal: Mapping[str, Any], knowledge: Sequence[Mapping[str, Any]] = ()) -> Advice:
-    """Ava's 50-80 word buy / pass / watch verdict, grounded in the numbers and the strategies."""
-    verdict, reasons = ava_verdict(deal)
+def record_sentence(record: Mapping[str, Any] | None) -> str | None:
+    """The seller's track record in words: "Your last 12 textbook buys took 41 days to sell on
+    average and made 18 % less than predicted." None without one."""
+    if not record or not record.get("purchases"):
+        return None
+    n = int(record["purchases"])
+    kind = str(record.get("seasonality") or "").replace("_", " ")
+    what = f"{kind} buy" if kind else "buy"
+    text = f"Your last {n} {what}{'s' if n != 1 else ''}"
+    days = record.get("average_days")
+    text += f" took {float(days):.0f} days to sell on average" if days is not None else " sold"
+    vs = record.get("vs_predicted")
+    if isinstance(vs, int | float):
+        text += f" and made {abs(vs) * 100:.0f} % {'less' if vs < 0 else 'more'} than predicted"
+    return text + "."
+
+
+def ava_advice(
+    deal: Mapping[str, Any],
+    knowledge: Sequence[Mapping[str, Any]] = (),
+    record: Mapping[str, Any] | None = None,
+) -> Advice:
+    """Ava's 50-80 word buy / pass / watch verdict, grounded in the numbers, the strategies
+    and the seller's own track record (`record`: reports.track_record)."""
+    verdict, reasons = ava_verdict(deal, record)
     title = str(deal.get("title") or deal.get("asin") or "this item")
     short = shorten(title, 50)
     s = [f"{verdict.capitalize()}: {short} ({deal.get('asin')}).", f"Reason: {'; '.join(reasons)}."]
@@ -163,6 +219,9 @@ def ava_advice(deal: Mapping[str, Any], knowledge: Sequence[Mapping[str, Any]] =
         if isinstance(rank, int)
         else f"{count(deal.get('rank_drops_30'), 'rank drop')} in 30 days."
     )
+    said = record_sentence(record)
+    if said:
+        s.append(said)
     cited: list[str] = []
     for k in knowledge[:1]:
         text = str(k.get("text") or "")

@@ -9,7 +9,9 @@ model can call a tool it was never offered.
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import logging
 import re
 import time
 from collections import defaultdict, deque
@@ -31,6 +33,7 @@ from tools.db import session_scope
 from tools.deals.search import DealSearch
 from tools.models import User
 
+log = logging.getLogger(__name__)
 SUMMARY_KEYS = (
     "asin",
     "title",
@@ -284,7 +287,8 @@ async def deal_advice(asin: str, runtime: ToolRuntime) -> tuple[str, dict[str, A
     checked first when unknown; if it still is, the verdict says so (`gating_note`)."""
     ctx = context_of(runtime)
     full, hits, note = await _detail_now(ctx, _asin(asin))
-    advice = ava_advice(full, hits)
+    record = await asyncio.to_thread(_track_record, ctx, full.get("seasonality"))
+    advice = ava_advice(full, hits, record)
     if note:  # the numbers' verdict stands, but the seller may not be able to list it
         advice.reasons.append("gating not known yet")
         advice.text = f"{advice.text} {note}"
@@ -296,7 +300,30 @@ async def deal_advice(asin: str, runtime: ToolRuntime) -> tuple[str, dict[str, A
     }
     if note:
         content["gating_note"] = note
-    return _json(content), {"detail": full, "advice": advice.as_dict(), "knowledge": hits}
+    if record:
+        content["track_record"] = record
+    artifact = {"detail": full, "advice": advice.as_dict(), "knowledge": hits}
+    return _json(content), {**artifact, "track_record": record}
+
+
+def _track_record(ctx: AgentContext, seasonality: Any) -> dict[str, Any] | None:
+    """The seller's last sold buys of the deal's kind (else of any kind), for the verdict; a
+    failure here must never cost the seller the verdict itself."""
+    from tools.tracking.reports import track_record
+
+    if ctx.user_id is None:
+        return None
+    try:
+        with session_scope(ctx.settings) as session:
+            user = session.get(User, ctx.user_id)
+            if user is None:
+                return None
+            kind = str(seasonality) if seasonality else None
+            record = track_record(session, user, kind) if kind else None
+            return record or track_record(session, user, None)
+    except Exception:  # the record is a bonus; the verdict stands without it
+        log.exception("track record unavailable for user %s", ctx.user_id)
+        return None
 
 
 class RestrictionArgs(AsinArgs):

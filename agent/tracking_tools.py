@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from langchain_core.tools import BaseTool, InjectedToolArg, tool
@@ -318,6 +319,151 @@ def export_purchases(runtime: ToolRuntime) -> tuple[str, dict[str, Any]]:
     }
 
 
+# ---- sales, realized profit, inventory, calibration ---------------------------------------
+
+
+def _day(value: str | None, what: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        raise ToolError(f"{what} must be a date like 2025-11-01, not {value!r}") from None
+
+
+def _period(start: str | None, end: str | None) -> tuple[datetime | None, datetime | None]:
+    """[start, end] as whole UTC days -> [start 00:00, the day after end 00:00)."""
+    first, last = _day(start, "start"), _day(end, "end")
+    if first and last and last < first:
+        raise ToolError("end is before start")
+    return (
+        datetime.combine(first, time(0), tzinfo=UTC) if first else None,
+        datetime.combine(last + timedelta(days=1), time(0), tzinfo=UTC) if last else None,
+    )
+
+
+class PeriodArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: str | None = Field(default=None, description="first day, YYYY-MM-DD (default: ever)")
+    end: str | None = Field(default=None, description="last day, YYYY-MM-DD (default: today)")
+    runtime: Annotated[Any, InjectedToolArg] = None
+
+
+@tool("profit_report", args_schema=PeriodArgs, response_format="content_and_artifact")
+def profit_report(
+    runtime: ToolRuntime, start: str | None = None, end: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The seller's realized profit over a period (sales synced from Amazon matched FIFO to
+    their purchases): units sold, sales, Amazon fees, cost, profit, sales with no purchase on
+    record, returns, and profit by month (the chat draws it as a chart)."""
+    from tools.tracking.reports import profit_summary
+
+    lo, hi = _period(start, end)
+    with _seller(runtime) as (session, user):
+        summary = profit_summary(session, user, lo, hi).as_dict()
+    content = {k: v for k, v in summary.items() if k != "by_month"}
+    content["by_month"] = summary["by_month"][-12:]
+    return _json(content), {"profit": summary}
+
+
+class SalesArgs(PeriodArgs):
+    limit: int = Field(default=20, ge=1, le=50)
+
+
+@tool("sales_report", args_schema=SalesArgs, response_format="content_and_artifact")
+def sales_report(
+    runtime: ToolRuntime, start: str | None = None, end: str | None = None, limit: int = 20
+) -> tuple[str, dict[str, Any]]:
+    """What sold in a period, newest first: each sale (or refund) with its price, fees,
+    realized profit and days from purchase to sale."""
+    from tools.tracking.reports import sales_between
+
+    lo, hi = _period(start, end)
+    with _seller(runtime) as (session, user):
+        data = sales_between(session, user, lo, hi, limit=limit)
+    return _json(data), {"sales": data}
+
+
+@tool("losing_purchases", args_schema=NoArgs, response_format="content_and_artifact")
+def losing_purchases(runtime: ToolRuntime) -> tuple[str, dict[str, Any]]:
+    """The seller's purchases that are losing money (sold units with negative realized profit,
+    worst first) and those still unsold at twice their predicted days to sell."""
+    from tools.tracking.reports import losing_purchases as _losing
+
+    with _seller(runtime) as (session, user):
+        data = _losing(session, user)
+    return _json(data), {"losing": data}
+
+
+class DaysArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str | None = Field(
+        default=None,
+        max_length=60,
+        description='a kind of purchase: "textbooks", "exam prep", or a word of the category '
+        "or title (default: all)",
+    )
+    runtime: Annotated[Any, InjectedToolArg] = None
+
+
+@tool("days_to_sell", args_schema=DaysArgs, response_format="content_and_artifact")
+def days_to_sell(runtime: ToolRuntime, kind: str | None = None) -> tuple[str, dict[str, Any]]:
+    """How long the seller's purchases took from purchase to sale: the average per unit, the
+    median, what was predicted, and a histogram (the chat draws it)."""
+    from tools.tracking.reports import days_to_sell as _days
+
+    with _seller(runtime) as (session, user):
+        data = _days(session, user, kind)
+    return _json(data), {"days": data}
+
+
+class InventoryArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stuck_only: bool = Field(
+        default=False, description="only SKUs stuck inbound (should have been received)"
+    )
+    runtime: Annotated[Any, InjectedToolArg] = None
+
+
+@tool("inventory_report", args_schema=InventoryArgs, response_format="content_and_artifact")
+def inventory_report(runtime: ToolRuntime, stuck_only: bool = False) -> tuple[str, dict[str, Any]]:
+    """The seller's FBA inventory at Amazon (last sync): fulfillable, inbound, reserved and
+    unfulfillable units, the SKUs with most units matched to their purchases; or only the SKUs
+    stuck inbound."""
+    from tools.tracking.reports import inventory
+
+    with _seller(runtime) as (session, user):
+        data = inventory(session, user, stuck_only=stuck_only)
+    return _json(data), {"inventory": data}
+
+
+class CalibrationArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seasonality: str | None = Field(
+        default=None, description="only purchases of this seasonality, e.g. textbook"
+    )
+    runtime: Annotated[Any, InjectedToolArg] = None
+
+
+@tool("prediction_calibration", args_schema=CalibrationArgs, response_format="content_and_artifact")
+def prediction_calibration(
+    runtime: ToolRuntime, seasonality: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """How the app's predictions at purchase compare with what the seller's purchases
+    realized: profit per unit (difference and ratio) and days to sell (ratio), each a mean
+    with a 95 % confidence interval over the purchases that sold."""
+    from tools.tracking.reports import calibration, calibration_points
+
+    with _seller(runtime) as (session, user):
+        data = calibration(session, user, seasonality=seasonality)
+        points = calibration_points(session, user, seasonality=seasonality)
+    return _json(data), {"calibration": data, "points": points}
+
+
 TRACKING_TOOLS: list[BaseTool] = [
     buy_list_add,
     buy_list_show,
@@ -328,5 +474,11 @@ TRACKING_TOOLS: list[BaseTool] = [
     delete_purchase,
     list_purchases,
     export_purchases,
+    profit_report,
+    sales_report,
+    losing_purchases,
+    days_to_sell,
+    inventory_report,
+    prediction_calibration,
 ]
 TRACKING_TOOL_NAMES = frozenset(t.name for t in TRACKING_TOOLS)

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from chat_ui.knowledge_cli import knowledge_app
 from tools.alerts.cli import alerts_app
 from tools.backup.cli import backup_command, restore_command
 from tools.cli import console, err_console, load_settings_or_exit, users_app
@@ -34,7 +33,6 @@ app.add_typer(purchases_app, name="purchases")
 app.add_typer(buylist_app, name="buylist")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(seller_app, name="seller")
-app.add_typer(knowledge_app, name="knowledge")
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
 
@@ -92,11 +90,11 @@ def up(
         url, owner = ensure_redis(settings)
         env = services.child_env(settings, url)
         env["CHAINLIT_PORT"] = str(settings.chainlit_port)
-        children = [("chat", services.chainlit_args(settings, workers), 0)]
-        if not no_worker:  # the pipeline yields the CPU to the chat (chat_ui/supervisor.py)
+        children = [("chat", services.chainlit_args(settings, workers))]
+        if not no_worker:
             children[:0] = [
-                ("worker", services.worker_args(), services.BACKGROUND_NICE),
-                ("beat", services.beat_args(settings), services.BACKGROUND_NICE),
+                ("worker", services.worker_args()),
+                ("beat", services.beat_args(settings)),
             ]
         plan = services.supervisor_plan(
             settings,

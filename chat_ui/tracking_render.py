@@ -14,7 +14,7 @@ from typing import Any
 
 import chainlit as cl
 
-from chat_ui.render import AMAZON_URL, https_url
+from chat_ui.render import AMAZON_URL, PlotlyFigure, https_url
 
 MAX_ROWS = 200
 CONDITIONS = (
@@ -74,10 +74,125 @@ def csv_file(text: str, filename: str = "purchases.csv") -> cl.File:
     return cl.File(name=filename, url=url, mime="text/csv", display="inline")
 
 
+def _layout(title: str, x: str, y: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "autosize": True,
+        "title": {"text": title},
+        "xaxis": {"title": {"text": x}},
+        "yaxis": {"title": {"text": y}},
+        "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
+        "height": 340,
+        **extra,
+    }
+
+
+def profit_figure(by_month: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Realized profit by month (bars, red below zero) with units sold on a second axis."""
+    months = [m for m in by_month if m.get("month")]
+    profit = [float(m.get("profit") or 0) for m in months]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": [m["month"] for m in months],
+                "y": profit,
+                "name": "Realized profit",
+                "marker": {"color": ["#16a34a" if p >= 0 else "#dc2626" for p in profit]},
+                "hovertemplate": "%{x}: $%{y:,.2f}<extra></extra>",
+            },
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": [m["month"] for m in months],
+                "y": [int(m.get("units") or 0) for m in months],
+                "name": "Units sold",
+                "yaxis": "y2",
+                "line": {"color": "#94a3b8"},
+            },
+        ],
+        "layout": _layout(
+            "Realized profit by month",
+            "Month",
+            "Profit ($)",
+            yaxis2={"title": {"text": "Units"}, "overlaying": "y", "side": "right"},
+            legend={"orientation": "h", "y": -0.25},
+        ),
+    }
+
+
+def days_figure(histogram: Iterable[Mapping[str, Any]], average: Any) -> dict[str, Any]:
+    """How many purchases took how long to sell (their average days a unit)."""
+    buckets = list(histogram)
+    title = "Days to sell" + (f" (average {average} days)" if average is not None else "")
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": [f"{b.get('bucket')} days" for b in buckets],
+                "y": [int(b.get("purchases") or 0) for b in buckets],
+                "marker": {"color": "#2563eb"},
+                "name": "Purchases",
+            }
+        ],
+        "layout": _layout(title, "Days from purchase to sale", "Purchases"),
+    }
+
+
+def calibration_figure(points: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Predicted vs realized profit per unit, one point per purchase, the diagonal = exact."""
+    pts = [p for p in points if p.get("predicted") is not None]
+    values = [float(p["predicted"]) for p in pts] + [float(p["realized"]) for p in pts]
+    lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
+    return {
+        "data": [
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": [p["predicted"] for p in pts],
+                "y": [p["realized"] for p in pts],
+                "text": [
+                    f"#{p.get('id')} {str(p.get('title') or p.get('asin'))[:40]}" for p in pts
+                ],
+                "name": "Purchases",
+                "marker": {"color": "#2563eb", "size": 9},
+                "hovertemplate": (
+                    "%{text}<br>predicted $%{x:.2f}, realized $%{y:.2f}<extra></extra>"
+                ),
+            },
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": [lo, hi],
+                "y": [lo, hi],
+                "name": "As predicted",
+                "line": {"color": "#94a3b8", "dash": "dash"},
+            },
+        ],
+        "layout": _layout(
+            "Profit per unit: predicted at purchase vs realized",
+            "Predicted ($)",
+            "Realized ($)",
+        ),
+    }
+
+
+def _chart(name: str, figure: dict[str, Any]) -> PlotlyFigure:
+    return PlotlyFigure(name=name, figure=figure, display="inline")
+
+
 def elements_for(name: str, artifact: Any) -> list[Any]:
-    """The seller's-loop tools' elements: the buy list table, the CSV download."""
+    """The seller's-loop tools' elements: the buy list table, the CSV download, the charts of
+    realized profit by month, of days to sell and of predicted vs realized profit."""
     if not isinstance(artifact, Mapping):
         return []
+    profit = artifact.get("profit")
+    if name == "profit_report" and isinstance(profit, Mapping) and profit.get("by_month"):
+        return [_chart("profit-by-month", profit_figure(profit["by_month"]))]
+    days = artifact.get("days")
+    if name == "days_to_sell" and isinstance(days, Mapping) and days.get("units"):
+        return [_chart("days-to-sell", days_figure(days["histogram"], days.get("average_days")))]
+    if name == "prediction_calibration" and artifact.get("points"):
+        return [_chart("predicted-vs-realized", calibration_figure(artifact["points"]))]
     if name in BUY_LIST_TOOLS and isinstance(artifact.get("buy_list"), list):
         rows = [r for r in artifact["buy_list"] if isinstance(r, Mapping)]
         return [buy_list_element(rows)] if rows else []

@@ -405,6 +405,8 @@ class SellerOrderItem(SQLModel, table=True):
             "user_id", "amazon_order_id", "order_item_id", name="uq_seller_order_item_key"
         ),
         Index("ix_seller_order_item_user_sku", "user_id", "sku"),
+        # "anything new since id N?" (tools/tracking/realized.py refresh; migration 0017)
+        Index("ix_seller_order_item_user_id", "user_id", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -454,6 +456,8 @@ class FinancialEvent(SQLModel, table=True):
         ),
         Index("ix_financial_event_user_posted", "user_id", "posted_at"),
         Index("ix_financial_event_user_sku", "user_id", "sku", "posted_at"),
+        # "anything new since id N?" (tools/tracking/realized.py refresh; migration 0017)
+        Index("ix_financial_event_user_id", "user_id", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -636,6 +640,22 @@ class Purchase(SQLModel, table=True):
         Index("ix_purchase_user_bought", "user_id", "purchased_at", "id"),
         Index("ix_purchase_user_sku", "user_id", "sku"),
         Index("ix_purchase_user_asin", "user_id", "asin", "condition"),
+        # the realized-profit questions (migration 0017): losers worst first, the latest
+        # sold buys (of a kind) for a verdict's track record
+        Index("ix_purchase_user_realized", "user_id", "realized_profit"),
+        Index("ix_purchase_user_sold", "user_id", "last_sold_at"),
+        Index("ix_purchase_user_season_sold", "user_id", "seasonality", "last_sold_at"),
+        # calibration and days to sell read only this (covering)
+        Index(
+            "ix_purchase_user_sold_cover",
+            "user_id",
+            "units_sold",
+            "seasonality",
+            "realized_profit",
+            "profit_pred",
+            "days_to_sell_sum",
+            "days_to_sell_pred",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -676,3 +696,73 @@ class Purchase(SQLModel, table=True):
     last_sold_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SaleAllocation(SQLModel, table=True):
+    """Units of one sale or refund (a financial event) matched first-in-first-out to one
+    purchase, or to none on record, with the money they realized (tools/tracking/realized.py).
+
+    Rebuilt per ASIN whenever its sales or purchases change, so it is derived data: the
+    seller's questions about sales and realized profit read it instead of matching 50,000
+    orders per question. Quantities are signed (a refund's returned units are negative, and
+    so is the cost they give back); `kind` is sale, refund or adjustment (money only).
+    """
+
+    __tablename__ = "sale_allocation"
+    __table_args__ = (
+        # the questions' range scans read only this index (covering)
+        Index(
+            "ix_sale_allocation_user_at",
+            "user_id",
+            "at",
+            "month",
+            "kind",
+            "purchase_id",
+            "quantity",
+            "sale_price",
+            "fees",
+            "proceeds",
+            "profit",
+        ),
+        Index("ix_sale_allocation_user_asin", "user_id", "asin"),
+        Index("ix_sale_allocation_user_sku", "user_id", "sku"),
+        Index("ix_sale_allocation_purchase", "purchase_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    event_id: int = Field(foreign_key="financial_event.id", ondelete="CASCADE")
+    purchase_id: int | None = Field(default=None, foreign_key="purchase.id", ondelete="SET NULL")
+    kind: str = Field(max_length=12)
+    at: datetime  # when the event posted
+    month: str = Field(max_length=7)  # its UTC month, "2025-11": profit by month groups on it
+    asin: str | None = Field(default=None, max_length=16)
+    sku: str | None = Field(default=None, max_length=100)
+    amazon_order_id: str = Field(max_length=32)
+    quantity: int  # units sold (+) or returned (-); 0 for a money-only adjustment
+    sale_price: float  # the item price (principal) share of these units
+    fees: float  # Amazon's fees share (negative)
+    proceeds: float  # what reached the seller for these units, tax left out
+    cost: float | None = None  # all-in cost of these units (None: no purchase on record)
+    profit: float | None = None  # proceeds - cost
+    days_to_sell: float | None = None  # purchase to sale, per unit
+
+
+class SaleMonth(SQLModel, table=True):
+    """One seller's realized sales summed per UTC month (sale_allocation rolled up): profit
+    over months or all time reads a row a month instead of every sale. Rebuilt for the months
+    a rematch touched (tools/tracking/realized.py)."""
+
+    __tablename__ = "sale_month"
+
+    user_id: int = Field(primary_key=True, foreign_key="user.id", ondelete="CASCADE")
+    month: str = Field(primary_key=True, max_length=7)
+    sold: int = 0  # units sold (returned units not taken off)
+    returned: int = 0
+    sales: float = 0.0
+    fees: float = 0.0
+    proceeds: float = 0.0
+    cost: float = 0.0
+    profit: float = 0.0
+    unmatched_units: int = 0
+    unmatched_proceeds: float = 0.0

@@ -62,9 +62,6 @@ class Settings(BaseSettings):
     sandbox_refill_rate: int = Field(default=20, ge=1, le=100_000)
     sandbox_speed: float = Field(default=1.0, ge=0.01, le=100_000)  # market minutes per wall minute
     keepa_sandbox_url: str | None = None  # a served sandbox (`arbitrage sandbox serve`)
-    # products whose generated history the in-process sandbox keeps (~0.2 MB each with their
-    # deal objects): 250 holds a scout's pages and a processor batch
-    sandbox_cache_products: int = Field(default=250, ge=10, le=100_000)
 
     # workers (issue 5): schedules in seconds, limits that protect the token budget
     scout_interval_s: float = Field(default=180.0, ge=10, le=_DAY)

@@ -357,7 +357,9 @@ class OfflineChatModel(BaseChatModel):
             kn = list(data.get("knowledge") or []) + knowledge
             if key == "ava":
                 return str(data.get("text"))  # the tool's verdict says it already
-            return _with_note(T.deal_take(key, data.get("deal") or {}, kn), data)
+            take = _with_note(T.deal_take(key, data.get("deal") or {}, kn), data)
+            record = tracking_answers.record_line(data.get("track_record"))
+            return take + (f"\n\n{record}" if record else "")
         if name in ("get_deal", "keepa_lookup"):
             if key != "ava":
                 return _with_note(T.deal_take(key, data, knowledge), data)

@@ -81,6 +81,51 @@ _EXPORT = re.compile(
 _IMPORT = re.compile(
     r"\b(?:import|upload|load)\b[^.?!]{0,40}?\b(?:costs?|purchases?|spreadsheet|csv)\b"
 )
+_PROFIT = re.compile(
+    r"\bhow much (?:money )?(?:did|have|do|will) (?:i|we) (?:make|made|earn|earned|net|netted|"
+    r"profit|clear|cleared|bring in|take home)\b|\bwhat (?:did|have) (?:i|we) (?:make|made|"
+    r"earn|earned|net|netted)\b|\bhow much (?:profit|money)\b"
+    r"|\b(?:my|our|realized|total|actual) (?:realized |total |net )?"
+    r"(?:profits?|earnings|income)\b|\bprofit (?:report|by month|so far|this|last|in)\b"
+)
+_SOLD = re.compile(
+    r"\bwhat(?:'s| has| have| did)? (?:i |we )?(?:sold|sell)\b|\bwhat sold\b|\b(?:my|our|"
+    r"recent) (?:sales|orders)\b|\bsales (?:this|last|today|yesterday|in|since)\b|"
+    r"\b(?:did|have) (?:i|we|anything) (?:sell|sold)\b|\banything sell\b"
+)
+_LOSING = re.compile(
+    r"\b(?:losing|lost|lose|losers?|lossy|money[\s-]losing|in the red|underwater)\b[^.?!]{0,30}?"
+    r"(?:money|purchases?|buys?|books?)?|\bwhich (?:purchases|buys|books) (?:are|were|did)"
+    r" (?:bad|not profitable|unprofitable|a loss)\b"
+)
+_DAYS = re.compile(
+    r"\bdays? to sell\b|\bhow (?:long|fast|quickly) (?:do|did|does|will|to)\b[^.?!]{0,40}?"
+    r"\bsell|\bsell[\s-]?through (?:time|rate|speed)\b|\btime to sell\b"
+)
+_STUCK = re.compile(
+    r"\bstuck\b[^.?!]{0,30}?\binbound\b|\binbound\b[^.?!]{0,30}?\b(?:stuck|late|slow|"
+    r"delayed|missing|lost)\b|\b(?:late|delayed|slow) (?:shipments?|inbound)\b"
+)
+_INVENTORY = re.compile(
+    r"\b(?:my|our|fba|amazon) (?:fba )?(?:inventory|stock)\b|\bin (?:my|our) (?:fba )?"
+    r"(?:inventory|stock)\b|\bwhat (?:do|have) (?:i|we) (?:have|got) (?:at|in) "
+    r"(?:amazon|fba|the warehouse)\b|\binventory (?:at amazon|report|status)\b|\binbound\b"
+)
+_CALIBRATION = re.compile(
+    r"\bcalibrat\w*|\bhow (?:accurate|good|right|reliable|far off|wrong) (?:are|were|is|was) "
+    r"(?:your|the|my|our) (?:predictions?|estimates?|forecasts?|numbers|projections?)\b|"
+    r"\bpredict(?:ed|ions?)? (?:vs\.?|versus|against|compared (?:to|with)) (?:realized|actual|"
+    r"reality|what happened)\b|\bprediction accuracy\b|\b(?:track record)\b"
+)
+_KINDS = (
+    (re.compile(r"\btext ?books?\b"), "textbooks"),
+    (re.compile(r"\bexam[\s-]?prep\b"), "exam prep"),
+    (re.compile(r"\bholiday\b"), "holiday"),
+)
+_KIND_WORD = re.compile(
+    r"\b(?:my|for|of)\s+([a-z][a-z-]{2,30})\s+(?:books?|titles|buys|purchases)\b"
+)
+_NOT_KIND = frozenset({"the", "my", "all", "these", "those", "used", "new", "amazon", "fba"})
 _REFERS = re.compile(r"\b(?:it|this|that|this one|that one)\b")
 
 _ORDER = re.compile(
@@ -159,6 +204,80 @@ _EDIT_FIELDS = (
         re.compile(r"\b(?:quantity|qty|units|copies)\b\s*(?:to|=|:|is|was)?\s*(\d{1,5})\b"),
     ),
 )
+
+
+def _month_start(d: date) -> date:
+    return d.replace(day=1)
+
+
+def _add_months(d: date, n: int) -> date:
+    m = d.month - 1 + n
+    return date(d.year + m // 12, m % 12 + 1, 1)
+
+
+_YEAR = re.compile(r"\b(?:in|for|during)\s+(20\d\d)\b")
+_MONTH_NAME = re.compile(
+    r"\b(?:in|for|during|of|since)?\s*(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")"
+    r"(?:\s+(20\d\d))?\b"
+)
+_LAST_N = re.compile(r"\b(?:last|past|previous)\s+(\d{1,3})\s+(day|week|month)s?\b")
+
+
+def find_period(text: str, now: datetime | None = None) -> tuple[str | None, str | None]:
+    """(first day, last day) in ISO dates for "this week", "in November", "last month",
+    "last 30 days", "in 2025", "since June", "today"...; (None, None): all time."""
+    today = _today(now)
+    t = text.lower()
+    if re.search(r"\btoday\b", t):
+        return today.isoformat(), today.isoformat()
+    if re.search(r"\byesterday\b", t):
+        y = today - timedelta(days=1)
+        return y.isoformat(), y.isoformat()
+    if m := _LAST_N.search(t):
+        n, unit = int(m.group(1)), m.group(2)
+        days = {"day": n, "week": 7 * n, "month": 30 * n}[unit]
+        return (today - timedelta(days=days - 1)).isoformat(), today.isoformat()
+    monday = today - timedelta(days=today.weekday())
+    if re.search(r"\bthis week\b|\bso far this week\b", t):
+        return monday.isoformat(), today.isoformat()
+    if re.search(r"\blast week\b", t):
+        return (monday - timedelta(days=7)).isoformat(), (monday - timedelta(days=1)).isoformat()
+    if re.search(r"\bthis month\b", t):
+        return _month_start(today).isoformat(), today.isoformat()
+    if re.search(r"\blast month\b", t):
+        first = _add_months(_month_start(today), -1)
+        return first.isoformat(), (_month_start(today) - timedelta(days=1)).isoformat()
+    if re.search(r"\bthis year\b|\bytd\b|\byear to date\b", t):
+        return date(today.year, 1, 1).isoformat(), today.isoformat()
+    if re.search(r"\blast year\b", t):
+        return date(today.year - 1, 1, 1).isoformat(), date(today.year - 1, 12, 31).isoformat()
+    if m := _MONTH_NAME.search(t):
+        month = _MONTHS[m.group(1)]
+        year = int(m.group(2)) if m.group(2) else today.year
+        if not m.group(2) and date(year, month, 1) > today:
+            year -= 1  # "November" in March: the last one
+        first = date(year, month, 1)
+        if re.search(r"\bsince\s+" + m.group(1), t):
+            return first.isoformat(), today.isoformat()
+        return first.isoformat(), (_add_months(first, 1) - timedelta(days=1)).isoformat()
+    if m := _YEAR.search(t):
+        whole = int(m.group(1))
+        return date(whole, 1, 1).isoformat(), date(whole, 12, 31).isoformat()
+    return None, None
+
+
+def find_kind(text: str) -> str | None:
+    """ "for my textbooks" -> "textbooks"; "my nursing books" -> "nursing"; None: all."""
+    for rx, name in _KINDS:
+        if rx.search(text):
+            return name
+    m = _KIND_WORD.search(text)
+    return m.group(1) if m and m.group(1) not in _NOT_KIND else None
+
+
+def _period_args(text: str, now: datetime | None) -> dict[str, Any]:
+    start, end = find_period(text, now)
+    return {k: v for k, v in (("start", start), ("end", end)) if v}
 
 
 def _today(now: datetime | None) -> date:
@@ -320,6 +439,23 @@ def plan(
             return Call("delete_purchase", {"purchase_id": pid})
         if _EDIT.search(low):
             return _edit(low, pid, now)
+    if _CALIBRATION.search(low):
+        kind = find_kind(low)
+        seasonality = {"textbooks": "textbook", "exam prep": "exam_prep"}.get(kind or "")
+        return Call("prediction_calibration", {"seasonality": seasonality} if seasonality else {})
+    if _STUCK.search(low):
+        return Call("inventory_report", {"stuck_only": True})
+    if _DAYS.search(low):
+        kind = find_kind(low)
+        return Call("days_to_sell", {"kind": kind} if kind else {})
+    if _LOSING.search(low) and re.search(r"\b(?:purchases?|buys?|books?|money|loss)\b", low):
+        return Call("losing_purchases")
+    if _PROFIT.search(low):
+        return Call("profit_report", _period_args(low, now))
+    if _SOLD.search(low):
+        return Call("sales_report", _period_args(low, now))
+    if _INVENTORY.search(low):
+        return Call("inventory_report")
     if _EXPORT.search(low):
         return Call("export_purchases")
     if _IMPORT.search(low):

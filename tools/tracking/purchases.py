@@ -25,8 +25,9 @@ from tools.deals import money as m
 from tools.models import Purchase, User, utcnow
 from tools.restrictions.conditions import UnknownCondition, to_condition_type
 from tools.tracking import TrackingError
+from tools.tracking.costs import settings_of, unit_all_in
 from tools.tracking.deal_now import deals_now
-from tools.user_settings import UserSettings, load_user_settings
+from tools.user_settings import load_user_settings
 
 MAX_QUANTITY = 10_000
 MAX_UNIT_COST = 10_000.0
@@ -139,21 +140,6 @@ def clean_text(value: str | None, pattern: re.Pattern[str], what: str) -> str | 
     return text
 
 
-def settings_of(p: Purchase) -> UserSettings:
-    """The seller's money settings as they were when this purchase was recorded."""
-    return UserSettings(
-        tax_pct=p.tax_pct,
-        prep_fee=p.prep_fee,
-        inbound_shipping=p.inbound_shipping,
-        markup_pct=p.markup_pct,
-    )
-
-
-def unit_all_in(p: Purchase) -> float:
-    """What one unit cost in all: price + tax + prep + inbound, at the settings then."""
-    return m.all_in_cost(p.unit_cost, settings_of(p))
-
-
 def predict(p: Purchase) -> None:
     """Derive the purchase's prediction from its stored inputs (see the module docstring)."""
     settings = settings_of(p)
@@ -215,7 +201,16 @@ def record_purchase(
     predict(p)
     session.add(p)
     session.flush()
+    _rematch(session, p)
+    session.refresh(p)
     return p
+
+
+def _rematch(session: Session, p: Purchase) -> None:
+    """Sales of this ASIN are matched to purchases again: FIFO depends on every purchase."""
+    from tools.tracking.realized import rematch
+
+    rematch(session, p.user_id, [p.asin])
 
 
 def get_purchase(session: Session, user: User, purchase_id: int) -> Purchase:
@@ -252,6 +247,8 @@ def edit_purchase(
     p.updated_at = utcnow()
     session.add(p)
     session.flush()
+    _rematch(session, p)
+    session.refresh(p)
     return p
 
 
@@ -259,6 +256,7 @@ def delete_purchase(session: Session, user: User, purchase_id: int) -> Purchase:
     p = get_purchase(session, user, purchase_id)
     session.delete(p)
     session.flush()
+    _rematch(session, p)
     return p
 
 
