@@ -29,6 +29,7 @@ from langgraph.types import interrupt
 
 from agent.context import AgentContext
 from agent.history import trim_update
+from agent.knowledge_tools import CHANGE_TOOLS
 from agent.offline.model import OfflineChatModel
 from agent.offline.parser import persona_in
 from agent.personas import PERSONAS, persona
@@ -213,7 +214,9 @@ def _room_for_tools(state: AgentState, response: AIMessage) -> bool:
     """Whether the run has the steps for this tool round: the tools and this persona again
     (react-agent's check), plus the approval step when knowledge is proposed. Without them
     LangGraph would end the turn with GraphRecursionError, its tool calls unanswered."""
-    needed = 2 + any(c["name"] == "propose_knowledge" for c in response.tool_calls)
+    needed = 2 + any(
+        c["name"] == "propose_knowledge" or c["name"] in CHANGE_TOOLS for c in response.tool_calls
+    )
     return state.get("remaining_steps", needed) >= needed
 
 
@@ -263,6 +266,8 @@ def approve_knowledge(state: AgentState, runtime: Runtime[AgentContext]) -> dict
 
     ctx = _ctx(runtime)
     pending = state.get("pending_knowledge") or {}
+    if pending.get("change"):
+        return _approve_change(pending, ctx)
     cands = [Candidate.model_validate(c) for c in pending.get("candidates") or []]
 
     def reply(payload: dict[str, Any]) -> dict[str, Any]:
@@ -302,6 +307,36 @@ def approve_knowledge(state: AgentState, runtime: Runtime[AgentContext]) -> dict
             "invalid": s.invalid,
         }
     )
+
+
+def _approve_change(pending: dict[str, Any], ctx: AgentContext) -> dict[str, Any]:
+    """An admin's edit or delete of a taught entry: interrupt with the entry before (and
+    after), apply it only on a yes."""
+    from agent.knowledge_tools import apply_change
+
+    change = pending["change"]
+    name = str(pending.get("tool") or "knowledge_edit")
+
+    def reply(payload: dict[str, Any]) -> dict[str, Any]:
+        msg = ToolMessage(
+            content=json.dumps(payload, default=str),
+            tool_call_id=pending.get("tool_call_id", name),
+            name=name,
+            id=pending.get("message_id"),
+        )
+        return {"pending_knowledge": None, "messages": [msg]}
+
+    if not ctx.is_admin:  # defence in depth: the tool already refused non-admins
+        return reply({"status": "refused", "error": "only admins can change the knowledge base"})
+    decision = interrupt({"type": "knowledge_change", **change})
+    try:
+        approved = _decisions(decision, 1)[0]
+    except (ValueError, TypeError) as err:
+        return reply({"status": "error", "ref": change["ref"], "error": f"{err}; nothing changed"})
+    if not approved:
+        return reply({"status": "rejected", "ref": change["ref"], "action": change["action"]})
+    with session_scope(ctx.settings) as session:
+        return reply(apply_change(session, change, ctx))
 
 
 def build_graph(

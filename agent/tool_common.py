@@ -24,6 +24,15 @@ def context_of(runtime: ToolRuntime | None) -> AgentContext:
     return ctx if isinstance(ctx, AgentContext) else AgentContext()
 
 
+def require_admin(ctx: AgentContext, what: str) -> None:
+    """Refuse a non-admin inside the tool: a model can call a tool it was never offered."""
+    if not ctx.is_admin:
+        raise ToolError(
+            f"Refused: {what} is for admins only, and {ctx.user_name} is not an "
+            "admin. Tell the user an admin has to do this; do not retry."
+        )
+
+
 def check_asin(value: str) -> str:
     asin = (value or "").strip().upper().replace("-", "")
     if not _ASIN.match(asin):

@@ -26,7 +26,7 @@ from pydantic.fields import FieldInfo
 
 from agent.advice import ava_advice
 from agent.context import AgentContext
-from agent.tool_common import ToolError, context_of
+from agent.tool_common import ToolError, context_of, require_admin
 from agent.tool_common import check_asin as _asin
 from agent.tool_common import to_json as _json
 from tools.db import session_scope
@@ -75,14 +75,6 @@ DETAIL_KEYS = (
     "updated_at",
     "keepa_last_update",
 )
-
-
-def require_admin(ctx: AgentContext, what: str) -> None:
-    if not ctx.is_admin:
-        raise ToolError(
-            f"Refused: {what} is for admins only, and {ctx.user_name} is not an "
-            "admin. Tell the user an admin has to do this; do not retry."
-        )
 
 
 def _user(session: Any, ctx: AgentContext) -> User | None:
@@ -655,6 +647,7 @@ async def keepa_lookup(
 
 
 from agent.alert_tools import ALERT_TOOLS  # noqa: E402  (alerts and daily picks)
+from agent.knowledge_tools import KNOWLEDGE_ADMIN_TOOLS  # noqa: E402  (what was taught)
 from agent.tracking_tools import TRACKING_TOOLS  # noqa: E402  (the seller's loop)
 
 USER_TOOLS: list[BaseTool] = [
@@ -667,7 +660,12 @@ USER_TOOLS: list[BaseTool] = [
     *TRACKING_TOOLS,
     *ALERT_TOOLS,
 ]
-ADMIN_TOOLS: list[BaseTool] = [propose_knowledge, set_deal_query, pipeline_status]
+ADMIN_TOOLS: list[BaseTool] = [
+    propose_knowledge,
+    set_deal_query,
+    pipeline_status,
+    *KNOWLEDGE_ADMIN_TOOLS,
+]
 ADMIN_TOOL_NAMES = frozenset(t.name for t in ADMIN_TOOLS)
 
 

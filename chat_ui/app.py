@@ -312,8 +312,49 @@ def _candidate_text(c: Any) -> str:
     return f"{head}{': ' + title if title else ''}\n\n{body}{note}"
 
 
+def _change_text(value: dict[str, Any]) -> str:
+    """An edit or delete as the admin approves it: the entry now, and after the edit."""
+    ref = value.get("ref", "?")
+    before = value.get("before") or {}
+    if value.get("action") == "delete":
+        return f"Delete **{ref}**?\n\n{_candidate_text(before)}"
+    after = value.get("after") or {}
+    fields = ", ".join(value.get("fields") or [])
+    return (
+        f"Change **{ref}** ({fields})?\n\n**Now:** {_candidate_text(before)}\n\n"
+        f"**After the edit:** {_candidate_text(after)}"
+    )
+
+
+async def review_change(value: dict[str, Any]) -> bool:
+    """The admin's yes or no to an edit or delete of a taught entry (no answer in time: no)."""
+    account = await _account()
+    if account is None or not account.is_admin:
+        return False
+    content = _change_text(value)
+    ask = cl.AskActionMessage(
+        content=content,
+        actions=[
+            cl.Action(name="approve", label="Approve", payload={"d": "approve"}, icon="check"),
+            cl.Action(name="reject", label="Reject", payload={"d": "reject"}, icon="x"),
+        ],
+        timeout=REVIEW_TIMEOUT_S,
+        author="Review",
+    )
+    res = await ask.send()
+    ask.content = (
+        content + "\n\n" + (f"**{res.get('label')}**" if res else "_No answer in time: rejected._")
+    )
+    await ask.update()
+    choice = (res or {}).get("payload", {}).get("d") if res else None
+    return choice == "approve"
+
+
 async def review_candidates(value: Any) -> Any:
-    """The admin's approve / reject decisions for the graph's knowledge interrupt."""
+    """The admin's approve / reject decisions for the graph's knowledge interrupt (taught
+    candidates, or an edit / delete of a taught entry)."""
+    if isinstance(value, dict) and value.get("type") == "knowledge_change":
+        return await review_change(value)
     candidates = value.get("candidates", []) if isinstance(value, dict) else list(value or [])
     decisions: list[bool] = []
     bulk: str | None = None

@@ -64,6 +64,10 @@ def summarize_result(name: str, result: Any) -> str:
             if result.get("profit") is not None:
                 bits.append(f"profit ${float(result['profit']):.2f}")
             return " · ".join(bits)[:STEP_OUTPUT_CHARS]
+        if name in ("knowledge_edit", "knowledge_delete"):
+            return f"{result.get('ref', '?')}: {str(result.get('status', '')).replace('_', ' ')}"
+        if name == "knowledge_list" and isinstance(result.get("entries"), list):
+            return f"{len(result['entries'])} knowledge entries"
         if isinstance(result.get("hits"), list):
             return f"{len(result['hits'])} knowledge entries"
     text = result if isinstance(result, str) else json.dumps(result, default=str)

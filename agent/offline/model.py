@@ -42,7 +42,14 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from agent import personas
-from agent.offline import alert_answers, alert_intents, tracking_answers, tracking_intents
+from agent.offline import (
+    alert_answers,
+    alert_intents,
+    knowledge_answers,
+    knowledge_intents,
+    tracking_answers,
+    tracking_intents,
+)
 from agent.offline import templates as T
 from agent.offline.followup import FollowUp, read_followup
 from agent.offline.gating_text import search_gating_text
@@ -179,6 +186,14 @@ class OfflineChatModel(BaseChatModel):
             return self._say(self._answer(key, messages[h], results, knowledge, renders_tables))
         text = _text(messages[h])
         earlier = last_asin(messages[:h])
+        manage = knowledge_intents.plan(text)  # an admin's "delete S14", "show strategies ..."
+        if isinstance(manage, knowledge_intents.Reply):
+            return self._say(manage.text)
+        if manage is not None:
+            if (call := self._call(manage.tool, manage.args)) is not None:
+                return call
+            if manage.tool != "knowledge_list":  # a seller asking to list gets the mentors
+                return self._say(knowledge_intents.ADMIN_ONLY)
         alert = alert_intents.plan(text, last_alert=alert_intents.last_alert(messages[:h]))
         if isinstance(alert, alert_intents.Reply):
             return self._say(alert.text)
@@ -340,6 +355,9 @@ class OfflineChatModel(BaseChatModel):
         told = alert_answers.answer(key, name, data, question)
         if told is not None:
             return told
+        managed = knowledge_answers.answer(name, data)
+        if managed is not None:
+            return managed
         loop = tracking_answers.answer(key, name, data, question, table=renders_tables)
         if loop is not None:
             return loop

@@ -471,6 +471,10 @@ _TOOL_TASKS = {
     "propose_knowledge": "extract strategies from that",
     "set_deal_query": "change the deal query",
     "pipeline_status": "read the pipeline status",
+    "knowledge_list": "list the knowledge base",
+    "knowledge_show": "show that entry",
+    "knowledge_edit": "edit that entry",
+    "knowledge_delete": "delete that entry",
 }
 _ERROR_PREFIX = re.compile(r"^Error:\s*(?:[A-Z]\w*(?:Error|Exception|Unavailable|Timeout)\w*:\s*)?")
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.harness import ChatClient, ChatServer, choose, login
+from tests.e2e.harness import ChatClient, ChatServer, alogin, choose, login
 from tests.e2e.seed import KNOWN_ASIN
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
@@ -313,6 +313,62 @@ def test_admin_approves_one_extracted_strategy(
         hits = retrieve(session, "textbook rank October hold January peak", k=3)
     assert any("January peak" in h.text for h in hits)
     assert not any("40%" in h.text for h in hits), "the rejected candidate was not saved"
+
+
+def test_admin_finds_edits_and_deletes_what_was_taught_after_approving(
+    chat_server: ChatServer, credentials: dict[str, str], server_settings
+) -> None:  # type: ignore[no-untyped-def]
+    from knowledge import get_entry, save_strategy
+    from tools.db import session_scope
+    from tools.models import User
+
+    with session_scope(server_settings) as session:
+        admin = session.query(User).filter(User.name == "admin").one()
+        ref = save_strategy(
+            session,
+            "Send seasonality holds in July so they are live for the August rush.",
+            "seasonal",
+            "e2e",
+            admin,
+        ).entry.ref
+    answers = iter(["reject", "approve", "approve"])
+
+    def decide(payload, actions):  # type: ignore[no-untyped-def]
+        return choose(next(answers))(payload, actions)
+
+    async def go():  # type: ignore[no-untyped-def]
+        token = await alogin(chat_server.url, "admin", credentials["admin"])
+        client = ChatClient(chat_server.url, token, on_ask=decide)
+        await client.connect()
+        turns = [
+            await client.send("show strategies about seasonality holds", timeout=60),
+            await client.send(f"set the category of {ref} to timing", timeout=60),
+            await client.send(f"set the category of {ref} to timing", timeout=60),
+            await client.send(f"delete {ref}", timeout=60),
+        ]
+        await client.close()
+        return turns
+
+    listed, rejected, edited, deleted = asyncio.run(go())
+    assert f"**{ref}** (seasonal)" in listed.answer
+    reviews = [s["output"] for s in rejected.steps() if s.get("name") == "Review"]
+    assert any(f"Change **{ref}** (category)" in r and "After the edit" in r for r in reviews)
+    assert f"Not changed: you rejected the edit of {ref}" in rejected.answer
+    assert f"Updated {ref} (category)" in edited.answer
+    assert f"Deleted {ref}" in deleted.answer
+    with session_scope(server_settings) as session:
+        assert get_entry(session, "strategy", int(ref[1:])) is None
+
+    token = login(chat_server.url, "seller", credentials["seller"])
+
+    async def seller():  # type: ignore[no-untyped-def]
+        client = ChatClient(chat_server.url, token)
+        await client.connect()
+        turn = await client.send("delete S1", timeout=60)
+        await client.close()
+        return turn
+
+    assert "for admins, and you are not signed in as one" in asyncio.run(seller()).answer
 
 
 def test_an_admin_is_told_when_ingestion_stalled(
