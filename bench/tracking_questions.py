@@ -252,30 +252,33 @@ def _pctl(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
-def measure(settings: Settings, user_id: int, runs: int = 40) -> dict[str, Any]:
-    """Match once (timed), then time each question `runs` times (months vary)."""
+def measure(
+    settings: Settings, user_id: int, runs: int = 40, end: datetime = END
+) -> dict[str, Any]:
+    """Match once (timed), then time each question `runs` times (months vary); `end` is
+    "now" for the questions (the data's last day)."""
     with session_scope(settings) as session:
         started = time.perf_counter()
         rows = rematch(session, user_id, None)
         reports.refresh(session, user_id)  # the watermark: the questions' refresh is a no-op
         match_s = time.perf_counter() - started
-    months = [END.replace(day=1) - timedelta(days=31 * k) for k in range(12)]
+    months = [end.replace(day=1) - timedelta(days=31 * k) for k in range(12)]
 
     def month(i: int) -> tuple[datetime, datetime]:
         first = months[i % 12].replace(day=1)
         return first, (first + timedelta(days=32)).replace(day=1)
 
-    week_end = END
+    week_end = end
     questions: dict[str, Callable[[Any, User, int], Any]] = {
         "profit_in_a_month": lambda s, u, i: reports.profit_summary(s, u, *month(i)),
-        "profit_ever_with_chart": lambda s, u, i: reports.profit_summary(s, u, None, END),
+        "profit_ever_with_chart": lambda s, u, i: reports.profit_summary(s, u, None, end),
         "what_sold_this_week": lambda s, u, i: reports.sales_between(
             s, u, week_end - timedelta(days=7 + i % 5), week_end
         ),
-        "losing_purchases": lambda s, u, i: reports.losing_purchases(s, u, now=END),
+        "losing_purchases": lambda s, u, i: reports.losing_purchases(s, u, now=end),
         "days_to_sell_textbooks": lambda s, u, i: reports.days_to_sell(s, u, "textbooks"),
-        "inventory": lambda s, u, i: reports.inventory(s, u, now=END),
-        "stuck_inbound": lambda s, u, i: reports.inventory(s, u, stuck_only=True, now=END),
+        "inventory": lambda s, u, i: reports.inventory(s, u, now=end),
+        "stuck_inbound": lambda s, u, i: reports.inventory(s, u, stuck_only=True, now=end),
         "calibration": lambda s, u, i: reports.calibration(s, u),
         "track_record_for_a_verdict": lambda s, u, i: reports.track_record(s, u, "textbook"),
     }
