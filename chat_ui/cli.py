@@ -435,9 +435,27 @@ def _backfill_enqueued(
 
 
 sandbox_app = typer.Typer(
-    help="The Keepa sandbox market (a Keepa-compatible API).", no_args_is_help=True
+    help="The simulated world: the Keepa sandbox market and its clock.", no_args_is_help=True
 )
 app.add_typer(sandbox_app, name="sandbox")
+
+
+@sandbox_app.command("advance")
+def sandbox_advance(
+    days: Annotated[float, typer.Argument(help="simulated days to move the world forward")],
+) -> None:
+    """Move the simulated world (Keepa sandbox market and SP-API sandbox) forward: recorded
+    purchases arrive at Amazon and sell as the market would have; every process of this
+    DATA_DIR sees the new time within a second. Only forward."""
+    from tools.sandbox import time_shift
+
+    settings = load_settings_or_exit()
+    try:
+        shift = time_shift.advance(settings.data_dir, days * 86400)
+    except ValueError as err:
+        err_console.print(f"[red]{err}[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"sandbox clock moved {days:g} days; it is {shift / 86400:.2f} days ahead now")
 
 
 @sandbox_app.command("serve")

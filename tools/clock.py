@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 
@@ -101,3 +102,21 @@ class SimClock:
     async def asleep(self, seconds: float) -> None:
         self.advance(seconds)
         await asyncio.sleep(0)
+
+
+class ShiftedClock:
+    """Another clock moved forward by a shift read when asked (the sandbox's hand-made jumps,
+    tools/sandbox/time_shift.py); sleeping is the base clock's."""
+
+    def __init__(self, base: Clock, shift: Callable[[], float]) -> None:
+        self.base = base
+        self.shift = shift
+
+    def now(self) -> float:
+        return self.base.now() + self.shift()
+
+    def sleep(self, seconds: float) -> None:
+        self.base.sleep(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        await self.base.asleep(seconds)

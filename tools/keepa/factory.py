@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import httpx
 
-from tools.clock import Clock, ScaledClock, SystemClock
+from tools.clock import Clock, ScaledClock, ShiftedClock, SystemClock
 from tools.keepa.budget import KeepaPurpose, TokenBudget
 from tools.keepa.client import KeepaClient, SyncKeepaClient
 from tools.settings import Settings, get_settings
@@ -42,11 +42,16 @@ def get_sandbox_market(settings: Settings | None = None, clock: Clock | None = N
         market = _markets.get(key)
         if market is None:
             if clock is None:
-                clock = (
+                from tools.sandbox import time_shift
+
+                base: Clock = (
                     ScaledClock(settings.sandbox_speed)
                     if settings.sandbox_speed != 1.0
                     else SystemClock()
                 )
+                # the world's time, moved on by `arbitrage sandbox advance` (every process
+                # of the deployment reads its DATA_DIR's shift: tools/sandbox/time_shift.py)
+                clock = ShiftedClock(base, lambda: time_shift.shift_s(get_settings().data_dir))
             market = SandboxMarket(
                 n_products=settings.sandbox_products,
                 seed=settings.sandbox_seed,

@@ -9,6 +9,8 @@ tools/restrictions/service.py), the sandbox CLI commands, benches and tests impo
   with Keepa's token bucket; what each request costs is in tools/keepa/costs.py.
 - `spapi/`: Amazon SP-API and Login with Amazon (listing restrictions today; FBA inventory,
   orders and finances belong here too, as sibling modules of one SP-API app).
+- `time_shift.py`: moving the world's clock forward by hand (`arbitrage sandbox advance`),
+  for every process of a deployment at once.
 - `calibration/`: statistics of the real Keepa used-book market the simulated one is held to
   (bench/market_realism.py compares them).
 

@@ -201,7 +201,20 @@ class SellerSync:
                     await lock.release()
                 except LockError:
                     log.warning("sync lock for user %s %s expired before release", user_id, stream)
+        if out.results:
+            await asyncio.to_thread(self._match_sales, user_id)
         return out
+
+    def _match_sales(self, user_id: int) -> None:
+        """Match what this run stored to the seller's purchases (FIFO, tools/tracking), so
+        the questions about sales find it done; a failure leaves it to the next question."""
+        from tools.tracking.realized import refresh
+
+        try:
+            with session_scope(self.settings) as session:
+                refresh(session, user_id)
+        except Exception:
+            log.exception("matching the sales of user %s failed", user_id)
 
 
 async def _keep(lock: Any, ttl: float, lost: asyncio.Event) -> None:
