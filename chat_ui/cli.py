@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
+from chat_ui.knowledge_cli import knowledge_app
 from tools.alerts.cli import alerts_app
 from tools.backup.cli import backup_command, restore_command
 from tools.cli import console, err_console, load_settings_or_exit, users_app
@@ -33,6 +34,7 @@ app.add_typer(purchases_app, name="purchases")
 app.add_typer(buylist_app, name="buylist")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(seller_app, name="seller")
+app.add_typer(knowledge_app, name="knowledge")
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
 

@@ -19,21 +19,25 @@ from knowledge.retrieval import (
 )
 from knowledge.store import (
     Actor,
+    EditResult,
     KnowledgeEntry,
     KnowledgeError,
     PermissionDenied,
     SaveResult,
     SystemActor,
     delete_knowledge,
+    edit_knowledge,
     find_duplicate,
     get_entry,
     is_admin,
     knowledge_counts,
     list_knowledge,
     parse_ref,
+    plan_edit,
     require_admin,
     save_mental_model,
     save_strategy,
+    search_entries,
 )
 
 _LAZY = {
@@ -66,13 +70,16 @@ __all__ = [
     "SaveResult",
     "SystemActor",
     "deal_query",
+    "EditResult",
     "delete_knowledge",
+    "edit_knowledge",
     "find_duplicate",
     "get_entry",
     "is_admin",
     "knowledge_counts",
     "list_knowledge",
     "parse_ref",
+    "plan_edit",
     "render_knowledge",
     "require_admin",
     "retrieve",
@@ -80,6 +87,7 @@ __all__ = [
     "retrieve_for_deal",
     "save_mental_model",
     "save_strategy",
+    "search_entries",
     *_LAZY,
 ]
 

@@ -17,7 +17,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, col
 
-from knowledge.entries import KINDS, KnowledgeEntry, model_for, select_rows, to_entry
+from knowledge.entries import KINDS, Kind, KnowledgeEntry, model_for, select_rows, to_entry
 from knowledge.text import iter_tokens, token_set
 from tools.models import MentalModel, Strategy
 
@@ -137,6 +137,18 @@ def ranked_ids(session: Session, query: str, kind: str, limit: int) -> list[int]
     """Ids of the `limit` entries of one kind that best match `query` (duplicate pre-filter)."""
     terms = _terms(query)
     return [rid for _, rid, _ in _rank(session, terms, limit, kind)] if terms else []
+
+
+def ranked_refs(
+    session: Session, query: str, kind: str | None = None, limit: int = 20
+) -> list[tuple[Kind, int]]:
+    """(kind, id) of the `limit` entries (one kind or both) that best match `query`, best
+    first: an admin's "strategies about seasonality" in the knowledge list."""
+    terms = _terms(query)
+    out: list[tuple[Kind, int]] = []
+    for k, rid, _ in _rank(session, terms, limit, kind) if terms else []:
+        out.append(("strategy" if k == "strategy" else "mental_model", rid))
+    return out
 
 
 def _load(session: Session, ranked: Iterable[tuple[str, int, float]]) -> list[KnowledgeHit]:

@@ -25,7 +25,7 @@ from knowledge.entries import (
     select_rows,
     to_entry,
 )
-from knowledge.retrieval import ranked_ids
+from knowledge.retrieval import ranked_ids, ranked_refs
 from knowledge.text import normalize_category, similarity
 from tools.models import MentalModel, Role, Strategy, utcnow
 
@@ -278,6 +278,101 @@ def delete_knowledge(session: Session, kind: Kind, entry_id: int, acting_user: A
     session.delete(row)
     session.flush()
     return True
+
+
+def search_entries(
+    session: Session, query: str, kind: Kind | None = None, limit: int = 20
+) -> list[KnowledgeEntry]:
+    """Entries matching `query` (words of the text, title or category), best first; the
+    entries of a category named by the query come first."""
+    query = " ".join((query or "").split())[:500]
+    if not query:
+        return list_knowledge(session, kind=kind, limit=limit)
+    out = list_knowledge(session, kind=kind, category=query, limit=limit)
+    seen = {e.ref for e in out}
+    for k, rid in ranked_refs(session, query, kind, limit):
+        entry = get_entry(session, k, rid)
+        if entry is not None and entry.ref not in seen and len(out) < limit:
+            out.append(entry)
+            seen.add(entry.ref)
+    return out
+
+
+@dataclass
+class EditResult:
+    """An applied edit: the entry before and after."""
+
+    before: KnowledgeEntry
+    after: KnowledgeEntry
+
+
+def plan_edit(
+    session: Session,
+    kind: Kind,
+    entry_id: int,
+    *,
+    text: str | None = None,
+    title: str | None = None,
+    category: str | None = None,
+) -> tuple[KnowledgeEntry, dict[str, str]]:
+    """The entry and the validated change (only fields that differ), before anyone approves
+    it; KnowledgeError when it does not exist, changes nothing, or would duplicate another."""
+    row = get_row(session, kind, entry_id)
+    if row is None:
+        raise KnowledgeError(f"there is no {'S' if kind == 'strategy' else 'M'}{entry_id}")
+    entry = to_entry(row)
+    change: dict[str, str] = {}
+    if text is not None:
+        new_text = _clean_text(text)
+        if new_text != row.text:
+            change["text"] = new_text
+    if title is not None:
+        if kind != "mental_model":
+            raise KnowledgeError("only mental models have a title; strategies are their text")
+        new_title = " ".join(title.split())[:MAX_TITLE]
+        if not new_title:
+            raise KnowledgeError("a mental model needs a title")
+        if new_title != entry.title:
+            change["title"] = new_title
+    if category is not None:
+        new_category = normalize_category(category)
+        if new_category != row.category:
+            change["category"] = new_category
+    if not change:
+        raise KnowledgeError(f"that changes nothing in {entry.ref}")
+    if "text" in change or "title" in change:
+        dup = find_duplicate(
+            session, kind, change.get("text", row.text), change.get("title", entry.title)
+        )
+        if dup is not None and dup[0].id != entry_id:
+            raise KnowledgeError(
+                f"the new wording would duplicate {dup[0].ref} ({dup[1]:.0%} similar); "
+                f"delete one of them instead"
+            )
+    return entry, change
+
+
+def edit_knowledge(
+    session: Session,
+    kind: Kind,
+    entry_id: int,
+    acting_user: Actor,
+    *,
+    text: str | None = None,
+    title: str | None = None,
+    category: str | None = None,
+) -> EditResult:
+    """Apply an approved edit (admin only): the approver and time are the editor's now."""
+    approver = require_admin(acting_user)
+    before, change = plan_edit(session, kind, entry_id, text=text, title=title, category=category)
+    row = get_row(session, kind, entry_id)
+    assert row is not None
+    for field, value in change.items():
+        setattr(row, field, value)
+    row.approved_by, row.approved_at = approver, utcnow()
+    session.add(row)
+    session.flush()
+    return EditResult(before, to_entry(row))
 
 
 def knowledge_counts(session: Session) -> dict[str, int]:

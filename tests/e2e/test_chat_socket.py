@@ -320,10 +320,11 @@ def test_admin_finds_edits_and_deletes_what_was_taught_after_approving(
 ) -> None:  # type: ignore[no-untyped-def]
     from knowledge import get_entry, save_strategy
     from tools.db import session_scope
-    from tools.models import User
+    from tools.users import get_user
 
     with session_scope(server_settings) as session:
-        admin = session.query(User).filter(User.name == "admin").one()
+        admin = get_user(session, "admin")
+        assert admin is not None
         ref = save_strategy(
             session,
             "Send seasonality holds in July so they are live for the August rush.",

@@ -11,13 +11,16 @@ from knowledge import (
     PermissionDenied,
     deal_query,
     delete_knowledge,
+    edit_knowledge,
     list_knowledge,
     parse_ref,
+    plan_edit,
     render_knowledge,
     retrieve,
     retrieve_for_deal,
     save_mental_model,
     save_strategy,
+    search_entries,
 )
 from tools.db import session_scope
 from tools.models import Role, Strategy, User
@@ -208,3 +211,32 @@ def test_retrieve_for_deal_prefers_textbook_lessons(session: Session, admin: Use
     assert "textbook" in q and "off-season" in q
     hits = retrieve_for_deal(session, deal)
     assert hits[0].id == ids["season"] and hits[0].kind == "strategy"
+
+
+def test_search_finds_by_words_and_category_edit_validates_and_keeps_the_ref(
+    session: Session, admin: User, seller: User
+) -> None:
+    s1 = save_strategy(
+        session,
+        "Buy textbooks in October when prices bottom out, sell them in August.",
+        "seasonal",
+        "notes",
+        admin,
+    ).entry
+    s2 = save_strategy(
+        session, "Skip any book where Amazon itself sells a copy.", "competition", "notes", admin
+    ).entry
+    assert [e.ref for e in search_entries(session, "seasonal")] == [s1.ref]
+    assert [e.ref for e in search_entries(session, "amazon copy")] == [s2.ref]
+    with pytest.raises(PermissionDenied):
+        edit_knowledge(session, "strategy", s1.id, seller, category="timing")
+    with pytest.raises(KnowledgeError, match="changes nothing"):
+        plan_edit(session, "strategy", s1.id, category="seasonal")
+    with pytest.raises(KnowledgeError, match="duplicate S"):
+        plan_edit(session, "strategy", s2.id, text=s1.text)
+    with pytest.raises(KnowledgeError, match="only mental models have a title"):
+        plan_edit(session, "strategy", s1.id, title="x")
+    done = edit_knowledge(session, "strategy", s1.id, admin, category="Timing Rules")
+    assert done.before.category == "seasonal" and done.after.category == "timing-rules"
+    assert done.after.ref == s1.ref and done.after.approved_by == "boss"
+    assert [e.ref for e in list_knowledge(session, category="timing-rules")] == [s1.ref]
