@@ -469,10 +469,18 @@ def judge_hourly(sim: Sim, judge: Judge | None, nxt: list[float]) -> None:
         nxt[0] += 3600.0
 
 
-def run_ours(sim: Sim, minutes: int, judge: Judge | None = None) -> None:
+def run_ours(
+    sim: Sim, minutes: int, judge: Judge | None = None, scout_every_s: float | None = None
+) -> None:
+    """The pipeline's schedule on the sim clock: scout every `scout_every_s` (default
+    scout_interval_s(rate)), processor batches every minute, refresher 10 min, janitor 4 h."""
     nxt = {"scout": 0.0, "refresher": 600.0, "janitor": 4 * 3600.0}
     hour = [3600.0]
-    every = {"scout": scout_interval_s(sim.rate), "refresher": 600.0, "janitor": 4 * 3600.0}
+    every = {
+        "scout": scout_every_s or scout_interval_s(sim.rate),
+        "refresher": 600.0,
+        "janitor": 4 * 3600.0,
+    }
     end = START + minutes * 60
     last = [0.0]
     while sim.clock.now() < end:

@@ -6,6 +6,7 @@ Each command imports its layer lazily, which keeps `arbitrage status` quick.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -472,16 +473,28 @@ def sandbox_serve(
         int | None,
         typer.Option(help="also serve the SP-API sandbox (+ LWA) over this market on this port"),
     ] = None,
+    journal: Annotated[
+        Path | None,
+        typer.Option(help="append one JSON line per request (market time, tokens, ASINs)"),
+    ] = None,
 ) -> None:
-    """Serve the synthetic Keepa market over HTTP (point KEEPA_SANDBOX_URL at it)."""
+    """Serve the synthetic Keepa market over HTTP (point KEEPA_SANDBOX_URL at it).
+
+    With SANDBOX_CLOCK set (SPEED,MARKET_EPOCH,WALL_EPOCH) the market runs on that shared
+    clock; give the workers the same value and they agree with it on market time.
+    """
     from tools.sandbox.keepa.serve import build_market, serve
 
     settings = load_settings_or_exit()
+    spec = settings.sandbox_clock_spec
+    if spec is not None:
+        speed = spec[0]
     market = build_market(
         products or settings.sandbox_products,
         settings.sandbox_seed if seed is None else seed,
         refill_rate or settings.sandbox_refill_rate,
         speed or settings.sandbox_speed,
+        spec,
     )
     console.print(
         f"Keepa sandbox: [bold]http://{host}:{port}[/bold] "
@@ -501,7 +514,7 @@ def sandbox_serve(
             f"(SPAPI_ENDPOINT=http://{host}:{restrictions_port}; send units in with POST "
             "/sandbox/v1/sellers/SELLER_ID/shipments)"
         )
-    serve(market, host=host, port=port)
+    serve(market, host=host, port=port, journal=journal)
 
 
 @app.command()

@@ -6,6 +6,7 @@ offline model, embedded Redis, SQLite); the same code paths run either way.
 
 from __future__ import annotations
 
+import math
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -62,6 +63,9 @@ class Settings(BaseSettings):
     sandbox_refill_rate: int = Field(default=20, ge=1, le=100_000)
     sandbox_speed: float = Field(default=1.0, ge=0.01, le=100_000)  # market minutes per wall minute
     keepa_sandbox_url: str | None = None  # a served sandbox (`arbitrage sandbox serve`)
+    # "SPEED,MARKET_EPOCH,WALL_EPOCH": an accelerated market clock every process shares (the
+    # served sandbox and the workers agree on market time; tools/clock.py ScaledClock.spec)
+    sandbox_clock: str | None = None
 
     # workers (issue 5): schedules in seconds, limits that protect the token budget
     scout_interval_s: float = Field(default=180.0, ge=10, le=_DAY)
@@ -160,6 +164,26 @@ class Settings(BaseSettings):
         if v not in KEEPA_DOMAINS:
             raise ValueError(f"must be one of {', '.join(KEEPA_DOMAINS)}")
         return v
+
+    @field_validator("sandbox_clock")
+    @classmethod
+    def _clock_spec(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        try:
+            speed, market, wall = (float(x) for x in v.split(","))
+        except ValueError:
+            raise ValueError("must be SPEED,MARKET_EPOCH,WALL_EPOCH (three numbers)") from None
+        if not (0.01 <= speed <= 100_000) or not all(map(math.isfinite, (market, wall))):
+            raise ValueError("speed must be 0.01 to 100000 and the epochs finite")
+        return v
+
+    @property
+    def sandbox_clock_spec(self) -> tuple[float, float, float] | None:
+        if not self.sandbox_clock:
+            return None
+        speed, market, wall = (float(x) for x in self.sandbox_clock.split(","))
+        return speed, market, wall
 
     @field_validator("database_url")
     @classmethod

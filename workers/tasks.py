@@ -75,11 +75,14 @@ def pipeline_clock() -> Any:
 
 
 def clock_of(client: Any) -> Any:
-    """The Keepa client's clock (market time for the sandbox), else wall time."""
+    """The Keepa client's clock (market time for the sandbox); without a client yet, the
+    shared sandbox clock (SANDBOX_CLOCK) when one is set, else wall time: a refresher or
+    janitor in a process that never fetched must judge ages on the same clock."""
     from tools.clock import SystemClock
+    from tools.keepa.factory import configured_clock
 
     inner = getattr(client, "client", client)
-    return getattr(inner, "clock", None) or SystemClock()
+    return getattr(inner, "clock", None) or configured_clock(get_settings()) or SystemClock()
 
 
 def run_locked(task: str, ttl_s: float, body: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:

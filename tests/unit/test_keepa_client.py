@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -325,3 +326,40 @@ def test_a_stop_request_interrupts_a_call_waiting_for_tokens(redis_url: str) -> 
         finally:
             shutdown.clear()
     sync.close()
+
+
+def test_processes_given_one_sandbox_clock_agree_on_market_time(redis_url: str) -> None:
+    """SANDBOX_CLOCK: a served sandbox, the workers' clients and a task that has not fetched
+    yet (refresher, janitor) all read the same market time, not each their own wall time."""
+    import time
+
+    from tools.keepa.factory import configured_clock
+    from workers.tasks import clock_of
+
+    start = 1772409600.0  # 2026-03-02 00:00 UTC
+    spec = f"60,{start},{time.time()}"
+    settings = load_settings(keepa_sandbox_url="http://127.0.0.1:9", sandbox_clock=spec)
+    client = make_keepa_client(settings)
+    assert client.budget is not None
+    for clock in (client.clock, client.budget.clock, configured_clock(settings)):
+        assert clock is not None and abs(clock.now() - start) < 600  # minutes, not months
+    from tools.settings import reset_settings_cache
+
+    os.environ["SANDBOX_CLOCK"] = spec
+    try:
+        reset_settings_cache()
+        assert abs(clock_of(None).now() - start) < 600
+    finally:
+        del os.environ["SANDBOX_CLOCK"]
+        reset_settings_cache()
+    # a live key never runs on a simulated clock
+    live = load_settings(keepa_api_key="secret", sandbox_clock=spec)
+    assert configured_clock(live) is None
+
+
+@pytest.mark.parametrize("bad", ["60,1", "fast,1,2", "0,1,2", "60,nan,2"])
+def test_a_malformed_sandbox_clock_is_refused(bad: str) -> None:
+    from tools.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="SANDBOX_CLOCK"):
+        load_settings(sandbox_clock=bad)

@@ -26,6 +26,14 @@ _markets: dict[tuple[Any, ...], Any] = {}
 _lock = threading.Lock()
 
 
+def configured_clock(settings: Settings) -> Clock | None:
+    """The shared accelerated market clock (SANDBOX_CLOCK) of a sandbox run, if any."""
+    spec = settings.sandbox_clock_spec
+    if spec is None or settings.keepa_api_key:
+        return None
+    return ScaledClock(*spec)
+
+
 def get_sandbox_market(settings: Settings | None = None, clock: Clock | None = None) -> Any:
     """The process-wide in-process SandboxMarket for these settings (created on first use)."""
     from tools.sandbox.keepa import SandboxMarket
@@ -41,6 +49,7 @@ def get_sandbox_market(settings: Settings | None = None, clock: Clock | None = N
     with _lock:
         market = _markets.get(key)
         if market is None:
+            clock = clock or configured_clock(settings)
             if clock is None:
                 from tools.sandbox import time_shift
 
@@ -108,6 +117,7 @@ def make_keepa_client(
         base, key = settings.keepa_api_url, settings.keepa_api_key
     elif settings.keepa_sandbox_url:
         base, key = settings.keepa_sandbox_url, SANDBOX_KEY
+        clock = clock or configured_clock(settings)  # the served market's time
     else:
         if transport is None:
             from tools.sandbox.keepa import create_app

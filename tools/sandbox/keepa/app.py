@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
 from starlette.applications import Starlette
@@ -69,8 +69,27 @@ def _selection(params: dict[str, str]) -> dict[str, Any]:
     return sel
 
 
-def create_app(market: SandboxMarket) -> Starlette:
+def create_app(market: SandboxMarket, journal: TextIO | None = None) -> Starlette:
+    """The app; `journal` (optional) gets one JSON line per request: market time, path,
+    HTTP status, tokens charged and left, and for /product/ the ASINs and whether offers
+    were asked (`arbitrage sandbox serve --journal`: audits of 429s, the token floor and
+    duplicate fetches across many client processes)."""
     faults = _Faults()
+
+    def note(name: str, status: int, cost: int, params: dict[str, str]) -> None:
+        if journal is None:
+            return
+        entry: dict[str, Any] = {
+            "t": round(market.clock.now(), 3),
+            "path": name,
+            "status": status,
+            "cost": cost,
+            "left": market.tokens.balance(),
+        }
+        if name == "product":
+            entry["asins"] = [a for a in (params.get("asin") or "").split(",") if a.strip()]
+            entry["offers"] = bool(params.get("offers"))
+        journal.write(json.dumps(entry) + "\n")
 
     def _product(params: dict[str, str]) -> tuple[dict[str, Any], int]:
         asins = [a for a in (params.get("asin") or "").split(",") if a.strip()]
@@ -166,6 +185,7 @@ def create_app(market: SandboxMarket) -> Starlette:
                 fault,
             )
         if not tokens.try_start():
+            note(name, 429, 0, params)
             return _json(
                 {
                     **tokens.envelope(0),
@@ -181,6 +201,7 @@ def create_app(market: SandboxMarket) -> Starlette:
                 err.status,
             )
         tokens.charge(cost)
+        note(name, 200, cost, params)
         ms = int((time.perf_counter() - started) * 1000)
         return _json({**body_out, **tokens.envelope(cost, ms)})
 

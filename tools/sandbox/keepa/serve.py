@@ -7,6 +7,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
 
@@ -15,22 +16,43 @@ from tools.sandbox.keepa.app import create_app
 from tools.sandbox.keepa.market import SandboxMarket
 
 
-def build_market(products: int, seed: int, refill_rate: int, speed: float) -> SandboxMarket:
-    clock = ScaledClock(speed) if speed != 1.0 else SystemClock()
+def build_market(
+    products: int,
+    seed: int,
+    refill_rate: int,
+    speed: float,
+    clock_spec: tuple[float, float, float] | None = None,
+) -> SandboxMarket:
+    """The market on wall time, `speed` times faster from now, or on a shared clock spec
+    (SANDBOX_CLOCK: workers given the same spec agree with it on market time)."""
+    if clock_spec is not None:
+        clock: ScaledClock | SystemClock = ScaledClock(*clock_spec)
+    else:
+        clock = ScaledClock(speed) if speed != 1.0 else SystemClock()
     return SandboxMarket(n_products=products, seed=seed, refill_rate=refill_rate, clock=clock)
 
 
-def serve(market: SandboxMarket, host: str = "127.0.0.1", port: int = 8765) -> None:
+def serve(
+    market: SandboxMarket,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    journal: Path | None = None,
+) -> None:
     """Run until interrupted.
 
     The process's long-lived objects (imported modules: keepa and pandas leave ~140k) are
     frozen first, so a full garbage collection only walks request garbage: otherwise each
     one costs ~0.1 s and lands on some request.
     """
-    app = create_app(market)
-    gc.collect()
-    gc.freeze()
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    sink = journal.open("a", buffering=1) if journal else None  # one line per request
+    try:
+        app = create_app(market, journal=sink)
+        gc.collect()
+        gc.freeze()
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        if sink is not None:
+            sink.close()
 
 
 @contextmanager

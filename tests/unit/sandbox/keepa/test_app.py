@@ -91,3 +91,37 @@ def test_seller_and_category_shapes(market: SandboxMarket, http: Any) -> None:
     assert 0 <= seller.currentRating <= 100 and seller.currentRatingCount >= 0
     cats = http.get("/category/", category="283155").json()["categories"]
     assert cats["283155"]["name"] == "Books"
+
+
+def test_the_journal_records_every_request_for_audits(market: SandboxMarket) -> None:
+    """`arbitrage sandbox serve --journal`: one line per request, enough to count 429s,
+    check the token floor and find the same ASIN fetched twice."""
+    import asyncio
+    import io
+
+    from tools.sandbox.keepa import create_app
+
+    sink = io.StringIO()
+    app = create_app(market, journal=sink)
+    asins = market.asins()[:3]
+
+    async def go() -> None:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://sandbox"
+        ) as c:
+            await c.get("/product/", params={"key": "k", "asin": ",".join(asins), "stats": 90})
+            await c.get("/product/", params={"key": "k", "asin": asins[0], "offers": 20})
+            market.tokens.set_balance(0)
+            assert (
+                await c.get("/product/", params={"key": "k", "asin": asins[1]})
+            ).status_code == 429
+
+    asyncio.run(go())
+    lines = [json.loads(x) for x in sink.getvalue().splitlines()]
+    assert [(e["status"], e["asins"], e["offers"]) for e in lines] == [
+        (200, asins, False),
+        (200, [asins[0]], True),
+        (429, [asins[1]], False),
+    ]
+    assert lines[0]["cost"] == 3 and lines[0]["left"] == 1200 - 3
+    assert lines[0]["t"] == market.clock.now()
