@@ -5,9 +5,9 @@ over HTTP (`arbitrage sandbox serve`, with a request journal), 3 `arbitrage work
 (the default: one process, 4 task threads), one `arbitrage beat`, and the chat
 (`python -m chat_ui.serve --workers 2`), all on a scratch PostgreSQL database (127.0.0.1:5432)
 and a Redis server (127.0.0.1:6379, a database number of its own, flushed first), all on ONE
-accelerated market
-clock: SANDBOX_CLOCK=SPEED,START,WALL (tools/clock.py ScaledClock) makes the sandbox, the
-budgets and the pipeline agree on market time, `--speed` market minutes per wall minute.
+accelerated market clock: SANDBOX_CLOCK=SPEED,START,WALL (tools/clock.py ScaledClock) makes
+the sandbox, the budgets and the pipeline agree on market time, `--speed` market minutes per
+wall minute.
 Beat's intervals are wall seconds, so they are set to the embedded schedule divided by the
 speed: processor every market minute, refresher 10 market min, janitor 4 market h; the scout
 every 10 market min at speed 60 (SCOUT_INTERVAL_S may not go below 10 s), and the embedded
