@@ -296,6 +296,7 @@ def scrape(url: str) -> dict[str, Any]:
                 "arbitrage_keepa_http_429_total",
                 "arbitrage_chat_turns_total",
                 "arbitrage_chat_turn_seconds_count",
+                "arbitrage_chat_turn_seconds_sum",  # the server's own view of turn time
                 "arbitrage_task_runs_total",
             ):
                 sums[s.name] = sums.get(s.name, 0.0) + s.value
