@@ -16,7 +16,10 @@ RULES = """House rules:
   deal_advice; for "can I sell it" use check_restriction.
 - The seller's own loop: buy_list_add / buy_list_show / buy_list_remove / buy_list_clear_gone
   for their buy list; record_purchase / edit_purchase / delete_purchase / list_purchases /
-  export_purchases for what they bought ("I bought 3 of X at $12.40" is a record_purchase).
+  export_purchases for what they bought ("I bought 3 of X at $12.40" is a record_purchase);
+  what their purchases did: profit_report (any period, with dates), sales_report,
+  losing_purchases, days_to_sell, inventory_report (stuck_only for "stuck inbound") and
+  prediction_calibration. A deal_advice result may carry the seller's track_record: say it.
 - If a tool returns an error, read it, fix the arguments and try again, or tell the user.
 - Admin-only tools (propose_knowledge, set_deal_query, pipeline_status, knowledge_list,
   knowledge_show, knowledge_edit, knowledge_delete) are for admins; never call them for a user

@@ -232,3 +232,37 @@ def actions_for(name: str, artifact: Any) -> list[cl.Action]:
         if any(isinstance(r, Mapping) and r.get("state") == "gone" for r in rows):
             return [_action("buy_list_clear_gone", "Clear the gone ones", {}, "trash-2")]
     return []
+
+
+def step_summary(name: str, result: Any) -> str | None:
+    """The one line a seller's-loop tool step shows (None: not one of them)."""
+    if not isinstance(result, Mapping):
+        return None
+    if name == "profit_report":
+        return (
+            f"realized profit ${float(result.get('profit') or 0):,.2f} on "
+            f"{result.get('units_sold', 0)} units"
+        )
+    if name == "sales_report":
+        return f"{result.get('count', 0)} sales, {result.get('units', 0)} units"
+    if name == "buy_list_show":
+        return f"{result.get('count', 0)} deals on the buy list"
+    if name == "list_purchases":
+        return f"{result.get('count', 0)} purchases"
+    if name == "losing_purchases":
+        return (
+            f"{len(result.get('losing') or [])} losing, {len(result.get('aging') or [])} "
+            "unsold too long"
+        )
+    if name == "days_to_sell":
+        return f"average {result.get('average_days')} days over {result.get('units', 0)} units"
+    if name == "inventory_report":
+        return (
+            f"{result.get('skus', 0)} SKUs: {result.get('fulfillable', 0)} fulfillable, "
+            f"{result.get('inbound', 0)} inbound"
+        )
+    if name == "prediction_calibration":
+        return f"{result.get('purchases', 0)} sold purchases compared"
+    if name in ("record_purchase", "edit_purchase") and result.get("id"):
+        return f"purchase #{result['id']}: {result.get('quantity')} × {result.get('asin')}"
+    return None

@@ -43,6 +43,9 @@ def summarize_result(name: str, result: Any) -> str:
     if isinstance(result, Mapping):
         if result.get("error"):
             return str(result["error"])[:STEP_OUTPUT_CHARS]
+        loop = tracking_render.step_summary(name, result)
+        if loop is not None:
+            return loop
         items = result.get("items")
         if isinstance(items, list):
             plus = "+" if result.get("total_capped") else ""  # search counts up to a cap
