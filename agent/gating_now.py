@@ -9,11 +9,13 @@ when its gating is unknown, and say so when it still is.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.context import AgentContext
 from tools.deals.search import DealSearch
-from tools.restrictions.spot import SpotCheck
+
+if TYPE_CHECKING:  # the checker (redis, httpx, the SP-API sandbox) loads only to check
+    from tools.restrictions.spot import SpotCheck
 
 UNKNOWN = ("pending", "error")
 DETAIL_DEADLINE_S = 5.0

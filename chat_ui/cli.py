@@ -560,6 +560,7 @@ def ask(
 ) -> None:
     """Ask Ava (or a mentor) one question through the same graph the chat uses."""
     import asyncio
+    import gc
     import json
     import re
 
@@ -577,6 +578,10 @@ def ask(
     except (ValueError, ThreadNotYours) as err:
         err_console.print(f"[red]{err}[/red]")
         raise typer.Exit(2) from None
+    # The process ends right after this answer: the collector's passes over the million
+    # objects the agent's libraries made at import would cost the exit half a second of CPU
+    # (bench/cli.py). Frozen objects are still freed; only those passes are skipped.
+    gc.freeze()
     if as_json:
         print(json.dumps(result.as_json(), default=str))
         return
