@@ -11,9 +11,12 @@ from agent.thread_search import prompt_block
 RULES = """House rules:
 - Use the tools for every fact about deals, gating, Keepa data or the knowledge base; never
   invent ASINs, prices or numbers. Money is in dollars under the asking user's settings.
-- search_deals takes structured filters (price, ROI, profit, margin, rank, drops, seasonality,
-  gating, Amazon on the listing, condition, sort, limit). For one deal use get_deal or
-  deal_advice; for "can I sell it" use check_restriction.
+- search_deals takes structured filters (price, ROI, profit, margin, rank range, drops,
+  seasonality, gating, Amazon on the listing, condition, title words, author, publisher, sort
+  incl. price = cheapest first, limit). For one deal use get_deal or deal_advice; for "can I
+  sell it" use check_restriction.
+- Never drop part of a question silently: when a part has no filter ("hardcover", "free
+  shipping"), search with the rest and say so in one line: "I did not use: 'hardcover'".
 - The seller's own loop: buy_list_add / buy_list_show / buy_list_remove / buy_list_clear_gone
   for their buy list; record_purchase / edit_purchase / delete_purchase / list_purchases /
   export_purchases for what they bought ("I bought 3 of X at $12.40" is a record_purchase);

@@ -591,6 +591,95 @@ def ask(
     console.print(result.answer, markup=False)
 
 
+@app.command("eval")
+def eval_command(
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="'offline', or a model name at the configured OpenAI-compatible endpoint "
+            "(LLM_API_KEY, LLM_BASE_URL); default: the configured model"
+        ),
+    ] = None,
+    sets: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="own, independent, fresh or holdout (repeat it); default: all"),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="only the first N cases")] = None,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=16, help="questions asked at once (an LLM endpoint)")
+    ] = 4,
+    misses: Annotated[bool, typer.Option("--misses", help="list every wrong answer")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Score a model on the evaluation sets: the tool call it makes for each question, with
+    accuracy per category, so you can see how your model does before trusting it."""
+    import asyncio
+    import gc
+    import json
+
+    from agent.context import AgentContext
+    from agent.evaluation.run import SETS, cases, evaluate, model_asker, report
+    from agent.graph import default_model_factory
+    from agent.offline.model import OfflineChatModel
+    from tools.llm import default_model
+
+    settings = load_settings_or_exit()
+    unknown = sorted(set(sets or ()) - set(SETS))
+    if unknown:
+        err_console.print(
+            f"[red]--set: unknown {', '.join(unknown)} (one of {', '.join(SETS)})[/red]"
+        )
+        raise typer.Exit(2)
+    if model == "offline" or (model is None and not settings.llm_api_key):
+        label = "offline"
+
+        def make(key: str) -> Any:
+            return OfflineChatModel(persona=key)
+
+    else:
+        if not settings.llm_api_key:
+            err_console.print(
+                f"[red]--model {model}: no LLM endpoint is configured; set LLM_API_KEY (and "
+                "LLM_BASE_URL for a server other than OpenAI), or use --model offline[/red]"
+            )
+            raise typer.Exit(2)
+        if model:
+            settings = settings.model_copy(update={"llm_model": model})
+        label = default_model(settings)
+
+        def make(key: str) -> Any:
+            return default_model_factory(key, settings)
+
+    chosen = cases(sets or SETS)[:limit]
+    ctx = AgentContext(user_name="eval", settings=settings)
+    outcomes = asyncio.run(evaluate(model_asker(make, ctx), chosen, concurrency=concurrency))
+    result = {"model": label, **report(outcomes)}
+    gc.freeze()  # the process ends here (see `ask`)
+    if as_json:
+        print(json.dumps(result))
+        return
+    if not misses:
+        result.pop("misses")
+    console.print(
+        f"[bold]{label}[/bold]: {result['right']}/{result['cases']} right "
+        f"({(result['accuracy'] or 0) * 100:.1f} %)"
+        + (f", {result['errors']} failed calls" if result["errors"] else "")
+    )
+    table = Table("category", "right", "total", "accuracy")
+    for name, share in [*result["sets"].items(), *result["categories"].items()]:
+        table.add_row(
+            name if name not in result["sets"] else f"set: {name}",
+            str(share["right"]),
+            str(share["total"]),
+            f"{share['accuracy'] * 100:.1f} %",
+        )
+    console.print(table)
+    for miss in result.get("misses", []):
+        console.print(
+            f"MISS {miss['question']!r}: want {miss['want']}, got {miss['got']}", markup=False
+        )
+
+
 def main() -> None:
     app()
 

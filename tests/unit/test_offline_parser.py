@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from agent.evaluation.own import EVAL_SET, EVAL_UNUSED
 from agent.offline.parser import find_asin, parse_filters, parse_question
-from tests.unit.offline_eval_set import EVAL_SET, EVAL_UNUSED
 
 
 def test_eval_set_is_big_enough_and_valid() -> None:
@@ -124,7 +124,7 @@ def test_what_no_filter_reads_is_said_in_one_line(
 def test_every_word_of_the_evaluation_questions_is_used() -> None:
     """The sets' expectations are complete, so no question may report an unused part (one
     question says something no filter can: that one must be reported)."""
-    from tests.unit.offline_eval_set_independent import INDEPENDENT_SET
+    from agent.evaluation.independent import INDEPENDENT_SET
 
     commentary = "roi under 200% please, the crazy ones are usually errors"
     reported = {q: parse_question(q).unused for q, _ in EVAL_SET + INDEPENDENT_SET}

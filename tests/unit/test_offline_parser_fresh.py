@@ -2,8 +2,8 @@
 (ranges, "half off", "N% dropped", comparison signs, verbs, publishers, sorts, ...), scored per
 class, and questions whose unusable part the answer must name.
 
-offline_eval_set_fresh.py was written before the parser changes (43.5 % then) and used to build
-them; offline_eval_set_holdout.py was written after and scored once before its misses were
+agent/evaluation/fresh.py was written before the parser changes (43.5 % then) and used to build
+them; agent/evaluation/holdout.py was written after and scored once before its misses were
 fixed (81.5 % then). Both must now pass in full.
 """
 
@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from agent.evaluation.fresh import FRESH_SET, FRESH_UNUSED
+from agent.evaluation.holdout import HOLDOUT_SET, HOLDOUT_UNUSED
 from agent.offline.parser import parse_question
-from tests.unit.offline_eval_set_fresh import FRESH_SET, FRESH_UNUSED
-from tests.unit.offline_eval_set_holdout import HOLDOUT_SET, HOLDOUT_UNUSED
 from tools.deals.search import DealSearch
 
 _FLOAT_SUFFIXES = ("price", "roi", "profit", "margin", "down")

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from agent.evaluation.independent import INDEPENDENT_ID_SET, INDEPENDENT_SET
+from agent.evaluation.own import EVAL_SET
 from agent.offline.parser import parse_filters, parse_question
-from tests.unit.offline_eval_set import EVAL_SET
-from tests.unit.offline_eval_set_independent import INDEPENDENT_ID_SET, INDEPENDENT_SET
 from tools.deals.search import DealSearch
 
 _FLOAT_SUFFIXES = ("price", "roi", "profit", "margin", "down")

@@ -1,6 +1,6 @@
 """A second fresh set, written after the parser changes of issue 17 and scored once before any
 fix, to measure how the classes of phrasing generalize (the first fresh set,
-offline_eval_set_fresh.py, was used to build them). Same conventions as that set.
+agent/evaluation/fresh.py, was used to build them). Same conventions as that set.
 
 `HOLDOUT_SET`: (class, question, expected `DealSearch.filters()`).
 `HOLDOUT_UNUSED`: (question, expected filters, words the answer must say it did not use).

@@ -1,7 +1,7 @@
 """Independent evaluation set for the offline model's question parser.
 
 Written blind by a second person (without reading the parser, then agent/query_parser.py, or
-tests/unit/offline_eval_set.py) to catch a parser overfit to its author's own questions. Only
+agent/evaluation/own.py) to catch a parser overfit to its author's own questions. Only
 *conventions* were aligned afterwards with the first set (see its docstring): "textbooks" ->
 seasonality "textbook"; subject words / authors -> lower-case text; shelf names (medical,
 computers/programming, ...) -> Amazon's books sub-category; a question naming one ASIN/ISBN is a

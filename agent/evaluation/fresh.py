@@ -6,7 +6,7 @@ parser's own sets do not hold: ranges, "half off", "at least N% dropped", compar
 expects, velocity shorthand ("3+ sales/mo"), conditions, and combinations. Each class has
 several wordings, so a parser that learns the examples and not the class fails here.
 
-Conventions are the other sets' (tests/unit/offline_eval_set.py docstring), plus:
+Conventions are the other sets' (agent/evaluation/own.py docstring), plus:
 - a publisher ("from Pearson", "published by Wiley", a well-known publisher's name before a
   book noun) -> ``publisher`` (lower case); "written by X" / "author X" -> ``author`` (lower
   case); "by X" alone stays ``text`` (title or author), as in the other sets;
