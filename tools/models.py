@@ -348,6 +348,8 @@ class FbaInventory(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("user_id", "sku", name="uq_fba_inventory_user_sku"),
         Index("ix_fba_inventory_user_asin", "user_id", "asin"),
+        # "what's in my inventory": the SKUs with most units first (migration 0018)
+        Index("ix_fba_inventory_user_fulfillable", "user_id", "fulfillable", "sku"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

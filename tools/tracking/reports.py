@@ -404,6 +404,33 @@ def _bought(
     return out
 
 
+def _stuck(
+    session: Session, owner: int, cols: tuple[Any, ...], cutoff: datetime, limit: int
+) -> list[tuple[Any, datetime | None, float | None]]:
+    """Inbound SKUs whose newest purchase (by SKU, else by ASIN without a SKU; else Amazon's
+    last update) is older than `cutoff`, oldest first: one grouped join in the database."""
+    by_sku = P.alias("by_sku")
+    by_asin = P.alias("by_asin")
+    bought = func.coalesce(func.max(by_sku.c.purchased_at), func.max(by_asin.c.purchased_at))
+    since = func.coalesce(bought, func.max(V.c.amazon_updated_at))
+    cost = func.coalesce(func.max(by_sku.c.unit_cost), func.max(by_asin.c.unit_cost))
+    q = (
+        select(*cols, bought.label("bought"), cost.label("cost"))
+        .select_from(V)
+        .outerjoin(by_sku, and_(by_sku.c.user_id == owner, by_sku.c.sku == V.c.sku))
+        .outerjoin(
+            by_asin,
+            and_(by_asin.c.user_id == owner, by_asin.c.sku.is_(None), by_asin.c.asin == V.c.asin),
+        )
+        .where(V.c.user_id == owner, INBOUND > 0)
+        .group_by(V.c.id)
+        .having(since < cutoff)
+        .order_by(since, V.c.sku)
+        .limit(limit)
+    )
+    return [(r, r.bought, None if r.cost is None else float(r.cost)) for r in session.execute(q)]
+
+
 def inventory(
     session: Session,
     user: User,
@@ -441,24 +468,14 @@ def inventory(
         V.c.unfulfillable,
         V.c.amazon_updated_at,
     )
+    cutoff = now - timedelta(days=STUCK_INBOUND_DAYS)
     if stuck_only:
-        candidates = list(session.execute(select(*cols).where(V.c.user_id == owner, INBOUND > 0)))
+        rows = _stuck(session, owner, cols, cutoff, limit)
     else:
         q = select(*cols).where(V.c.user_id == owner, V.c.total_quantity > 0)
-        candidates = list(session.execute(q.order_by(V.c.fulfillable.desc(), V.c.sku).limit(limit)))
-    bought = _bought(session, owner, candidates)
-    cutoff = now - timedelta(days=STUCK_INBOUND_DAYS)
-    rows = []
-    for r in candidates:
-        at, cost = bought[r.sku]
-        if stuck_only:
-            since = at or r.amazon_updated_at
-            if since is None or since >= cutoff:
-                continue
-        rows.append((r, at, cost))
-    if stuck_only:
-        rows.sort(key=lambda x: (x[1] or x[0].amazon_updated_at, x[0].sku))
-        rows = rows[:limit]
+        top = list(session.execute(q.order_by(V.c.fulfillable.desc(), V.c.sku.desc()).limit(limit)))
+        bought = _bought(session, owner, top)
+        rows = [(r, *bought[r.sku]) for r in top]
     items = [
         {
             "sku": r.sku,
