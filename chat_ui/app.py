@@ -20,7 +20,7 @@ import chainlit as cl
 from chainlit.config import config as chainlit_config
 from chainlit.server import app as chainlit_server
 from chainlit.session import WebsocketSession
-from chainlit.types import ThreadDict
+from chainlit.types import ThreadDict, ToastType
 from fastapi import Request, Response
 
 from chat_ui import agent_bridge, alerts_feed, tracking_actions
@@ -222,23 +222,40 @@ def _profile_name() -> str:
     return profile if profile in BY_NAME else DEFAULT_PROFILE
 
 
+def _plain(text: str) -> str:
+    """A banner without its markdown, for a toast (shown as plain text)."""
+    return text.replace("**", "").replace("`", "")
+
+
 @cl.on_chat_start
 async def start() -> None:
+    """No message here: Chainlit shows the profile's starters only in an empty chat, so the
+    notes a new chat needs (stand-ins in use, stalled ingestion for admins, unread alerts) go
+    out as toasts now and as one message just before the first answer (`_first_notes`)."""
     account = await _setup_session()
     if account is None:
         return
     person = BY_NAME[_profile_name()]
     _session_opened(person.name)
-    role = "your deal analyst" if person.name == "Ava" else person.title
-    lines = [f"Hi, I'm **{person.name}**, {role}. {person.description}"]
+    notes: list[tuple[str, ToastType]] = []
     if banner := mode_banner(get_settings()):
-        lines.append(banner)
+        notes.append((banner, "info"))
     if account.is_admin and (stalled := await asyncio.to_thread(ingestion_banner, get_settings())):
-        lines.append(stalled)
+        notes.append((stalled, "warning"))
     if unread := await asyncio.to_thread(alerts_feed.unread_line, account.id):
-        lines.append(unread)
-    await cl.Message(content="\n\n".join(lines), author=person.name).send()
+        notes.append((unread, "info"))
+    for text, kind in notes:
+        await cl.context.emitter.send_toast(_plain(text), kind)
+    cl.user_session.set("first_notes", "\n\n".join(text for text, _ in notes) or None)
     await alerts_feed.start_feed(account.id)
+
+
+async def _first_notes(author: str) -> None:
+    """The new chat's notes, once, as a message just before its first answer."""
+    notes = cl.user_session.get("first_notes")
+    if notes:
+        cl.user_session.set("first_notes", None)
+        await cl.Message(content=notes, author=author).send()
 
 
 @cl.on_chat_resume
@@ -434,6 +451,7 @@ async def on_message(message: cl.Message) -> None:
         return
     person = BY_NAME[_profile_name()]
     persona = persona_for(person.name)
+    await _first_notes(person.name)
     started = time.monotonic()
     outcome = "error"
     try:

@@ -353,12 +353,21 @@ class ChatClient:
         await self.sio.emit("connection_successful")
         end = time.monotonic() + wait_start
         while time.monotonic() < end and not (
-            self._turn.order or self.resumed or self.resume_error
+            self._turn.order or self.resumed or self.resume_error or self.chat_settings
         ):
             await asyncio.sleep(0.02)
         await asyncio.sleep(0.3)  # the rest of the greeting (settings, commands, banner)
         turn, self._turn = self._turn, None
         return turn
+
+    @property
+    def toasts(self) -> list[str]:
+        """The toasts the server showed (a new chat's notes: stand-ins, stalled ingestion)."""
+        return [
+            str(d.get("message"))
+            for e, d in self.all_events
+            if e == "toast" and isinstance(d, dict)
+        ]
 
     async def _wait_idle(self, timeout: float, settle: float = 0.12) -> None:
         """Until a task_end that is not followed by a task_start (asks end tasks briefly)."""

@@ -39,11 +39,14 @@ def test_seller_logs_in_asks_and_sees_the_deal_table(
 
             composer = page.locator("#chat-input")
             composer.wait_for(state="visible", timeout=30_000)
-            page.get_by_text("offline model").first.wait_for(timeout=30_000)
+            # a new chat shows the profile's starters (nothing hides them)
+            page.get_by_text("Best textbook deals I can sell right now").first.wait_for(
+                timeout=30_000
+            )
             # a seller's files would be ignored: no paperclip (admins have it, to teach)
             expect(page.locator("#upload-button")).to_have_count(0, timeout=10_000)
-            composer.fill("Best textbook deals I can sell right now")
-            composer.press("Enter")
+            # the flagship starter, clicked as a seller would (it sends its message)
+            page.locator("#starter-best-textbook-deals-i-can-sell-right-now").click()
 
             table = page.locator("#deal-table")
             table.wait_for(state="visible", timeout=45_000)
@@ -90,9 +93,12 @@ def test_seller_adds_a_deal_to_the_buy_list_and_records_a_purchase_by_clicking(
             page.locator("button[type='submit']").first.click()
             composer = page.locator("#chat-input")
             composer.wait_for(state="visible", timeout=30_000)
-            page.get_by_text("offline model").first.wait_for(timeout=30_000)
+            # a new chat shows the profile's starters (nothing hides them)
+            page.get_by_text("Best textbook deals I can sell right now").first.wait_for(
+                timeout=30_000
+            )
             composer.fill("top 5 deals by profit")
-            composer.press("Enter")
+            page.locator("#chat-submit").click()
             table = page.locator("#deal-table")
             table.wait_for(state="visible", timeout=45_000)
             button = table.locator("button[id^='buy-list-add-']").first

@@ -58,12 +58,24 @@ def test_seller_sees_mentors_but_no_admin_commands(
     assert not any("admin" in label.lower() for label in labels)
     assert _uploads_enabled(chat_server, token) is False  # no paperclip: files are for admins
 
+    for profile in settings["chatProfiles"]:  # every profile offers what to ask first
+        assert len(profile["starters"]) >= 2, profile["name"]
+        assert all(s["label"] and s["message"] for s in profile["starters"])
+
     async def go() -> None:
         client = ChatClient(chat_server.url, token)
-        greeting = await client.connect()
+        opened = await client.connect()
+        # nothing in the new chat before the seller's first message: Chainlit shows the
+        # starters only in an empty chat; the stand-ins note is a toast, then comes once
+        # just before the first answer
+        assert [s for s in opened.steps() if s.get("type", "").endswith("_message")] == []
+        assert any("offline model" in t and "Keepa sandbox" in t for t in client.toasts)
+        assert "**" not in " ".join(client.toasts)
+        first = await client.send("Is 0131103628 a buy?", timeout=60)
+        second = await client.send("Is 0131103628 a buy?", timeout=60)
         await client.close()
-        text = "\n".join(s.get("output") or "" for s in greeting.steps())
-        assert "Ava" in text and "offline model" in text and "Keepa sandbox" in text
+        assert "Heads-up" in first.answer and "offline model" in first.answer
+        assert "Heads-up" not in second.answer
         assert client.commands is None  # the teach command is never offered
         assert client.chat_settings is not None
         ids = [w["id"] for w in client.chat_settings]
@@ -395,7 +407,9 @@ def test_an_admin_is_told_when_ingestion_stalled(
         client = ChatClient(chat_server.url, login(chat_server.url, user, credentials[user]))
         turn = await client.connect()
         await client.close()
-        return "\n".join(s.get("output") or "" for s in turn.steps())
+        # a toast: the new chat stays empty for its starters
+        assert [s for s in turn.steps() if s.get("type", "").endswith("_message")] == []
+        return "\n".join(client.toasts)
 
     try:
         admin = asyncio.run(greeting("admin"))
