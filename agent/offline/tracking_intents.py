@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from agent.offline.parser import clip, find_asin
@@ -281,7 +281,11 @@ def _period_args(text: str, now: datetime | None) -> dict[str, Any]:
 
 
 def _today(now: datetime | None) -> date:
-    return (now or datetime.now(UTC)).date()
+    if now is None:
+        from tools.tracking.clock import seller_now
+
+        now = seller_now()
+    return now.date()
 
 
 def find_date(text: str, now: datetime | None = None) -> str | None:

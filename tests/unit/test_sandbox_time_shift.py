@@ -38,3 +38,21 @@ def test_a_shifted_clock_follows_the_shift_and_never_goes_back(settings: Setting
     with pytest.raises(ValueError):
         time_shift.advance(settings.data_dir, -60)
     assert time_shift.advance(settings.data_dir, 60) == 3660
+
+
+def test_the_sellers_today_is_the_worlds_in_the_sandbox(settings: Settings) -> None:
+    """After a jump, a purchase recorded "today" is sent in on the world's day, not weeks
+    before it (it would sell on sales long gone)."""
+    from datetime import timedelta
+
+    from tests.unit.agent_helpers import add_user
+    from tools.db import session_scope
+    from tools.models import utcnow
+    from tools.tracking.clock import seller_now
+    from tools.tracking.purchases import PurchaseInput, record_purchase
+
+    time_shift.advance(settings.data_dir, 20 * 86400)
+    assert abs((seller_now() - utcnow()) - timedelta(days=20)) < timedelta(seconds=5)
+    with session_scope(settings) as s:
+        p = record_purchase(s, add_user(s, "sam"), PurchaseInput("0131103628", 1, 5.0))
+    assert p.purchased_at > utcnow() + timedelta(days=19)

@@ -25,6 +25,7 @@ from tools.deals import money as m
 from tools.models import Purchase, User, utcnow
 from tools.restrictions.conditions import UnknownCondition, to_condition_type
 from tools.tracking import TrackingError
+from tools.tracking.clock import seller_now
 from tools.tracking.costs import settings_of, unit_all_in
 from tools.tracking.deal_now import deals_now
 from tools.user_settings import load_user_settings
@@ -107,7 +108,7 @@ def clean_condition(value: str | None) -> str:
 def clean_when(value: datetime | date | str | None, now: datetime | None = None) -> datetime:
     """A purchase time: a datetime, a date (noon UTC, so any time zone keeps the day) or an
     ISO string; never before 2000 nor more than a day ahead."""
-    now = now or utcnow()
+    now = now or seller_now()
     if value is None or value == "":
         return now
     if isinstance(value, str):

@@ -19,8 +19,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from tools.db import table_of
-from tools.models import Deal, FbaInventory, Purchase, SaleAllocation, SaleMonth, User, utcnow
+from tools.models import Deal, FbaInventory, Purchase, SaleAllocation, SaleMonth, User
 from tools.tracking import TrackingError
+from tools.tracking.clock import seller_now
 from tools.tracking.realized import SALE, SUMS, month_bounds, refresh
 
 A = table_of(SaleAllocation)
@@ -248,7 +249,7 @@ def losing_purchases(
     twice their predicted days to sell (their money is tied up, the price may need a cut)."""
     owner = _owner(user)
     refresh(session, owner)
-    now = now or utcnow()
+    now = now or seller_now()
     cols = (
         P.c.id,
         P.c.asin,
@@ -444,7 +445,7 @@ def inventory(
     units inbound whose newest purchase (or, with none on record, Amazon's last update of the
     SKU) is more than STUCK_INBOUND_DAYS old: they should have been received by now."""
     owner = _owner(user)
-    now = now or utcnow()
+    now = now or seller_now()
     totals = session.execute(
         select(
             func.count(),
