@@ -58,6 +58,10 @@ def test_seller_sees_mentors_but_no_admin_commands(
     assert not any("admin" in label.lower() for label in labels)
     assert _uploads_enabled(chat_server, token) is False  # no paperclip: files are for admins
 
+    # each persona's replies carry its own avatar (Chainlit serves /avatars/<author>)
+    joel = httpx.get(chat_server.url + "/avatars/Joel", headers={"Cookie": token}, timeout=30)
+    assert joel.status_code == 200 and ">J</text>" in joel.text
+    assert not settings["ui"].get("default_avatar_file_url")
     for profile in settings["chatProfiles"]:  # every profile offers what to ask first
         assert len(profile["starters"]) >= 2, profile["name"]
         assert all(s["label"] and s["message"] for s in profile["starters"])
