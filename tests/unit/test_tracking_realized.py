@@ -220,3 +220,20 @@ def test_one_sellers_sales_never_match_anothers_purchases(sam: Settings) -> None
 )
 def test_sp_api_condition_names(names: tuple[str | None, ...], expected: str | None) -> None:
     assert condition_of(*names) == expected
+
+
+def test_costs_imported_from_a_csv_are_matched_to_sales_already_synced(sam: Settings) -> None:
+    from tools.tracking.csv_io import import_costs
+
+    with session_scope(sam) as s:
+        user = _user(s, "sam")
+        sale(s, user, day(10), 2, 60.0)  # sold before the seller recorded what it cost
+        refresh(s, user.id or 0)
+        assert _allocs(s, user) == [("sale", None, 2, None)]
+        report = import_costs(
+            s, user, f"asin,sku,quantity,cost,date\n{ASIN},CALC-1,2,9.50,2025-09-01\n".encode()
+        )
+        assert report.added == 1
+        [(kind, pid, qty, profit)] = _allocs(s, user)
+        assert (kind, qty) == ("sale", 2) and pid is not None
+        assert profit == pytest.approx(48.0 - 19.0)

@@ -268,6 +268,7 @@ def import_costs(
         raise TrackingError("purchases belong to a signed-in seller")
     rows, ignored = read_rows(data)
     report = ImportReport()
+    touched: set[str] = set()
     if ignored:
         report.reasons.append("ignored columns: " + ", ".join(ignored[:10]))
     for line, row in rows:
@@ -288,7 +289,8 @@ def import_costs(
                     report.unchanged += 1
                     continue
                 if not dry_run:
-                    P.edit_purchase(session, user, p.id or 0, changes)
+                    P.edit_purchase(session, user, p.id or 0, changes, match=False)
+                    touched.add(p.asin)
                 report.updated += 1
                 continue
             if how == "id":
@@ -312,8 +314,12 @@ def import_costs(
                 P.clean_condition(new.condition)
                 P.clean_when(new.purchased_at)
             else:
-                P.record_purchase(session, user, new)
+                touched.add(P.record_purchase(session, user, new, match=False).asin)
             report.added += 1
         except TrackingError as err:
             report.skip(line, str(err))
+    if touched:  # the sales of every ASIN whose purchases changed, matched once
+        from tools.tracking.realized import rematch
+
+        rematch(session, user.id, touched)
     return report

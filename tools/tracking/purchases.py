@@ -168,9 +168,15 @@ def predict(p: Purchase) -> None:
 
 
 def record_purchase(
-    session: Session, user: User, data: PurchaseInput, *, now: datetime | None = None
+    session: Session,
+    user: User,
+    data: PurchaseInput,
+    *,
+    now: datetime | None = None,
+    match: bool = True,
 ) -> Purchase:
-    """Store a purchase with the prediction at purchase under the seller's settings now."""
+    """Store a purchase with the prediction at purchase under the seller's settings now;
+    `match=False` leaves matching its ASIN's sales to the caller (a bulk import does it once)."""
     owner = _owner(user)
     asin = clean_asin(data.asin)
     settings = load_user_settings(user)
@@ -202,8 +208,9 @@ def record_purchase(
     predict(p)
     session.add(p)
     session.flush()
-    _rematch(session, p)
-    session.refresh(p)
+    if match:
+        _rematch(session, p)
+        session.refresh(p)
     return p
 
 
@@ -223,10 +230,16 @@ def get_purchase(session: Session, user: User, purchase_id: int) -> Purchase:
 
 
 def edit_purchase(
-    session: Session, user: User, purchase_id: int, changes: dict[str, Any]
+    session: Session,
+    user: User,
+    purchase_id: int,
+    changes: dict[str, Any],
+    *,
+    match: bool = True,
 ) -> Purchase:
     """Change what the seller typed (cost, quantity, condition, date, SKU, order, note); the
-    prediction is re-derived from the inputs stored at purchase."""
+    prediction is re-derived from the inputs stored at purchase (`match`: see
+    record_purchase)."""
     p = get_purchase(session, user, purchase_id)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
@@ -248,8 +261,9 @@ def edit_purchase(
     p.updated_at = utcnow()
     session.add(p)
     session.flush()
-    _rematch(session, p)
-    session.refresh(p)
+    if match:
+        _rematch(session, p)
+        session.refresh(p)
     return p
 
 

@@ -208,12 +208,18 @@ def _lots(session: Session, user_id: int, asins: Sequence[str] | None) -> list[L
     return out
 
 
-def _known_skus(session: Session, user_id: int) -> set[str]:
-    """SKUs Amazon has reported for this seller (in events or inventory)."""
-    found = {
-        s for (s,) in session.execute(select(E.c.sku).where(E.c.user_id == user_id).distinct()) if s
-    }
-    found |= {s for (s,) in session.execute(select(V.c.sku).where(V.c.user_id == user_id)) if s}
+def _known_skus(session: Session, user_id: int, skus: Iterable[str] | None = None) -> set[str]:
+    """Which of these SKUs (None: any) Amazon has reported for this seller, in events or
+    inventory: a purchase under one of them waits for its own SKU's sales."""
+    wanted = None if skus is None else sorted(set(skus))
+    found: set[str] = set()
+    for table in (E, V):
+        q = select(table.c.sku).where(table.c.user_id == user_id, table.c.sku.is_not(None))
+        if wanted is None:
+            found |= {s for (s,) in session.execute(q.distinct())}
+            continue
+        for group in _chunks(wanted):
+            found |= {s for (s,) in session.execute(q.where(table.c.sku.in_(group)).distinct())}
     return found
 
 
@@ -362,7 +368,8 @@ def rematch(session: Session, user_id: int, asins: Iterable[str] | None = None) 
         groups[lot.asin].lots.append(lot)
     for e in events:
         groups[e.asin].events.append(e)
-    known = _known_skus(session, user_id) if events else set()
+    lot_skus = None if wanted is None else {lot.sku for lot in lots if lot.sku}
+    known = _known_skus(session, user_id, lot_skus) if events else set()
     rows = [r for g in groups.values() for r in _match_group(user_id, g, known)]
     conn = session.connection()
     months: set[str] | None = None
