@@ -6,10 +6,10 @@ already running" forever and never a reason to FLUSHALL. Long jobs keep their lo
 renewal thread; if renewal ever fails (the lock expired and someone else took it) the holder
 sees `lost` and stops writing.
 
-The token names its holder (host, pid, the process's start time): a worker restarted on the
-same machine after a kill -9 takes over the locks its dead predecessor held at once, instead
-of skipping the scout for up to its lock's 6 minutes. A holder on another machine cannot be
-asked, so its lock still runs out by itself.
+The token names its holder (host and pid namespace, pid, the process's start time): a worker
+restarted on the same machine after a kill -9 takes over the locks its dead predecessor held
+at once, instead of skipping the scout for up to its lock's 6 minutes. A holder on another
+machine or in another container cannot be asked, so its lock still runs out by itself.
 """
 
 from __future__ import annotations
@@ -30,23 +30,33 @@ PREFIX = "arbitrage:lock:"
 _BREAK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
 
 
+def _where() -> str:
+    """This process's pid space: the host name and the pid namespace (two containers may share
+    a host name, never a pid namespace); only a holder in it can be asked whether it lives."""
+    try:
+        pidns = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        pidns = "-"
+    return f"{socket.gethostname()}:{pidns}"
+
+
 def owner_token() -> str:
-    """A lock token that says who holds it: host, pid, process start time, then randomness."""
+    """A lock token that says who holds it: pid space, pid, process start time, randomness."""
     from tools.runstate import proc_start
 
-    return f"{socket.gethostname()}|{os.getpid()}|{proc_start(os.getpid())}|{uuid.uuid4().hex}"
+    return f"{_where()}|{os.getpid()}|{proc_start(os.getpid())}|{uuid.uuid4().hex}"
 
 
 def holder_is_dead(token: bytes | str | None) -> bool:
-    """True only when the token's holder was a process on this machine that is gone."""
+    """True only when the token's holder was a process of this pid space that is gone."""
     from tools.runstate import pid_alive
 
     if token is None:
         return False
     text = token.decode(errors="replace") if isinstance(token, bytes) else token
     parts = text.split("|")
-    if len(parts) != 4 or parts[0] != socket.gethostname() or not parts[1].isdigit():
-        return False  # another machine's, or an older token: let it expire
+    if len(parts) != 4 or parts[0] != _where() or not parts[1].isdigit():
+        return False  # another machine's or container's, or an older token: let it expire
     return not pid_alive(int(parts[1]), None if parts[2] == "None" else parts[2])
 
 
