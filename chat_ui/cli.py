@@ -93,11 +93,11 @@ def up(
         url, owner = ensure_redis(settings)
         env = services.child_env(settings, url)
         env["CHAINLIT_PORT"] = str(settings.chainlit_port)
-        children = [("chat", services.chainlit_args(settings, workers))]
-        if not no_worker:
+        children = [("chat", services.chainlit_args(settings, workers), 0)]
+        if not no_worker:  # the pipeline yields the CPU to the chat (chat_ui/supervisor.py)
             children[:0] = [
-                ("worker", services.worker_args()),
-                ("beat", services.beat_args(settings)),
+                ("worker", services.worker_args(), services.BACKGROUND_NICE),
+                ("beat", services.beat_args(settings), services.BACKGROUND_NICE),
             ]
         plan = services.supervisor_plan(
             settings,

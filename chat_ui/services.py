@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from tools.runstate import Presence
 
 CHAT_APP = Path(__file__).parent / "app.py"
+BACKGROUND_NICE = 5  # the worker and beat under `up`: the chat gets the CPU first
 
 
 def child_env(settings: Settings, redis_url: str) -> dict[str, str]:
@@ -110,7 +111,7 @@ def supervisor_plan(
     presence: Presence,
     *,
     env: dict[str, str],
-    children: list[tuple[str, list[str]]],
+    children: list[tuple[str, list[str], int]],
     redis: EmbeddedRedis | None,
     redis_url: str,
     admin_password: str | None,
@@ -133,7 +134,7 @@ def supervisor_plan(
         "presence": {"path": str(presence.path), "fd": presence.fd, "info": info},
         "pass_fds": [presence.fd],  # children hold the app lock too, should `up` be killed
         "env": env,
-        "children": [{"name": name, "argv": argv} for name, argv in children],
+        "children": [{"name": n, "argv": argv, "nice": nice} for n, argv, nice in children],
         "redis": None
         if redis is None
         else {

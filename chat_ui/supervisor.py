@@ -13,6 +13,8 @@ stay for the app's whole life. Standard library only, for the same reason.
   process's connection comes back by itself.
 - The chat is a child like the others: a pipeline part that stops or crashes never takes it
   down. Only at start-up does a child that dies end `up` (a port in use, a broken install).
+  The worker and beat run at a lower CPU priority (nice +5): on a busy machine the chat, the
+  part people wait for, gets the processor first; the pipeline's work is minutes-scale.
 - A stop signal stops the children together (the worker puts its unfinished tasks back in
   their queues: workers/celery_app.py), then Redis, all within 15 s: what still runs 11 s
   after the signal is killed.
@@ -68,6 +70,7 @@ class Service:
 
     name: str
     argv: list[str] | None = None
+    nice: int = 0  # added to the supervisor's own niceness
     valkey: ValkeyProcess | None = None
     proc: subprocess.Popen[bytes] | None = None
     restarts: int = 0
@@ -122,7 +125,9 @@ class Supervisor:
                 Service("redis", valkey=ValkeyProcess.adopt(plan["redis"]["process"]))
             )
         for child in plan["children"]:
-            self.services.append(Service(child["name"], argv=child["argv"]))
+            self.services.append(
+                Service(child["name"], argv=child["argv"], nice=int(child.get("nice", 0)))
+            )
         self.stopping = False
         self.ready = False
 
@@ -144,6 +149,10 @@ class Supervisor:
                 start_new_session=True,  # stopped by process group: Celery's and the chat's
                 pass_fds=self.pass_fds,  # the app lock: `restore` sees them as running
             )
+        if svc.nice:  # before it starts its threads, which inherit it
+            with contextlib.suppress(OSError):
+                mine = os.getpriority(os.PRIO_PROCESS, 0)
+                os.setpriority(os.PRIO_PROCESS, svc.proc.pid, min(19, mine + svc.nice))
 
     def _exited(self, svc: Service, now: float) -> None:
         """A part died: say so and schedule its start after the backoff."""

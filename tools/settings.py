@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # "SPEED,MARKET_EPOCH,WALL_EPOCH": an accelerated market clock every process shares (the
     # served sandbox and the workers agree on market time; tools/clock.py ScaledClock.spec)
     sandbox_clock: str | None = None
+    # products whose generated history the in-process sandbox keeps (~0.2 MB each with their
+    # deal objects): 250 holds a scout's pages and a processor batch
+    sandbox_cache_products: int = Field(default=250, ge=10, le=100_000)
 
     # workers (issue 5): schedules in seconds, limits that protect the token budget
     scout_interval_s: float = Field(default=180.0, ge=10, le=_DAY)

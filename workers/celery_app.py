@@ -20,10 +20,11 @@ from typing import Any
 from celery import Celery, Task
 from celery.exceptions import Reject
 from celery.schedules import crontab
-from celery.signals import worker_shutting_down
+from celery.signals import task_postrun, worker_shutting_down
 from kombu import Queue
 
 from tools import shutdown
+from tools.memory import release_free_memory
 from tools.private_files import private_umask
 from tools.redis_embedded import redis_url
 from tools.settings import get_settings
@@ -104,6 +105,12 @@ class RequeuedOnStop(Task):
             return super().__call__(*args, **kwargs)
         except shutdown.Stopped as err:
             raise Reject(f"{err}; back in the queue", requeue=True) from None
+
+
+@task_postrun.connect
+def _give_memory_back(**_: object) -> None:
+    # a task's Keepa answers and histories are garbage now: hand their pages back
+    release_free_memory()
 
 
 @worker_shutting_down.connect

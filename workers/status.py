@@ -53,7 +53,7 @@ def active_ages_h(session: Any, now: datetime) -> list[float]:
 
 def token_status(settings: Settings) -> dict[str, Any]:
     try:
-        from tools.keepa.factory import make_token_budget
+        from tools.keepa.budget import make_token_budget
 
         snap = make_token_budget(settings).snapshot()
         return {

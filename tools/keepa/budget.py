@@ -12,18 +12,22 @@ to `resume`. Nobody waits for a full bucket, so a 5 tokens/min plan never livelo
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import os
 import uuid
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import redis
 
 from tools.clock import Clock, SystemClock
 from tools.keepa.envelope import TokenEnvelope
 from tools.keepa.errors import BudgetWaitTimeout
+
+if TYPE_CHECKING:
+    from tools.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -456,3 +460,32 @@ class TokenBudget:
     def reset(self) -> None:
         """Forget all state (tests, or after changing API key)."""
         self.redis.delete(self.k_state, self.k_spend, self.k_waits, self.k_waiting, self.k_res)
+
+
+def budget_name(settings: Settings) -> str:
+    """Live keys get their own bucket (hashed, never stored); sandboxes one per seed."""
+    if settings.keepa_api_key:
+        return "live-" + hashlib.sha256(settings.keepa_api_key.encode()).hexdigest()[:12]
+    return f"sandbox-{settings.sandbox_seed}"
+
+
+def make_token_budget(
+    settings: Settings | None = None, *, url: str | None = None, clock: Clock | None = None
+) -> TokenBudget:
+    """The shared Redis budget (REDIS_URL or the running embedded server).
+
+    Here, not in factory.py: `arbitrage status` reads the budget without loading the client
+    (httpx, numpy).
+    """
+    from tools.redis_embedded import redis_url
+    from tools.settings import get_settings
+
+    settings = settings or get_settings()
+    return TokenBudget.from_url(
+        url or redis_url(settings),
+        name=budget_name(settings),
+        floor=settings.keepa_token_floor,
+        resume=settings.keepa_token_resume,
+        deadline_s=settings.keepa_wait_deadline_s,
+        clock=clock,
+    )

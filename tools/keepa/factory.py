@@ -6,7 +6,6 @@ sandbox at KEEPA_SANDBOX_URL, or the in-process sandbox app through httpx.ASGITr
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from typing import Any, Literal
@@ -15,6 +14,10 @@ import httpx
 
 from tools.clock import Clock, ScaledClock, ShiftedClock, SystemClock
 from tools.keepa.budget import KeepaPurpose, TokenBudget
+
+# budget_name and make_token_budget live in budget.py; still importable from here
+from tools.keepa.budget import budget_name as budget_name
+from tools.keepa.budget import make_token_budget as make_token_budget
 from tools.keepa.client import KeepaClient, SyncKeepaClient
 from tools.settings import Settings, get_settings
 
@@ -44,6 +47,7 @@ def get_sandbox_market(settings: Settings | None = None, clock: Clock | None = N
         settings.sandbox_seed,
         settings.sandbox_refill_rate,
         settings.sandbox_speed,
+        settings.sandbox_cache_products,
         id(clock) if clock else None,
     )
     with _lock:
@@ -66,33 +70,10 @@ def get_sandbox_market(settings: Settings | None = None, clock: Clock | None = N
                 seed=settings.sandbox_seed,
                 refill_rate=settings.sandbox_refill_rate,
                 clock=clock,
+                cache_size=settings.sandbox_cache_products,
             )
             _markets[key] = market
         return market
-
-
-def budget_name(settings: Settings) -> str:
-    """Live keys get their own bucket (hashed, never stored); sandboxes one per seed."""
-    if settings.keepa_api_key:
-        return "live-" + hashlib.sha256(settings.keepa_api_key.encode()).hexdigest()[:12]
-    return f"sandbox-{settings.sandbox_seed}"
-
-
-def make_token_budget(
-    settings: Settings | None = None, *, url: str | None = None, clock: Clock | None = None
-) -> TokenBudget:
-    """The shared Redis budget (REDIS_URL or the running embedded server)."""
-    from tools.redis_embedded import redis_url
-
-    settings = settings or get_settings()
-    return TokenBudget.from_url(
-        url or redis_url(settings),
-        name=budget_name(settings),
-        floor=settings.keepa_token_floor,
-        resume=settings.keepa_token_resume,
-        deadline_s=settings.keepa_wait_deadline_s,
-        clock=clock,
-    )
 
 
 def make_keepa_client(
