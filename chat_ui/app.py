@@ -45,7 +45,7 @@ from chat_ui.serve import use_data_files_dir
 from chat_ui.turns import run_turn
 from chat_ui.upload_gate import install as install_upload_gate
 from chat_ui.uploads import UploadError, read_teaching_file
-from chat_ui.user_prefs import load_prefs, save_prefs, widgets
+from chat_ui.user_prefs import RESTORE, load_prefs, save_prefs, widgets
 from tools.db import migrate
 from tools.metrics import CHAT_SECONDS, CHAT_SESSIONS, CHAT_TURNS
 from tools.private_files import private_umask
@@ -295,6 +295,10 @@ async def settings_update(values: dict[str, Any]) -> None:
         await cl.Message(content=f"Settings not saved: {e}", author="Settings").send()
         return
     cl.user_session.set("prefs", prefs.model_dump())
+    if values.get(RESTORE):  # the panel shows the defaults now (and the switch off again)
+        await cl.ChatSettings(widgets(prefs)).send()
+        await cl.context.emitter.send_toast("Settings back to the defaults.", "success")
+        return
     await cl.context.emitter.send_toast("Settings saved; every answer now uses them.", "success")
 
 

@@ -26,6 +26,9 @@ LABELS = {
     "hide_gated": "Hide deals I am gated on",
     "markup_pct": "Markup for the minimum listing price (%)",
 }
+# Chainlit's own Reset only undoes the edits since the panel opened; this switch, confirmed,
+# puts every setting back to its default (and is never stored itself)
+RESTORE = "restore_defaults"
 
 
 def load_prefs(user_name: str) -> UserSettings:
@@ -55,6 +58,13 @@ def widgets(prefs: UserSettings) -> list[Any]:
             placeholder="no minimum",
         ),
         Switch(id="hide_gated", label=LABELS["hide_gated"], initial=prefs.hide_gated),
+        Switch(
+            id=RESTORE,
+            label="Restore all defaults on Confirm",
+            initial=False,
+            description="Chainlit's Reset only undoes unsaved edits; this puts every value "
+            "back to the default.",
+        ),
     ]
 
 
@@ -68,6 +78,10 @@ def save_prefs(user_name: str, values: dict[str, Any]) -> UserSettings:
         user = get_user(session, user_name)
         if user is None:
             raise ValueError("your account no longer exists; log in again")
+        if values.get(RESTORE):
+            prefs = UserSettings()
+            save_user_settings(session, user, prefs)
+            return prefs
         current = load_user_settings(user).model_dump()
         for key in UserSettings.model_fields:
             if key in values:

@@ -185,6 +185,8 @@ def test_settings_are_saved_per_user(chat_server: ChatServer, credentials: dict[
             }
         )
         await client.close()
+        saved = [t for t in client.toasts if t.startswith("Settings saved")]
+        assert len(saved) == 1, client.toasts  # one toast per save
 
     asyncio.run(go())
     row = _db(chat_server).execute("SELECT settings FROM user WHERE name='seller'").fetchone()
@@ -201,6 +203,24 @@ def test_settings_are_saved_per_user(chat_server: ChatServer, credentials: dict[
 
     panel = {w["id"]: w["initial"] for w in asyncio.run(again())}
     assert panel["tax_pct"] == 8.5 and panel["hide_gated"] is True
+
+    # "Restore all defaults": the defaults (not the last saved values), in the database and
+    # in the panel the server sends back; one toast per save
+    async def restore() -> tuple[list[dict], list[str]]:
+        client = ChatClient(chat_server.url, token)
+        await client.connect()
+        client.chat_settings = None
+        await client.change_settings({**panel, "tax_pct": 9.0, "restore_defaults": True})
+        await client.close()
+        return client.chat_settings, client.toasts
+
+    widgets, toasts = asyncio.run(restore())
+    restored = {w["id"]: w["initial"] for w in widgets}
+    assert restored["tax_pct"] == 5.0 and restored["hide_gated"] is False  # the defaults
+    assert restored["min_roi"] is None and restored["restore_defaults"] is False
+    assert [t for t in toasts if t.startswith("Settings")] == ["Settings back to the defaults."]
+    row = _db(chat_server).execute("SELECT settings FROM user WHERE name='seller'").fetchone()
+    assert json.loads(row[0])["tax_pct"] == 5.0
     # put the defaults back for the other tests
     with _db(chat_server) as conn:
         conn.execute("UPDATE user SET settings=NULL WHERE name='seller'")

@@ -23,3 +23,16 @@ def test_a_refused_setting_names_the_field_the_rule_and_the_value(settings: Sett
         save_prefs("sam", {"tax_pct": 99})
     assert load_prefs("sam").tax_pct == 5.0  # nothing was saved
     assert save_prefs("sam", {"tax_pct": 8.25}).tax_pct == 8.25
+
+
+def test_restore_defaults_puts_every_value_back_not_the_last_saved(settings: Settings) -> None:
+    from chat_ui.user_prefs import RESTORE, widgets
+    from tools.user_settings import UserSettings
+
+    with session_scope(settings) as session:
+        add_user(session, "ria")
+    save_prefs("ria", {"tax_pct": 8.25, "prep_fee": 2.0, "min_roi": 40, "hide_gated": False})
+    prefs = save_prefs("ria", {"tax_pct": 9.0, RESTORE: True})  # edits beside it are dropped
+    assert prefs == UserSettings() and load_prefs("ria") == UserSettings()
+    switch = [w for w in widgets(prefs) if w.id == RESTORE]
+    assert len(switch) == 1 and switch[0].initial is False
