@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Every package at the version the tests last passed with (regenerate with `make lock`).
 LOCK := requirements.lock
 # Which benchmarks `make bench` runs (`make bench BENCH="query agent"` for some of them).
-BENCH ?= startup keepa_parse sandbox_latency analytics query agent knowledge chat_load abuse freshness backup alerts picks cli
+BENCH ?= startup keepa_parse sandbox_latency analytics query agent knowledge chat_load abuse freshness backup alerts picks cli market_realism
 
 .PHONY: run test test-unit install lint audit bench lock clean
 

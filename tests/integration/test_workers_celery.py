@@ -124,7 +124,7 @@ def served_market() -> Iterator[tuple[str, Any]]:
     from tools.sandbox.keepa.market import SandboxMarket
     from tools.sandbox.keepa.serve import serve_in_thread
 
-    market = SandboxMarket(n_products=1000, seed=7, refill_rate=1000, clock=SimClock(T_MARKET))
+    market = SandboxMarket(n_products=1500, seed=7, refill_rate=1000, clock=SimClock(T_MARKET))
     with serve_in_thread(market) as url:
         yield url, market
 

@@ -102,15 +102,27 @@ PRODUCTS = {
     "home": "Ceramic Vase",
     "beauty": "Hydrating Face Serum",
 }
-# deep mispricings: share of products that get them, their depth (fraction off), length (days)
-DEEP_SHARE = 0.3
-DEEP_DEPTH = (0.4, 0.8)
-DEEP_LEN_DAYS = (7.0, 40.0)
-DEEP_PERIOD_DAYS = (90.0, 240.0)
-SPIKE_SHARE = 0.35
-SPIKE_RISE = (1.5, 3.5)  # fraction above the ordinary price
-SPIKE_LEN_DAYS = (20.0, 60.0)
+# deep underpricing episodes (tools/sandbox/calibration, strata arbitrage*): the share of
+# eligible books (used price >= DEEP_MIN_CENTS) that get them; the depth is DEEP_DEPTH[0] plus
+# an exponential excess of mean DEEP_DEPTH[1], capped at DEEP_DEPTH[2] (most are 45-60 % off,
+# a few 80 %); episodes last DEEP_LEN_DAYS (log-uniform) with DEEP_GAP_DAYS between them
+DEEP_SHARE = 0.9
+DEEP_MIN_CENTS = 3000
+DEEP_DEPTH = (0.45, 0.14, 0.85)
+DEEP_LEN_DAYS = (15.0, 90.0)
+DEEP_GAP_DAYS = (60.0, 150.0)
+# the underpricing seller's repricer during an episode: every EP_REPRICE_DAYS (log-uniform)
+# on average, or never (EP_STATIC of them)
+EP_REPRICE_DAYS = (0.08, 4.0)
+EP_STATIC = 0.15
+# scarcity spikes: only expensive copies are listed for weeks (price 2.5-7x the usual); the
+# 90-day average then flatters the ordinary price that follows
+SPIKE_SHARE = 0.12
+SPIKE_MIN_CENTS = 1500
+SPIKE_RISE = (1.5, 6.0)  # fraction above the ordinary price
+SPIKE_LEN_DAYS = (20.0, 70.0)
 SPIKE_PERIOD_DAYS = (150.0, 300.0)
+SPIKE_WATCH_DAYS = 75.0  # arbitrage sellers watch a product this long after its spike
 FIRST_NAMES = [
     "Mary",
     "James",
@@ -242,14 +254,15 @@ class Catalog:
     has_amazon: np.ndarray  # bool
     list_price: np.ndarray  # cents
     velocity: np.ndarray  # mean sales / day before seasonality
-    rank_low: np.ndarray
-    rank_high: np.ndarray
+    rank_dormant: np.ndarray  # the sales rank it sinks to after a long time without sales
     used_count: np.ndarray  # typical used offer count
     dip_period: np.ndarray  # days between deal dips (inf = never)
     dip_phase: np.ndarray  # days
     dip_len: np.ndarray  # days
-    dip_depth: np.ndarray  # fraction off
+    dip_depth: np.ndarray  # fraction off (negative: a scarcity spike, the price that much higher)
+    ep_reprice: np.ndarray  # days between the underpricer's re-prices in an episode (inf: never)
     crawl_h: np.ndarray  # Keepa refresh interval in hours
+    watch_h: np.ndarray  # ... while arbitrage sellers watch it (inf: never watched)
     crawl_phase: np.ndarray  # hours
     weight_g: np.ndarray
     dims_mm: np.ndarray  # (n, 3) length, width, height
@@ -267,6 +280,27 @@ class Catalog:
     def root(self) -> np.ndarray:
         roots: np.ndarray = np.array([k[1] for k in KINDS])[self.kind]
         return roots
+
+    def deep(self) -> np.ndarray:
+        """Products with deep underpricing episodes (not ordinary dips, not spikes)."""
+        is_deep: np.ndarray = np.isfinite(self.dip_period) & (self.dip_depth >= DEEP_DEPTH[0])
+        return is_deep
+
+    def watch_windows(
+        self, idx: np.ndarray, day: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(start, end) of the watch window of products `idx` holding or preceding market day
+        `day`, and of the one after it (market days; nan when never watched). Arbitrage
+        sellers watch a deep underpricing episode while it lasts, a scarcity spike until
+        SPIKE_WATCH_DAYS after it (while the 90-day average still flatters the price)."""
+        period, phase = self.dip_period[idx], self.dip_phase[idx]
+        length, depth = self.dip_len[idx], self.dip_depth[idx]
+        watched = np.isfinite(self.watch_h[idx]) & np.isfinite(period)
+        span = np.where(depth < 0, length + SPIKE_WATCH_DAYS, length)
+        safe = np.where(watched, period, 1.0)
+        k = np.floor((day - phase) / safe)
+        s0 = np.where(watched, phase + k * safe, np.nan)
+        return s0, s0 + span, s0 + safe, s0 + safe + span
 
     def in_dip(self, day: float | np.ndarray) -> np.ndarray:
         """Whether each product is inside a price episode (a dip, or a scarcity spike when
@@ -345,7 +379,7 @@ class Catalog:
         return [leaf, *(int(x) for x in extra if int(x) != leaf)]
 
 
-def _deep_mispricings(
+def _episodes(
     seed: int,
     n: int,
     period: np.ndarray,
@@ -353,27 +387,33 @@ def _deep_mispricings(
     depth: np.ndarray,
     base_used: np.ndarray,
     book: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Give some books long stretches of deep underpricing (the deals arbitrage lives on).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Give some books long stretches of deep underpricing or of scarcity (the deals arbitrage
+    lives on), in place of their ordinary dips; also how often the underpricer re-prices.
 
-    Real arbitrage deals are mostly long-lived low prices: a used copy listed at 50-80 % under
-    the 90-day average that stays there for weeks (the week window rarely shows the drop, the
-    90-day window always does). Ordinary dips (8-35 % off, a few days) never beat the fixed
-    costs of a used book. So DEEP_SHARE of the books worth more than ~$25 get such stretches
-    every few months. Drawn from their own seeded stream, so the other parameters are unchanged.
+    Real arbitrage deals (tools/sandbox/calibration) are mostly long-lived low prices: a used
+    copy listed 45-80 % under the usual price that stays there for weeks (the 90-day window
+    shows the drop, the week window rarely does), plus ordinary prices after weeks when only
+    expensive copies were listed (the 90-day average flatters today's price). Ordinary dips
+    (8-35 % off, a few days) never beat the fixed costs of a used book. Drawn from their own
+    seeded stream, so the other parameters are unchanged.
     """
     rng = np.random.default_rng([seed, 0xDEE9])
-    deep = (rng.random(n) < DEEP_SHARE) & book & (base_used >= 3000)
-    period = np.where(deep, rng.uniform(*DEEP_PERIOD_DAYS, n), period)
-    length = np.where(deep, rng.uniform(*DEEP_LEN_DAYS, n), length)
-    depth = np.where(deep, rng.uniform(*DEEP_DEPTH, n), depth)
-    # scarcity spikes: the cheap copies sell out and the used price sits 2.5-4.5x higher for
-    # weeks; afterwards the 90-day average flatters today's (ordinary) price
-    spike = (rng.random(n) < SPIKE_SHARE) & book & (base_used >= 1500) & ~deep
+    deep = (rng.random(n) < DEEP_SHARE) & book & (base_used >= DEEP_MIN_CENTS)
+    lo, hi = np.log(DEEP_LEN_DAYS[0]), np.log(DEEP_LEN_DAYS[1])
+    ep_len = np.exp(rng.uniform(lo, hi, n))
+    length = np.where(deep, ep_len, length)
+    period = np.where(deep, ep_len + rng.uniform(*DEEP_GAP_DAYS, n), period)
+    d_lo, d_mean, d_hi = DEEP_DEPTH
+    depth = np.where(deep, np.minimum(d_lo + rng.exponential(d_mean, n), d_hi), depth)
+    lo, hi = np.log(EP_REPRICE_DAYS[0]), np.log(EP_REPRICE_DAYS[1])
+    reprice = np.exp(rng.uniform(lo, hi, n))
+    reprice = np.where(rng.random(n) < EP_STATIC, np.inf, reprice)
+    spike = (rng.random(n) < SPIKE_SHARE) & book & (base_used >= SPIKE_MIN_CENTS) & ~deep
     period = np.where(spike, rng.uniform(*SPIKE_PERIOD_DAYS, n), period)
     length = np.where(spike, rng.uniform(*SPIKE_LEN_DAYS, n), length)
     depth = np.where(spike, -rng.uniform(*SPIKE_RISE, n), depth)
-    return period, length, depth
+    return period, length, depth, np.where(deep, reprice, np.inf)
 
 
 def build_catalog(n: int, seed: int) -> Catalog:
@@ -402,13 +442,12 @@ def build_catalog(n: int, seed: int) -> Catalog:
     list_price = (base_used * new_mult * rng.uniform(1.1, 1.5, n)).astype(np.int64)
     # sales per day: most books sell a few times a year; textbooks more often
     velocity = np.where(
-        textbook, rng.lognormal(np.log(0.03), 1.3, n), rng.lognormal(np.log(0.01), 1.4, n)
+        textbook, rng.lognormal(np.log(0.05), 1.3, n), rng.lognormal(np.log(0.012), 1.5, n)
     ).clip(0.0005, 15)
-    # the rank a sale lifts the product to, and the slow-selling level it sinks back to
-    rank_low = np.clip(110_000 / velocity**0.6 * rng.uniform(0.6, 1.4, n), 50, 12_000_000)
-    ceiling = rng.lognormal(np.log(3_500_000), 0.5, n).clip(1_200_000, 20_000_000)
-    rank_high = np.clip(np.minimum(rank_low * rng.uniform(3, 8, n), ceiling), 1000, None)
-    ranked = ~book | (rng.random(n) >= 0.07)  # ~7 % of books carry no sales rank
+    # the rank a book sinks to without sales (Keepa shows unsold books at 3-15 million);
+    # what lifts it from there is its recent sales (series.py)
+    rank_dormant = rng.lognormal(np.log(6_000_000), 0.6, n).clip(1_500_000, 30_000_000)
+    ranked = ~book | (rng.random(n) >= 0.05)  # ~5 % of books carry no sales rank
     used_count = np.where(
         book, rng.lognormal(np.log(6), 0.75, n).clip(1, 60).astype(np.int64), rng.integers(0, 6, n)
     )
@@ -417,21 +456,37 @@ def build_catalog(n: int, seed: int) -> Catalog:
     dip_phase = rng.uniform(0, 240, n)
     dip_len = rng.uniform(1.0, 5.0, n)
     dip_depth = rng.uniform(0.08, 0.35, n)
-    dip_period, dip_len, dip_depth = _deep_mispricings(
+    dip_period, dip_len, dip_depth, ep_reprice = _episodes(
         seed, n, dip_period, dip_len, dip_depth, base_used, book
     )
-    deep = (dip_depth >= DEEP_DEPTH[0]) | (dip_depth < 0)
+    deep = np.isfinite(dip_period) & ((dip_depth >= DEEP_DEPTH[0]) | (dip_depth < 0))
     # sellers who underprice for weeks are mostly alone on the listing, rarely next to Amazon
     used_count = np.where(
         deep & book, np.maximum(1, (used_count * 0.6).astype(np.int64)), used_count
     )
-    has_amazon = rng.random(n) < np.where(deep, 0.2, np.where(book, 0.45, 0.5))
-    velocity = np.where(deep, velocity * 0.5, velocity)  # they sell slowly: that is why
+    # Amazon sells new copies of 45 % of books; the deeper a used copy is underpriced, the
+    # less likely Amazon is on the listing (real arbitrage deals: 32 %; 67 %+ under: 17 %)
+    p_amazon = np.where(
+        deep & (dip_depth > 0),
+        np.clip(1.05 - 1.2 * dip_depth, 0.05, 0.6),
+        np.where(book, 0.45, 0.5),
+    )
+    has_amazon = rng.random(n) < p_amazon
+    velocity = np.where(deep, velocity * 0.6, velocity)  # they sell slowly: that is why
     fast = velocity > 0.02
     crawl_h = np.where(
         fast,
-        rng.choice([1.0, 2.0, 3.0, 4.0, 6.0], size=n, p=[0.25, 0.3, 0.2, 0.15, 0.1]),
+        rng.choice(
+            [1.0, 2.0, 3.0, 4.0, 6.0, 12.0, 24.0], size=n, p=[0.2, 0.25, 0.15, 0.1, 0.1, 0.1, 0.1]
+        ),
         rng.choice([6.0, 12.0, 24.0, 48.0], size=n, p=[0.2, 0.3, 0.3, 0.2]),
+    )
+    # while arbitrage sellers watch a product (its episodes: catalog.watch_windows), Keepa
+    # re-crawls it every few hours: it refreshes what its users look at
+    watch_h = np.where(
+        deep,
+        rng.choice([2.0, 4.0, 8.0, 12.0, 24.0], size=n, p=[0.3, 0.3, 0.15, 0.15, 0.1]),
+        np.inf,
     )
     crawl_phase = rng.uniform(0, 48, n)
     weight_g = np.where(
@@ -469,14 +524,15 @@ def build_catalog(n: int, seed: int) -> Catalog:
         has_amazon=has_amazon,
         list_price=list_price,
         velocity=velocity,
-        rank_low=rank_low,
-        rank_high=rank_high,
+        rank_dormant=rank_dormant,
         used_count=used_count,
         dip_period=dip_period,
         dip_phase=dip_phase,
         dip_len=dip_len,
         dip_depth=dip_depth,
+        ep_reprice=ep_reprice,
         crawl_h=crawl_h,
+        watch_h=watch_h,
         crawl_phase=crawl_phase,
         weight_g=weight_g,
         dims_mm=dims,

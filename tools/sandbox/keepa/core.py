@@ -130,28 +130,51 @@ class MarketCore:
     def asins(self) -> list[str]:
         return list(self.catalog.asins)
 
-    def _crawl_schedule(self, i: int) -> tuple[float, float]:
-        """(period, phase) of product i's background refreshes, in minutes."""
-        period = float(self.catalog.crawl_h[i]) * 60
-        return period, math.fmod(float(self.catalog.crawl_phase[i]) * 60, period)
+    def _crawls(self, idx: np.ndarray, t: np.ndarray, after: bool) -> np.ndarray:
+        """Keepa minute of the last crawl at or before `t` (after: the first at or after) of
+        products `idx`, element-wise.
+
+        A product is crawled on its own schedule (catalog crawl_h) and, while arbitrage
+        sellers watch it (a deep underpricing episode, the weeks after a scarcity spike:
+        catalog watch_window), also every watch_h hours: Keepa refreshes what its users look
+        at. Crawl minutes are whole minutes on each grid.
+        """
+        c = self.catalog
+        t = t.astype(np.float64)
+        period = c.crawl_h[idx] * 60
+        phase = np.floor(np.mod(c.crawl_phase[idx] * 60, period))
+        step = np.ceil if after else np.floor
+        out = step((t - phase) / period) * period + phase
+        w_period = np.where(np.isfinite(c.watch_h[idx]), c.watch_h[idx], 1.0) * 60
+        w_phase = np.floor(np.mod(c.crawl_phase[idx] * 60, w_period))
+        day0 = self.start_day * DAY
+        # the watch window holding or preceding t, and the one after it (market days)
+        s0, e0, s1, e1 = (x * DAY + day0 for x in c.watch_windows(idx, (t - day0) / DAY))
+        watched = np.isfinite(s0)
+        if after:
+            f0 = np.ceil((t - w_phase) / w_period) * w_period + w_phase
+            f1 = np.ceil((s1 - w_phase) / w_period) * w_period + w_phase
+            out = np.where(watched & (t <= e0) & (f0 <= e0), np.minimum(out, f0), out)
+            out = np.where(watched & (f1 <= e1), np.minimum(out, f1), out)
+        else:
+            f0 = np.floor((np.minimum(t, e0) - w_phase) / w_period) * w_period + w_phase
+            out = np.where(watched & (f0 >= s0), np.maximum(out, f0), out)
+        crawls: np.ndarray = out.astype(np.int64)
+        return crawls
 
     def crawl_time(self, i: int, now: int) -> int:
-        """Keepa minute of product i's last background refresh."""
-        period, phase = self._crawl_schedule(i)
-        return int(math.floor((now - phase) / period) * period + phase)
+        """Keepa minute of product i's last refresh at or before `now`."""
+        return int(self._crawls(np.array([i]), np.array([now]), after=False)[0])
 
     def first_crawl_after(self, i: int, t: int) -> int:
-        """Keepa minute of product i's first background refresh at or after minute `t`
-        (when Keepa sees a change that happened at `t`)."""
-        period, phase = self._crawl_schedule(i)
-        return int(math.ceil((t - phase) / period) * period + phase)
+        """Keepa minute of product i's first refresh at or after minute `t` (when Keepa sees
+        a change that happened at `t`)."""
+        return int(self._crawls(np.array([i]), np.array([t]), after=True)[0])
 
     def crawl_times(self, now: int) -> np.ndarray:
-        """Keepa minute of each product's last background refresh (vectorized)."""
-        period = self.catalog.crawl_h * 60
-        phase = np.mod(self.catalog.crawl_phase * 60, period)
-        crawled: np.ndarray = (np.floor((now - phase) / period) * period + phase).astype(np.int64)
-        return crawled
+        """Keepa minute of each product's last refresh (vectorized)."""
+        n = self.catalog.n
+        return self._crawls(np.arange(n), np.full(n, now), after=False)
 
     # ---- product histories --------------------------------------------------------------
 

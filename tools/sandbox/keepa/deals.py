@@ -34,7 +34,7 @@ from tools.sandbox.keepa.series import (
 )
 from tools.sandbox.keepa.stats import N_TYPES
 
-DEAL_INTERVALS = (2, 7, 30, 90)  # day (Keepa uses 48 h), week, month, 90 days
+DEAL_INTERVALS = (1, 7, 30, 90)  # day, week, month, 90 days
 _DEAL_DAYS = np.array(DEAL_INTERVALS)
 # /deal/ lists products updated in the last day: real answers hold rows 15-21 h old
 # (tools/sandbox/calibration, stratum "broad"), so Keepa's window is not 12 h as once assumed
@@ -206,12 +206,12 @@ class Deals:
         ranges = bool(selection.get("isRangeEnabled", False))
         dpr = selection.get("deltaPercentRange") if ranges else None
         if dpr and dpr[0] >= 10 and pt in (USED, USED_ACC, USED_GOOD, USED_VG, USED_NEW):
-            day = (crawled // DAY) - self.market.start_day
-            cand &= c.below_average(day.astype(float))  # dips, or the weeks after a spike
+            day = (crawled - self.market.start_day * DAY) / DAY
+            cand &= c.below_average(day)  # dips, or the weeks after a spike
         idx = np.nonzero(cand)[0]
         depth = np.where(np.isfinite(c.dip_period), np.abs(c.dip_depth), 0)
         if sort_type == 3:
-            order = np.argsort(c.rank_low[idx], kind="stable")
+            order = np.argsort(-c.velocity[idx], kind="stable")  # best ranks sell most
         elif sort_type == 2:
             order = np.argsort(-(c.base_used[idx] * depth[idx]), kind="stable")
         elif sort_type == 4:

@@ -33,11 +33,12 @@ from tools.sandbox.keepa.series import (
 )
 
 USED_CONDITIONS = np.array([2, 3, 4, 5])  # like new, very good, good, acceptable
-LIVE_CONDITION_P = np.array([0.07, 0.30, 0.56, 0.07])  # the cheapest adds acceptable ones
+LIVE_CONDITION_P = np.array([0.07, 0.33, 0.57, 0.03])  # the cheapest adds acceptable ones
 USED_FBA_SHARE = 0.26
 FBM_FREE_SHARE = 0.44
 PAID_SHIPPING = np.array([399, 399, 399, 449, 499, 516])  # cents
 PAST_SCAM_SHARE = 0.005
+PAST_PER_LIVE = 25.0  # past offers per live one (median; real answers: ~3 % live)
 LIVE_SCAM_PRODUCTS = 0.03  # products that have a live scam offer right now
 
 
@@ -206,8 +207,10 @@ def offers_of(
     total_live = len(live)
     live = live[:limit]
 
-    # past offers: listings that sold or were withdrawn, with the prices they had then
-    n_past = int(np.clip(stable.lognormal(np.log(130), 0.8), 8, 600))
+    # past offers: listings that sold or were withdrawn, with the prices they had then; a
+    # product with more offers now has had more before (~25 past for every live one)
+    per_live = stable.lognormal(np.log(PAST_PER_LIVE), 0.8)
+    n_past = int(np.clip(round(per_live * max(1, total_live)), 5, 600))
     level = max(lowest, current.get(USED_ACC, -1), newp // 2, 199)
     offers: list[dict[str, Any]] = []
     for _ in range(n_past):
@@ -216,7 +219,7 @@ def offers_of(
         price = max(99, int(level * stable.lognormal(0.0, 0.45) // 10 * 10 - 1))
         fba = stable.random() < 0.3
         ship = 0 if fba else (0 if stable.random() < FBM_FREE_SHARE else 399)
-        points = int(np.clip(stable.lognormal(np.log(3), 1.5), 1, 80))
+        points = int(np.clip(stable.lognormal(np.log(3), 1.9), 1, 200))
         scam = stable.random() < PAST_SCAM_SHARE
         offers.append(
             _offer(
@@ -231,7 +234,13 @@ def offers_of(
         )
     live_ix: list[int] = []
     for listing in live:
-        points = int(np.clip(rng.lognormal(np.log(20), 1.3), 1, 300))
+        # a new listing has a point or two; an established one its repricer's history
+        new_listing = rng.random() < 0.3
+        points = (
+            int(rng.integers(1, 4))
+            if new_listing
+            else int(np.clip(rng.lognormal(np.log(40), 1.3), 1, 300))
+        )
         live_ix.append(len(offers))
         offers.append(
             live_offer(listing, _price_history(rng, listing[2], listing[3], at, points), at)

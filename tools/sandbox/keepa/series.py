@@ -8,17 +8,21 @@ generated up to a later horizon only adds points after the earlier one.
 All products of a request are generated together with flat numpy arrays (one numpy call per
 step for the whole batch, not per product); a history costs about its number of points.
 
-The market, per product:
+The market, per product (calibrated against real Keepa answers: tools/sandbox/calibration):
 - sales: a Poisson process whose rate follows the kind's seasonality (SEASON);
 - used offers: each sale removes one, a new one arrives a few days later; sellers also leave
   and come back; sales show as Keepa shows them: the used offer count drops, then the sales
   rank drops a few hours later (at the next rank observation at the latest);
-- lowest used price: re-priced every week or so and at every sale, lower inside the catalog's
-  deal dips; the acceptable-condition offer is the one that moves at every sale, the better
-  conditions only re-price weekly, and USED is the lowest of them;
-- sales rank: after each sale's drop it climbs 0.2 % an hour up to the catalog's rank_high; a
-  drop is always at least 2 % below the rank shown before it, so salesRankDrops count sales
-  (merged when two sales fall between the same two observations, as on Keepa);
+- lowest used price: re-priced every 2-8 days and at every sale, with a per-product noise
+  (calm to wild: VOLATILITY), lower inside the catalog's ordinary dips, higher in scarcity
+  spikes; in a deep underpricing episode one cheap copy (the acceptable one) sits 45-85 %
+  under the usual price, moved only by its own repricer (catalog ep_reprice: small moves, now
+  and then a try at a higher price), while the better conditions keep theirs; USED is the
+  lowest of the conditions;
+- sales rank: relative to a market whose busyness follows the book seasons (in the textbook
+  season a sale buys less rank): the rank is RANK_SCALE / (recent sales / market level +
+  the book's dormant level), sales decaying over RANK_TAU; only a sale improves it (by at
+  least 2 %), so salesRankDrops count sales;
 - new / Amazon / buy box / new offer count: weekly change points; reviews and rating monthly.
 Series are Keepa's change-only step functions: repeated values are not emitted.
 """
@@ -31,7 +35,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from tools.keepa import conventions as kc
-from tools.sandbox.keepa.catalog import BOOK_KINDS, PRICE_SEASON, SEASON, Catalog
+from tools.sandbox.keepa.catalog import (
+    BOOK_KINDS,
+    DEEP_DEPTH,
+    KINDS,
+    PRICE_SEASON,
+    SEASON,
+    Catalog,
+)
 
 DAY = kc.MINUTES_PER_DAY
 # Keepa's csv slots (tools/keepa/conventions.py), by the short names the market uses
@@ -70,8 +81,18 @@ DT_BITS = 23  # minutes since the market's t0 in a key: 2**23 min = 5,825 days
 DT_MASK = (1 << DT_BITS) - 1
 MAX_SPAN = DT_MASK - 10 * DAY  # keys also hold a few events just past the horizon
 
-RANK_DRIFT = 0.002  # rank climbs 0.2 % of its post-sale level an hour (x2.4 in a month)
+VOLATILITY = (0.12, 0.6)  # a product's price noise: 12 % median, lognormal spread 0.6
+EP_NOISE = 0.03  # an underpricer's re-prices move its price a little
+EP_HIGH_SHARE = 0.4  # ... or now and then 15-50 % up for a while
+EP_HIGH = (0.15, 0.5)  # log of the factor
+RANK_TAU = 30.0 * DAY  # how long a sale lifts the rank (exponential memory, minutes)
+RANK_SCALE = 1_500_000.0  # the rank one fresh sale gives an unsold book in an average season
+RANK_ALPHA = 1.0  # rank ~ 1 / score**alpha
 RANK_STEP = 0.98  # a sale's rank drop is at least 2 % below the rank shown before it
+COMPETE_TAU = 15.0 * DAY  # the market level behind ranks, smoothed
+COMPETE_POWER = 2.0  # in a busy season a sale buys less rank than in proportion
+DORMANT_EPOCH = 7_360_000  # Keepa minute (2024-12) where rank_dormant holds exactly
+DORMANT_DRIFT = 10 * 365.0 * DAY  # unsold books sink further: x1.1 a year
 
 # hash streams (one per kind of random draw)
 (
@@ -94,7 +115,10 @@ RANK_STEP = 0.98  # a sale's rank drop is at least 2 % below the rank shown befo
     S_REVIEWS,
     S_RATING,
     S_SHIP,
-) = range(19)
+    S_EPREPRICE,
+    S_EPHI,
+    S_VOL,
+) = range(22)
 
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xBF58476D1CE4E5B9)
@@ -308,6 +332,7 @@ class SeasonTable:
 
     cum: np.ndarray
     inv: np.ndarray
+    compete: np.ndarray  # per day: how busy the book market is (1 = a year's average)
 
     CELLS = 4
 
@@ -331,7 +356,61 @@ def cumulative_season(month_of_day: np.ndarray) -> SeasonTable:
     inv = np.stack(
         [np.minimum(np.searchsorted(row, starts, side="right") - 1, len(row) - 2) for row in cum]
     )
-    return SeasonTable(cum=cum, inv=inv)
+    return SeasonTable(cum=cum, inv=inv, compete=_competition(month_of_day))
+
+
+def _competition(month_of_day: np.ndarray) -> np.ndarray:
+    """Per day: the book market's sales level (book kinds' seasons weighted by their share,
+    smoothed over COMPETE_TAU), 1 = the year's average. Ranks are
+    relative, so in the textbook season a book needs more sales for the same rank."""
+    books = sorted(BOOK_KINDS)
+    share = np.array([KINDS[k][4] for k in books])
+    level = share @ SEASON[books] / share.sum()  # per month
+    daily = (level[month_of_day] / level.mean()) ** COMPETE_POWER
+    decay = math.exp(-DAY / COMPETE_TAU)
+    out = np.empty(len(daily))
+    acc = float(daily[:365].mean())  # start from the yearly mean: no warm-up transient
+    for d, x in enumerate(daily.tolist()):
+        acc = acc * decay + (1 - decay) * x
+        out[d] = acc
+    return out
+
+
+def _episode_points(
+    cat: Catalog,
+    ids: np.ndarray,
+    keys: np.ndarray,
+    t0: int,
+    start_day: int,
+    span: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, minute since t0) of deep underpricing episodes' price points: each episode's
+    start and end, and its underpricer's re-prices inside it (a Poisson process at the
+    product's ep_reprice interval; none for a static seller)."""
+    period, phase = cat.dip_period[ids], cat.dip_phase[ids]
+    length, depth = cat.dip_len[ids], cat.dip_depth[ids]
+    deep = np.isfinite(period) & (depth >= DEEP_DEPTH[0])
+    off = (t0 - start_day * DAY) / DAY  # the market day of minute 0
+    span_d = span / DAY
+    safe = np.where(deep, period, 1.0)
+    k_lo = np.floor((off - phase - length) / safe) + 1  # first episode ending after minute 0
+    k_hi = np.floor((off + span_d - phase) / safe)  # last one starting before the horizon
+    n_ep = np.where(deep, np.maximum(k_hi - k_lo + 1, 0), 0).astype(np.int64)
+    own, j, _ = _segments(n_ep)
+    start = (phase[own] + (k_lo[own] + j) * period[own] - off) * DAY
+    end = start + length[own] * DAY
+    bounds = np.ceil(np.concatenate([start, end])).astype(np.int64)
+    b_own = np.concatenate([own, own])
+    ok = (bounds >= 0) & (bounds < span)
+    sub = np.flatnonzero(deep & np.isfinite(cat.ep_reprice[ids]))
+    r_own, _, r_dt = _process(keys[sub], S_EPREPRICE, cat.ep_reprice[ids][sub] * DAY, span)
+    r_own = sub[r_own]
+    pos = np.mod((r_dt / DAY + off) - phase[r_own], period[r_own])
+    inside = pos < length[r_own]
+    return (
+        np.concatenate([b_own[ok], r_own[inside]]),
+        np.concatenate([bounds[ok], r_dt[inside]]),
+    )
 
 
 # ---- the generator ----------------------------------------------------------------------------
@@ -397,17 +476,19 @@ def generate(
     back_dt = leave_dt + np.floor(-np.log(uniform(keys[l_own], S_BACK, l_j)) * 10 * DAY).astype(
         np.int64
     )
-    # re-prices: repricers move a book's lowest used price every 1.5-5 days on average
-    rp_mean = (1.5 + 3.5 * uniform(keys, S_REPRICE, np.full(n_p, 1 << 30, dtype=np.int64))) * DAY
+    # re-prices: repricers move a book's lowest used price every 2-8 days on average
+    rp_mean = (2.0 + 6.0 * uniform(keys, S_REPRICE, np.full(n_p, 1 << 30, dtype=np.int64))) * DAY
     r_own, _, r_dt = _process(keys, S_REPRICE, rp_mean, span)
     stock = (
         cat.used_count[ids].astype(np.int64)
         + np.ceil(rate * SEASON[kind].max(axis=1) * 8).astype(np.int64)
         + 1
     )
+    ep_own, ep_dt = _episode_points(cat, ids, keys, t0, start_day, span)
     t0_key = np.arange(n_p, dtype=np.int64) << (DT_BITS + 3)
     ev = [t0_key, t0_key | 5]  # t0: the initial stock (type 0) and a price point (type 5)
-    # types sort within a minute: stock, sale, arrival, leave, back, re-price, after-sale price
+    # types sort within a minute: stock, sale, arrival, leave, back, re-price, after-sale
+    # price, an underpricing episode's price point (its start, end and repricer)
     for code, own, dt in (
         (1, s_own, sale_dt),
         (2, s_own, arr_dt),
@@ -415,6 +496,7 @@ def generate(
         (4, l_own, back_dt),
         (5, r_own, r_dt),
         (6, s_own, sale_dt + 1),
+        (7, ep_own, ep_dt),
     ):
         m = dt < span
         ev.append((own[m] << (DT_BITS + 3)) | (dt[m] << 3) | code)
@@ -422,7 +504,7 @@ def generate(
     typ = evk & 7
     e_own = evk >> (DT_BITS + 3)
     e_dt = (evk >> 3) & DT_MASK
-    delta = np.array([0, -1, 1, -1, 1, 0, 0], dtype=np.int64)[typ]
+    delta = np.array([0, -1, 1, -1, 1, 0, 0, 0], dtype=np.int64)[typ]
     first = typ == 0
     delta[first] = stock[e_own[first]]
     counts = np.bincount(e_own, minlength=n_p)
@@ -442,18 +524,43 @@ def generate(
     pk_keys = keys[p_own]
     z_acc, z_new = _noise2(pk_keys, S_UNOISE, p_dt)
     z_vg, z_good = _noise2(pk_keys, S_CNOISE, p_dt)
-    noise = 1 + 0.08 * z_acc
-    day_rel = (p_day + t0 // DAY - start_day).astype(np.float64)
+    # the market day of each point (dip schedules count from the catalog's day zero)
+    day_rel = (p_dt + (t0 - start_day * DAY)) / DAY
     period = cat.dip_period[ids][p_own]
+    depth = cat.dip_depth[ids][p_own]
     finite = np.isfinite(period)
     in_dip = np.zeros(len(p_dt), dtype=bool)
     in_dip[finite] = (
         np.mod(day_rel[finite] - cat.dip_phase[ids][p_own][finite], period[finite])
         < cat.dip_len[ids][p_own][finite]
     )
-    base = cat.base_used[ids].astype(np.float64)[p_own] * PRICE_SEASON[p_kind, month_of_day[p_day]]
-    base = np.where(in_dip, base * (1.0 - cat.dip_depth[ids][p_own]), base)
-    acc = np.where(stocked, np.round(base * noise / 10) * 10 - 1, -1).astype(np.int64)
+    deep_now = in_dip & (depth >= DEEP_DEPTH[0])
+    # every copy takes part in an ordinary dip or a scarcity spike; in a deep episode one
+    # underpriced copy (the acceptable one) is the lowest, the others keep their prices
+    level = cat.base_used[ids].astype(np.float64)[p_own] * PRICE_SEASON[p_kind, month_of_day[p_day]]
+    level = np.where(in_dip & ~deep_now, level * (1.0 - depth), level)
+    # outside episodes: the cheapest copy's price noise, per product between calm and wild
+    vol = VOLATILITY[0] * np.exp(VOLATILITY[1] * _normal(uniform(keys, S_VOL, np.zeros(n_p))))
+    noise = np.where(deep_now, 1 + EP_NOISE * z_acc, np.maximum(0.3, 1 + vol[p_own] * z_acc))
+    # the underpricer's repricer now and then tries a higher price (the cheap copy looks gone)
+    u_hi = uniform(pk_keys, S_EPHI, p_dt)
+    fast_pt = typ[q][keep] == 7
+    fast_pt[np.flatnonzero(np.diff(p_own, prepend=-1))] = True  # t0: an episode under way
+    was_deep = np.zeros(len(p_dt), dtype=bool)  # not an episode's first point
+    was_deep[1:] = deep_now[:-1] & (p_own[1:] == p_own[:-1])
+    # (a seller 45 % under the usual price tries more often than one dumping at 75 % under)
+    p_hi = EP_HIGH_SHARE * np.clip((0.75 - depth) / 0.3, 0.0, 1.0)
+    hi = deep_now & fast_pt & was_deep & (u_hi < p_hi)
+    frac = np.where(hi, u_hi / np.maximum(p_hi, 1e-9), 0.0)
+    noise = np.where(hi, noise * np.exp(EP_HIGH[0] + (EP_HIGH[1] - EP_HIGH[0]) * frac), noise)
+    acc_level = np.where(deep_now, level * (1.0 - depth), level)
+    acc = np.where(stocked, np.round(acc_level * noise / 10) * 10 - 1, -1).astype(np.int64)
+    # in an episode the underpriced copy only moves at its own re-prices (the episode's start
+    # is one): other price points of the product carry it
+    last7 = np.maximum.accumulate(np.where(fast_pt, np.arange(len(p_dt)), 0))
+    carry = deep_now & ~fast_pt & (p_own[last7] == p_own) & deep_now[last7]
+    acc = np.where(carry & stocked & (acc[last7] >= 0), acc[last7], acc)
+    base = level
     ship_u = uniform(keys, S_SHIP, np.zeros(n_p, dtype=np.int64))
     used_ship = np.where(ship_u < 0.35, 0, 399).astype(np.int64)
     # better conditions re-price only at re-price points; carried to the others (t0 is one)
@@ -505,65 +612,69 @@ def generate(
     m = o_dt < span
     o_own, o_dt = o_own[m], o_dt[m]
     ok = ok_all[m]
-    n_o = len(ok)
     dk = np.maximum.accumulate((s_own << DT_BITS) | drop_dt)  # keep drops in time order
     m_drop = (dk & DT_MASK) < span
     dk, d_own = dk[m_drop], s_own[m_drop]
-    d_dt = dk & DT_MASK
     # rank points: observations and drops merged (an observation sorts before a drop in the
     # same minute, which overwrites it)
     rk = np.sort(np.concatenate([ok << 1, (dk << 1) | 1]))
     is_drop = (rk & 1).astype(bool)
     rk_own = rk >> (DT_BITS + 1)
     rk_dt = (rk >> 1) & DT_MASK
-    high = cat.rank_high[ids].astype(np.float64)
-    low = cat.rank_low[ids].astype(np.float64)
-    draw = np.minimum(low[d_own] * (0.6 + 0.8 * u_drop[m_drop]), high[d_own])
-    n_d = len(dk)
-    d_cnt = np.bincount(d_own, minlength=n_p)
-    _, d_loc, _ = _segments(d_cnt)
-    prev_dt = np.where(d_loc > 0, np.roll(d_dt, 1), -1)
-    prev_draw = np.where(d_loc > 0, np.roll(draw, 1), 0.0)
-    # the observation shown last before each drop (one in the drop's own minute is overwritten)
-    li = np.cumsum(~is_drop)[is_drop] - 1
-    seen = li >= 0
-    seen[seen] = o_own[li[seen]] == d_own[seen]
-    seen_dt = np.where(seen, ok[np.maximum(li, 0)] & DT_MASK if n_o else -1, -1)
-    back = seen & (seen_dt == d_dt)
-    li = li - back
-    seen[back] = (li[back] >= 0) & (o_own[np.maximum(li[back], 0)] == d_own[back])
-    seen_dt = np.where(seen, ok[np.maximum(li, 0)] & DT_MASK if n_o else -1, -1)
-    # Observations show the climb from the last drop's draw; a drop shows
-    # V_j = min(draw_j, STEP * shown_before_j), where the rank shown before is an observation
-    # (run start) or, in a run of drops with no observation between, V_{j-1}. Within a run,
-    # in logs, x_j = min(a_j, c + x_{j-1}) = j c + min_{k<=j}(a_k - k c): a prefix minimum.
-    reset = (d_loc == 0) | (seen_dt > prev_dt)
-    shown = np.where(
-        d_loc == 0,
-        high[d_own],
-        np.minimum(
-            high[d_own], prev_draw * (1 + RANK_DRIFT * np.maximum(0, seen_dt - prev_dt) / 60.0)
-        ),
-    )
-    fx = float(1 << 32)
-    a = np.round(np.log(np.where(reset, np.minimum(draw, RANK_STEP * shown), draw)) * fx).astype(
-        np.int64
-    )
-    run = np.cumsum(reset) - 1
-    loc = np.arange(n_d, dtype=np.int64) - np.flatnonzero(reset)[run]
-    c_step = round(math.log(RANK_STEP) * fx)
-    sep = run << 40
-    x = np.minimum.accumulate(a - loc * c_step - sep) + sep + loc * c_step
-    shown_drop = np.exp(x / fx)
+    # Amazon's rank is a decayed count of recent sales, relative to the whole market: each
+    # sale adds ~1 to the product's score S, which decays with RANK_TAU; the rank is
+    # RANK_SCALE / (S k + eps)^RANK_ALPHA, where k reflects how busy the market was at the
+    # last sale (in the textbook season the same sales rank lower) and eps sets the rank of a
+    # book that stopped selling (catalog rank_dormant, sinking slowly as years pass). Between
+    # sales S only decays, so observations show the climb and only sales improve the rank.
+    cnt = np.bincount(s_own, minlength=n_p)
+    s_loc = np.arange(len(s_own), dtype=np.int64) - (np.cumsum(cnt) - cnt)[s_own]
+    rel = (sale_dt - sale_dt[(np.cumsum(cnt) - cnt)[s_own]]) / RANK_TAU
+    grid = np.zeros((n_p, int(cnt.max()) if n_p else 0))
+    grid[s_own, s_loc] = np.exp(rel) * (0.6 + 0.8 * u_drop)  # a sale's weight varies
+    # per product: sum over its sales so far of weight * exp(-(s_j - s_k) / tau); a row of the
+    # padded grid only holds its own product's sales (batch-independent floating point)
+    memory = np.cumsum(grid, axis=1)[s_own, s_loc] * np.exp(-rel)
+    k_sale = season.compete[sale_dt // DAY] ** (-1.0 / RANK_ALPHA)
+    d_mem, d_sale, d_k = memory[m_drop], sale_dt[m_drop], k_sale[m_drop]
     jd = np.cumsum(is_drop) - 1  # last drop at or before each point
     has = jd >= 0
     jd0 = np.maximum(jd, 0)
-    if n_d:
+    if len(dk):
         has[has] = d_own[jd0[has]] == rk_own[has]
-        climb = np.minimum(draw[jd0] * (1 + RANK_DRIFT * (rk_dt - d_dt[jd0]) / 60.0), high[rk_own])
-        rank = np.where(is_drop, shown_drop[jd0], np.where(has, climb, high[rk_own]))
-    else:
-        rank = high[rk_own]
+    score = (
+        np.where(has, d_mem[jd0] * np.exp(-(rk_dt - d_sale[jd0]) / RANK_TAU) * d_k[jd0], 0.0)
+        if len(dk)
+        else np.zeros(len(rk))
+    )
+    eps = (RANK_SCALE / cat.rank_dormant[ids]) ** (1.0 / RANK_ALPHA)
+    eps_t = eps[rk_own] * np.exp(-(rk_dt + t0 - DORMANT_EPOCH) / DORMANT_DRIFT)
+    f = RANK_SCALE * (score + eps_t) ** -RANK_ALPHA
+    # A drop shows V = min(f, STEP * the rank shown before it): an observation's f, or in a
+    # run of drops with no observation between, the previous drop's V. Within a run, in
+    # logs, x_j = min(a_j, c + x_{j-1}) = j c + min_{k<=j}(a_k - k c): a prefix minimum
+    # (fixed point integers: exact, so batch-independent).
+    fx = float(1 << 32)
+    logf = np.round(np.log(f) * fx).astype(np.int64)
+    c_step = round(math.log(RANK_STEP) * fx)
+    same = np.zeros(len(rk), dtype=bool)
+    same[1:] = rk_own[1:] == rk_own[:-1]
+    prev_drop = np.zeros(len(rk), dtype=bool)
+    prev_drop[1:] = is_drop[:-1] & same[1:]
+    start = is_drop & ~prev_drop  # first drop of a run
+    before = np.empty(len(rk), dtype=np.int64)  # the shown value before a run (log)
+    before[1:] = logf[:-1]
+    dormant = np.round(np.log(RANK_SCALE * eps_t**-RANK_ALPHA) * fx).astype(np.int64)
+    before = np.where(same, before, dormant)
+    a = np.where(start, np.minimum(logf, before + c_step), logf)[is_drop]
+    if len(a):
+        rs = start[is_drop]
+        run = np.cumsum(rs) - 1
+        loc = np.arange(len(a), dtype=np.int64) - np.flatnonzero(rs)[run]
+        sep = run << 40
+        x = np.minimum.accumulate(a - loc * c_step - sep) + sep + loc * c_step
+        logf[is_drop] = x
+    rank = np.exp(logf / fx)
     rank = np.maximum(1, rank).astype(np.int64)
     rank = np.where(cat.ranked[ids][rk_own], rank, -1)  # some books carry no rank at all
 

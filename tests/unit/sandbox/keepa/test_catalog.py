@@ -1,8 +1,8 @@
 """The sandbox catalog's deal economics: a few percent of deal-query rows are profitable.
 
 With ordinary dips only (25-60 % off) about 1 % of rows beat a used book's fixed costs, so the
-freshness bench never reached "100 profitable deals"; a seeded minority of products gets deep
-mispricings now and then (tools.sandbox.keepa.catalog._deep_mispricings).
+freshness bench never reached "100 profitable deals"; a seeded minority of books gets deep
+underpricing episodes or scarcity spikes now and then (tools.sandbox.keepa.catalog._episodes).
 """
 
 from __future__ import annotations
@@ -16,25 +16,37 @@ from tools.clock import SimClock
 from tools.deal_selection import DEFAULT_SELECTION, selection_page
 from tools.deals.analytics import analyse_product
 from tools.sandbox.keepa import SandboxMarket
-from tools.sandbox.keepa.catalog import DEEP_DEPTH, DEEP_SHARE, SPIKE_RISE, build_catalog
+from tools.sandbox.keepa.catalog import (
+    DEEP_DEPTH,
+    DEEP_MIN_CENTS,
+    DEEP_SHARE,
+    SPIKE_RISE,
+    build_catalog,
+)
 
 START = datetime(2026, 3, 2, tzinfo=UTC).timestamp()
 
 
-def test_deep_mispricings_are_a_seeded_minority() -> None:
+def test_underpricing_episodes_and_spikes_are_a_seeded_minority_of_books() -> None:
     a, b = build_catalog(4000, 42), build_catalog(4000, 42)
     assert np.array_equal(a.dip_depth, b.dip_depth) and np.array_equal(a.dip_len, b.dip_len)
-    deep = np.isfinite(a.dip_period) & (a.dip_depth >= DEEP_DEPTH[0])
-    eligible = a.is_book() & (a.base_used >= 3000)  # books worth underpricing
+    deep = a.deep()
+    eligible = a.is_book() & (a.base_used >= DEEP_MIN_CENTS)  # books worth underpricing
     assert abs(deep[eligible].mean() - DEEP_SHARE) < 0.05 and not deep[~eligible].any()
-    assert a.dip_depth.max() <= DEEP_DEPTH[1]
-    spikes = a.dip_depth < 0  # scarcity spikes: the price sits 2.5-4.5x higher for weeks
+    assert a.dip_depth[deep].min() >= DEEP_DEPTH[0] and a.dip_depth.max() <= DEEP_DEPTH[2]
+    spikes = a.dip_depth < 0  # scarcity spikes: only dear copies are listed for weeks
     assert spikes.any() and a.is_book()[spikes].all() and not (deep & spikes).any()
     assert (-a.dip_depth[spikes] >= SPIKE_RISE[0]).all()
     assert (-a.dip_depth[spikes] <= SPIKE_RISE[1]).all()
-    assert a.dip_depth[~spikes].min() >= 0.08
+    assert a.dip_depth[~spikes & ~deep].min() >= 0.08
     dipping = np.isfinite(a.dip_period)
-    assert (a.dip_len[dipping] < a.dip_period[dipping]).all()  # a dip ends before the next
+    assert (a.dip_len[dipping] < a.dip_period[dipping]).all()  # an episode ends before the next
+    # an episode's cheap copy is gone long before the next one: the 90-day average before an
+    # episode is the usual price
+    assert (a.dip_period[deep] - a.dip_len[deep] >= 60).all()
+    # arbitrage sellers watch episodes and spikes (Keepa re-crawls them), nothing else
+    assert np.isfinite(a.watch_h[deep | spikes]).all()
+    assert not np.isfinite(a.watch_h[~deep & ~spikes]).any()
     assert a.asins[:100] == b.asins[:100]
     assert not np.array_equal(build_catalog(4000, 43).dip_depth, a.dip_depth)
 
@@ -53,7 +65,7 @@ def test_a_few_percent_of_deal_rows_are_profitable() -> None:
         product = known_product(market, asin, stats=365)
         rec = analyse_product(product, now=now, validate=False)
         profitable += rec.profit is not None and rec.profit > 0
-    share = profitable / len(asins)  # measured 8 of 238 (3.4 %); ~1 % before deep dips
+    share = profitable / len(asins)  # measured 14 of 158 (8.9 %); ~1 % before deep dips
     assert 0.02 <= share <= 0.10, (profitable, len(asins))
 
 
