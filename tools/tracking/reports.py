@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -39,12 +39,6 @@ def _owner(user: User) -> int:
     if user.id is None:
         raise TrackingError("sales and profit belong to a signed-in seller")
     return user.id
-
-
-def _float(column: Any) -> Any:
-    """An integer column as a double: int / int would be rounded, and SQLAlchemy's own
-    true division (+ 0.0) makes PostgreSQL compute in numeric, several times slower."""
-    return cast(column, Float)
 
 
 def _money(v: Any) -> float:
@@ -344,7 +338,7 @@ def days_to_sell(session: Session, user: User, kind: str | None = None) -> dict[
     where = [P.c.user_id == owner, P.c.units_sold > 0]
     if (match := _matches(kind)) is not None:
         where.append(match)
-    per = P.c.days_to_sell_sum / _float(P.c.units_sold)  # a purchase's average days a unit
+    per = P.c.avg_days  # a purchase's average days a unit (kept by the matching)
     buckets = [
         func.sum(case((and_(per >= lo, per < hi) if hi else per >= lo, 1), else_=0))
         for lo, hi in BUCKETS
@@ -537,10 +531,9 @@ def _interval(n: int, total: float, squares: float) -> dict[str, Any]:
     }
 
 
-def _moments(value: Any, when: Any) -> list[Any]:
-    """count, sum and sum of squares of `value` over the rows where `when` holds."""
-    v = case((when, value), else_=None)
-    return [func.count(v), func.sum(v), func.sum(v * v)]
+def _moments(value: Any) -> list[Any]:
+    """count, sum and sum of squares of `value` (NULL rows left out, as aggregates do)."""
+    return [func.count(value), func.sum(value), func.sum(value * value)]
 
 
 def calibration(
@@ -557,8 +550,10 @@ def calibration(
         P.c.realized_profit,
         P.c.units_sold,
         P.c.profit_pred,
-        P.c.days_to_sell_sum,
-        P.c.days_to_sell_pred,
+        P.c.avg_days,
+        P.c.profit_diff,
+        P.c.profit_ratio,
+        P.c.days_ratio,
     ).where(P.c.user_id == owner, P.c.units_sold > 0)
     if seasonality:
         q = q.where(P.c.seasonality == seasonality)
@@ -566,15 +561,13 @@ def calibration(
         q = q.order_by(P.c.last_sold_at.desc(), P.c.id.desc()).limit(last)
     # all of them: aggregate the table itself (a subquery would be materialized first)
     sub: Any = q.subquery() if last else P
-    per_unit = sub.c.realized_profit / _float(sub.c.units_sold)
-    days = sub.c.days_to_sell_sum / _float(sub.c.units_sold)
     has_pred = sub.c.profit_pred.is_not(None)
     totals = select(
         func.count(),
-        func.avg(days),
-        *_moments(per_unit - sub.c.profit_pred, has_pred),
-        *_moments(per_unit / sub.c.profit_pred, and_(has_pred, sub.c.profit_pred > 0)),
-        *_moments(days / sub.c.days_to_sell_pred, sub.c.days_to_sell_pred > 0),
+        func.avg(sub.c.avg_days),
+        *_moments(sub.c.profit_diff),
+        *_moments(sub.c.profit_ratio),
+        *_moments(sub.c.days_ratio),
         func.sum(case((has_pred, sub.c.realized_profit), else_=0.0)),
         func.sum(case((has_pred, sub.c.profit_pred * sub.c.units_sold), else_=0.0)),
     )
