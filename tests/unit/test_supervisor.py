@@ -29,7 +29,7 @@ def _supervisor(tmp_path: Path, children: list[dict[str, object]]) -> Supervisor
 def test_a_crash_loop_backs_off_and_a_stable_run_starts_over(tmp_path: Path) -> None:
     sup = _supervisor(tmp_path, [])
     svc = Service("worker", argv=["true"])
-    delays = []
+    delays: list[float] = []
     for ran in (2, 2, 2, 2, 2, 2, 2, 300, 2):
         now = 1000.0
         svc.started_mono, svc.restart_at = now - ran, None
