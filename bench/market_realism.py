@@ -147,16 +147,14 @@ async def run(
                 }
             )
         sample = _offer_sample(last_arbitrage, offer_products, seed)
-        answer = (
-            await _get(
+        prods: list[dict[str, Any]] = []
+        for k in range(0, len(sample), 100):  # Keepa takes up to 100 ASINs a request
+            answer = await _get(
                 http,
                 "/product/",
-                {"asin": ",".join(sample), "offers": 20, "stats": 90, "history": 0},
+                {"asin": ",".join(sample[k : k + 100]), "offers": 20, "stats": 90, "history": 0},
             )
-            if sample
-            else {}
-        )
-    prods = answer.get("products", [])
+            prods += answer.get("products", [])
     sandbox = {
         "strata": {name: deal_stats(r) for name, r in rows.items()},
         "offers": offer_stats(prods),
@@ -197,8 +195,9 @@ def main() -> int:
     ap.add_argument(
         "--offer-products",
         type=int,
-        default=40,
-        help="products fetched with offers (the real sample has 16)",
+        default=150,
+        help="products fetched with offers (the real sample has 16: the sandbox's estimate "
+        "should not add its own sampling noise)",
     )
     ap.add_argument(
         "--scans",

@@ -185,7 +185,7 @@ class Supervisor:
 
     def _say(self, level: int, message: str) -> None:
         log.log(level, message)
-        _print(message)
+        print(message, flush=True)
 
     # ---- the record ---------------------------------------------------------------------
 
@@ -263,15 +263,19 @@ class Supervisor:
 
     def _announce(self) -> None:
         took = time.monotonic() - float(self.plan["started_mono"])
-        _print(f"Agent Arbitrage is up in {took:.1f}s: {self.plan['chat_url']}")
+        print(f"Agent Arbitrage is up in {took:.1f}s: {self.plan['chat_url']}", flush=True)
         log.info("up in %.1fs: %s", took, self.plan["chat_url"])
         password = self.plan.get("admin_password")
         if password:
-            _print(
+            print(
                 f"First admin created: user admin, password {password} (shown once; change "
-                "it with `arbitrage users passwd admin`)"
+                "it with `arbitrage users passwd admin`)",
+                flush=True,
             )
-        _print(f"Logs: {self.log_dir} (main log up.log). Ctrl-C stops everything.")
+        print(
+            f"Logs: {self.log_dir} (main log up.log). Ctrl-C stops everything.",
+            flush=True,
+        )
 
     def _stop_all(self) -> None:
         """Children first, together (the worker needs Redis to requeue), then Redis."""
@@ -301,14 +305,8 @@ class Supervisor:
                 _forget_redis_state(self.plan["redis"])
         took = time.monotonic() - asked
         log.info("stopped in %.1fs", took)
-        _print(f"stopped in {took:.1f}s")
+        print(f"stopped in {took:.1f}s", flush=True)
         self.presence.close()
-
-
-def _print(message: str) -> None:
-    """To the terminal `up` was started from; gone (a closed pipe) is not a reason to stop."""
-    with contextlib.suppress(OSError):
-        print(message, flush=True)
 
 
 def _pid(svc: Service) -> str:

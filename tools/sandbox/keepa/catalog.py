@@ -114,13 +114,13 @@ DEEP_GAP_DAYS = (60.0, 150.0)
 # the underpricing seller's repricer during an episode: every EP_REPRICE_DAYS (log-uniform)
 # on average, or never (EP_STATIC of them)
 EP_REPRICE_DAYS = (0.08, 4.0)
-EP_STATIC = 0.15
+EP_STATIC = 0.3
 # scarcity spikes: only expensive copies are listed for weeks (price 2.5-7x the usual); the
 # 90-day average then flatters the ordinary price that follows
-SPIKE_SHARE = 0.12
+SPIKE_SHARE = 0.16
 SPIKE_MIN_CENTS = 1500
 SPIKE_RISE = (1.5, 6.0)  # fraction above the ordinary price
-SPIKE_LEN_DAYS = (20.0, 70.0)
+SPIKE_LEN_DAYS = (30.0, 80.0)
 SPIKE_PERIOD_DAYS = (150.0, 300.0)
 SPIKE_WATCH_DAYS = 75.0  # arbitrage sellers watch a product this long after its spike
 FIRST_NAMES = [
@@ -402,13 +402,19 @@ def _episodes(
     deep = (rng.random(n) < DEEP_SHARE) & book & (base_used >= DEEP_MIN_CENTS)
     lo, hi = np.log(DEEP_LEN_DAYS[0]), np.log(DEEP_LEN_DAYS[1])
     ep_len = np.exp(rng.uniform(lo, hi, n))
-    length = np.where(deep, ep_len, length)
-    period = np.where(deep, ep_len + rng.uniform(*DEEP_GAP_DAYS, n), period)
+    gap = rng.uniform(*DEEP_GAP_DAYS, n)
     d_lo, d_mean, d_hi = DEEP_DEPTH
     depth = np.where(deep, np.minimum(d_lo + rng.exponential(d_mean, n), d_hi), depth)
+    # a seller far under the usual price stays there longer (nobody undercuts it)
+    ep_len = ep_len * (1.0 + 2.0 * np.clip(depth - 0.6, 0.0, None))
+    length = np.where(deep, ep_len, length)
+    period = np.where(deep, ep_len + gap, period)
     lo, hi = np.log(EP_REPRICE_DAYS[0]), np.log(EP_REPRICE_DAYS[1])
     reprice = np.exp(rng.uniform(lo, hi, n))
-    reprice = np.where(rng.random(n) < EP_STATIC, np.inf, reprice)
+    # the further under the usual price, the more actively the seller reprices
+    reprice = reprice * np.clip((1.0 - depth) / 0.5, 0.3, 1.2)
+    static = rng.random(n) < EP_STATIC * np.clip((0.85 - depth) / 0.3, 0.15, 1.2)
+    reprice = np.where(static, np.inf, reprice)
     spike = (rng.random(n) < SPIKE_SHARE) & book & (base_used >= SPIKE_MIN_CENTS) & ~deep
     period = np.where(spike, rng.uniform(*SPIKE_PERIOD_DAYS, n), period)
     length = np.where(spike, rng.uniform(*SPIKE_LEN_DAYS, n), length)
@@ -435,7 +441,7 @@ def build_catalog(n: int, seed: int) -> Catalog:
     base_used = np.where(
         textbook,
         rng.lognormal(np.log(3500), 0.8, n),
-        np.where(book, rng.lognormal(np.log(520), 0.7, n), rng.lognormal(np.log(2500), 0.4, n)),
+        np.where(book, rng.lognormal(np.log(430), 0.8, n), rng.lognormal(np.log(2500), 0.4, n)),
     )
     base_used = np.clip(base_used, 150, 40000).astype(np.int64)
     new_mult = rng.uniform(1.4, 2.6, n)
@@ -449,7 +455,7 @@ def build_catalog(n: int, seed: int) -> Catalog:
     rank_dormant = rng.lognormal(np.log(6_000_000), 0.6, n).clip(1_500_000, 30_000_000)
     ranked = ~book | (rng.random(n) >= 0.05)  # ~5 % of books carry no sales rank
     used_count = np.where(
-        book, rng.lognormal(np.log(6), 0.75, n).clip(1, 60).astype(np.int64), rng.integers(0, 6, n)
+        book, rng.lognormal(np.log(7), 0.85, n).clip(1, 60).astype(np.int64), rng.integers(0, 6, n)
     )
     dip_prone = rng.random(n) < 0.6
     dip_period = np.where(dip_prone, rng.uniform(12, 60, n), np.inf)
@@ -462,30 +468,28 @@ def build_catalog(n: int, seed: int) -> Catalog:
     deep = np.isfinite(dip_period) & ((dip_depth >= DEEP_DEPTH[0]) | (dip_depth < 0))
     # sellers who underprice for weeks are mostly alone on the listing, rarely next to Amazon
     used_count = np.where(
-        deep & book, np.maximum(1, (used_count * 0.6).astype(np.int64)), used_count
+        deep & book, np.maximum(1, (used_count * 0.55).astype(np.int64)), used_count
     )
-    # Amazon sells new copies of 45 % of books; the deeper a used copy is underpriced, the
+    # Amazon sells new copies of 65 % of books; the deeper a used copy is underpriced, the
     # less likely Amazon is on the listing (real arbitrage deals: 32 %; 67 %+ under: 17 %)
     p_amazon = np.where(
         deep & (dip_depth > 0),
-        np.clip(1.05 - 1.2 * dip_depth, 0.05, 0.6),
-        np.where(book, 0.45, 0.5),
+        np.clip(1.6 - 2.0 * dip_depth, 0.03, 0.7),
+        np.where(deep, 0.2, np.where(book, 0.65, 0.5)),
     )
     has_amazon = rng.random(n) < p_amazon
     velocity = np.where(deep, velocity * 0.6, velocity)  # they sell slowly: that is why
     fast = velocity > 0.02
     crawl_h = np.where(
         fast,
-        rng.choice(
-            [1.0, 2.0, 3.0, 4.0, 6.0, 12.0, 24.0], size=n, p=[0.2, 0.25, 0.15, 0.1, 0.1, 0.1, 0.1]
-        ),
+        rng.choice([2.0, 4.0, 6.0, 12.0, 24.0], size=n, p=[0.2, 0.25, 0.2, 0.2, 0.15]),
         rng.choice([6.0, 12.0, 24.0, 48.0], size=n, p=[0.2, 0.3, 0.3, 0.2]),
     )
     # while arbitrage sellers watch a product (its episodes: catalog.watch_windows), Keepa
     # re-crawls it every few hours: it refreshes what its users look at
     watch_h = np.where(
         deep,
-        rng.choice([2.0, 4.0, 8.0, 12.0, 24.0], size=n, p=[0.3, 0.3, 0.15, 0.15, 0.1]),
+        rng.choice([3.0, 6.0, 12.0, 18.0], size=n, p=[0.3, 0.3, 0.2, 0.2]),
         np.inf,
     )
     crawl_phase = rng.uniform(0, 48, n)

@@ -33,8 +33,8 @@ from tools.sandbox.keepa.series import (
 )
 
 USED_CONDITIONS = np.array([2, 3, 4, 5])  # like new, very good, good, acceptable
-LIVE_CONDITION_P = np.array([0.07, 0.33, 0.57, 0.03])  # the cheapest adds acceptable ones
-USED_FBA_SHARE = 0.26
+LIVE_CONDITION_P = np.array([0.07, 0.28, 0.52, 0.13])  # as real live used offers
+USED_FBA_SHARE = 0.3
 FBM_FREE_SHARE = 0.44
 PAID_SHIPPING = np.array([399, 399, 399, 449, 499, 516])  # cents
 PAST_SCAM_SHARE = 0.005

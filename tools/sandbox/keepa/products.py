@@ -29,6 +29,7 @@ from tools.sandbox.keepa.series import (
     SLOTS,
     USED,
     USED_ACC,
+    cheap_condition,
     product_keys,
     uniform,
 )
@@ -47,12 +48,24 @@ class Cut:
 
     __slots__ = ("a", "b", "g", "ids", "ids1", "live", "n_p", "rows", "tab")
 
-    def __init__(self, tab: SeriesTable, at: np.ndarray, days: int | None, buybox: bool) -> None:
+    def __init__(
+        self,
+        tab: SeriesTable,
+        at: np.ndarray,
+        days: int | None,
+        buybox: bool,
+        cheap: np.ndarray | None = None,
+    ) -> None:
+        """`cheap` (with buybox): each product's cheapest used row (csv index), which the used
+        buy box follows (series.cheap_condition)."""
         ids1, slots1 = (_IDS_BB, _SLOTS_BB) if buybox else (SLOT_IDS, np.arange(N_SLOTS))
         self.tab, self.n_p, self.ids1 = tab, len(at), ids1
         self.g = np.repeat(np.arange(self.n_p, dtype=np.int64), len(ids1))
         self.ids = np.tile(ids1, self.n_p)
-        self.rows = self.g * N_SLOTS + np.tile(slots1, self.n_p)
+        slots = np.tile(slots1, self.n_p)
+        if buybox and cheap is not None:
+            slots[N_SLOTS :: N_SLOTS + 1] = [SLOT[c] for c in cheap.tolist()]
+        self.rows = self.g * N_SLOTS + slots
         self.a, self.b = tab.view(self.rows, at[self.g], days)
         self.live = self.b > self.a
 
@@ -122,7 +135,12 @@ class Products:
                     e.table.ensure_csv()
             tab = SeriesTable.concat([e.table for e in entries])
         n_p = len(known)
-        cut = Cut(tab, at, days, buybox)
+        cheap = (
+            cheap_condition(market.catalog, np.array([i for _, i in known], dtype=np.int64))
+            if buybox
+            else None
+        )
+        cut = Cut(tab, at, days, buybox, cheap)
         g, ids, rows, a, b, live = cut.g, cut.ids, cut.rows, cut.a, cut.b, cut.live
         current, changed = cut.current()
         if history:  # every non-empty cut series as a csv slice, per product

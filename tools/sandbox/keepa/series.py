@@ -55,6 +55,9 @@ BUY_BOX_USED = kc.BUY_BOX_USED_SHIPPING
 TRIPLETS = kc.TRIPLET_SLOTS
 COND_MULT = {USED_NEW: 1.32, USED_VG: 1.18, USED_GOOD: 1.08, USED_ACC: 1.0}
 COND_PRESENT = {USED_NEW: 0.5, USED_VG: 0.6, USED_GOOD: 0.8}  # USED_ACC: always
+# the condition of a product's cheapest used copy (real live used offers: 7 % like new, 28 %
+# very good, 52 % good, 13 % acceptable)
+CHEAP_CONDITION = ((USED_NEW, USED_VG, USED_GOOD, USED_ACC), np.array([0.07, 0.28, 0.52, 0.13]))
 
 # Every product has the same rows (slots) in the same order; absent series are empty rows.
 SLOTS = (
@@ -81,10 +84,12 @@ DT_BITS = 23  # minutes since the market's t0 in a key: 2**23 min = 5,825 days
 DT_MASK = (1 << DT_BITS) - 1
 MAX_SPAN = DT_MASK - 10 * DAY  # keys also hold a few events just past the horizon
 
-VOLATILITY = (0.12, 0.6)  # a product's price noise: 12 % median, lognormal spread 0.6
-EP_NOISE = 0.03  # an underpricer's re-prices move its price a little
-EP_HIGH_SHARE = 0.4  # ... or now and then 15-50 % up for a while
-EP_HIGH = (0.15, 0.5)  # log of the factor
+VOLATILITY = (0.12, 0.55)  # price noise of a $7 book: 12 % median, lognormal spread 0.55
+EP_STEP = 0.004  # an underpricer's re-price moves ~0.3 % down on average (-0.7..+1.3 %)
+EP_UNDERCUT = 0.25  # ... and 25 % at most in an episode
+WATCHED_CALM = 0.75  # price noise of a watched product between its episodes (x)
+EP_HIGH_SHARE = 0.25  # ... or now and then up a little for a while
+EP_HIGH = (0.03, 0.25)  # log of the factor: 3-28 % up
 RANK_TAU = 30.0 * DAY  # how long a sale lifts the rank (exponential memory, minutes)
 RANK_SCALE = 1_500_000.0  # the rank one fresh sale gives an unsold book in an average season
 RANK_ALPHA = 1.0  # rank ~ 1 / score**alpha
@@ -376,6 +381,21 @@ def _competition(month_of_day: np.ndarray) -> np.ndarray:
     return out
 
 
+def _cheap_slot(keys: np.ndarray) -> np.ndarray:
+    """Per product: the position in CHEAP_CONDITION[0] of its cheapest copy's condition."""
+    u = uniform(keys, S_COND, np.full(len(keys), 1 << 20, dtype=np.int64))
+    slot: np.ndarray = np.searchsorted(np.cumsum(CHEAP_CONDITION[1]), u, side="right")
+    last: np.ndarray = np.minimum(slot, len(CHEAP_CONDITION[0]) - 1)
+    return last
+
+
+def cheap_condition(cat: Catalog, ids: np.ndarray) -> np.ndarray:
+    """Per product: the csv index (USED_*_SHIPPING) of the row holding its cheapest used copy
+    (Keepa's used buy box follows it)."""
+    conds: np.ndarray = np.array(CHEAP_CONDITION[0])[_cheap_slot(product_keys(cat.seed, ids))]
+    return conds
+
+
 def _episode_points(
     cat: Catalog,
     ids: np.ndarray,
@@ -384,18 +404,20 @@ def _episode_points(
     start_day: int,
     span: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(owner, minute since t0) of deep underpricing episodes' price points: each episode's
-    start and end, and its underpricer's re-prices inside it (a Poisson process at the
+    """(owner, minute since t0) of price episodes' price points: the start and end of every
+    dip, spike and deep underpricing episode (the price moves then, not at the next re-price),
+    and a deep episode's underpricer's re-prices inside it (a Poisson process at the
     product's ep_reprice interval; none for a static seller)."""
     period, phase = cat.dip_period[ids], cat.dip_phase[ids]
     length, depth = cat.dip_len[ids], cat.dip_depth[ids]
-    deep = np.isfinite(period) & (depth >= DEEP_DEPTH[0])
+    episodic = np.isfinite(period)
+    deep = episodic & (depth >= DEEP_DEPTH[0])
     off = (t0 - start_day * DAY) / DAY  # the market day of minute 0
     span_d = span / DAY
-    safe = np.where(deep, period, 1.0)
+    safe = np.where(episodic, period, 1.0)
     k_lo = np.floor((off - phase - length) / safe) + 1  # first episode ending after minute 0
     k_hi = np.floor((off + span_d - phase) / safe)  # last one starting before the horizon
-    n_ep = np.where(deep, np.maximum(k_hi - k_lo + 1, 0), 0).astype(np.int64)
+    n_ep = np.where(episodic, np.maximum(k_hi - k_lo + 1, 0), 0).astype(np.int64)
     own, j, _ = _segments(n_ep)
     start = (phase[own] + (k_lo[own] + j) * period[own] - off) * DAY
     end = start + length[own] * DAY
@@ -479,9 +501,12 @@ def generate(
     # re-prices: repricers move a book's lowest used price every 2-8 days on average
     rp_mean = (2.0 + 6.0 * uniform(keys, S_REPRICE, np.full(n_p, 1 << 30, dtype=np.int64))) * DAY
     r_own, _, r_dt = _process(keys, S_REPRICE, rp_mean, span)
+    # copies listed at the start: the typical count plus what a busy season sells in days
+    # (fewer for a book with an underpricing seller: mostly alone on the listing)
+    busy = np.where(cat.deep()[ids], 2.0, 8.0)
     stock = (
         cat.used_count[ids].astype(np.int64)
-        + np.ceil(rate * SEASON[kind].max(axis=1) * 8).astype(np.int64)
+        + np.ceil(rate * SEASON[kind].max(axis=1) * busy).astype(np.int64)
         + 1
     )
     ep_own, ep_dt = _episode_points(cat, ids, keys, t0, start_day, span)
@@ -540,16 +565,37 @@ def generate(
     level = cat.base_used[ids].astype(np.float64)[p_own] * PRICE_SEASON[p_kind, month_of_day[p_day]]
     level = np.where(in_dip & ~deep_now, level * (1.0 - depth), level)
     # outside episodes: the cheapest copy's price noise, per product between calm and wild
-    vol = VOLATILITY[0] * np.exp(VOLATILITY[1] * _normal(uniform(keys, S_VOL, np.zeros(n_p))))
-    noise = np.where(deep_now, 1 + EP_NOISE * z_acc, np.maximum(0.3, 1 + vol[p_own] * z_acc))
-    # the underpricer's repricer now and then tries a higher price (the cheap copy looks gone)
+    # (in relative terms a cheap book's lowest price jumps more: $3 -> $5 is two thirds)
+    vol = (
+        VOLATILITY[0]
+        * (cat.base_used[ids] / 700.0) ** -0.3
+        * np.exp(VOLATILITY[1] * _normal(uniform(keys, S_VOL, np.zeros(n_p))))
+    )
+    # (a product arbitrage sellers watch has calmer prices between its episodes)
+    vol = np.where(np.isfinite(cat.watch_h[ids]), vol * WATCHED_CALM, vol)
+    noise = np.maximum(0.3, 1 + vol[p_own] * z_acc)
     u_hi = uniform(pk_keys, S_EPHI, p_dt)
     fast_pt = typ[q][keep] == 7
-    fast_pt[np.flatnonzero(np.diff(p_own, prepend=-1))] = True  # t0: an episode under way
+    first_pt = np.zeros(len(p_dt), dtype=bool)
+    first_pt[np.flatnonzero(np.diff(p_own, prepend=-1))] = True
+    fast_pt |= first_pt  # t0: an episode under way
     was_deep = np.zeros(len(p_dt), dtype=bool)  # not an episode's first point
     was_deep[1:] = deep_now[:-1] & (p_own[1:] == p_own[:-1])
+    # In an episode the underpricer's repricer mostly undercuts (a little, at most EP_UNDERCUT
+    # in all): a walk down from the episode's start, summed per episode in fixed point (exact)
+    fxp = float(1 << 32)
+    starts = first_pt | (deep_now & ~was_deep)
+    step = np.where(
+        deep_now & fast_pt & was_deep, np.round(np.log1p(-EP_STEP * (z_good + 0.8)) * fxp), 0
+    ).astype(np.int64)
+    seg_start = np.flatnonzero(starts)
+    walk = _seg_cumsum(
+        step, np.cumsum(starts) - 1, seg_start, np.diff(np.append(seg_start, len(step)))
+    )
+    noise = np.where(deep_now, np.clip(np.exp(walk / fxp), 1.0 - EP_UNDERCUT, 1.05), noise)
+    # ... and now and then tries a higher price (the cheap copy looks gone)
     # (a seller 45 % under the usual price tries more often than one dumping at 75 % under)
-    p_hi = EP_HIGH_SHARE * np.clip((0.75 - depth) / 0.3, 0.0, 1.0)
+    p_hi = EP_HIGH_SHARE * np.clip((0.85 - depth) / 0.3, 0.2, 1.0)
     hi = deep_now & fast_pt & was_deep & (u_hi < p_hi)
     frac = np.where(hi, u_hi / np.maximum(p_hi, 1e-9), 0.0)
     noise = np.where(hi, noise * np.exp(EP_HIGH[0] + (EP_HIGH[1] - EP_HIGH[0]) * frac), noise)
@@ -562,7 +608,7 @@ def generate(
     acc = np.where(carry & stocked & (acc[last7] >= 0), acc[last7], acc)
     base = level
     ship_u = uniform(keys, S_SHIP, np.zeros(n_p, dtype=np.int64))
-    used_ship = np.where(ship_u < 0.35, 0, 399).astype(np.int64)
+    used_ship = np.where(ship_u < 0.45, 0, 399).astype(np.int64)  # the cheapest copy ships
     # better conditions re-price only at re-price points; carried to the others (t0 is one)
     last_rp = np.maximum.accumulate(np.where(reprice, np.arange(len(p_dt)), 0))
     lowest = np.where(acc >= 0, acc, np.int64(1) << 40)
@@ -577,6 +623,22 @@ def generate(
         cond_rows[idx] = (price, np.where(price > 0, used_ship[p_own], -1), here)
     cond_rows[USED_ACC] = (acc, np.where(acc > 0, used_ship[p_own], -1), None)
     used = np.where(lowest < (np.int64(1) << 40), lowest, -1)
+    # the cheapest copy (the row above that moves at every sale, and in an episode is the
+    # underpriced one) is in any condition: CHEAP_CONDITION shares; it swaps rows with the
+    # acceptable copy of that product
+    cheap_slot = _cheap_slot(keys)
+    a_v, a_s, _ = cond_rows[USED_ACC]
+    acc_v, acc_s, acc_here = a_v, a_s, np.ones(len(p_own), dtype=bool)
+    for c_i, idx in enumerate(CHEAP_CONDITION[0]):
+        if idx == USED_ACC:
+            continue
+        swap = (cheap_slot == c_i)[p_own]
+        o_v, o_s, o_here = cond_rows[idx]
+        here = np.ones(len(p_own), dtype=bool) if o_here is None else o_here
+        cond_rows[idx] = (np.where(swap, a_v, o_v), np.where(swap, a_s, o_s), here | swap)
+        acc_v, acc_s = np.where(swap, o_v, acc_v), np.where(swap, o_s, acc_s)
+        acc_here = np.where(swap, here, acc_here)
+    cond_rows[USED_ACC] = (acc_v, acc_s, acc_here)
 
     # ---- new / Amazon / buy box / new offer count: weekly change points
     nj_own, nj, n_dt = _process(keys, S_NEWPTS, np.full(n_p, 7.0 * DAY), span)
@@ -590,7 +652,7 @@ def generate(
     z_new, _ = _noise2(nk, S_NEW, n_j)
     new = (np.round(new_base[n_own] * (1 + 0.05 * z_new) / 10) * 10 - 1).astype(np.int64)
     u_cnew, u_amz, u_off = _uniforms(nk, S_CNEW, n_j, 3)
-    count_new = 1 + np.floor(u_cnew * 4).astype(np.int64)
+    count_new = np.floor(u_cnew * 4).astype(np.int64)  # 0-3 new offers
     amz = np.round(new_base[n_own] * (0.95 + 0.1 * u_amz) / 10) * 10 - 1
     amz = np.where(u_off < 0.2, -1, amz).astype(np.int64)
     has_amz = cat.has_amazon[ids][n_own]
