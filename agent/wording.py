@@ -5,32 +5,16 @@ and the table never disagree ("ROI 33 %" above a row that says "32%") and no ans
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from tools.rounding import cents, dollars, whole
+
+__all__ = ["ELLIPSIS", "cents", "count", "money", "pct", "shorten", "whole"]
 
 ELLIPSIS = "…"
 
 
-def cents(v: float) -> float:
-    """`v` to the cent exactly as the tools hand it to a model (agent/tools.py rounds every
-    float with round(v, 2)), so a number rounds the same from the full value and from that."""
-    return round(float(v), 2)
-
-
-def whole(v: float) -> int:
-    """`v` as the whole number a seller reads: to the cent first (see `cents`), then half up,
-    so the table (full values) and the prose (values to the cent) agree."""
-    try:
-        return int(Decimal(repr(cents(v))).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-    except (InvalidOperation, ValueError, OverflowError):
-        return 0
-
-
 def money(v: float | None) -> str:
     """$1,234.56, or n/a."""
-    if v is None:
-        return "n/a"
-    c = cents(v)
-    return f"-${-c:,.2f}" if c < 0 else f"${c:,.2f}"
+    return "n/a" if v is None else dollars(v)
 
 
 def pct(v: float | None) -> str:

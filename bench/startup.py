@@ -4,7 +4,8 @@ Prints one JSON document: seconds until `arbitrage status` reports every part ok
 embedded Redis, a worker answering a ping, beat, the chat server, ingestion), the resident
 memory of every process of the app (up's supervisor, Valkey, the worker, beat, the chat)
 after `--settle` seconds (default 20; the worker's sandbox caches fill during the first scout),
-per process too, and how long a SIGINT (Ctrl-C) takes until every one of them has exited.
+per process too, the CPU seconds they used until healthy (comparable across machine loads,
+unlike the wall time), and how long a SIGINT (Ctrl-C) takes until every one has exited.
 Targets (issue 20): healthy in <= 10 s, <= 800 MB for all processes, stopped in <= 15 s.
 """
 
@@ -40,6 +41,15 @@ def tree(pid: int) -> list[psutil.Process]:
     return [proc, *proc.children(recursive=True)]
 
 
+def cpu_seconds(procs: list[psutil.Process]) -> float:
+    total = 0.0
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            t = p.cpu_times()
+            total += t.user + t.system
+    return total
+
+
 def rss_by_process(procs: list[psutil.Process]) -> dict[str, float]:
     out: dict[str, float] = {}
     for p in procs:
@@ -71,7 +81,7 @@ def main() -> None:
         cwd=ROOT,
         start_new_session=True,
     )
-    healthy_s = stop_s = None
+    healthy_s = stop_s = cpu_s = None
     status: dict = {}
     per: dict[str, float] = {}
     procs: list[psutil.Process] = []
@@ -90,6 +100,7 @@ def main() -> None:
                 status = {}
             if out.returncode == 0 and status:
                 healthy_s = time.monotonic() - t0
+                cpu_s = cpu_seconds(tree(up.pid))
                 break
             time.sleep(0.5)
         time.sleep(args.settle)
@@ -114,6 +125,8 @@ def main() -> None:
             {
                 "bench": "startup",
                 "healthy_after_s": round(healthy_s, 2) if healthy_s else None,
+                # CPU the app's processes used until then: what a busy machine has to share
+                "cpu_s_until_healthy": round(cpu_s, 2) if cpu_s is not None else None,
                 "rss_mb_all_processes": rss_mb,
                 "rss_mb_by_process": per,
                 "settle_s": args.settle,

@@ -77,11 +77,34 @@ install_metrics_route(chainlit_server)  # outermost: GET /metrics has its own gu
 # ---- startup, auth, data layer --------------------------------------------------------------
 
 
+_warming: set[asyncio.Task[None]] = set()
+
+
 @cl.on_app_startup
 async def _startup() -> None:
     await asyncio.to_thread(migrate, get_settings())
-    # Import the agent and open its checkpointer now, not in the first user's turn (seconds).
+    # The agent loads while the server already answers (sign-in, /health): its imports are
+    # a third of the chat's start-up CPU. A chat that starts meanwhile waits for it.
+    task = asyncio.create_task(_warm_agent())
+    _warming.add(task)
+    task.add_done_callback(_warming.discard)
+
+
+async def _agent_loaded() -> None:
+    """Until the warm-up is done: the agent's modules are imported by one thread only (a
+    handler importing them on the event loop at the same time could see them half-made)."""
+    for task in list(_warming):
+        await asyncio.shield(task)
+
+
+async def _warm_agent() -> None:
+    """Import the agent (off the event loop) and open its checkpointer now, not in the
+    first user's turn (seconds)."""
+    import importlib
+
     try:
+        for module in ("agent.graph", "agent.runner", "agent.tools"):
+            await asyncio.to_thread(importlib.import_module, module)
         await agent_bridge.get_graph()
     except Exception:  # the first turn retries and shows the user an actionable message
         log.exception("could not open the agent graph at startup")
@@ -152,7 +175,12 @@ async def _require_account() -> Account | None:
     return account
 
 
-tracking_actions.install(_require_account)  # the buy list and purchase buttons
+async def _require_account_with_agent() -> Account | None:
+    await _agent_loaded()  # the buttons' answers are written by agent modules
+    return await _require_account()
+
+
+tracking_actions.install(_require_account_with_agent)  # the buy list and purchase buttons
 
 
 @cl.set_chat_profiles
@@ -450,6 +478,7 @@ async def _confirm_teaching(results: list[tuple[str, Any]], answer: str) -> None
 
 @cl.on_message
 async def on_message(message: cl.Message) -> None:
+    await _agent_loaded()  # a turn right after start-up waits for the agent's warm-up
     account = await _require_account()
     if account is None:
         return

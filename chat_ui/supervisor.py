@@ -185,7 +185,7 @@ class Supervisor:
 
     def _say(self, level: int, message: str) -> None:
         log.log(level, message)
-        print(message, flush=True)
+        _print(message)
 
     # ---- the record ---------------------------------------------------------------------
 
@@ -263,19 +263,15 @@ class Supervisor:
 
     def _announce(self) -> None:
         took = time.monotonic() - float(self.plan["started_mono"])
-        print(f"Agent Arbitrage is up in {took:.1f}s: {self.plan['chat_url']}", flush=True)
+        _print(f"Agent Arbitrage is up in {took:.1f}s: {self.plan['chat_url']}")
         log.info("up in %.1fs: %s", took, self.plan["chat_url"])
         password = self.plan.get("admin_password")
         if password:
-            print(
+            _print(
                 f"First admin created: user admin, password {password} (shown once; change "
-                "it with `arbitrage users passwd admin`)",
-                flush=True,
+                "it with `arbitrage users passwd admin`)"
             )
-        print(
-            f"Logs: {self.log_dir} (main log up.log). Ctrl-C stops everything.",
-            flush=True,
-        )
+        _print(f"Logs: {self.log_dir} (main log up.log). Ctrl-C stops everything.")
 
     def _stop_all(self) -> None:
         """Children first, together (the worker needs Redis to requeue), then Redis."""
@@ -305,8 +301,14 @@ class Supervisor:
                 _forget_redis_state(self.plan["redis"])
         took = time.monotonic() - asked
         log.info("stopped in %.1fs", took)
-        print(f"stopped in {took:.1f}s", flush=True)
+        _print(f"stopped in {took:.1f}s")
         self.presence.close()
+
+
+def _print(message: str) -> None:
+    """To the terminal `up` was started from; gone (a closed pipe) is not a reason to stop."""
+    with contextlib.suppress(OSError):
+        print(message, flush=True)
 
 
 def _pid(svc: Service) -> str:

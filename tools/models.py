@@ -647,15 +647,18 @@ class Purchase(SQLModel, table=True):
         Index("ix_purchase_user_realized", "user_id", "realized_profit"),
         Index("ix_purchase_user_sold", "user_id", "last_sold_at"),
         Index("ix_purchase_user_season_sold", "user_id", "seasonality", "last_sold_at"),
-        # calibration and days to sell read only this (covering)
+        # calibration and days to sell read only this (covering; migration 0019)
         Index(
-            "ix_purchase_user_sold_cover",
+            "ix_purchase_user_sold_metrics",
             "user_id",
             "units_sold",
             "seasonality",
+            "avg_days",
+            "profit_diff",
+            "profit_ratio",
+            "days_ratio",
             "realized_profit",
             "profit_pred",
-            "days_to_sell_sum",
             "days_to_sell_pred",
         ),
     )
@@ -696,6 +699,13 @@ class Purchase(SQLModel, table=True):
     realized_profit: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
     days_to_sell_sum: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
     last_sold_at: datetime | None = None
+    # per unit sold, against the prediction (None until a unit sold): what calibration and
+    # days to sell average without dividing 10,000 rows per question (migration 0019)
+    realized_per_unit: float | None = None
+    profit_diff: float | None = None  # realized_per_unit - profit_pred
+    profit_ratio: float | None = None  # realized_per_unit / profit_pred (profit_pred > 0)
+    avg_days: float | None = None  # days_to_sell_sum / units_sold
+    days_ratio: float | None = None  # avg_days / days_to_sell_pred
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -18,7 +18,7 @@ from agent.advice import ava_advice, in_peak_now, is_seasonal, months
 from agent.offline.unused import UNUSED_PREFIX
 from agent.offline.verdicts import CFO_MARGIN, CFO_TRUST, FLIP_DROPS, Call, call_for, errol_numbers
 from agent.personas import PERSONAS
-from agent.wording import count, money, pct, shorten
+from agent.wording import count, money, pct, shorten, whole
 
 OFFLINE_NOTE = "_(offline model: rules and templates, no LLM)_"
 
@@ -263,7 +263,7 @@ def search_answer(
             take += f" Concept: {k}"
     elif key == "errol":
         spread = (
-            f"median ROI {median(rois):.0f} %, range {min(rois):.0f}-{max(rois):.0f} %"
+            f"median ROI {pct(median(rois))}, range {whole(min(rois))}-{pct(max(rois))}"
             if rois
             else "no ROI figures"
         )

@@ -356,6 +356,12 @@ class ChatClient:
             self._turn.order or self.resumed or self.resume_error or self.chat_settings
         ):
             await asyncio.sleep(0.02)
+        # on_chat_start ends its run step with an "end" stamp: until then the server is still
+        # greeting (slower under load), and its end would pass for the end of the next turn
+        while time.monotonic() < end and any(
+            s.get("name") == "on_chat_start" and not s.get("end") for s in self._turn.steps()
+        ):
+            await asyncio.sleep(0.02)
         await asyncio.sleep(0.3)  # the rest of the greeting (settings, commands, banner)
         turn, self._turn = self._turn, None
         return turn

@@ -47,6 +47,11 @@ def test_buy_list_from_the_deal_table_then_a_purchase_from_the_form(
     chat_server: ChatServer, credentials: dict[str, str]
 ) -> None:
     token = login(chat_server.url, "seller", credentials["seller"])
+    with _db(chat_server) as db:  # the server is shared: start from an empty buy list
+        db.execute(
+            'DELETE FROM buy_list_item WHERE user_id = (SELECT id FROM "user" WHERE name = ?)',
+            ("seller",),
+        )
 
     async def go() -> None:
         client = ChatClient(chat_server.url, token, on_ask=_form)

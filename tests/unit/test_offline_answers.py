@@ -103,6 +103,10 @@ async def test_titles_counts_and_paragraphs_read_right(
 def test_the_table_and_the_prose_round_numbers_the_same(roi: float, profit: float) -> None:
     """The chat's table gets full values, the answer's prose the tool's values to the cent:
     both must read the same ROI and profit (they once differed by one on a half)."""
+    from tools.deals.pick import _reason  # the best pick's "why", written beside the table
+
     row = deal_row({"asin": "B0AAAAAAA1", "roi": roi, "profit": profit})
     assert row["roi_text"] == pct(round(roi, 2)).replace(" ", "")
     assert row["profit_text"] == money(round(profit, 2))
+    why = _reason({"roi": roi, "profit": profit, "sales_rank": 1, "deal_trust": roi})
+    assert f"{row['profit_text']} profit at {row['roi_text'][:-1]} % ROI" in why

@@ -16,7 +16,8 @@ async def test_burst_then_rate(redis_url: str) -> None:
     try:
         limiter = RateLimiter(redis, "test:bucket", rate=1, burst=3)
         assert [await limiter.try_acquire() for _ in range(3)] == [0.0] * 3
-        assert 0 < await limiter.try_acquire() <= 1.0  # empty: the next token is up to 1 s away
+        # empty: the next token is up to 1 s away, plus the 1 ms of refill the limiter holds back
+        assert 0 < await limiter.try_acquire() <= 1.001
         steady = RateLimiter(redis, "test:steady", rate=5, burst=1)
         await steady.acquire()
         start = time.monotonic()

@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tools.rounding import dollars, whole
+
 MAX_SALES_A_MONTH = 4.0
 MIN_SALES_A_MONTH = 0.5
 MIN_TRUST = 50.0
@@ -90,7 +92,7 @@ class Pick:
 
 
 def _money(v: float | None) -> str:
-    return "n/a" if v is None else f"${v:,.2f}"
+    return "n/a" if v is None else dollars(v)
 
 
 def _reason(row: Mapping[str, Any]) -> str:
@@ -102,9 +104,9 @@ def _reason(row: Mapping[str, Any]) -> str:
     if per_month >= 1:
         sells = f"sells about {per_month:.0f} a month"
     trust = _num(row, "deal_trust")
-    trust_text = f"Deal Trust {trust:.0f} %" if trust is not None else "Deal Trust unknown"
+    trust_text = f"Deal Trust {whole(trust)} %" if trust is not None else "Deal Trust unknown"
     roi = _num(row, "roi")
-    at_roi = f" at {roi:.0f} % ROI" if roi is not None else ""
+    at_roi = f" at {whole(roi)} % ROI" if roi is not None else ""  # as the table rounds it
     return (
         f"you can list it, it {sells} ({rank_text}), {trust_text}, "
         f"{_money(_num(row, 'profit'))} profit{at_roi}"

@@ -97,6 +97,8 @@ class Lot:
     at: datetime
     quantity: int
     unit_cost: float  # all-in
+    profit_pred: float | None = None
+    days_pred: float | None = None
 
 
 @dataclass
@@ -203,7 +205,17 @@ def _lots(session: Session, user_id: int, asins: Sequence[str] | None) -> list[L
         stmt = q if group is None else q.where(Purchase.asin.in_(group))  # type: ignore[attr-defined]
         for (p,) in session.execute(stmt):
             out.append(
-                Lot(p.id, p.asin, p.sku, p.condition, p.purchased_at, p.quantity, unit_all_in(p))
+                Lot(
+                    p.id,
+                    p.asin,
+                    p.sku,
+                    p.condition,
+                    p.purchased_at,
+                    p.quantity,
+                    unit_all_in(p),
+                    p.profit_pred,
+                    p.days_to_sell_pred,
+                )
             )
     return out
 
@@ -449,10 +461,27 @@ def _update_purchases(session: Session, lots: list[Lot], rows: list[dict[str, An
             s[2] += r["days_to_sell"] * r["quantity"]
         if r["kind"] == SALE and (s[3] is None or r["at"] > s[3]):
             s[3] = r["at"]
-    params = [
-        {"pid": pid, "u": u, "p": round(p, 4), "d": d, "l": last}
-        for pid, (u, p, d, last) in sums.items()
-    ]
+    params = []
+    by_id = {lot.id: lot for lot in lots}
+    for pid, (units, profit, days, last) in sums.items():
+        lot = by_id[pid]
+        per_unit = profit / units if units > 0 else None
+        avg_days = days / units if units > 0 else None
+        pred, days_pred = lot.profit_pred, lot.days_pred
+        params.append(
+            {
+                "pid": pid,
+                "u": units,
+                "p": round(profit, 4),
+                "d": days,
+                "l": last,
+                "pu": per_unit,
+                "pd": per_unit - pred if per_unit is not None and pred is not None else None,
+                "pr": per_unit / pred if per_unit is not None and pred and pred > 0 else None,
+                "ad": avg_days,
+                "dr": avg_days / days_pred if avg_days is not None and days_pred else None,
+            }
+        )
     stmt = (
         update(P)
         .where(P.c.id == bindparam("pid"))
@@ -461,6 +490,11 @@ def _update_purchases(session: Session, lots: list[Lot], rows: list[dict[str, An
             realized_profit=bindparam("p"),
             days_to_sell_sum=bindparam("d"),
             last_sold_at=bindparam("l"),
+            realized_per_unit=bindparam("pu"),
+            profit_diff=bindparam("pd"),
+            profit_ratio=bindparam("pr"),
+            avg_days=bindparam("ad"),
+            days_ratio=bindparam("dr"),
         )
     )
     conn = session.connection()

@@ -338,7 +338,7 @@ def days_to_sell(session: Session, user: User, kind: str | None = None) -> dict[
     where = [P.c.user_id == owner, P.c.units_sold > 0]
     if (match := _matches(kind)) is not None:
         where.append(match)
-    per = P.c.days_to_sell_sum / P.c.units_sold  # a purchase's average days a unit
+    per = P.c.avg_days  # a purchase's average days a unit (kept by the matching)
     buckets = [
         func.sum(case((and_(per >= lo, per < hi) if hi else per >= lo, 1), else_=0))
         for lo, hi in BUCKETS
@@ -531,10 +531,9 @@ def _interval(n: int, total: float, squares: float) -> dict[str, Any]:
     }
 
 
-def _moments(value: Any, when: Any) -> list[Any]:
-    """count, sum and sum of squares of `value` over the rows where `when` holds."""
-    v = case((when, value), else_=None)
-    return [func.count(v), func.sum(v), func.sum(v * v)]
+def _moments(value: Any) -> list[Any]:
+    """count, sum and sum of squares of `value` (NULL rows left out, as aggregates do)."""
+    return [func.count(value), func.sum(value), func.sum(value * value)]
 
 
 def calibration(
@@ -551,28 +550,30 @@ def calibration(
         P.c.realized_profit,
         P.c.units_sold,
         P.c.profit_pred,
-        P.c.days_to_sell_sum,
-        P.c.days_to_sell_pred,
+        P.c.avg_days,
+        P.c.profit_diff,
+        P.c.profit_ratio,
+        P.c.days_ratio,
     ).where(P.c.user_id == owner, P.c.units_sold > 0)
     if seasonality:
         q = q.where(P.c.seasonality == seasonality)
     if last:
         q = q.order_by(P.c.last_sold_at.desc(), P.c.id.desc()).limit(last)
-    sub = q.subquery()
-    per_unit = sub.c.realized_profit / sub.c.units_sold
-    days = sub.c.days_to_sell_sum / sub.c.units_sold
+    # all of them: aggregate the table itself (a subquery would be materialized first)
+    sub: Any = q.subquery() if last else P
     has_pred = sub.c.profit_pred.is_not(None)
-    row = session.execute(
-        select(
-            func.count(),
-            func.avg(days),
-            *_moments(per_unit - sub.c.profit_pred, has_pred),
-            *_moments(per_unit / sub.c.profit_pred, and_(has_pred, sub.c.profit_pred > 0)),
-            *_moments(days / sub.c.days_to_sell_pred, sub.c.days_to_sell_pred > 0),
-            func.sum(case((has_pred, sub.c.realized_profit), else_=0.0)),
-            func.sum(case((has_pred, sub.c.profit_pred * sub.c.units_sold), else_=0.0)),
-        )
-    ).one()
+    totals = select(
+        func.count(),
+        func.avg(sub.c.avg_days),
+        *_moments(sub.c.profit_diff),
+        *_moments(sub.c.profit_ratio),
+        *_moments(sub.c.days_ratio),
+        func.sum(case((has_pred, sub.c.realized_profit), else_=0.0)),
+        func.sum(case((has_pred, sub.c.profit_pred * sub.c.units_sold), else_=0.0)),
+    )
+    if not last:
+        totals = totals.where(q.whereclause)  # type: ignore[arg-type]
+    row = session.execute(totals).one()
 
     def moments(i: int) -> dict[str, Any]:
         return _interval(int(row[i] or 0), float(row[i + 1] or 0.0), float(row[i + 2] or 0.0))
