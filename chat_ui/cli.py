@@ -63,7 +63,11 @@ def up(
     Prepares here, then hands over to the supervisor (chat_ui/supervisor.py), which restarts
     whatever part dies and stops them all on Ctrl-C.
     """
+    import os
+    import signal
+
     from chat_ui import services
+    from chat_ui.supervisor import spawn
     from knowledge.starter import seed_starter_knowledge
     from tools.db import migrate, session_scope
     from tools.logs import setup_logging
@@ -80,24 +84,29 @@ def up(
     except RestoreInProgress as err:
         err_console.print(f"[red]{err}[/red]")
         raise typer.Exit(1) from None
-    owner = None
+    owner = chat = None
     try:
         setup_logging("up", settings)
         from tools.metrics import enable_multiprocess
 
         enable_multiprocess(settings)  # a fresh start: the dead processes' metric files go
+        url, owner = ensure_redis(settings)
+        env = services.child_env(settings, url)
+        env["CHAINLIT_PORT"] = str(settings.chainlit_port)
+        # The chat first: it loads for seconds before it needs the schema (it migrates too,
+        # after this process, one at a time), so the migration below costs no wall time.
+        settings.ensure_dirs()
+        chat_args = services.chainlit_args(settings, workers)
+        chat = spawn("chat", chat_args, settings.log_dir, env, (presence.fd,))
         migrate(settings)
         with session_scope(settings) as session:
             admin_password = ensure_first_admin(session)
             seed_starter_knowledge(session)  # once per starter version; deletions stay deleted
-        url, owner = ensure_redis(settings)
-        env = services.child_env(settings, url)
-        env["CHAINLIT_PORT"] = str(settings.chainlit_port)
-        children = [("chat", services.chainlit_args(settings, workers), 0)]
+        children: list[tuple[str, list[str], int, int | None]] = [("chat", chat_args, 0, chat.pid)]
         if not no_worker:  # the pipeline yields the CPU to the chat (chat_ui/supervisor.py)
             children[:0] = [
-                ("worker", services.worker_args(), services.BACKGROUND_NICE),
-                ("beat", services.beat_args(settings), services.BACKGROUND_NICE),
+                ("worker", services.worker_args(), services.BACKGROUND_NICE, None),
+                ("beat", services.beat_args(settings), services.BACKGROUND_NICE, None),
             ]
         plan = services.supervisor_plan(
             settings,
@@ -112,6 +121,9 @@ def up(
         console.file.flush()
         services.exec_supervisor(plan, presence)  # does not return
     except BaseException:
+        if chat is not None and chat.poll() is None:
+            os.killpg(chat.pid, signal.SIGTERM)
+            chat.wait(15)
         if owner is not None:
             owner.stop()
         presence.close()

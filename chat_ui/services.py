@@ -111,7 +111,7 @@ def supervisor_plan(
     presence: Presence,
     *,
     env: dict[str, str],
-    children: list[tuple[str, list[str], int]],
+    children: list[tuple[str, list[str], int, int | None]],
     redis: EmbeddedRedis | None,
     redis_url: str,
     admin_password: str | None,
@@ -134,7 +134,9 @@ def supervisor_plan(
         "presence": {"path": str(presence.path), "fd": presence.fd, "info": info},
         "pass_fds": [presence.fd],  # children hold the app lock too, should `up` be killed
         "env": env,
-        "children": [{"name": n, "argv": argv, "nice": nice} for n, argv, nice in children],
+        "children": [
+            {"name": n, "argv": argv, "nice": nice, "pid": pid} for n, argv, nice, pid in children
+        ],
         "redis": None
         if redis is None
         else {

@@ -64,6 +64,52 @@ def on_stop_signals(handler: Callable[..., None]) -> None:
             signal.signal(getattr(signal, name), handler)
 
 
+def spawn(
+    name: str, argv: list[str], log_dir: Path, env: dict[str, str], pass_fds: tuple[int, ...]
+) -> subprocess.Popen[bytes]:
+    """Start one part in its own session (stopped by process group: Celery's and the chat's
+    children too), its output appended to DATA_DIR/logs/<name>.out; `pass_fds` keeps the app
+    lock open in it (`restore` sees it as running)."""
+    with open(log_dir / f"{name}.out", "ab") as out:
+        return subprocess.Popen(
+            argv,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            pass_fds=pass_fds,
+        )
+
+
+class AdoptedProcess:
+    """A child `up` started before it exec'd this program (the chat, so that it loads while
+    `up` migrates): no Popen object survives an exec, the kernel's parent link does."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere: gone, status unknown
+                self.returncode = -1
+                return self.returncode
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        end = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if end is not None and time.monotonic() > end:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout or 0.0)
+            time.sleep(0.05)
+        assert self.returncode is not None
+        return self.returncode
+
+
 @dataclass
 class Service:
     """One supervised part: a child process (argv) or the embedded Redis (valkey)."""
@@ -72,7 +118,7 @@ class Service:
     argv: list[str] | None = None
     nice: int = 0  # added to the supervisor's own niceness
     valkey: ValkeyProcess | None = None
-    proc: subprocess.Popen[bytes] | None = None
+    proc: subprocess.Popen[bytes] | AdoptedProcess | None = None
     restarts: int = 0
     failures: int = 0  # exits in a row without a stable run: picks the backoff
     started_wall: float = 0.0
@@ -125,9 +171,10 @@ class Supervisor:
                 Service("redis", valkey=ValkeyProcess.adopt(plan["redis"]["process"]))
             )
         for child in plan["children"]:
-            self.services.append(
-                Service(child["name"], argv=child["argv"], nice=int(child.get("nice", 0)))
-            )
+            svc = Service(child["name"], argv=child["argv"], nice=int(child.get("nice", 0)))
+            if child.get("pid"):  # started by `up` before the exec
+                svc.proc = AdoptedProcess(int(child["pid"]))
+            self.services.append(svc)
         self.stopping = False
         self.ready = False
 
@@ -140,15 +187,7 @@ class Supervisor:
             svc.valkey.start(timeout=15)
             return
         assert svc.argv is not None
-        with open(self.log_dir / f"{svc.name}.out", "ab") as out:
-            svc.proc = subprocess.Popen(
-                svc.argv,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # stopped by process group: Celery's and the chat's
-                pass_fds=self.pass_fds,  # the app lock: `restore` sees them as running
-            )
+        svc.proc = spawn(svc.name, svc.argv, self.log_dir, self.env, self.pass_fds)
         if svc.nice:  # before it starts its threads, which inherit it
             with contextlib.suppress(OSError):
                 mine = os.getpriority(os.PRIO_PROCESS, 0)
@@ -226,7 +265,7 @@ class Supervisor:
         on_stop_signals(stop)
         try:
             for svc in self.services:
-                if svc.valkey is None:
+                if svc.valkey is None and svc.proc is None:
                     self._start(svc)
                 else:  # started by `up` before the exec
                     svc.started_wall, svc.started_mono = time.time(), time.monotonic()
