@@ -113,8 +113,9 @@ DEEP_LEN_DAYS = (15.0, 90.0)
 DEEP_GAP_DAYS = (60.0, 150.0)
 # the underpricing seller's repricer during an episode: every EP_REPRICE_DAYS (log-uniform)
 # on average, or never (EP_STATIC of them)
-EP_REPRICE_DAYS = (0.08, 4.0)
-EP_STATIC = 0.3
+EP_REPRICE_DAYS = (0.02, 8.0)
+EP_REPRICE_MIN = 0.08  # days: ~2 h (each re-price is a price point: they cost memory)
+EP_STATIC = 0.65
 # scarcity spikes: only expensive copies are listed for weeks (price 2.5-7x the usual); the
 # 90-day average then flatters the ordinary price that follows
 SPIKE_SHARE = 0.16
@@ -412,8 +413,8 @@ def _episodes(
     lo, hi = np.log(EP_REPRICE_DAYS[0]), np.log(EP_REPRICE_DAYS[1])
     reprice = np.exp(rng.uniform(lo, hi, n))
     # the further under the usual price, the more actively the seller reprices
-    reprice = reprice * np.clip((1.0 - depth) / 0.5, 0.3, 1.2)
-    static = rng.random(n) < EP_STATIC * np.clip((0.85 - depth) / 0.3, 0.15, 1.2)
+    reprice = np.maximum(reprice * np.clip(((1.0 - depth) / 0.5) ** 3, 0.1, 1.5), EP_REPRICE_MIN)
+    static = rng.random(n) < EP_STATIC * np.clip((0.75 - depth) / 0.3, 0.05, 1.3)
     reprice = np.where(static, np.inf, reprice)
     spike = (rng.random(n) < SPIKE_SHARE) & book & (base_used >= SPIKE_MIN_CENTS) & ~deep
     period = np.where(spike, rng.uniform(*SPIKE_PERIOD_DAYS, n), period)
@@ -457,39 +458,41 @@ def build_catalog(n: int, seed: int) -> Catalog:
     used_count = np.where(
         book, rng.lognormal(np.log(7), 0.85, n).clip(1, 60).astype(np.int64), rng.integers(0, 6, n)
     )
-    dip_prone = rng.random(n) < 0.6
-    dip_period = np.where(dip_prone, rng.uniform(12, 60, n), np.inf)
+    dip_prone = rng.random(n) < 0.75
+    dip_period = np.where(dip_prone, rng.uniform(10, 45, n), np.inf)
     dip_phase = rng.uniform(0, 240, n)
     dip_len = rng.uniform(1.0, 5.0, n)
-    dip_depth = rng.uniform(0.08, 0.35, n)
+    dip_depth = rng.uniform(0.08, 0.42, n)
     dip_period, dip_len, dip_depth, ep_reprice = _episodes(
         seed, n, dip_period, dip_len, dip_depth, base_used, book
     )
     deep = np.isfinite(dip_period) & ((dip_depth >= DEEP_DEPTH[0]) | (dip_depth < 0))
     # sellers who underprice for weeks are mostly alone on the listing, rarely next to Amazon
     used_count = np.where(
-        deep & book, np.maximum(1, (used_count * 0.55).astype(np.int64)), used_count
+        deep & book,
+        np.maximum(1, (used_count * np.clip(1.3 - dip_depth, 0.3, 0.8)).astype(np.int64)),
+        used_count,
     )
-    # Amazon sells new copies of 65 % of books; the deeper a used copy is underpriced, the
+    # Amazon sells new copies of 60 % of books; the deeper a used copy is underpriced, the
     # less likely Amazon is on the listing (real arbitrage deals: 32 %; 67 %+ under: 17 %)
     p_amazon = np.where(
         deep & (dip_depth > 0),
-        np.clip(1.6 - 2.0 * dip_depth, 0.03, 0.7),
-        np.where(deep, 0.2, np.where(book, 0.65, 0.5)),
+        np.clip(1.8 - 2.2 * dip_depth, 0.03, 0.7),
+        np.where(deep, 0.2, np.where(book, 0.6, 0.5)),
     )
     has_amazon = rng.random(n) < p_amazon
     velocity = np.where(deep, velocity * 0.6, velocity)  # they sell slowly: that is why
-    fast = velocity > 0.02
+    fast = (velocity > 0.02) & ~deep  # Keepa refreshes what sells (and what is watched)
     crawl_h = np.where(
         fast,
-        rng.choice([2.0, 4.0, 6.0, 12.0, 24.0], size=n, p=[0.2, 0.25, 0.2, 0.2, 0.15]),
+        rng.choice([2.0, 4.0, 6.0, 12.0, 24.0], size=n, p=[0.3, 0.3, 0.25, 0.1, 0.05]),
         rng.choice([6.0, 12.0, 24.0, 48.0], size=n, p=[0.2, 0.3, 0.3, 0.2]),
     )
     # while arbitrage sellers watch a product (its episodes: catalog.watch_windows), Keepa
     # re-crawls it every few hours: it refreshes what its users look at
     watch_h = np.where(
         deep,
-        rng.choice([3.0, 6.0, 12.0, 18.0], size=n, p=[0.3, 0.3, 0.2, 0.2]),
+        rng.choice([2.0, 4.0, 8.0, 12.0, 18.0], size=n, p=[0.2, 0.25, 0.2, 0.2, 0.15]),
         np.inf,
     )
     crawl_phase = rng.uniform(0, 48, n)

@@ -13,7 +13,7 @@ The market, per product (calibrated against real Keepa answers: tools/sandbox/ca
 - used offers: each sale removes one, a new one arrives a few days later; sellers also leave
   and come back; sales show as Keepa shows them: the used offer count drops, then the sales
   rank drops a few hours later (at the next rank observation at the latest);
-- lowest used price: re-priced every 2-8 days and at every sale, with a per-product noise
+- lowest used price: re-priced every 3-12 days and at every sale, with a per-product noise
   (calm to wild: VOLATILITY), lower inside the catalog's ordinary dips, higher in scarcity
   spikes; in a deep underpricing episode one cheap copy (the acceptable one) sits 45-85 %
   under the usual price, moved only by its own repricer (catalog ep_reprice: small moves, now
@@ -84,18 +84,19 @@ DT_BITS = 23  # minutes since the market's t0 in a key: 2**23 min = 5,825 days
 DT_MASK = (1 << DT_BITS) - 1
 MAX_SPAN = DT_MASK - 10 * DAY  # keys also hold a few events just past the horizon
 
+PRICE_DECAY = (0.0, 0.4)  # a year, log
 VOLATILITY = (0.12, 0.55)  # price noise of a $7 book: 12 % median, lognormal spread 0.55
 EP_STEP = 0.004  # an underpricer's re-price moves ~0.3 % down on average (-0.7..+1.3 %)
 EP_UNDERCUT = 0.25  # ... and 25 % at most in an episode
 WATCHED_CALM = 0.75  # price noise of a watched product between its episodes (x)
-EP_HIGH_SHARE = 0.25  # ... or now and then up a little for a while
-EP_HIGH = (0.03, 0.25)  # log of the factor: 3-28 % up
+EP_HIGH_SHARE = 0.35  # ... or now and then up a little for a while
+EP_HIGH = (0.03, 0.3)  # log of the factor: 3-35 % up
 RANK_TAU = 30.0 * DAY  # how long a sale lifts the rank (exponential memory, minutes)
-RANK_SCALE = 1_500_000.0  # the rank one fresh sale gives an unsold book in an average season
+RANK_SCALE = 2_200_000.0  # the rank one fresh sale gives an unsold book in an average season
 RANK_ALPHA = 1.0  # rank ~ 1 / score**alpha
 RANK_STEP = 0.98  # a sale's rank drop is at least 2 % below the rank shown before it
 COMPETE_TAU = 15.0 * DAY  # the market level behind ranks, smoothed
-COMPETE_POWER = 2.0  # in a busy season a sale buys less rank than in proportion
+COMPETE_POWER = 1.5  # in a busy season a sale buys less rank than in proportion
 DORMANT_EPOCH = 7_360_000  # Keepa minute (2024-12) where rank_dormant holds exactly
 DORMANT_DRIFT = 10 * 365.0 * DAY  # unsold books sink further: x1.1 a year
 
@@ -498,16 +499,16 @@ def generate(
     back_dt = leave_dt + np.floor(-np.log(uniform(keys[l_own], S_BACK, l_j)) * 10 * DAY).astype(
         np.int64
     )
-    # re-prices: repricers move a book's lowest used price every 2-8 days on average
-    rp_mean = (2.0 + 6.0 * uniform(keys, S_REPRICE, np.full(n_p, 1 << 30, dtype=np.int64))) * DAY
+    # re-prices: repricers move a book's lowest used price every 3-12 days on average
+    rp_mean = (3.0 + 9.0 * uniform(keys, S_REPRICE, np.full(n_p, 1 << 30, dtype=np.int64))) * DAY
     r_own, _, r_dt = _process(keys, S_REPRICE, rp_mean, span)
     # copies listed at the start: the typical count plus what a busy season sells in days
     # (fewer for a book with an underpricing seller: mostly alone on the listing)
-    busy = np.where(cat.deep()[ids], 2.0, 8.0)
+    deep_prone = cat.deep()[ids]
     stock = (
         cat.used_count[ids].astype(np.int64)
-        + np.ceil(rate * SEASON[kind].max(axis=1) * busy).astype(np.int64)
-        + 1
+        + np.ceil(rate * SEASON[kind].max(axis=1) * np.where(deep_prone, 2.0, 8.0)).astype(np.int64)
+        + np.where(deep_prone, 0, 1)
     )
     ep_own, ep_dt = _episode_points(cat, ids, keys, t0, start_day, span)
     t0_key = np.arange(n_p, dtype=np.int64) << (DT_BITS + 3)
@@ -562,13 +563,23 @@ def generate(
     deep_now = in_dip & (depth >= DEEP_DEPTH[0])
     # every copy takes part in an ordinary dip or a scarcity spike; in a deep episode one
     # underpriced copy (the acceptable one) is the lowest, the others keep their prices
-    level = cat.base_used[ids].astype(np.float64)[p_own] * PRICE_SEASON[p_kind, month_of_day[p_day]]
+    # used prices drift down as a book ages (new editions, more copies around): base_used is
+    # the price at DORMANT_EPOCH, falling PRICE_DECAY[0]-[1] a year (per product)
+    decay = PRICE_DECAY[0] + (PRICE_DECAY[1] - PRICE_DECAY[0]) * uniform(
+        keys, S_VOL, np.ones(n_p, dtype=np.int64)
+    )
+    years = (p_dt + t0 - DORMANT_EPOCH) / (365.0 * DAY)
+    level = (
+        cat.base_used[ids].astype(np.float64)[p_own]
+        * PRICE_SEASON[p_kind, month_of_day[p_day]]
+        * np.exp(-decay[p_own] * years)
+    ).clip(250, None)  # a used book's lowest price rarely goes under ~$2
     level = np.where(in_dip & ~deep_now, level * (1.0 - depth), level)
     # outside episodes: the cheapest copy's price noise, per product between calm and wild
     # (in relative terms a cheap book's lowest price jumps more: $3 -> $5 is two thirds)
     vol = (
         VOLATILITY[0]
-        * (cat.base_used[ids] / 700.0) ** -0.3
+        * (cat.base_used[ids] / 700.0) ** -0.05
         * np.exp(VOLATILITY[1] * _normal(uniform(keys, S_VOL, np.zeros(n_p))))
     )
     # (a product arbitrage sellers watch has calmer prices between its episodes)
@@ -652,7 +663,7 @@ def generate(
     z_new, _ = _noise2(nk, S_NEW, n_j)
     new = (np.round(new_base[n_own] * (1 + 0.05 * z_new) / 10) * 10 - 1).astype(np.int64)
     u_cnew, u_amz, u_off = _uniforms(nk, S_CNEW, n_j, 3)
-    count_new = np.floor(u_cnew * 4).astype(np.int64)  # 0-3 new offers
+    count_new = np.floor(u_cnew * 5).astype(np.int64)  # 0-4 new offers
     amz = np.round(new_base[n_own] * (0.95 + 0.1 * u_amz) / 10) * 10 - 1
     amz = np.where(u_off < 0.2, -1, amz).astype(np.int64)
     has_amz = cat.has_amazon[ids][n_own]
